@@ -1,0 +1,40 @@
+"""Actions: the registry, and the built-in plan, route, ask_user, do (with review as plan's last step)."""
+
+from __future__ import annotations
+
+from ..schemas import ActionFolder, ActionSpace, ActionSpec, ActionType, TerminationPolicy
+from .registry import NoContext, Registry, StepDef, registry
+
+_registered: set[int] = set()
+
+
+def register_builtins(reg: Registry) -> Registry:
+    """Register the built-in actions on ``reg`` (once)."""
+    if id(reg) in _registered:
+        return reg
+    from . import ask_user, do, plan, route
+
+    for module in (plan, ask_user, do, route):
+        module.register(reg)
+    _registered.add(id(reg))
+    return reg
+
+
+def builtin_registry() -> Registry:
+    """The shared registry with the built-ins; custom actions registered on ``registry`` appear here too."""
+    return register_builtins(registry)
+
+
+__all__ = [
+    "ActionFolder",
+    "ActionSpace",
+    "ActionSpec",
+    "ActionType",
+    "NoContext",
+    "Registry",
+    "StepDef",
+    "TerminationPolicy",
+    "builtin_registry",
+    "register_builtins",
+    "registry",
+]

@@ -1,0 +1,38 @@
+"""do: the model carries out a directive and writes a report (optionally saving an artifact)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from ..engine.context import StepContext
+from ..schemas import ActionSpec, ActionType
+from .outputs import DoOutput
+from .prompts import render
+from .registry import Registry
+
+
+class DoCtx(BaseModel):
+    guidance: str = ""
+
+
+def register(reg: Registry) -> None:
+    @reg.step("do.start", context=DoCtx)
+    def start(ctx: StepContext, data: DoCtx, result: None) -> None:
+        directive = ctx.node.directive
+        guidance = f"\nGuidance from the person: {data.guidance}" if data.guidance else ""
+        ctx.journal("Working on the task.")
+        ctx.llm("do.execute", render("do", "execute", directive=directive, guidance=guidance),
+                next_step="do.on_result", context=data, facts={"directive": directive, "guidance": data.guidance})
+
+    @reg.step("do.on_result", context=DoCtx, result=DoOutput)
+    def on_result(ctx: StepContext, data: DoCtx, result: DoOutput) -> None:
+        if result.artifact:
+            key = ctx.save_artifact(result.artifact_title or "artifact", result.artifact)
+            ctx.journal(f"Saved an artifact to the memory space ({key.rsplit('/', 1)[-1]}).")
+        ctx.journal("Finished and reported.")
+        ctx.complete(result.report)
+
+    reg.register_action(ActionSpec(
+        id="do", description="Carry out a concrete task directly (write, compute, answer, draft) and report.",
+        action_type=ActionType.DO, entry_step="do.start"), folder="work",
+        folder_description="Doing concrete work directly.")

@@ -1,0 +1,83 @@
+"""plan: decompose a directive into independent subtasks, one routed child each; review when they end."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from ..engine.context import ChildrenResult, StepContext
+from ..schemas import ActionSpec, ActionType, Lifecycle
+from .outputs import PlanOutput, ReviewOutput
+from .prompts import render
+from .registry import NoContext, Registry
+
+MAX_SUBTASKS = 1000
+
+
+class PlanCtx(BaseModel):
+    round: int = 0
+
+
+def register(reg: Registry) -> None:
+    @reg.step("plan.start")
+    def start(ctx: StepContext, data: NoContext, result: None) -> None:
+        directive = ctx.node.directive
+        ctx.journal("Planning how to split the task into subtasks.")
+        ctx.llm("plan.decompose", render("plan", "decompose", directive=directive), next_step="plan.on_plan",
+                context=PlanCtx(), facts={"directive": directive})
+
+    @reg.step("plan.on_plan", context=PlanCtx, result=PlanOutput)
+    def on_plan(ctx: StepContext, data: PlanCtx, result: PlanOutput) -> None:
+        subtasks = [s.strip() for s in result.subtasks if s.strip()]
+        if not subtasks:
+            ctx.fail("the plan had no subtasks")
+            return
+        if len(subtasks) > MAX_SUBTASKS:
+            ctx.fail(f"the plan had {len(subtasks)} subtasks; at most {MAX_SUBTASKS} are allowed")
+            return
+        for task in subtasks:
+            ctx.spawn(task)
+        ctx.journal(f"Split the task into {len(subtasks)} subtask{'s' if len(subtasks) != 1 else ''}.")
+        ctx.wait_children("plan.review", data)
+
+    @reg.step("plan.review", context=PlanCtx, result=ChildrenResult)
+    def review(ctx: StepContext, data: PlanCtx, result: ChildrenResult) -> None:
+        lines = []
+        for c in result.children:
+            if c.lifecycle is Lifecycle.DONE:
+                lines.append(f"- [done] {c.directive}: {c.report}")
+            else:
+                lines.append(f"- [{c.lifecycle.value}] {c.directive}: {c.failure_reason or 'no report'}")
+        reports = "\n".join(lines)
+        ctx.journal(f"All {len(result.children)} subtasks ended; reviewing their reports.")
+        ctx.llm("plan.review", render("plan", "review", directive=ctx.node.directive, reports=reports),
+                next_step="plan.on_review", context=data,
+                facts={"directive": ctx.node.directive,
+                       "children": [c.model_dump(mode="json") for c in result.children]})
+
+    @reg.step("plan.on_review", context=PlanCtx, result=ReviewOutput)
+    def on_review(ctx: StepContext, data: PlanCtx, result: ReviewOutput) -> None:
+        node = ctx.node
+        if result.complete:
+            ctx.journal("The work is complete.")
+            if node.parent_id is None:
+                ctx.say(f"**Summary**\n\n{result.summary}")
+                ctx.close_chat()
+            ctx.complete(result.summary)
+            return
+        missing = [m.strip() for m in result.missing if m.strip()]
+        if node.replans >= ctx.limits.max_replans or not missing:
+            why = "no missing subtasks were named" if not missing else f"re-plan limit ({ctx.limits.max_replans})"
+            ctx.journal(f"The work is incomplete and cannot be re-planned: {why}.")
+            ctx.fail(f"work incomplete after review ({why})")
+            return
+        ctx.journal(f"The work is incomplete; re-planning {len(missing)} missing subtask(s).")
+        ctx.tx.add_usage(replans=1)
+        ctx.update(replans=node.replans + 1)
+        for task in missing:
+            ctx.spawn(task)
+        ctx.wait_children("plan.review", PlanCtx(round=data.round + 1))
+
+    reg.register_action(ActionSpec(
+        id="plan", description="Break a large task with several parts into subtasks and coordinate them.",
+        action_type=ActionType.PLAN, entry_step="plan.start"), folder="thinking",
+        folder_description="Organising work: planning and breaking down larger tasks.")

@@ -1,0 +1,123 @@
+"""The action registry: actions are sets of typed steps registered under names (never import paths).
+
+Public API for custom actions::
+
+    from aga_swarm.actions import registry, ActionSpec, ActionType
+
+    class GreetCtx(BaseModel):
+        name: str = "world"
+
+    @registry.step("greet.start", context=GreetCtx)
+    def greet(ctx, data, result):
+        ctx.complete(f"Hello, {data.name}!")
+
+    registry.register_action(ActionSpec(id="greet", description="Say hello", entry_step="greet.start"),
+                             folder="custom")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..engine.errors import MalformedContinuation, UnknownStep
+from ..schemas import ActionFolder, ActionSpace, ActionSpec
+
+if TYPE_CHECKING:
+    from ..engine.context import StepContext
+
+
+class NoContext(BaseModel):
+    """Context for steps that need none."""
+
+
+StepFn = Callable[["StepContext", Any, Any], None]
+
+
+@dataclass(frozen=True)
+class StepDef:
+    name: str
+    fn: StepFn
+    context: type[BaseModel]
+    result: type[BaseModel] | None
+
+    def load_context(self, raw: dict[str, Any]) -> BaseModel:
+        try:
+            return self.context.model_validate(raw)
+        except ValidationError as exc:
+            raise MalformedContinuation(f"stored context for step {self.name!r} is invalid: {exc}") from None
+
+    def load_result(self, raw: dict[str, Any] | None) -> BaseModel | None:
+        if self.result is None:
+            return None
+        try:
+            return self.result.model_validate(raw or {})
+        except ValidationError as exc:
+            raise MalformedContinuation(f"stored result for step {self.name!r} is invalid: {exc}") from None
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.steps: dict[str, StepDef] = {}
+        self.actions: dict[str, ActionSpec] = {}
+        self.space = ActionSpace(root=ActionFolder(id="actions", description="Everything this swarm can do"))
+
+    def step(self, name: str, *, context: type[BaseModel] = NoContext,
+             result: type[BaseModel] | None = None) -> Callable[[StepFn], StepFn]:
+        """Register a step function ``fn(ctx, data, result)`` under ``name``."""
+
+        def deco(fn: StepFn) -> StepFn:
+            if name in self.steps and self.steps[name].fn is not fn:
+                raise ValueError(f"step {name!r} is already registered")
+            self.steps[name] = StepDef(name, fn, context, result)
+            return fn
+
+        return deco
+
+    def get_step(self, name: str) -> StepDef:
+        try:
+            return self.steps[name]
+        except KeyError:
+            raise UnknownStep(f"no step registered as {name!r}") from None
+
+    def register_action(self, spec: ActionSpec, *, folder: str | None = None,
+                        folder_description: str = "") -> None:
+        """Add an action; ``folder`` is a '/'-separated path under the root, created if missing."""
+        if spec.entry_step not in self.steps:
+            raise UnknownStep(f"action {spec.id!r} names unregistered entry step {spec.entry_step!r}")
+        self.actions[spec.id] = spec
+        target = self._folder(folder, folder_description)
+        target.actions = [a for a in target.actions if a.id != spec.id] + [spec]
+
+    def _folder(self, path: str | None, description: str) -> ActionFolder:
+        current = self.space.root
+        for part in (path or "").split("/"):
+            if not part:
+                continue
+            found = next((f for f in current.folders if f.id == part), None)
+            if found is None:
+                found = ActionFolder(id=part, description=description or part)
+                current.folders.append(found)
+            current = found
+        return current
+
+    def get_action(self, action_id: str) -> ActionSpec:
+        try:
+            return self.actions[action_id]
+        except KeyError:
+            raise UnknownStep(f"no action registered as {action_id!r}") from None
+
+    def space_for(self, extra: ActionSpace | None) -> ActionSpace:
+        """The shared space, with a config's extra folders and actions grafted on (only registered ones)."""
+        if extra is None:
+            return self.space
+        merged = self.space.model_copy(deep=True)
+        merged.root.folders.extend(f.model_copy(deep=True) for f in extra.root.folders)
+        merged.root.actions.extend(a for a in extra.root.actions if a.id in self.actions)
+        return merged
+
+
+registry = Registry()

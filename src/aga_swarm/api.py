@@ -1,0 +1,413 @@
+"""The Python API: everything a server, the CLI or a notebook does with swarms goes through here.
+
+Every method that names a swarm takes an optional ``owner_id``; when given, a swarm owned by someone
+else is reported as not found, exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from .engine import history as hist
+from .engine.context import UserReply, spawn_node
+from .engine.core import Engine
+from .engine.errors import (
+    ChatNotAwaiting,
+    ChatNotFound,
+    InvalidInput,
+    InvalidTransition,
+    NodeNotFound,
+    SwarmNotFound,
+)
+from .engine.scheduler import Runner
+from .engine.tx import SwarmTx
+from .schemas import (
+    TERMINAL_LIFECYCLES,
+    ChatStatus,
+    ChatSummary,
+    Continuation,
+    ContinuationKind,
+    EventType,
+    JournalEntry,
+    Lifecycle,
+    LLMCall,
+    Message,
+    MessageRole,
+    NodeDetail,
+    OperationKind,
+    OperationStatus,
+    Swarm,
+    SwarmConfig,
+    SwarmEvent,
+    SwarmHistory,
+    SwarmState,
+    SwarmStatus,
+)
+from .store import rows
+from .store import tables as t
+from .store.blob import swarm_prefix
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str, *, field: str, max_chars: int, allow_empty: bool = False) -> str:
+    """Strip control characters (keeping newlines and tabs) and enforce bounds, with a clear error."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text")
+    value = _CONTROL.sub("", value).strip()
+    if not value and not allow_empty:
+        raise InvalidInput(f"{field} must not be empty")
+    if len(value) > max_chars:
+        raise InvalidInput(f"{field} is too long ({len(value)} characters; the limit is {max_chars})")
+    return value
+
+
+class SwarmService:
+    def __init__(self, engine: Engine | None = None, *, data_dir: Path | str | None = None,
+                 db_url: str | None = None, blob_url: str | None = None) -> None:
+        self.engine = engine or Engine(data_dir=Path(data_dir) if data_dir else None, db_url=db_url,
+                                       blob_url=blob_url)
+        self.db = self.engine.db
+        self.runner = Runner(self.engine)
+
+    # ---- helpers -----------------------------------------------------------------------------
+    def _now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def _row(self, swarm_id: str, owner_id: str | None) -> Any:
+        with self.db.read() as conn:
+            row = rows.load_swarm_row(conn, swarm_id)
+        if row is None or (owner_id is not None and row.owner_id != owner_id):
+            raise SwarmNotFound(swarm_id)
+        return row
+
+    def _write(self, swarm_id: str, owner_id: str | None, fn: Any) -> Any:
+        with self.db.tx() as conn:
+            tx = SwarmTx(conn, swarm_id, self._now())
+            if owner_id is not None and tx.swarm.owner_id != owner_id:
+                raise SwarmNotFound(swarm_id)
+            result = fn(tx)
+            tx.flush()
+        self.engine.publish(tx.swarm.owner_id, tx.events)
+        self.runner.notify()
+        return result
+
+    # ---- configs -------------------------------------------------------------------------------
+    def configs(self, owner_id: str | None = None) -> list[SwarmConfig]:
+        out = self.engine.builtin_configs()
+        with self.db.read() as conn:
+            q = select(t.configs.c.data)
+            q = q.where((t.configs.c.owner_id.is_(None)) | (t.configs.c.owner_id == owner_id)) if owner_id \
+                else q.where(t.configs.c.owner_id.is_(None))
+            out += [SwarmConfig.model_validate(r.data) for r in conn.execute(q)]
+        return out
+
+    def save_config(self, config: SwarmConfig, owner_id: str | None = None) -> SwarmConfig:
+        from .llm.factory import make_client  # validate the provider early
+
+        if config.id in {c.id for c in self.engine.builtin_configs()}:
+            raise InvalidInput(f"config id {config.id!r} is reserved")
+        make_client  # noqa: B018 - imported to fail fast on broken installs
+        with self.db.tx() as conn:
+            conn.execute(delete(t.configs).where(t.configs.c.id == config.id))
+            conn.execute(insert(t.configs).values(id=config.id, owner_id=owner_id, name=config.name,
+                                                  data=config.model_dump(mode="json"),
+                                                  created_at=self._now().timestamp()))
+        self.engine._configs.pop(config.id, None)
+        return config
+
+    def load_config_file(self, path: Path | str) -> SwarmConfig:
+        """Read a SwarmConfig from JSON or YAML."""
+        import yaml
+
+        text = Path(path).read_text()
+        data = yaml.safe_load(text) if str(path).endswith((".yaml", ".yml")) else json.loads(text)
+        return self.save_config(SwarmConfig.model_validate(data))
+
+    # ---- swarms --------------------------------------------------------------------------------
+    def create_swarm(self, owner_id: str, goal: str, *, name: str | None = None,
+                     config_id: str = "local") -> Swarm:
+        config = self.engine.config_for(config_id)
+        goal = clean_text(goal, field="goal", max_chars=config.limits.max_goal_chars)
+        name = clean_text(name or goal.splitlines()[0][:60], field="name", max_chars=200)
+        now = self._now().timestamp()
+        swarm_id = "s" + uuid.uuid4().hex[:16]
+        with self.db.tx() as conn:
+            conn.execute(insert(t.swarms).values(
+                id=swarm_id, owner_id=owner_id, name=name, goal=goal, config_id=config.id,
+                status=SwarmStatus.DRAFT.value, last_seq=0, first_seq=1, usage={}, created_at=now,
+                updated_at=now))
+        return self.get_swarm(swarm_id)
+
+    def get_swarm(self, swarm_id: str, owner_id: str | None = None) -> Swarm:
+        return rows.swarm_from_row(self._row(swarm_id, owner_id))
+
+    def list_swarms(self, owner_id: str | None = None) -> list[Swarm]:
+        with self.db.read() as conn:
+            q = select(t.swarms).order_by(t.swarms.c.created_at.desc())
+            if owner_id is not None:
+                q = q.where(t.swarms.c.owner_id == owner_id)
+            return [rows.swarm_from_row(r) for r in conn.execute(q)]
+
+    def update_swarm(self, swarm_id: str, *, owner_id: str | None = None, name: str | None = None,
+                     goal: str | None = None) -> Swarm:
+        row = self._row(swarm_id, owner_id)
+        values: dict[str, Any] = {}
+        if name is not None:
+            values["name"] = clean_text(name, field="name", max_chars=200)
+        if goal is not None:
+            if row.status != SwarmStatus.DRAFT.value:
+                raise InvalidTransition("the goal can only be changed while the swarm is a draft")
+            limits = self.engine.config_for(row.config_id).limits
+            values["goal"] = clean_text(goal, field="goal", max_chars=limits.max_goal_chars)
+        if values:
+            values["updated_at"] = self._now().timestamp()
+            with self.db.tx() as conn:
+                conn.execute(update(t.swarms).where(t.swarms.c.id == swarm_id).values(**values))
+        return self.get_swarm(swarm_id)
+
+    def delete_swarm(self, swarm_id: str, owner_id: str | None = None) -> None:
+        row = self._row(swarm_id, owner_id)
+        with self.db.tx() as conn:
+            for table in (t.operations, t.events, t.snapshots, t.messages, t.chats, t.nodes, t.journal,
+                          t.llm_calls):
+                conn.execute(delete(table).where(table.c.swarm_id == swarm_id))
+            conn.execute(delete(t.swarms).where(t.swarms.c.id == swarm_id))
+        self.engine.blobs.delete_prefix(swarm_prefix(row.owner_id, swarm_id))
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    def spawn(self, swarm_id: str, owner_id: str | None = None) -> Swarm:
+        def do(tx: SwarmTx) -> None:
+            if tx.swarm.status is not SwarmStatus.DRAFT:
+                raise InvalidTransition(f"swarm is already {tx.swarm.status.value}; only a draft can be spawned")
+            tx.set_status(SwarmStatus.RUNNING)
+            action = self.engine.registry.get_action("plan")
+            spawn_node(tx, "n", None, 0, action, tx.swarm.goal, tx.swarm.name, {})
+
+        self._write(swarm_id, owner_id, do)
+        return self.get_swarm(swarm_id)
+
+    def pause(self, swarm_id: str, owner_id: str | None = None) -> Swarm:
+        def do(tx: SwarmTx) -> None:
+            if tx.swarm.status is not SwarmStatus.RUNNING:
+                raise InvalidTransition(f"swarm is {tx.swarm.status.value}; only a running swarm can be paused")
+            tx.set_status(SwarmStatus.PAUSED)
+            tx.conn.execute(update(t.operations).where(
+                t.operations.c.swarm_id == swarm_id, t.operations.c.status == OperationStatus.QUEUED.value)
+                .values(status=OperationStatus.HELD.value))
+
+        self._write(swarm_id, owner_id, do)
+        return self.get_swarm(swarm_id)
+
+    def resume(self, swarm_id: str, owner_id: str | None = None) -> Swarm:
+        def do(tx: SwarmTx) -> None:
+            if tx.swarm.status is not SwarmStatus.PAUSED:
+                raise InvalidTransition(f"swarm is {tx.swarm.status.value}; only a paused swarm can be resumed")
+            tx.set_status(SwarmStatus.RUNNING)
+            tx.conn.execute(update(t.operations).where(
+                t.operations.c.swarm_id == swarm_id, t.operations.c.status == OperationStatus.HELD.value)
+                .values(status=OperationStatus.QUEUED.value))
+
+        self._write(swarm_id, owner_id, do)
+        return self.get_swarm(swarm_id)
+
+    # ---- chats ---------------------------------------------------------------------------------
+    def post_reply(self, swarm_id: str, chat_id: str, content: str, owner_id: str | None = None) -> Message:
+        """Record the user's reply and queue the operation that resumes the waiting node."""
+
+        def do(tx: SwarmTx) -> Message:
+            limits = self.engine.config_for(tx.swarm.config_id).limits
+            text = clean_text(content, field="content", max_chars=limits.max_message_chars)
+            try:
+                chat = tx.chat(chat_id)
+            except ChatNotFound:
+                raise
+            node = tx.node(chat.node_id)
+            cont = node.continuation
+            if (chat.status is not ChatStatus.AWAITING_USER or node.lifecycle is not Lifecycle.WAITING_USER
+                    or cont is None or cont.kind is not ContinuationKind.USER):
+                raise ChatNotAwaiting(chat_id)
+            msg = tx.post_message(chat_id, MessageRole.USER, text, reply_to=cont.request.get("message_id"))
+            tx.update_chat(chat_id, status=ChatStatus.OPEN, awaiting_since=None)
+            token = f"{node.id}@{tx.state.seq + 1}"
+            resumed = Continuation(node_id=node.id, kind=ContinuationKind.STEP, next_step=cont.next_step,
+                                   context=cont.context, token=token, created_at=tx.now,
+                                   request={"result": UserReply(content=text, message_id=msg.id).model_dump()})
+            tx.update_node(node.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
+            tx.enqueue(OperationKind.USER_REPLY, node.id, f"reply:{msg.id}", {"token": token})
+            return msg
+
+        result: Message = self._write(swarm_id, owner_id, do)
+        return result
+
+    def chats(self, swarm_id: str, owner_id: str | None = None) -> list[ChatSummary]:
+        """Chats in the order a person should look at them: awaiting you, then open, then closed."""
+        self._row(swarm_id, owner_id)
+        with self.db.read() as conn:
+            found = [rows.chat_from_row(r) for r in conn.execute(
+                select(t.chats).where(t.chats.c.swarm_id == swarm_id))]
+        rank = {ChatStatus.AWAITING_USER: 0, ChatStatus.OPEN: 1, ChatStatus.CLOSED: 2, ChatStatus.IDLE: 3}
+        return sorted(found, key=lambda c: (rank[c.status], c.id))
+
+    def messages(self, swarm_id: str, chat_id: str, owner_id: str | None = None) -> list[Message]:
+        self._row(swarm_id, owner_id)
+        with self.db.read() as conn:
+            if rows.load_chat(conn, swarm_id, chat_id) is None:
+                raise ChatNotFound(chat_id)
+            return [rows.message_from_row(r) for r in conn.execute(
+                select(t.messages).where(t.messages.c.swarm_id == swarm_id, t.messages.c.chat_id == chat_id)
+                .order_by(t.messages.c.idx))]
+
+    # ---- state and history ---------------------------------------------------------------------
+    def state(self, swarm_id: str, owner_id: str | None = None) -> SwarmState:
+        self._row(swarm_id, owner_id)
+        return hist.current_state(self.db, swarm_id)
+
+    def state_at(self, swarm_id: str, seq: int, owner_id: str | None = None) -> SwarmState:
+        row = self._row(swarm_id, owner_id)
+        every = self.engine.config_for(row.config_id).snapshot_every
+        return hist.state_at(self.db, self.engine.blobs, swarm_id, seq, snapshot_every=every)
+
+    def history(self, swarm_id: str, after: int = 0, limit: int | None = None,
+                owner_id: str | None = None) -> SwarmHistory:
+        self._row(swarm_id, owner_id)
+        return hist.history(self.db, swarm_id, after, limit)
+
+    def compact(self, swarm_id: str, keep: int | None = None, owner_id: str | None = None) -> int:
+        row = self._row(swarm_id, owner_id)
+        keep = keep or self.engine.config_for(row.config_id).history_retention
+        if keep is None:
+            raise InvalidInput("no retention given and the swarm's config sets none")
+        return hist.compact(self.db, self.engine.blobs, swarm_id, keep)
+
+    def node_detail(self, swarm_id: str, node_id: str, owner_id: str | None = None) -> NodeDetail:
+        self._row(swarm_id, owner_id)
+        with self.db.read() as conn:
+            node = rows.load_node(conn, swarm_id, node_id)
+            if node is None:
+                raise NodeNotFound(node_id)
+            journal = [rows.journal_from_row(r) for r in conn.execute(
+                select(t.journal).where(t.journal.c.swarm_id == swarm_id, t.journal.c.node_id == node_id)
+                .order_by(t.journal.c.id))]
+            call_rows = conn.execute(select(t.llm_calls).where(
+                t.llm_calls.c.swarm_id == swarm_id, t.llm_calls.c.node_id == node_id)
+                .order_by(t.llm_calls.c.created_at, t.llm_calls.c.id)).all()
+        calls: list[LLMCall] = []
+        for r in call_rows:
+            body = r.body or {}
+            if r.blob_key:
+                try:
+                    body = json.loads(self.engine.blobs.get(r.blob_key))
+                except KeyError:
+                    body = {"raw_output": "(log body missing from the blob store)"}
+            calls.append(rows.llm_call_from_row(r, body))
+        return NodeDetail(node=node, journal=journal, llm_calls=calls, continuation=node.continuation)
+
+    def journal(self, swarm_id: str, node_id: str, owner_id: str | None = None) -> list[JournalEntry]:
+        return self.node_detail(swarm_id, node_id, owner_id).journal
+
+    # ---- clone ---------------------------------------------------------------------------------
+    def clone(self, swarm_id: str, *, at_seq: int | None = None, owner_id: str | None = None,
+              name: str | None = None) -> Swarm:
+        """Copy a swarm. Without ``at_seq`` the copy is a fresh draft with the same goal; with it, a fork
+        holding the state at that point (paused, so it runs again only when resumed)."""
+        src = self.get_swarm(swarm_id, owner_id)
+        if at_seq is None:
+            return self.create_swarm(src.owner_id, src.goal, name=name or f"{src.name} (copy)",
+                                     config_id=src.config_id)
+        state = self.state_at(swarm_id, at_seq, owner_id)
+        return self._fork(src, state, name or f"{src.name} (fork @{at_seq})")
+
+    def _fork(self, src: Swarm, state: SwarmState, name: str) -> Swarm:
+        now = self._now().timestamp()
+        new_id = "s" + uuid.uuid4().hex[:16]
+        seq = state.seq
+        status = state.status
+        if status is SwarmStatus.RUNNING:
+            status = SwarmStatus.PAUSED
+        with self.db.tx() as conn:
+            conn.execute(insert(t.swarms).values(
+                id=new_id, owner_id=src.owner_id, name=name, goal=src.goal, config_id=src.config_id,
+                status=status.value, failure_reason=state.failure_reason, root_node_id=state.root_node_id,
+                forked_from=src.id, forked_at_seq=seq, last_seq=seq, first_seq=1,
+                usage=state.usage.model_dump(mode="json"), created_at=now, updated_at=now))
+            src_events = conn.execute(select(t.events).where(t.events.c.swarm_id == src.id, t.events.c.seq <= seq)
+                                      .order_by(t.events.c.seq)).all()
+            if src_events:
+                conn.execute(insert(t.events), [{**rows.event_row(rows.event_from_row(r)), "swarm_id": new_id}
+                                                for r in src_events])
+            for node in state.nodes.values():
+                node = node.model_copy(update={"swarm_id": new_id})
+                conn.execute(insert(t.nodes).values(**rows.node_row(new_id, node)))
+            for chat in state.chats.values():
+                conn.execute(insert(t.chats).values(**rows.chat_row(new_id, chat)))
+                msgs = conn.execute(select(t.messages).where(
+                    t.messages.c.swarm_id == src.id, t.messages.c.chat_id == chat.id,
+                    t.messages.c.idx < chat.message_count)).all()
+                if msgs:
+                    conn.execute(insert(t.messages), [{**r._asdict(), "swarm_id": new_id} for r in msgs])
+            call_ids = [r.data["id"] for r in src_events if r.type == EventType.LLM_CALL.value]
+            if call_ids:
+                calls = conn.execute(select(t.llm_calls).where(t.llm_calls.c.swarm_id == src.id,
+                                                               t.llm_calls.c.id.in_(call_ids))).all()
+                conn.execute(insert(t.llm_calls), [{**r._asdict(), "swarm_id": new_id} for r in calls])
+            jrows = [{"swarm_id": new_id, "node_id": r.node_id, "step": r.data["step"], "text": r.data["text"],
+                      "created_at": r.ts} for r in src_events if r.type == EventType.JOURNAL.value]
+            if jrows:
+                conn.execute(insert(t.journal), jrows)
+            if status not in (SwarmStatus.COMPLETED, SwarmStatus.FAILED):
+                self._derive_operations(conn, new_id, state, OperationStatus.HELD if status is not
+                                        SwarmStatus.RUNNING else OperationStatus.QUEUED)
+        return self.get_swarm(new_id)
+
+    def _derive_operations(self, conn: Any, swarm_id: str, state: SwarmState, status: OperationStatus) -> None:
+        """Re-create the operations a state implies (every live node has a continuation saying what's next)."""
+        now = self._now().timestamp()
+        ops: list[dict[str, Any]] = []
+
+        def add(kind: OperationKind, node_id: str, key: str, payload: dict[str, Any]) -> None:
+            ops.append({"swarm_id": swarm_id, "node_id": node_id, "kind": kind.value, "status": status.value,
+                        "payload": payload, "attempts": 0, "idem_key": key, "not_before": 0.0, "created_at": now})
+
+        for node in state.nodes.values():
+            if node.lifecycle in TERMINAL_LIFECYCLES or node.lifecycle is Lifecycle.WAITING_USER:
+                continue
+            cont = node.continuation
+            if node.lifecycle is Lifecycle.SPAWNED:
+                add(OperationKind.SPAWN, node.id, f"spawn:{node.id}", {})
+            elif cont is None:
+                continue
+            elif cont.kind is ContinuationKind.LLM:
+                add(OperationKind.LLM_CALL, node.id, f"llm:{cont.token}", {"token": cont.token})
+            elif cont.kind is ContinuationKind.STEP:
+                add(OperationKind.STEP, node.id, f"step:{cont.token}", {"token": cont.token})
+            elif cont.kind is ContinuationKind.USER:
+                add(OperationKind.USER_PROMPT, node.id, f"prompt:{cont.token}", {"token": cont.token})
+            elif cont.kind is ContinuationKind.CHILDREN:
+                add(OperationKind.TERMINATE, node.id, f"check:{cont.token}", {"check": True})
+        if ops:
+            conn.execute(insert(t.operations), ops)
+
+    # ---- running -------------------------------------------------------------------------------
+    async def run_until_idle(self, swarm_id: str | None = None, *, timeout: float | None = None) -> None:
+        """Run queued operations until none is left (the swarm is done, paused, or waiting on the user)."""
+        await self.runner.run_until_idle(swarm_id, timeout=timeout)
+
+    def recover(self) -> int:
+        return self.runner.recover()
+
+    def waiting_chats(self, swarm_id: str, owner_id: str | None = None) -> list[ChatSummary]:
+        return [c for c in self.chats(swarm_id, owner_id) if c.status is ChatStatus.AWAITING_USER]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+__all__ = ["SwarmEvent", "SwarmService", "clean_text"]

@@ -1,0 +1,215 @@
+"""StepContext: the only way a step touches the world. Every effect becomes events in the step's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from ..schemas import (
+    TERMINAL_LIFECYCLES,
+    ActionSpec,
+    ChatStatus,
+    Continuation,
+    ContinuationKind,
+    Lifecycle,
+    MessageRole,
+    Node,
+    OperationKind,
+    PromptMessage,
+    SwarmConfig,
+)
+from .errors import LimitExceeded
+from .tx import SwarmTx
+
+if TYPE_CHECKING:
+    from ..actions.registry import Registry
+    from ..store.blob import BlobStore
+
+
+class ChildOutcome(BaseModel):
+    id: str
+    directive: str
+    action_id: str
+    lifecycle: Lifecycle
+    report: str | None = None
+    failure_reason: str | None = None
+    context_up: dict[str, Any] = {}
+
+
+class ChildrenResult(BaseModel):
+    children: list[ChildOutcome] = []
+
+
+class UserReply(BaseModel):
+    content: str
+    message_id: str
+
+
+@dataclass
+class Services:
+    registry: Registry
+    blobs: BlobStore
+
+
+class StepContext:
+    def __init__(self, tx: SwarmTx, node_id: str, step: str, config: SwarmConfig, services: Services) -> None:
+        self.tx = tx
+        self.node_id = node_id
+        self.step = step
+        self.config = config
+        self.services = services
+        self.changes: dict[str, Any] = {}
+        self.continued = False
+
+    # ---- reading ------------------------------------------------------------------------------
+    @property
+    def node(self) -> Node:
+        return self.tx.node(self.node_id)
+
+    @property
+    def limits(self) -> Any:
+        return self.config.limits
+
+    @property
+    def action(self) -> ActionSpec:
+        return self.services.registry.get_action(self.node.action_id)
+
+    def children_outcomes(self) -> list[ChildOutcome]:
+        return [ChildOutcome(id=c.id, directive=c.directive, action_id=c.action_id, lifecycle=c.lifecycle,
+                             report=c.report, failure_reason=c.failure_reason, context_up=c.context_up)
+                for c in (self.tx.node(cid) for cid in self.node.children)]
+
+    # ---- narrative ----------------------------------------------------------------------------
+    def journal(self, text: str) -> None:
+        self.tx.journal(self.node_id, self.step, text)
+
+    def say(self, content: str) -> None:
+        """Post an agent message in this node's chat (no reply expected)."""
+        chat = self.tx.chat(self.node.chat_id)
+        self.tx.post_message(chat.id, MessageRole.AGENT, content)
+        if chat.status is ChatStatus.IDLE:
+            self.tx.update_chat(chat.id, status=ChatStatus.OPEN)
+
+    def close_chat(self) -> None:
+        chat = self.tx.chat(self.node.chat_id)
+        if chat.status is not ChatStatus.CLOSED:
+            self.tx.update_chat(chat.id, status=ChatStatus.CLOSED, awaiting_since=None)
+
+    # ---- continuing ---------------------------------------------------------------------------
+    def _continue(self, kind: ContinuationKind, next_step: str, context: BaseModel,
+                  request: dict[str, Any], lifecycle: Lifecycle) -> Continuation:
+        if self.continued:
+            raise RuntimeError(f"step {self.step!r} continued twice")
+        self.services.registry.get_step(next_step)  # fail now, not at resume time
+        self.continued = True
+        token = f"{self.node_id}@{self.tx.state.seq + 1}"
+        cont = Continuation(node_id=self.node_id, kind=kind, request=request,
+                            context=context.model_dump(mode="json"), next_step=next_step,
+                            created_at=self.tx.now, token=token)
+        self.changes.update(lifecycle=lifecycle, continuation=cont)
+        return cont
+
+    def llm(self, purpose: str, messages: list[PromptMessage], *, next_step: str, context: BaseModel,
+            facts: dict[str, Any] | None = None) -> None:
+        """Ask the model; ``next_step`` (whose registered result model is the output schema) gets the answer."""
+        u, lim = self.tx.usage, self.limits
+        if u.llm_calls >= lim.max_llm_calls:
+            raise LimitExceeded(f"LLM call limit reached ({lim.max_llm_calls} calls)")
+        if u.tokens_in + u.tokens_out >= lim.max_tokens:
+            raise LimitExceeded(f"token limit reached ({lim.max_tokens} tokens)")
+        if u.cost_usd >= lim.max_cost_usd:
+            raise LimitExceeded(f"cost limit reached (${lim.max_cost_usd:.2f})")
+        result_model = self.services.registry.get_step(next_step).result
+        if result_model is None:
+            raise RuntimeError(f"step {next_step!r} declares no result model to receive an LLM answer")
+        request = {"purpose": purpose, "messages": [m.model_dump() for m in messages],
+                   "output_schema": result_model.model_json_schema(), "schema_name": result_model.__name__,
+                   "facts": facts or {}}
+        cont = self._continue(ContinuationKind.LLM, next_step, context, {"llm": request}, Lifecycle.WAITING_LLM)
+        self.tx.enqueue(OperationKind.LLM_CALL, self.node_id, f"llm:{cont.token}", {"token": cont.token})
+
+    def ask(self, content: str, *, next_step: str, context: BaseModel) -> None:
+        """Ask the user in this node's chat. The node parks until a reply resumes it at ``next_step``."""
+        cont = self._continue(ContinuationKind.USER, next_step, context, {"message": content, "posted": False},
+                              Lifecycle.RUNNING)
+        self.tx.enqueue(OperationKind.USER_PROMPT, self.node_id, f"prompt:{cont.token}", {"token": cont.token})
+
+    def goto(self, next_step: str, context: BaseModel, *, action: ActionSpec | None = None) -> None:
+        """Chain to another step of this node as a separate operation (optionally becoming another action)."""
+        if action is not None:
+            self.changes.update(action_id=action.id, action_type=action.action_type,
+                                termination_policy=action.termination_policy)
+        cont = self._continue(ContinuationKind.STEP, next_step, context, {}, Lifecycle.RUNNING)
+        self.tx.enqueue(OperationKind.STEP, self.node_id, f"step:{cont.token}", {"token": cont.token})
+
+    def spawn(self, directive: str, *, action_id: str = "route", title: str | None = None,
+              context_down: dict[str, Any] | None = None) -> str:
+        parent = self.node
+        lim = self.limits
+        if parent.depth + 1 > lim.max_depth:
+            raise LimitExceeded(f"depth limit reached (max depth {lim.max_depth})")
+        if self.tx.usage.nodes >= lim.max_nodes:
+            raise LimitExceeded(f"node limit reached ({lim.max_nodes} nodes)")
+        action = self.services.registry.get_action(action_id)
+        child_id = f"{parent.id}.{len(parent.children) + 1}"
+        spawn_node(self.tx, child_id, parent.id, parent.depth + 1, action, directive, title, context_down or {})
+        return child_id
+
+    def wait_children(self, next_step: str, context: BaseModel) -> None:
+        if not self.node.children:
+            raise RuntimeError("wait_children called with no children")
+        cont = self._continue(ContinuationKind.CHILDREN, next_step, context, {}, Lifecycle.WAITING_CHILDREN)
+        if all(self.tx.node(c).lifecycle in TERMINAL_LIFECYCLES for c in self.node.children):
+            self.tx.enqueue(OperationKind.TERMINATE, self.node_id, f"check:{cont.token}", {"check": True})
+
+    def update(self, **changes: Any) -> None:
+        """Change node fields (context_up, title, ...) together with the step's other changes."""
+        self.changes.update(changes)
+
+    # ---- ending -------------------------------------------------------------------------------
+    def complete(self, report: str, context_up: dict[str, Any] | None = None) -> None:
+        if self.continued:
+            raise RuntimeError(f"step {self.step!r} continued twice")
+        self.continued = True
+        self.changes.update(lifecycle=Lifecycle.DONE, report=report, continuation=None)
+        if context_up is not None:
+            self.changes["context_up"] = context_up
+
+    def fail(self, reason: str) -> None:
+        if self.continued:
+            raise RuntimeError(f"step {self.step!r} continued twice")
+        self.continued = True
+        self.changes.update(lifecycle=Lifecycle.FAILED, failure_reason=reason, continuation=None)
+
+    def save_artifact(self, name: str, content: str, content_type: str = "text/markdown") -> str:
+        """Store a file in the swarm's memory space (blob store) and list it in the node's context_up."""
+        from ..store.blob import scoped_key
+
+        safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)[:120] or "artifact"
+        key = scoped_key(self.tx.swarm.owner_id, self.tx.swarm_id, "memory", f"{self.node_id}-{safe}")
+        self.services.blobs.put(key, content.encode())
+        arts = [*self.node.context_up.get("artifacts", []),
+                {"key": key, "title": name, "content_type": content_type, "size": len(content.encode())}]
+        self.changes["context_up"] = {**self.node.context_up, **self.changes.get("context_up", {}),
+                                      "artifacts": arts}
+        return key
+
+
+def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, action: ActionSpec,
+               directive: str, title: str | None, context_down: dict[str, Any]) -> None:
+    """Create a node (and its chat) and queue its spawn operation."""
+    node = Node(id=node_id, swarm_id=tx.swarm_id, parent_id=parent_id, depth=depth, action_id=action.id,
+                action_type=action.action_type, directive=directive, title=title or _title(directive),
+                termination_policy=action.termination_policy, context_down=context_down,
+                chat_id=f"chat-{node_id}", created_at=tx.now, updated_at=tx.now)
+    from ..schemas import EventType
+
+    tx.emit(EventType.NODE_SPAWNED, node_id, {"node": node.model_dump(mode="json")})
+    tx.enqueue(OperationKind.SPAWN, node_id, f"spawn:{node_id}")
+
+
+def _title(directive: str) -> str:
+    line = directive.strip().splitlines()[0] if directive.strip() else "(empty)"
+    return line[:80] + ("…" if len(line) > 80 else "")

@@ -1,0 +1,116 @@
+"""Engine: the wiring of store, blob store, action registry, model clients and event listeners."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ..actions.registry import Registry
+from ..llm.protocol import LLMClient
+from ..schemas import SwarmConfig, SwarmEvent
+from ..store import tables as t
+from ..store.blob import BlobStore, open_blob_store
+from ..store.database import Database, default_data_dir, sqlite_url
+from .context import Services
+from .errors import ConfigNotFound
+
+log = logging.getLogger("aga_swarm.engine")
+
+EventListener = Callable[[str, list[SwarmEvent]], None]
+"""Called after commit with (owner_id, events). Must not block."""
+
+BUILTIN_CONFIGS: dict[str, SwarmConfig] = {
+    "local": SwarmConfig(id="local", name="Local (scripted offline model)",
+                         description="Deterministic offline model; works with no API key."),
+}
+
+
+def _openai_config() -> SwarmConfig | None:
+    import os
+
+    if not os.environ.get("OPENAI_API_KEY"):
+        return None
+    from ..schemas import LLMSettings
+
+    return SwarmConfig(id="openai", name="OpenAI (gpt-4o-mini)",
+                       llm=LLMSettings(provider="openai", model=os.environ.get("AGA_SWARM_MODEL", "gpt-4o-mini"),
+                                       api_key_env="OPENAI_API_KEY",
+                                       base_url=os.environ.get("OPENAI_BASE_URL")))
+
+
+class Engine:
+    def __init__(self, *, db_url: str | None = None, blob_url: str | None = None, data_dir: Path | None = None,
+                 registry: Registry | None = None, llm_factory: Callable[[SwarmConfig], LLMClient] | None = None,
+                 migrate: bool = True) -> None:
+        if db_url is None or blob_url is None:
+            data_dir = Path(data_dir or default_data_dir())
+            data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data_dir
+        self.db = Database(db_url or sqlite_url(data_dir or default_data_dir()), migrate=migrate)
+        self.blobs: BlobStore = open_blob_store(blob_url or str((data_dir or default_data_dir()) / "blobs"))
+        if registry is None:
+            from ..actions import builtin_registry
+
+            registry = builtin_registry()
+        self.registry = registry
+        self.services = Services(registry=registry, blobs=self.blobs)
+        self._llm_factory = llm_factory
+        self._clients: dict[str, LLMClient] = {}
+        self._configs: dict[str, SwarmConfig] = dict(BUILTIN_CONFIGS)
+        openai_cfg = _openai_config()
+        if openai_cfg is not None:
+            self._configs["openai"] = openai_cfg
+        self.listeners: list[EventListener] = []
+        from .executor import Executor
+
+        self.executor = Executor(self)
+
+    # ---- configs and clients -----------------------------------------------------------------
+    def config_for(self, config_id: str) -> SwarmConfig:
+        cfg = self._configs.get(config_id)
+        if cfg is None:
+            with self.db.read() as conn:
+                row = conn.execute(select(t.configs.c.data).where(t.configs.c.id == config_id)).first()
+            if row is None:
+                raise ConfigNotFound(config_id)
+            cfg = SwarmConfig.model_validate(row.data)
+            self._configs[config_id] = cfg
+        return cfg
+
+    def builtin_configs(self) -> list[SwarmConfig]:
+        return [c for k, c in self._configs.items() if k in BUILTIN_CONFIGS or k == "openai"]
+
+    def llm_for(self, config: SwarmConfig) -> LLMClient:
+        client = self._clients.get(config.id)
+        if client is None:
+            if self._llm_factory is not None:
+                client = self._llm_factory(config)
+            else:
+                from ..llm.factory import make_client
+
+                client = make_client(config.llm)
+            self._clients[config.id] = client
+        return client
+
+    # ---- events ------------------------------------------------------------------------------
+    def publish(self, owner_id: str, events: list[SwarmEvent]) -> None:
+        if not events:
+            return
+        for listener in list(self.listeners):
+            try:
+                listener(owner_id, events)
+            except Exception:  # a broken listener must not break the engine
+                log.exception("event listener failed")
+
+    def dispose(self) -> None:
+        self.db.dispose()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.dispose()

@@ -1,0 +1,65 @@
+"""Typed errors the Python API raises. Each carries a message fit to show a user."""
+
+from __future__ import annotations
+
+
+class SwarmError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class NotFound(SwarmError):
+    pass
+
+
+class SwarmNotFound(NotFound):
+    def __init__(self, swarm_id: str) -> None:
+        super().__init__(f"swarm {swarm_id!r} not found")
+
+
+class NodeNotFound(NotFound):
+    def __init__(self, node_id: str) -> None:
+        super().__init__(f"node {node_id!r} not found")
+
+
+class ChatNotFound(NotFound):
+    def __init__(self, chat_id: str) -> None:
+        super().__init__(f"chat {chat_id!r} not found")
+
+
+class ConfigNotFound(NotFound):
+    def __init__(self, config_id: str) -> None:
+        super().__init__(f"config {config_id!r} not found")
+
+
+class Conflict(SwarmError):
+    """The request is valid but the swarm is not in a state that allows it."""
+
+
+class InvalidTransition(Conflict):
+    pass
+
+
+class ChatNotAwaiting(Conflict):
+    def __init__(self, chat_id: str) -> None:
+        super().__init__(f"chat {chat_id!r} is not awaiting a reply")
+
+
+class InvalidInput(SwarmError, ValueError):
+    pass
+
+
+class HistoryCompacted(SwarmError):
+    def __init__(self, seq: int, first_seq: int) -> None:
+        super().__init__(f"history before seq {first_seq} was compacted; cannot show seq {seq}")
+
+
+class MalformedContinuation(SwarmError):
+    pass
+
+
+class UnknownStep(SwarmError):
+    pass
+
+
+class LimitExceeded(SwarmError):
+    """A per-swarm bound was reached; the node that hit it fails with this message."""

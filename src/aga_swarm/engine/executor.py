@@ -1,0 +1,336 @@
+"""execute(op): load by id, run one step, commit every effect atomically, return. Nothing waits."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, update
+
+from ..llm.protocol import LLMError, LLMRequest, TransientLLMError
+from ..schemas import (
+    TERMINAL_LIFECYCLES,
+    ChatStatus,
+    ContinuationKind,
+    EventType,
+    Lifecycle,
+    MessageRole,
+    Node,
+    OperationKind,
+    OperationStatus,
+    SwarmStatus,
+    TerminationPolicy,
+)
+from ..store import tables as t
+from ..store.blob import scoped_key
+from .context import ChildrenResult, StepContext
+from .errors import LimitExceeded, MalformedContinuation, NotFound, SwarmError
+from .tx import SwarmTx
+
+if TYPE_CHECKING:
+    from .core import Engine
+
+log = logging.getLogger("aga_swarm.engine")
+
+MAX_TRANSIENT_ATTEMPTS = 5
+INLINE_LOG_LIMIT = 16_000  # LLM call bodies above this many bytes go to the blob store
+
+
+@dataclass
+class ClaimedOp:
+    id: int
+    swarm_id: str
+    node_id: str
+    kind: OperationKind
+    payload: dict[str, Any]
+    attempts: int
+    claim: str
+
+
+class LostClaim(Exception):
+    """Another worker took the operation over (lease expired); our effects are rolled back."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Executor:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # ---- entry point ---------------------------------------------------------------------------
+    async def execute(self, op: ClaimedOp) -> list[Any]:
+        """Run one claimed operation. Returns the committed events (for the fan-out)."""
+        try:
+            if op.kind is OperationKind.LLM_CALL:
+                return await self._llm_call(op)
+            return self._in_tx(op, self._dispatch)
+        except LostClaim:
+            log.warning("operation %s lost its claim; effects rolled back", op.id)
+            return []
+        except Exception as exc:  # a step blew up: record it and fail the node, never stall
+            return self._record_failure(op, exc)
+
+    def _in_tx(self, op: ClaimedOp, fn: Any) -> list[Any]:
+        with self.engine.db.tx() as conn:
+            tx = SwarmTx(conn, op.swarm_id, now())
+            fn(tx, op)
+            tx.flush()
+            self._finish(tx, op, OperationStatus.DONE)
+        return tx.events
+
+    def _finish(self, tx: SwarmTx, op: ClaimedOp, status: OperationStatus, error: str | None = None) -> None:
+        res = tx.conn.execute(update(t.operations).where(t.operations.c.id == op.id, t.operations.c.claim == op.claim,
+                                                         t.operations.c.status == OperationStatus.RUNNING.value)
+                              .values(status=status.value, error=error, lease_until=None))
+        if res.rowcount != 1:
+            raise LostClaim()
+
+    # ---- dispatch ------------------------------------------------------------------------------
+    def _dispatch(self, tx: SwarmTx, op: ClaimedOp) -> None:
+        node = tx.node(op.node_id)
+        if node.lifecycle in TERMINAL_LIFECYCLES:
+            return  # cancelled or finished meanwhile: the operation is moot
+        kind = op.kind
+        if kind is OperationKind.SPAWN:
+            if node.lifecycle is not Lifecycle.SPAWNED:
+                return
+            action = self.engine.registry.get_action(node.action_id)
+            step = self.engine.registry.get_step(action.entry_step)
+            self.run_step(tx, node.id, step.name, step.load_context(node.context_down), None)
+        elif kind in (OperationKind.STEP, OperationKind.USER_REPLY):
+            cont = node.continuation
+            if cont is None or cont.token != op.payload.get("token") or cont.kind is not ContinuationKind.STEP:
+                return  # stale
+            step = self.engine.registry.get_step(cont.next_step)
+            self.run_step(tx, node.id, step.name, step.load_context(cont.context),
+                          step.load_result(cont.request.get("result")))
+        elif kind is OperationKind.USER_PROMPT:
+            self._user_prompt(tx, node, op)
+        elif kind is OperationKind.TERMINATE:
+            self._terminate(tx, node, op)
+        elif kind is OperationKind.FAILURE:
+            self.fail_node(tx, node.id, str(op.payload.get("reason", "failed")))
+        else:  # pragma: no cover - LLM_CALL is handled before
+            raise MalformedContinuation(f"unknown operation kind {kind}")
+
+    def run_step(self, tx: SwarmTx, node_id: str, step_name: str, data: Any, result: Any) -> None:
+        step = self.engine.registry.get_step(step_name)
+        config = self.engine.config_for(tx.swarm.config_id)
+        ctx = StepContext(tx, node_id, step_name, config, self.engine.services)
+        if tx.node(node_id).lifecycle is not Lifecycle.RUNNING:
+            ctx.changes["lifecycle"] = Lifecycle.RUNNING
+        ctx.changes["continuation"] = None
+        try:
+            step.fn(ctx, data, result)
+        except LimitExceeded as exc:
+            ctx.changes.clear()
+            ctx.continued = False
+            ctx.journal(f"Stopped: {exc}")
+            ctx.fail(str(exc))
+        if not ctx.continued:
+            raise RuntimeError(f"step {step_name!r} returned without continuing, completing or failing the node")
+        tx.update_node(node_id, **ctx.changes)
+        node = tx.node(node_id)
+        if node.lifecycle in TERMINAL_LIFECYCLES:
+            self._after_terminal(tx, node)
+
+    # ---- user prompt -----------------------------------------------------------------------------
+    def _user_prompt(self, tx: SwarmTx, node: Node, op: ClaimedOp) -> None:
+        cont = node.continuation
+        if cont is None or cont.token != op.payload.get("token") or cont.kind is not ContinuationKind.USER:
+            return
+        if cont.request.get("posted"):
+            return
+        msg = tx.post_message(node.chat_id, MessageRole.AGENT, str(cont.request["message"]))
+        chat = tx.chat(node.chat_id)
+        tx.update_chat(chat.id, status=ChatStatus.AWAITING_USER, awaiting_since=tx.now)
+        posted = cont.model_copy(update={"request": {**cont.request, "posted": True, "message_id": msg.id}})
+        tx.update_node(node.id, lifecycle=Lifecycle.WAITING_USER, continuation=posted)
+
+    # ---- children ending -----------------------------------------------------------------------
+    def _terminate(self, tx: SwarmTx, parent: Node, op: ClaimedOp) -> None:
+        cont = parent.continuation
+        child_id = op.payload.get("child_id")
+        if child_id is not None:
+            child = tx.node(child_id)
+            policy = parent.termination_policy
+            if policy is TerminationPolicy.FAIL_FAST and child.lifecycle is Lifecycle.FAILED:
+                self.cancel_children(tx, parent, f"sibling {child.id} failed")
+                self.fail_node(tx, parent.id, f"child {child.id} failed: {child.failure_reason}")
+                return
+            if policy is TerminationPolicy.FIRST and child.lifecycle is Lifecycle.DONE:
+                self.cancel_children(tx, parent, f"sibling {child.id} finished first")
+                tx.update_node(parent.id, lifecycle=Lifecycle.DONE, report=child.report, continuation=None,
+                               context_up=child.context_up)
+                self._after_terminal(tx, tx.node(parent.id))
+                return
+        if cont is None or cont.kind is not ContinuationKind.CHILDREN:
+            return
+        if any(tx.node(c).lifecycle not in TERMINAL_LIFECYCLES for c in parent.children):
+            return
+        step = self.engine.registry.get_step(cont.next_step)
+        ctx = StepContext(tx, parent.id, step.name, self.engine.config_for(tx.swarm.config_id),
+                          self.engine.services)
+        result = ChildrenResult(children=ctx.children_outcomes())
+        self.run_step(tx, parent.id, step.name, step.load_context(cont.context), result)
+
+    def cancel_children(self, tx: SwarmTx, parent: Node, reason: str) -> None:
+        for cid in parent.children:
+            child = tx.node(cid)
+            if child.lifecycle in TERMINAL_LIFECYCLES:
+                continue
+            self.cancel_children(tx, child, reason)
+            self._close_chat(tx, child)
+            tx.update_node(cid, lifecycle=Lifecycle.CANCELLED, failure_reason=reason, continuation=None)
+
+    def _close_chat(self, tx: SwarmTx, node: Node) -> None:
+        chat = tx.chat(node.chat_id)
+        if chat.status is ChatStatus.AWAITING_USER:
+            tx.update_chat(chat.id, status=ChatStatus.CLOSED, awaiting_since=None)
+
+    def fail_node(self, tx: SwarmTx, node_id: str, reason: str) -> None:
+        node = tx.node(node_id)
+        if node.lifecycle in TERMINAL_LIFECYCLES:
+            return
+        self.cancel_children(tx, node, f"parent {node_id} failed")
+        self._close_chat(tx, node)
+        tx.journal(node_id, "failure", f"Failed: {reason}")
+        tx.update_node(node_id, lifecycle=Lifecycle.FAILED, failure_reason=reason, continuation=None)
+        self._after_terminal(tx, tx.node(node_id))
+
+    def _after_terminal(self, tx: SwarmTx, node: Node) -> None:
+        """Tell the parent, or end the swarm when the root ends."""
+        if node.parent_id is not None:
+            tx.enqueue(OperationKind.TERMINATE, node.parent_id, f"terminate:{node.id}", {"child_id": node.id})
+            return
+        if node.lifecycle is Lifecycle.DONE:
+            tx.set_status(SwarmStatus.COMPLETED)
+        else:
+            tx.set_status(SwarmStatus.FAILED, node.failure_reason or "the root node failed")
+
+    # ---- LLM calls -----------------------------------------------------------------------------
+    async def _llm_call(self, op: ClaimedOp) -> list[Any]:
+        with self.engine.db.read() as conn:
+            swarm_row = conn.execute(t.swarms.select().where(t.swarms.c.id == op.swarm_id)).first()
+            from ..store.rows import load_node
+
+            node = load_node(conn, op.swarm_id, op.node_id)
+        if swarm_row is None or node is None:
+            return self._in_tx(op, lambda tx, o: None) if swarm_row is not None else []
+        cont = node.continuation
+        if (node.lifecycle in TERMINAL_LIFECYCLES or cont is None or cont.kind is not ContinuationKind.LLM
+                or cont.token != op.payload.get("token")):
+            return self._in_tx(op, lambda tx, o: None)
+        step = self.engine.registry.get_step(cont.next_step)
+        if step.result is None:
+            raise MalformedContinuation(f"step {step.name!r} has no result model")
+        request = LLMRequest.model_validate(cont.request["llm"])
+        config = self.engine.config_for(swarm_row.config_id)
+        client = self.engine.llm_for(config)
+        started = time.perf_counter()
+        try:
+            response = await client.complete(request, step.result)
+        except TransientLLMError as exc:
+            if op.attempts < MAX_TRANSIENT_ATTEMPTS:
+                return self._retry_later(op, exc)
+            return self._llm_failed(op, node, request, client.model, exc, started)
+        except LLMError as exc:
+            return self._llm_failed(op, node, request, client.model, exc, started)
+
+        def commit(tx: SwarmTx, o: ClaimedOp) -> None:
+            n = tx.node(node.id)
+            c = n.continuation
+            if c is None or c.token != cont.token:
+                return
+            self._record_llm_call(tx, n, c.next_step, request, response.model, raw=response.raw_output,
+                                  parsed=response.parsed, tokens_in=response.tokens_in,
+                                  tokens_out=response.tokens_out, latency_ms=response.latency_ms,
+                                  cost_usd=response.cost_usd, attempts=response.attempts, error=None)
+            token = f"{n.id}@{tx.state.seq + 1}"
+            resumed = c.model_copy(update={"kind": ContinuationKind.STEP, "token": token,
+                                           "request": {"result": response.parsed}})
+            tx.update_node(n.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
+            tx.enqueue(OperationKind.STEP, n.id, f"step:{token}", {"token": token})
+
+        return self._in_tx(op, commit)
+
+    def _retry_later(self, op: ClaimedOp, exc: Exception) -> list[Any]:
+        delay = min(30.0, 0.5 * 2 ** (op.attempts - 1))
+        with self.engine.db.tx() as conn:
+            res = conn.execute(update(t.operations).where(t.operations.c.id == op.id,
+                                                          t.operations.c.claim == op.claim)
+                               .values(status=OperationStatus.QUEUED.value, claim=None, lease_until=None,
+                                       not_before=time.time() + delay, error=f"retrying: {exc}"))
+            if res.rowcount != 1:
+                raise LostClaim()
+        log.info("operation %s transient failure (%s); retry in %.1fs", op.id, exc, delay)
+        return []
+
+    def _llm_failed(self, op: ClaimedOp, node: Node, request: LLMRequest, model: str, exc: LLMError,
+                    started: float) -> list[Any]:
+        def commit(tx: SwarmTx, o: ClaimedOp) -> None:
+            n = tx.node(node.id)
+            step = n.continuation.next_step if n.continuation else "llm"
+            self._record_llm_call(tx, n, step, request, model, raw=exc.raw_output, parsed=None, tokens_in=0,
+                                  tokens_out=0, latency_ms=(time.perf_counter() - started) * 1000, cost_usd=0.0,
+                                  attempts=exc.attempts, error=str(exc))
+            self.fail_node(tx, n.id, f"model call failed: {exc}")
+
+        return self._in_tx(op, commit)
+
+    def _record_llm_call(self, tx: SwarmTx, node: Node, step: str, request: LLMRequest, model: str, *,
+                         raw: str | None, parsed: Any, tokens_in: int, tokens_out: int, latency_ms: float,
+                         cost_usd: float, attempts: int, error: str | None) -> None:
+        import json
+
+        call_id = f"{node.id}.llm{tx.state.seq + 1}"
+        body = {"messages": [m.model_dump() for m in request.messages], "raw_output": raw, "parsed_output": parsed}
+        encoded = json.dumps(body)
+        blob_key = None
+        if len(encoded) > INLINE_LOG_LIMIT:
+            blob_key = scoped_key(tx.swarm.owner_id, tx.swarm_id, "llm", f"{call_id}.json")
+            self.engine.blobs.put(blob_key, encoded.encode())
+            body = {}
+        tx.conn.execute(insert(t.llm_calls).values(
+            swarm_id=tx.swarm_id, id=call_id, node_id=node.id, step=step, model=model, body=body or None,
+            blob_key=blob_key, tokens_in=tokens_in, tokens_out=tokens_out, latency_ms=latency_ms,
+            cost_usd=cost_usd, attempts=attempts, error=error, created_at=tx.now.timestamp()))
+        tx.emit(EventType.LLM_CALL, node.id, {"id": call_id, "step": step, "model": model,
+                                              "tokens_in": tokens_in, "tokens_out": tokens_out,
+                                              "cost_usd": cost_usd, "latency_ms": round(latency_ms, 3),
+                                              "error": error})
+
+    # ---- failures ------------------------------------------------------------------------------
+    def _record_failure(self, op: ClaimedOp, exc: Exception) -> list[Any]:
+        expected = isinstance(exc, SwarmError)
+        detail = str(exc) if expected else "".join(traceback.format_exception(exc))
+        if not expected:
+            log.exception("operation %s (%s on %s) failed", op.id, op.kind.value, op.node_id)
+        reason = f"{type(exc).__name__}: {exc}"
+        try:
+            with self.engine.db.tx() as conn:
+                tx = SwarmTx(conn, op.swarm_id, now())
+                try:
+                    node = tx.node(op.node_id)
+                except NotFound:
+                    node = None
+                if node is not None:
+                    req = LLMRequest(purpose="step-error", messages=[], output_schema={})
+                    step = node.continuation.next_step if node.continuation else op.kind.value
+                    self._record_llm_call(tx, node, step, req, "-", raw=detail, parsed=None, tokens_in=0,
+                                          tokens_out=0, latency_ms=0.0, cost_usd=0.0, attempts=op.attempts,
+                                          error=reason)
+                    tx.enqueue(OperationKind.FAILURE, node.id, f"failure:{op.id}", {"reason": reason})
+                tx.flush()
+                self._finish(tx, op, OperationStatus.FAILED, detail[-4000:])
+            return tx.events
+        except LostClaim:
+            return []
+        except NotFound:
+            return []

@@ -1,0 +1,84 @@
+"""The fold: SwarmState is the result of applying SwarmHistory's events in order.
+
+The same rules run in the engine (to update its row projection), in tests (to check the projection) and,
+ported line for line, in the browser's reducer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..schemas import ChatSummary, EventType, MessageRole, Node, SwarmEvent, SwarmState, SwarmStatus, Usage
+
+
+def _patched(model: Any, changes: dict[str, Any]) -> Any:
+    return type(model).model_validate({**model.model_dump(), **changes})
+
+
+def apply_event(state: SwarmState, event: SwarmEvent) -> None:
+    """Apply one event in place. Entities an event names must already be in ``state``."""
+    data = event.data
+    kind = event.type
+    if kind is EventType.NODE_SPAWNED:
+        node = Node.model_validate(data["node"])
+        state.nodes[node.id] = node
+        if node.parent_id is not None:
+            parent = state.nodes[node.parent_id]
+            parent.children.append(node.id)
+        else:
+            state.root_node_id = node.id
+        state.chats[node.chat_id] = ChatSummary(id=node.chat_id, node_id=node.id, title=node.title)
+        state.usage.nodes += 1
+    elif kind is EventType.NODE_UPDATED:
+        assert event.node_id is not None
+        node = state.nodes[event.node_id]
+        state.nodes[event.node_id] = _patched(node, {**data["changes"], "updated_at": event.ts})
+    elif kind is EventType.CHAT_UPDATED:
+        chat_id = data["chat_id"]
+        state.chats[chat_id] = _patched(state.chats[chat_id], data["changes"])
+    elif kind is EventType.MESSAGE_POSTED:
+        msg = data["message"]
+        chat = state.chats[msg["chat_id"]]
+        chat.message_count += 1
+        chat.last_message = msg["content"][:280]
+        chat.last_role = MessageRole(msg["role"])
+    elif kind is EventType.SWARM_STATUS:
+        state.status = SwarmStatus(data["status"])
+        state.failure_reason = data.get("reason")
+    elif kind is EventType.LLM_CALL:
+        u = state.usage
+        u.llm_calls += 1
+        u.tokens_in += int(data.get("tokens_in", 0))
+        u.tokens_out += int(data.get("tokens_out", 0))
+        u.cost_usd = round(u.cost_usd + float(data.get("cost_usd", 0.0)), 9)
+    elif kind is EventType.USAGE:
+        state.usage = Usage.model_validate(
+            {**state.usage.model_dump(), **{k: getattr(state.usage, k) + v for k, v in data["delta"].items()}}
+        )
+    # JOURNAL events carry narrative only; they do not change state.
+    state.seq = event.seq
+
+
+def fold(events: Iterable[SwarmEvent], state: SwarmState) -> SwarmState:
+    for event in events:
+        apply_event(state, event)
+    return state
+
+
+def node_ids_touched(event: SwarmEvent) -> list[str]:
+    """Nodes an event needs loaded before it can be applied to a partial state."""
+    if event.type is EventType.NODE_SPAWNED:
+        parent = event.data["node"].get("parent_id")
+        return [parent] if parent else []
+    if event.type is EventType.NODE_UPDATED and event.node_id:
+        return [event.node_id]
+    return []
+
+
+def chat_ids_touched(event: SwarmEvent) -> list[str]:
+    if event.type is EventType.CHAT_UPDATED:
+        return [event.data["chat_id"]]
+    if event.type is EventType.MESSAGE_POSTED:
+        return [event.data["message"]["chat_id"]]
+    return []

@@ -1,0 +1,197 @@
+"""The scheduler: claims queued operations and runs them, one at a time per node, many nodes at once.
+
+Claiming is a compare-and-set on the operation row, so several worker processes can share one database.
+A claim carries a lease; operations whose worker died are re-queued when the lease expires (and, in the
+embedded single-process mode, all at start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import and_, select, text, update
+
+from ..schemas import OperationKind, OperationStatus, SwarmStatus
+from ..store import tables as t
+from .core import Engine
+from .executor import ClaimedOp
+
+log = logging.getLogger("aga_swarm.scheduler")
+
+op_t = t.operations
+
+
+class Runner:
+    def __init__(self, engine: Engine, *, concurrency: int = 32, poll_interval: float = 0.2,
+                 lease_seconds: float = 300.0) -> None:
+        self.engine = engine
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.lease_seconds = lease_seconds
+        self._active_nodes: set[tuple[str, str]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._wake = asyncio.Event()
+        self.ops_done = 0
+
+    def notify(self) -> None:
+        """Wake the loop (call after enqueueing from this process)."""
+        self._wake.set()
+
+    # ---- recovery ----------------------------------------------------------------------------
+    def recover(self, *, all_running: bool = True) -> int:
+        """Re-queue operations left running by a dead worker (all of them, or only expired leases)."""
+        cond = op_t.c.status == OperationStatus.RUNNING.value
+        if not all_running:
+            cond = and_(cond, op_t.c.lease_until < time.time())
+        with self.engine.db.tx() as conn:
+            rows = conn.execute(select(op_t.c.id, op_t.c.swarm_id).where(cond)).all()
+            if not rows:
+                return 0
+            swarm_status = dict(conn.execute(select(t.swarms.c.id, t.swarms.c.status).where(
+                t.swarms.c.id.in_({r.swarm_id for r in rows}))).all())
+            for r in rows:
+                status = (OperationStatus.QUEUED if swarm_status.get(r.swarm_id) == SwarmStatus.RUNNING.value
+                          else OperationStatus.HELD)
+                conn.execute(update(op_t).where(op_t.c.id == r.id, cond).values(
+                    status=status.value, claim=None, lease_until=None))
+        log.info("recovered %d operations", len(rows))
+        return len(rows)
+
+    # ---- claiming ----------------------------------------------------------------------------
+    def claim(self, limit: int, swarm_id: str | None = None) -> list[ClaimedOp]:
+        if limit <= 0:
+            return []
+        now = time.time()
+        claimed: list[ClaimedOp] = []
+        with self.engine.db.tx() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+            q = (select(op_t.c.id, op_t.c.swarm_id, op_t.c.node_id, op_t.c.kind, op_t.c.payload, op_t.c.attempts)
+                 .where(op_t.c.status == OperationStatus.QUEUED.value).order_by(op_t.c.id)
+                 .limit(max(limit * 8, 64)))
+            if swarm_id is not None:
+                q = q.where(op_t.c.swarm_id == swarm_id)
+            candidates = conn.execute(q).all()
+            if not candidates:
+                return []
+            busy = {(r.swarm_id, r.node_id) for r in conn.execute(
+                select(op_t.c.swarm_id, op_t.c.node_id).where(op_t.c.status == OperationStatus.RUNNING.value))}
+            busy |= self._active_nodes
+            seen: set[tuple[str, str]] = set()
+            deferred = {r.id for r in conn.execute(select(op_t.c.id).where(
+                op_t.c.status == OperationStatus.QUEUED.value, op_t.c.not_before > now))}
+            for r in candidates:
+                key = (r.swarm_id, r.node_id)
+                if key in busy or key in seen:
+                    continue
+                seen.add(key)  # only the earliest queued op of a node is eligible
+                if r.id in deferred:
+                    continue
+                token = uuid.uuid4().hex
+                res = conn.execute(update(op_t).where(op_t.c.id == r.id,
+                                                      op_t.c.status == OperationStatus.QUEUED.value)
+                                   .values(status=OperationStatus.RUNNING.value, claim=token,
+                                           attempts=r.attempts + 1, lease_until=now + self.lease_seconds))
+                if res.rowcount == 1:
+                    claimed.append(ClaimedOp(id=r.id, swarm_id=r.swarm_id, node_id=r.node_id,
+                                             kind=OperationKind(r.kind), payload=r.payload,
+                                             attempts=r.attempts + 1, claim=token))
+                if len(claimed) >= limit:
+                    break
+        return claimed
+
+    def _has_pending(self, swarm_id: str | None) -> tuple[bool, float | None]:
+        """Whether runnable work remains, and the earliest deferred time if only deferred work remains."""
+        with self.engine.db.read() as conn:
+            q = select(op_t.c.not_before).where(op_t.c.status.in_(
+                [OperationStatus.QUEUED.value, OperationStatus.RUNNING.value]))
+            if swarm_id is not None:
+                q = q.where(op_t.c.swarm_id == swarm_id)
+            rows = conn.execute(q.order_by(op_t.c.not_before).limit(1)).all()
+        if not rows:
+            return False, None
+        return True, rows[0].not_before
+
+    # ---- running -----------------------------------------------------------------------------
+    async def _run_one(self, op: ClaimedOp) -> None:
+        key = (op.swarm_id, op.node_id)
+        try:
+            events = await self.engine.executor.execute(op)
+            self.ops_done += 1
+            if events:
+                owner = self._owner(op.swarm_id)
+                if owner is not None:
+                    self.engine.publish(owner, events)
+        finally:
+            self._active_nodes.discard(key)
+            self._wake.set()
+
+    _owners: dict[str, str] = {}
+
+    def _owner(self, swarm_id: str) -> str | None:
+        owner = self._owners.get(swarm_id)
+        if owner is None:
+            with self.engine.db.read() as conn:
+                owner = conn.execute(select(t.swarms.c.owner_id).where(t.swarms.c.id == swarm_id)).scalar()
+            if owner is not None:
+                self._owners[swarm_id] = owner
+        return owner
+
+    def _launch(self, ops: list[ClaimedOp]) -> None:
+        for op in ops:
+            self._active_nodes.add((op.swarm_id, op.node_id))
+            task = asyncio.ensure_future(self._run_one(op))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def run_until_idle(self, swarm_id: str | None = None, *, timeout: float | None = None) -> None:
+        """Run until no queued or running operation remains (for one swarm, or all). Held ones stay held."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self._wake.clear()
+            ops = self.claim(self.concurrency - len(self._tasks), swarm_id)
+            self._launch(ops)
+            if not ops and not self._tasks:
+                pending, not_before = self._has_pending(swarm_id)
+                if not pending:
+                    return
+                wait = max(0.01, min(self.poll_interval, (not_before or 0) - time.time()))
+            else:
+                wait = self.poll_interval
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError("run_until_idle timed out")
+            if ops:
+                await asyncio.sleep(0)
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Run forever (until ``stop`` is set), re-queuing expired leases now and then."""
+        last_recover = 0.0
+        while not stop.is_set():
+            if time.monotonic() - last_recover > self.lease_seconds / 4:
+                await asyncio.to_thread(self.recover, all_running=False)
+                last_recover = time.monotonic()
+            self._wake.clear()
+            try:
+                ops = self.claim(self.concurrency - len(self._tasks))
+            except Exception:
+                log.exception("claim failed")
+                ops = []
+            self._launch(ops)
+            if ops:
+                await asyncio.sleep(0)
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                pass
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,202 @@
+"""SwarmTx: the unit of work of one operation.
+
+Every change is an event: ``emit`` appends it and applies the fold to a partial state holding only the
+nodes and chats the operation touched; ``flush`` writes events, the changed projection rows, new
+operations and the swarm row in the caller's transaction, so all of it commits or none of it does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..schemas import (
+    ChatSummary,
+    EventType,
+    Message,
+    MessageRole,
+    Node,
+    OperationKind,
+    OperationStatus,
+    Swarm,
+    SwarmEvent,
+    SwarmState,
+    SwarmStatus,
+    Usage,
+)
+from ..store import rows
+from ..store import tables as t
+from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
+from .fold import apply_event, chat_ids_touched, node_ids_touched
+
+
+class SwarmTx:
+    def __init__(self, conn: Connection, swarm_id: str, now: datetime) -> None:
+        row = rows.load_swarm_row(conn, swarm_id, for_update=True)
+        if row is None:
+            raise SwarmNotFound(swarm_id)
+        self.conn = conn
+        self.now = now
+        self.swarm: Swarm = rows.swarm_from_row(row)
+        self.first_seq: int = row.first_seq
+        self.state = SwarmState(
+            swarm_id=swarm_id, seq=row.last_seq, status=self.swarm.status,
+            failure_reason=self.swarm.failure_reason, root_node_id=self.swarm.root_node_id,
+            usage=rows.usage_from_row(row),
+        )
+        self.events: list[SwarmEvent] = []
+        self._new_nodes: set[str] = set()
+        self._dirty_nodes: set[str] = set()
+        self._new_chats: set[str] = set()
+        self._dirty_chats: set[str] = set()
+        self._ops: list[dict[str, Any]] = []
+        self._messages: list[dict[str, Any]] = []
+        self._journal: list[dict[str, Any]] = []
+
+    # ---- loading -------------------------------------------------------------------------------
+    @property
+    def swarm_id(self) -> str:
+        return self.swarm.id
+
+    def node(self, node_id: str) -> Node:
+        node = self.state.nodes.get(node_id)
+        if node is None:
+            node = rows.load_node(self.conn, self.swarm_id, node_id)
+            if node is None:
+                raise NodeNotFound(node_id)
+            self.state.nodes[node_id] = node
+        return node
+
+    def chat(self, chat_id: str) -> ChatSummary:
+        chat = self.state.chats.get(chat_id)
+        if chat is None:
+            chat = rows.load_chat(self.conn, self.swarm_id, chat_id)
+            if chat is None:
+                raise ChatNotFound(chat_id)
+            self.state.chats[chat_id] = chat
+        return chat
+
+    # ---- events --------------------------------------------------------------------------------
+    def emit(self, type_: EventType, node_id: str | None, data: dict[str, Any]) -> SwarmEvent:
+        event = SwarmEvent(swarm_id=self.swarm_id, seq=self.state.seq + 1, ts=self.now, type=type_,
+                           node_id=node_id, data=data)
+        for nid in node_ids_touched(event):
+            self.node(nid)
+            self._dirty_nodes.add(nid)
+        for cid in chat_ids_touched(event):
+            self.chat(cid)
+            self._dirty_chats.add(cid)
+        apply_event(self.state, event)
+        if type_ is EventType.NODE_SPAWNED:
+            node_id_new = data["node"]["id"]
+            self._new_nodes.add(node_id_new)
+            self._new_chats.add(data["node"]["chat_id"])
+        self.events.append(event)
+        return event
+
+    def update_node(self, node_id: str, **changes: Any) -> Node:
+        self.node(node_id)
+        self.emit(EventType.NODE_UPDATED, node_id, {"changes": _jsonable(changes)})
+        return self.state.nodes[node_id]
+
+    def update_chat(self, chat_id: str, **changes: Any) -> ChatSummary:
+        self.chat(chat_id)
+        self.emit(EventType.CHAT_UPDATED, None, {"chat_id": chat_id, "changes": _jsonable(changes)})
+        return self.state.chats[chat_id]
+
+    def set_status(self, status: SwarmStatus, reason: str | None = None) -> None:
+        self.emit(EventType.SWARM_STATUS, None, {"status": status.value, "reason": reason})
+
+    def add_usage(self, **delta: int) -> None:
+        self.emit(EventType.USAGE, None, {"delta": delta})
+
+    def post_message(self, chat_id: str, role: MessageRole, content: str, *, reply_to: str | None = None,
+                     attachments: list[str] | None = None) -> Message:
+        chat = self.chat(chat_id)
+        index = chat.message_count
+        msg = Message(id=f"{chat_id}.m{index}", chat_id=chat_id, index=index, role=role, content=content,
+                      attachments=attachments or [], reply_to=reply_to, created_at=self.now)
+        self._messages.append({"swarm_id": self.swarm_id, "id": msg.id, "chat_id": chat_id, "idx": index,
+                               "role": role.value, "content": content, "reply_to": reply_to,
+                               "attachments": msg.attachments, "created_at": rows.ts(self.now)})
+        self.emit(EventType.MESSAGE_POSTED, chat.node_id, {"message": msg.model_dump(mode="json")})
+        return msg
+
+    def journal(self, node_id: str, step: str, text: str) -> None:
+        self._journal.append({"swarm_id": self.swarm_id, "node_id": node_id, "step": step, "text": text,
+                              "created_at": rows.ts(self.now)})
+        self.emit(EventType.JOURNAL, node_id, {"step": step, "text": text})
+
+    # ---- operations ----------------------------------------------------------------------------
+    def enqueue(self, kind: OperationKind, node_id: str, idem_key: str, payload: dict[str, Any] | None = None,
+                *, not_before: float = 0.0) -> None:
+        """Queue an operation; held instead while the swarm is not running. Duplicate keys are ignored."""
+        status = OperationStatus.QUEUED if self.state.status is SwarmStatus.RUNNING else OperationStatus.HELD
+        self._ops.append({"swarm_id": self.swarm_id, "node_id": node_id, "kind": kind.value,
+                          "status": status.value, "payload": payload or {}, "attempts": 0,
+                          "idem_key": idem_key, "not_before": not_before, "created_at": rows.ts(self.now)})
+
+    # ---- commit --------------------------------------------------------------------------------
+    def flush(self) -> None:
+        conn = self.conn
+        if self.events:
+            conn.execute(insert(t.events), [rows.event_row(e) for e in self.events])
+        for nid in self._new_nodes:
+            conn.execute(insert(t.nodes).values(**rows.node_row(self.swarm_id, self.state.nodes[nid])))
+        for nid in self._dirty_nodes - self._new_nodes:
+            node = self.state.nodes[nid]
+            conn.execute(update(t.nodes).where(t.nodes.c.swarm_id == self.swarm_id, t.nodes.c.id == nid)
+                         .values(lifecycle=node.lifecycle.value, data=node.model_dump(mode="json")))
+        for cid in self._new_chats:
+            conn.execute(insert(t.chats).values(**rows.chat_row(self.swarm_id, self.state.chats[cid])))
+        for cid in self._dirty_chats - self._new_chats:
+            chat = self.state.chats[cid]
+            conn.execute(update(t.chats).where(t.chats.c.swarm_id == self.swarm_id, t.chats.c.id == cid)
+                         .values(status=chat.status.value, data=chat.model_dump(mode="json")))
+        if self._messages:
+            conn.execute(insert(t.messages), self._messages)
+        if self._journal:
+            conn.execute(insert(t.journal), self._journal)
+        if self._ops:
+            insert_ignoring_duplicates(conn, t.operations, self._ops, ["swarm_id", "idem_key"])
+        if self.events:
+            conn.execute(update(t.swarms).where(t.swarms.c.id == self.swarm_id).values(
+                last_seq=self.state.seq, status=self.state.status.value,
+                failure_reason=self.state.failure_reason, root_node_id=self.state.root_node_id,
+                usage=self.state.usage.model_dump(mode="json"), updated_at=rows.ts(self.now)))
+        self._new_nodes.clear()
+        self._dirty_nodes.clear()
+        self._new_chats.clear()
+        self._dirty_chats.clear()
+        self._ops.clear()
+        self._messages.clear()
+        self._journal.clear()
+
+    @property
+    def usage(self) -> Usage:
+        return self.state.usage
+
+
+def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        if hasattr(value, "model_dump"):
+            out[key] = value.model_dump(mode="json")
+        elif hasattr(value, "value") and not isinstance(value, (int, float, str)):
+            out[key] = value.value
+        elif isinstance(value, datetime):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Any, values: list[dict[str, Any]],
+                               keys: list[str]) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(postgresql.insert(table).on_conflict_do_nothing(index_elements=keys), values)
+    else:
+        conn.execute(sqlite.insert(table).on_conflict_do_nothing(index_elements=keys), values)

@@ -1,0 +1,251 @@
+"""LLMClient for OpenAI and any OpenAI-compatible chat-completions server (Ollama, vLLM, llama.cpp, Azure v1).
+
+Transport failures (429, 408/409, 5xx, timeouts, connection errors) are retried by the SDK itself with
+exponential backoff (``max_retries``); whatever is still failing afterwards becomes a TransientLLMError.
+Output that is not JSON or does not validate is sent back to the model with the error, up to
+``max_invalid_retries`` extra times, then becomes an LLMError.
+
+The API key is read from the environment variable *named* by ``settings.api_key_env`` and never appears
+in a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from typing import TYPE_CHECKING, Any, cast
+
+import openai
+from pydantic import BaseModel, ValidationError
+
+from ..schemas.config import LLMSettings
+from .prices import cost_usd
+from .protocol import LLMError, LLMRequest, LLMResponse, TransientLLMError
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+
+log = logging.getLogger(__name__)
+
+# Local servers (Ollama, vLLM, llama.cpp) ignore the key, but the SDK insists on having one.
+_NO_KEY = "no-key-configured"
+_MAX_ERROR_CHARS = 2000
+_FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n(.*?)\n?\s*```\s*$", re.DOTALL)
+
+
+def _strip_fence(text: str) -> str:
+    """Accept a reply wrapped in a single Markdown code fence, as local models often do."""
+    match = _FENCE.match(text)
+    return match.group(1) if match else text
+
+
+def _describe_validation_error(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors(include_url=False)[:10]:
+        loc = ".".join(str(p) for p in e.get("loc", ())) or "(root)"
+        parts.append(f"{loc}: {e.get('msg', 'invalid')}")
+    more = len(err.errors()) - len(parts)
+    if more > 0:
+        parts.append(f"... and {more} more")
+    return "; ".join(parts)
+
+
+class OpenAIClient:
+    """Structured-output client on the official ``openai`` SDK (``AsyncOpenAI``)."""
+
+    def __init__(self, settings: LLMSettings) -> None:
+        self.settings = settings
+        self.model: str = settings.model
+        self._secret: str | None = None
+        if settings.api_key_env:
+            value = os.environ.get(settings.api_key_env)
+            if value is None:
+                raise LLMError(f"environment variable {settings.api_key_env} is not set")
+            if not value.strip():
+                raise LLMError(f"environment variable {settings.api_key_env} is empty")
+            api_key = value.strip()
+            self._secret = api_key
+        else:
+            api_key = os.environ.get("OPENAI_API_KEY") or _NO_KEY
+            if api_key != _NO_KEY:
+                self._secret = api_key
+        base_url = settings.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        try:
+            self._client = openai.AsyncOpenAI(
+                api_key=api_key,
+                base_url=base_url,
+                timeout=settings.timeout_s,
+                max_retries=max(settings.max_retries, 0),
+            )
+        except openai.OpenAIError as err:
+            raise LLMError(f"could not configure the OpenAI client: {self._scrub(str(err))}") from None
+        self.base_url = str(self._client.base_url)
+
+    def __repr__(self) -> str:
+        return f"OpenAIClient(model={self.model!r}, base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def __aenter__(self) -> OpenAIClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _scrub(self, text: str) -> str:
+        """Remove the key from text that may echo it (e.g. a 401 body), and bound its length."""
+        if self._secret:
+            text = text.replace(self._secret, "***")
+        if len(text) > _MAX_ERROR_CHARS:
+            text = text[:_MAX_ERROR_CHARS] + "..."
+        return text
+
+    def _where(self) -> str:
+        return f"model {self.model!r} at {self.base_url}"
+
+    def _map_error(self, err: openai.OpenAIError, attempts: int, last: str | None) -> LLMError:
+        where = self._where()
+        retries = self.settings.max_retries
+        if isinstance(err, openai.APITimeoutError):
+            return TransientLLMError(
+                f"request to {where} timed out after {self.settings.timeout_s}s (retried {retries} times)",
+                raw_output=last,
+                attempts=attempts,
+            )
+        if isinstance(err, openai.APIConnectionError):
+            cause = err.__cause__
+            detail = f": {self._scrub(str(cause))}" if cause is not None and str(cause) else ""
+            return TransientLLMError(
+                f"could not connect to {where} (retried {retries} times){detail}",
+                raw_output=last,
+                attempts=attempts,
+            )
+        if isinstance(err, openai.APIStatusError):
+            status = err.status_code
+            detail = self._scrub(err.message)
+            if isinstance(err, openai.RateLimitError):
+                return TransientLLMError(
+                    f"rate limited by {where} (HTTP 429, retried {retries} times): {detail}",
+                    raw_output=last,
+                    attempts=attempts,
+                )
+            if isinstance(err, openai.InternalServerError) or status >= 500 or status in (408, 409):
+                return TransientLLMError(
+                    f"server error from {where} (HTTP {status}, retried {retries} times): {detail}",
+                    raw_output=last,
+                    attempts=attempts,
+                )
+            if isinstance(err, (openai.AuthenticationError, openai.PermissionDeniedError)):
+                key = self.settings.api_key_env or "OPENAI_API_KEY"
+                return LLMError(
+                    f"{where} rejected the credentials (HTTP {status}); check the key in {key}: {detail}",
+                    raw_output=last,
+                    attempts=attempts,
+                )
+            return LLMError(
+                f"{where} refused the request (HTTP {status}): {detail}", raw_output=last, attempts=attempts
+            )
+        return LLMError(
+            f"call to {where} failed: {self._scrub(str(err))}", raw_output=last, attempts=attempts
+        )
+
+    # ------------------------------------------------------------------ the call
+
+    async def complete(self, request: LLMRequest, output_model: type[BaseModel]) -> LLMResponse:
+        messages: list[ChatCompletionMessageParam] = [
+            cast("ChatCompletionMessageParam", {"role": m.role, "content": m.content})
+            for m in request.messages
+        ]
+        response_format: Any = {
+            "type": "json_schema",
+            "json_schema": {"name": request.schema_name, "schema": request.output_schema, "strict": False},
+        }
+        max_attempts = 1 + max(self.settings.max_invalid_retries, 0)
+        tokens_in = tokens_out = 0
+        model_seen = self.model
+        last: str | None = None
+        started = time.perf_counter()
+
+        for attempt in range(1, max_attempts + 1):
+            try:
+                completion: ChatCompletion = await self._client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,
+                    response_format=response_format,
+                    temperature=self.settings.temperature,
+                    timeout=self.settings.timeout_s,
+                )
+            except openai.OpenAIError as err:
+                raise self._map_error(err, attempt, last) from None
+            except ValueError as err:  # a 200 whose body is not JSON (wrong base_url, broken proxy)
+                raise LLMError(
+                    f"{self._where()} returned a malformed response: {self._scrub(str(err))}",
+                    raw_output=last,
+                    attempts=attempt,
+                ) from None
+
+            if completion.model:
+                model_seen = completion.model
+            if completion.usage is not None:
+                tokens_in += completion.usage.prompt_tokens or 0
+                tokens_out += completion.usage.completion_tokens or 0
+
+            choice = completion.choices[0] if completion.choices else None
+            content = choice.message.content if choice is not None else None
+            last = content
+            problem: str
+            if content is None or not content.strip():
+                refusal = choice.message.refusal if choice is not None else None
+                problem = f"the reply was empty{f' (refusal: {refusal})' if refusal else ''}"
+            else:
+                try:
+                    data = json.loads(_strip_fence(content))
+                except json.JSONDecodeError as err:
+                    problem = f"invalid JSON ({err})"
+                else:
+                    try:
+                        validated = output_model.model_validate(data)
+                    except ValidationError as err:
+                        problem = f"the JSON does not match the schema: {_describe_validation_error(err)}"
+                    else:
+                        latency_ms = (time.perf_counter() - started) * 1000.0
+                        return LLMResponse(
+                            model=model_seen,
+                            raw_output=content,
+                            parsed=validated.model_dump(mode="json"),
+                            tokens_in=tokens_in,
+                            tokens_out=tokens_out,
+                            latency_ms=latency_ms,
+                            cost_usd=cost_usd(model_seen, tokens_in, tokens_out),
+                            attempts=attempt,
+                        )
+            if choice is not None and choice.finish_reason == "length":
+                problem += " (the reply was cut off at the token limit)"
+            log.info("%s: attempt %d/%d for %s was not valid: %s", self._where(), attempt, max_attempts,
+                     request.purpose, problem)
+            if attempt == max_attempts:
+                raise LLMError(
+                    f"{self._where()} gave no valid output for {request.purpose!r} after {attempt} attempts: "
+                    f"{problem}",
+                    raw_output=last,
+                    attempts=attempt,
+                )
+            messages = [
+                *messages,
+                cast("ChatCompletionMessageParam", {"role": "assistant", "content": content or ""}),
+                cast(
+                    "ChatCompletionMessageParam",
+                    {
+                        "role": "user",
+                        "content": f"Your reply was not valid: {problem}. "
+                        "Reply again with only JSON matching the schema.",
+                    },
+                ),
+            ]
+        raise AssertionError("unreachable")  # pragma: no cover

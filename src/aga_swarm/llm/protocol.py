@@ -1,0 +1,52 @@
+"""The model client protocol the engine calls. Implementations: scripted (offline) and OpenAI-compatible."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from ..schemas import PromptMessage
+
+
+class LLMRequest(BaseModel):
+    """One structured call. ``purpose`` and ``facts`` let the scripted model answer without parsing prose;
+    real models see only ``messages`` and the JSON schema of ``output_schema``."""
+
+    purpose: str = Field(description="Registered step asking, e.g. 'plan.decompose'")
+    messages: list[PromptMessage]
+    output_schema: dict[str, Any] = Field(description="JSON schema the output must satisfy")
+    schema_name: str = "output"
+    facts: dict[str, Any] = Field(default_factory=dict)
+
+
+class LLMResponse(BaseModel):
+    model: str
+    raw_output: str
+    parsed: dict[str, Any]
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: float = 0.0
+    cost_usd: float = 0.0
+    attempts: int = 1
+
+
+class LLMError(Exception):
+    """A model call failed for good (after retries): bad output, auth, unreachable server."""
+
+    def __init__(self, message: str, *, raw_output: str | None = None, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.raw_output = raw_output
+        self.attempts = attempts
+
+
+class TransientLLMError(LLMError):
+    """A failure worth retrying later at the operation level (timeout, rate limit, 5xx)."""
+
+
+class LLMClient(Protocol):
+    model: str
+
+    async def complete(self, request: LLMRequest, output_model: type[BaseModel]) -> LLMResponse:
+        """Return a response whose ``parsed`` validates against ``output_model``, or raise LLMError."""
+        ...

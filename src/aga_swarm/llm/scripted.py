@@ -1,0 +1,131 @@
+"""The scripted offline model: deterministic answers so the app works with no key, and tests can rely on it.
+
+Rules (by request purpose):
+
+- ``plan.decompose``: one subtask per non-empty line of the directive; a directive starting with ``Plan:``
+  is split on ``;`` instead (so trees can be deep).
+- ``route.choose``: ``Ask...`` goes to ask_user, ``Plan:...`` to plan, anything else to do (picking the
+  folder that contains the target on the way down; ``none`` when no option leads there).
+- ``ask.compose``: a question that contains the subtask's text.
+- ``ask.evaluate``: a reply shorter than 3 characters after trimming is not sufficient (follow-up);
+  anything else is, and what was learned contains the reply.
+- ``do.execute``: a report that quotes the subtask.
+- ``plan.review``: complete when every child is done; the summary lists the children's reports.
+
+A script file (YAML or JSON: a list of ``{purpose, match?, output, repeat?}``) overrides these: the first
+rule whose purpose equals the request's and whose ``match`` (if any) occurs in the directive answers, and is
+used up unless ``repeat: true``. An output that does not validate makes the call fail like a bad model.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..schemas import LLMSettings
+from .protocol import LLMError, LLMRequest, LLMResponse
+
+
+def _target(directive: str) -> str:
+    d = directive.strip()
+    if d.startswith("Ask"):
+        return "ask_user"
+    if d.startswith("Plan:"):
+        return "plan"
+    return "do"
+
+
+def _quote(text: str, limit: int = 500) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit] + "…"
+
+
+def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
+    directive = str(facts.get("directive", ""))
+    if purpose == "plan.decompose":
+        d = directive.strip()
+        parts = d[len("Plan:"):].split(";") if d.startswith("Plan:") else d.splitlines()
+        return {"subtasks": [p.strip() for p in parts if p.strip()]}
+    if purpose == "route.choose":
+        target = _target(directive)
+        for opt in facts.get("options", []):
+            if opt["id"] == target or target in opt.get("contains", []):
+                return {"choice": opt["id"], "reason": f"{target} fits"}
+        return {"choice": "none", "reason": "nothing here leads to " + target}
+    if purpose == "ask.compose":
+        return {"message": f"I need your input on this: **{_quote(directive)}**"}
+    if purpose == "ask.evaluate":
+        reply = str(facts.get("reply", ""))
+        if len(reply.strip()) < 3:
+            return {"sufficient": False, "followup": "Could you say a little more? A few words are enough."}
+        return {"sufficient": True, "closing": "Thank you, that is what I needed.",
+                "learned": f"The person answered: {_quote(reply)}"}
+    if purpose == "do.execute":
+        return {"report": f'Done: "{_quote(directive)}"'}
+    if purpose == "plan.review":
+        children = facts.get("children", [])
+        complete = all(c.get("lifecycle") == "done" for c in children)
+        lines = ["- " + str(c.get("report") or c.get("failure_reason") or c.get("lifecycle")).replace("\n", "\n  ")
+                 for c in children]
+        return {"complete": complete, "summary": "\n".join(lines), "missing": []}
+    raise LLMError(f"the scripted model has no rule for {purpose!r}; add one in a script file")
+
+
+class ScriptedModel:
+    """Deterministic offline model. ``model`` is ``scripted-1``; tokens are estimated at 4 characters each."""
+
+    def __init__(self, settings: LLMSettings | None = None, *, rules: list[dict[str, Any]] | None = None) -> None:
+        self.model = (settings.model if settings else None) or "scripted-1"
+        self.rules: list[dict[str, Any]] = list(rules or [])
+        if settings is not None and settings.script_path:
+            self.rules += load_script(settings.script_path)
+        self.calls = 0
+
+    def _scripted(self, request: LLMRequest) -> dict[str, Any] | None:
+        directive = str(request.facts.get("directive", ""))
+        for i, rule in enumerate(self.rules):
+            if rule.get("purpose") != request.purpose:
+                continue
+            if rule.get("match") and str(rule["match"]) not in directive:
+                continue
+            if not rule.get("repeat"):
+                del self.rules[i]
+            output: dict[str, Any] = rule.get("output", {})
+            return output
+        return None
+
+    async def complete(self, request: LLMRequest, output_model: type[BaseModel]) -> LLMResponse:
+        started = time.perf_counter()
+        self.calls += 1
+        answer = self._scripted(request)
+        if answer is None:
+            answer = default_answer(request.purpose, request.facts)
+        raw = json.dumps(answer)
+        try:
+            parsed = output_model.model_validate(answer)
+        except ValidationError as exc:
+            raise LLMError(f"scripted output for {request.purpose!r} is invalid: {exc.error_count()} error(s)",
+                           raw_output=raw) from None
+        prompt_chars = sum(len(m.content) for m in request.messages)
+        return LLMResponse(model=self.model, raw_output=raw, parsed=parsed.model_dump(mode="json"),
+                           tokens_in=prompt_chars // 4 + 1, tokens_out=len(raw) // 4 + 1,
+                           latency_ms=(time.perf_counter() - started) * 1000, cost_usd=0.0)
+
+
+def load_script(path: str | Path) -> list[dict[str, Any]]:
+    text = Path(path).read_text()
+    if str(path).endswith((".yaml", ".yml")):
+        import yaml
+
+        data = yaml.safe_load(text)
+    else:
+        data = json.loads(text)
+    if isinstance(data, dict):
+        data = data.get("rules", [])
+    if not isinstance(data, list) or not all(isinstance(r, dict) and "purpose" in r for r in data):
+        raise LLMError(f"script {path}: expected a list of {{purpose, match?, output, repeat?}} rules")
+    return data

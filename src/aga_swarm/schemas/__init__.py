@@ -1,0 +1,64 @@
+"""The one wire contract: pydantic models shared by the engine, the CLI, the server and (via OpenAPI) the web app."""
+
+from .api import ChatWithMessages, NodeDetail
+from .chat import ChatStatus, ChatSummary, JournalEntry, LLMCall, Message, MessageRole, PromptMessage
+from .common import Model, utcnow
+from .config import Limits, LLMSettings, SwarmConfig
+from .events import EventType, SwarmEvent, SwarmHistory, SwarmState
+from .ops import Continuation, ContinuationKind, Operation, OperationKind, OperationStatus
+from .spaces import (
+    ActionFolder,
+    ActionSpace,
+    ActionSpec,
+    ActionType,
+    MemoryItem,
+    MemorySpace,
+    TerminationPolicy,
+)
+from .swarm import TERMINAL_LIFECYCLES, Lifecycle, Node, Swarm, SwarmStatus, Usage
+
+__all__ = [
+    "TERMINAL_LIFECYCLES",
+    "ActionFolder",
+    "ActionSpace",
+    "ActionSpec",
+    "ActionType",
+    "ChatStatus",
+    "ChatSummary",
+    "ChatWithMessages",
+    "Continuation",
+    "ContinuationKind",
+    "EventType",
+    "JournalEntry",
+    "LLMCall",
+    "LLMSettings",
+    "Lifecycle",
+    "Limits",
+    "MemoryItem",
+    "MemorySpace",
+    "Message",
+    "MessageRole",
+    "Model",
+    "Node",
+    "NodeDetail",
+    "Operation",
+    "OperationKind",
+    "OperationStatus",
+    "PromptMessage",
+    "Swarm",
+    "SwarmConfig",
+    "SwarmEvent",
+    "SwarmHistory",
+    "SwarmState",
+    "SwarmStatus",
+    "TerminationPolicy",
+    "Usage",
+    "all_json_schemas",
+]
+
+
+def all_json_schemas() -> dict[str, object]:
+    """JSON Schema of every top-level wire model, for export (``aga-swarm schema``)."""
+    models = [SwarmConfig, Swarm, Node, Operation, Continuation, ChatSummary, Message, JournalEntry,
+              LLMCall, SwarmEvent, SwarmState, SwarmHistory, ActionSpace, MemorySpace, NodeDetail]
+    return {m.__name__: m.model_json_schema() for m in models}

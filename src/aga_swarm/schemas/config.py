@@ -1,0 +1,48 @@
+"""SwarmConfig: the shared blueprint many swarms point at (the design notes' single copy)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .common import Model
+from .spaces import ActionSpace, MemorySpace
+
+
+class LLMSettings(Model):
+    """How to reach a model. The key is referenced by the *name* of an environment variable, never stored."""
+
+    provider: str = Field("scripted", description="'scripted' (offline, deterministic) or 'openai' (any OpenAI-compatible server)")
+    model: str = "scripted-1"
+    base_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://localhost:11434/v1")
+    api_key_env: str | None = Field(None, description="Name of the environment variable holding the API key")
+    temperature: float = 0.2
+    timeout_s: float = 60.0
+    max_retries: int = 3
+    max_invalid_retries: int = 2
+    script_path: str | None = Field(None, description="Scripted model only: a YAML/JSON file fixing outputs per step")
+
+
+class Limits(Model):
+    """Per-swarm bounds. Reaching one fails the node that hit it with a clear reason."""
+
+    max_depth: int = Field(8, ge=1)
+    max_nodes: int = Field(20000, ge=1)
+    max_replans: int = Field(2, ge=0)
+    max_followups: int = Field(3, ge=0)
+    max_llm_calls: int = Field(50000, ge=0)
+    max_tokens: int = Field(50_000_000, ge=0)
+    max_cost_usd: float = Field(100.0, ge=0)
+    max_goal_chars: int = Field(100_000, ge=1)
+    max_message_chars: int = Field(20_000, ge=1)
+
+
+class SwarmConfig(Model):
+    id: str
+    name: str
+    description: str = ""
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    limits: Limits = Field(default_factory=Limits)
+    action_space: ActionSpace | None = Field(None, description="Extra folders/actions grafted onto the built-in space")
+    memory_space: MemorySpace = Field(default_factory=lambda: MemorySpace(name="memory"))
+    snapshot_every: int = Field(256, ge=1, description="Events between history snapshots")
+    history_retention: int | None = Field(None, ge=1, description="Keep at most this many events; older are compacted")

@@ -1,0 +1,83 @@
+"""Swarm, Node and their lifecycles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from .common import Model
+from .ops import Continuation
+from .spaces import ActionType, TerminationPolicy
+
+
+class SwarmStatus(StrEnum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class Lifecycle(StrEnum):
+    SPAWNED = "spawned"
+    RUNNING = "running"
+    WAITING_LLM = "waiting_llm"
+    WAITING_USER = "waiting_user"
+    WAITING_CHILDREN = "waiting_children"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_LIFECYCLES = frozenset({Lifecycle.DONE, Lifecycle.FAILED, Lifecycle.CANCELLED})
+
+
+class Usage(Model):
+    llm_calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    nodes: int = 0
+    replans: int = 0
+
+
+class Swarm(Model):
+    id: str
+    owner_id: str
+    name: str
+    goal: str
+    config_id: str = "local"
+    status: SwarmStatus = SwarmStatus.DRAFT
+    failure_reason: str | None = None
+    root_node_id: str | None = None
+    forked_from: str | None = None
+    forked_at_seq: int | None = None
+    last_seq: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class Node(Model):
+    id: str
+    swarm_id: str
+    parent_id: str | None = None
+    children: list[str] = Field(default_factory=list)
+    depth: int = 0
+    action_id: str
+    action_type: ActionType
+    directive: str
+    title: str
+    lifecycle: Lifecycle = Lifecycle.SPAWNED
+    termination_policy: TerminationPolicy = TerminationPolicy.ALL
+    report: str | None = None
+    failure_reason: str | None = None
+    context_down: dict[str, Any] = Field(default_factory=dict, description="Context the parent passed down")
+    context_up: dict[str, Any] = Field(default_factory=dict, description="What the node hands up with its report")
+    chat_id: str
+    replans: int = 0
+    continuation: Continuation | None = Field(None, description="What resumes this node: kind, context, next step")
+    created_at: datetime
+    updated_at: datetime

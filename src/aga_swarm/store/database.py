@@ -1,0 +1,95 @@
+"""Opening the SQL store: SQLite (WAL) by default, PostgreSQL by URL, same code."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.pool import NullPool
+
+from .tables import metadata
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("AGA_SWARM_DATA") or Path.home() / ".aga_swarm")
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'swarm.db'}"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # isolation_level=None lets us issue BEGIN IMMEDIATE ourselves, so writers queue on the lock
+    # up front instead of failing on a read-to-write upgrade.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+class Database:
+    """A SQLAlchemy engine plus transaction helpers that work the same on SQLite and PostgreSQL."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine: Engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None)
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.engine = self.engine.execution_options()
+            self._sqlite_begin()
+        else:
+            self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        if migrate:
+            self.migrate()
+
+    def _sqlite_begin(self) -> None:
+        @event.listens_for(self.engine, "begin")
+        def _begin(conn: Connection) -> None:
+            mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        cfg.attributes["connection_engine"] = self.engine
+        command.upgrade(cfg, "head")
+
+    @contextmanager
+    def tx(self) -> Iterator[Connection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (BEGIN DEFERRED on SQLite, so readers never take the write lock)."""
+        with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn, conn.begin():
+            yield conn
+
+    def reset(self) -> None:
+        """Drop every table's rows (tests only)."""
+        with self.tx() as conn:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> bool:
+        with self.read() as conn:
+            return conn.execute(text("SELECT 1")).scalar() == 1

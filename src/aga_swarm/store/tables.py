@@ -1,0 +1,180 @@
+"""SQL tables: small rows only. Large payloads live in the blob store and are referenced by key."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ID = String(200)
+BIGINT_PK = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements only INTEGER keys
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("username_key", String(64), nullable=False, unique=True),
+    Column("password_hash", String(100), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+configs = Table(
+    "configs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("owner_id", ID, nullable=True, index=True),
+    Column("name", String(200), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+swarms = Table(
+    "swarms",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("owner_id", ID, nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("goal", Text, nullable=False),
+    Column("config_id", ID, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("failure_reason", Text, nullable=True),
+    Column("root_node_id", ID, nullable=True),
+    Column("forked_from", ID, nullable=True),
+    Column("forked_at_seq", Integer, nullable=True),
+    Column("last_seq", Integer, nullable=False, default=0),
+    Column("first_seq", Integer, nullable=False, default=1),
+    Column("usage", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("parent_id", ID, nullable=True),
+    Column("lifecycle", String(20), nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_nodes_parent", "swarm_id", "parent_id", "lifecycle"),
+)
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("node_id", ID, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("chat_id", ID, nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("reply_to", ID, nullable=True),
+    Column("attachments", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("swarm_id", "chat_id", "idx", name="uq_message_order"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("ts", Float, nullable=False),
+    Column("type", String(30), nullable=False),
+    Column("node_id", ID, nullable=True),
+    Column("data", JSON, nullable=False),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("blob_key", String(500), nullable=False),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", BIGINT_PK, primary_key=True, autoincrement=True),
+    Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), nullable=False),
+    Column("node_id", ID, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("idem_key", String(300), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("not_before", Float, nullable=False, default=0.0),
+    Column("lease_until", Float, nullable=True),
+    Column("claim", String(40), nullable=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("swarm_id", "idem_key", name="uq_operation_idem"),
+    Index("ix_operations_status_id", "status", "id"),
+    Index("ix_operations_swarm_node", "swarm_id", "node_id", "status"),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("id", BIGINT_PK, primary_key=True, autoincrement=True),
+    Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), nullable=False),
+    Column("node_id", ID, nullable=False),
+    Column("step", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_journal_node", "swarm_id", "node_id"),
+)
+
+llm_calls = Table(
+    "llm_calls",
+    metadata,
+    Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("node_id", ID, nullable=False),
+    Column("step", String(200), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("body", JSON, nullable=True),
+    Column("blob_key", String(500), nullable=True),
+    Column("tokens_in", Integer, nullable=False),
+    Column("tokens_out", Integer, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Index("ix_llm_calls_node", "swarm_id", "node_id"),
+)
