@@ -8,6 +8,7 @@ Compaction drops events older than a retention window, keeping a snapshot at the
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -39,7 +40,7 @@ def current_state(db: Database, swarm_id: str) -> SwarmState:
     )
 
 
-def _natural(items: list[Any]) -> list[Any]:
+def _natural(items: Sequence[Any]) -> list[Any]:
     """Order ids like n.2 before n.10 so dict order matches spawn order (as the fold produces)."""
     def key(r: Any) -> list[Any]:
         return [int(p) if p.isdigit() else p for p in r.id.replace("-", ".").split(".")]

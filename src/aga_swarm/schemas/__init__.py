@@ -54,11 +54,12 @@ __all__ = [
     "TerminationPolicy",
     "Usage",
     "all_json_schemas",
+    "utcnow",
 ]
 
 
 def all_json_schemas() -> dict[str, object]:
     """JSON Schema of every top-level wire model, for export (``aga-swarm schema``)."""
-    models = [SwarmConfig, Swarm, Node, Operation, Continuation, ChatSummary, Message, JournalEntry,
+    models: list[type[Model]] = [SwarmConfig, Swarm, Node, Operation, Continuation, ChatSummary, Message, JournalEntry,
               LLMCall, SwarmEvent, SwarmState, SwarmHistory, ActionSpace, MemorySpace, NodeDetail]
     return {m.__name__: m.model_json_schema() for m in models}

@@ -11,7 +11,8 @@ from .spaces import ActionSpace, MemorySpace
 class LLMSettings(Model):
     """How to reach a model. The key is referenced by the *name* of an environment variable, never stored."""
 
-    provider: str = Field("scripted", description="'scripted' (offline, deterministic) or 'openai' (any OpenAI-compatible server)")
+    provider: str = Field(
+        "scripted", description="'scripted' (offline, deterministic) or 'openai' (any OpenAI-compatible server)")
     model: str = "scripted-1"
     base_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://localhost:11434/v1")
     api_key_env: str | None = Field(None, description="Name of the environment variable holding the API key")

@@ -1,0 +1,376 @@
+"""The ``aga-swarm`` command: run swarms in a terminal, read what is stored, serve the web app, run workers."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .schemas import TERMINAL_LIFECYCLES, Lifecycle, SwarmState, SwarmStatus
+
+CLI_OWNER = "local"
+
+LIFECYCLE_STYLE = {
+    Lifecycle.SPAWNED: ("○", "dim"), Lifecycle.RUNNING: ("●", "yellow"), Lifecycle.WAITING_LLM: ("◌", "cyan"),
+    Lifecycle.WAITING_USER: ("?", "bold magenta"), Lifecycle.WAITING_CHILDREN: ("◎", "blue"),
+    Lifecycle.DONE: ("✓", "green"), Lifecycle.FAILED: ("✗", "red"), Lifecycle.CANCELLED: ("–", "dim"),
+}
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def die(message: str, code: int = 1) -> NoReturn:
+    raise CliError(message, code)
+
+
+# ---- rendering ----------------------------------------------------------------------------------
+def render_tree(state: SwarmState, max_nodes: int = 200) -> Any:
+    from rich.text import Text
+    from rich.tree import Tree
+
+    root_id = state.root_node_id
+    title = Text(f"swarm {state.swarm_id} · {state.status.value} · seq {state.seq} · {len(state.nodes)} nodes")
+    tree = Tree(title)
+    if root_id is None or root_id not in state.nodes:
+        return tree
+    shown = 0
+
+    def add(parent: Any, node_id: str) -> None:
+        nonlocal shown
+        node = state.nodes[node_id]
+        glyph, style = LIFECYCLE_STYLE[node.lifecycle]
+        shown += 1
+        branch = parent.add(Text(f"{glyph} [{node.action_type.value}] {node.title}", style=style))
+        for cid in node.children:
+            if shown >= max_nodes:
+                branch.add(Text(f"… {len(state.nodes) - shown} more", style="dim"))
+                return
+            add(branch, cid)
+
+    add(tree, root_id)
+    return tree
+
+
+# ---- commands -----------------------------------------------------------------------------------
+def _service(args: argparse.Namespace) -> Any:
+    from .api import SwarmService
+
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    return SwarmService(data_dir=data_dir)
+
+
+def _config_id(svc: Any, args: argparse.Namespace) -> str:
+    from .schemas import LLMSettings, SwarmConfig
+
+    if args.config_file:
+        try:
+            return str(svc.load_config_file(args.config_file).id)
+        except FileNotFoundError:
+            die(f"config file not found: {args.config_file}")
+        except (ValueError, TypeError) as exc:
+            die(f"bad config file {args.config_file}: {str(exc).splitlines()[0]}")
+    if args.script:
+        path = Path(args.script).resolve()
+        if not path.exists():
+            die(f"script file not found: {args.script}")
+        from .llm.scripted import load_script
+
+        load_script(path)  # validate now, with a clear message
+        cid = "script-" + hashlib.sha256(str(path).encode()).hexdigest()[:10]
+        svc.save_config(SwarmConfig(id=cid, name=f"scripted ({path.name})",
+                                    llm=LLMSettings(provider="scripted", script_path=str(path))))
+        return cid
+    return str(args.config)
+
+
+class Answers:
+    """Answers to questions: the terminal when interactive, else one line per answer from stdin."""
+
+    def __init__(self) -> None:
+        self.interactive = sys.stdin.isatty()
+
+    def read(self, prompt: str) -> str | None:
+        if self.interactive:
+            try:
+                return input(prompt)
+            except EOFError:
+                return None
+        line = sys.stdin.readline()
+        if not line:
+            return None
+        return line.rstrip("\n")
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.live import Live
+
+    from .engine.errors import SwarmError
+
+    svc = _service(args)
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    if args.resume:
+        swarm = svc.get_swarm(args.resume)
+        svc.recover()
+        if swarm.status is SwarmStatus.PAUSED:
+            svc.resume(swarm.id)
+        elif swarm.status is SwarmStatus.DRAFT:
+            svc.spawn(swarm.id)
+        elif swarm.status in (SwarmStatus.COMPLETED, SwarmStatus.FAILED):
+            die(f"swarm {swarm.id} already {swarm.status.value}; nothing to resume")
+    else:
+        if args.goal is None:
+            die("a GOAL is required (or --resume SWARM_ID)", 2)
+        goal = args.goal
+        if goal == "-":
+            goal = sys.stdin.read()
+        swarm = svc.create_swarm(CLI_OWNER, goal, name=args.name, config_id=_config_id(svc, args))
+        svc.spawn(swarm.id)
+    sid = swarm.id
+    err.print(f"swarm {sid}", style="dim")
+    answers = Answers()
+    live_tree = out.is_terminal and not args.no_tree
+    try:
+        while True:
+            if live_tree:
+                with Live(render_tree(svc.state(sid)), console=out, refresh_per_second=8) as live:
+                    def refresh(_owner: str, _events: Any) -> None:
+                        live.update(render_tree(svc.state(sid)))
+                    svc.engine.listeners.append(refresh)
+                    try:
+                        await svc.run_until_idle(sid)
+                    finally:
+                        svc.engine.listeners.remove(refresh)
+                    live.update(render_tree(svc.state(sid)))
+            else:
+                await svc.run_until_idle(sid)
+            swarm = svc.get_swarm(sid)
+            if swarm.status is SwarmStatus.COMPLETED:
+                out.print(_summary(svc, sid))
+                return 0
+            if swarm.status is SwarmStatus.FAILED:
+                err.print(f"error: swarm failed: {swarm.failure_reason}")
+                return 1
+            if swarm.status is SwarmStatus.PAUSED:
+                err.print(f"swarm is paused; continue with: aga-swarm run --resume {sid}")
+                return 3
+            waiting = svc.waiting_chats(sid)
+            if not waiting:
+                state = svc.state(sid)
+                if all(n.lifecycle in TERMINAL_LIFECYCLES for n in state.nodes.values()):
+                    die("swarm stopped without finishing (no live nodes)")
+                continue
+            for chat in waiting:
+                question = svc.messages(sid, chat.id)[-1].content
+                out.print(f"\n[bold magenta]{chat.title}[/]\n{question}")
+                answer = answers.read("> ")
+                if answer is None:
+                    svc.pause(sid)
+                    err.print(f"no more answers on stdin; swarm paused. Continue with: aga-swarm run --resume {sid}")
+                    return 3
+                try:
+                    svc.post_reply(sid, chat.id, answer)
+                except SwarmError as exc:
+                    err.print(f"[yellow]{exc}[/]")
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        with contextlib.suppress(SwarmError):
+            svc.pause(sid)
+        err.print(f"\npaused. Continue with: aga-swarm run --resume {sid}")
+        return 130
+
+
+def _summary(svc: Any, sid: str) -> str:
+    state = svc.state(sid)
+    root = state.nodes.get(state.root_node_id or "")
+    if root is None:
+        return "(no summary)"
+    msgs = svc.messages(sid, root.chat_id)
+    return str(msgs[-1].content if msgs else root.report or "(no summary)")
+
+
+def _swarms(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    svc = _service(args)
+    swarms = svc.list_swarms()
+    if args.json:
+        print(json.dumps([s.model_dump(mode="json") for s in swarms], indent=2))
+        return 0
+    if not swarms:
+        print("no swarms yet; start one with: aga-swarm run \"your goal\"")
+        return 0
+    table = Table("id", "name", "status", "events", "created")
+    for s in swarms:
+        table.add_row(s.id, s.name, s.status.value, str(s.last_seq), s.created_at.strftime("%Y-%m-%d %H:%M"))
+    Console().print(table)
+    return 0
+
+
+def _state(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    svc = _service(args)
+    state = svc.state(args.swarm_id) if args.at is None else svc.state_at(args.swarm_id, args.at)
+    if args.json:
+        print(state.model_dump_json(indent=2))
+    else:
+        Console().print(render_tree(state, max_nodes=10_000))
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    hist = svc.history(args.swarm_id, after=args.after, limit=args.limit)
+    if args.json:
+        print(hist.model_dump_json(indent=2))
+        return 0
+    for e in hist.events:
+        detail = _event_line(e.type.value, e.data)
+        print(f"{e.seq:>6}  {e.ts:%H:%M:%S}  {e.type.value:<15} {e.node_id or '':<14} {detail}")
+    return 0
+
+
+def _event_line(kind: str, data: dict[str, Any]) -> str:
+    if kind == "node_spawned":
+        return f"{data['node']['action_id']}: {data['node']['title']}"
+    if kind == "node_updated":
+        ch = data["changes"]
+        return ", ".join(f"{k}={v}" for k, v in ch.items() if k in ("lifecycle", "action_id", "report"))[:100]
+    if kind == "message_posted":
+        m = data["message"]
+        return f"{m['role']}: {m['content'][:80]!r}"
+    if kind == "journal":
+        return str(data["text"])[:100]
+    if kind == "swarm_status":
+        return f"{data['status']} {data.get('reason') or ''}".strip()
+    if kind == "chat_updated":
+        return json.dumps(data["changes"])[:100]
+    return json.dumps(data)[:100]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from .server.main import serve
+    except ImportError as exc:
+        die(f"the server needs the 'server' extra (pip install 'aga-swarm[server]'): {exc}")
+    serve(args.host, args.port, args.data_dir)
+    return 0
+
+
+async def _worker(args: argparse.Namespace) -> int:
+    """A worker process: runs operations from the shared store until stopped (or idle with --until-idle)."""
+    import signal
+
+    svc = _service(args)
+    if args.recover:
+        svc.recover()
+    if args.until_idle:
+        await svc.run_until_idle()
+        return 0
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await svc.runner.serve(stop)
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .schemas import all_json_schemas
+
+    print(json.dumps(all_json_schemas(), indent=2, sort_keys=True))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aga-swarm", description="Run trees of LLM agents that work with people.")
+    p.add_argument("--data-dir", default=None, help="store directory (default $AGA_SWARM_DATA or ~/.aga_swarm)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log engine activity to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a swarm in the terminal, answering its questions")
+    run.add_argument("goal", nargs="?", help="the goal ('-' reads it from stdin)")
+    run.add_argument("--resume", metavar="SWARM_ID", help="continue a paused or crashed swarm")
+    run.add_argument("--name", help="a name for the swarm")
+    run.add_argument("--config", default="local", help="config id (default: local, the scripted offline model)")
+    run.add_argument("--config-file", help="a SwarmConfig as JSON or YAML")
+    run.add_argument("--script", help="scripted-model script (YAML/JSON rules fixing outputs per step)")
+    run.add_argument("--no-tree", action="store_true", help="do not draw the live tree")
+
+    sub.add_parser("swarms", help="list stored swarms").add_argument("--json", action="store_true")
+
+    st = sub.add_parser("state", help="show a swarm's state (now, or at a seq)")
+    st.add_argument("swarm_id")
+    st.add_argument("--at", type=int, metavar="SEQ")
+    st.add_argument("--json", action="store_true")
+
+    hi = sub.add_parser("history", help="show a swarm's events")
+    hi.add_argument("swarm_id")
+    hi.add_argument("--after", type=int, default=0, metavar="SEQ")
+    hi.add_argument("--limit", type=int, default=None)
+    hi.add_argument("--json", action="store_true")
+
+    sv = sub.add_parser("serve", help="serve the web app and API (workers in-process)")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--data-dir", dest="data_dir_serve", default=None, help=argparse.SUPPRESS)
+
+    wk = sub.add_parser("worker", help="run operations from the shared store (scale-out worker)")
+    wk.add_argument("--until-idle", action="store_true", help="exit when no operation is queued")
+    wk.add_argument("--recover", action="store_true", help="re-queue operations left running first")
+
+    sub.add_parser("schema", help="print the JSON Schema of every wire model")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "data_dir_serve", None):
+        args.data_dir = args.data_dir_serve
+    if args.data_dir:
+        os.environ["AGA_SWARM_DATA"] = str(args.data_dir)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if not args.verbose:
+        logging.getLogger("aga_swarm").setLevel(logging.CRITICAL)
+    from .engine.errors import SwarmError
+    from .llm.protocol import LLMError
+
+    handlers: dict[str, Any] = {"swarms": _swarms, "state": _state, "history": _history, "serve": _serve,
+                                "schema": _schema}
+    try:
+        if args.command == "run":
+            return asyncio.run(_run(args))
+        if args.command == "worker":
+            return asyncio.run(_worker(args))
+        return int(handlers[args.command](args))
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except (SwarmError, LLMError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: one clear line, never a traceback
+        if args.verbose:
+            raise
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
