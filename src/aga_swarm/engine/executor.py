@@ -51,6 +51,11 @@ class ClaimedOp:
     claim: str
 
 
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff for transient failures: 0.5 s, 1 s, 2 s, ... capped at 30 s."""
+    return float(min(30.0, 0.5 * 2 ** (attempts - 1)))
+
+
 class LostClaim(Exception):
     """Another worker took the operation over (lease expired); our effects are rolled back."""
 
@@ -261,7 +266,7 @@ class Executor:
         return self._in_tx(op, commit)
 
     def _retry_later(self, op: ClaimedOp, exc: Exception) -> list[Any]:
-        delay = min(30.0, 0.5 * 2 ** (op.attempts - 1))
+        delay = retry_delay(op.attempts)
         with self.engine.db.tx() as conn:
             res = conn.execute(update(t.operations).where(t.operations.c.id == op.id,
                                                           t.operations.c.claim == op.claim)

@@ -10,7 +10,8 @@ Rules (by request purpose):
 - ``ask.evaluate``: a reply shorter than 3 characters after trimming is not sufficient (follow-up);
   anything else is, and what was learned contains the reply.
 - ``do.execute``: a report that quotes the subtask.
-- ``plan.review``: complete when every child is done; the summary lists the children's reports.
+- ``plan.review``: complete when every child is done; the summary lists the children's reports. Otherwise
+  the children that did not finish are named as missing (so they are re-planned, within the limit).
 
 A script file (YAML or JSON: a list of ``{purpose, match?, output, repeat?}``) overrides these: the first
 rule whose purpose equals the request's and whose ``match`` (if any) occurs in the directive answers, and is
@@ -67,11 +68,15 @@ def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
     if purpose == "do.execute":
         return {"report": f'Done: "{_quote(directive)}"'}
     if purpose == "plan.review":
-        children = facts.get("children", [])
-        complete = all(c.get("lifecycle") == "done" for c in children)
+        latest: dict[str, dict[str, Any]] = {}
+        for c in facts.get("children", []):  # a re-planned task's latest attempt is the one that counts
+            latest[str(c.get("directive", ""))] = c
+        final = list(latest.values())
+        complete = all(c.get("lifecycle") == "done" for c in final)
         lines = ["- " + str(c.get("report") or c.get("failure_reason") or c.get("lifecycle")).replace("\n", "\n  ")
-                 for c in children]
-        return {"complete": complete, "summary": "\n".join(lines), "missing": []}
+                 for c in final]
+        missing = [d for d, c in latest.items() if c.get("lifecycle") != "done"]
+        return {"complete": complete, "summary": "\n".join(lines), "missing": missing}
     raise LLMError(f"the scripted model has no rule for {purpose!r}; add one in a script file")
 
 

@@ -1,0 +1,63 @@
+"""Request bodies (only documented fields are writable: extra fields are rejected) and auth responses.
+
+Every other response is a model from ``aga_swarm.schemas``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..store.accounts import PASSWORD_MAX, PASSWORD_MIN, USERNAME_PATTERN, User
+
+ID_PATTERN = r"^[A-Za-z0-9._-]{1,200}$"
+MAX_SEQ = 2**31 - 1
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignupBody(Body):
+    username: str = Field(min_length=3, max_length=32, pattern=USERNAME_PATTERN,
+                          description="3-32 characters: letters, digits, '_', '.', '-'; unique ignoring case")
+    password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+
+
+class LoginBody(Body):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class AuthResponse(BaseModel):
+    user: User
+    token: str = Field(description="Session token for `Authorization: Bearer` (also set as the aga_session cookie)")
+    expires_at: datetime
+
+
+class CreateSwarmBody(Body):
+    name: str | None = Field(None, max_length=200)
+    goal: str = Field(min_length=1, max_length=1_000_000)
+    config: str = Field("local", min_length=1, max_length=200, pattern=ID_PATTERN, description="A config id "
+                        "from GET /api/configs")
+
+
+class UpdateSwarmBody(Body):
+    name: str | None = Field(None, max_length=200)
+    goal: str | None = Field(None, max_length=1_000_000, description="Only while the swarm is a draft")
+
+
+class CloneBody(Body):
+    at_seq: int | None = Field(None, ge=0, le=MAX_SEQ, description="Fork at this seq (a paused copy of the "
+                               "state then); without it, a new draft with the same goal")
+    name: str | None = Field(None, max_length=200)
+
+
+class PostMessageBody(Body):
+    content: str = Field(min_length=1, max_length=1_000_000, description="Markdown")
+
+
+class Health(BaseModel):
+    status: str
+    db: bool

@@ -1,0 +1,66 @@
+"""Server settings: defaults, overridden by ``AGA_SWARM_*`` environment variables (e.g. AGA_SWARM_IDLE_SECONDS)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ENV_PREFIX = "AGA_SWARM_"
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    data_dir: Path | None = Field(None, description="Embedded store directory (SQLite + blobs); "
+                                  "default $AGA_SWARM_DATA or ~/.aga_swarm")
+    db_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
+    blob_url: str | None = Field(None, description="Blob store URL; default data_dir/blobs")
+    redis_url: str | None = Field(None, description="When set, Socket.IO fans out through Redis so any "
+                                  "process can emit to any socket")
+    session_ttl_seconds: float = Field(7 * 24 * 3600.0, gt=0)
+    idle_seconds: float = Field(600.0, gt=0, description="A running swarm whose every working node waits on "
+                                "the user this long gets an `idle` notice")
+    idle_check_seconds: float | None = Field(None, gt=0, description="How often to look for idle swarms; "
+                                             "default min(30, idle_seconds / 4)")
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    login_max_failures: int = Field(5, ge=1, description="Failed logins per username within the window")
+    login_ip_max_failures: int = Field(50, ge=1, description="Failed logins per client address within the window")
+    login_window_seconds: float = Field(300.0, gt=0)
+    cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set behind HTTPS)")
+    bcrypt_rounds: int = Field(12, ge=4, le=16)
+    static_dir: Path = Field(STATIC_DIR, description="Where the built web app is served from")
+    cors_origins: list[str] = Field(default_factory=list, description="Extra origins allowed to open a socket "
+                                    "(e.g. the Vite dev server); same-origin is always allowed")
+    run_workers: bool = Field(True, description="Run the operation runner in this process")
+    runner_concurrency: int = Field(32, ge=1)
+    log_level: str = "info"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @property
+    def idle_check_interval(self) -> float:
+        if self.idle_check_seconds is not None:
+            return self.idle_check_seconds
+        return max(0.1, min(30.0, self.idle_seconds / 4))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``AGA_SWARM_<FIELD>`` variables; keyword overrides win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name in cls.model_fields:
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is not None and raw != "":
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)

@@ -1,0 +1,44 @@
+"""Helpers for driving swarms in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aga_swarm.api import SwarmService
+from aga_swarm.schemas import SwarmState, SwarmStatus
+
+VOLATILE = {"created_at", "updated_at", "awaiting_since", "ts", "token"}
+
+
+def strip_volatile(value: Any) -> Any:
+    """Drop timestamps and continuation tokens so two runs of the same work compare equal."""
+    if isinstance(value, dict):
+        return {k: strip_volatile(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [strip_volatile(v) for v in value]
+    return value
+
+
+def comparable(state: SwarmState) -> dict[str, Any]:
+    data = state.model_dump(mode="json")
+    data.pop("swarm_id")
+    for node in data["nodes"].values():
+        node.pop("swarm_id")
+    return strip_volatile(data)  # type: ignore[no-any-return]
+
+
+async def run_answering(svc: SwarmService, swarm_id: str, answers: dict[str, list[str]] | None = None,
+                        default: str = "a fine answer") -> SwarmStatus:
+    """Run a swarm to the end, answering each question from ``answers`` (by chat title prefix) or ``default``."""
+    answers = {k: list(v) for k, v in (answers or {}).items()}
+    for _ in range(1000):
+        await svc.run_until_idle(swarm_id, timeout=120)
+        swarm = svc.get_swarm(swarm_id)
+        if swarm.status is not SwarmStatus.RUNNING:
+            return swarm.status
+        waiting = svc.waiting_chats(swarm_id)
+        assert waiting, "a running swarm went idle with nobody waiting on the user"
+        for chat in waiting:
+            queue = next((v for k, v in answers.items() if chat.title.startswith(k) and v), None)
+            svc.post_reply(swarm_id, chat.id, queue.pop(0) if queue else default)
+    raise AssertionError("swarm did not finish")

@@ -1,0 +1,138 @@
+"""Failures: transient errors retry, permanent ones fail the node with a reason; limits end nodes clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from aga_swarm.api import SwarmService
+from aga_swarm.engine import executor as executor_mod
+from aga_swarm.llm.protocol import LLMError, LLMRequest, LLMResponse, TransientLLMError
+from aga_swarm.llm.scripted import ScriptedModel
+from aga_swarm.schemas import Limits, Lifecycle, LLMSettings, SwarmConfig, SwarmStatus
+
+from ..conftest import make_service
+from .helpers import run_answering
+
+
+class FlakyModel:
+    """Fails the first ``transient`` calls with a transient error, and any call whose directive contains
+    ``poison`` with a permanent one."""
+
+    def __init__(self, transient: int = 0) -> None:
+        self.inner = ScriptedModel()
+        self.model = "flaky"
+        self.transient = transient
+        self.calls = 0
+
+    async def complete(self, request: LLMRequest, output_model: type[BaseModel]) -> LLMResponse:
+        self.calls += 1
+        if self.transient > 0:
+            self.transient -= 1
+            raise TransientLLMError("rate limited (429)")
+        if "poison" in str(request.facts.get("directive", "")) and request.purpose == "do.execute":
+            raise LLMError("the model refused", raw_output="I cannot do that")
+        return await self.inner.complete(request, output_model)
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(executor_mod, "retry_delay", lambda attempts: 0.01)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_transient_errors_are_retried(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    model = FlakyModel(transient=3)
+    svc = make_service(backend, tmp_path, request, llm_factory=lambda cfg: model)
+    s = svc.create_swarm("u1", "Write a poem")
+    svc.spawn(s.id)
+    assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+    assert model.calls > 3
+    svc.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_transient_errors_give_up_after_the_limit(backend: str, tmp_path: Path,
+                                                        request: pytest.FixtureRequest) -> None:
+    model = FlakyModel(transient=1000)
+    svc = make_service(backend, tmp_path, request, llm_factory=lambda cfg: model)
+    s = svc.create_swarm("u1", "Write a poem")
+    svc.spawn(s.id)
+    assert await run_answering(svc, s.id) is SwarmStatus.FAILED
+    assert model.calls == executor_mod.MAX_TRANSIENT_ATTEMPTS
+    assert "rate limited" in (svc.get_swarm(s.id).failure_reason or "")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_permanent_error_fails_node_and_parent_reviews(backend: str, tmp_path: Path,
+                                                             request: pytest.FixtureRequest) -> None:
+    model = FlakyModel()
+    svc = make_service(backend, tmp_path, request, llm_factory=lambda cfg: model)
+    s = svc.create_swarm("u1", "Write a poem\nDo the poison task")
+    svc.spawn(s.id)
+    assert await run_answering(svc, s.id) is SwarmStatus.FAILED
+    state = svc.state(s.id)
+    bad = state.nodes["n.2"]
+    assert bad.directive == "Do the poison task"
+    assert bad.lifecycle is Lifecycle.FAILED and "refused" in (bad.failure_reason or "")
+    good = next(n for n in state.nodes.values() if n.directive == "Write a poem")
+    assert good.lifecycle is Lifecycle.DONE
+    detail = svc.node_detail(s.id, bad.id)
+    assert detail.llm_calls[-1].error and detail.llm_calls[-1].raw_output == "I cannot do that"
+    # the root reviewed the failure (plan policy: wait for all), re-planned it up to the limit, then gave up
+    assert "re-plan limit" in (svc.get_swarm(s.id).failure_reason or "")
+    assert state.usage.replans == 2 and state.nodes["n"].replans == 2
+    assert [state.nodes[c].directive for c in state.nodes["n"].children] == [
+        "Write a poem", "Do the poison task", "Do the poison task", "Do the poison task"]
+    svc.close()
+
+
+def _limited(svc: SwarmService, **limits: int) -> str:
+    cfg = SwarmConfig(id=f"lim-{'-'.join(limits)}", name="limited", limits=Limits(**limits),  # type: ignore[arg-type]
+                      llm=LLMSettings())
+    svc.save_config(cfg)
+    return cfg.id
+
+
+@pytest.mark.parametrize(("limits", "needle"), [
+    ({"max_nodes": 3}, "node limit"),
+    ({"max_depth": 2}, "depth limit"),
+    ({"max_llm_calls": 4}, "LLM call limit"),
+    ({"max_tokens": 30}, "token limit"),
+])
+async def test_limits_fail_with_a_clear_reason(sqlite_svc: SwarmService, limits: dict[str, int],
+                                               needle: str) -> None:
+    svc = sqlite_svc
+    s = svc.create_swarm("u1", "a\nb\nc\nPlan: d; Plan: e; f", config_id=_limited(svc, **limits))
+    svc.spawn(s.id)
+    assert await run_answering(svc, s.id) is SwarmStatus.FAILED
+    reasons = [n.failure_reason or "" for n in svc.state(s.id).nodes.values()]
+    assert any(needle in r for r in reasons), reasons
+
+
+async def test_followup_limit_is_bounded(sqlite_svc: SwarmService) -> None:
+    svc = sqlite_svc
+    s = svc.create_swarm("u1", "Ask the user for their name", config_id=_limited(svc, max_followups=2))
+    svc.spawn(s.id)
+    status = await run_answering(svc, s.id, default="?")
+    assert status is SwarmStatus.COMPLETED
+    node = svc.state(s.id).nodes["n.1"]
+    assert "Follow-up limit reached" in (node.report or "")
+    msgs = svc.messages(s.id, node.chat_id)
+    assert [m.role.value for m in msgs] == ["agent", "user", "agent", "user", "agent", "user", "agent"]
+
+
+async def test_model_output_that_never_validates_is_a_reported_failure(sqlite_svc: SwarmService,
+                                                                       tmp_path: Path) -> None:
+    svc = sqlite_svc
+    script = tmp_path / "bad.yaml"
+    script.write_text("- purpose: do.execute\n  repeat: true\n  output: {wrong: 1}\n")
+    cfg = SwarmConfig(id="bad-model", name="bad", llm=LLMSettings(script_path=str(script)))
+    svc.save_config(cfg)
+    s = svc.create_swarm("u1", "Write a poem", config_id=cfg.id)
+    svc.spawn(s.id)
+    assert await run_answering(svc, s.id) is SwarmStatus.FAILED
+    node = svc.state(s.id).nodes["n.1"]
+    assert "invalid" in (node.failure_reason or "")

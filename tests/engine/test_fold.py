@@ -1,0 +1,64 @@
+"""State is the fold of history: checked on full runs, at past seqs, across snapshots and compaction."""
+
+from __future__ import annotations
+
+import pytest
+
+from aga_swarm.api import SwarmService
+from aga_swarm.engine.errors import HistoryCompacted, InvalidInput
+from aga_swarm.engine.fold import fold
+from aga_swarm.schemas import SwarmState, SwarmStatus
+
+from .helpers import run_answering
+
+GOAL = "Ask the user for their favourite colour\nWrite a haiku about it\nPlan: a; b; Plan: c\nSummarise the day"
+
+
+async def test_state_equals_fold_of_history_after_full_run(svc: SwarmService) -> None:
+    swarm = svc.create_swarm("u1", GOAL)
+    svc.spawn(swarm.id)
+    assert await run_answering(svc, swarm.id, {"Ask": ["x", "blue"]}) is SwarmStatus.COMPLETED
+    history = svc.history(swarm.id)
+    state = svc.state(swarm.id)
+    folded = fold(history.events, SwarmState(swarm_id=swarm.id))
+    assert folded == state
+    assert [e.seq for e in history.events] == list(range(1, state.seq + 1))
+    assert state.nodes["n"].report and "blue" in state.nodes["n"].report
+
+
+async def test_state_at_matches_prefix_fold_and_uses_snapshots(svc: SwarmService) -> None:
+    swarm = svc.create_swarm("u1", "\n".join(f"task {i}" for i in range(40)))
+    svc.spawn(swarm.id)
+    await run_answering(svc, swarm.id)
+    events = svc.history(swarm.id).events
+    assert len(events) > 600
+    for seq in (0, 1, 37, 256, 300, 511, 512, len(events) - 1, len(events)):
+        expected = fold(events[:seq], SwarmState(swarm_id=swarm.id))
+        assert svc.state_at(swarm.id, seq) == expected
+    from sqlalchemy import select
+
+    from aga_swarm.store import tables as t
+
+    with svc.db.read() as conn:
+        snaps = [r.seq for r in conn.execute(select(t.snapshots.c.seq).where(t.snapshots.c.swarm_id == swarm.id))]
+    assert 256 in snaps and 512 in snaps
+    # a snapshot-backed read still equals the fold
+    assert svc.state_at(swarm.id, 520) == fold(events[:520], SwarmState(swarm_id=swarm.id))
+    with pytest.raises(InvalidInput):
+        svc.state_at(swarm.id, len(events) + 1)
+
+
+async def test_compaction_keeps_recent_history_and_state(svc: SwarmService) -> None:
+    swarm = svc.create_swarm("u1", "\n".join(f"task {i}" for i in range(10)))
+    svc.spawn(swarm.id)
+    await run_answering(svc, swarm.id)
+    before = svc.state(swarm.id)
+    last = before.seq
+    dropped = svc.compact(swarm.id, keep=50)
+    assert dropped == last - 50
+    hist = svc.history(swarm.id)
+    assert hist.first_seq == last - 49 and hist.events[0].seq == last - 49
+    assert svc.state_at(swarm.id, last) == before
+    assert svc.state_at(swarm.id, last - 50).seq == last - 50
+    with pytest.raises(HistoryCompacted):
+        svc.state_at(swarm.id, 3)

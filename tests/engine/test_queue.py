@@ -1,0 +1,121 @@
+"""The durable queue: pause holds, resume releases in order, one operation per node at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from aga_swarm.api import SwarmService
+from aga_swarm.llm.protocol import LLMRequest, LLMResponse
+from aga_swarm.llm.scripted import ScriptedModel
+from aga_swarm.schemas import OperationStatus, SwarmStatus
+from aga_swarm.store import tables as t
+
+from ..conftest import make_service
+from .helpers import run_answering
+
+
+class SlowModel:
+    """The scripted model with a delay, recording how many calls overlap per node and overall."""
+
+    def __init__(self, delay: float = 0.02) -> None:
+        self.inner = ScriptedModel()
+        self.model = "slow-scripted"
+        self.delay = delay
+        self.active: dict[str, int] = {}
+        self.max_per_node = 0
+        self.max_total = 0
+        self.total = 0
+
+    async def complete(self, request: LLMRequest, output_model: type[BaseModel]) -> LLMResponse:
+        key = str(request.facts.get("directive"))
+        self.active[key] = self.active.get(key, 0) + 1
+        self.total += 1
+        self.max_per_node = max(self.max_per_node, self.active[key])
+        self.max_total = max(self.max_total, self.total)
+        try:
+            await asyncio.sleep(self.delay)
+            return await self.inner.complete(request, output_model)
+        finally:
+            self.active[key] -= 1
+            self.total -= 1
+
+
+async def test_pause_holds_and_resume_releases_in_order(svc: SwarmService) -> None:
+    s = svc.create_swarm("u1", "\n".join(f"task {i}" for i in range(8)))
+    svc.spawn(s.id)
+    for _ in range(3):
+        ops = svc.runner.claim(10, s.id)
+        for op in ops:
+            await svc.engine.executor.execute(op)
+    svc.pause(s.id)
+    with svc.db.read() as conn:
+        held = conn.execute(select(t.operations.c.id, t.operations.c.status).where(
+            t.operations.c.swarm_id == s.id, t.operations.c.status.in_(["queued", "held"]))
+            .order_by(t.operations.c.id)).all()
+    assert held and all(r.status == OperationStatus.HELD.value for r in held)
+    seq_paused = svc.get_swarm(s.id).last_seq
+    await svc.run_until_idle(s.id, timeout=10)  # nothing runs while paused
+    assert svc.get_swarm(s.id).last_seq == seq_paused
+    assert svc.runner.claim(10, s.id) == []
+    svc.resume(s.id)
+    first = svc.runner.claim(100, s.id)
+    assert [op.id for op in first] == sorted(op.id for op in first)
+    assert first[0].id == held[0].id
+    for op in first:
+        await svc.engine.executor.execute(op)
+    assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+
+
+async def test_ops_enqueued_while_paused_are_held(svc: SwarmService) -> None:
+    s = svc.create_swarm("u1", "Ask the user for a colour")
+    svc.spawn(s.id)
+    await svc.run_until_idle(s.id)
+    chat = svc.waiting_chats(s.id)[0]
+    svc.pause(s.id)
+    svc.post_reply(s.id, chat.id, "teal")  # accepted while paused, but its operation is held
+    await svc.run_until_idle(s.id, timeout=10)
+    with svc.db.read() as conn:
+        statuses = [r.status for r in conn.execute(select(t.operations.c.status).where(
+            t.operations.c.swarm_id == s.id, t.operations.c.kind == "user_reply"))]
+    assert statuses == ["held"]
+    svc.resume(s.id)
+    assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_one_operation_per_node_many_nodes_at_once(backend: str, tmp_path: Path,
+                                                         request: pytest.FixtureRequest) -> None:
+    model = SlowModel()
+    svc = make_service(backend, tmp_path, request, llm_factory=lambda cfg: model)
+    s = svc.create_swarm("u1", "\n".join(f"task {i}" for i in range(12)))
+    svc.spawn(s.id)
+    assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+    assert model.max_per_node == 1
+    assert model.max_total > 1  # different nodes really ran concurrently
+    svc.close()
+
+
+async def test_recover_requeues_running_operations(svc: SwarmService) -> None:
+    s = svc.create_swarm("u1", "Write a poem\nWrite a song")
+    svc.spawn(s.id)
+    claimed = svc.runner.claim(5, s.id)
+    assert claimed  # simulate a crash: claimed (running) but never executed
+    assert svc.recover() == len(claimed)
+    assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+
+
+async def test_reexecuting_a_committed_operation_changes_nothing(svc: SwarmService) -> None:
+    s = svc.create_swarm("u1", "Write a poem")
+    svc.spawn(s.id)
+    op = svc.runner.claim(1, s.id)[0]
+    await svc.engine.executor.execute(op)
+    seq = svc.get_swarm(s.id).last_seq
+    again: Any = await svc.engine.executor.execute(op)  # same claim, already done: rolled back
+    assert again == []
+    assert svc.get_swarm(s.id).last_seq == seq
