@@ -12,7 +12,7 @@ from typing import Any
 access_log = logging.getLogger("aga_swarm.server.access")
 log = logging.getLogger("aga_swarm.server")
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):

@@ -6,9 +6,11 @@ Every other response is a model from ``aga_swarm.schemas``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..schemas import SwarmStatus
 from ..store.accounts import PASSWORD_MAX, PASSWORD_MIN, USERNAME_PATTERN, User
 
 ID_PATTERN = r"^[A-Za-z0-9._-]{1,200}$"
@@ -61,3 +63,11 @@ class PostMessageBody(Body):
 class Health(BaseModel):
     status: str
     db: bool
+
+
+class SwarmNotice(BaseModel):
+    """Socket.IO `swarm_notice` payload: the swarm paused, resumed, finished, or went idle."""
+
+    swarm_id: str
+    kind: Literal["paused", "resumed", "finished", "idle"]
+    status: SwarmStatus

@@ -22,6 +22,7 @@ class Settings(BaseModel):
     blob_url: str | None = Field(None, description="Blob store URL; default data_dir/blobs")
     redis_url: str | None = Field(None, description="When set, Socket.IO fans out through Redis so any "
                                   "process can emit to any socket")
+    redis_channel: str = Field("aga_swarm", min_length=1, description="Redis pub/sub channel (and key prefix)")
     session_ttl_seconds: float = Field(7 * 24 * 3600.0, gt=0)
     idle_seconds: float = Field(600.0, gt=0, description="A running swarm whose every working node waits on "
                                 "the user this long gets an `idle` notice")

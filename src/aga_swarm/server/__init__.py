@@ -1,0 +1,6 @@
+"""The web server: a thin FastAPI + Socket.IO adapter over :class:`aga_swarm.api.SwarmService`."""
+
+from .app import build_api, create_app
+from .settings import Settings
+
+__all__ = ["Settings", "build_api", "create_app"]

@@ -1,0 +1,132 @@
+"""The ASGI application: FastAPI (routes, OpenAPI) under python-socketio, behind the edge middleware.
+
+``create_app(settings)`` returns the app; its lifespan opens the SwarmService, re-queues operations a dead
+process left running, starts the runner in-process, and stops everything cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from ..api import SwarmService
+from .context import ServerContext
+from .errors import install_error_handlers
+from .logs import log
+from .middleware import EdgeMiddleware
+from ..schemas import SwarmEvent
+from .models import Health, SwarmNotice
+from .ratelimit import LoginLimiter
+from .realtime import Realtime
+from .routes import auth, chats, history, swarms
+from .settings import Settings
+from .static import install_static
+
+API_DESCRIPTION = """HTTP API of AGA Swarm. Client-to-server is always HTTP; server-to-client events arrive over
+Socket.IO at `/socket.io` (`swarm_event`, `swarm_notice`). See docs/api-contract.md."""
+
+
+def build_api(settings: Settings, lifespan: Any = None) -> FastAPI:
+    """The FastAPI app with every route (no lifespan needed to render its OpenAPI document)."""
+    app = FastAPI(title="AGA Swarm", version=_version(), description=API_DESCRIPTION,
+                  openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None, lifespan=lifespan,
+                  generate_unique_id_function=lambda route: route.name)
+    install_error_handlers(app)
+    for module in (auth, swarms, history, chats):
+        app.include_router(module.router)
+
+    @app.get("/healthz", response_model=Health, tags=["ops"])
+    async def healthz() -> Health:
+        ctx: ServerContext | None = getattr(app.state, "ctx", None)
+        ok = False
+        if ctx is not None:
+            try:
+                ok = await ctx.offload(ctx.db.ping)
+            except Exception:
+                ok = False
+        return Health(status="ok" if ok else "degraded", db=ok)
+
+    install_static(app, settings.static_dir)
+    _add_socket_schemas(app)
+    return app
+
+
+def _add_socket_schemas(app: FastAPI) -> None:
+    """Put the Socket.IO payloads in the OpenAPI components too, so the web app gets their types."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            defs = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in (SwarmNotice, SwarmEvent):
+                body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, sub in body.pop("$defs", {}).items():
+                    defs.setdefault(name, sub)
+                defs.setdefault(model.__name__, body)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("aga-swarm")
+    except Exception:  # pragma: no cover
+        return "0"
+
+
+def _keep_sqlite_open(service: SwarmService) -> Any:
+    """Hold one idle connection to an SQLite file. The store opens a connection per transaction; when the
+    last one closes, SQLite checkpoints and deletes the WAL, so every transaction paid for that."""
+    if not service.db.is_sqlite or ":memory:" in service.db.url:
+        return None
+    return service.db.engine.raw_connection()
+
+
+def create_app(settings: Settings | None = None) -> Any:
+    settings = settings or Settings.from_env()
+    realtime = Realtime(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = await run_in_threadpool(lambda: SwarmService(
+            data_dir=settings.data_dir, db_url=settings.db_url, blob_url=settings.blob_url))
+        keepalive = _keep_sqlite_open(service)
+        service.runner.concurrency = settings.runner_concurrency
+        ctx = ServerContext(settings=settings, service=service, realtime=realtime, limiter=LoginLimiter(
+            max_failures=settings.login_max_failures, ip_max_failures=settings.login_ip_max_failures,
+            window_seconds=settings.login_window_seconds))
+        recovered = await run_in_threadpool(service.recover)
+        service.engine.listeners.append(realtime.on_events)
+        await realtime.start(ctx)
+        app.state.ctx = ctx
+        stop = asyncio.Event()
+        runner = asyncio.create_task(service.runner.serve(stop), name="runner") if settings.run_workers else None
+        log.info("server started", extra={"recovered_operations": recovered, "workers": settings.run_workers,
+                                          "redis": bool(settings.redis_url)})
+        try:
+            yield
+        finally:
+            stop.set()
+            if runner is not None:
+                try:
+                    await asyncio.wait_for(runner, timeout=10)
+                except (TimeoutError, asyncio.CancelledError):
+                    log.warning("runner did not stop in time; its operations will be recovered on restart")
+            await realtime.stop()
+            service.engine.listeners.remove(realtime.on_events)
+            if keepalive is not None:
+                keepalive.close()
+            service.close()
+            log.info("server stopped")
+
+    api = build_api(settings, lifespan=lifespan)
+    return EdgeMiddleware(realtime.asgi_app(api), max_body_bytes=settings.max_body_bytes)

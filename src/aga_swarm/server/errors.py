@@ -1,0 +1,66 @@
+"""Typed errors -> HTTP answers. Bad input never yields a 500, and no answer carries a stack trace or echoes
+the submitted values (a rejected password is not sent back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from ..engine.errors import Conflict, HistoryCompacted, InvalidInput, NotFound, SwarmError
+from ..store.accounts import AccountError, BadCredentials, InvalidPassword, InvalidUsername, UsernameTaken
+from .logs import log
+
+
+def field_errors(errors: Any) -> list[dict[str, Any]]:
+    """FastAPI's error list without `input`/`ctx`/`url` (they would echo what was sent)."""
+    out = []
+    for err in errors:
+        out.append({"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "invalid")),
+                    "type": str(err.get("type", "value_error"))})
+    return out
+
+
+def invalid(msg: str, loc: list[str | int] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": [{"loc": loc or [], "msg": msg, "type": "invalid_input"}]}, status_code=422)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": field_errors(exc.errors())}, status_code=422)
+
+    @app.exception_handler(SwarmError)
+    async def _swarm_error(request: Request, exc: SwarmError) -> JSONResponse:
+        if isinstance(exc, NotFound):
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+        if isinstance(exc, Conflict):
+            return JSONResponse({"detail": str(exc)}, status_code=409)
+        if isinstance(exc, InvalidInput):
+            return invalid(str(exc))
+        if isinstance(exc, HistoryCompacted):
+            return JSONResponse({"detail": str(exc)}, status_code=410)
+        log.error("unexpected engine error on %s: %s", request.url.path, type(exc).__name__,
+                  exc_info=exc, extra={"request_id": request.state.request_id})
+        return JSONResponse({"detail": "internal server error", "request_id": request.state.request_id},
+                            status_code=500)
+
+    @app.exception_handler(AccountError)
+    async def _account_error(request: Request, exc: AccountError) -> JSONResponse:
+        if isinstance(exc, UsernameTaken):
+            return JSONResponse({"detail": str(exc)}, status_code=409)
+        if isinstance(exc, BadCredentials):
+            return JSONResponse({"detail": str(exc)}, status_code=401)
+        if isinstance(exc, InvalidUsername):
+            return invalid(str(exc), ["body", "username"])
+        if isinstance(exc, InvalidPassword):
+            return invalid(str(exc), ["body", "password"])
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Logged (with traceback) by the edge middleware, which sees the re-raise.
+        return JSONResponse({"detail": "internal server error",
+                             "request_id": getattr(request.state, "request_id", None)}, status_code=500)

@@ -1,0 +1,34 @@
+"""`aga-swarm serve`: run the server with uvicorn (one process: API, Socket.IO and the operation runner)."""
+
+from __future__ import annotations
+
+import argparse
+
+from .settings import Settings
+
+
+def serve(host: str, port: int, data_dir: str | None) -> None:
+    """Serve on host:port. Other settings come from AGA_SWARM_* environment variables."""
+    import uvicorn
+
+    from .app import create_app
+    from .logs import configure_logging
+
+    settings = Settings.from_env(data_dir=data_dir)
+    configure_logging(settings.log_level)
+    # Behind a proxy, set FORWARDED_ALLOW_IPS (read by uvicorn) so client addresses are right.
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
+                lifespan="on", timeout_graceful_shutdown=10)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m aga_swarm.server.main", description=serve.__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, args.data_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+"""Socket.IO push (server -> client only).
+
+- Handshake: the `aga_session` cookie, `auth: {token}`, or an `Authorization: Bearer` header; refused otherwise.
+  Each socket joins the room ``user:<id>``, so it only ever receives its own user's events.
+- The engine calls :meth:`Realtime.on_events` after every commit (from the runner on the event loop, or
+  from a worker thread). Batches go through one queue and one pump task, so this process emits events in
+  the order it committed them. Each event is emitted as ``swarm_event`` (the same JSON as the history
+  endpoint); a ``swarm_status`` event also yields a ``swarm_notice`` {swarm_id, kind, status} with kind
+  ``paused``, ``resumed`` or ``finished``.
+- A periodic check emits ``swarm_notice`` kind ``idle`` once per idle period (see :mod:`.idle`), and drops
+  sockets whose session has expired or been revoked.
+- With ``AGA_SWARM_REDIS_URL`` set, emits go through ``socketio.AsyncRedisManager``: any process can emit to
+  any socket, and idle notices are de-duplicated across processes with a Redis key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+import socketio
+
+from ..schemas import EventType, SwarmEvent, SwarmStatus
+from ..store import accounts
+from .auth import COOKIE_NAME, token_from_headers
+from .idle import find_idle
+from .logs import log
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .context import ServerContext
+
+NOTICE_KIND = {SwarmStatus.PAUSED.value: "paused", SwarmStatus.RUNNING.value: "resumed",
+               SwarmStatus.COMPLETED.value: "finished", SwarmStatus.FAILED.value: "finished"}
+SESSION_SWEEP_SECONDS = 30.0
+
+
+@dataclass
+class _Sock:
+    user_id: str
+    token_hash: str
+    expires_at: float
+
+
+def user_room(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def notices_for(events: list[SwarmEvent]) -> list[dict[str, Any]]:
+    """Lifecycle notices implied by a committed batch (a spawn's draft -> running is not a resume)."""
+    spawned_root = any(e.type is EventType.NODE_SPAWNED and e.data.get("node", {}).get("parent_id") is None
+                       for e in events)
+    out = []
+    for e in events:
+        if e.type is not EventType.SWARM_STATUS:
+            continue
+        status = str(e.data.get("status"))
+        kind = NOTICE_KIND.get(status)
+        if kind is None or (kind == "resumed" and spawned_root):
+            continue
+        out.append({"swarm_id": e.swarm_id, "kind": kind, "status": status})
+    return out
+
+
+class Realtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        manager = (socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel)
+                   if settings.redis_url else None)
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi", client_manager=manager, cors_allowed_origins=self._origin_allowed,
+            max_http_buffer_size=settings.max_body_bytes, logger=False, engineio_logger=False)
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self._ctx: ServerContext | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._queue: asyncio.Queue[tuple[str, list[SwarmEvent]]] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._sockets: dict[str, _Sock] = {}
+        self._by_session: dict[str, set[str]] = {}
+        self._idle_marks: dict[str, datetime] = {}
+        self._redis: Any = None
+        self.emitted = 0
+
+    def asgi_app(self, other: Any) -> socketio.ASGIApp:
+        return socketio.ASGIApp(self.sio, other_asgi_app=other, socketio_path="socket.io")
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    async def start(self, ctx: ServerContext) -> None:
+        self._ctx = ctx
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._queue = asyncio.Queue()
+        if self.settings.redis_url:
+            import redis.asyncio as aioredis
+
+            self._redis = aioredis.from_url(self.settings.redis_url)
+        self._tasks = [asyncio.create_task(self._pump(), name="realtime-pump"),
+                       asyncio.create_task(self._watch(), name="realtime-watch")]
+
+    async def stop(self) -> None:
+        if self._queue is not None:
+            deadline = time.monotonic() + 2.0
+            while not self._queue.empty() and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        for sid in list(self._sockets):
+            try:
+                await self.sio.disconnect(sid)
+            except Exception:  # pragma: no cover - best effort on shutdown
+                pass
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+    # ---- engine listener -----------------------------------------------------------------------
+    def on_events(self, owner_id: str, events: list[SwarmEvent]) -> None:
+        """Engine listener: called after each commit; never blocks."""
+        queue, loop = self._queue, self._loop
+        if queue is None or loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            queue.put_nowait((owner_id, events))
+        else:
+            loop.call_soon_threadsafe(queue.put_nowait, (owner_id, events))
+
+    async def _pump(self) -> None:
+        assert self._queue is not None
+        while True:
+            owner_id, events = await self._queue.get()
+            try:
+                await self._emit_batch(owner_id, events)
+            except Exception:
+                log.exception("emitting swarm events failed")
+
+    def _room_is_local_and_empty(self, room: str) -> bool:
+        if self.settings.redis_url:
+            return False  # sockets may live in other processes
+        rooms = self.sio.manager.rooms.get("/", {})
+        return not rooms.get(room)
+
+    async def _emit_batch(self, owner_id: str, events: list[SwarmEvent]) -> None:
+        room = user_room(owner_id)
+        if self._room_is_local_and_empty(room):
+            return
+        for event in events:
+            await self.sio.emit("swarm_event", event.model_dump(mode="json"), room=room)
+            self.emitted += 1
+        for notice in notices_for(events):
+            await self.sio.emit("swarm_notice", notice, room=room)
+
+    # ---- handshake -----------------------------------------------------------------------------
+    def _origin_allowed(self, origin: str | None, environ: dict[str, Any]) -> bool:
+        if not origin:
+            return True
+        if origin in self.settings.cors_origins:
+            return True
+        host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST") or ""
+        scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme", "http")
+        return bool(host) and origin in {f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}",
+                                         f"http://{host}", f"https://{host}"}
+
+    @staticmethod
+    def _token(environ: dict[str, Any], auth: Any) -> str | None:
+        if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"]:
+            return str(auth["token"])
+        cookie_token = None
+        raw = environ.get("HTTP_COOKIE")
+        if raw:
+            try:
+                jar = SimpleCookie()
+                jar.load(raw)
+                if COOKIE_NAME in jar:
+                    cookie_token = jar[COOKIE_NAME].value
+            except CookieError:
+                cookie_token = None
+        return token_from_headers(environ.get("HTTP_AUTHORIZATION"), cookie_token)
+
+    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        ctx = self._ctx
+        token = self._token(environ, auth)
+        if ctx is None or token is None:
+            raise socketio.exceptions.ConnectionRefusedError("authentication required")
+        session = await ctx.offload(accounts.resolve_session, ctx.db, token)
+        if session is None:
+            raise socketio.exceptions.ConnectionRefusedError("session expired or revoked")
+        await self.sio.enter_room(sid, user_room(session.user.id))
+        self._sockets[sid] = _Sock(session.user.id, session.token_hash, session.expires_at.timestamp())
+        self._by_session.setdefault(session.token_hash, set()).add(sid)
+        log.info("socket connected", extra={"sid": sid, "user_id": session.user.id})
+
+    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        sock = self._sockets.pop(sid, None)
+        if sock is not None:
+            sids = self._by_session.get(sock.token_hash)
+            if sids is not None:
+                sids.discard(sid)
+                if not sids:
+                    del self._by_session[sock.token_hash]
+            log.info("socket disconnected", extra={"sid": sid, "user_id": sock.user_id, "reason": str(reason)})
+
+    async def drop_session(self, token_hash: str) -> None:
+        """Disconnect this process's sockets of a session (after logout)."""
+        for sid in list(self._by_session.get(token_hash, ())):
+            await self.sio.disconnect(sid)
+
+    # ---- periodic checks -----------------------------------------------------------------------
+    async def _watch(self) -> None:
+        interval = self.settings.idle_check_interval
+        last_sweep = time.monotonic()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.check_idle()
+                if time.monotonic() - last_sweep >= min(SESSION_SWEEP_SECONDS, max(interval, 1.0)):
+                    last_sweep = time.monotonic()
+                    await self.sweep_sessions()
+            except Exception:
+                log.exception("realtime periodic check failed")
+
+    async def check_idle(self) -> None:
+        ctx = self._ctx
+        if ctx is None:
+            return
+        found = await ctx.offload(find_idle, ctx.db, datetime.now(UTC), self.settings.idle_seconds)
+        current = {i.swarm_id for i in found}
+        for swarm_id in [s for s in self._idle_marks if s not in current]:
+            del self._idle_marks[swarm_id]  # no longer idle: a later idle period notifies again
+        for item in found:
+            if self._idle_marks.get(item.swarm_id) == item.since:
+                continue
+            self._idle_marks[item.swarm_id] = item.since
+            if self._redis is not None:
+                key = f"{self.settings.redis_channel}:idle:{item.swarm_id}:{item.since.timestamp()}"
+                if not await self._redis.set(key, b"1", nx=True, ex=7 * 24 * 3600):
+                    continue  # another process already sent it
+            await self.sio.emit("swarm_notice", {"swarm_id": item.swarm_id, "kind": "idle",
+                                                 "status": SwarmStatus.RUNNING.value},
+                                room=user_room(item.owner_id))
+
+    async def sweep_sessions(self) -> None:
+        ctx = self._ctx
+        if ctx is None or not self._by_session:
+            return
+        now = time.time()
+        hashes = set(self._by_session)
+        live = await ctx.offload(accounts.live_session_hashes, ctx.db, hashes)
+        for sid, sock in list(self._sockets.items()):
+            if sock.token_hash not in live or sock.expires_at <= now:
+                await self.sio.disconnect(sid)

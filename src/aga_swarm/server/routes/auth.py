@@ -1,0 +1,74 @@
+"""Accounts: signup, login, logout, me."""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+
+from ...store import accounts
+from ...store.accounts import User
+from ..auth import COOKIE_NAME, Ctx, CurrentUser, clear_session_cookie, set_session_cookie, token_from_headers
+from ..models import AuthResponse, LoginBody, SignupBody
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+ERR = {401: {"description": "Not logged in, or the session expired"}}
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+async def _issue(ctx: Ctx, request: Request, response: Response, user: User) -> AuthResponse:
+    issued = await ctx.offload(accounts.create_session, ctx.db, user, ttl_seconds=ctx.settings.session_ttl_seconds)
+    set_session_cookie(response, issued.token, max_age=ctx.settings.session_ttl_seconds,
+                       secure=ctx.settings.cookie_secure)
+    request.state.user_id = user.id
+    return AuthResponse(user=user, token=issued.token, expires_at=issued.session.expires_at)
+
+
+@router.post("/auth/signup", status_code=status.HTTP_201_CREATED, response_model=AuthResponse,
+             responses={409: {"description": "Username taken"}})
+async def signup(body: SignupBody, ctx: Ctx, request: Request, response: Response) -> AuthResponse:
+    user = await ctx.offload(accounts.create_user, ctx.db, body.username, body.password,
+                          rounds=ctx.settings.bcrypt_rounds)
+    return await _issue(ctx, request, response, user)
+
+
+@router.post("/auth/login", response_model=AuthResponse,
+             responses={401: {"description": "Wrong username or password"},
+                        429: {"description": "Too many failed logins; see Retry-After"}})
+async def login(body: LoginBody, ctx: Ctx, request: Request, response: Response) -> AuthResponse:
+    key = accounts.username_key(body.username)
+    client = _client(request)
+    wait = ctx.limiter.retry_after(key, client)
+    if wait > 0:
+        raise HTTPException(429, "too many failed logins; try again later",
+                            headers={"Retry-After": str(max(1, math.ceil(wait)))})
+    try:
+        user = await ctx.offload(accounts.authenticate, ctx.db, body.username, body.password,
+                              rounds=ctx.settings.bcrypt_rounds)
+    except accounts.BadCredentials:
+        ctx.limiter.failed(key, client)
+        raise
+    ctx.limiter.succeeded(key)
+    return await _issue(ctx, request, response, user)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def logout(ctx: Ctx, request: Request) -> Response:
+    """Revoke the caller's session (if any) and clear the cookie. Always 204."""
+    token = token_from_headers(request.headers.get("authorization"), request.cookies.get(COOKIE_NAME))
+    if token:
+        hashed = accounts.token_hash(token)
+        await ctx.offload(accounts.revoke_hash, ctx.db, hashed)
+        await ctx.realtime.drop_session(hashed)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookie(response, secure=ctx.settings.cookie_secure)
+    return response
+
+
+@router.get("/me", response_model=User, responses=ERR)
+async def me(user: CurrentUser) -> User:
+    return user

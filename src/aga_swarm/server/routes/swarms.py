@@ -1,0 +1,90 @@
+"""Configs and swarms: list, create, read, edit, delete, spawn, pause, resume, clone."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from ...engine.errors import ConfigNotFound
+from ...schemas import Swarm, SwarmConfig
+from ..auth import Ctx, CurrentUser
+from ..errors import invalid
+from ..models import CloneBody, CreateSwarmBody, UpdateSwarmBody
+from .common import R401, R404, R409, SwarmId, json_response, to_json
+
+router = APIRouter(prefix="/api", tags=["swarms"], responses=R401)
+
+
+@router.get("/configs", response_model=list[SwarmConfig])
+async def list_configs(ctx: Ctx, user: CurrentUser) -> Response:
+    """The configs this user may pick when creating a swarm (at least `local`)."""
+    return json_response(await ctx.offload(lambda: to_json(ctx.service.configs(owner_id=user.id))))
+
+
+@router.get("/swarms", response_model=list[Swarm])
+async def list_swarms(ctx: Ctx, user: CurrentUser) -> Response:
+    """The caller's swarms, newest first."""
+    return json_response(await ctx.offload(lambda: to_json(ctx.service.list_swarms(owner_id=user.id))))
+
+
+@router.post("/swarms", status_code=status.HTTP_201_CREATED, response_model=Swarm,
+             responses={422: {"description": "Invalid body, unknown config, or a goal over the config's limit"}})
+async def create_swarm(body: CreateSwarmBody, ctx: Ctx, user: CurrentUser) -> Response:
+    """Create a draft."""
+    def create() -> bytes:
+        return to_json(ctx.service.create_swarm(user.id, body.goal, name=body.name, config_id=body.config))
+
+    try:
+        return json_response(await ctx.offload(create), status.HTTP_201_CREATED)
+    except ConfigNotFound as exc:
+        return invalid(str(exc), ["body", "config"])
+
+
+@router.get("/swarms/{swarm_id}", response_model=Swarm, responses=R404)
+async def get_swarm(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Response:
+    return json_response(await ctx.offload(lambda: to_json(ctx.service.get_swarm(swarm_id, owner_id=user.id))))
+
+
+@router.patch("/swarms/{swarm_id}", response_model=Swarm, responses={**R404, **R409})
+async def update_swarm(swarm_id: SwarmId, body: UpdateSwarmBody, ctx: Ctx, user: CurrentUser) -> Response:
+    """Rename; change the goal (only while a draft, else 409)."""
+    return json_response(await ctx.offload(lambda: to_json(ctx.service.update_swarm(
+        swarm_id, owner_id=user.id, name=body.name, goal=body.goal))))
+
+
+@router.delete("/swarms/{swarm_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+               responses=R404)
+async def delete_swarm(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Response:
+    await ctx.offload(ctx.service.delete_swarm, swarm_id, owner_id=user.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# Spawn, pause and resume commit events; they run on the event loop (short transactions) so that this
+# process publishes events in commit order and wakes its runner directly.
+
+@router.post("/swarms/{swarm_id}/spawn", response_model=Swarm, responses={**R404, **R409})
+async def spawn(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Swarm:
+    """Start a draft: the root node gets the goal."""
+    return ctx.service.spawn(swarm_id, owner_id=user.id)
+
+
+@router.post("/swarms/{swarm_id}/pause", response_model=Swarm, responses={**R404, **R409})
+async def pause(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Swarm:
+    """Hold the swarm's queued operations (running ones finish)."""
+    return ctx.service.pause(swarm_id, owner_id=user.id)
+
+
+@router.post("/swarms/{swarm_id}/resume", response_model=Swarm, responses={**R404, **R409})
+async def resume(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Swarm:
+    """Release held operations in order."""
+    return ctx.service.resume(swarm_id, owner_id=user.id)
+
+
+@router.post("/swarms/{swarm_id}/clone", status_code=status.HTTP_201_CREATED, response_model=Swarm,
+             responses=R404)
+async def clone(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser, body: CloneBody | None = None) -> Response:
+    """Without `at_seq`: a new draft with the same goal. With it: a paused fork holding the state at that seq."""
+    b = body or CloneBody()
+    return json_response(await ctx.offload(lambda: to_json(ctx.service.clone(
+        swarm_id, at_seq=b.at_seq, owner_id=user.id, name=b.name))), status.HTTP_201_CREATED)
+
+

@@ -1,0 +1,100 @@
+"""Crash safety: SIGKILL a worker process at random points; nothing is lost or duplicated, and the final
+state equals an uninterrupted run's."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from aga_swarm.api import SwarmService
+from aga_swarm.engine.core import Engine
+from aga_swarm.schemas import EventType, SwarmStatus
+from aga_swarm.store import tables as t
+
+from .helpers import comparable, run_answering
+
+GOAL = "\n".join([f"Write note {i}" for i in range(24)] + ["Plan: a; b; Plan: c; d", "Ask the user for a colour",
+                                                           "Ask the user for a number", "Summarise the notes"])
+
+
+def _answer_waiting(svc: SwarmService, swarm_id: str) -> None:
+    for chat in svc.waiting_chats(swarm_id):
+        svc.post_reply(swarm_id, chat.id, "blue" if "colour" in chat.title else "42")
+
+
+def _worker(data_dir: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "aga_swarm.cli", "--data-dir", str(data_dir), "worker",
+                             "--until-idle", "--recover"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+async def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    rng = random.Random(int(os.environ.get("AGA_CRASH_SEED", "7")))
+    # the uninterrupted run
+    base = SwarmService(Engine(data_dir=tmp_path / "base"))
+    b = base.create_swarm("u1", GOAL)
+    base.spawn(b.id)
+    for _ in range(20):
+        await base.run_until_idle(b.id)
+        if base.get_swarm(b.id).status is not SwarmStatus.RUNNING:
+            break
+        _answer_waiting(base, b.id)
+    assert base.get_swarm(b.id).status is SwarmStatus.COMPLETED
+
+    # the run whose worker keeps getting killed
+    crash_dir = tmp_path / "crash"
+    svc = SwarmService(Engine(data_dir=crash_dir))
+    s = svc.create_swarm("u1", GOAL)
+    svc.spawn(s.id)
+    kills = 0
+    progressed_kills = 0
+    deadline = time.monotonic() + 240
+    while svc.get_swarm(s.id).status is SwarmStatus.RUNNING:
+        assert time.monotonic() < deadline, "the crashing run did not finish"
+        seq_before = svc.get_swarm(s.id).last_seq
+        proc = _worker(crash_dir)
+        time.sleep(rng.uniform(0.4, 1.6))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+            if svc.get_swarm(s.id).last_seq > seq_before:
+                progressed_kills += 1
+        else:
+            proc.wait()
+            assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
+        _answer_waiting(svc, s.id)
+    print(f"crash test: {kills} kills, {progressed_kills} after progress")
+    assert kills >= 5 and progressed_kills >= 3, (kills, progressed_kills)
+    assert svc.get_swarm(s.id).status is SwarmStatus.COMPLETED
+
+    # final state equals the uninterrupted run's
+    assert comparable(svc.state(s.id)) == comparable(base.state(b.id))
+    with svc.db.read() as conn:
+        ops = conn.execute(select(func.count()).select_from(t.operations).where(
+            t.operations.c.swarm_id == s.id)).scalar()
+        seqs = [r.seq for r in conn.execute(select(t.events.c.seq).where(t.events.c.swarm_id == s.id)
+                                            .order_by(t.events.c.seq))]
+        msgs = conn.execute(select(t.messages.c.chat_id, t.messages.c.idx).where(
+            t.messages.c.swarm_id == s.id)).all()
+        calls = conn.execute(select(func.count()).select_from(t.llm_calls).where(
+            t.llm_calls.c.swarm_id == s.id)).scalar()
+    assert ops is not None and ops >= 200
+    assert seqs == list(range(1, len(seqs) + 1))  # no lost or duplicated events
+    assert len(seqs) == base.get_swarm(b.id).last_seq
+    per_chat = Counter(chat for chat, _ in msgs)
+    assert all(sorted(i for c, i in msgs if c == chat) == list(range(n)) for chat, n in per_chat.items())
+    events = svc.history(s.id).events
+    assert calls == sum(1 for e in events if e.type is EventType.LLM_CALL)
+    base_msgs = {c.id: [m.content for m in base.messages(b.id, c.id)] for c in base.chats(b.id)}
+    crash_msgs = {c.id: [m.content for m in svc.messages(s.id, c.id)] for c in svc.chats(s.id)}
+    assert crash_msgs == base_msgs
+    svc.close()
+    base.close()

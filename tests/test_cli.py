@@ -1,0 +1,97 @@
+"""The aga-swarm command, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent / "aga-swarm"
+
+
+def cli(args: list[str], data_dir: Path, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AGA_SWARM_DATA": str(data_dir)}
+    return subprocess.run([str(BIN), *args], input=stdin, capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+def test_run_reads_answers_from_stdin_and_prints_the_summary(tmp_path: Path) -> None:
+    res = cli(["run", "Ask the user for their favourite colour\nWrite a haiku about it"], tmp_path, "blue\n")
+    assert res.returncode == 0, res.stderr
+    assert "Ask the user for their favourite colour" in res.stdout  # the question was shown
+    assert "Summary" in res.stdout and "blue" in res.stdout
+    assert "Traceback" not in res.stderr
+
+
+def test_followup_then_resume_after_stdin_runs_out(tmp_path: Path) -> None:
+    res = cli(["run", "Ask the user for a colour"], tmp_path, "x\n")  # too short -> follow-up -> stdin ends
+    assert res.returncode == 3
+    assert "Could you say a little more?" in res.stdout
+    assert "--resume" in res.stderr
+    swarm_id = res.stderr.split("--resume ")[-1].split()[0]
+    listed = cli(["swarms", "--json"], tmp_path)
+    assert json.loads(listed.stdout)[0]["status"] == "paused"
+    res2 = cli(["run", "--resume", swarm_id], tmp_path, "indigo\n")
+    assert res2.returncode == 0, res2.stderr
+    assert "indigo" in res2.stdout
+
+
+def test_state_and_history_read_the_store(tmp_path: Path) -> None:
+    res = cli(["run", "Write a poem"], tmp_path)
+    assert res.returncode == 0
+    sid = json.loads(cli(["swarms", "--json"], tmp_path).stdout)[0]["id"]
+    state = json.loads(cli(["state", sid, "--json"], tmp_path).stdout)
+    assert state["status"] == "completed" and set(state["nodes"]) == {"n", "n.1"}
+    early = json.loads(cli(["state", sid, "--at", "3", "--json"], tmp_path).stdout)
+    assert early["seq"] == 3
+    hist = json.loads(cli(["history", sid, "--after", "5", "--json"], tmp_path).stdout)
+    assert hist["events"][0]["seq"] == 6 and hist["events"][-1]["seq"] == state["seq"]
+    text = cli(["history", sid], tmp_path).stdout
+    assert "node_spawned" in text and "swarm_status" in text
+    tree = cli(["state", sid], tmp_path).stdout
+    assert "Write a poem" in tree
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["state", "nope"], "swarm 'nope' not found"),
+    (["history", "nope"], "swarm 'nope' not found"),
+    (["run", "--resume", "nope"], "swarm 'nope' not found"),
+    (["run", "  "], "goal must not be empty"),
+    (["run", "x", "--config", "missing"], "config 'missing' not found"),
+    (["run", "x", "--config-file", "/nonexistent.yaml"], "config file not found"),
+    (["run", "x", "--script", "/nonexistent.yaml"], "script file not found"),
+])
+def test_errors_are_one_clear_line(tmp_path: Path, args: list[str], needle: str) -> None:
+    res = cli(args, tmp_path)
+    assert res.returncode != 0
+    assert needle in res.stderr
+    assert "Traceback" not in res.stderr
+    assert len([line for line in res.stderr.splitlines() if line.startswith("error:")]) == 1
+
+
+def test_bad_config_file_and_unreachable_model(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\nname: x\nlimits: {max_depth: -1}\n")
+    res = cli(["run", "x", "--config-file", str(bad)], tmp_path)
+    assert res.returncode == 1 and "bad config file" in res.stderr and "Traceback" not in res.stderr
+    unreachable = tmp_path / "remote.yaml"
+    unreachable.write_text("id: remote\nname: remote\nllm: {provider: openai, model: gpt-4o-mini, "
+                           "base_url: 'http://127.0.0.1:9/v1', timeout_s: 0.2, max_retries: 0}\n")
+    env_key = os.environ.pop("OPENAI_API_KEY", None)
+    try:
+        res = cli(["run", "Write a poem", "--config-file", str(unreachable)], tmp_path, timeout=120)
+    finally:
+        if env_key is not None:
+            os.environ["OPENAI_API_KEY"] = env_key
+    assert res.returncode == 1
+    assert "error: swarm failed" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_schema_export(tmp_path: Path) -> None:
+    res = cli(["schema"], tmp_path)
+    schemas = json.loads(res.stdout)
+    assert {"SwarmConfig", "Swarm", "Node", "SwarmEvent", "SwarmState", "LLMCall"} <= set(schemas)
