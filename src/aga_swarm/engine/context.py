@@ -111,7 +111,8 @@ class StepContext:
         self.changes.update(lifecycle=lifecycle, continuation=cont)
         return cont
 
-    def llm(self, purpose: str, messages: list[PromptMessage], *, next_step: str, context: BaseModel,
+    def llm(self, purpose: str, messages: list[PromptMessage] | list[dict[str, str]], *, next_step: str,
+            context: BaseModel,
             facts: dict[str, Any] | None = None) -> None:
         """Ask the model; ``next_step`` (whose registered result model is the output schema) gets the answer."""
         u, lim = self.tx.usage, self.limits
@@ -124,7 +125,8 @@ class StepContext:
         result_model = self.services.registry.get_step(next_step).result
         if result_model is None:
             raise RuntimeError(f"step {next_step!r} declares no result model to receive an LLM answer")
-        request = {"purpose": purpose, "messages": [m.model_dump() for m in messages],
+        prompts = [m if isinstance(m, PromptMessage) else PromptMessage.model_validate(m) for m in messages]
+        request = {"purpose": purpose, "messages": [m.model_dump() for m in prompts],
                    "output_schema": result_model.model_json_schema(), "schema_name": result_model.__name__,
                    "facts": facts or {}}
         cont = self._continue(ContinuationKind.LLM, next_step, context, {"llm": request}, Lifecycle.WAITING_LLM)
