@@ -95,3 +95,28 @@ def test_schema_export(tmp_path: Path) -> None:
     res = cli(["schema"], tmp_path)
     schemas = json.loads(res.stdout)
     assert {"SwarmConfig", "Swarm", "Node", "SwarmEvent", "SwarmState", "LLMCall"} <= set(schemas)
+
+
+def test_ctrl_c_pauses_cleanly_and_resume_continues(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    env = {**os.environ, "AGA_SWARM_DATA": str(tmp_path)}
+    proc = subprocess.Popen([str(BIN), "run", "Ask the user for a colour\nWrite a poem"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    seen = ""
+    while "I need your input" not in seen and time.monotonic() < deadline:
+        seen += proc.stdout.readline()
+    assert "I need your input" in seen
+    time.sleep(0.3)  # it is now blocked reading the answer
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "paused. Continue with: aga-swarm run --resume" in err and "Traceback" not in err
+    sid = err.split("--resume ")[-1].split()[0]
+    assert json.loads(cli(["swarms", "--json"], tmp_path).stdout)[0]["status"] == "paused"
+    res = cli(["run", "--resume", sid], tmp_path, "crimson\n")
+    assert res.returncode == 0, res.stderr
+    assert "crimson" in res.stdout

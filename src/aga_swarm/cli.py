@@ -139,6 +139,7 @@ async def _run(args: argparse.Namespace) -> int:
         swarm = svc.create_swarm(CLI_OWNER, goal, name=args.name, config_id=_config_id(svc, args))
         svc.spawn(swarm.id)
     sid = swarm.id
+    _current["swarm_id"] = sid
     err.print(f"swarm {sid}", style="dim")
     answers = Answers()
     live_tree = out.is_terminal and not args.no_tree
@@ -184,11 +185,26 @@ async def _run(args: argparse.Namespace) -> int:
                     svc.post_reply(sid, chat.id, answer)
                 except SwarmError as exc:
                     err.print(f"[yellow]{exc}[/]")
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        with contextlib.suppress(SwarmError):
-            svc.pause(sid)
-        err.print(f"\npaused. Continue with: aga-swarm run --resume {sid}")
+    finally:
+        svc.close()
+
+
+_current: dict[str, str] = {}
+
+
+def _pause_after_interrupt(args: argparse.Namespace) -> int:
+    """Ctrl-C pauses cleanly: operations in flight are recovered on resume, held ones stay held."""
+    from .engine.errors import SwarmError
+
+    sid = _current.get("swarm_id")
+    if sid is None:
         return 130
+    svc = _service(args)
+    with contextlib.suppress(SwarmError):
+        svc.pause(sid)
+    svc.close()
+    print(f"\npaused. Continue with: aga-swarm run --resume {sid}", file=sys.stderr)
+    return 130
 
 
 def _summary(svc: Any, sid: str) -> str:
@@ -353,7 +369,15 @@ def main(argv: list[str] | None = None) -> int:
                                 "schema": _schema}
     try:
         if args.command == "run":
-            return asyncio.run(_run(args))
+            # a plain event loop (not asyncio.run) keeps Python's own SIGINT handling, so Ctrl-C interrupts
+            # even a blocking read of the terminal
+            loop = asyncio.new_event_loop()
+            try:
+                return loop.run_until_complete(_run(args))
+            except KeyboardInterrupt:
+                return _pause_after_interrupt(args)
+            finally:
+                loop.close()
         if args.command == "worker":
             return asyncio.run(_worker(args))
         return int(handlers[args.command](args))

@@ -19,7 +19,7 @@ from aga_swarm.engine.core import Engine
 from aga_swarm.schemas import EventType, SwarmStatus
 from aga_swarm.store import tables as t
 
-from .helpers import comparable, run_answering
+from .helpers import comparable
 
 GOAL = "\n".join([f"Write note {i}" for i in range(24)] + ["Plan: a; b; Plan: c; d", "Ask the user for a colour",
                                                            "Ask the user for a number", "Summarise the notes"])

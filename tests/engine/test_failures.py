@@ -11,7 +11,7 @@ from aga_swarm.api import SwarmService
 from aga_swarm.engine import executor as executor_mod
 from aga_swarm.llm.protocol import LLMError, LLMRequest, LLMResponse, TransientLLMError
 from aga_swarm.llm.scripted import ScriptedModel
-from aga_swarm.schemas import Limits, Lifecycle, LLMSettings, SwarmConfig, SwarmStatus
+from aga_swarm.schemas import Lifecycle, Limits, LLMSettings, SwarmConfig, SwarmStatus
 
 from ..conftest import make_service
 from .helpers import run_answering

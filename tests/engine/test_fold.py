@@ -62,3 +62,16 @@ async def test_compaction_keeps_recent_history_and_state(svc: SwarmService) -> N
     assert svc.state_at(swarm.id, last - 50).seq == last - 50
     with pytest.raises(HistoryCompacted):
         svc.state_at(swarm.id, 3)
+
+
+async def test_retention_setting_compacts_when_the_swarm_ends(sqlite_svc: SwarmService) -> None:
+    from aga_swarm.schemas import SwarmConfig
+
+    svc = sqlite_svc
+    svc.save_config(SwarmConfig(id="short-memory", name="short", history_retention=20))
+    s = svc.create_swarm("u1", "a\nb\nc", config_id="short-memory")
+    svc.spawn(s.id)
+    await run_answering(svc, s.id)
+    hist = svc.history(s.id)
+    assert len(hist.events) == 20 and hist.first_seq == hist.last_seq - 19
+    assert svc.state_at(s.id, hist.last_seq) == svc.state(s.id)

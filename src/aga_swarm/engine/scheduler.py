@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, select, text, update
 
-from ..schemas import OperationKind, OperationStatus, SwarmStatus
+from ..schemas import EventType, OperationKind, OperationStatus, SwarmStatus
 from ..store import tables as t
 from .core import Engine
 from .executor import ClaimedOp
@@ -23,6 +23,7 @@ from .executor import ClaimedOp
 log = logging.getLogger("aga_swarm.scheduler")
 
 op_t = t.operations
+ENDED = {SwarmStatus.COMPLETED.value, SwarmStatus.FAILED.value}
 
 
 class Runner:
@@ -126,9 +127,24 @@ class Runner:
                 owner = self._owner(op.swarm_id)
                 if owner is not None:
                     self.engine.publish(owner, events)
+                if any(e.type is EventType.SWARM_STATUS and e.data.get("status") in ENDED for e in events):
+                    self._apply_retention(op.swarm_id)
         finally:
             self._active_nodes.discard(key)
             self._wake.set()
+
+    def _apply_retention(self, swarm_id: str) -> None:
+        """When a swarm ends, compact its history to the config's retention, if it sets one."""
+        from .history import compact
+
+        with self.engine.db.read() as conn:
+            config_id = conn.execute(select(t.swarms.c.config_id).where(t.swarms.c.id == swarm_id)).scalar()
+        keep = self.engine.config_for(config_id).history_retention if config_id else None
+        if keep:
+            try:
+                compact(self.engine.db, self.engine.blobs, swarm_id, keep)
+            except Exception:
+                log.exception("compacting %s failed", swarm_id)
 
     _owners: dict[str, str] = {}
 
