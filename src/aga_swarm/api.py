@@ -50,7 +50,7 @@ from .schemas import (
     SwarmState,
     SwarmStatus,
 )
-from .store import rows
+from .store import rows, sql
 from .store import tables as t
 from .store.blob import swarm_prefix
 
@@ -301,7 +301,7 @@ class SwarmService:
                 .order_by(t.llm_calls.c.created_at, t.llm_calls.c.id)).all()
         calls: list[LLMCall] = []
         for r in call_rows:
-            body = r.body or {}
+            body = sql.from_json(r.body) or {}
             if r.blob_key:
                 try:
                     body = json.loads(self.engine.blobs.get(r.blob_key))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -79,7 +80,7 @@ class StepContext:
     def children_outcomes(self) -> list[ChildOutcome]:
         return [ChildOutcome(id=c.id, directive=c.directive, action_id=c.action_id, lifecycle=c.lifecycle,
                              report=c.report, failure_reason=c.failure_reason, context_up=c.context_up)
-                for c in (self.tx.node(cid) for cid in self.node.children)]
+                for c in self.tx.children(self.node)]
 
     # ---- narrative ----------------------------------------------------------------------------
     def journal(self, text: str) -> None:
@@ -127,7 +128,7 @@ class StepContext:
             raise RuntimeError(f"step {next_step!r} declares no result model to receive an LLM answer")
         prompts = [m if isinstance(m, PromptMessage) else PromptMessage.model_validate(m) for m in messages]
         request = {"purpose": purpose, "messages": [m.model_dump() for m in prompts],
-                   "output_schema": result_model.model_json_schema(), "schema_name": result_model.__name__,
+                   "output_schema": _schema_of(result_model), "schema_name": result_model.__name__,
                    "facts": facts or {}}
         cont = self._continue(ContinuationKind.LLM, next_step, context, {"llm": request}, Lifecycle.WAITING_LLM)
         self.tx.enqueue(OperationKind.LLM_CALL, self.node_id, f"llm:{cont.token}", {"token": cont.token})
@@ -163,7 +164,7 @@ class StepContext:
         if not self.node.children:
             raise RuntimeError("wait_children called with no children")
         cont = self._continue(ContinuationKind.CHILDREN, next_step, context, {}, Lifecycle.WAITING_CHILDREN)
-        if all(self.tx.node(c).lifecycle in TERMINAL_LIFECYCLES for c in self.node.children):
+        if all(c.lifecycle in TERMINAL_LIFECYCLES for c in self.tx.children(self.node)):
             self.tx.enqueue(OperationKind.TERMINATE, self.node_id, f"check:{cont.token}", {"check": True})
 
     def update(self, **changes: Any) -> None:
@@ -210,6 +211,11 @@ def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, act
 
     tx.emit(EventType.NODE_SPAWNED, node_id, {"node": node.model_dump(mode="json")})
     tx.enqueue(OperationKind.SPAWN, node_id, f"spawn:{node_id}")
+
+
+@cache
+def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
 
 
 def _title(directive: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from ..llm.protocol import LLMError, LLMRequest, TransientLLMError
 from ..schemas import (
@@ -25,8 +25,10 @@ from ..schemas import (
     SwarmStatus,
     TerminationPolicy,
 )
+from ..store import sql
 from ..store import tables as t
 from ..store.blob import scoped_key
+from ..store.rows import load_node
 from .context import ChildrenResult, StepContext
 from .errors import LimitExceeded, MalformedContinuation, NotFound, SwarmError
 from .tx import SwarmTx
@@ -90,10 +92,9 @@ class Executor:
         return tx.events
 
     def _finish(self, tx: SwarmTx, op: ClaimedOp, status: OperationStatus, error: str | None = None) -> None:
-        res = tx.conn.execute(update(t.operations).where(t.operations.c.id == op.id, t.operations.c.claim == op.claim,
-                                                         t.operations.c.status == OperationStatus.RUNNING.value)
-                              .values(status=status.value, error=error, lease_until=None))
-        if res.rowcount != 1:
+        done = sql.run(tx.conn, sql.FINISH_OPERATION, {"id": op.id, "claim": op.claim, "status": status.value,
+                                                       "error": error})
+        if done != 1:
             raise LostClaim()
 
     # ---- dispatch ------------------------------------------------------------------------------
@@ -177,7 +178,7 @@ class Executor:
                 return
         if cont is None or cont.kind is not ContinuationKind.CHILDREN:
             return
-        if any(tx.node(c).lifecycle not in TERMINAL_LIFECYCLES for c in parent.children):
+        if tx.live_children(parent):
             return
         step = self.engine.registry.get_step(cont.next_step)
         ctx = StepContext(tx, parent.id, step.name, self.engine.config_for(tx.swarm.config_id),
@@ -186,8 +187,8 @@ class Executor:
         self.run_step(tx, parent.id, step.name, step.load_context(cont.context), result)
 
     def cancel_children(self, tx: SwarmTx, parent: Node, reason: str) -> None:
-        for cid in parent.children:
-            child = tx.node(cid)
+        for child in tx.children(parent):
+            cid = child.id
             if child.lifecycle in TERMINAL_LIFECYCLES:
                 continue
             self.cancel_children(tx, child, reason)
@@ -222,9 +223,7 @@ class Executor:
     # ---- LLM calls -----------------------------------------------------------------------------
     async def _llm_call(self, op: ClaimedOp) -> list[Any]:
         with self.engine.db.read() as conn:
-            swarm_row = conn.execute(t.swarms.select().where(t.swarms.c.id == op.swarm_id)).first()
-            from ..store.rows import load_node
-
+            swarm_row = sql.swarm_row(conn, op.swarm_id)
             node = load_node(conn, op.swarm_id, op.node_id)
         if swarm_row is None or node is None:
             return self._in_tx(op, lambda tx, o: None) if swarm_row is not None else []
@@ -292,20 +291,18 @@ class Executor:
     def _record_llm_call(self, tx: SwarmTx, node: Node, step: str, request: LLMRequest, model: str, *,
                          raw: str | None, parsed: Any, tokens_in: int, tokens_out: int, latency_ms: float,
                          cost_usd: float, attempts: int, error: str | None) -> None:
-        import json
-
         call_id = f"{node.id}.llm{tx.state.seq + 1}"
         body = {"messages": [m.model_dump() for m in request.messages], "raw_output": raw, "parsed_output": parsed}
-        encoded = json.dumps(body)
+        encoded = sql.to_json(body)
         blob_key = None
         if len(encoded) > INLINE_LOG_LIMIT:
             blob_key = scoped_key(tx.swarm.owner_id, tx.swarm_id, "llm", f"{call_id}.json")
             self.engine.blobs.put(blob_key, encoded.encode())
-            body = {}
-        tx.conn.execute(insert(t.llm_calls).values(
-            swarm_id=tx.swarm_id, id=call_id, node_id=node.id, step=step, model=model, body=body or None,
-            blob_key=blob_key, tokens_in=tokens_in, tokens_out=tokens_out, latency_ms=latency_ms,
-            cost_usd=cost_usd, attempts=attempts, error=error, created_at=tx.now.timestamp()))
+        sql.run(tx.conn, sql.INSERT_LLM_CALL, {
+            "swarm_id": tx.swarm_id, "id": call_id, "node_id": node.id, "step": step, "model": model,
+            "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": tokens_in,
+            "tokens_out": tokens_out, "latency_ms": latency_ms, "cost_usd": cost_usd, "attempts": attempts,
+            "error": error, "created_at": tx.now.timestamp()})
         tx.emit(EventType.LLM_CALL, node.id, {"id": call_id, "step": step, "model": model,
                                               "tokens_in": tokens_in, "tokens_out": tokens_out,
                                               "cost_usd": cost_usd, "latency_ms": round(latency_ms, 3),

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, select, text, update
 
 from ..schemas import EventType, OperationKind, OperationStatus, SwarmStatus
+from ..store import sql
 from ..store import tables as t
 from .core import Engine
 from .executor import ClaimedOp
@@ -71,35 +72,28 @@ class Runner:
         with self.engine.db.tx() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
-            q = (select(op_t.c.id, op_t.c.swarm_id, op_t.c.node_id, op_t.c.kind, op_t.c.payload, op_t.c.attempts)
-                 .where(op_t.c.status == OperationStatus.QUEUED.value).order_by(op_t.c.id)
-                 .limit(max(limit * 8, 64)))
-            if swarm_id is not None:
-                q = q.where(op_t.c.swarm_id == swarm_id)
-            candidates = conn.execute(q).all()
+            scan = max(limit * 8, 64)
+            if swarm_id is None:
+                candidates = sql.fetch(conn, sql.QUEUED_CANDIDATES, {"limit": scan})
+            else:
+                candidates = sql.fetch(conn, sql.QUEUED_CANDIDATES_OF_SWARM, {"sid": swarm_id, "limit": scan})
             if not candidates:
                 return []
-            busy = {(r.swarm_id, r.node_id) for r in conn.execute(
-                select(op_t.c.swarm_id, op_t.c.node_id).where(op_t.c.status == OperationStatus.RUNNING.value))}
-            busy |= self._active_nodes
+            busy = {(r.swarm_id, r.node_id) for r in sql.fetch(conn, sql.RUNNING_NODES)} | self._active_nodes
             seen: set[tuple[str, str]] = set()
-            deferred = {r.id for r in conn.execute(select(op_t.c.id).where(
-                op_t.c.status == OperationStatus.QUEUED.value, op_t.c.not_before > now))}
             for r in candidates:
                 key = (r.swarm_id, r.node_id)
                 if key in busy or key in seen:
                     continue
                 seen.add(key)  # only the earliest queued op of a node is eligible
-                if r.id in deferred:
+                if r.not_before > now:
                     continue
                 token = uuid.uuid4().hex
-                res = conn.execute(update(op_t).where(op_t.c.id == r.id,
-                                                      op_t.c.status == OperationStatus.QUEUED.value)
-                                   .values(status=OperationStatus.RUNNING.value, claim=token,
-                                           attempts=r.attempts + 1, lease_until=now + self.lease_seconds))
-                if res.rowcount == 1:
+                won = sql.run(conn, sql.CLAIM, {"id": r.id, "claim": token, "attempts": r.attempts + 1,
+                                                "lease_until": now + self.lease_seconds})
+                if won == 1:
                     claimed.append(ClaimedOp(id=r.id, swarm_id=r.swarm_id, node_id=r.node_id,
-                                             kind=OperationKind(r.kind), payload=r.payload,
+                                             kind=OperationKind(r.kind), payload=sql.from_json(r.payload),
                                              attempts=r.attempts + 1, claim=token))
                 if len(claimed) >= limit:
                     break

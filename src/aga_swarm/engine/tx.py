@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection
 
 from ..schemas import (
     ChatSummary,
@@ -27,8 +26,7 @@ from ..schemas import (
     SwarmStatus,
     Usage,
 )
-from ..store import rows
-from ..store import tables as t
+from ..store import rows, sql
 from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
 from .fold import apply_event, chat_ids_touched, node_ids_touched
 
@@ -55,6 +53,7 @@ class SwarmTx:
         self._ops: list[dict[str, Any]] = []
         self._messages: list[dict[str, Any]] = []
         self._journal: list[dict[str, Any]] = []
+        self._flushed_events = 0
 
     # ---- loading -------------------------------------------------------------------------------
     @property
@@ -69,6 +68,21 @@ class SwarmTx:
                 raise NodeNotFound(node_id)
             self.state.nodes[node_id] = node
         return node
+
+    def children(self, parent: Node) -> list[Node]:
+        """All children of ``parent``, loaded in one query (in-transaction changes take precedence)."""
+        missing = [c for c in parent.children if c not in self.state.nodes]
+        if missing:
+            for row in sql.fetch(self.conn, sql.CHILD_NODES, {"sid": self.swarm_id, "pid": parent.id}):
+                if row.id not in self.state.nodes:
+                    self.state.nodes[row.id] = Node.model_validate(sql.from_json(row.data))
+        return [self.node(c) for c in parent.children]
+
+    def live_children(self, parent: Node) -> int:
+        """How many children have not ended, counted by the index rather than by loading every child."""
+        self.flush()
+        row = sql.fetch_one(self.conn, sql.LIVE_CHILDREN, {"sid": self.swarm_id, "pid": parent.id})
+        return int(next(iter(vars(row).values())))
 
     def chat(self, chat_id: str) -> ChatSummary:
         chat = self.state.chats.get(chat_id)
@@ -121,7 +135,7 @@ class SwarmTx:
                       attachments=attachments or [], reply_to=reply_to, created_at=self.now)
         self._messages.append({"swarm_id": self.swarm_id, "id": msg.id, "chat_id": chat_id, "idx": index,
                                "role": role.value, "content": content, "reply_to": reply_to,
-                               "attachments": msg.attachments, "created_at": rows.ts(self.now)})
+                               "attachments": sql.to_json(msg.attachments), "created_at": rows.ts(self.now)})
         self.emit(EventType.MESSAGE_POSTED, chat.node_id, {"message": msg.model_dump(mode="json")})
         return msg
 
@@ -136,37 +150,51 @@ class SwarmTx:
         """Queue an operation; held instead while the swarm is not running. Duplicate keys are ignored."""
         status = OperationStatus.QUEUED if self.state.status is SwarmStatus.RUNNING else OperationStatus.HELD
         self._ops.append({"swarm_id": self.swarm_id, "node_id": node_id, "kind": kind.value,
-                          "status": status.value, "payload": payload or {}, "attempts": 0,
+                          "status": status.value, "payload": sql.to_json(payload or {}),
                           "idem_key": idem_key, "not_before": not_before, "created_at": rows.ts(self.now)})
 
     # ---- commit --------------------------------------------------------------------------------
     def flush(self) -> None:
-        conn = self.conn
-        if self.events:
-            conn.execute(insert(t.events), [rows.event_row(e) for e in self.events])
-        for nid in self._new_nodes:
-            conn.execute(insert(t.nodes).values(**rows.node_row(self.swarm_id, self.state.nodes[nid])))
-        for nid in self._dirty_nodes - self._new_nodes:
-            node = self.state.nodes[nid]
-            conn.execute(update(t.nodes).where(t.nodes.c.swarm_id == self.swarm_id, t.nodes.c.id == nid)
-                         .values(lifecycle=node.lifecycle.value, data=node.model_dump(mode="json")))
-        for cid in self._new_chats:
-            conn.execute(insert(t.chats).values(**rows.chat_row(self.swarm_id, self.state.chats[cid])))
-        for cid in self._dirty_chats - self._new_chats:
-            chat = self.state.chats[cid]
-            conn.execute(update(t.chats).where(t.chats.c.swarm_id == self.swarm_id, t.chats.c.id == cid)
-                         .values(status=chat.status.value, data=chat.model_dump(mode="json")))
+        """Write what changed since the last flush (the transaction commits later, all at once)."""
+        conn, sid = self.conn, self.swarm_id
+        new_events = self.events[self._flushed_events:]
+        if new_events:
+            sql.run_many(conn, sql.INSERT_EVENT, [
+                {"swarm_id": sid, "seq": e.seq, "ts": rows.ts(e.ts), "type": e.type.value, "node_id": e.node_id,
+                 "data": sql.to_json(e.data)} for e in new_events])
+        nodes = self.state.nodes
+        if self._new_nodes:
+            sql.run_many(conn, sql.INSERT_NODE, [
+                {"swarm_id": sid, "id": n.id, "parent_id": n.parent_id, "lifecycle": n.lifecycle.value,
+                 "data": n.model_dump_json()} for n in (nodes[i] for i in sorted(self._new_nodes))])
+        changed = self._dirty_nodes - self._new_nodes
+        if changed:
+            sql.run_many(conn, sql.UPDATE_NODE, [
+                {"swarm_id": sid, "id": n.id, "lifecycle": n.lifecycle.value, "data": n.model_dump_json()}
+                for n in (nodes[i] for i in sorted(changed))])
+        chats = self.state.chats
+        if self._new_chats:
+            sql.run_many(conn, sql.INSERT_CHAT, [
+                {"swarm_id": sid, "id": c.id, "node_id": c.node_id, "status": c.status.value,
+                 "data": c.model_dump_json()} for c in (chats[i] for i in sorted(self._new_chats))])
+        changed = self._dirty_chats - self._new_chats
+        if changed:
+            sql.run_many(conn, sql.UPDATE_CHAT, [
+                {"swarm_id": sid, "id": c.id, "status": c.status.value, "data": c.model_dump_json()}
+                for c in (chats[i] for i in sorted(changed))])
         if self._messages:
-            conn.execute(insert(t.messages), self._messages)
+            sql.run_many(conn, sql.INSERT_MESSAGE, self._messages)
         if self._journal:
-            conn.execute(insert(t.journal), self._journal)
+            sql.run_many(conn, sql.INSERT_JOURNAL, self._journal)
         if self._ops:
-            insert_ignoring_duplicates(conn, t.operations, self._ops, ["swarm_id", "idem_key"])
-        if self.events:
-            conn.execute(update(t.swarms).where(t.swarms.c.id == self.swarm_id).values(
-                last_seq=self.state.seq, status=self.state.status.value,
-                failure_reason=self.state.failure_reason, root_node_id=self.state.root_node_id,
-                usage=self.state.usage.model_dump(mode="json"), updated_at=rows.ts(self.now)))
+            sql.run_many(conn, sql.INSERT_OPERATION, self._ops)
+        if new_events:
+            self._flushed_events = len(self.events)
+            st = self.state
+            sql.run(conn, sql.UPDATE_SWARM, {
+                "id": sid, "last_seq": st.seq, "status": st.status.value, "failure_reason": st.failure_reason,
+                "root_node_id": st.root_node_id, "usage": st.usage.model_dump_json(),
+                "updated_at": rows.ts(self.now)})
         self._new_nodes.clear()
         self._dirty_nodes.clear()
         self._new_chats.clear()
@@ -192,11 +220,3 @@ def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-def insert_ignoring_duplicates(conn: Connection, table: Any, values: list[dict[str, Any]],
-                               keys: list[str]) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(postgresql.insert(table).on_conflict_do_nothing(index_elements=keys), values)
-    else:
-        conn.execute(sqlite.insert(table).on_conflict_do_nothing(index_elements=keys), values)

@@ -15,11 +15,11 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from ..api import SwarmService
+from ..schemas import SwarmEvent
 from .context import ServerContext
 from .errors import install_error_handlers
 from .logs import log
 from .middleware import EdgeMiddleware
-from ..schemas import SwarmEvent
 from .models import Health, SwarmNotice
 from .ratelimit import LoginLimiter
 from .realtime import Realtime

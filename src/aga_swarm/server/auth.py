@@ -40,7 +40,7 @@ async def current_session(
     token = token_from_headers(request.headers.get("authorization"), request.cookies.get(COOKIE_NAME))
     if token is None:
         raise unauthorized("not logged in")
-    session = await ctx.offload(accounts.resolve_session, ctx.db, token)
+    session: Session | None = await ctx.offload(accounts.resolve_session, ctx.db, token)
     if session is None:
         raise unauthorized("session expired or revoked; log in again")
     request.state.user_id = session.user.id

@@ -6,8 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ..engine.errors import Conflict, HistoryCompacted, InvalidInput, NotFound, SwarmError
 from ..store.accounts import AccountError, BadCredentials, InvalidPassword, InvalidUsername, UsernameTaken
@@ -27,7 +31,32 @@ def invalid(msg: str, loc: list[str | int] | None = None) -> JSONResponse:
     return JSONResponse({"detail": [{"loc": loc or [], "msg": msg, "type": "invalid_input"}]}, status_code=422)
 
 
+def allowed_methods(app: FastAPI, path: str) -> set[str]:
+    """Every method some API route accepts at this path (for 405 answers and their Allow header)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            match, _ = route.matches({"type": "http", "path": path, "method": "\x00", "root_path": ""})
+            if match is not Match.NONE:
+                methods |= route.methods or set()
+    return methods
+
+
+def method_not_allowed(methods: set[str]) -> JSONResponse:
+    return JSONResponse({"detail": "Method Not Allowed"}, status_code=405,
+                        headers={"Allow": ", ".join(sorted(methods))})
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            return method_not_allowed(allowed_methods(app, request.url.path))
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            return JSONResponse({"detail": [{"loc": ["body"], "msg": "the body is not valid UTF-8 JSON",
+                                             "type": "json_invalid"}]}, status_code=422)
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": field_errors(exc.errors())}, status_code=422)

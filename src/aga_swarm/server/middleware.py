@@ -12,6 +12,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .logs import access_log, log
 
+DRAIN_LIMIT = 16 * 1024 * 1024
+"""Read and drop up to this much of a rejected body, so the client gets the 413 instead of a reset."""
+
+
+async def _drain(receive: Receive, message: Message, already: int) -> None:
+    seen = already
+    while message.get("more_body", False) and seen <= DRAIN_LIMIT:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        seen += len(message.get("body", b""))
+
 
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
@@ -56,12 +68,15 @@ class EdgeMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    await _drain(receive, message, received)
                     raise BodyTooLarge(limit)
             return message
 
         try:
             length = _content_length(scope)
             if length is not None and length > limit:
+                if length <= DRAIN_LIMIT:
+                    await _drain(receive, {"more_body": True}, 0)
                 await _send_json(send_wrapper, 413, {"detail": f"request body too large (limit {limit} bytes)"},
                                  [(b"connection", b"close")])
                 return

@@ -18,7 +18,9 @@ MAX_SEQ = 2**31 - 1
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Request bodies: unknown fields are rejected, and values are not coerced (`false` is not a seq)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SignupBody(Body):

@@ -8,6 +8,8 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
+from .errors import allowed_methods, method_not_allowed
+
 NOT_BUILT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>AGA Swarm</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;line-height:1.5;padding:0 1rem}
@@ -29,6 +31,9 @@ def install_static(app: FastAPI, static_dir: Path) -> None:
     @app.api_route("/{full_path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     async def web_app(full_path: str, request: Request) -> Response:
         if full_path == "api" or full_path.startswith("api/"):
+            methods = allowed_methods(app, request.url.path)
+            if methods:  # a known API path, another method
+                return method_not_allowed(methods)
             return JSONResponse({"detail": "Not Found"}, status_code=404)
         index = root / "index.html"
         if full_path:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.pool import NullPool
 
 from .tables import metadata
 
@@ -44,7 +43,8 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            self.engine: Engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None)
+            # a pool of reused connections: opening SQLite (and setting its pragmas) per transaction costs ms
+            self.engine: Engine = create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=False)
             event.listen(self.engine, "connect", _sqlite_pragmas)
             self.engine = self.engine.execution_options()
             self._sqlite_begin()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row
 
 from ..schemas import (
     ChatSummary,
@@ -18,7 +18,7 @@ from ..schemas import (
     SwarmEvent,
     Usage,
 )
-from . import tables as t
+from .sql import CHAT, NODE, fetch_one, from_json, swarm_row
 
 
 def ts(dt: datetime) -> float:
@@ -39,11 +39,11 @@ def swarm_from_row(row: Row[Any]) -> Swarm:
 
 
 def usage_from_row(row: Row[Any]) -> Usage:
-    return Usage.model_validate(row.usage or {})
+    return Usage.model_validate(from_json(row.usage) or {})
 
 
 def node_from_row(row: Row[Any]) -> Node:
-    return Node.model_validate(row.data)
+    return Node.model_validate(from_json(row.data))
 
 
 def node_row(swarm_id: str, node: Node) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def node_row(swarm_id: str, node: Node) -> dict[str, Any]:
 
 
 def chat_from_row(row: Row[Any]) -> ChatSummary:
-    return ChatSummary.model_validate(row.data)
+    return ChatSummary.model_validate(from_json(row.data))
 
 
 def chat_row(swarm_id: str, chat: ChatSummary) -> dict[str, Any]:
@@ -62,12 +62,12 @@ def chat_row(swarm_id: str, chat: ChatSummary) -> dict[str, Any]:
 
 def message_from_row(row: Row[Any]) -> Message:
     return Message(id=row.id, chat_id=row.chat_id, index=row.idx, role=row.role, content=row.content,
-                   attachments=row.attachments or [], reply_to=row.reply_to, created_at=dt(row.created_at))
+                   attachments=from_json(row.attachments) or [], reply_to=row.reply_to, created_at=dt(row.created_at))
 
 
 def event_from_row(row: Row[Any]) -> SwarmEvent:
     return SwarmEvent(swarm_id=row.swarm_id, seq=row.seq, ts=dt(row.ts), type=row.type,
-                      node_id=row.node_id, data=row.data)
+                      node_id=row.node_id, data=from_json(row.data))
 
 
 def event_row(event: SwarmEvent) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def event_row(event: SwarmEvent) -> dict[str, Any]:
 
 def operation_from_row(row: Row[Any]) -> Operation:
     return Operation(id=row.id, swarm_id=row.swarm_id, node_id=row.node_id, kind=row.kind, status=row.status,
-                     payload=row.payload, attempts=row.attempts, idempotency_key=row.idem_key,
+                     payload=from_json(row.payload), attempts=row.attempts, idempotency_key=row.idem_key,
                      error=row.error, created_at=dt(row.created_at))
 
 
@@ -87,6 +87,7 @@ def journal_from_row(row: Row[Any]) -> JournalEntry:
 
 
 def llm_call_from_row(row: Row[Any], body: dict[str, Any]) -> LLMCall:
+    """``body`` (prompts, raw and parsed output) comes from the row or, when it was large, the blob store."""
     return LLMCall(id=row.id, node_id=row.node_id, step=row.step, model=row.model,
                    messages=body.get("messages", []), raw_output=body.get("raw_output"),
                    parsed_output=body.get("parsed_output"), tokens_in=row.tokens_in, tokens_out=row.tokens_out,
@@ -94,20 +95,15 @@ def llm_call_from_row(row: Row[Any], body: dict[str, Any]) -> LLMCall:
                    created_at=dt(row.created_at))
 
 
-def load_swarm_row(conn: Connection, swarm_id: str, *, for_update: bool = False) -> Row[Any] | None:
-    q = select(t.swarms).where(t.swarms.c.id == swarm_id)
-    if for_update and conn.dialect.name == "postgresql":
-        q = q.with_for_update()
-    return conn.execute(q).first()
+def load_swarm_row(conn: Connection, swarm_id: str, *, for_update: bool = False) -> Any:
+    return swarm_row(conn, swarm_id, for_update=for_update)
 
 
 def load_node(conn: Connection, swarm_id: str, node_id: str) -> Node | None:
-    row = conn.execute(select(t.nodes.c.data).where(t.nodes.c.swarm_id == swarm_id,
-                                                    t.nodes.c.id == node_id)).first()
-    return Node.model_validate(row.data) if row else None
+    row = fetch_one(conn, NODE, {"sid": swarm_id, "id": node_id})
+    return Node.model_validate(from_json(row.data)) if row else None
 
 
 def load_chat(conn: Connection, swarm_id: str, chat_id: str) -> ChatSummary | None:
-    row = conn.execute(select(t.chats.c.data).where(t.chats.c.swarm_id == swarm_id,
-                                                    t.chats.c.id == chat_id)).first()
-    return ChatSummary.model_validate(row.data) if row else None
+    row = fetch_one(conn, CHAT, {"sid": swarm_id, "id": chat_id})
+    return ChatSummary.model_validate(from_json(row.data)) if row else None

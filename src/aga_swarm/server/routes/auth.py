@@ -10,10 +10,10 @@ from ...store import accounts
 from ...store.accounts import User
 from ..auth import COOKIE_NAME, Ctx, CurrentUser, clear_session_cookie, set_session_cookie, token_from_headers
 from ..models import AuthResponse, LoginBody, SignupBody
+from .common import R401, R413
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
-ERR = {401: {"description": "Not logged in, or the session expired"}}
 
 
 def _client(request: Request) -> str:
@@ -29,7 +29,7 @@ async def _issue(ctx: Ctx, request: Request, response: Response, user: User) -> 
 
 
 @router.post("/auth/signup", status_code=status.HTTP_201_CREATED, response_model=AuthResponse,
-             responses={409: {"description": "Username taken"}})
+             responses={409: {"description": "Username taken"}, **R413})
 async def signup(body: SignupBody, ctx: Ctx, request: Request, response: Response) -> AuthResponse:
     user = await ctx.offload(accounts.create_user, ctx.db, body.username, body.password,
                           rounds=ctx.settings.bcrypt_rounds)
@@ -38,7 +38,7 @@ async def signup(body: SignupBody, ctx: Ctx, request: Request, response: Respons
 
 @router.post("/auth/login", response_model=AuthResponse,
              responses={401: {"description": "Wrong username or password"},
-                        429: {"description": "Too many failed logins; see Retry-After"}})
+                        429: {"description": "Too many failed logins; see Retry-After"}, **R413})
 async def login(body: LoginBody, ctx: Ctx, request: Request, response: Response) -> AuthResponse:
     key = accounts.username_key(body.username)
     client = _client(request)
@@ -69,6 +69,6 @@ async def logout(ctx: Ctx, request: Request) -> Response:
     return response
 
 
-@router.get("/me", response_model=User, responses=ERR)
+@router.get("/me", response_model=User, responses=R401)
 async def me(user: CurrentUser) -> User:
     return user

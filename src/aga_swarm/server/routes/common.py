@@ -13,13 +13,16 @@ SwarmId = Annotated[str, Path(pattern=ID_PATTERN, max_length=200, description="S
 NodeId = Annotated[str, Path(pattern=ID_PATTERN, max_length=200, description="Node id")]
 ChatId = Annotated[str, Path(pattern=ID_PATTERN, max_length=200, description="Chat id")]
 
-_detail = {"content": {"application/json": {"schema": {
+Responses = dict[int | str, dict[str, Any]]
+
+_detail: dict[str, Any] = {"content": {"application/json": {"schema": {
     "type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}}}}
 
-R401 = {401: {"description": "Not logged in, or the session expired", **_detail}}
-R404 = {404: {"description": "No such swarm (or node, or chat) for this user", **_detail}}
-R409 = {409: {"description": "Not allowed in the swarm's (or chat's) current state", **_detail}}
-R410 = {410: {"description": "That part of the history was compacted", **_detail}}
+R401: Responses = {401: {"description": "Not logged in, or the session expired", **_detail}}
+R404: Responses = {404: {"description": "No such swarm (or node, or chat) for this user", **_detail}}
+R409: Responses = {409: {"description": "Not allowed in the swarm's (or chat's) current state", **_detail}}
+R413: Responses = {413: {"description": "The request body is over AGA_SWARM_MAX_BODY_BYTES", **_detail}}
+R410: Responses = {410: {"description": "That part of the history was compacted", **_detail}}
 
 _adapters: dict[Any, TypeAdapter[Any]] = {}
 
@@ -28,10 +31,10 @@ def to_json(value: Any) -> bytes:
     if isinstance(value, BaseModel):
         return value.model_dump_json().encode()
     if isinstance(value, list) and value and isinstance(value[0], BaseModel):
-        tp = list[type(value[0])]  # type: ignore[misc]
-        adapter = _adapters.get(tp)
+        cls = type(value[0])
+        adapter = _adapters.get(cls)
         if adapter is None:
-            adapter = _adapters[tp] = TypeAdapter(tp)
+            adapter = _adapters[cls] = TypeAdapter(list[cls])  # type: ignore[valid-type]
         return adapter.dump_json(value)
     return TypeAdapter(Any).dump_json(value)
 

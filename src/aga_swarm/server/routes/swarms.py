@@ -9,7 +9,7 @@ from ...schemas import Swarm, SwarmConfig
 from ..auth import Ctx, CurrentUser
 from ..errors import invalid
 from ..models import CloneBody, CreateSwarmBody, UpdateSwarmBody
-from .common import R401, R404, R409, SwarmId, json_response, to_json
+from .common import R401, R404, R409, R413, SwarmId, json_response, to_json
 
 router = APIRouter(prefix="/api", tags=["swarms"], responses=R401)
 
@@ -27,7 +27,8 @@ async def list_swarms(ctx: Ctx, user: CurrentUser) -> Response:
 
 
 @router.post("/swarms", status_code=status.HTTP_201_CREATED, response_model=Swarm,
-             responses={422: {"description": "Invalid body, unknown config, or a goal over the config's limit"}})
+             responses={422: {"description": "Invalid body, unknown config, or a goal over the config's limit"},
+                        **R413})
 async def create_swarm(body: CreateSwarmBody, ctx: Ctx, user: CurrentUser) -> Response:
     """Create a draft."""
     def create() -> bytes:
@@ -44,7 +45,7 @@ async def get_swarm(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Response:
     return json_response(await ctx.offload(lambda: to_json(ctx.service.get_swarm(swarm_id, owner_id=user.id))))
 
 
-@router.patch("/swarms/{swarm_id}", response_model=Swarm, responses={**R404, **R409})
+@router.patch("/swarms/{swarm_id}", response_model=Swarm, responses={**R404, **R409, **R413})
 async def update_swarm(swarm_id: SwarmId, body: UpdateSwarmBody, ctx: Ctx, user: CurrentUser) -> Response:
     """Rename; change the goal (only while a draft, else 409)."""
     return json_response(await ctx.offload(lambda: to_json(ctx.service.update_swarm(
@@ -80,7 +81,7 @@ async def resume(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Swarm:
 
 
 @router.post("/swarms/{swarm_id}/clone", status_code=status.HTTP_201_CREATED, response_model=Swarm,
-             responses=R404)
+             responses={**R404, **R413})
 async def clone(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser, body: CloneBody | None = None) -> Response:
     """Without `at_seq`: a new draft with the same goal. With it: a paused fork holding the state at that seq."""
     b = body or CloneBody()

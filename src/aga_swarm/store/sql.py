@@ -1,0 +1,123 @@
+"""Hot-path SQL, written once and run on the DBAPI cursor of the current SQLAlchemy transaction.
+
+Building and dispatching a SQLAlchemy statement costs several times more than executing it on SQLite, and
+every operation runs about ten statements, so the executor's path uses these. Transactions are still
+SQLAlchemy's (begin/commit/rollback, pooling); only statement dispatch is direct. The SQL is what SQLite and
+PostgreSQL share (``ON CONFLICT ... DO NOTHING`` included), written with ``:name`` parameters and translated
+once to psycopg's ``%(name)s``. JSON goes in as a string (PostgreSQL casts it to ``json``) and comes back
+through :func:`from_json`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Connection
+
+
+class Q:
+    """One statement in both parameter styles."""
+
+    def __init__(self, sql: str) -> None:
+        self.sqlite = sql
+        self.pg = re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)
+
+    def text_for(self, conn: Connection) -> str:
+        return self.pg if conn.dialect.name == "postgresql" else self.sqlite
+
+
+def _cursor(conn: Connection) -> Any:
+    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
+def run(conn: Connection, q: Q, params: dict[str, Any] | None = None) -> int:
+    """Execute; return the row count."""
+    cur = _cursor(conn)
+    try:
+        cur.execute(q.text_for(conn), params or {})
+        return int(cur.rowcount)
+    finally:
+        cur.close()
+
+
+def run_many(conn: Connection, q: Q, params: list[dict[str, Any]]) -> None:
+    cur = _cursor(conn)
+    try:
+        cur.executemany(q.text_for(conn), params)
+    finally:
+        cur.close()
+
+
+def fetch(conn: Connection, q: Q, params: dict[str, Any] | None = None) -> list[Any]:
+    """Rows as objects with attribute access by column name."""
+    cur = _cursor(conn)
+    try:
+        cur.execute(q.text_for(conn), params or {})
+        names = [d[0] for d in cur.description]
+        return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+    finally:
+        cur.close()
+
+
+def fetch_one(conn: Connection, q: Q, params: dict[str, Any] | None = None) -> Any:
+    found = fetch(conn, q, params)
+    return found[0] if found else None
+
+SWARM = Q("SELECT * FROM swarms WHERE id = :id")
+SWARM_FOR_UPDATE = Q("SELECT * FROM swarms WHERE id = :id FOR UPDATE")
+NODE = Q("SELECT data FROM nodes WHERE swarm_id = :sid AND id = :id")
+CHILD_NODES = Q("SELECT id, data FROM nodes WHERE swarm_id = :sid AND parent_id = :pid")
+LIVE_CHILDREN = Q("SELECT count(*) FROM nodes WHERE swarm_id = :sid AND parent_id = :pid "
+                     "AND lifecycle NOT IN ('done', 'failed', 'cancelled')")
+CHAT = Q("SELECT data FROM chats WHERE swarm_id = :sid AND id = :id")
+
+INSERT_EVENT = Q("INSERT INTO events (swarm_id, seq, ts, type, node_id, data) "
+                    "VALUES (:swarm_id, :seq, :ts, :type, :node_id, :data)")
+INSERT_NODE = Q("INSERT INTO nodes (swarm_id, id, parent_id, lifecycle, data) "
+                   "VALUES (:swarm_id, :id, :parent_id, :lifecycle, :data)")
+UPDATE_NODE = Q("UPDATE nodes SET lifecycle = :lifecycle, data = :data WHERE swarm_id = :swarm_id AND id = :id")
+INSERT_CHAT = Q("INSERT INTO chats (swarm_id, id, node_id, status, data) "
+                   "VALUES (:swarm_id, :id, :node_id, :status, :data)")
+UPDATE_CHAT = Q("UPDATE chats SET status = :status, data = :data WHERE swarm_id = :swarm_id AND id = :id")
+INSERT_MESSAGE = Q("INSERT INTO messages (swarm_id, id, chat_id, idx, role, content, reply_to, attachments, "
+                      "created_at) VALUES (:swarm_id, :id, :chat_id, :idx, :role, :content, :reply_to, "
+                      ":attachments, :created_at)")
+INSERT_JOURNAL = Q("INSERT INTO journal (swarm_id, node_id, step, text, created_at) "
+                      "VALUES (:swarm_id, :node_id, :step, :text, :created_at)")
+INSERT_OPERATION = Q("INSERT INTO operations (swarm_id, node_id, kind, status, payload, attempts, idem_key, "
+                        "not_before, created_at) VALUES (:swarm_id, :node_id, :kind, :status, :payload, 0, "
+                        ":idem_key, :not_before, :created_at) ON CONFLICT (swarm_id, idem_key) DO NOTHING")
+UPDATE_SWARM = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "
+                    "root_node_id = :root_node_id, usage = :usage, updated_at = :updated_at WHERE id = :id")
+FINISH_OPERATION = Q("UPDATE operations SET status = :status, error = :error, lease_until = NULL "
+                        "WHERE id = :id AND claim = :claim AND status = 'running'")
+INSERT_LLM_CALL = Q("INSERT INTO llm_calls (swarm_id, id, node_id, step, model, body, blob_key, tokens_in, "
+                       "tokens_out, latency_ms, cost_usd, attempts, error, created_at) VALUES (:swarm_id, :id, "
+                       ":node_id, :step, :model, :body, :blob_key, :tokens_in, :tokens_out, :latency_ms, "
+                       ":cost_usd, :attempts, :error, :created_at)")
+
+QUEUED_CANDIDATES = Q("SELECT id, swarm_id, node_id, kind, payload, attempts, not_before FROM operations "
+                         "WHERE status = 'queued' ORDER BY id LIMIT :limit")
+QUEUED_CANDIDATES_OF_SWARM = Q("SELECT id, swarm_id, node_id, kind, payload, attempts, not_before "
+                                  "FROM operations WHERE status = 'queued' AND swarm_id = :sid "
+                                  "ORDER BY id LIMIT :limit")
+RUNNING_NODES = Q("SELECT swarm_id, node_id FROM operations WHERE status = 'running'")
+CLAIM = Q("UPDATE operations SET status = 'running', claim = :claim, attempts = :attempts, "
+             "lease_until = :lease_until WHERE id = :id AND status = 'queued'")
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def from_json(value: Any) -> Any:
+    """JSON columns come back as text on SQLite and already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def swarm_row(conn: Connection, swarm_id: str, *, for_update: bool = False) -> Any:
+    stmt = SWARM_FOR_UPDATE if for_update and conn.dialect.name == "postgresql" else SWARM
+    return fetch_one(conn, stmt, {"id": swarm_id})
