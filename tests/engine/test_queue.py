@@ -46,13 +46,17 @@ class SlowModel:
             self.total -= 1
 
 
+async def _execute_chain(svc: SwarmService, op: Any) -> None:
+    while op is not None:
+        await svc.engine.executor.execute(op)
+        op = op.chained
+
+
 async def test_pause_holds_and_resume_releases_in_order(svc: SwarmService) -> None:
     s = svc.create_swarm("u1", "\n".join(f"task {i}" for i in range(8)))
     svc.spawn(s.id)
-    for _ in range(3):
-        ops = svc.runner.claim(10, s.id)
-        for op in ops:
-            await svc.engine.executor.execute(op)
+    for op in svc.runner.claim(10, s.id):  # the root's operations (each followed by its chained next one)
+        await _execute_chain(svc, op)
     svc.pause(s.id)
     with svc.db.read() as conn:
         held = conn.execute(select(t.operations.c.id, t.operations.c.status).where(
@@ -68,7 +72,7 @@ async def test_pause_holds_and_resume_releases_in_order(svc: SwarmService) -> No
     assert [op.id for op in first] == sorted(op.id for op in first)
     assert first[0].id == held[0].id
     for op in first:
-        await svc.engine.executor.execute(op)
+        await _execute_chain(svc, op)
     assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
 
 
@@ -115,6 +119,7 @@ async def test_reexecuting_a_committed_operation_changes_nothing(svc: SwarmServi
     svc.spawn(s.id)
     op = svc.runner.claim(1, s.id)[0]
     await svc.engine.executor.execute(op)
+    assert op.chained is not None  # the node's next operation was claimed in the same transaction
     seq = svc.get_swarm(s.id).last_seq
     again: Any = await svc.engine.executor.execute(op)  # same claim, already done: rolled back
     assert again == []

@@ -51,6 +51,7 @@ class ClaimedOp:
     payload: dict[str, Any]
     attempts: int
     claim: str
+    chained: ClaimedOp | None = None  # the node's next operation, already claimed in the same transaction
 
 
 def retry_delay(attempts: int) -> float:
@@ -86,9 +87,16 @@ class Executor:
     def _in_tx(self, op: ClaimedOp, fn: Any) -> list[Any]:
         with self.engine.db.tx() as conn:
             tx = SwarmTx(conn, op.swarm_id, now())
+            tx.chain_node = op.node_id
             fn(tx, op)
             tx.flush()
             self._finish(tx, op, OperationStatus.DONE)
+            chained = tx.chained_operation()
+        if chained is not None:
+            op_id, row = chained
+            op.chained = ClaimedOp(id=op_id, swarm_id=op.swarm_id, node_id=row["node_id"],
+                                   kind=OperationKind(row["kind"]), payload=sql.from_json(row["payload"]),
+                                   attempts=1, claim=row["claim"])
         return tx.events
 
     def _finish(self, tx: SwarmTx, op: ClaimedOp, status: OperationStatus, error: str | None = None) -> None:

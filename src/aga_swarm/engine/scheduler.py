@@ -115,14 +115,19 @@ class Runner:
     async def _run_one(self, op: ClaimedOp) -> None:
         key = (op.swarm_id, op.node_id)
         try:
-            events = await self.engine.executor.execute(op)
-            self.ops_done += 1
-            if events:
-                owner = self._owner(op.swarm_id)
-                if owner is not None:
-                    self.engine.publish(owner, events)
-                if any(e.type is EventType.SWARM_STATUS and e.data.get("status") in ENDED for e in events):
-                    self._apply_retention(op.swarm_id)
+            next_op: ClaimedOp | None = op
+            while next_op is not None:
+                events = await self.engine.executor.execute(next_op)
+                self.ops_done += 1
+                if events:
+                    owner = self._owner(op.swarm_id)
+                    if owner is not None:
+                        self.engine.publish(owner, events)
+                    if any(e.type is EventType.SWARM_STATUS and e.data.get("status") in ENDED for e in events):
+                        self._apply_retention(op.swarm_id)
+                next_op = next_op.chained  # the node's next operation, claimed in the same transaction
+                if next_op is not None:
+                    await asyncio.sleep(0)  # let other nodes' tasks run between a node's operations
         finally:
             self._active_nodes.discard(key)
             self._wake.set()

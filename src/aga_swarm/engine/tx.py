@@ -7,6 +7,7 @@ operations and the swarm row in the caller's transaction, so all of it commits o
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,8 @@ from ..schemas import (
 from ..store import rows, sql
 from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
 from .fold import apply_event, chat_ids_touched, node_ids_touched
+
+CHAIN_LEASE_SECONDS = 300.0
 
 
 class SwarmTx:
@@ -54,6 +57,8 @@ class SwarmTx:
         self._messages: list[dict[str, Any]] = []
         self._journal: list[dict[str, Any]] = []
         self._flushed_events = 0
+        self.chain_node: str | None = None  # the node whose operation is running, see ``chained``
+        self.chained: dict[str, Any] | None = None
 
     # ---- loading -------------------------------------------------------------------------------
     @property
@@ -149,9 +154,13 @@ class SwarmTx:
                 *, not_before: float = 0.0) -> None:
         """Queue an operation; held instead while the swarm is not running. Duplicate keys are ignored."""
         status = OperationStatus.QUEUED if self.state.status is SwarmStatus.RUNNING else OperationStatus.HELD
-        self._ops.append({"swarm_id": self.swarm_id, "node_id": node_id, "kind": kind.value,
-                          "status": status.value, "payload": sql.to_json(payload or {}),
-                          "idem_key": idem_key, "not_before": not_before, "created_at": rows.ts(self.now)})
+        row = {"swarm_id": self.swarm_id, "node_id": node_id, "kind": kind.value, "status": status.value,
+               "payload": sql.to_json(payload or {}), "attempts": 0, "idem_key": idem_key, "not_before": not_before,
+               "claim": None, "lease_until": None, "created_at": rows.ts(self.now)}
+        if (node_id == self.chain_node and self.chained is None and status is OperationStatus.QUEUED
+                and not not_before):
+            self.chained = row  # may be claimed for this worker in ``flush`` (see ``claim_chained``)
+        self._ops.append(row)
 
     # ---- commit --------------------------------------------------------------------------------
     def flush(self) -> None:
@@ -187,6 +196,7 @@ class SwarmTx:
         if self._journal:
             sql.run_many(conn, sql.INSERT_JOURNAL, self._journal)
         if self._ops:
+            self._claim_chained()
             sql.run_many(conn, sql.INSERT_OPERATION, self._ops)
         if new_events:
             self._flushed_events = len(self.events)
@@ -202,6 +212,30 @@ class SwarmTx:
         self._ops.clear()
         self._messages.clear()
         self._journal.clear()
+
+    def _claim_chained(self) -> None:
+        """The next operation of the node that is running now is claimed by this worker in the same
+        transaction, so it runs right after without a separate claim (and its commit). Only when no older
+        operation of that node is queued, so per-node order is kept; a crash re-queues it like any claim."""
+        row = self.chained
+        if row is None or row["claim"] is not None or row not in self._ops:
+            return
+        older = sql.fetch_one(self.conn, sql.NODE_HAS_QUEUED, {"sid": self.swarm_id, "nid": row["node_id"]})
+        if older.n:
+            self.chained = None
+            return
+        row.update(status=OperationStatus.RUNNING.value, claim=uuid.uuid4().hex, attempts=1,
+                   lease_until=rows.ts(self.now) + CHAIN_LEASE_SECONDS)
+
+    def chained_operation(self) -> tuple[int, dict[str, Any]] | None:
+        """After flush: the id and row of the operation claimed by ``_claim_chained``, if it was inserted."""
+        row = self.chained
+        if row is None or row["claim"] is None:
+            return None
+        found = sql.fetch_one(self.conn, sql.OPERATION_BY_KEY, {"sid": self.swarm_id, "key": row["idem_key"]})
+        if found is None or found.claim != row["claim"]:
+            return None
+        return int(found.id), row
 
     @property
     def usage(self) -> Usage:

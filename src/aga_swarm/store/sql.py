@@ -88,8 +88,12 @@ INSERT_MESSAGE = Q("INSERT INTO messages (swarm_id, id, chat_id, idx, role, cont
 INSERT_JOURNAL = Q("INSERT INTO journal (swarm_id, node_id, step, text, created_at) "
                       "VALUES (:swarm_id, :node_id, :step, :text, :created_at)")
 INSERT_OPERATION = Q("INSERT INTO operations (swarm_id, node_id, kind, status, payload, attempts, idem_key, "
-                        "not_before, created_at) VALUES (:swarm_id, :node_id, :kind, :status, :payload, 0, "
-                        ":idem_key, :not_before, :created_at) ON CONFLICT (swarm_id, idem_key) DO NOTHING")
+                     "not_before, claim, lease_until, created_at) VALUES (:swarm_id, :node_id, :kind, :status, "
+                     ":payload, :attempts, :idem_key, :not_before, :claim, :lease_until, :created_at) "
+                     "ON CONFLICT (swarm_id, idem_key) DO NOTHING")
+NODE_HAS_QUEUED = Q("SELECT count(*) AS n FROM operations WHERE swarm_id = :sid AND node_id = :nid "
+                    "AND status = 'queued'")
+OPERATION_BY_KEY = Q("SELECT id, claim FROM operations WHERE swarm_id = :sid AND idem_key = :key")
 UPDATE_SWARM = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "
                     "root_node_id = :root_node_id, usage = :usage, updated_at = :updated_at WHERE id = :id")
 FINISH_OPERATION = Q("UPDATE operations SET status = :status, error = :error, lease_until = NULL "
