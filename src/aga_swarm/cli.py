@@ -293,6 +293,7 @@ async def _worker(args: argparse.Namespace) -> int:
     svc = _service(args)
     if args.recover:
         svc.recover()
+    print("worker ready", flush=True)
     if args.until_idle:
         await svc.run_until_idle()
         return 0

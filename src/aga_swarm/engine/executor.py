@@ -85,7 +85,7 @@ class Executor:
             return self._record_failure(op, exc)
 
     def _in_tx(self, op: ClaimedOp, fn: Any) -> list[Any]:
-        with self.engine.db.tx() as conn:
+        with self.engine.db.raw_tx() as conn:
             tx = SwarmTx(conn, op.swarm_id, now())
             tx.chain_node = op.node_id
             fn(tx, op)
@@ -230,7 +230,7 @@ class Executor:
 
     # ---- LLM calls -----------------------------------------------------------------------------
     async def _llm_call(self, op: ClaimedOp) -> list[Any]:
-        with self.engine.db.read() as conn:
+        with self.engine.db.raw_read() as conn:
             swarm_row = sql.swarm_row(conn, op.swarm_id)
             node = load_node(conn, op.swarm_id, op.node_id)
         if swarm_row is None or node is None:

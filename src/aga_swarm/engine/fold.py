@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..schemas import ChatSummary, EventType, MessageRole, Node, SwarmEvent, SwarmState, SwarmStatus, Usage
+from ..schemas import ChatSummary, EventType, MessageRole, Node, SwarmEvent, SwarmState, SwarmStatus
 
 
-def _patched(model: Any, changes: dict[str, Any]) -> Any:
-    return type(model).model_validate({**model.model_dump(), **changes})
+def _patch(model: Any, changes: dict[str, Any]) -> None:
+    """Set changed fields in place; validate_assignment checks (and converts) each one."""
+    for key, value in changes.items():
+        setattr(model, key, value)
 
 
 def apply_event(state: SwarmState, event: SwarmEvent) -> None:
@@ -32,11 +34,10 @@ def apply_event(state: SwarmState, event: SwarmEvent) -> None:
         state.usage.nodes += 1
     elif kind is EventType.NODE_UPDATED:
         assert event.node_id is not None
-        node = state.nodes[event.node_id]
-        state.nodes[event.node_id] = _patched(node, {**data["changes"], "updated_at": event.ts})
+        _patch(state.nodes[event.node_id], {**data["changes"], "updated_at": event.ts})
     elif kind is EventType.CHAT_UPDATED:
         chat_id = data["chat_id"]
-        state.chats[chat_id] = _patched(state.chats[chat_id], data["changes"])
+        _patch(state.chats[chat_id], data["changes"])
     elif kind is EventType.MESSAGE_POSTED:
         msg = data["message"]
         chat = state.chats[msg["chat_id"]]
@@ -53,9 +54,8 @@ def apply_event(state: SwarmState, event: SwarmEvent) -> None:
         u.tokens_out += int(data.get("tokens_out", 0))
         u.cost_usd = round(u.cost_usd + float(data.get("cost_usd", 0.0)), 9)
     elif kind is EventType.USAGE:
-        state.usage = Usage.model_validate(
-            {**state.usage.model_dump(), **{k: getattr(state.usage, k) + v for k, v in data["delta"].items()}}
-        )
+        for key, delta in data["delta"].items():
+            setattr(state.usage, key, getattr(state.usage, key) + delta)
     # JOURNAL events carry narrative only; they do not change state.
     state.seq = event.seq
 

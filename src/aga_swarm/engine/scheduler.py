@@ -129,6 +129,10 @@ class Runner:
                 if next_op is not None:
                     await asyncio.sleep(0)  # let other nodes' tasks run between a node's operations
         finally:
+            # leave the task set *before* waking the loop, so the capacity it computes next is right
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.discard(task)
             self._active_nodes.discard(key)
             self._wake.set()
 

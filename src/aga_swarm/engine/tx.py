@@ -28,6 +28,7 @@ from ..schemas import (
     Usage,
 )
 from ..store import rows, sql
+from ..store.database import RawConnection
 from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
 from .fold import apply_event, chat_ids_touched, node_ids_touched
 
@@ -35,7 +36,7 @@ CHAIN_LEASE_SECONDS = 300.0
 
 
 class SwarmTx:
-    def __init__(self, conn: Connection, swarm_id: str, now: datetime) -> None:
+    def __init__(self, conn: Connection | RawConnection, swarm_id: str, now: datetime) -> None:
         row = rows.load_swarm_row(conn, swarm_id, for_update=True)
         if row is None:
             raise SwarmNotFound(swarm_id)

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from .common import Model
 
@@ -36,6 +36,8 @@ class Message(Model):
 
 
 class ChatSummary(Model):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
     id: str
     node_id: str
     title: str

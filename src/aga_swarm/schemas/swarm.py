@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from .common import Model
 from .ops import Continuation
@@ -61,6 +61,8 @@ class Swarm(Model):
 
 
 class Node(Model):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
     id: str
     swarm_id: str
     parent_id: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Row
 
 from ..schemas import (
     ChatSummary,
@@ -95,15 +95,15 @@ def llm_call_from_row(row: Row[Any], body: dict[str, Any]) -> LLMCall:
                    created_at=dt(row.created_at))
 
 
-def load_swarm_row(conn: Connection, swarm_id: str, *, for_update: bool = False) -> Any:
+def load_swarm_row(conn: Any, swarm_id: str, *, for_update: bool = False) -> Any:
     return swarm_row(conn, swarm_id, for_update=for_update)
 
 
-def load_node(conn: Connection, swarm_id: str, node_id: str) -> Node | None:
+def load_node(conn: Any, swarm_id: str, node_id: str) -> Node | None:
     row = fetch_one(conn, NODE, {"sid": swarm_id, "id": node_id})
     return Node.model_validate(from_json(row.data)) if row else None
 
 
-def load_chat(conn: Connection, swarm_id: str, chat_id: str) -> ChatSummary | None:
+def load_chat(conn: Any, swarm_id: str, chat_id: str) -> ChatSummary | None:
     row = fetch_one(conn, CHAT, {"sid": swarm_id, "id": chat_id})
     return ChatSummary.model_validate(from_json(row.data)) if row else None

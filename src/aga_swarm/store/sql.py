@@ -15,8 +15,6 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection
-
 
 class Q:
     """One statement in both parameter styles."""
@@ -25,15 +23,19 @@ class Q:
         self.sqlite = sql
         self.pg = re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)
 
-    def text_for(self, conn: Connection) -> str:
+    def text_for(self, conn: Any) -> str:
         return self.pg if conn.dialect.name == "postgresql" else self.sqlite
 
 
-def _cursor(conn: Connection) -> Any:
-    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+def _cursor(conn: Any) -> Any:
+    """The DBAPI cursor of a SQLAlchemy Connection or of a ``RawConnection``."""
+    dbapi = getattr(conn, "dbapi", None)
+    if dbapi is None:
+        dbapi = conn.connection.driver_connection
+    return dbapi.cursor()
 
 
-def run(conn: Connection, q: Q, params: dict[str, Any] | None = None) -> int:
+def run(conn: Any, q: Q, params: dict[str, Any] | None = None) -> int:
     """Execute; return the row count."""
     cur = _cursor(conn)
     try:
@@ -43,7 +45,7 @@ def run(conn: Connection, q: Q, params: dict[str, Any] | None = None) -> int:
         cur.close()
 
 
-def run_many(conn: Connection, q: Q, params: list[dict[str, Any]]) -> None:
+def run_many(conn: Any, q: Q, params: list[dict[str, Any]]) -> None:
     cur = _cursor(conn)
     try:
         cur.executemany(q.text_for(conn), params)
@@ -51,7 +53,7 @@ def run_many(conn: Connection, q: Q, params: list[dict[str, Any]]) -> None:
         cur.close()
 
 
-def fetch(conn: Connection, q: Q, params: dict[str, Any] | None = None) -> list[Any]:
+def fetch(conn: Any, q: Q, params: dict[str, Any] | None = None) -> list[Any]:
     """Rows as objects with attribute access by column name."""
     cur = _cursor(conn)
     try:
@@ -62,7 +64,7 @@ def fetch(conn: Connection, q: Q, params: dict[str, Any] | None = None) -> list[
         cur.close()
 
 
-def fetch_one(conn: Connection, q: Q, params: dict[str, Any] | None = None) -> Any:
+def fetch_one(conn: Any, q: Q, params: dict[str, Any] | None = None) -> Any:
     found = fetch(conn, q, params)
     return found[0] if found else None
 
@@ -122,6 +124,6 @@ def from_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-def swarm_row(conn: Connection, swarm_id: str, *, for_update: bool = False) -> Any:
+def swarm_row(conn: Any, swarm_id: str, *, for_update: bool = False) -> Any:
     stmt = SWARM_FOR_UPDATE if for_update and conn.dialect.name == "postgresql" else SWARM
     return fetch_one(conn, stmt, {"id": swarm_id})
