@@ -50,7 +50,7 @@ web-test:
 	cd web && npm run lint && npm run check:types && npm test
 
 e2e:
-	cd web && CHROMIUM_PATH=$(CHROMIUM) AGA_SWARM_BIN=$(CURDIR)/$(VENV)/bin/aga-swarm npm run e2e
+	cd web && AGA_CHROMIUM=$(CHROMIUM) AGA_SWARM_BIN=$(CURDIR)/$(VENV)/bin/aga-swarm npm run e2e
 
 ## benchmarks (figures go to bench/RESULTS.md by hand, with date and machine)
 bench: install

@@ -1,0 +1,12 @@
+// The test hook the tree view exposes (see src/tree/TreeCanvas.tsx).
+export {};
+declare global {
+  interface Window {
+    __treeDebug?: {
+      nodeCount(): number;
+      nodeIds(): string[];
+      nodePosition(id: string): { x: number; y: number } | null;
+      visibleCount(): number;
+    };
+  }
+}

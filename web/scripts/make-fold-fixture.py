@@ -1,0 +1,27 @@
+"""Writes src/test/fixtures/fold-history.json: a real history and state from the Python engine.
+
+Run: ../.venv/bin/python scripts/make-fold-fixture.py > src/test/fixtures/fold-history.json
+"""
+import asyncio
+import json
+import tempfile
+
+from aga_swarm.api import SwarmService
+
+
+async def main() -> None:
+    svc = SwarmService(data_dir=tempfile.mkdtemp())
+    s = svc.create_swarm("u1", "Ask the user for their favourite colour\nWrite a haiku about it\nPlan: a; b; c")
+    svc.spawn(s.id)
+    await svc.run_until_idle(s.id)
+    c = svc.waiting_chats(s.id)[0]
+    svc.post_reply(s.id, c.id, "x")
+    await svc.run_until_idle(s.id)
+    c = svc.waiting_chats(s.id)[0]
+    svc.post_reply(s.id, c.id, "blue")
+    await svc.run_until_idle(s.id)
+    print(json.dumps({"history": svc.history(s.id).model_dump(mode="json"),
+                      "state": svc.state(s.id).model_dump(mode="json")}, indent=1))
+
+
+asyncio.run(main())

@@ -1,0 +1,73 @@
+import { lazy, Suspense, useEffect } from 'react';
+import { Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
+import { api } from './api/http';
+import { describeError, isServerDown } from './api/errors';
+import AppShell from './components/AppShell';
+import { Loading } from './components/Feedback';
+import LoginPage from './pages/LoginPage';
+import SwarmsPage from './pages/SwarmsPage';
+import SwarmLayout from './pages/SwarmLayout';
+import ChatPage from './pages/ChatPage';
+import NotFound from './pages/NotFound';
+import { useAppDispatch, useAppSelector } from './store';
+import { anonymous, loggedIn } from './store/authSlice';
+
+const TreePage = lazy(() => import('./pages/TreePage'));
+const BenchPage = lazy(() => import('./bench/BenchPage'));
+
+function useSessionCheck() {
+  const dispatch = useAppDispatch();
+  useEffect(() => {
+    const req = dispatch(api.endpoints.me.initiate(undefined, { subscribe: false, forceRefetch: true }));
+    req
+      .unwrap()
+      .then((user) => dispatch(loggedIn(user)))
+      .catch((e: unknown) => dispatch(anonymous(isServerDown(e) ? describeError(e) : null)));
+  }, [dispatch]);
+}
+
+function RequireAuth() {
+  const status = useAppSelector((s) => s.auth.status);
+  const loggedOut = useAppSelector((s) => s.auth.loggedOut);
+  const loc = useLocation();
+  if (status === 'unknown') return <Loading label="Checking your session…" page />;
+  if (status === 'anonymous') {
+    if (loggedOut) return <Navigate to="/login" replace />;
+    const next = loc.pathname + loc.search;
+    return <Navigate to={`/login?next=${encodeURIComponent(next)}`} replace />;
+  }
+  return <Outlet />;
+}
+
+export default function App() {
+  useSessionCheck();
+  return (
+    <Suspense fallback={<Loading label="Loading…" page />}>
+      <Routes>
+        <Route path="/__bench" element={<BenchPage />} />
+        <Route element={<AppShell />}>
+          <Route path="/login" element={<LoginPage key="login" mode="login" />} />
+          <Route path="/signup" element={<LoginPage key="signup" mode="signup" />} />
+          <Route element={<RequireAuth />}>
+            <Route index element={<Navigate to="/swarms" replace />} />
+            <Route path="/swarms" element={<SwarmsPage />} />
+            <Route path="/swarms/:swarmId" element={<SwarmLayout />}>
+              <Route index element={<Navigate to="chat" replace />} />
+              <Route path="chat" element={<ChatPage />} />
+              <Route path="chat/:chatId" element={<ChatPage />} />
+              <Route
+                path="tree"
+                element={
+                  <Suspense fallback={<Loading label="Loading the tree view…" />}>
+                    <TreePage />
+                  </Suspense>
+                }
+              />
+            </Route>
+          </Route>
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Routes>
+    </Suspense>
+  );
+}

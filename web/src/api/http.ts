@@ -1,0 +1,155 @@
+// All HTTP goes through this RTK Query API. A 401 on any call but the auth ones means the session
+// expired: the app returns to the login page and keeps the location to come back to.
+import { createApi, fetchBaseQuery, type BaseQueryFn, type FetchArgs, type FetchBaseQueryError } from '@reduxjs/toolkit/query/react';
+import { sessionExpired } from '../store/authSlice';
+import type {
+  AuthResponse,
+  CloneSwarmBody,
+  CreateSwarmBody,
+  LoginBody,
+  Message,
+  NodeDetail,
+  SignupBody,
+  Swarm,
+  SwarmConfig,
+  SwarmHistory,
+  SwarmState,
+  UpdateSwarmBody,
+  User,
+} from './types';
+
+export type ApiError = FetchBaseQueryError & { retryAfter?: number | null };
+
+// Absolute, so the same code runs under jsdom in unit tests; same-origin in the browser.
+const API_BASE = typeof window !== 'undefined' && window.location?.origin ? `${window.location.origin}/api` : '/api';
+const rawBaseQuery = fetchBaseQuery({ baseUrl: API_BASE, credentials: 'same-origin', timeout: 30_000 });
+const AUTH_ENDPOINTS = new Set(['login', 'signup', 'me', 'logout']);
+
+const baseQuery: BaseQueryFn<string | FetchArgs, unknown, ApiError> = async (args, api, extra) => {
+  const result = await rawBaseQuery(args, api, extra);
+  if (result.error) {
+    const retry = result.meta?.response?.headers.get('Retry-After');
+    const error: ApiError = { ...result.error, retryAfter: retry ? Number(retry) : null };
+    if (error.status === 401 && !AUTH_ENDPOINTS.has(api.endpoint)) api.dispatch(sessionExpired());
+    return { error, meta: result.meta };
+  }
+  return result;
+};
+
+export interface SwarmArg {
+  swarmId: string;
+}
+export interface ChatArg extends SwarmArg {
+  chatId: string;
+}
+
+export const api = createApi({
+  reducerPath: 'api',
+  baseQuery,
+  tagTypes: ['Swarm', 'Configs', 'Node'],
+  endpoints: (b) => ({
+    // ---- auth ----
+    me: b.query<User, void>({ query: () => '/me' }),
+    login: b.mutation<AuthResponse, LoginBody>({ query: (body) => ({ url: '/auth/login', method: 'POST', body }) }),
+    signup: b.mutation<AuthResponse, SignupBody>({ query: (body) => ({ url: '/auth/signup', method: 'POST', body }) }),
+    logout: b.mutation<null, void>({ query: () => ({ url: '/auth/logout', method: 'POST' }) }),
+
+    // ---- swarms ----
+    configs: b.query<SwarmConfig[], void>({ query: () => '/configs', providesTags: ['Configs'] }),
+    listSwarms: b.query<Swarm[], void>({
+      query: () => '/swarms',
+      providesTags: (r) => [{ type: 'Swarm', id: 'LIST' }, ...(r ?? []).map((s) => ({ type: 'Swarm' as const, id: s.id }))],
+    }),
+    getSwarm: b.query<Swarm, string>({ query: (id) => `/swarms/${id}`, providesTags: (_r, _e, id) => [{ type: 'Swarm', id }] }),
+    createSwarm: b.mutation<Swarm, CreateSwarmBody>({
+      query: (body) => ({ url: '/swarms', method: 'POST', body }),
+      invalidatesTags: [{ type: 'Swarm', id: 'LIST' }],
+    }),
+    updateSwarm: b.mutation<Swarm, SwarmArg & { body: UpdateSwarmBody }>({
+      query: ({ swarmId, body }) => ({ url: `/swarms/${swarmId}`, method: 'PATCH', body }),
+      invalidatesTags: (_r, _e, { swarmId }) => [{ type: 'Swarm', id: swarmId }],
+    }),
+    deleteSwarm: b.mutation<null, string>({
+      query: (id) => ({ url: `/swarms/${id}`, method: 'DELETE' }),
+      invalidatesTags: [{ type: 'Swarm', id: 'LIST' }],
+    }),
+    swarmAction: b.mutation<Swarm, SwarmArg & { action: 'spawn' | 'pause' | 'resume' }>({
+      query: ({ swarmId, action }) => ({ url: `/swarms/${swarmId}/${action}`, method: 'POST' }),
+      invalidatesTags: (_r, _e, { swarmId }) => [{ type: 'Swarm', id: swarmId }],
+    }),
+    cloneSwarm: b.mutation<Swarm, SwarmArg & { body: CloneSwarmBody }>({
+      query: ({ swarmId, body }) => ({ url: `/swarms/${swarmId}/clone`, method: 'POST', body }),
+      invalidatesTags: [{ type: 'Swarm', id: 'LIST' }],
+    }),
+
+    // ---- state and history (fetched on demand by thunks, not cached) ----
+    getState: b.query<SwarmState, SwarmArg & { at?: number }>({
+      query: ({ swarmId, at }) => ({ url: `/swarms/${swarmId}/state`, params: at === undefined ? undefined : { at } }),
+      keepUnusedDataFor: 0,
+    }),
+    getHistory: b.query<SwarmHistory, SwarmArg & { after: number; limit?: number }>({
+      query: ({ swarmId, after, limit }) => ({ url: `/swarms/${swarmId}/history`, params: { after, limit: limit ?? 1000 } }),
+      keepUnusedDataFor: 0,
+    }),
+    nodeDetail: b.query<NodeDetail, SwarmArg & { nodeId: string }>({
+      query: ({ swarmId, nodeId }) => `/swarms/${swarmId}/nodes/${encodeURIComponent(nodeId)}`,
+      providesTags: (_r, _e, { swarmId, nodeId }) => [{ type: 'Node', id: `${swarmId}/${nodeId}` }],
+    }),
+
+    // ---- chats ----
+    messages: b.query<Message[], ChatArg>({
+      query: ({ swarmId, chatId }) => `/swarms/${swarmId}/chats/${encodeURIComponent(chatId)}/messages`,
+    }),
+    postMessage: b.mutation<Message, ChatArg & { content: string }>({
+      query: ({ swarmId, chatId, content }) => ({
+        url: `/swarms/${swarmId}/chats/${encodeURIComponent(chatId)}/messages`,
+        method: 'POST',
+        body: { content },
+      }),
+    }),
+  }),
+});
+
+export const {
+  useMeQuery,
+  useLoginMutation,
+  useSignupMutation,
+  useLogoutMutation,
+  useConfigsQuery,
+  useListSwarmsQuery,
+  useGetSwarmQuery,
+  useCreateSwarmMutation,
+  useUpdateSwarmMutation,
+  useDeleteSwarmMutation,
+  useSwarmActionMutation,
+  useCloneSwarmMutation,
+  useNodeDetailQuery,
+  useMessagesQuery,
+  usePostMessageMutation,
+} = api;
+
+/** Insert or replace one swarm in the cached list and single-swarm entries. */
+export function patchSwarmCaches(dispatch: (a: unknown) => unknown, swarmId: string, patch: Partial<Swarm>) {
+  dispatch(
+    api.util.updateQueryData('listSwarms', undefined, (draft) => {
+      const s = draft.find((x) => x.id === swarmId);
+      if (s) Object.assign(s, patch);
+    }),
+  );
+  dispatch(
+    api.util.updateQueryData('getSwarm', swarmId, (draft) => {
+      Object.assign(draft, patch);
+    }),
+  );
+}
+
+/** Add a message to a chat's cached list, once (by id). */
+export function addMessageToCache(dispatch: (a: unknown) => unknown, swarmId: string, message: Message) {
+  dispatch(
+    api.util.updateQueryData('messages', { swarmId, chatId: message.chat_id }, (draft) => {
+      if (draft.some((m) => m.id === message.id)) return;
+      draft.push(message);
+      draft.sort((a, b) => a.index - b.index);
+    }),
+  );
+}

@@ -1,0 +1,42 @@
+import { cleanup, render } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import MarkdownRenderer from './MarkdownRenderer';
+
+afterEach(cleanup);
+
+describe('message Markdown', () => {
+  it('renders tables, highlighted code, LaTeX, and no raw HTML', () => {
+    const md = [
+      '| colour | hex |',
+      '|---|---|',
+      '| blue | `#00f` |',
+      '',
+      '```python',
+      'def f(x):',
+      '    return x + 1',
+      '```',
+      '',
+      'Inline $e^{i\\pi} + 1 = 0$ and a block:',
+      '',
+      '$$',
+      '\\int_0^1 x\\,dx = \\tfrac12',
+      '$$',
+      '',
+      '<script>alert(1)</script>',
+      '',
+      'A [link](https://example.org) and <b onclick="x()">raw</b> HTML.',
+    ].join('\n');
+    const { container } = render(<MarkdownRenderer>{md}</MarkdownRenderer>);
+    expect(container.querySelector('table td')?.textContent).toBe('blue');
+    const code = container.querySelector('pre code.hljs');
+    expect(code).not.toBeNull();
+    expect(code!.querySelector('.hljs-keyword')?.textContent).toBe('def');
+    expect(container.querySelectorAll('.katex').length).toBeGreaterThanOrEqual(2);
+    expect(container.querySelector('.katex-display')).not.toBeNull();
+    expect(container.querySelector('script')).toBeNull();
+    expect(container.querySelector('[onclick]')).toBeNull();
+    const a = container.querySelector('a')!;
+    expect(a.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(a.getAttribute('target')).toBe('_blank');
+  });
+});

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { SwarmEvent, SwarmHistory, SwarmState } from '../api/types';
+import fixture from '../test/fixtures/fold-history.json';
+import { applyEvent, codePointPrefix, emptyState, foldInPlace, round9 } from './fold';
+import { eventsApplied, foldEvents, foldReducer } from './reducer';
+import liveReducer, { eventsReceived, liveLoaded, liveLoading } from '../store/liveSlice';
+
+const history = fixture.history as unknown as SwarmHistory;
+const expected = fixture.state as unknown as SwarmState;
+const events = history.events;
+
+/** Plain JSON, so Immer-frozen objects and key order do not matter to the comparison. */
+function plain<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+describe('fold (port of engine/fold.py)', () => {
+  it('folds the Python engine history into exactly the Python engine state', () => {
+    const state = foldInPlace(emptyState(history.swarm_id), events);
+    expect(plain(state)).toEqual(plain(expected));
+  });
+
+  it('covers every event type the engine emitted in the fixture', () => {
+    const types = new Set(events.map((e) => e.type));
+    for (const t of ['swarm_status', 'node_spawned', 'node_updated', 'chat_updated', 'message_posted', 'journal', 'llm_call']) {
+      expect(types.has(t as SwarmEvent['type'])).toBe(true);
+    }
+  });
+
+  it('the live reducer applied event by event equals the history fold', () => {
+    let live = liveReducer(undefined, liveLoading(history.swarm_id));
+    live = liveReducer(live, liveLoaded({ swarmId: history.swarm_id, state: emptyState(history.swarm_id) }));
+    for (const e of events) live = liveReducer(live, eventsReceived({ swarmId: history.swarm_id, events: [e] }));
+    const viaLive = live.swarms[history.swarm_id]!.state!;
+    expect(plain(viaLive)).toEqual(plain(foldInPlace(emptyState(history.swarm_id), events)));
+    expect(plain(viaLive)).toEqual(plain(expected));
+  });
+
+  it('the shared reducer folds one batch the same as event by event, and never mutates its input', () => {
+    const start = emptyState(history.swarm_id);
+    const once = foldReducer(start, eventsApplied(events));
+    let stepwise = start;
+    for (const e of events) stepwise = foldEvents(stepwise, [e]);
+    expect(plain(once)).toEqual(plain(stepwise));
+    expect(start.seq).toBe(0);
+    expect(Object.keys(start.nodes)).toHaveLength(0);
+  });
+
+  it('agrees with the Python state at every prefix (state at seq k = fold of the first k events)', () => {
+    let viaReducer = emptyState(history.swarm_id);
+    const plainFold = emptyState(history.swarm_id);
+    for (const e of events) {
+      viaReducer = foldEvents(viaReducer, [e]);
+      applyEvent(plainFold, e);
+      expect(viaReducer.seq).toBe(e.seq);
+    }
+    expect(plain(viaReducer)).toEqual(plain(plainFold));
+  });
+
+  it('never mutates its input: folding over deep-frozen states and events works and shares what is untouched', () => {
+    const deepFreeze = <T,>(o: T): T => {
+      if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+        Object.freeze(o);
+        for (const v of Object.values(o)) deepFreeze(v);
+      }
+      return o;
+    };
+    const evs = plain(events).map(deepFreeze);
+    let s = deepFreeze(emptyState(history.swarm_id));
+    for (let i = 0; i < evs.length; i += 3) {
+      const next = foldEvents(s, evs.slice(i, i + 3));
+      for (const [id, n] of Object.entries(s.nodes)) {
+        const touched = evs.slice(i, i + 3).some((e) => e.node_id === id || (e.data as { node?: { parent_id?: string } }).node?.parent_id === id);
+        if (!touched) expect(next.nodes[id]).toBe(n);
+      }
+      s = deepFreeze(next);
+    }
+    expect(plain(s)).toEqual(plain(expected));
+  });
+
+  it('skips duplicates and events at or below the current seq', () => {
+    const half = foldEvents(emptyState(history.swarm_id), events.slice(0, 50));
+    const again = foldEvents(half, [...events.slice(0, 50), ...events.slice(40, 80)]);
+    expect(plain(again)).toEqual(plain(foldEvents(emptyState(history.swarm_id), events.slice(0, 80))));
+  });
+
+  it('rounds cost like Python round(x, 9) and cuts messages at 280 code points', () => {
+    expect(round9(0.1 + 0.2)).toBe(0.3);
+    expect(round9(1e-10)).toBe(0);
+    const emoji = '😀'.repeat(300);
+    expect([...codePointPrefix(emoji, 280)]).toHaveLength(280);
+    expect(codePointPrefix('short', 280)).toBe('short');
+  });
+
+  it('applies usage deltas and ignores unknown fields', () => {
+    const s = emptyState('s');
+    applyEvent(s, { swarm_id: 's', seq: 1, ts: 't', type: 'usage', node_id: null, data: { delta: { replans: 2, bogus: 5 } } });
+    expect(s.usage.replans).toBe(2);
+    expect(s.seq).toBe(1);
+    expect((s.usage as unknown as Record<string, number>).bogus).toBeUndefined();
+  });
+});

@@ -1,0 +1,138 @@
+// The fold: SwarmState is the result of applying SwarmHistory's events in order.
+// A line-for-line port of src/aga_swarm/engine/fold.py. `applyEvent` mutates its argument, so it runs
+// inside an Immer draft (the Redux reducer in ./reducer.ts); the live store and the history slider both
+// go through that one reducer.
+import type { ChatSummary, MessageRole, Node, SwarmEvent, SwarmState, SwarmStatus, Usage } from '../api/types';
+
+export function emptyUsage(): Usage {
+  return { llm_calls: 0, tokens_in: 0, tokens_out: 0, cost_usd: 0, nodes: 0, replans: 0 };
+}
+
+export function emptyState(swarmId: string): SwarmState {
+  return {
+    swarm_id: swarmId,
+    seq: 0,
+    status: 'draft',
+    failure_reason: null,
+    root_node_id: null,
+    nodes: {},
+    chats: {},
+    usage: emptyUsage(),
+  };
+}
+
+/** ChatSummary(id=..., node_id=..., title=...) with the model's defaults. */
+export function newChatSummary(id: string, nodeId: string, title: string): ChatSummary {
+  return {
+    id,
+    node_id: nodeId,
+    title,
+    status: 'idle',
+    message_count: 0,
+    last_message: null,
+    last_role: null,
+    awaiting_since: null,
+    followups: 0,
+  };
+}
+
+/** Python's round(x, 9): the correctly rounded decimal, read back as the nearest double. */
+export function round9(x: number): number {
+  return Number(x.toFixed(9));
+}
+
+/** Python's s[:n] counts code points, not UTF-16 units. */
+export function codePointPrefix(s: string, n: number): string {
+  if (s.length <= n) return s;
+  let out = '';
+  let count = 0;
+  for (const ch of s) {
+    if (count === n) break;
+    out += ch;
+    count += 1;
+  }
+  return out;
+}
+
+function int(v: unknown): number {
+  const n = Number(v ?? 0);
+  return Number.isFinite(n) ? Math.trunc(n) : 0;
+}
+
+type Data = Record<string, unknown>;
+const USAGE_FIELDS = new Set<keyof Usage>(['llm_calls', 'tokens_in', 'tokens_out', 'cost_usd', 'nodes', 'replans']);
+
+/**
+ * Apply one event in place. Entities an event names must already be in `state`; an event naming a
+ * missing one (which the Python fold would reject) changes nothing but the seq, so a browser never crashes
+ * on a malformed event.
+ */
+export function applyEvent(state: SwarmState, event: SwarmEvent): void {
+  const data = event.data as Data;
+  switch (event.type) {
+    case 'node_spawned': {
+      const src = data.node as Node;
+      const node: Node = { ...src, children: [...(src.children ?? [])] };
+      state.nodes[node.id] = node;
+      if (node.parent_id !== null && node.parent_id !== undefined) {
+        const parent = state.nodes[node.parent_id];
+        if (parent) parent.children.push(node.id);
+      } else {
+        state.root_node_id = node.id;
+      }
+      state.chats[node.chat_id] = newChatSummary(node.chat_id, node.id, node.title);
+      state.usage.nodes += 1;
+      break;
+    }
+    case 'node_updated': {
+      const node = event.node_id ? state.nodes[event.node_id] : undefined;
+      if (node) Object.assign(node, data.changes as Partial<Node>, { updated_at: event.ts });
+      break;
+    }
+    case 'chat_updated': {
+      const chat = state.chats[data.chat_id as string];
+      if (chat) Object.assign(chat, data.changes as Partial<ChatSummary>);
+      break;
+    }
+    case 'message_posted': {
+      const msg = data.message as { chat_id: string; content: string; role: MessageRole };
+      const chat = state.chats[msg.chat_id];
+      if (chat) {
+        chat.message_count += 1;
+        chat.last_message = codePointPrefix(msg.content, 280);
+        chat.last_role = msg.role;
+      }
+      break;
+    }
+    case 'swarm_status': {
+      state.status = data.status as SwarmStatus;
+      state.failure_reason = (data.reason as string | null | undefined) ?? null;
+      break;
+    }
+    case 'llm_call': {
+      const u = state.usage;
+      u.llm_calls += 1;
+      u.tokens_in += int(data.tokens_in);
+      u.tokens_out += int(data.tokens_out);
+      u.cost_usd = round9(u.cost_usd + Number(data.cost_usd ?? 0));
+      break;
+    }
+    case 'usage': {
+      const delta = (data.delta ?? {}) as Record<string, number>;
+      for (const [k, v] of Object.entries(delta)) {
+        if (USAGE_FIELDS.has(k as keyof Usage)) state.usage[k as keyof Usage] += v;
+      }
+      break;
+    }
+    // 'journal' events carry narrative only; they do not change state.
+    default:
+      break;
+  }
+  state.seq = event.seq;
+}
+
+/** Fold events into a mutable state (used by tests and benchmarks; the app goes through the reducer). */
+export function foldInPlace(state: SwarmState, events: Iterable<SwarmEvent>): SwarmState {
+  for (const e of events) applyEvent(state, e);
+  return state;
+}

@@ -1,0 +1,401 @@
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { addMessageToCache, useMessagesQuery, useNodeDetailQuery, usePostMessageMutation } from '../api/http';
+import { describeError } from '../api/errors';
+import type { ChatSummary, Message, Node } from '../api/types';
+import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
+import Markdown from '../components/Markdown';
+import { formatTime } from '../lib/format';
+import { useLive } from '../live/LiveContext';
+import { useAppDispatch, useAppSelector } from '../store';
+import {
+  chatSeen,
+  discarded,
+  draftChanged,
+  retrying,
+  sendFailed,
+  sendStarted,
+  sendSucceeded,
+  type PendingMessage,
+} from '../store/chatSlice';
+import { selectIsHistory, selectOrderedChats, selectViewState } from '../store/selectors';
+import { LIFECYCLE_LABELS, ACTION_LABELS } from '../tree/glyphs';
+
+const GROUPS: { status: ChatSummary['status']; label: string }[] = [
+  { status: 'awaiting_user', label: 'Waiting on you' },
+  { status: 'open', label: 'Open' },
+  { status: 'closed', label: 'Closed' },
+];
+
+export default function ChatPage() {
+  const { swarmId = '', chatId } = useParams();
+  // Fetch the Markdown renderer (and KaTeX) while the list renders, so messages show formatted at once.
+  useEffect(() => {
+    void import('../components/MarkdownRenderer');
+  }, []);
+  const view = useAppSelector((s) => selectViewState(s, swarmId));
+  const history = useAppSelector((s) => selectIsHistory(s, swarmId));
+  const visible = selectOrderedChats(view);
+  const idleCount = view ? Object.keys(view.chats).length - visible.length : 0;
+  const selected = chatId ? view?.chats[chatId] : undefined;
+
+  return (
+    <div className={`chat-page ${chatId ? 'has-selection' : ''}`}>
+      <nav className="chat-list" aria-label="Chats">
+        <h2 className="visually-hidden">Chats</h2>
+        {history ? <HistoryBanner swarmId={swarmId} /> : null}
+        {visible.length === 0 ? (
+          <EmptyState title="No conversations yet.">
+            {view?.status === 'draft' ? (
+              <p>Spawn the swarm to start. When an agent needs your input, its chat appears here.</p>
+            ) : (
+              <p>When an agent needs your input, its chat appears here, at the top. You can follow the work in the Tree.</p>
+            )}
+          </EmptyState>
+        ) : (
+          GROUPS.map((g) => {
+            const list = visible.filter((c) => c.status === g.status);
+            if (!list.length) return null;
+            return (
+              <section key={g.status} aria-label={g.label}>
+                <h3 className="chat-group">
+                  {g.label} <span className="count">({list.length})</span>
+                </h3>
+                <ul>
+                  {list.map((c) => (
+                    <ChatListItem key={c.id} swarmId={swarmId} chat={c} active={c.id === chatId} />
+                  ))}
+                </ul>
+              </section>
+            );
+          })
+        )}
+        {idleCount > 0 ? (
+          <p className="hint idle-count">
+            {idleCount === 1 ? '1 other node has' : `${idleCount.toLocaleString()} other nodes have`} not talked to you.
+          </p>
+        ) : null}
+      </nav>
+      <section className="chat-main" aria-label={selected ? `Chat: ${selected.title}` : 'Chat'}>
+        {chatId && !selected ? (
+          <EmptyState title="This chat does not exist at this point.">
+            <p>
+              It may belong to a node spawned later. <Link to={`/swarms/${swarmId}/chat`}>Back to the chats</Link>
+            </p>
+          </EmptyState>
+        ) : selected && view ? (
+          <ChatView key={selected.id} swarmId={swarmId} chat={selected} node={view.nodes[selected.node_id]} history={history} />
+        ) : (
+          <EmptyState title="Select a chat.">
+            <p>Chats waiting on you are listed first. Pick one to read it and reply.</p>
+          </EmptyState>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function HistoryBanner({ swarmId }: { swarmId: string }) {
+  const seq = useAppSelector((s) => s.scrub.shownSeq);
+  return (
+    <p className="notice history-banner" role="status">
+      Showing history at event {seq.toLocaleString()}. <Link to={`/swarms/${swarmId}/tree`}>Back to the slider</Link>
+    </p>
+  );
+}
+
+function ChatListItem({ swarmId, chat, active }: { swarmId: string; chat: ChatSummary; active: boolean }) {
+  const seen = useAppSelector((s) => s.chat.seen[chat.id] ?? 0);
+  const unread = chat.message_count > seen && chat.last_role !== 'user' && !active;
+  return (
+    <li>
+      <Link
+        to={`/swarms/${swarmId}/chat/${encodeURIComponent(chat.id)}`}
+        className={`chat-item ${active ? 'active' : ''} ${unread ? 'unread' : ''}`}
+        aria-current={active ? 'page' : undefined}
+        data-testid="chat-item"
+        data-status={chat.status}
+      >
+        <span className="chat-item-title">
+          {unread ? (
+            <span className="unread-dot" aria-label="Unread" role="img" />
+          ) : null}
+          {chat.title}
+        </span>
+        {chat.last_message ? (
+          <span className="chat-item-last">
+            {chat.last_role === 'user' ? 'You: ' : ''}
+            {chat.last_message}
+          </span>
+        ) : null}
+      </Link>
+    </li>
+  );
+}
+
+function ChatView({ swarmId, chat, node, history }: { swarmId: string; chat: ChatSummary; node: Node | undefined; history: boolean }) {
+  const dispatch = useAppDispatch();
+  const live = useLive();
+  const messagesQ = useMessagesQuery({ swarmId, chatId: chat.id });
+  const pending = useAppSelector((s) => s.chat.pending[chat.id]);
+  const [post] = usePostMessageMutation();
+  const logRef = useRef<HTMLDivElement>(null);
+
+  // A missed event (or a chat seen in history) is repaired by refetching when counts disagree.
+  const serverCount = messagesQ.data?.length ?? 0;
+  useEffect(() => {
+    if (!history && messagesQ.data && serverCount < chat.message_count && !messagesQ.isFetching) {
+      const t = setTimeout(() => void messagesQ.refetch(), 300);
+      return () => clearTimeout(t);
+    }
+    return undefined;
+  }, [history, serverCount, chat.message_count, messagesQ]);
+
+  useEffect(() => {
+    if (!history) dispatch(chatSeen({ chatId: chat.id, count: chat.message_count }));
+  }, [dispatch, chat.id, chat.message_count, history]);
+
+  // In history mode only the messages that existed at that point are shown.
+  const messages = useMemo(() => {
+    const all = messagesQ.data ?? [];
+    return history ? all.filter((m) => m.index < chat.message_count) : all;
+  }, [messagesQ.data, history, chat.message_count]);
+
+  const count = messages.length + (pending?.length ?? 0);
+  useEffect(() => {
+    const el = logRef.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [count]);
+
+  const send = async (p: { content: string; tempId?: string }) => {
+    let tempId = p.tempId;
+    if (tempId) dispatch(retrying({ chatId: chat.id, tempId }));
+    else {
+      const action = dispatch(sendStarted({ swarmId, chatId: chat.id, content: p.content }));
+      tempId = action.payload.tempId;
+    }
+    try {
+      const msg = await post({ swarmId, chatId: chat.id, content: p.content }).unwrap();
+      addMessageToCache(dispatch, swarmId, msg);
+      dispatch(sendSucceeded({ chatId: chat.id, tempId }));
+      live?.wake(swarmId);
+    } catch (err) {
+      const e = err as { status?: unknown };
+      const text = e.status === 409 ? 'The agent is no longer waiting for a reply here.' : describeError(err);
+      dispatch(sendFailed({ chatId: chat.id, tempId, error: text }));
+    }
+  };
+
+  const sending = pending?.some((m) => m.status === 'sending') ?? false;
+  const awaiting = chat.status === 'awaiting_user' && !history;
+
+  return (
+    <div className="chat-view">
+      <div className="chat-view-head">
+        <h2>{chat.title}</h2>
+        <Link className="back-link" to={`/swarms/${swarmId}/chat`}>
+          All chats
+        </Link>
+      </div>
+      <NodeInfo swarmId={swarmId} node={node} />
+      <div className="messages" ref={logRef} role="log" aria-label="Messages" aria-live="polite" tabIndex={0}>
+        {messagesQ.isLoading ? (
+          <Loading label="Loading messages…" />
+        ) : messagesQ.error ? (
+          <ErrorMessage>{describeError(messagesQ.error)}</ErrorMessage>
+        ) : messages.length === 0 && !pending?.length ? (
+          <p className="hint">No messages yet.</p>
+        ) : (
+          <ol className="message-list">
+            {messages.map((m) => (
+              <MessageItem key={m.id} m={m} />
+            ))}
+            {(pending ?? []).map((p) => (
+              <PendingItem
+                key={p.tempId}
+                p={p}
+                onRetry={() => void send({ content: p.content, tempId: p.tempId })}
+                onDiscard={() => dispatch(discarded({ chatId: chat.id, tempId: p.tempId }))}
+              />
+            ))}
+          </ol>
+        )}
+      </div>
+      {awaiting ? (
+        <Composer chatId={chat.id} disabled={sending} onSend={(content) => void send({ content })} />
+      ) : (
+        <p className="composer-note">
+          {history
+            ? 'You are looking at the history. Press Live on the tree page to reply.'
+            : chat.status === 'closed'
+              ? 'This conversation is closed.'
+              : 'The agent is working. You can reply when it asks you something.'}
+        </p>
+      )}
+    </div>
+  );
+}
+
+const ROLE_LABEL = { agent: 'Agent', user: 'You', system: 'System' } as const;
+
+function MessageItem({ m }: { m: Message }) {
+  return (
+    <li className={`message message-${m.role}`} data-testid="message">
+      <div className="message-meta">
+        <span className="message-role">{ROLE_LABEL[m.role]}</span>
+        <time dateTime={m.created_at}>{formatTime(m.created_at)}</time>
+      </div>
+      <Markdown>{m.content}</Markdown>
+    </li>
+  );
+}
+
+function PendingItem({ p, onRetry, onDiscard }: { p: PendingMessage; onRetry(): void; onDiscard(): void }) {
+  return (
+    <li className={`message message-user pending ${p.status}`} data-testid="pending-message" data-status={p.status}>
+      <div className="message-meta">
+        <span className="message-role">You</span>
+        <span className="pending-label">{p.status === 'sending' ? 'Sending…' : 'Not sent'}</span>
+      </div>
+      <div className="md md-plain">{p.content}</div>
+      {p.status === 'failed' ? (
+        <div className="pending-actions">
+          <ErrorMessage>{p.error}</ErrorMessage>
+          <button type="button" className="primary" onClick={onRetry}>
+            Retry
+          </button>
+          <button type="button" onClick={onDiscard}>
+            Discard
+          </button>
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+function Composer({ chatId, disabled, onSend }: { chatId: string; disabled: boolean; onSend(content: string): void }) {
+  const dispatch = useAppDispatch();
+  const draft = useAppSelector((s) => s.chat.drafts[chatId] ?? '');
+  const uid = useId();
+  const ref = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    ref.current?.focus();
+  }, []);
+  const submit = (e?: FormEvent) => {
+    e?.preventDefault();
+    const content = draft.trim();
+    if (!content || disabled) return;
+    onSend(content);
+  };
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      submit();
+    }
+  };
+  return (
+    <form className="composer" onSubmit={submit}>
+      <label htmlFor={`${uid}-reply`} className="visually-hidden">
+        Your reply
+      </label>
+      <textarea
+        id={`${uid}-reply`}
+        ref={ref}
+        value={draft}
+        onChange={(e) => dispatch(draftChanged({ chatId, text: e.target.value }))}
+        onKeyDown={onKeyDown}
+        rows={3}
+        placeholder="Write your reply…"
+        aria-describedby={`${uid}-hint`}
+      />
+      <div className="composer-foot">
+        <span className="hint" id={`${uid}-hint`}>
+          Enter sends · Shift+Enter adds a line · Markdown works
+        </span>
+        <button type="submit" className="primary" disabled={disabled || !draft.trim()}>
+          Send
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function NodeInfo({ swarmId, node }: { swarmId: string; node: Node | undefined }) {
+  const [open, setOpen] = useState(false);
+  const navigate = useNavigate();
+  const panelId = useId();
+  if (!node) return null;
+  return (
+    <div className="node-info">
+      <div className="row">
+        <button type="button" aria-expanded={open} aria-controls={panelId} onClick={() => setOpen((o) => !o)}>
+          {open ? 'Hide node info' : 'Node info'}
+        </button>
+        <button type="button" onClick={() => navigate(`/swarms/${swarmId}/tree?node=${encodeURIComponent(node.id)}`)}>
+          Show in tree
+        </button>
+        <span className="hint">
+          {ACTION_LABELS[node.action_type]} · {LIFECYCLE_LABELS[node.lifecycle]}
+        </span>
+      </div>
+      {open ? (
+        <div id={panelId} className="node-info-panel">
+          <NodeJournalAndPrompts swarmId={swarmId} nodeId={node.id} />
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** The node's journal and the prompts it used, as plain role and content. */
+export function NodeJournalAndPrompts({ swarmId, nodeId }: { swarmId: string; nodeId: string }) {
+  const rev = useAppSelector((s) => s.live.swarms[swarmId]?.nodeRev[nodeId] ?? 0);
+  const q = useNodeDetailQuery({ swarmId, nodeId });
+  const { refetch } = q;
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return undefined;
+    }
+    const t = setTimeout(() => void refetch(), 250);
+    return () => clearTimeout(t);
+  }, [rev, refetch]);
+  if (q.isLoading) return <Loading label="Loading the node's journal…" />;
+  if (q.error || !q.data) return <ErrorMessage>{describeError(q.error)}</ErrorMessage>;
+  const calls = q.data.llm_calls;
+  return (
+    <>
+      <h3>Journal</h3>
+      {q.data.journal.length ? (
+        <ol className="journal">
+          {q.data.journal.map((j) => (
+            <li key={j.id}>
+              <span className="journal-step">{j.step}</span> {j.text}
+            </li>
+          ))}
+        </ol>
+      ) : (
+        <p className="hint">Nothing written yet.</p>
+      )}
+      <h3>Prompts</h3>
+      {calls.length ? (
+        calls.map((c) => (
+          <details key={c.id} className="prompt-call">
+            <summary>
+              {c.step} · {c.model}
+            </summary>
+            {c.messages.map((m, k) => (
+              <div key={k} className="prompt-msg">
+                <div className="prompt-role">{m.role}</div>
+                <div className="prompt-content">{m.content}</div>
+              </div>
+            ))}
+          </details>
+        ))
+      ) : (
+        <p className="hint">No model calls yet.</p>
+      )}
+    </>
+  );
+}

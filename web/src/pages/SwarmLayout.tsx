@@ -1,0 +1,120 @@
+import { useEffect, useState } from 'react';
+import { NavLink, Outlet, useParams } from 'react-router';
+import { patchSwarmCaches, useGetSwarmQuery, useSwarmActionMutation } from '../api/http';
+import { describeError } from '../api/errors';
+import ConnectionIndicator from '../components/ConnectionIndicator';
+import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
+import StatusBadge from '../components/StatusBadge';
+import { formatCost, plural } from '../lib/format';
+import { useLive } from '../live/LiveContext';
+import { loadLive } from '../live/thunks';
+import { useAppDispatch, useAppSelector } from '../store';
+import { backToLive } from '../store/scrubSlice';
+
+export default function SwarmLayout() {
+  const { swarmId = '' } = useParams();
+  const dispatch = useAppDispatch();
+  const live = useLive();
+  const swarmQ = useGetSwarmQuery(swarmId);
+  const liveEntry = useAppSelector((s) => s.live.swarms[swarmId]);
+  const liveState = liveEntry?.state ?? null;
+  const [act, actState] = useSwarmActionMutation();
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    void dispatch(loadLive(swarmId));
+    return live?.watchSwarm(swarmId);
+  }, [dispatch, live, swarmId]);
+  // Leaving a swarm ends any scrubbing of it.
+  useEffect(() => () => void dispatch(backToLive()), [dispatch, swarmId]);
+
+  const swarm = swarmQ.data;
+  useEffect(() => {
+    if (swarm) document.title = `${swarm.name} · AGA Swarm`;
+  }, [swarm]);
+
+  if (swarmQ.isLoading) return <Loading label="Loading the swarm…" page />;
+  if (swarmQ.error || !swarm) {
+    return (
+      <div className="page narrow">
+        <EmptyState title="This swarm could not be loaded.">
+          <p>{describeError(swarmQ.error)}</p>
+          <p>
+            <NavLink to="/swarms">Back to your swarms</NavLink>
+          </p>
+        </EmptyState>
+      </div>
+    );
+  }
+  const status = liveState?.status ?? swarm.status;
+  const usage = liveState?.usage;
+
+  const run = async (action: 'spawn' | 'pause' | 'resume') => {
+    setError(null);
+    try {
+      const s = await act({ swarmId, action }).unwrap();
+      patchSwarmCaches(dispatch, swarmId, s);
+      if (action !== 'pause') live?.wake(swarmId);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  };
+
+  return (
+    <div className="swarm-page">
+      <header className="swarm-head">
+        <div className="swarm-title">
+          <h1>{swarm.name}</h1>
+          <StatusBadge status={status} />
+          <ConnectionIndicator swarmId={swarmId} status={status} />
+          <div className="row swarm-controls" role="group" aria-label="Swarm controls">
+          {status === 'draft' ? (
+            <button type="button" className="primary" onClick={() => run('spawn')} disabled={actState.isLoading}>
+              Spawn
+            </button>
+          ) : null}
+          {status === 'running' ? (
+            <button type="button" onClick={() => run('pause')} disabled={actState.isLoading}>
+              Pause
+            </button>
+          ) : null}
+          {status === 'paused' ? (
+            <button type="button" className="primary" onClick={() => run('resume')} disabled={actState.isLoading}>
+              Resume
+            </button>
+          ) : null}
+          </div>
+        </div>
+        {usage ? (
+          <p className="usage" aria-label="Usage">
+            {plural(usage.nodes, 'node')} · {plural(usage.llm_calls, 'model call')} ·{' '}
+            {(usage.tokens_in + usage.tokens_out).toLocaleString()} tokens · {formatCost(usage.cost_usd)}
+          </p>
+        ) : null}
+        {(liveState?.failure_reason ?? swarm.failure_reason) ? (
+          <p className="failure">Failed: {liveState?.failure_reason ?? swarm.failure_reason}</p>
+        ) : null}
+        <ErrorMessage>{error}</ErrorMessage>
+        <nav aria-label="Swarm views" className="tabs">
+          <NavLink to={`/swarms/${swarmId}/chat`}>Chat</NavLink>
+          <NavLink to={`/swarms/${swarmId}/tree`}>Tree</NavLink>
+          <NavLink to="/swarms" end>
+            All swarms
+          </NavLink>
+        </nav>
+      </header>
+      {liveEntry?.error && !liveState ? (
+        <div className="page narrow">
+          <ErrorMessage>{liveEntry.error}</ErrorMessage>
+          <button type="button" onClick={() => dispatch(loadLive(swarmId))}>
+            Try again
+          </button>
+        </div>
+      ) : !liveState ? (
+        <Loading label="Loading the swarm's state…" />
+      ) : (
+        <Outlet />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,289 @@
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
+import {
+  patchSwarmCaches,
+  useCloneSwarmMutation,
+  useConfigsQuery,
+  useCreateSwarmMutation,
+  useDeleteSwarmMutation,
+  useListSwarmsQuery,
+  useSwarmActionMutation,
+  useUpdateSwarmMutation,
+} from '../api/http';
+import { describeError } from '../api/errors';
+import type { Swarm } from '../api/types';
+import ConfirmDialog from '../components/ConfirmDialog';
+import ConnectionIndicator from '../components/ConnectionIndicator';
+import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
+import StatusBadge from '../components/StatusBadge';
+import { formatTime } from '../lib/format';
+import { useSessionDraft } from '../lib/useSessionDraft';
+import { useLive } from '../live/LiveContext';
+import { useAppDispatch } from '../store';
+
+export default function SwarmsPage() {
+  const live = useLive();
+  const { data: swarms, isLoading, error, refetch, isFetching } = useListSwarmsQuery();
+  const [announce, setAnnounce] = useState('');
+  useEffect(() => live?.watchList(), [live]);
+  useEffect(() => {
+    document.title = 'Swarms · AGA Swarm';
+  }, []);
+
+  return (
+    <div className="page">
+      <h1>Swarms</h1>
+      <CreateSwarmForm onCreated={(s) => setAnnounce(`Created “${s.name}”. Press Spawn to start it.`)} />
+      <section aria-labelledby="your-swarms" className="swarm-list-section">
+        <div className="section-head">
+          <h2 id="your-swarms">Your swarms</h2>
+          <ConnectionIndicator status={null} />
+          <button type="button" onClick={() => refetch()} disabled={isFetching} aria-label="Refresh the list of swarms">
+            {isFetching && !isLoading ? 'Refreshing…' : 'Refresh'}
+          </button>
+        </div>
+        <p className="visually-hidden" role="status" aria-live="polite">
+          {announce}
+        </p>
+        {isLoading ? (
+          <Loading label="Loading your swarms…" />
+        ) : error ? (
+          <div>
+            <ErrorMessage>{describeError(error)}</ErrorMessage>
+            <button type="button" onClick={() => refetch()}>
+              Try again
+            </button>
+          </div>
+        ) : !swarms?.length ? (
+          <EmptyState title="No swarms yet.">
+            Write a goal in the form above and press <strong>Create swarm</strong>. Then press <strong>Spawn</strong> to
+            start it, and open it to watch its tree grow and answer its questions.
+          </EmptyState>
+        ) : (
+          <ul className="swarm-list" aria-label="Swarms">
+            {swarms.map((s) => (
+              <SwarmCard key={s.id} swarm={s} onAnnounce={setAnnounce} />
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function CreateSwarmForm({ onCreated }: { onCreated(s: Swarm): void }) {
+  const uid = useId();
+  const [name, setName] = useSessionDraft('create.name', '');
+  const [goal, setGoal] = useSessionDraft('create.goal', '');
+  const [config, setConfig] = useState('local');
+  const [error, setError] = useState<string | null>(null);
+  const configs = useConfigsQuery();
+  const [create, { isLoading }] = useCreateSwarmMutation();
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    if (!goal.trim()) {
+      setError('Write a goal: what should the swarm achieve?');
+      return;
+    }
+    try {
+      const s = await create({ goal, name: name.trim() || null, config }).unwrap();
+      setName('');
+      setGoal('');
+      onCreated(s);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  };
+
+  return (
+    <section className="card create-card" aria-labelledby={`${uid}-h`}>
+      <h2 id={`${uid}-h`}>New swarm</h2>
+      <form onSubmit={submit} noValidate>
+        <div className="grid-2">
+          <div className="field">
+            <label htmlFor={`${uid}-name`}>Name (optional)</label>
+            <input id={`${uid}-name`} value={name} onChange={(e) => setName(e.target.value)} maxLength={200} />
+          </div>
+          <div className="field">
+            <label htmlFor={`${uid}-config`}>Config</label>
+            <select
+              id={`${uid}-config`}
+              value={config}
+              onChange={(e) => setConfig(e.target.value)}
+              disabled={configs.isLoading}
+            >
+              {(configs.data ?? [{ id: 'local', name: 'local' }]).map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name === c.id ? c.id : `${c.name} (${c.id})`}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        <div className="field">
+          <label htmlFor={`${uid}-goal`}>Goal</label>
+          <textarea
+            id={`${uid}-goal`}
+            value={goal}
+            onChange={(e) => setGoal(e.target.value)}
+            rows={4}
+            aria-describedby={`${uid}-goal-hint`}
+            required
+          />
+          <p className="hint" id={`${uid}-goal-hint`}>
+            One subtask per line. A line starting with “Ask” asks you something; “Plan: a; b; c” plans deeper.
+          </p>
+        </div>
+        <ErrorMessage>{error}</ErrorMessage>
+        <button type="submit" className="primary" disabled={isLoading}>
+          {isLoading ? 'Creating…' : 'Create swarm'}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function SwarmCard({ swarm, onAnnounce }: { swarm: Swarm; onAnnounce(msg: string): void }) {
+  const dispatch = useAppDispatch();
+  const live = useLive();
+  const uid = useId();
+  const [act, actState] = useSwarmActionMutation();
+  const [clone, cloneState] = useCloneSwarmMutation();
+  const [del, delState] = useDeleteSwarmMutation();
+  const [update, updateState] = useUpdateSwarmMutation();
+  const [confirming, setConfirming] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const [goalDraft, setGoalDraft] = useState(swarm.goal);
+  const [error, setError] = useState<string | null>(null);
+  const busy = actState.isLoading || cloneState.isLoading || delState.isLoading || updateState.isLoading;
+
+  const run = async (action: 'spawn' | 'pause' | 'resume') => {
+    setError(null);
+    try {
+      const s = await act({ swarmId: swarm.id, action }).unwrap();
+      patchSwarmCaches(dispatch, swarm.id, s);
+      if (action !== 'pause') live?.wake(swarm.id);
+      onAnnounce(`${swarm.name} is now ${s.status}.`);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  };
+  const doClone = async () => {
+    setError(null);
+    try {
+      const s = await clone({ swarmId: swarm.id, body: {} }).unwrap();
+      onAnnounce(`Cloned as “${s.name}”, a new draft.`);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  };
+  const doDelete = async () => {
+    try {
+      await del(swarm.id).unwrap();
+      setConfirming(false);
+      onAnnounce(`Deleted “${swarm.name}”.`);
+    } catch (err) {
+      setConfirming(false);
+      setError(describeError(err));
+    }
+  };
+  const saveGoal = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const s = await update({ swarmId: swarm.id, body: { goal: goalDraft } }).unwrap();
+      patchSwarmCaches(dispatch, swarm.id, s);
+      setEditing(false);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  };
+
+  return (
+    <li className="card swarm-card" aria-labelledby={`${uid}-name`} data-testid="swarm-card">
+      <div className="swarm-card-head">
+        <h3 id={`${uid}-name`}>
+          <Link to={`/swarms/${swarm.id}/chat`}>{swarm.name}</Link>
+        </h3>
+        <StatusBadge status={swarm.status} />
+      </div>
+      {editing ? (
+        <form onSubmit={saveGoal} className="goal-edit">
+          <label htmlFor={`${uid}-goal`}>Goal of {swarm.name}</label>
+          <textarea id={`${uid}-goal`} value={goalDraft} onChange={(e) => setGoalDraft(e.target.value)} rows={4} />
+          <div className="row">
+            <button type="submit" className="primary" disabled={updateState.isLoading}>
+              {updateState.isLoading ? 'Saving…' : 'Save goal'}
+            </button>
+            <button
+              type="button"
+              onClick={() => {
+                setEditing(false);
+                setGoalDraft(swarm.goal);
+              }}
+            >
+              Cancel
+            </button>
+          </div>
+        </form>
+      ) : (
+        <p className="goal">{swarm.goal}</p>
+      )}
+      {swarm.failure_reason ? <p className="failure">Failed: {swarm.failure_reason}</p> : null}
+      <p className="meta">
+        Created {formatTime(swarm.created_at)}
+        {swarm.forked_from ? ` · cloned from ${swarm.forked_from}` : ''}
+      </p>
+      <ErrorMessage>{error}</ErrorMessage>
+      <div className="row actions" role="group" aria-label={`Actions for ${swarm.name}`}>
+        <Link className="button" to={`/swarms/${swarm.id}/chat`} aria-label={`Open chats of ${swarm.name}`}>
+          Chats
+        </Link>
+        <Link className="button" to={`/swarms/${swarm.id}/tree`} aria-label={`Open tree of ${swarm.name}`}>
+          Tree
+        </Link>
+        {swarm.status === 'draft' ? (
+          <>
+            <button type="button" className="primary" onClick={() => run('spawn')} disabled={busy}>
+              Spawn
+            </button>
+            {!editing ? (
+              <button type="button" onClick={() => setEditing(true)} disabled={busy}>
+                Edit goal
+              </button>
+            ) : null}
+          </>
+        ) : null}
+        {swarm.status === 'running' ? (
+          <button type="button" onClick={() => run('pause')} disabled={busy}>
+            Pause
+          </button>
+        ) : null}
+        {swarm.status === 'paused' ? (
+          <button type="button" className="primary" onClick={() => run('resume')} disabled={busy}>
+            Resume
+          </button>
+        ) : null}
+        <button type="button" onClick={doClone} disabled={busy}>
+          {cloneState.isLoading ? 'Cloning…' : 'Clone'}
+        </button>
+        <button type="button" className="danger-outline" onClick={() => setConfirming(true)} disabled={busy}>
+          Delete
+        </button>
+      </div>
+      <ConfirmDialog
+        open={confirming}
+        title={`Delete “${swarm.name}”?`}
+        confirmLabel="Delete swarm"
+        danger
+        busy={delState.isLoading}
+        onCancel={() => setConfirming(false)}
+        onConfirm={doDelete}
+      >
+        <p>Its tree, chats and history are deleted for good. This cannot be undone.</p>
+      </ConfirmDialog>
+    </li>
+  );
+}

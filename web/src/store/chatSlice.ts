@@ -1,0 +1,103 @@
+// Chat UI state that is not on the server: messages being sent (optimistic, kept on failure for retry),
+// unsent drafts (survive a session expiry), and how many messages of each chat the user has seen.
+import { createSlice, nanoid, type PayloadAction } from '@reduxjs/toolkit';
+import { resetAll } from './authSlice';
+
+export interface PendingMessage {
+  tempId: string;
+  swarmId: string;
+  chatId: string;
+  content: string;
+  status: 'sending' | 'failed';
+  error: string | null;
+  createdAt: string;
+}
+
+export interface ChatUiState {
+  pending: Record<string, PendingMessage[]>; // by chatId
+  drafts: Record<string, string>; // by chatId
+  seen: Record<string, number>; // by chatId: message_count the user has seen
+}
+
+const STORAGE_KEY = 'aga.chat.v1';
+
+export function loadChatUi(): ChatUiState {
+  const empty: ChatUiState = { pending: {}, drafts: {}, seen: {} };
+  try {
+    const raw = typeof sessionStorage === 'undefined' ? null : sessionStorage.getItem(STORAGE_KEY);
+    if (!raw) return empty;
+    const parsed = JSON.parse(raw) as Partial<ChatUiState>;
+    return { pending: {}, drafts: parsed.drafts ?? {}, seen: parsed.seen ?? {} };
+  } catch {
+    return empty;
+  }
+}
+
+export function saveChatUi(s: ChatUiState): void {
+  try {
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ drafts: s.drafts, seen: s.seen }));
+  } catch {
+    /* storage full or disabled: drafts just do not persist */
+  }
+}
+
+const slice = createSlice({
+  name: 'chat',
+  initialState: (): ChatUiState => ({ pending: {}, drafts: {}, seen: {} }),
+  reducers: {
+    sendStarted: {
+      reducer(s, { payload }: PayloadAction<PendingMessage>) {
+        (s.pending[payload.chatId] ??= []).push(payload);
+        delete s.drafts[payload.chatId];
+      },
+      prepare(p: { swarmId: string; chatId: string; content: string; tempId?: string }) {
+        return {
+          payload: {
+            tempId: p.tempId ?? nanoid(),
+            swarmId: p.swarmId,
+            chatId: p.chatId,
+            content: p.content,
+            status: 'sending' as const,
+            error: null,
+            createdAt: new Date().toISOString(),
+          },
+        };
+      },
+    },
+    sendSucceeded(s, { payload }: PayloadAction<{ chatId: string; tempId: string }>) {
+      const list = (s.pending[payload.chatId] ?? []).filter((m) => m.tempId !== payload.tempId);
+      if (list.length) s.pending[payload.chatId] = list;
+      else delete s.pending[payload.chatId];
+    },
+    sendFailed(s, { payload }: PayloadAction<{ chatId: string; tempId: string; error: string }>) {
+      const m = s.pending[payload.chatId]?.find((x) => x.tempId === payload.tempId);
+      if (m) {
+        m.status = 'failed';
+        m.error = payload.error;
+      }
+    },
+    retrying(s, { payload }: PayloadAction<{ chatId: string; tempId: string }>) {
+      const m = s.pending[payload.chatId]?.find((x) => x.tempId === payload.tempId);
+      if (m) {
+        m.status = 'sending';
+        m.error = null;
+      }
+    },
+    discarded(s, { payload }: PayloadAction<{ chatId: string; tempId: string }>) {
+      const list = (s.pending[payload.chatId] ?? []).filter((m) => m.tempId !== payload.tempId);
+      if (list.length) s.pending[payload.chatId] = list;
+      else delete s.pending[payload.chatId];
+    },
+    draftChanged(s, { payload }: PayloadAction<{ chatId: string; text: string }>) {
+      if (payload.text) s.drafts[payload.chatId] = payload.text;
+      else delete s.drafts[payload.chatId];
+    },
+    chatSeen(s, { payload }: PayloadAction<{ chatId: string; count: number }>) {
+      if ((s.seen[payload.chatId] ?? 0) < payload.count) s.seen[payload.chatId] = payload.count;
+    },
+  },
+  extraReducers: (b) => b.addCase(resetAll, () => ({ pending: {}, drafts: {}, seen: {} })),
+});
+
+export const { sendStarted, sendSucceeded, sendFailed, retrying, discarded, draftChanged, chatSeen } = slice.actions;
+export default slice.reducer;

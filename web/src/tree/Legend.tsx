@@ -1,0 +1,35 @@
+import { ACTION_TYPES, LIFECYCLES } from '../api/types';
+import { ACTION_LABELS, LIFECYCLE_COLOURS, LIFECYCLE_LABELS, symbolSvgPath } from './glyphs';
+
+export default function Legend() {
+  return (
+    <div className="legend" aria-label="Legend">
+      <div>
+        <h3>Colour: lifecycle</h3>
+        <ul>
+          {LIFECYCLES.map((l) => (
+            <li key={l}>
+              <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">
+                <circle cx="7" cy="7" r="6" fill={LIFECYCLE_COLOURS[l]} />
+              </svg>
+              {LIFECYCLE_LABELS[l]}
+            </li>
+          ))}
+        </ul>
+      </div>
+      <div>
+        <h3>Symbol: action</h3>
+        <ul>
+          {ACTION_TYPES.map((a, i) => (
+            <li key={a}>
+              <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+                <path d={symbolSvgPath(i, 8, 8, 5.5)} fill="#475569" />
+              </svg>
+              {ACTION_LABELS[a]}
+            </li>
+          ))}
+        </ul>
+      </div>
+    </div>
+  );
+}
