@@ -186,6 +186,10 @@ class Executor:
                 return
         if cont is None or cont.kind is not ContinuationKind.CHILDREN:
             return
+        if parent.termination_policy is TerminationPolicy.ALL:
+            # under "all", every queued child-ended notice asks the same question (are all children done?),
+            # so this check answers them all: fan-in costs a few operations, not one per child
+            sql.run(tx.conn, sql.ABSORB_TERMINATES, {"sid": tx.swarm_id, "nid": parent.id})
         if tx.live_children(parent):
             return
         step = self.engine.registry.get_step(cont.next_step)

@@ -1,21 +1,22 @@
 """The ASGI application: FastAPI (routes, OpenAPI) under python-socketio, behind the edge middleware.
 
 ``create_app(settings)`` returns the app; its lifespan opens the SwarmService, re-queues operations a dead
-process left running, starts the runner in-process, and stops everything cleanly.
+process left running, starts the runner in-process (on its own thread and event loop, see
+:mod:`.runner_thread`), and stops everything cleanly.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.concurrency import run_in_threadpool
 
 from ..api import SwarmService
 from ..schemas import SwarmEvent
+from .cache import StateCache
 from .context import ServerContext
 from .errors import install_error_handlers
 from .logs import log
@@ -24,6 +25,7 @@ from .models import Health, SwarmNotice
 from .ratelimit import LoginLimiter
 from .realtime import Realtime
 from .routes import auth, chats, history, swarms
+from .runner_thread import RunnerThread, ThreadSafeRunner
 from .settings import Settings
 from .static import install_static
 
@@ -40,8 +42,10 @@ def build_api(settings: Settings, lifespan: Any = None) -> FastAPI:
     for module in (auth, swarms, history, chats):
         app.include_router(module.router)
 
-    @app.get("/healthz", response_model=Health, tags=["ops"])
-    async def healthz() -> Health:
+    @app.get("/healthz", response_model=Health, tags=["ops"],
+             responses={503: {"model": Health, "description": "The store is unreachable"}})
+    async def healthz(response: Response) -> Health:
+        """Liveness and store reachability (no auth)."""
         ctx: ServerContext | None = getattr(app.state, "ctx", None)
         ok = False
         if ctx is not None:
@@ -49,7 +53,9 @@ def build_api(settings: Settings, lifespan: Any = None) -> FastAPI:
                 ok = await ctx.offload(ctx.db.ping)
             except Exception:
                 ok = False
-        return Health(status="ok" if ok else "degraded", db=ok)
+        if not ok:
+            response.status_code = 503
+        return Health(status="ok" if ok else "unavailable", db=ok)
 
     install_static(app, settings.static_dir)
     _add_socket_schemas(app)
@@ -100,27 +106,25 @@ def create_app(settings: Settings | None = None) -> Any:
         service = await run_in_threadpool(lambda: SwarmService(
             data_dir=settings.data_dir, db_url=settings.db_url, blob_url=settings.blob_url))
         keepalive = _keep_sqlite_open(service)
-        service.runner.concurrency = settings.runner_concurrency
+        runner = ThreadSafeRunner(service.engine, concurrency=settings.runner_concurrency)
+        service.runner = runner  # SwarmService notifies it after its writes, from the server's loop
         ctx = ServerContext(settings=settings, service=service, realtime=realtime, limiter=LoginLimiter(
             max_failures=settings.login_max_failures, ip_max_failures=settings.login_ip_max_failures,
-            window_seconds=settings.login_window_seconds))
+            window_seconds=settings.login_window_seconds), states=StateCache(settings.state_cache_bytes))
         recovered = await run_in_threadpool(service.recover)
         service.engine.listeners.append(realtime.on_events)
         await realtime.start(ctx)
         app.state.ctx = ctx
-        stop = asyncio.Event()
-        runner = asyncio.create_task(service.runner.serve(stop), name="runner") if settings.run_workers else None
+        worker = RunnerThread(runner) if settings.run_workers else None
+        if worker is not None:
+            worker.start()
         log.info("server started", extra={"recovered_operations": recovered, "workers": settings.run_workers,
                                           "redis": bool(settings.redis_url)})
         try:
             yield
         finally:
-            stop.set()
-            if runner is not None:
-                try:
-                    await asyncio.wait_for(runner, timeout=10)
-                except (TimeoutError, asyncio.CancelledError):
-                    log.warning("runner did not stop in time; its operations will be recovered on restart")
+            if worker is not None:
+                await worker.stop(timeout=10)
             await realtime.stop()
             service.engine.listeners.remove(realtime.on_events)
             if keepalive is not None:

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from ..store import accounts
 from ..store.accounts import Session, User
 from .context import ServerContext, get_ctx
 
@@ -40,7 +39,7 @@ async def current_session(
     token = token_from_headers(request.headers.get("authorization"), request.cookies.get(COOKIE_NAME))
     if token is None:
         raise unauthorized("not logged in")
-    session: Session | None = await ctx.offload(accounts.resolve_session, ctx.db, token)
+    session = await ctx.resolve_session(token)
     if session is None:
         raise unauthorized("session expired or revoked; log in again")
     request.state.user_id = session.user.id

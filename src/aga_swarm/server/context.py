@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
 from ..api import SwarmService
+from ..store import accounts
+from ..store.accounts import Session
 from ..store.database import Database
+from .cache import StateCache
 from .ratelimit import LoginLimiter
 from .settings import Settings
 
@@ -25,14 +29,36 @@ class ServerContext:
     service: SwarmService
     realtime: Realtime
     limiter: LoginLimiter
+    states: StateCache
+    _sessions: dict[str, tuple[float, Session]] = field(default_factory=dict)
 
     @property
     def db(self) -> Database:
         return self.service.db
 
     async def offload(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a blocking store call off the event loop (reads, and writes that publish no events)."""
+        """Run a blocking store call on the thread pool, off the event loop."""
         return await run_in_threadpool(fn, *args, **kwargs)
+
+    async def resolve_session(self, token: str) -> Session | None:
+        """The live session for a token, from a short in-process cache or the store."""
+        ttl = self.settings.session_cache_seconds
+        hashed = accounts.token_hash(token)
+        now = time.time()
+        hit = self._sessions.get(hashed)
+        if hit is not None and now - hit[0] < ttl and hit[1].expires_at.timestamp() > now:
+            return hit[1]
+        session: Session | None = await self.offload(accounts.resolve_session, self.db, token)
+        if session is None:
+            self._sessions.pop(hashed, None)
+        elif ttl > 0:
+            if len(self._sessions) >= 10_000:
+                self._sessions.clear()
+            self._sessions[hashed] = (now, session)
+        return session
+
+    def forget_session(self, token_hash: str) -> None:
+        self._sessions.pop(token_hash, None)
 
 
 def get_ctx(request: Request) -> ServerContext:

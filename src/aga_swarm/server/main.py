@@ -17,8 +17,9 @@ def serve(host: str, port: int, data_dir: str | None) -> None:
     settings = Settings.from_env(data_dir=data_dir)
     configure_logging(settings.log_level)
     # Behind a proxy, set FORWARDED_ALLOW_IPS (read by uvicorn) so client addresses are right.
+    # Events are small JSON frames: compressing each one costs more CPU than it saves.
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
-                lifespan="on", timeout_graceful_shutdown=10)
+                lifespan="on", timeout_graceful_shutdown=10, ws_per_message_deflate=False)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,11 +2,12 @@
 
 - Handshake: the `aga_session` cookie, `auth: {token}`, or an `Authorization: Bearer` header; refused otherwise.
   Each socket joins the room ``user:<id>``, so it only ever receives its own user's events.
-- The engine calls :meth:`Realtime.on_events` after every commit (from the runner on the event loop, or
-  from a worker thread). Batches go through one queue and one pump task, so this process emits events in
-  the order it committed them. Each event is emitted as ``swarm_event`` (the same JSON as the history
-  endpoint); a ``swarm_status`` event also yields a ``swarm_notice`` {swarm_id, kind, status} with kind
-  ``paused``, ``resumed`` or ``finished``.
+- The engine calls :meth:`Realtime.on_events` after every commit, from whichever thread committed (the
+  runner's, or a request's). Batches go through one queue to one pump task, which puts each swarm's batches
+  back in seq order (two threads can publish in the opposite order of their commits; a batch that arrives
+  after a gap waits up to ``REORDER_WAIT`` for the missing one). Each event is emitted as ``swarm_event``
+  (the same JSON as the history endpoint); a ``swarm_status`` event also yields a ``swarm_notice``
+  {swarm_id, kind, status} with kind ``paused``, ``resumed`` or ``finished``.
 - A periodic check emits ``swarm_notice`` kind ``idle`` once per idle period (see :mod:`.idle`), and drops
   sockets whose session has expired or been revoked.
 - With ``AGA_SWARM_REDIS_URL`` set, emits go through ``socketio.AsyncRedisManager``: any process can emit to
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookies import CookieError, SimpleCookie
@@ -38,6 +40,11 @@ if TYPE_CHECKING:
 NOTICE_KIND = {SwarmStatus.PAUSED.value: "paused", SwarmStatus.RUNNING.value: "resumed",
                SwarmStatus.COMPLETED.value: "finished", SwarmStatus.FAILED.value: "finished"}
 SESSION_SWEEP_SECONDS = 30.0
+REORDER_WAIT = 0.05
+"""How long a batch that arrives after a gap in its swarm's seqs waits for the missing batch."""
+MAX_TRACKED_SWARMS = 100_000
+
+Batch = tuple[str, list[SwarmEvent]]
 
 
 @dataclass
@@ -80,7 +87,9 @@ class Realtime:
         self._ctx: ServerContext | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
-        self._queue: asyncio.Queue[tuple[str, list[SwarmEvent]]] | None = None
+        self._queue: asyncio.Queue[Batch] | None = None
+        self._last_seq: OrderedDict[str, int] = OrderedDict()
+        self._held: dict[str, list[tuple[float, Batch]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._sockets: dict[str, _Sock] = {}
         self._by_session: dict[str, set[str]] = {}
@@ -136,11 +145,61 @@ class Realtime:
     async def _pump(self) -> None:
         assert self._queue is not None
         while True:
-            owner_id, events = await self._queue.get()
+            deadline = min((d for held in self._held.values() for d, _ in held), default=None)
             try:
-                await self._emit_batch(owner_id, events)
-            except Exception:
-                log.exception("emitting swarm events failed")
+                if deadline is None:
+                    batch = await self._queue.get()
+                else:
+                    batch = await asyncio.wait_for(self._queue.get(), max(0.0, deadline - time.monotonic()))
+                ready = self._accept(batch)
+            except TimeoutError:
+                ready = self._release_expired()
+            for owner_id, events in ready:
+                try:
+                    await self._emit_batch(owner_id, events)
+                except Exception:
+                    log.exception("emitting swarm events failed")
+
+    # ---- ordering ------------------------------------------------------------------------------
+    def _advance(self, swarm_id: str, seq: int) -> None:
+        self._last_seq[swarm_id] = max(seq, self._last_seq.get(swarm_id, 0))
+        self._last_seq.move_to_end(swarm_id)
+        if len(self._last_seq) > MAX_TRACKED_SWARMS:
+            self._last_seq.popitem(last=False)
+
+    def _accept(self, batch: Batch) -> list[Batch]:
+        """The batches that can go out now, in order (this one, and held ones it unblocks)."""
+        events = batch[1]
+        swarm_id = events[0].swarm_id
+        last = self._last_seq.get(swarm_id)
+        if last is not None and events[0].seq > last + 1:
+            self._held.setdefault(swarm_id, []).append((time.monotonic() + REORDER_WAIT, batch))
+            return []
+        ready = [batch]
+        self._advance(swarm_id, events[-1].seq)
+        held = self._held.get(swarm_id)
+        while held:
+            held.sort(key=lambda item: item[1][1][0].seq)
+            nxt = held[0][1]
+            if nxt[1][0].seq > self._last_seq[swarm_id] + 1:
+                break
+            held.pop(0)
+            ready.append(nxt)
+            self._advance(swarm_id, nxt[1][-1].seq)
+        if not held:
+            self._held.pop(swarm_id, None)
+        return ready
+
+    def _release_expired(self) -> list[Batch]:
+        """Give up waiting for a missing batch: send what is held, in order (clients fill the gap from the
+        history endpoint)."""
+        now = time.monotonic()
+        ready: list[Batch] = []
+        for swarm_id in [s for s, held in self._held.items() if min(d for d, _ in held) <= now]:
+            for _, batch in sorted(self._held.pop(swarm_id), key=lambda item: item[1][1][0].seq):
+                ready.append(batch)
+                self._advance(swarm_id, batch[1][-1].seq)
+        return ready
 
     def _room_is_local_and_empty(self, room: str) -> bool:
         if self.settings.redis_url:
@@ -190,7 +249,7 @@ class Realtime:
         token = self._token(environ, auth)
         if ctx is None or token is None:
             raise socketio.exceptions.ConnectionRefusedError("authentication required")
-        session = await ctx.offload(accounts.resolve_session, ctx.db, token)
+        session = await ctx.resolve_session(token)
         if session is None:
             raise socketio.exceptions.ConnectionRefusedError("session expired or revoked")
         await self.sio.enter_room(sid, user_room(session.user.id))

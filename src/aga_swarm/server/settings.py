@@ -32,6 +32,11 @@ class Settings(BaseModel):
     login_max_failures: int = Field(5, ge=1, description="Failed logins per username within the window")
     login_ip_max_failures: int = Field(50, ge=1, description="Failed logins per client address within the window")
     login_window_seconds: float = Field(300.0, gt=0)
+    session_cache_seconds: float = Field(5.0, ge=0, description="Reuse a resolved session this long in-process "
+                                         "(0: look it up on every request). A logout elsewhere takes effect "
+                                         "here within this time; expiry is always exact")
+    state_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Memory for rendered states (by swarm "
+                                   "and seq; a state at a seq never changes); 0 disables")
     cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set behind HTTPS)")
     bcrypt_rounds: int = Field(12, ge=4, le=16)
     static_dir: Path = Field(STATIC_DIR, description="Where the built web app is served from")

@@ -62,6 +62,7 @@ async def logout(ctx: Ctx, request: Request) -> Response:
     token = token_from_headers(request.headers.get("authorization"), request.cookies.get(COOKIE_NAME))
     if token:
         hashed = accounts.token_hash(token)
+        ctx.forget_session(hashed)
         await ctx.offload(accounts.revoke_hash, ctx.db, hashed)
         await ctx.realtime.drop_session(hashed)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)

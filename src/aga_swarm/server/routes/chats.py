@@ -30,5 +30,6 @@ async def post_message(swarm_id: SwarmId, chat_id: ChatId, body: PostMessageBody
                        user: CurrentUser) -> Message:
     """Reply to a node that awaits the user; it resumes at its next step. 409 when the chat is not awaiting a
     reply (also for the losing side of two racing replies)."""
-    # On the loop, like spawn/pause/resume: one short transaction, then the runner is woken directly.
-    return ctx.service.post_reply(swarm_id, chat_id, body.content, owner_id=user.id)
+    message: Message = await ctx.offload(ctx.service.post_reply, swarm_id, chat_id, body.content,
+                                         owner_id=user.id)
+    return message

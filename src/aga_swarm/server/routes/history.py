@@ -18,10 +18,19 @@ router = APIRouter(prefix="/api", tags=["state and history"], responses={**R401,
 async def get_state(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser,
                     at: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="The state at this seq")] = None,
                     ) -> Response:
+    """The state now, or at a seq. Rendered states are cached by (swarm, seq): a state at a seq never changes."""
     def build() -> bytes:
-        if at is None:
-            return to_json(ctx.service.state(swarm_id, owner_id=user.id))
-        return to_json(ctx.service.state_at(swarm_id, at, owner_id=user.id))
+        swarm = ctx.service.get_swarm(swarm_id, owner_id=user.id)  # ownership first, and the current seq
+        if at is None or at <= swarm.last_seq:
+            hit = ctx.states.get(swarm_id, swarm.last_seq if at is None else at)
+            if hit is not None:
+                return hit
+        state = (ctx.service.state(swarm_id, owner_id=user.id) if at is None
+                 else ctx.service.state_at(swarm_id, at, owner_id=user.id))
+        body = to_json(state)
+        if state.swarm_id == swarm_id:
+            ctx.states.put(swarm_id, state.seq, body)
+        return body
 
     return json_response(await ctx.offload(build))
 

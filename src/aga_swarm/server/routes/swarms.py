@@ -59,25 +59,25 @@ async def delete_swarm(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Respon
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-# Spawn, pause and resume commit events; they run on the event loop (short transactions) so that this
-# process publishes events in commit order and wakes its runner directly.
-
 @router.post("/swarms/{swarm_id}/spawn", response_model=Swarm, responses={**R404, **R409})
 async def spawn(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Swarm:
     """Start a draft: the root node gets the goal."""
-    return ctx.service.spawn(swarm_id, owner_id=user.id)
+    swarm: Swarm = await ctx.offload(ctx.service.spawn, swarm_id, owner_id=user.id)
+    return swarm
 
 
 @router.post("/swarms/{swarm_id}/pause", response_model=Swarm, responses={**R404, **R409})
 async def pause(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Swarm:
     """Hold the swarm's queued operations (running ones finish)."""
-    return ctx.service.pause(swarm_id, owner_id=user.id)
+    swarm: Swarm = await ctx.offload(ctx.service.pause, swarm_id, owner_id=user.id)
+    return swarm
 
 
 @router.post("/swarms/{swarm_id}/resume", response_model=Swarm, responses={**R404, **R409})
 async def resume(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Swarm:
     """Release held operations in order."""
-    return ctx.service.resume(swarm_id, owner_id=user.id)
+    swarm: Swarm = await ctx.offload(ctx.service.resume, swarm_id, owner_id=user.id)
+    return swarm
 
 
 @router.post("/swarms/{swarm_id}/clone", status_code=status.HTTP_201_CREATED, response_model=Swarm,
