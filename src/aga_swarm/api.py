@@ -199,9 +199,7 @@ class SwarmService:
             if tx.swarm.status is not SwarmStatus.RUNNING:
                 raise InvalidTransition(f"swarm is {tx.swarm.status.value}; only a running swarm can be paused")
             tx.set_status(SwarmStatus.PAUSED)
-            tx.conn.execute(update(t.operations).where(
-                t.operations.c.swarm_id == swarm_id, t.operations.c.status == OperationStatus.QUEUED.value)
-                .values(status=OperationStatus.HELD.value))
+            sql.run(tx.conn, sql.HOLD_QUEUED, {"sid": swarm_id})
 
         self._write(swarm_id, owner_id, do)
         return self.get_swarm(swarm_id)
@@ -211,9 +209,7 @@ class SwarmService:
             if tx.swarm.status is not SwarmStatus.PAUSED:
                 raise InvalidTransition(f"swarm is {tx.swarm.status.value}; only a paused swarm can be resumed")
             tx.set_status(SwarmStatus.RUNNING)
-            tx.conn.execute(update(t.operations).where(
-                t.operations.c.swarm_id == swarm_id, t.operations.c.status == OperationStatus.HELD.value)
-                .values(status=OperationStatus.QUEUED.value))
+            sql.run(tx.conn, sql.RELEASE_HELD, {"sid": swarm_id})
 
         self._write(swarm_id, owner_id, do)
         return self.get_swarm(swarm_id)
