@@ -5,7 +5,8 @@
 - The engine calls :meth:`Realtime.on_events` after every commit, from whichever thread committed (the
   runner's, or a request's). Batches go through one queue to one pump task, which puts each swarm's batches
   back in seq order (two threads can publish in the opposite order of their commits; a batch that arrives
-  after a gap waits up to ``REORDER_WAIT`` for the missing one). Each event is emitted as ``swarm_event``
+  after a gap waits up to ``REORDER_WAIT`` for the missing one; not with Redis, where other processes commit
+  some of a swarm's events). Each event is emitted as ``swarm_event``
   (the same JSON as the history endpoint); a ``swarm_status`` event also yields a ``swarm_notice``
   {swarm_id, kind, status} with kind ``paused``, ``resumed`` or ``finished``.
 - A periodic check emits ``swarm_notice`` kind ``idle`` once per idle period (see :mod:`.idle`), and drops
@@ -172,7 +173,8 @@ class Realtime:
         events = batch[1]
         swarm_id = events[0].swarm_id
         last = self._last_seq.get(swarm_id)
-        if last is not None and events[0].seq > last + 1:
+        # With Redis, other processes commit (and push) some of a swarm's events: a gap here is normal.
+        if last is not None and events[0].seq > last + 1 and not self.settings.redis_url:
             self._held.setdefault(swarm_id, []).append((time.monotonic() + REORDER_WAIT, batch))
             return []
         ready = [batch]
@@ -316,3 +318,60 @@ class Realtime:
         for sid, sock in list(self._sockets.items()):
             if sock.token_hash not in live or sock.expires_at <= now:
                 await self.sio.disconnect(sid)
+
+
+class RedisEmitter:
+    """Push a socket-less process's committed events (e.g. an ``aga-swarm worker``) to the servers' sockets
+    through Redis, as ``swarm_event`` / ``swarm_notice``, exactly like a server process does.
+
+        emitter = RedisEmitter(os.environ["AGA_SWARM_REDIS_URL"])
+        await emitter.start(service.engine)   # inside the worker's event loop
+        ...
+        await emitter.stop(service.engine)
+    """
+
+    def __init__(self, redis_url: str, channel: str = "aga_swarm") -> None:
+        self.manager = socketio.AsyncRedisManager(redis_url, channel=channel, write_only=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._queue: asyncio.Queue[Batch] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, engine: Any) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._queue = asyncio.Queue()
+        self._task = asyncio.create_task(self._pump(), name="redis-emitter")
+        engine.listeners.append(self.on_events)
+
+    def on_events(self, owner_id: str, events: list[SwarmEvent]) -> None:
+        queue, loop = self._queue, self._loop
+        if queue is None or loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            queue.put_nowait((owner_id, events))
+        else:
+            loop.call_soon_threadsafe(queue.put_nowait, (owner_id, events))
+
+    async def _pump(self) -> None:
+        assert self._queue is not None
+        while True:
+            owner_id, events = await self._queue.get()
+            try:
+                room = user_room(owner_id)
+                for event in events:
+                    await self.manager.emit("swarm_event", event.model_dump(mode="json"), namespace="/", room=room)
+                for notice in notices_for(events):
+                    await self.manager.emit("swarm_notice", notice, namespace="/", room=room)
+            except Exception:
+                log.exception("pushing swarm events through Redis failed")
+
+    async def stop(self, engine: Any, timeout: float = 2.0) -> None:
+        if self.on_events in engine.listeners:
+            engine.listeners.remove(self.on_events)
+        deadline = time.monotonic() + timeout
+        while self._queue is not None and not self._queue.empty() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)

@@ -1,0 +1,61 @@
+"""aga_swarm.store.accounts directly: hashing, sessions stored only as hashes, expiry, revocation."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from aga_swarm.store import accounts
+from aga_swarm.store import tables as t
+from aga_swarm.store.database import Database, sqlite_url
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    return Database(sqlite_url(tmp_path))
+
+
+def test_users_and_passwords(db: Database) -> None:
+    long_pw = "é" * 200  # > 72 bytes: every byte still counts
+    user = accounts.create_user(db, "Ada.L-1", long_pw, rounds=4)
+    assert user.username == "Ada.L-1"
+    with pytest.raises(accounts.UsernameTaken):
+        accounts.create_user(db, "ada.l-1", "another password", rounds=4)
+    assert accounts.authenticate(db, "ADA.L-1", long_pw, rounds=4).id == user.id
+    for name, pw in (("Ada.L-1", long_pw[:-1] + "e"), ("nobody", long_pw), ("bad name!", long_pw),
+                     ("Ada.L-1", "x" * 300)):
+        with pytest.raises(accounts.BadCredentials):
+            accounts.authenticate(db, name, pw, rounds=4)
+    for name in ("ab", "x" * 33, "spa ce", "ünï"):
+        with pytest.raises(accounts.InvalidUsername):
+            accounts.create_user(db, name, "long enough", rounds=4)
+    for pw in ("short", "p" * 257):
+        with pytest.raises(accounts.InvalidPassword):
+            accounts.create_user(db, "okname", pw, rounds=4)
+    with db.read() as conn:
+        stored = conn.execute(select(t.users.c.password_hash)).scalar_one()
+    assert stored.startswith("$2b$04$") and long_pw not in stored
+
+
+def test_sessions(db: Database) -> None:
+    user = accounts.create_user(db, "grace", "password123", rounds=4)
+    issued = accounts.create_session(db, user, ttl_seconds=60)
+    with db.read() as conn:
+        hashes = conn.execute(select(t.sessions.c.token_hash)).scalars().all()
+    assert hashes == [accounts.token_hash(issued.token)] and issued.token not in hashes
+    session = accounts.resolve_session(db, issued.token)
+    assert session is not None and session.user == user
+    assert accounts.resolve_session(db, issued.token + "x") is None
+    assert accounts.resolve_session(db, "") is None
+    assert accounts.live_session_hashes(db, {session.token_hash, "f" * 64}) == {session.token_hash}
+    accounts.revoke(db, issued.token)
+    assert accounts.resolve_session(db, issued.token) is None
+
+    short = accounts.create_session(db, user, ttl_seconds=0.2)
+    assert accounts.resolve_session(db, short.token) is not None
+    time.sleep(0.3)
+    assert accounts.resolve_session(db, short.token) is None
+    assert accounts.purge_expired(db) == 1
