@@ -301,7 +301,18 @@ async def _worker(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await svc.runner.serve(stop)
+    emitter = None
+    redis_url = os.environ.get("AGA_SWARM_REDIS_URL")
+    if redis_url:  # push this worker's events to every server's sockets through Redis
+        from .server.realtime import RedisEmitter
+
+        emitter = RedisEmitter(redis_url)
+        await emitter.start(svc.engine)
+    try:
+        await svc.runner.serve(stop)
+    finally:
+        if emitter is not None:
+            await emitter.stop(svc.engine)
     return 0
 
 

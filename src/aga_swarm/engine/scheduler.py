@@ -38,10 +38,20 @@ class Runner:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
         self.ops_done = 0
+        self._owners: dict[str, str] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None  # the loop the runner runs on, once it runs
 
     def notify(self) -> None:
-        """Wake the loop (call after enqueueing from this process)."""
-        self._wake.set()
+        """Wake the loop (call after enqueueing from this process); safe from any thread."""
+        loop = self.loop
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or running is loop:
+            self._wake.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
 
     # ---- recovery ----------------------------------------------------------------------------
     def recover(self, *, all_running: bool = True) -> int:
@@ -149,8 +159,6 @@ class Runner:
             except Exception:
                 log.exception("compacting %s failed", swarm_id)
 
-    _owners: dict[str, str] = {}
-
     def _owner(self, swarm_id: str) -> str | None:
         owner = self._owners.get(swarm_id)
         if owner is None:
@@ -169,6 +177,7 @@ class Runner:
 
     async def run_until_idle(self, swarm_id: str | None = None, *, timeout: float | None = None) -> None:
         """Run until no queued or running operation remains (for one swarm, or all). Held ones stay held."""
+        self.loop = asyncio.get_running_loop()
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             self._wake.clear()
@@ -193,6 +202,7 @@ class Runner:
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Run forever (until ``stop`` is set), re-queuing expired leases now and then."""
+        self.loop = asyncio.get_running_loop()
         last_recover = 0.0
         while not stop.is_set():
             if time.monotonic() - last_recover > self.lease_seconds / 4:
