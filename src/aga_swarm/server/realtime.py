@@ -48,6 +48,17 @@ MAX_TRACKED_SWARMS = 100_000
 Batch = tuple[str, list[SwarmEvent]]
 
 
+def put_from_any_thread(queue: asyncio.Queue[Any] | None, loop: asyncio.AbstractEventLoop | None,
+                        loop_thread: int | None, item: Any) -> None:
+    """Queue ``item`` for a pump on ``loop``; engine listeners run on whichever thread committed."""
+    if queue is None or loop is None:
+        return
+    if threading.get_ident() == loop_thread:
+        queue.put_nowait(item)
+    else:
+        loop.call_soon_threadsafe(queue.put_nowait, item)
+
+
 @dataclass
 class _Sock:
     user_id: str
@@ -135,13 +146,7 @@ class Realtime:
     # ---- engine listener -----------------------------------------------------------------------
     def on_events(self, owner_id: str, events: list[SwarmEvent]) -> None:
         """Engine listener: called after each commit; never blocks."""
-        queue, loop = self._queue, self._loop
-        if queue is None or loop is None:
-            return
-        if threading.get_ident() == self._loop_thread:
-            queue.put_nowait((owner_id, events))
-        else:
-            loop.call_soon_threadsafe(queue.put_nowait, (owner_id, events))
+        put_from_any_thread(self._queue, self._loop, self._loop_thread, (owner_id, events))
 
     async def _pump(self) -> None:
         assert self._queue is not None
@@ -345,13 +350,7 @@ class RedisEmitter:
         engine.listeners.append(self.on_events)
 
     def on_events(self, owner_id: str, events: list[SwarmEvent]) -> None:
-        queue, loop = self._queue, self._loop
-        if queue is None or loop is None:
-            return
-        if threading.get_ident() == self._loop_thread:
-            queue.put_nowait((owner_id, events))
-        else:
-            loop.call_soon_threadsafe(queue.put_nowait, (owner_id, events))
+        put_from_any_thread(self._queue, self._loop, self._loop_thread, (owner_id, events))
 
     async def _pump(self) -> None:
         assert self._queue is not None

@@ -4,6 +4,7 @@ import { addMessageToCache, useMessagesQuery, useNodeDetailQuery, usePostMessage
 import { describeError } from '../api/errors';
 import type { ChatSummary, Message, Node } from '../api/types';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
+import JournalList from '../components/JournalList';
 import Markdown from '../components/Markdown';
 import { formatTime } from '../lib/format';
 import { useLive } from '../live/LiveContext';
@@ -367,17 +368,7 @@ export function NodeJournalAndPrompts({ swarmId, nodeId }: { swarmId: string; no
   return (
     <>
       <h3>Journal</h3>
-      {q.data.journal.length ? (
-        <ol className="journal">
-          {q.data.journal.map((j) => (
-            <li key={j.id}>
-              <span className="journal-step">{j.step}</span> {j.text}
-            </li>
-          ))}
-        </ol>
-      ) : (
-        <p className="hint">Nothing written yet.</p>
-      )}
+      <JournalList entries={q.data.journal} />
       <h3>Prompts</h3>
       {calls.length ? (
         calls.map((c) => (

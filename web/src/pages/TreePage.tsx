@@ -5,6 +5,7 @@ import { describeError } from '../api/errors';
 import type { LLMCall, Node, SwarmState } from '../api/types';
 import { LIFECYCLES } from '../api/types';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
+import JournalList from '../components/JournalList';
 import Markdown from '../components/Markdown';
 import { formatCost, formatMs, formatTime, plural } from '../lib/format';
 import { useAppSelector } from '../store';
@@ -259,17 +260,7 @@ function NodePanel({ swarmId, node, onClose }: { swarmId: string; node: Node; on
       ) : (
         <>
           <h3>Journal</h3>
-          {q.data.journal.length ? (
-            <ol className="journal">
-              {q.data.journal.map((j) => (
-                <li key={j.id}>
-                  <span className="journal-step">{j.step}</span> {j.text}
-                </li>
-              ))}
-            </ol>
-          ) : (
-            <p className="hint">Nothing written yet.</p>
-          )}
+          <JournalList entries={q.data.journal} />
           <h3>Developer log</h3>
           <section aria-label="Developer log" data-testid="developer-log">
             {q.data.llm_calls.length ? (
