@@ -120,3 +120,14 @@ def test_ctrl_c_pauses_cleanly_and_resume_continues(tmp_path: Path) -> None:
     res = cli(["run", "--resume", sid], tmp_path, "crimson\n")
     assert res.returncode == 0, res.stderr
     assert "crimson" in res.stdout
+
+
+def test_run_and_worker_share_a_postgresql_store(tmp_path: Path, pg_url: str) -> None:
+    """AGA_SWARM_DB_URL points the command (and so `aga-swarm worker`) at PostgreSQL."""
+    env_url = {"AGA_SWARM_DB_URL": pg_url, "AGA_SWARM_BLOB_URL": str(tmp_path / "blobs")}
+    env = {**os.environ, "AGA_SWARM_DATA": str(tmp_path), **env_url}
+    res = subprocess.run([str(BIN), "run", "Write a poem"], capture_output=True, text=True, timeout=120, env=env)
+    assert res.returncode == 0, res.stderr
+    listed = subprocess.run([str(BIN), "swarms", "--json"], capture_output=True, text=True, timeout=60, env=env)
+    assert any(s["status"] == "completed" for s in json.loads(listed.stdout))
+    assert not (tmp_path / "swarm.db").exists()  # nothing went to the SQLite default

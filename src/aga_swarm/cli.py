@@ -67,7 +67,9 @@ def _service(args: argparse.Namespace) -> Any:
     from .api import SwarmService
 
     data_dir = Path(args.data_dir) if args.data_dir else None
-    return SwarmService(data_dir=data_dir)
+    # the same settings the server reads, so a worker can share a PostgreSQL store and blob location
+    return SwarmService(data_dir=data_dir, db_url=os.environ.get("AGA_SWARM_DB_URL") or None,
+                        blob_url=os.environ.get("AGA_SWARM_BLOB_URL") or None)
 
 
 def _config_id(svc: Any, args: argparse.Namespace) -> str:
