@@ -128,7 +128,8 @@ test('status changes arrive live on the swarms page', async ({ page }) => {
   const name = uniqueName('gil');
   await signUp(page, name, PASSWORD);
   await page.getByLabel('Name (optional)').fill('Quick one');
-  await page.getByLabel('Goal').fill('Write a limerick\nWrite a haiku');
+  // The question keeps the swarm running (and the page's socket connected) until it is answered below.
+  await page.getByLabel('Goal').fill('Ask the user for a colour\nWrite a haiku');
   await page.getByRole('button', { name: 'Create swarm' }).click();
   const card = page.getByTestId('swarm-card').filter({ hasText: 'Quick one' });
   // Watch what the Socket.IO channel carries (websocket frames, or long-polling responses).
@@ -138,6 +139,18 @@ test('status changes arrive live on the swarms page', async ({ page }) => {
     if (r.url().includes('/socket.io/') && r.request().method() === 'GET') pushed.push(await r.text().catch(() => ''));
   });
   await card.getByRole('button', { name: 'Spawn' }).click();
+  await expect(card.getByTestId('status-badge')).toHaveText(/Running/);
+  // Answer from outside the page (as another tab would), once the question is waiting.
+  const swarms = (await (await page.request.get('/api/swarms')).json()) as { id: string; name: string }[];
+  const id = swarms.find((s) => s.name === 'Quick one')!.id;
+  let chatId = '';
+  await expect.poll(async () => {
+    const chats = (await (await page.request.get(`/api/swarms/${id}/chats`)).json()) as { id: string; status: string }[];
+    chatId = chats.find((c) => c.status === 'awaiting_user')?.id ?? '';
+    return chatId;
+  }, { timeout: 30_000 }).not.toBe('');
+  const reply = await page.request.post(`/api/swarms/${id}/chats/${chatId}/messages`, { data: { content: 'blue' } });
+  expect(reply.status()).toBe(202);
   // Nobody reloads: the socket's events move the badge to Completed.
   await expect(card.getByTestId('status-badge')).toHaveText(/Completed/, { timeout: 30_000 });
   expect(pushed.some((p) => p.includes('swarm_event') && p.includes('"completed"'))).toBe(true);
