@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("aga_swarm.engine")
 
 MAX_TRANSIENT_ATTEMPTS = 5
+GROUP_COMMIT_MAX = 8  # a node's chained operations committed together (see Executor._in_tx)
 INLINE_LOG_LIMIT = 16_000  # LLM call bodies above this many bytes go to the blob store
 
 
@@ -85,13 +86,40 @@ class Executor:
             return self._record_failure(op, exc)
 
     def _in_tx(self, op: ClaimedOp, fn: Any) -> list[Any]:
+        """Run ``op`` in one transaction; then, in the same transaction, the node's operations it chained
+        (group commit), each inside a savepoint of its own. A grouped operation that fails is rolled back to
+        its savepoint and left claimed, so it runs (and fails, recorded) on its own right after. A crash
+        before the commit loses the whole group, which then runs again from its first operation."""
         with self.engine.db.raw_tx() as conn:
-            tx = SwarmTx(conn, op.swarm_id, now())
-            tx.chain_node = op.node_id
-            fn(tx, op)
-            tx.flush()
-            self._finish(tx, op, OperationStatus.DONE)
-            chained = tx.chained_operation()
+            events = self._run_in(conn, op, fn)
+            last = op
+            for _ in range(GROUP_COMMIT_MAX - 1):
+                nxt = last.chained
+                if nxt is None or nxt.kind is OperationKind.LLM_CALL:
+                    break
+                sql.run(conn, sql.SAVEPOINT)
+                try:
+                    more = self._run_in(conn, nxt, self._dispatch)
+                except Exception:
+                    sql.run(conn, sql.ROLLBACK_TO_SAVEPOINT)
+                    nxt.chained = None
+                    break
+                sql.run(conn, sql.RELEASE_SAVEPOINT)
+                events += more
+                last.chained = None
+                op.chained = nxt.chained  # the runner continues after the group
+                last = nxt
+            if last is not op:
+                op.chained = last.chained
+        return events
+
+    def _run_in(self, conn: Any, op: ClaimedOp, fn: Any) -> list[Any]:
+        tx = SwarmTx(conn, op.swarm_id, now())
+        tx.chain_node = op.node_id
+        fn(tx, op)
+        tx.flush()
+        self._finish(tx, op, OperationStatus.DONE)
+        chained = tx.chained_operation()
         if chained is not None:
             op_id, row = chained
             op.chained = ClaimedOp(id=op_id, swarm_id=op.swarm_id, node_id=row["node_id"],

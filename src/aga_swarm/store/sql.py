@@ -93,6 +93,9 @@ INSERT_OPERATION = Q("INSERT INTO operations (swarm_id, node_id, kind, status, p
                      "not_before, claim, lease_until, created_at) VALUES (:swarm_id, :node_id, :kind, :status, "
                      ":payload, :attempts, :idem_key, :not_before, :claim, :lease_until, :created_at) "
                      "ON CONFLICT (swarm_id, idem_key) DO NOTHING")
+SAVEPOINT = Q("SAVEPOINT grouped_op")
+ROLLBACK_TO_SAVEPOINT = Q("ROLLBACK TO SAVEPOINT grouped_op")
+RELEASE_SAVEPOINT = Q("RELEASE SAVEPOINT grouped_op")
 HOLD_QUEUED = Q("UPDATE operations SET status = 'held' WHERE swarm_id = :sid AND status = 'queued'")
 RELEASE_HELD = Q("UPDATE operations SET status = 'queued' WHERE swarm_id = :sid AND status = 'held'")
 ABSORB_TERMINATES = Q("UPDATE operations SET status = 'done', error = 'absorbed by an earlier check' "
