@@ -53,6 +53,7 @@ class ClaimedOp:
     attempts: int
     claim: str
     chained: ClaimedOp | None = None  # the node's next operation, already claimed in the same transaction
+    grouped: int = 0  # operations run after this one in its transaction (group commit)
 
 
 def retry_delay(attempts: int) -> float:
@@ -106,6 +107,7 @@ class Executor:
                     break
                 sql.run(conn, sql.RELEASE_SAVEPOINT)
                 events += more
+                op.grouped += 1
                 last.chained = None
                 op.chained = nxt.chained  # the runner continues after the group
                 last = nxt

@@ -128,7 +128,7 @@ class Runner:
             next_op: ClaimedOp | None = op
             while next_op is not None:
                 events = await self.engine.executor.execute(next_op)
-                self.ops_done += 1
+                self.ops_done += 1 + next_op.grouped
                 if events:
                     owner = self._owner(op.swarm_id)
                     if owner is not None:
