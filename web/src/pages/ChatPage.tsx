@@ -1,7 +1,8 @@
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { addMessageToCache, useMessagesQuery, useNodeDetailQuery, usePostMessageMutation } from '../api/http';
+import { addMessageToCache, useMessagesQuery, usePostMessageMutation } from '../api/http';
 import { describeError } from '../api/errors';
+import { useLiveNodeDetail } from '../api/useLiveNodeDetail';
 import type { ChatSummary, Message, Node } from '../api/types';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import JournalList from '../components/JournalList';
@@ -350,18 +351,7 @@ function NodeInfo({ swarmId, node }: { swarmId: string; node: Node | undefined }
 
 /** The node's journal and the prompts it used, as plain role and content. */
 export function NodeJournalAndPrompts({ swarmId, nodeId }: { swarmId: string; nodeId: string }) {
-  const rev = useAppSelector((s) => s.live.swarms[swarmId]?.nodeRev[nodeId] ?? 0);
-  const q = useNodeDetailQuery({ swarmId, nodeId });
-  const { refetch } = q;
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return undefined;
-    }
-    const t = setTimeout(() => void refetch(), 250);
-    return () => clearTimeout(t);
-  }, [rev, refetch]);
+  const q = useLiveNodeDetail(swarmId, nodeId);
   if (q.isLoading) return <Loading label="Loading the node's journal…" />;
   if (q.error || !q.data) return <ErrorMessage>{describeError(q.error)}</ErrorMessage>;
   const calls = q.data.llm_calls;

@@ -1,7 +1,7 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { useNodeDetailQuery } from '../api/http';
 import { describeError } from '../api/errors';
+import { useLiveNodeDetail } from '../api/useLiveNodeDetail';
 import type { LLMCall, Node, SwarmState } from '../api/types';
 import { LIFECYCLES } from '../api/types';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
@@ -205,18 +205,7 @@ function ChatsAtPoint({ swarmId, state }: { swarmId: string; state: SwarmState |
 }
 
 function NodePanel({ swarmId, node, onClose }: { swarmId: string; node: Node; onClose(): void }) {
-  const rev = useAppSelector((s) => s.live.swarms[swarmId]?.nodeRev[node.id] ?? 0);
-  const q = useNodeDetailQuery({ swarmId, nodeId: node.id });
-  const { refetch } = q;
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return undefined;
-    }
-    const t = setTimeout(() => void refetch(), 250);
-    return () => clearTimeout(t);
-  }, [rev, refetch]);
+  const q = useLiveNodeDetail(swarmId, node.id);
 
   return (
     <div className="node-panel" data-testid="node-panel">
