@@ -7,13 +7,12 @@ Compaction drops events older than a retention window, keeping a snapshot at the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
-from ..schemas import SwarmEvent, SwarmHistory, SwarmState, SwarmStatus
+from ..schemas import SwarmHistory, SwarmState, SwarmStatus
 from ..store import rows
 from ..store import tables as t
 from ..store.blob import BlobStore, scoped_key
@@ -127,7 +126,3 @@ def compact(db: Database, blobs: BlobStore, swarm_id: str, keep: int) -> int:
         conn.execute(delete(t.snapshots).where(t.snapshots.c.swarm_id == swarm_id, t.snapshots.c.seq < cut))
         conn.execute(update(t.swarms).where(t.swarms.c.id == swarm_id).values(first_seq=cut + 1))
     return int(res.rowcount or 0)
-
-
-def events_json(events: list[SwarmEvent]) -> str:
-    return json.dumps([e.model_dump(mode="json") for e in events])

@@ -13,7 +13,6 @@ from ..schemas import (
     LLMCall,
     Message,
     Node,
-    Operation,
     Swarm,
     SwarmEvent,
     Usage,
@@ -40,10 +39,6 @@ def swarm_from_row(row: Row[Any]) -> Swarm:
 
 def usage_from_row(row: Row[Any]) -> Usage:
     return Usage.model_validate(from_json(row.usage) or {})
-
-
-def node_from_row(row: Row[Any]) -> Node:
-    return Node.model_validate(from_json(row.data))
 
 
 def node_row(swarm_id: str, node: Node) -> dict[str, Any]:
@@ -73,12 +68,6 @@ def event_from_row(row: Row[Any]) -> SwarmEvent:
 def event_row(event: SwarmEvent) -> dict[str, Any]:
     return {"swarm_id": event.swarm_id, "seq": event.seq, "ts": ts(event.ts), "type": event.type.value,
             "node_id": event.node_id, "data": event.data}
-
-
-def operation_from_row(row: Row[Any]) -> Operation:
-    return Operation(id=row.id, swarm_id=row.swarm_id, node_id=row.node_id, kind=row.kind, status=row.status,
-                     payload=from_json(row.payload), attempts=row.attempts, idempotency_key=row.idem_key,
-                     error=row.error, created_at=dt(row.created_at))
 
 
 def journal_from_row(row: Row[Any]) -> JournalEntry:
