@@ -87,47 +87,49 @@ class Executor:
             return self._record_failure(op, exc)
 
     def _in_tx(self, op: ClaimedOp, fn: Any) -> list[Any]:
-        """Run ``op`` in one transaction; then, in the same transaction, the node's operations it chained
-        (group commit), each inside a savepoint of its own. A grouped operation that fails is rolled back to
-        its savepoint and left claimed, so it runs (and fails, recorded) on its own right after. A crash
-        before the commit loses the whole group, which then runs again from its first operation."""
+        """Run ``op`` in one transaction; then, in the same transaction and the same ``SwarmTx``, the node's
+        operations it chains (group commit), each inside a savepoint. A grouped operation runs from memory:
+        it never becomes a row, because it commits with the operation that queued it. A grouped operation
+        that fails is rolled back to its savepoint and written as a claimed row instead, so it runs (and
+        fails, recorded) on its own right after. A crash before the commit loses the whole group, which then
+        runs again from its first operation. Model calls never join a group: they run outside transactions."""
         with self.engine.db.raw_tx() as conn:
-            events = self._run_in(conn, op, fn)
-            last = op
-            for _ in range(GROUP_COMMIT_MAX - 1):
-                nxt = last.chained
-                if nxt is None or nxt.kind is OperationKind.LLM_CALL:
+            tx = SwarmTx(conn, op.swarm_id, now())
+            tx.chain_node = op.node_id
+            fn(tx, op)
+            tx.flush()
+            self._finish(tx, op, OperationStatus.DONE)
+            while True:
+                row = tx.take_chained()
+                if row is None:
                     break
+                kind = OperationKind(row["kind"])
+                if kind is OperationKind.LLM_CALL or op.grouped >= GROUP_COMMIT_MAX - 1:
+                    op.chained = self._claimed_row(tx, row)
+                    break
+                nxt = ClaimedOp(id=0, swarm_id=op.swarm_id, node_id=row["node_id"], kind=kind,
+                                payload=sql.from_json(row["payload"]), attempts=1, claim="")
+                mark = tx.mark()
                 sql.run(conn, sql.SAVEPOINT)
                 try:
-                    more = self._run_in(conn, nxt, self._dispatch)
+                    self._dispatch(tx, nxt)
+                    tx.flush()
                 except Exception:
                     sql.run(conn, sql.ROLLBACK_TO_SAVEPOINT)
-                    nxt.chained = None
+                    tx.rewind(mark)
+                    op.chained = self._claimed_row(tx, row)
                     break
                 sql.run(conn, sql.RELEASE_SAVEPOINT)
-                events += more
                 op.grouped += 1
-                last.chained = None
-                op.chained = nxt.chained  # the runner continues after the group
-                last = nxt
-            if last is not op:
-                op.chained = last.chained
-        return events
+            return tx.events
 
-    def _run_in(self, conn: Any, op: ClaimedOp, fn: Any) -> list[Any]:
-        tx = SwarmTx(conn, op.swarm_id, now())
-        tx.chain_node = op.node_id
-        fn(tx, op)
-        tx.flush()
-        self._finish(tx, op, OperationStatus.DONE)
-        chained = tx.chained_operation()
-        if chained is not None:
-            op_id, row = chained
-            op.chained = ClaimedOp(id=op_id, swarm_id=op.swarm_id, node_id=row["node_id"],
-                                   kind=OperationKind(row["kind"]), payload=sql.from_json(row["payload"]),
-                                   attempts=1, claim=row["claim"])
-        return tx.events
+    def _claimed_row(self, tx: SwarmTx, row: dict[str, Any]) -> ClaimedOp | None:
+        """Write the node's next operation claimed by this worker, to run right after this transaction."""
+        claimed = tx.insert_claimed(row)
+        if claimed is None:
+            return None
+        return ClaimedOp(id=claimed, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=OperationKind(row["kind"]),
+                         payload=sql.from_json(row["payload"]), attempts=1, claim=row["claim"])
 
     def _finish(self, tx: SwarmTx, op: ClaimedOp, status: OperationStatus, error: str | None = None) -> None:
         done = sql.run(tx.conn, sql.FINISH_OPERATION, {"id": op.id, "claim": op.claim, "status": status.value,

@@ -58,8 +58,9 @@ class SwarmTx:
         self._messages: list[dict[str, Any]] = []
         self._journal: list[dict[str, Any]] = []
         self._flushed_events = 0
-        self.chain_node: str | None = None  # the node whose operation is running, see ``chained``
+        self.chain_node: str | None = None  # the node whose operation is running, see ``take_chained``
         self.chained: dict[str, Any] | None = None
+        self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)
 
     # ---- loading -------------------------------------------------------------------------------
     @property
@@ -197,8 +198,9 @@ class SwarmTx:
         if self._journal:
             sql.run_many(conn, sql.INSERT_JOURNAL, self._journal)
         if self._ops:
-            self._claim_chained()
-            sql.run_many(conn, sql.INSERT_OPERATION, self._ops)
+            self._defer_chained()
+            if self._ops:
+                sql.run_many(conn, sql.INSERT_OPERATION, self._ops)
         if new_events:
             self._flushed_events = len(self.events)
             st = self.state
@@ -214,29 +216,49 @@ class SwarmTx:
         self._messages.clear()
         self._journal.clear()
 
-    def _claim_chained(self) -> None:
-        """The next operation of the node that is running now is claimed by this worker in the same
-        transaction, so it runs right after without a separate claim (and its commit). Only when no older
-        operation of that node is queued, so per-node order is kept; a crash re-queues it like any claim."""
+    def _defer_chained(self) -> None:
+        """Keep the running node's next operation out of the rows being written: the executor runs it next, in
+        this transaction (see ``Executor._in_tx``). Only when no older operation of that node is queued, so
+        per-node order is kept. Other queued operations of the node, once written, end chaining."""
         row = self.chained
-        if row is None or row["claim"] is not None or row not in self._ops:
-            return
-        older = sql.fetch_one(self.conn, sql.NODE_HAS_QUEUED, {"sid": self.swarm_id, "nid": row["node_id"]})
-        if older.n:
-            self.chained = None
-            return
+        node = self.chain_node
+        if row is not None and row in self._ops:
+            if self._older_queued is None:
+                older = sql.fetch_one(self.conn, sql.NODE_HAS_QUEUED, {"sid": self.swarm_id, "nid": node})
+                self._older_queued = bool(older.n)
+            if self._older_queued:
+                self.chained = None
+            else:
+                self._ops.remove(row)
+        if any(r["node_id"] == node and r["status"] == OperationStatus.QUEUED.value for r in self._ops):
+            self._older_queued = True
+
+    def take_chained(self) -> dict[str, Any] | None:
+        """The operation ``_defer_chained`` kept back, if any (once)."""
+        row, self.chained = self.chained, None
+        if row is not None and row in self._ops:  # not flushed yet (the caller flushes first)
+            return None
+        return row
+
+    def insert_claimed(self, row: dict[str, Any]) -> int | None:
+        """Write ``row`` as claimed by this worker; its id, or None when its key already exists."""
         row.update(status=OperationStatus.RUNNING.value, claim=uuid.uuid4().hex, attempts=1,
                    lease_until=rows.ts(self.now) + CHAIN_LEASE_SECONDS)
+        found = sql.fetch_one(self.conn, sql.INSERT_OPERATION_RETURNING, row)
+        return None if found is None else int(found.id)
 
-    def chained_operation(self) -> tuple[int, dict[str, Any]] | None:
-        """After flush: the id and row of the operation claimed by ``_claim_chained``, if it was inserted."""
-        row = self.chained
-        if row is None or row["claim"] is None:
-            return None
-        found = sql.fetch_one(self.conn, sql.OPERATION_BY_KEY, {"sid": self.swarm_id, "key": row["idem_key"]})
-        if found is None or found.claim != row["claim"]:
-            return None
-        return int(found.id), row
+    def mark(self) -> int:
+        """A point to ``rewind`` to, taken right after a flush (before a savepoint)."""
+        return len(self.events)
+
+    def rewind(self, mark: int) -> None:
+        """Forget events after ``mark`` once their savepoint was rolled back. The partial state is then stale,
+        so the caller must not run more steps on this ``SwarmTx``."""
+        del self.events[mark:]
+        self._flushed_events = mark
+        self.chained = None
+        for pending in (self._ops, self._messages, self._journal):
+            pending.clear()
 
     @property
     def usage(self) -> Usage:

@@ -93,6 +93,7 @@ INSERT_OPERATION = Q("INSERT INTO operations (swarm_id, node_id, kind, status, p
                      "not_before, claim, lease_until, created_at) VALUES (:swarm_id, :node_id, :kind, :status, "
                      ":payload, :attempts, :idem_key, :not_before, :claim, :lease_until, :created_at) "
                      "ON CONFLICT (swarm_id, idem_key) DO NOTHING")
+INSERT_OPERATION_RETURNING = Q(INSERT_OPERATION.sqlite + " RETURNING id")
 SAVEPOINT = Q("SAVEPOINT grouped_op")
 ROLLBACK_TO_SAVEPOINT = Q("ROLLBACK TO SAVEPOINT grouped_op")
 RELEASE_SAVEPOINT = Q("RELEASE SAVEPOINT grouped_op")
@@ -102,7 +103,6 @@ ABSORB_TERMINATES = Q("UPDATE operations SET status = 'done', error = 'absorbed 
                      "WHERE swarm_id = :sid AND node_id = :nid AND kind = 'terminate' AND status = 'queued'")
 NODE_HAS_QUEUED = Q("SELECT count(*) AS n FROM operations WHERE swarm_id = :sid AND node_id = :nid "
                     "AND status = 'queued'")
-OPERATION_BY_KEY = Q("SELECT id, claim FROM operations WHERE swarm_id = :sid AND idem_key = :key")
 UPDATE_SWARM = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "
                     "root_node_id = :root_node_id, usage = :usage, updated_at = :updated_at WHERE id = :id")
 FINISH_OPERATION = Q("UPDATE operations SET status = :status, error = :error, lease_until = NULL "
