@@ -216,9 +216,13 @@ class SwarmService:
 
     # ---- chats ---------------------------------------------------------------------------------
     def post_reply(self, swarm_id: str, chat_id: str, content: str, owner_id: str | None = None) -> Message:
-        """Record the user's reply and queue the operation that resumes the waiting node."""
+        """Record the user's reply and resume the waiting node: its ``user_reply`` operation runs in the
+        reply's transaction (so the node's next message commits with the reply), unless the swarm is paused,
+        which holds it."""
 
         def do(tx: SwarmTx) -> Message:
+            if owner_id is not None and tx.swarm.owner_id != owner_id:
+                raise SwarmNotFound(swarm_id)
             limits = self.engine.config_for(tx.swarm.config_id).limits
             text = clean_text(content, field="content", max_chars=limits.max_message_chars)
             try:
@@ -237,11 +241,15 @@ class SwarmService:
                                    context=cont.context, token=token, created_at=tx.now,
                                    request={"result": UserReply(content=text, message_id=msg.id).model_dump()})
             tx.update_node(node.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
+            tx.chain_node = node.id  # the reply's transaction runs the resumed step (Executor.transact)
             tx.enqueue(OperationKind.USER_REPLY, node.id, f"reply:{msg.id}", {"token": token})
             return msg
 
-        result: Message = self._write(swarm_id, owner_id, do)
-        return result
+        msg, tx = self.engine.executor.transact(swarm_id, do)
+        self.engine.publish(tx.swarm.owner_id, tx.events)
+        if tx.queued_work:
+            self.runner.notify()
+        return msg
 
     def chats(self, swarm_id: str, owner_id: str | None = None) -> list[ChatSummary]:
         """Chats in the order a person should look at them: awaiting you, then open, then closed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,15 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from aga_swarm.actions import ActionSpec, Registry, register_builtins
 from aga_swarm.api import SwarmService
+from aga_swarm.engine.context import StepContext, spawn_node
+from aga_swarm.engine.core import Engine
+from aga_swarm.engine.fold import fold
+from aga_swarm.engine.tx import SwarmTx
 from aga_swarm.llm.protocol import LLMRequest, LLMResponse
 from aga_swarm.llm.scripted import ScriptedModel
-from aga_swarm.schemas import OperationStatus, SwarmStatus
+from aga_swarm.schemas import OperationStatus, SwarmState, SwarmStatus
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service
@@ -124,3 +130,38 @@ async def test_reexecuting_a_committed_operation_changes_nothing(svc: SwarmServi
     again: Any = await svc.engine.executor.execute(op)  # same claim, already done: rolled back
     assert again == []
     assert svc.get_swarm(s.id).last_seq == seq
+
+
+class CountCtx(BaseModel):
+    i: int = 0
+
+
+@pytest.mark.parametrize("boom_at", [1, 3, 12])
+async def test_a_failing_chained_step_fails_alone_and_keeps_the_steps_before_it(boom_at: int, tmp_path: Path) -> None:
+    """Chained steps run in one transaction (group commit). One that raises must not undo or repeat the
+    steps before it: they commit once, then it runs on its own and fails the node with its traceback."""
+    reg = register_builtins(Registry())
+
+    @reg.step("count.step", context=CountCtx)
+    def count(ctx: StepContext, data: CountCtx, result: None) -> None:
+        if data.i == boom_at:
+            raise ValueError(f"boom at {data.i}")
+        ctx.journal(f"step {data.i}")
+        ctx.goto("count.step", CountCtx(i=data.i + 1))
+
+    reg.register_action(ActionSpec(id="count", description="count", entry_step="count.step", routable=False),
+                        folder="test")
+    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
+    s = svc.create_swarm("u1", "count")
+    with svc.db.tx() as conn:
+        tx = SwarmTx(conn, s.id, datetime.now(UTC))
+        tx.set_status(SwarmStatus.RUNNING)
+        spawn_node(tx, "n", None, 0, reg.get_action("count"), s.goal, s.name, {})
+        tx.flush()
+    await svc.run_until_idle(s.id, timeout=10)
+    assert svc.get_swarm(s.id).status is SwarmStatus.FAILED
+    detail = svc.node_detail(s.id, "n")
+    assert [j.text for j in detail.journal if j.text.startswith("step ")] == [f"step {i}" for i in range(boom_at)]
+    assert any(c.error and f"boom at {boom_at}" in (c.raw_output or "") for c in detail.llm_calls)
+    assert fold(svc.history(s.id).events, SwarmState(swarm_id=s.id)) == svc.state(s.id)
+    svc.close()

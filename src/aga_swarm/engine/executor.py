@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import update
 
@@ -37,9 +38,10 @@ if TYPE_CHECKING:
     from .core import Engine
 
 log = logging.getLogger("aga_swarm.engine")
+T = TypeVar("T")
 
 MAX_TRANSIENT_ATTEMPTS = 5
-GROUP_COMMIT_MAX = 8  # a node's chained operations committed together (see Executor._in_tx)
+GROUP_COMMIT_MAX = 8  # chained operations of a node run in its operation's transaction (see Executor._group)
 INLINE_LOG_LIMIT = 16_000  # LLM call bodies above this many bytes go to the blob store
 
 
@@ -59,6 +61,14 @@ class ClaimedOp:
 def retry_delay(attempts: int) -> float:
     """Exponential backoff for transient failures: 0.5 s, 1 s, 2 s, ... capped at 30 s."""
     return float(min(30.0, 0.5 * 2 ** (attempts - 1)))
+
+
+class _GroupedFailed(Exception):
+    """A grouped operation failed after ``completed`` others of its group succeeded (see ``_in_tx``)."""
+
+    def __init__(self, completed: int) -> None:
+        super().__init__(completed)
+        self.completed = completed
 
 
 class LostClaim(Exception):
@@ -87,41 +97,62 @@ class Executor:
             return self._record_failure(op, exc)
 
     def _in_tx(self, op: ClaimedOp, fn: Any) -> list[Any]:
-        """Run ``op`` in one transaction; then, in the same transaction and the same ``SwarmTx``, the node's
-        operations it chains (group commit), each inside a savepoint. A grouped operation runs from memory:
-        it never becomes a row, because it commits with the operation that queued it. A grouped operation
-        that fails is rolled back to its savepoint and written as a claimed row instead, so it runs (and
-        fails, recorded) on its own right after. A crash before the commit loses the whole group, which then
-        runs again from its first operation. Model calls never join a group: they run outside transactions."""
-        with self.engine.db.raw_tx() as conn:
-            tx = SwarmTx(conn, op.swarm_id, now())
-            tx.chain_node = op.node_id
+        """Run the claimed ``op`` and the operations of its node that it chains (see ``_group``)."""
+        def leader(tx: SwarmTx) -> None:
             fn(tx, op)
-            tx.flush()
             self._finish(tx, op, OperationStatus.DONE)
-            while True:
-                row = tx.take_chained()
-                if row is None:
-                    break
-                kind = OperationKind(row["kind"])
-                if kind is OperationKind.LLM_CALL or op.grouped >= GROUP_COMMIT_MAX - 1:
-                    op.chained = self._claimed_row(tx, row)
-                    break
-                nxt = ClaimedOp(id=0, swarm_id=op.swarm_id, node_id=row["node_id"], kind=kind,
-                                payload=sql.from_json(row["payload"]), attempts=1, claim="")
-                mark = tx.mark()
-                sql.run(conn, sql.SAVEPOINT)
-                try:
-                    self._dispatch(tx, nxt)
-                    tx.flush()
-                except Exception:
-                    sql.run(conn, sql.ROLLBACK_TO_SAVEPOINT)
-                    tx.rewind(mark)
-                    op.chained = self._claimed_row(tx, row)
-                    break
-                sql.run(conn, sql.RELEASE_SAVEPOINT)
-                op.grouped += 1
-            return tx.events
+
+        _, tx, op.grouped, op.chained = self._group(op.swarm_id, op.node_id, leader, claim_tail=True)
+        return tx.events
+
+    def transact(self, swarm_id: str, fn: Callable[[SwarmTx], T]) -> tuple[T, SwarmTx]:
+        """A change from outside the queue (a user's reply) in one transaction, together with the operations
+        it queues for the node it names as ``tx.chain_node``, run at once (see ``_group``): a reply resumes
+        its node in the reply's own transaction, and the node's next message commits with it. Operations
+        left over (a model call, say) are queued for the runner. Returns ``fn``'s result and the committed
+        ``SwarmTx`` (its events, its swarm)."""
+        result, tx, _, _ = self._group(swarm_id, None, fn, claim_tail=False)
+        return result, tx
+
+    def _group(self, swarm_id: str, node_id: str | None, leader: Callable[[SwarmTx], T], *, claim_tail: bool,
+               group_limit: int = GROUP_COMMIT_MAX) -> tuple[T, SwarmTx, int, ClaimedOp | None]:
+        """Run ``leader`` in one transaction; then, in the same transaction and the same ``SwarmTx``, up to
+        ``group_limit`` operations of ``node_id`` (or the node ``leader`` sets as ``tx.chain_node``) that it
+        chains (group commit). A grouped operation runs
+        from memory: it never becomes a row, because it commits with the operation that queued it, and
+        everything the group changed is written once, at its end. If a grouped operation fails, the
+        transaction is rolled back and the group runs again, stopping before the failed operation, which is
+        written as a row and so runs (and fails, recorded) on its own. A crash before the commit loses the
+        whole group, which then runs again from its start. Model calls never join a group. The operation
+        the group stops at is written claimed by this worker (``claim_tail``: it runs right after, and is
+        returned) or queued for any worker."""
+        try:
+            with self.engine.db.raw_tx() as conn:
+                tx = SwarmTx(conn, swarm_id, now())
+                tx.chain_node = node_id
+                result = leader(tx)
+                grouped = 0
+                tail: ClaimedOp | None = None
+                while (row := tx.take_chained()) is not None:
+                    kind = OperationKind(row["kind"])
+                    if kind is OperationKind.LLM_CALL or grouped >= group_limit:
+                        tx.flush()
+                        if claim_tail:
+                            tail = self._claimed_row(tx, row)
+                        else:
+                            tx.enqueue_row(row)
+                        break
+                    nxt = ClaimedOp(id=0, swarm_id=swarm_id, node_id=row["node_id"], kind=kind,
+                                    payload=sql.from_json(row["payload"]), attempts=1, claim="")
+                    try:
+                        self._dispatch(tx, nxt)
+                    except Exception as exc:
+                        raise _GroupedFailed(grouped) from exc
+                    grouped += 1
+                tx.flush()
+                return result, tx, grouped, tail
+        except _GroupedFailed as failed:
+            return self._group(swarm_id, node_id, leader, claim_tail=claim_tail, group_limit=failed.completed)
 
     def _claimed_row(self, tx: SwarmTx, row: dict[str, Any]) -> ClaimedOp | None:
         """Write the node's next operation claimed by this worker, to run right after this transaction."""

@@ -79,10 +79,12 @@ class Runner:
             return []
         now = time.time()
         claimed: list[ClaimedOp] = []
+        scan = max(limit * 8, 64)
+        if not self._queued(swarm_id):  # a read first: most wake-ups find nothing, and need no write lock
+            return []
         with self.engine.db.tx() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
-            scan = max(limit * 8, 64)
             if swarm_id is None:
                 candidates = sql.fetch(conn, sql.QUEUED_CANDIDATES, {"limit": scan})
             else:
@@ -108,6 +110,12 @@ class Runner:
                 if len(claimed) >= limit:
                     break
         return claimed
+
+    def _queued(self, swarm_id: str | None) -> bool:
+        with self.engine.db.raw_read() as conn:
+            if swarm_id is None:
+                return sql.fetch_one(conn, sql.QUEUED_CANDIDATES, {"limit": 1}) is not None
+            return sql.fetch_one(conn, sql.QUEUED_CANDIDATES_OF_SWARM, {"sid": swarm_id, "limit": 1}) is not None
 
     def _has_pending(self, swarm_id: str | None) -> tuple[bool, float | None]:
         """Whether runnable work remains, and the earliest deferred time if only deferred work remains."""

@@ -15,7 +15,9 @@ from sqlalchemy import Connection
 
 from ..schemas import (
     ChatSummary,
+    Continuation,
     EventType,
+    Lifecycle,
     Message,
     MessageRole,
     Node,
@@ -60,6 +62,7 @@ class SwarmTx:
         self._flushed_events = 0
         self.chain_node: str | None = None  # the node whose operation is running, see ``take_chained``
         self.chained: dict[str, Any] | None = None
+        self.queued_work = False  # whether a queued operation was written (a runner should look)
         self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)
 
     # ---- loading -------------------------------------------------------------------------------
@@ -101,16 +104,22 @@ class SwarmTx:
         return chat
 
     # ---- events --------------------------------------------------------------------------------
-    def emit(self, type_: EventType, node_id: str | None, data: dict[str, Any]) -> SwarmEvent:
+    def emit(self, type_: EventType, node_id: str | None, data: dict[str, Any], *,
+             applied: bool = False) -> SwarmEvent:
+        """Append an event and apply it to the partial state (``applied``: the caller already changed the
+        state exactly as the fold would, see ``update_node``)."""
         event = SwarmEvent(swarm_id=self.swarm_id, seq=self.state.seq + 1, ts=self.now, type=type_,
                            node_id=node_id, data=data)
-        for nid in node_ids_touched(event):
-            self.node(nid)
-            self._dirty_nodes.add(nid)
-        for cid in chat_ids_touched(event):
-            self.chat(cid)
-            self._dirty_chats.add(cid)
-        apply_event(self.state, event)
+        if applied:
+            self.state.seq = event.seq
+        else:
+            for nid in node_ids_touched(event):
+                self.node(nid)
+                self._dirty_nodes.add(nid)
+            for cid in chat_ids_touched(event):
+                self.chat(cid)
+                self._dirty_chats.add(cid)
+            apply_event(self.state, event)
         if type_ is EventType.NODE_SPAWNED:
             node_id_new = data["node"]["id"]
             self._new_nodes.add(node_id_new)
@@ -119,9 +128,20 @@ class SwarmTx:
         return event
 
     def update_node(self, node_id: str, **changes: Any) -> Node:
-        self.node(node_id)
-        self.emit(EventType.NODE_UPDATED, node_id, {"changes": _jsonable(changes)})
-        return self.state.nodes[node_id]
+        node = self.node(node_id)
+        jsonable = _jsonable(changes)
+        self.emit(EventType.NODE_UPDATED, node_id, {"changes": jsonable}, applied=True)
+        # what apply_event does with the event's JSON, but with the typed values at hand (no re-validation);
+        # a validated assignment replaces the model's __dict__, so it is looked up each time
+        for key, value in changes.items():
+            kind = _TYPED_CHANGES.get(key)
+            if kind is not None and isinstance(value, kind):
+                node.__dict__[key] = value
+            else:
+                setattr(node, key, jsonable[key])
+        node.__dict__["updated_at"] = self.now
+        self._dirty_nodes.add(node_id)
+        return node
 
     def update_chat(self, chat_id: str, **changes: Any) -> ChatSummary:
         self.chat(chat_id)
@@ -201,6 +221,8 @@ class SwarmTx:
             self._defer_chained()
             if self._ops:
                 sql.run_many(conn, sql.INSERT_OPERATION, self._ops)
+                self.queued_work = self.queued_work or any(
+                    r["status"] == OperationStatus.QUEUED.value for r in self._ops)
         if new_events:
             self._flushed_events = len(self.events)
             st = self.state
@@ -234,11 +256,17 @@ class SwarmTx:
             self._older_queued = True
 
     def take_chained(self) -> dict[str, Any] | None:
-        """The operation ``_defer_chained`` kept back, if any (once)."""
+        """The running node's next operation, kept out of the rows to write (see ``_defer_chained``), or
+        None. The executor then runs it in this transaction."""
+        if self.chained is not None and self.chained in self._ops:
+            self._defer_chained()
         row, self.chained = self.chained, None
-        if row is not None and row in self._ops:  # not flushed yet (the caller flushes first)
-            return None
         return row
+
+    def enqueue_row(self, row: dict[str, Any]) -> None:
+        """Write ``row`` (taken with ``take_chained``) as queued for any worker."""
+        sql.run(self.conn, sql.INSERT_OPERATION, row)
+        self.queued_work = True
 
     def insert_claimed(self, row: dict[str, Any]) -> int | None:
         """Write ``row`` as claimed by this worker; its id, or None when its key already exists."""
@@ -247,22 +275,17 @@ class SwarmTx:
         found = sql.fetch_one(self.conn, sql.INSERT_OPERATION_RETURNING, row)
         return None if found is None else int(found.id)
 
-    def mark(self) -> int:
-        """A point to ``rewind`` to, taken right after a flush (before a savepoint)."""
-        return len(self.events)
-
-    def rewind(self, mark: int) -> None:
-        """Forget events after ``mark`` once their savepoint was rolled back. The partial state is then stale,
-        so the caller must not run more steps on this ``SwarmTx``."""
-        del self.events[mark:]
-        self._flushed_events = mark
-        self.chained = None
-        for pending in (self._ops, self._messages, self._journal):
-            pending.clear()
-
     @property
     def usage(self) -> Usage:
         return self.state.usage
+
+
+# node fields whose typed value ``update_node`` may set directly: it serialises to exactly what the fold,
+# validating the event's JSON, would set
+_TYPED_CHANGES: dict[str, type | tuple[type, ...]] = {
+    "lifecycle": Lifecycle, "continuation": (Continuation, type(None)), "report": (str, type(None)),
+    "failure_reason": (str, type(None)), "replans": int, "title": str,
+}
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:

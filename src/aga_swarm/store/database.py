@@ -28,6 +28,7 @@ class RawConnection:
     def __init__(self, dbapi: Any, dialect_name: str) -> None:
         self.dbapi = dbapi
         self.dialect = _Dialect(dialect_name)
+        self.cursor = dbapi.cursor()  # one cursor for every statement of the transaction
 
 
 def default_data_dir() -> Path:
@@ -112,6 +113,7 @@ class Database:
             dbapi.rollback()
             raise
         finally:
+            raw.cursor.close()
             fairy.close()
 
     @contextmanager
@@ -119,9 +121,11 @@ class Database:
         """Reads on a pooled DBAPI connection (SQLite: autocommit statements; PostgreSQL: rolled back)."""
         fairy = self.engine.raw_connection()
         dbapi: Any = fairy.driver_connection
+        raw = RawConnection(dbapi, self.engine.dialect.name)
         try:
-            yield RawConnection(dbapi, self.engine.dialect.name)
+            yield raw
         finally:
+            raw.cursor.close()
             if not self.is_sqlite:
                 dbapi.rollback()
             fairy.close()

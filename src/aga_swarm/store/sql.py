@@ -10,10 +10,11 @@ through :func:`from_json`.
 
 from __future__ import annotations
 
-import json
 import re
 from types import SimpleNamespace
 from typing import Any
+
+import orjson
 
 
 class Q:
@@ -28,40 +29,34 @@ class Q:
 
 
 def _cursor(conn: Any) -> Any:
-    """The DBAPI cursor of a SQLAlchemy Connection or of a ``RawConnection``."""
-    dbapi = getattr(conn, "dbapi", None)
-    if dbapi is None:
-        dbapi = conn.connection.driver_connection
-    return dbapi.cursor()
+    """The DBAPI cursor of a SQLAlchemy Connection, or the one a ``RawConnection`` keeps for its lifetime."""
+    cur = getattr(conn, "cursor", None)
+    if cur is not None:
+        return cur
+    return conn.connection.driver_connection.cursor()
 
 
 def run(conn: Any, q: Q, params: dict[str, Any] | None = None) -> int:
     """Execute; return the row count."""
     cur = _cursor(conn)
-    try:
-        cur.execute(q.text_for(conn), params or {})
-        return int(cur.rowcount)
-    finally:
-        cur.close()
+    cur.execute(q.text_for(conn), params or {})
+    return int(cur.rowcount)
 
 
 def run_many(conn: Any, q: Q, params: list[dict[str, Any]]) -> None:
     cur = _cursor(conn)
-    try:
+    if len(params) == 1:
+        cur.execute(q.text_for(conn), params[0])
+    else:
         cur.executemany(q.text_for(conn), params)
-    finally:
-        cur.close()
 
 
 def fetch(conn: Any, q: Q, params: dict[str, Any] | None = None) -> list[Any]:
     """Rows as objects with attribute access by column name."""
     cur = _cursor(conn)
-    try:
-        cur.execute(q.text_for(conn), params or {})
-        names = [d[0] for d in cur.description]
-        return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in cur.fetchall()]
-    finally:
-        cur.close()
+    cur.execute(q.text_for(conn), params or {})
+    names = [d[0] for d in cur.description]
+    return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in cur.fetchall()]
 
 
 def fetch_one(conn: Any, q: Q, params: dict[str, Any] | None = None) -> Any:
@@ -94,9 +89,6 @@ INSERT_OPERATION = Q("INSERT INTO operations (swarm_id, node_id, kind, status, p
                      ":payload, :attempts, :idem_key, :not_before, :claim, :lease_until, :created_at) "
                      "ON CONFLICT (swarm_id, idem_key) DO NOTHING")
 INSERT_OPERATION_RETURNING = Q(INSERT_OPERATION.sqlite + " RETURNING id")
-SAVEPOINT = Q("SAVEPOINT grouped_op")
-ROLLBACK_TO_SAVEPOINT = Q("ROLLBACK TO SAVEPOINT grouped_op")
-RELEASE_SAVEPOINT = Q("RELEASE SAVEPOINT grouped_op")
 HOLD_QUEUED = Q("UPDATE operations SET status = 'held' WHERE swarm_id = :sid AND status = 'queued'")
 RELEASE_HELD = Q("UPDATE operations SET status = 'queued' WHERE swarm_id = :sid AND status = 'held'")
 ABSORB_TERMINATES = Q("UPDATE operations SET status = 'done', error = 'absorbed by an earlier check' "
@@ -122,13 +114,16 @@ CLAIM = Q("UPDATE operations SET status = 'running', claim = :claim, attempts = 
              "lease_until = :lease_until WHERE id = :id AND status = 'queued'")
 
 
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
 def to_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(value, option=_JSON_OPTIONS).decode()
 
 
 def from_json(value: Any) -> Any:
     """JSON columns come back as text on SQLite and already decoded on PostgreSQL."""
-    return json.loads(value) if isinstance(value, (str, bytes)) else value
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def swarm_row(conn: Any, swarm_id: str, *, for_update: bool = False) -> Any:
