@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import traceback
@@ -41,7 +42,7 @@ log = logging.getLogger("aga_swarm.engine")
 T = TypeVar("T")
 
 MAX_TRANSIENT_ATTEMPTS = 5
-GROUP_COMMIT_MAX = 8  # chained operations of a node run in its operation's transaction (see Executor._group)
+GROUP_COMMIT_MAX = 32  # operations run in the transaction of the operation that queued them (Executor._group)
 INLINE_LOG_LIMIT = 16_000  # LLM call bodies above this many bytes go to the blob store
 
 
@@ -82,6 +83,7 @@ def now() -> datetime:
 class Executor:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._answers: list[tuple[ClaimedOp, Callable[[SwarmTx, ClaimedOp], None], asyncio.Future[list[Any]]]] = []
 
     # ---- entry point ---------------------------------------------------------------------------
     async def execute(self, op: ClaimedOp) -> list[Any]:
@@ -116,43 +118,107 @@ class Executor:
 
     def _group(self, swarm_id: str, node_id: str | None, leader: Callable[[SwarmTx], T], *, claim_tail: bool,
                group_limit: int = GROUP_COMMIT_MAX) -> tuple[T, SwarmTx, int, ClaimedOp | None]:
-        """Run ``leader`` in one transaction; then, in the same transaction and the same ``SwarmTx``, up to
-        ``group_limit`` operations of ``node_id`` (or the node ``leader`` sets as ``tx.chain_node``) that it
-        chains (group commit). A grouped operation runs
-        from memory: it never becomes a row, because it commits with the operation that queued it, and
-        everything the group changed is written once, at its end. If a grouped operation fails, the
-        transaction is rolled back and the group runs again, stopping before the failed operation, which is
-        written as a row and so runs (and fails, recorded) on its own. A crash before the commit loses the
-        whole group, which then runs again from its start. Model calls never join a group. The operation
-        the group stops at is written claimed by this worker (``claim_tail``: it runs right after, and is
-        returned) or queued for any worker."""
+        """Run ``leader`` in one transaction, then, in the same transaction and ``SwarmTx``, up to
+        ``group_limit`` of the operations it queued that may run there (group commit; see
+        ``SwarmTx.enqueue``): the next operations of its own node (``node_id``, or the node ``leader`` names
+        as ``tx.chain_node``) and those of nodes it created (a new child's spawn). They run from memory and
+        never become rows, because they commit with the operation that queued them, and everything the group
+        changed is written once, at its end. If a grouped operation fails, the transaction is rolled back and
+        the group runs again, stopping before it, so it runs (and fails, recorded) on its own. A crash before
+        the commit loses the whole group, which then runs again from its start."""
         try:
             with self.engine.db.raw_tx() as conn:
                 tx = SwarmTx(conn, swarm_id, now())
+                tx.grouping = True
                 tx.chain_node = node_id
                 result = leader(tx)
-                grouped = 0
-                tail: ClaimedOp | None = None
-                while (row := tx.take_chained()) is not None:
-                    kind = OperationKind(row["kind"])
-                    if kind is OperationKind.LLM_CALL or grouped >= group_limit:
-                        tx.flush()
-                        if claim_tail:
-                            tail = self._claimed_row(tx, row)
-                        else:
-                            tx.enqueue_row(row)
-                        break
-                    nxt = ClaimedOp(id=0, swarm_id=swarm_id, node_id=row["node_id"], kind=kind,
-                                    payload=sql.from_json(row["payload"]), attempts=1, claim="")
-                    try:
-                        self._dispatch(tx, nxt)
-                    except Exception as exc:
-                        raise _GroupedFailed(grouped) from exc
-                    grouped += 1
+                grouped, tail = self._drain(tx, swarm_id, claim_tail, group_limit)
                 tx.flush()
                 return result, tx, grouped, tail
         except _GroupedFailed as failed:
             return self._group(swarm_id, node_id, leader, claim_tail=claim_tail, group_limit=failed.completed)
+
+    def _drain(self, tx: SwarmTx, swarm_id: str, claim_tail: bool, group_limit: int) -> tuple[int, ClaimedOp | None]:
+        """Run the operations ``tx`` kept back, oldest first (see ``_group``). Model calls never run here: the
+        first one of the leading node is written claimed by this worker (``claim_tail``) and returned, to run
+        right after the commit; the others, and whatever is left past the limit, are written queued."""
+        grouped = 0
+        tail: ClaimedOp | None = None
+        while (row := tx.take_inline()) is not None:
+            kind = OperationKind(row["kind"])
+            if kind is OperationKind.LLM_CALL or grouped >= group_limit:
+                tx.flush()
+                if claim_tail and tail is None and row["node_id"] == tx.chain_node:
+                    tail = self._claimed_row(tx, row)
+                else:
+                    tx.enqueue_row(row)
+                continue
+            nxt = ClaimedOp(id=0, swarm_id=swarm_id, node_id=row["node_id"], kind=kind,
+                            payload=sql.from_json(row["payload"]), attempts=1, claim="")
+            try:
+                self._dispatch(tx, nxt)
+            except Exception as exc:
+                raise _GroupedFailed(grouped) from exc
+            grouped += 1
+        return grouped, tail
+
+    # ---- committing model answers together ------------------------------------------------------
+    async def _commit_answer(self, op: ClaimedOp, fn: Callable[[SwarmTx, ClaimedOp], None]) -> list[Any]:
+        """Commit a model's answer (``fn``) with the answers that arrive in the same turn of the event loop,
+        in one transaction (see ``_commit_batch``); the result is what ``_in_tx`` would return."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[list[Any]] = loop.create_future()
+        self._answers.append((op, fn, fut))
+        if len(self._answers) == 1:
+            loop.call_soon(self._commit_batch)
+        return await fut
+
+    def _commit_batch(self) -> None:
+        """One transaction for many operations (of any nodes and swarms) whose model answers came in
+        together: a commit costs more than the work of one such operation. Each operation still runs its
+        grouped operations; on any error the transaction is rolled back and each runs in its own
+        transaction instead, where failures are isolated and recorded as usual."""
+        batch, self._answers = self._answers, []
+        results: list[list[Any]] | None = None
+        if len(batch) > 1:
+            try:
+                results = self._run_batch([(op, fn) for op, fn, _ in batch])
+            except Exception:
+                log.debug("batched commit of %d answers rolled back; committing one by one", len(batch))
+                for op, _, _ in batch:
+                    op.grouped, op.chained = 0, None
+                results = None
+        for i, (op, fn, fut) in enumerate(batch):
+            if fut.done():
+                continue
+            if results is not None:
+                fut.set_result(results[i])
+                continue
+            try:
+                fut.set_result(self._in_tx(op, fn))
+            except Exception as exc:  # handed to the operation's task, which records it like any failure
+                fut.set_exception(exc)
+
+    def _run_batch(self, items: list[tuple[ClaimedOp, Callable[[SwarmTx, ClaimedOp], None]]]) -> list[list[Any]]:
+        order = sorted(range(len(items)), key=lambda i: items[i][0].swarm_id)  # one lock order (PostgreSQL)
+        results: list[list[Any]] = [[] for _ in items]
+        with self.engine.db.raw_tx() as conn:
+            txs: dict[str, SwarmTx] = {}
+            for i in order:
+                op, fn = items[i]
+                tx = txs.get(op.swarm_id)
+                if tx is None:
+                    tx = txs[op.swarm_id] = SwarmTx(conn, op.swarm_id, now())
+                    tx.grouping = True
+                tx.lead(op.node_id)
+                start = len(tx.events)
+                fn(tx, op)
+                self._finish(tx, op, OperationStatus.DONE)
+                op.grouped, op.chained = self._drain(tx, op.swarm_id, True, GROUP_COMMIT_MAX)
+                results[i] = tx.events[start:]
+            for tx in txs.values():
+                tx.flush()
+        return results
 
     def _claimed_row(self, tx: SwarmTx, row: dict[str, Any]) -> ClaimedOp | None:
         """Write the node's next operation claimed by this worker, to run right after this transaction."""
@@ -253,6 +319,7 @@ class Executor:
             # under "all", every queued child-ended notice asks the same question (are all children done?),
             # so this check answers them all: fan-in costs a few operations, not one per child
             sql.run(tx.conn, sql.ABSORB_TERMINATES, {"sid": tx.swarm_id, "nid": parent.id})
+            tx.absorb_inline(OperationKind.TERMINATE, parent.id)
         if tx.live_children(parent):
             return
         step = self.engine.registry.get_step(cont.next_step)
@@ -337,7 +404,7 @@ class Executor:
             tx.update_node(n.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
             tx.enqueue(OperationKind.STEP, n.id, f"step:{token}", {"token": token})
 
-        return self._in_tx(op, commit)
+        return await self._commit_answer(op, commit)
 
     def _retry_later(self, op: ClaimedOp, exc: Exception) -> list[Any]:
         delay = retry_delay(op.attempts)

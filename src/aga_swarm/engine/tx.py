@@ -60,8 +60,10 @@ class SwarmTx:
         self._messages: list[dict[str, Any]] = []
         self._journal: list[dict[str, Any]] = []
         self._flushed_events = 0
-        self.chain_node: str | None = None  # the node whose operation is running, see ``take_chained``
-        self.chained: dict[str, Any] | None = None
+        self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
+        self.chain_node: str | None = None  # the node whose operation leads the transaction (see ``enqueue``)
+        self.created_nodes: set[str] = set()
+        self.inline: list[dict[str, Any]] = []  # operations kept back to run in this transaction, oldest first
         self.queued_work = False  # whether a queued operation was written (a runner should look)
         self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)
 
@@ -123,6 +125,7 @@ class SwarmTx:
         if type_ is EventType.NODE_SPAWNED:
             node_id_new = data["node"]["id"]
             self._new_nodes.add(node_id_new)
+            self.created_nodes.add(node_id_new)
             self._new_chats.add(data["node"]["chat_id"])
         self.events.append(event)
         return event
@@ -179,10 +182,10 @@ class SwarmTx:
         row = {"swarm_id": self.swarm_id, "node_id": node_id, "kind": kind.value, "status": status.value,
                "payload": sql.to_json(payload or {}), "attempts": 0, "idem_key": idem_key, "not_before": not_before,
                "claim": None, "lease_until": None, "created_at": rows.ts(self.now)}
-        if (node_id == self.chain_node and self.chained is None and status is OperationStatus.QUEUED
-                and not not_before):
-            self.chained = row  # may be claimed for this worker in ``flush`` (see ``claim_chained``)
-        self._ops.append(row)
+        if status is OperationStatus.QUEUED and not not_before and self._may_run_inline(node_id):
+            self.inline.append(row)  # the executor runs it in this transaction (see ``take_inline``)
+        else:
+            self._ops.append(row)
 
     # ---- commit --------------------------------------------------------------------------------
     def flush(self) -> None:
@@ -218,11 +221,9 @@ class SwarmTx:
         if self._journal:
             sql.run_many(conn, sql.INSERT_JOURNAL, self._journal)
         if self._ops:
-            self._defer_chained()
-            if self._ops:
-                sql.run_many(conn, sql.INSERT_OPERATION, self._ops)
-                self.queued_work = self.queued_work or any(
-                    r["status"] == OperationStatus.QUEUED.value for r in self._ops)
+            sql.run_many(conn, sql.INSERT_OPERATION, self._ops)
+            self.queued_work = self.queued_work or any(
+                r["status"] == OperationStatus.QUEUED.value for r in self._ops)
         if new_events:
             self._flushed_events = len(self.events)
             st = self.state
@@ -238,33 +239,38 @@ class SwarmTx:
         self._messages.clear()
         self._journal.clear()
 
-    def _defer_chained(self) -> None:
-        """Keep the running node's next operation out of the rows being written: the executor runs it next, in
-        this transaction (see ``Executor._in_tx``). Only when no older operation of that node is queued, so
-        per-node order is kept. Other queued operations of the node, once written, end chaining."""
-        row = self.chained
-        node = self.chain_node
-        if row is not None and row in self._ops:
-            if self._older_queued is None:
-                older = sql.fetch_one(self.conn, sql.NODE_HAS_QUEUED, {"sid": self.swarm_id, "nid": node})
-                self._older_queued = bool(older.n)
-            if self._older_queued:
-                self.chained = None
-            else:
-                self._ops.remove(row)
-        if any(r["node_id"] == node and r["status"] == OperationStatus.QUEUED.value for r in self._ops):
-            self._older_queued = True
+    def lead(self, node_id: str) -> None:
+        """Start the next leading operation in this ``SwarmTx`` (a batch of several, see
+        ``Executor._run_batch``): ``node_id``'s operations queued from now on may run inline."""
+        self.chain_node = node_id
+        self._older_queued = None
 
-    def take_chained(self) -> dict[str, Any] | None:
-        """The running node's next operation, kept out of the rows to write (see ``_defer_chained``), or
-        None. The executor then runs it in this transaction."""
-        if self.chained is not None and self.chained in self._ops:
-            self._defer_chained()
-        row, self.chained = self.chained, None
-        return row
+    def _may_run_inline(self, node_id: str) -> bool:
+        """Whether an operation queued now for ``node_id`` may run later in this same transaction: when it is
+        for the node whose operation leads the transaction (``chain_node``) and no older operation of that
+        node waits in the queue, or for a node created in this transaction (nobody else can know it yet).
+        Every later operation of such a node is kept back too, in order, so per-node order holds."""
+        if not self.grouping:
+            return False
+        if node_id in self.created_nodes:
+            return True
+        if node_id != self.chain_node:
+            return False
+        if self._older_queued is None:
+            older = sql.fetch_one(self.conn, sql.NODE_HAS_QUEUED, {"sid": self.swarm_id, "nid": node_id})
+            self._older_queued = bool(older.n)
+        return not self._older_queued
+
+    def take_inline(self) -> dict[str, Any] | None:
+        """The oldest operation kept back by ``enqueue`` (never written), or None."""
+        return self.inline.pop(0) if self.inline else None
+
+    def absorb_inline(self, kind: OperationKind, node_id: str) -> None:
+        """Drop kept-back operations of ``kind`` for ``node_id`` (see ``sql.ABSORB_TERMINATES``)."""
+        self.inline = [r for r in self.inline if not (r["kind"] == kind.value and r["node_id"] == node_id)]
 
     def enqueue_row(self, row: dict[str, Any]) -> None:
-        """Write ``row`` (taken with ``take_chained``) as queued for any worker."""
+        """Write ``row`` (taken with ``take_inline``) as queued for any worker."""
         sql.run(self.conn, sql.INSERT_OPERATION, row)
         self.queued_work = True
 
