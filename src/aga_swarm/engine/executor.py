@@ -17,6 +17,7 @@ from ..llm.protocol import LLMError, LLMRequest, TransientLLMError
 from ..schemas import (
     TERMINAL_LIFECYCLES,
     ChatStatus,
+    Continuation,
     ContinuationKind,
     EventType,
     Lifecycle,
@@ -30,7 +31,6 @@ from ..schemas import (
 from ..store import sql
 from ..store import tables as t
 from ..store.blob import scoped_key
-from ..store.rows import load_node
 from .context import ChildrenResult, StepContext
 from .errors import LimitExceeded, MalformedContinuation, NotFound, SwarmError
 from .tx import SwarmTx
@@ -365,19 +365,21 @@ class Executor:
     # ---- LLM calls -----------------------------------------------------------------------------
     async def _llm_call(self, op: ClaimedOp) -> list[Any]:
         with self.engine.db.raw_read() as conn:
-            swarm_row = sql.swarm_row(conn, op.swarm_id)
-            node = load_node(conn, op.swarm_id, op.node_id)
-        if swarm_row is None or node is None:
-            return self._in_tx(op, lambda tx, o: None) if swarm_row is not None else []
-        cont = node.continuation
-        if (node.lifecycle in TERMINAL_LIFECYCLES or cont is None or cont.kind is not ContinuationKind.LLM
-                or cont.token != op.payload.get("token")):
+            found = sql.fetch_one(conn, sql.NODE_FOR_LLM_CALL, {"sid": op.swarm_id, "id": op.node_id})
+        if found is None:
             return self._in_tx(op, lambda tx, o: None)
+        data = sql.from_json(found.data)
+        raw_cont = data.get("continuation")
+        if (Lifecycle(data["lifecycle"]) in TERMINAL_LIFECYCLES or not raw_cont
+                or raw_cont.get("token") != op.payload.get("token") or raw_cont.get("kind") != ContinuationKind.LLM):
+            return self._in_tx(op, lambda tx, o: None)
+        cont = Continuation.model_validate(raw_cont)
+        node_id = op.node_id
         step = self.engine.registry.get_step(cont.next_step)
         if step.result is None:
             raise MalformedContinuation(f"step {step.name!r} has no result model")
         request = LLMRequest.model_validate(cont.request["llm"])
-        config = self.engine.config_for(swarm_row.config_id)
+        config = self.engine.config_for(found.config_id)
         client = self.engine.llm_for(config)
         started = time.perf_counter()
         try:
@@ -385,12 +387,12 @@ class Executor:
         except TransientLLMError as exc:
             if op.attempts < MAX_TRANSIENT_ATTEMPTS:
                 return self._retry_later(op, exc)
-            return self._llm_failed(op, node, request, client.model, exc, started)
+            return self._llm_failed(op, node_id, request, client.model, exc, started)
         except LLMError as exc:
-            return self._llm_failed(op, node, request, client.model, exc, started)
+            return self._llm_failed(op, node_id, request, client.model, exc, started)
 
         def commit(tx: SwarmTx, o: ClaimedOp) -> None:
-            n = tx.node(node.id)
+            n = tx.node(node_id)
             c = n.continuation
             if c is None or c.token != cont.token:
                 return
@@ -418,10 +420,10 @@ class Executor:
         log.info("operation %s transient failure (%s); retry in %.1fs", op.id, exc, delay)
         return []
 
-    def _llm_failed(self, op: ClaimedOp, node: Node, request: LLMRequest, model: str, exc: LLMError,
+    def _llm_failed(self, op: ClaimedOp, node_id: str, request: LLMRequest, model: str, exc: LLMError,
                     started: float) -> list[Any]:
         def commit(tx: SwarmTx, o: ClaimedOp) -> None:
-            n = tx.node(node.id)
+            n = tx.node(node_id)
             step = n.continuation.next_step if n.continuation else "llm"
             self._record_llm_call(tx, n, step, request, model, raw=exc.raw_output, parsed=None, tokens_in=0,
                                   tokens_out=0, latency_ms=(time.perf_counter() - started) * 1000, cost_usd=0.0,
