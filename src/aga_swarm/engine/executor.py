@@ -56,7 +56,21 @@ class ClaimedOp:
     attempts: int
     claim: str
     chained: ClaimedOp | None = None  # the node's next operation, already claimed in the same transaction
+    prefetched: Prefetched | None = None  # for a model call: what it needs, read when it was claimed
     grouped: int = 0  # operations run after this one in its transaction (group commit)
+
+
+Prefetched = tuple[str, Lifecycle, Continuation | None]  # a model call's swarm config id, node lifecycle, continuation
+
+
+def read_for_llm_call(conn: Any, swarm_id: str, node_id: str) -> Prefetched | None:
+    """What a model call needs to start, in one query (the commit re-checks it under the write lock)."""
+    found = sql.fetch_one(conn, sql.NODE_FOR_LLM_CALL, {"sid": swarm_id, "id": node_id})
+    if found is None:
+        return None
+    data = sql.from_json(found.data)
+    raw = data.get("continuation")
+    return found.config_id, Lifecycle(data["lifecycle"]), Continuation.model_validate(raw) if raw else None
 
 
 def retry_delay(attempts: int) -> float:
@@ -225,8 +239,10 @@ class Executor:
         claimed = tx.insert_claimed(row)
         if claimed is None:
             return None
+        node = tx.node(row["node_id"])
         return ClaimedOp(id=claimed, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=OperationKind(row["kind"]),
-                         payload=sql.from_json(row["payload"]), attempts=1, claim=row["claim"])
+                         payload=sql.from_json(row["payload"]), attempts=1, claim=row["claim"],
+                         prefetched=(tx.swarm.config_id, node.lifecycle, node.continuation))
 
     def _finish(self, tx: SwarmTx, op: ClaimedOp, status: OperationStatus, error: str | None = None) -> None:
         done = sql.run(tx.conn, sql.FINISH_OPERATION, {"id": op.id, "claim": op.claim, "status": status.value,
@@ -364,22 +380,19 @@ class Executor:
 
     # ---- LLM calls -----------------------------------------------------------------------------
     async def _llm_call(self, op: ClaimedOp) -> list[Any]:
-        with self.engine.db.raw_read() as conn:
-            found = sql.fetch_one(conn, sql.NODE_FOR_LLM_CALL, {"sid": op.swarm_id, "id": op.node_id})
-        if found is None:
+        known = op.prefetched or self._read_for_llm_call(op)
+        if known is None:
             return self._in_tx(op, lambda tx, o: None)
-        data = sql.from_json(found.data)
-        raw_cont = data.get("continuation")
-        if (Lifecycle(data["lifecycle"]) in TERMINAL_LIFECYCLES or not raw_cont
-                or raw_cont.get("token") != op.payload.get("token") or raw_cont.get("kind") != ContinuationKind.LLM):
-            return self._in_tx(op, lambda tx, o: None)
-        cont = Continuation.model_validate(raw_cont)
+        config_id, lifecycle, cont = known
+        if (lifecycle in TERMINAL_LIFECYCLES or cont is None or cont.kind is not ContinuationKind.LLM
+                or cont.token != op.payload.get("token")):
+            return self._in_tx(op, lambda tx, o: None)  # moot (a stale token commits nothing but the finish)
         node_id = op.node_id
         step = self.engine.registry.get_step(cont.next_step)
         if step.result is None:
             raise MalformedContinuation(f"step {step.name!r} has no result model")
         request = LLMRequest.model_validate(cont.request["llm"])
-        config = self.engine.config_for(found.config_id)
+        config = self.engine.config_for(config_id)
         client = self.engine.llm_for(config)
         started = time.perf_counter()
         try:
@@ -407,6 +420,10 @@ class Executor:
             tx.enqueue(OperationKind.STEP, n.id, f"step:{token}", {"token": token})
 
         return await self._commit_answer(op, commit)
+
+    def _read_for_llm_call(self, op: ClaimedOp) -> Prefetched | None:
+        with self.engine.db.raw_read() as conn:
+            return read_for_llm_call(conn, op.swarm_id, op.node_id)
 
     def _retry_later(self, op: ClaimedOp, exc: Exception) -> list[Any]:
         delay = retry_delay(op.attempts)

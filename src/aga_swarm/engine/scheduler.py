@@ -19,7 +19,7 @@ from ..schemas import EventType, OperationKind, OperationStatus, SwarmStatus
 from ..store import sql
 from ..store import tables as t
 from .core import Engine
-from .executor import ClaimedOp
+from .executor import ClaimedOp, read_for_llm_call
 
 log = logging.getLogger("aga_swarm.scheduler")
 
@@ -104,9 +104,12 @@ class Runner:
                 won = sql.run(conn, sql.CLAIM, {"id": r.id, "claim": token, "attempts": r.attempts + 1,
                                                 "lease_until": now + self.lease_seconds})
                 if won == 1:
-                    claimed.append(ClaimedOp(id=r.id, swarm_id=r.swarm_id, node_id=r.node_id,
-                                             kind=OperationKind(r.kind), payload=sql.from_json(r.payload),
-                                             attempts=r.attempts + 1, claim=token))
+                    kind = OperationKind(r.kind)
+                    claimed.append(ClaimedOp(
+                        id=r.id, swarm_id=r.swarm_id, node_id=r.node_id, kind=kind, payload=sql.from_json(r.payload),
+                        attempts=r.attempts + 1, claim=token,
+                        prefetched=read_for_llm_call(conn, r.swarm_id, r.node_id)
+                        if kind is OperationKind.LLM_CALL else None))
                 if len(claimed) >= limit:
                     break
         return claimed
