@@ -161,7 +161,6 @@ class Executor:
         while (row := tx.take_inline()) is not None:
             kind = OperationKind(row["kind"])
             if kind is OperationKind.LLM_CALL or grouped >= group_limit:
-                tx.flush()
                 if claim_tail and tail is None and row["node_id"] == tx.chain_node:
                     tail = self._claimed_row(tx, row)
                 else:

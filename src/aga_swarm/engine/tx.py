@@ -64,6 +64,7 @@ class SwarmTx:
         self.chain_node: str | None = None  # the node whose operation leads the transaction (see ``enqueue``)
         self.created_nodes: set[str] = set()
         self.inline: list[dict[str, Any]] = []  # operations kept back to run in this transaction, oldest first
+        self._swarm_dirty = False
         self.queued_work = False  # whether a queued operation was written (a runner should look)
         self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)
 
@@ -87,12 +88,12 @@ class SwarmTx:
         if missing:
             for row in sql.fetch(self.conn, sql.CHILD_NODES, {"sid": self.swarm_id, "pid": parent.id}):
                 if row.id not in self.state.nodes:
-                    self.state.nodes[row.id] = Node.model_validate(sql.from_json(row.data))
+                    self.state.nodes[row.id] = rows.node_from_data(row.data)
         return [self.node(c) for c in parent.children]
 
     def live_children(self, parent: Node) -> int:
         """How many children have not ended, counted by the index rather than by loading every child."""
-        self.flush()
+        self.flush(swarm_row=False)
         row = sql.fetch_one(self.conn, sql.LIVE_CHILDREN, {"sid": self.swarm_id, "pid": parent.id})
         return int(next(iter(vars(row).values())))
 
@@ -188,8 +189,9 @@ class SwarmTx:
             self._ops.append(row)
 
     # ---- commit --------------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Write what changed since the last flush (the transaction commits later, all at once)."""
+    def flush(self, *, swarm_row: bool = True) -> None:
+        """Write what changed since the last flush (the transaction commits later, all at once); the swarm
+        row (last seq, status, usage) too unless ``swarm_row`` is false (a flush in mid-transaction)."""
         conn, sid = self.conn, self.swarm_id
         new_events = self.events[self._flushed_events:]
         if new_events:
@@ -226,6 +228,9 @@ class SwarmTx:
                 r["status"] == OperationStatus.QUEUED.value for r in self._ops)
         if new_events:
             self._flushed_events = len(self.events)
+            self._swarm_dirty = True
+        if swarm_row and self._swarm_dirty:
+            self._swarm_dirty = False
             st = self.state
             sql.run(conn, sql.UPDATE_SWARM, {
                 "id": sid, "last_seq": st.seq, "status": st.status.value, "failure_reason": st.failure_reason,

@@ -90,9 +90,17 @@ def load_swarm_row(conn: Any, swarm_id: str, *, for_update: bool = False) -> Any
 
 def load_node(conn: Any, swarm_id: str, node_id: str) -> Node | None:
     row = fetch_one(conn, NODE, {"sid": swarm_id, "id": node_id})
-    return Node.model_validate(from_json(row.data)) if row else None
+    return node_from_data(row.data) if row else None
+
+
+def node_from_data(data: Any) -> Node:
+    """A node from its stored JSON: text on SQLite (parsed and validated in one pass), decoded on PostgreSQL."""
+    return Node.model_validate_json(data) if isinstance(data, (str, bytes)) else Node.model_validate(data)
 
 
 def load_chat(conn: Any, swarm_id: str, chat_id: str) -> ChatSummary | None:
     row = fetch_one(conn, CHAT, {"sid": swarm_id, "id": chat_id})
-    return ChatSummary.model_validate(from_json(row.data)) if row else None
+    if row is None:
+        return None
+    data = row.data
+    return ChatSummary.model_validate_json(data) if isinstance(data, (str, bytes)) else ChatSummary.model_validate(data)
