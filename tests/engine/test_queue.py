@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from aga_swarm.actions import ActionSpec, Registry, register_builtins
 from aga_swarm.api import SwarmService
-from aga_swarm.engine.context import StepContext, spawn_node
+from aga_swarm.actions.outputs import DoOutput
+from aga_swarm.engine.context import ChildrenResult, StepContext, spawn_node
 from aga_swarm.engine.core import Engine
 from aga_swarm.engine.fold import fold
 from aga_swarm.engine.tx import SwarmTx
@@ -164,4 +165,72 @@ async def test_a_failing_chained_step_fails_alone_and_keeps_the_steps_before_it(
     assert [j.text for j in detail.journal if j.text.startswith("step ")] == [f"step {i}" for i in range(boom_at)]
     assert any(c.error and f"boom at {boom_at}" in (c.raw_output or "") for c in detail.llm_calls)
     assert fold(svc.history(s.id).events, SwarmState(swarm_id=s.id)) == svc.state(s.id)
+    svc.close()
+
+
+class FanCtx(BaseModel):
+    k: int = 0
+
+
+async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(tmp_path: Path) -> None:
+    """Model answers that arrive together commit in one transaction. A step that raises on its answer must
+    roll that batch back, then fail alone: the others commit exactly once."""
+    reg = register_builtins(Registry())
+
+    @reg.step("fan.start", context=FanCtx)
+    def fan(ctx: StepContext, data: FanCtx, result: None) -> None:
+        for j in range(data.k):
+            ctx.spawn(f"poison {j}" if j == 3 else f"task {j}", action_id="careful")
+        ctx.wait_children("fan.done", data)
+
+    @reg.step("fan.done", context=FanCtx, result=ChildrenResult)
+    def fan_done(ctx: StepContext, data: FanCtx, result: ChildrenResult) -> None:
+        ctx.complete(",".join(c.lifecycle.value for c in result.children))
+
+    @reg.step("careful.start")
+    def careful(ctx: StepContext, data: Any, result: None) -> None:
+        ctx.journal("asking")
+        ctx.llm("do.execute", [{"role": "user", "content": ctx.node.directive}], next_step="careful.on_answer",
+                context=CountCtx(), facts={"directive": ctx.node.directive})
+
+    @reg.step("careful.on_answer", context=CountCtx, result=DoOutput)
+    def on_answer(ctx: StepContext, data: CountCtx, result: DoOutput) -> None:
+        if "poison" in ctx.node.directive:
+            raise ValueError("poisoned answer")
+        ctx.journal("answered")
+        ctx.complete(result.report)
+
+    for action_id, entry in (("fan", "fan.start"), ("careful", "careful.start")):
+        reg.register_action(ActionSpec(id=action_id, description=action_id, entry_step=entry, routable=False),
+                            folder="test")
+    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
+    s = svc.create_swarm("u1", "fan")
+    with svc.db.tx() as conn:
+        tx = SwarmTx(conn, s.id, datetime.now(UTC))
+        tx.set_status(SwarmStatus.RUNNING)
+        spawn_node(tx, "n", None, 0, reg.get_action("fan"), s.goal, s.name, {"k": 8})
+        tx.flush()
+    batches: list[int] = []
+    rolled_back: list[int] = []
+    original = svc.engine.executor._run_batch
+
+    def spy(items: Any) -> Any:
+        batches.append(len(items))
+        try:
+            return original(items)
+        except ValueError:
+            rolled_back.append(len(items))
+            raise
+
+    svc.engine.executor._run_batch = spy  # type: ignore[method-assign]
+    await svc.run_until_idle(s.id, timeout=10)
+    assert max(batches) > 1 and rolled_back  # answers were committed together, and the poisoned batch undone
+    st = svc.state(s.id)
+    outcomes = {n.id: n.lifecycle.value for n in st.nodes.values() if n.parent_id == "n"}
+    assert outcomes["n.4"] == "failed" and "poisoned answer" in (st.nodes["n.4"].failure_reason or "")
+    assert [v for k, v in sorted(outcomes.items()) if k != "n.4"] == ["done"] * 7
+    for i in (1, 2, 5, 8):
+        journal = [j.text for j in svc.node_detail(s.id, f"n.{i}").journal]
+        assert journal == ["asking", "answered"]
+    assert fold(svc.history(s.id).events, SwarmState(swarm_id=s.id)) == st
     svc.close()
