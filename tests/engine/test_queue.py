@@ -218,7 +218,7 @@ async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(tmp_path: 
         batches.append(len(items))
         try:
             return original(items)
-        except ValueError:
+        except Exception:
             rolled_back.append(len(items))
             raise
 
