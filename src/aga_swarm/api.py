@@ -91,11 +91,11 @@ class SwarmService:
     def _write(self, swarm_id: str, owner_id: str | None, fn: Any) -> Any:
         with self.db.tx() as conn:
             tx = SwarmTx(conn, swarm_id, self._now())
-            if owner_id is not None and tx.swarm.owner_id != owner_id:
+            if owner_id is not None and tx.owner_id != owner_id:
                 raise SwarmNotFound(swarm_id)
             result = fn(tx)
             tx.flush()
-        self.engine.publish(tx.swarm.owner_id, tx.events)
+        self.engine.publish(tx.owner_id, tx.events)
         self.runner.notify()
         return result
 
@@ -221,9 +221,9 @@ class SwarmService:
         which holds it."""
 
         def do(tx: SwarmTx) -> Message:
-            if owner_id is not None and tx.swarm.owner_id != owner_id:
+            if owner_id is not None and tx.owner_id != owner_id:
                 raise SwarmNotFound(swarm_id)
-            limits = self.engine.config_for(tx.swarm.config_id).limits
+            limits = self.engine.config_for(tx.config_id).limits
             text = clean_text(content, field="content", max_chars=limits.max_message_chars)
             try:
                 chat = tx.chat(chat_id)
@@ -246,7 +246,7 @@ class SwarmService:
             return msg
 
         msg, tx = self.engine.executor.transact(swarm_id, do)
-        self.engine.publish(tx.swarm.owner_id, tx.events)
+        self.engine.publish(tx.owner_id, tx.events)
         if tx.queued_work:
             self.runner.notify()
         return msg

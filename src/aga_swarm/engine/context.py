@@ -191,7 +191,7 @@ class StepContext:
         from ..store.blob import scoped_key
 
         safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)[:120] or "artifact"
-        key = scoped_key(self.tx.swarm.owner_id, self.tx.swarm_id, "memory", f"{self.node_id}-{safe}")
+        key = scoped_key(self.tx.owner_id, self.tx.swarm_id, "memory", f"{self.node_id}-{safe}")
         self.services.blobs.put(key, content.encode())
         arts = [*self.node.context_up.get("artifacts", []),
                 {"key": key, "title": name, "content_type": content_type, "size": len(content.encode())}]

@@ -241,7 +241,7 @@ class Executor:
         node = tx.node(row["node_id"])
         return ClaimedOp(id=claimed, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=OperationKind(row["kind"]),
                          payload=sql.from_json(row["payload"]), attempts=1, claim=row["claim"],
-                         prefetched=(tx.swarm.config_id, node.lifecycle, node.continuation))
+                         prefetched=(tx.config_id, node.lifecycle, node.continuation))
 
     def _finish(self, tx: SwarmTx, op: ClaimedOp, status: OperationStatus, error: str | None = None) -> None:
         done = sql.run(tx.conn, sql.FINISH_OPERATION, {"id": op.id, "claim": op.claim, "status": status.value,
@@ -279,7 +279,7 @@ class Executor:
 
     def run_step(self, tx: SwarmTx, node_id: str, step_name: str, data: Any, result: Any) -> None:
         step = self.engine.registry.get_step(step_name)
-        config = self.engine.config_for(tx.swarm.config_id)
+        config = self.engine.config_for(tx.config_id)
         ctx = StepContext(tx, node_id, step_name, config, self.engine.services)
         if tx.node(node_id).lifecycle is not Lifecycle.RUNNING:
             ctx.changes["lifecycle"] = Lifecycle.RUNNING
@@ -338,7 +338,7 @@ class Executor:
         if tx.live_children(parent):
             return
         step = self.engine.registry.get_step(cont.next_step)
-        ctx = StepContext(tx, parent.id, step.name, self.engine.config_for(tx.swarm.config_id),
+        ctx = StepContext(tx, parent.id, step.name, self.engine.config_for(tx.config_id),
                           self.engine.services)
         result = ChildrenResult(children=ctx.children_outcomes())
         self.run_step(tx, parent.id, step.name, step.load_context(cont.context), result)
@@ -456,7 +456,7 @@ class Executor:
         encoded = sql.to_json(body)
         blob_key = None
         if len(encoded) > INLINE_LOG_LIMIT:
-            blob_key = scoped_key(tx.swarm.owner_id, tx.swarm_id, "llm", f"{call_id}.json")
+            blob_key = scoped_key(tx.owner_id, tx.swarm_id, "llm", f"{call_id}.json")
             self.engine.blobs.put(blob_key, encoded.encode())
         sql.run(tx.conn, sql.INSERT_LLM_CALL, {
             "swarm_id": tx.swarm_id, "id": call_id, "node_id": node.id, "step": step, "model": model,

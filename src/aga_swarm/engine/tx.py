@@ -44,12 +44,12 @@ class SwarmTx:
             raise SwarmNotFound(swarm_id)
         self.conn = conn
         self.now = now
-        self.swarm: Swarm = rows.swarm_from_row(row)
+        self.row = row  # the swarm row as read under the lock (``swarm`` is built from it when asked)
+        self._swarm: Swarm | None = None
         self.first_seq: int = row.first_seq
         self.state = SwarmState(
-            swarm_id=swarm_id, seq=row.last_seq, status=self.swarm.status,
-            failure_reason=self.swarm.failure_reason, root_node_id=self.swarm.root_node_id,
-            usage=rows.usage_from_row(row),
+            swarm_id=swarm_id, seq=row.last_seq, status=SwarmStatus(row.status), failure_reason=row.failure_reason,
+            root_node_id=row.root_node_id, usage=rows.usage_from_row(row),
         )
         self.events: list[SwarmEvent] = []
         self._new_nodes: set[str] = set()
@@ -71,7 +71,22 @@ class SwarmTx:
     # ---- loading -------------------------------------------------------------------------------
     @property
     def swarm_id(self) -> str:
-        return self.swarm.id
+        return str(self.row.id)
+
+    @property
+    def swarm(self) -> Swarm:
+        """The swarm as it was when this transaction began (see ``state`` for its status now)."""
+        if self._swarm is None:
+            self._swarm = rows.swarm_from_row(self.row)
+        return self._swarm
+
+    @property
+    def owner_id(self) -> str:
+        return str(self.row.owner_id)
+
+    @property
+    def config_id(self) -> str:
+        return str(self.row.config_id)
 
     def node(self, node_id: str) -> Node:
         node = self.state.nodes.get(node_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,6 +67,11 @@ class Database:
             self._sqlite_begin()
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # SQLite has one writer at a time, and a connection that finds the lock taken sleeps in its busy
+        # handler (1 ms, then 2, 5, 10 ... up to 100 ms) before it looks again. Writers of this process queue
+        # on this lock instead and start the moment the previous one commits; other processes still meet
+        # the busy handler.
+        self._write_lock: threading.RLock | None = threading.RLock() if self.is_sqlite else None
         if migrate:
             self.migrate()
 
@@ -101,20 +107,21 @@ class Database:
 
         The executor's hot path runs about ten prebuilt statements per operation (``store/sql.py``); this
         saves the Connection/Transaction objects and event dispatch around them."""
-        fairy = self.engine.raw_connection()
-        dbapi: Any = fairy.driver_connection
-        raw = RawConnection(dbapi, self.engine.dialect.name)
-        try:
-            if self.is_sqlite:
-                dbapi.execute("BEGIN IMMEDIATE")
-            yield raw
-            dbapi.commit()
-        except BaseException:
-            dbapi.rollback()
-            raise
-        finally:
-            raw.cursor.close()
-            fairy.close()
+        with self._writer():
+            fairy = self.engine.raw_connection()
+            dbapi: Any = fairy.driver_connection
+            raw = RawConnection(dbapi, self.engine.dialect.name)
+            try:
+                if self.is_sqlite:
+                    dbapi.execute("BEGIN IMMEDIATE")
+                yield raw
+                dbapi.commit()
+            except BaseException:
+                dbapi.rollback()
+                raise
+            finally:
+                raw.cursor.close()
+                fairy.close()
 
     @contextmanager
     def raw_read(self) -> Iterator[RawConnection]:
@@ -133,8 +140,16 @@ class Database:
     @contextmanager
     def tx(self) -> Iterator[Connection]:
         """A write transaction (BEGIN IMMEDIATE on SQLite)."""
-        with self.engine.begin() as conn:
+        with self._writer(), self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _writer(self) -> Iterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        with self._write_lock:
+            yield
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
