@@ -245,8 +245,11 @@ class SwarmService:
             tx.enqueue(OperationKind.USER_REPLY, node.id, f"reply:{msg.id}", {"token": token})
             return msg
 
-        msg, tx = self.engine.executor.transact(swarm_id, do)
+        handoff = self.runner.accepts_handoff()
+        msg, tx, claimed = self.engine.executor.transact(swarm_id, do, claim_tail=handoff)
         self.engine.publish(tx.owner_id, tx.events)
+        if claimed is not None:
+            self.runner.adopt(claimed)  # the node's model call, already claimed: no claim round-trip
         if tx.queued_work:
             self.runner.notify()
         return msg

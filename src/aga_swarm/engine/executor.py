@@ -57,6 +57,7 @@ class ClaimedOp:
     claim: str
     chained: ClaimedOp | None = None  # the node's next operation, already claimed in the same transaction
     prefetched: Prefetched | None = None  # for a model call: what it needs, read when it was claimed
+    queued_work: bool = False  # running it wrote queued operations (for any worker)
     grouped: int = 0  # operations run after this one in its transaction (group commit)
 
 
@@ -119,16 +120,19 @@ class Executor:
             self._finish(tx, op, OperationStatus.DONE)
 
         _, tx, op.grouped, op.chained = self._group(op.swarm_id, op.node_id, leader, claim_tail=True)
+        op.queued_work = tx.queued_work
         return tx.events
 
-    def transact(self, swarm_id: str, fn: Callable[[SwarmTx], T]) -> tuple[T, SwarmTx]:
+    def transact(self, swarm_id: str, fn: Callable[[SwarmTx], T], *,
+                 claim_tail: bool = False) -> tuple[T, SwarmTx, ClaimedOp | None]:
         """A change from outside the queue (a user's reply) in one transaction, together with the operations
         it queues for the node it names as ``tx.chain_node``, run at once (see ``_group``): a reply resumes
         its node in the reply's own transaction, and the node's next message commits with it. Operations
-        left over (a model call, say) are queued for the runner. Returns ``fn``'s result and the committed
-        ``SwarmTx`` (its events, its swarm)."""
-        result, tx, _, _ = self._group(swarm_id, None, fn, claim_tail=False)
-        return result, tx
+        left over (a model call, say) are queued for the runner, except that with ``claim_tail`` the node's
+        model call is claimed and returned, for the caller to hand to a running runner. Returns ``fn``'s
+        result, the committed ``SwarmTx`` (its events, its swarm) and that claimed operation."""
+        result, tx, _, tail = self._group(swarm_id, None, fn, claim_tail=claim_tail)
+        return result, tx, tail
 
     def _group(self, swarm_id: str, node_id: str | None, leader: Callable[[SwarmTx], T], *, claim_tail: bool,
                group_limit: int = GROUP_COMMIT_MAX) -> tuple[T, SwarmTx, int, ClaimedOp | None]:
@@ -231,6 +235,8 @@ class Executor:
                 results[i] = tx.events[start:]
             for tx in txs.values():
                 tx.flush()
+            for op, _ in items:
+                op.queued_work = txs[op.swarm_id].queued_work
         return results
 
     def _claimed_row(self, tx: SwarmTx, row: dict[str, Any]) -> ClaimedOp | None:
@@ -434,6 +440,7 @@ class Executor:
             if res.rowcount != 1:
                 raise LostClaim()
         log.info("operation %s transient failure (%s); retry in %.1fs", op.id, exc, delay)
+        op.queued_work = True
         return []
 
     def _llm_failed(self, op: ClaimedOp, node_id: str, request: LLMRequest, model: str, exc: LLMError,
@@ -491,6 +498,7 @@ class Executor:
                     tx.enqueue(OperationKind.FAILURE, node.id, f"failure:{op.id}", {"reason": reason})
                 tx.flush()
                 self._finish(tx, op, OperationStatus.FAILED, detail[-4000:])
+            op.queued_work = True
             return tx.events
         except LostClaim:
             return []

@@ -40,6 +40,7 @@ class Runner:
         self.ops_done = 0
         self._owners: dict[str, str] = {}
         self.loop: asyncio.AbstractEventLoop | None = None  # the loop the runner runs on, once it runs
+        self._serving = False
 
     def notify(self) -> None:
         """Wake the loop (call after enqueueing from this process); safe from any thread."""
@@ -52,6 +53,26 @@ class Runner:
             self._wake.set()
         elif not loop.is_closed():
             loop.call_soon_threadsafe(self._wake.set)
+
+    def accepts_handoff(self) -> bool:
+        """Whether ``adopt`` may be used: ``serve`` is running (``run_until_idle`` may not be)."""
+        loop = self.loop
+        return self._serving and loop is not None and not loop.is_closed()
+
+    def adopt(self, op: ClaimedOp) -> None:
+        """Run an operation another part of this process already claimed (a reply's model call); safe from
+        any thread. Only while ``accepts_handoff()``: nothing else would run it until its lease expires."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._launch([op])
+        else:
+            loop.call_soon_threadsafe(self._launch, [op])
 
     # ---- recovery ----------------------------------------------------------------------------
     def recover(self, *, all_running: bool = True) -> int:
@@ -135,10 +156,12 @@ class Runner:
     # ---- running -----------------------------------------------------------------------------
     async def _run_one(self, op: ClaimedOp) -> None:
         key = (op.swarm_id, op.node_id)
+        queued = False
         try:
             next_op: ClaimedOp | None = op
             while next_op is not None:
                 events = await self.engine.executor.execute(next_op)
+                queued = queued or next_op.queued_work
                 self.ops_done += 1 + next_op.grouped
                 if events:
                     owner = self._owner(op.swarm_id)
@@ -151,11 +174,13 @@ class Runner:
                     await asyncio.sleep(0)  # let other nodes' tasks run between a node's operations
         finally:
             # leave the task set *before* waking the loop, so the capacity it computes next is right
+            was_full = len(self._tasks) >= self.concurrency
             task = asyncio.current_task()
             if task is not None:
                 self._tasks.discard(task)
             self._active_nodes.discard(key)
-            self._wake.set()
+            if queued or was_full or not self._serving:  # serving, a wake-up that finds nothing costs a read
+                self._wake.set()
 
     def _apply_retention(self, swarm_id: str) -> None:
         """When a swarm ends, compact its history to the config's retention, if it sets one."""
@@ -214,24 +239,27 @@ class Runner:
     async def serve(self, stop: asyncio.Event) -> None:
         """Run forever (until ``stop`` is set), re-queuing expired leases now and then."""
         self.loop = asyncio.get_running_loop()
+        self._serving = True
         last_recover = 0.0
         while not stop.is_set():
             if time.monotonic() - last_recover > self.lease_seconds / 4:
                 await asyncio.to_thread(self.recover, all_running=False)
                 last_recover = time.monotonic()
             self._wake.clear()
+            room = self.concurrency - len(self._tasks)
             try:
-                ops = self.claim(self.concurrency - len(self._tasks))
+                ops = self.claim(room)
             except Exception:
                 log.exception("claim failed")
                 ops = []
             self._launch(ops)
-            if ops:
+            if ops and len(ops) >= room:  # there may be more: look again once these have started
                 await asyncio.sleep(0)
                 continue
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
             except TimeoutError:
                 pass
+        self._serving = False
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
