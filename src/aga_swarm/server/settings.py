@@ -35,6 +35,9 @@ class Settings(BaseModel):
     session_cache_seconds: float = Field(5.0, ge=0, description="Reuse a resolved session this long in-process "
                                          "(0: look it up on every request). A logout elsewhere takes effect "
                                          "here within this time; expiry is always exact")
+    gil_switch_seconds: float = Field(0.001, gt=0, le=0.1, description="Python's thread switch interval in the "
+                                      "server (sys.setswitchinterval): how long a waking thread may wait for "
+                                      "the GIL")
     state_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Memory for rendered states (by swarm "
                                    "and seq; a state at a seq never changes); 0 disables")
     cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set behind HTTPS)")
