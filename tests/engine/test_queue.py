@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from aga_swarm.actions import ActionSpec, Registry, register_builtins
-from aga_swarm.api import SwarmService
 from aga_swarm.actions.outputs import DoOutput
+from aga_swarm.api import SwarmService
 from aga_swarm.engine.context import ChildrenResult, StepContext, spawn_node
 from aga_swarm.engine.core import Engine
 from aga_swarm.engine.fold import fold
