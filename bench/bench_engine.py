@@ -218,7 +218,8 @@ class Aga:
             self._waiters.append((until, fut))
             if action:
                 action()
-            self.loop.run_until_complete(asyncio.wait_for(fut, timeout=3600))
+            if not fut.done():  # a reply resumes its node in its own transaction: often done already
+                self.loop.run_until_complete(asyncio.wait_for(fut, timeout=3600))
         else:
             if action:
                 action()

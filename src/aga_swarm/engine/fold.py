@@ -40,10 +40,10 @@ def apply_event(state: SwarmState, event: SwarmEvent) -> None:
         _patch(state.chats[chat_id], data["changes"])
     elif kind is EventType.MESSAGE_POSTED:
         msg = data["message"]
-        chat = state.chats[msg["chat_id"]]
-        chat.message_count += 1
-        chat.last_message = msg["content"][:280]
-        chat.last_role = MessageRole(msg["role"])
+        fields = state.chats[msg["chat_id"]].__dict__  # typed values: no need to validate each assignment
+        fields["message_count"] += 1
+        fields["last_message"] = str(msg["content"])[:280]
+        fields["last_role"] = MessageRole(msg["role"])
     elif kind is EventType.SWARM_STATUS:
         state.status = SwarmStatus(data["status"])
         state.failure_reason = data.get("reason")

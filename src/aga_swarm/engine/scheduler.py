@@ -143,15 +143,14 @@ class Runner:
 
     def _has_pending(self, swarm_id: str | None) -> tuple[bool, float | None]:
         """Whether runnable work remains, and the earliest deferred time if only deferred work remains."""
-        with self.engine.db.read() as conn:
-            q = select(op_t.c.not_before).where(op_t.c.status.in_(
-                [OperationStatus.QUEUED.value, OperationStatus.RUNNING.value]))
-            if swarm_id is not None:
-                q = q.where(op_t.c.swarm_id == swarm_id)
-            rows = conn.execute(q.order_by(op_t.c.not_before).limit(1)).all()
-        if not rows:
+        with self.engine.db.raw_read() as conn:
+            if swarm_id is None:
+                row = sql.fetch_one(conn, sql.PENDING_SOONEST)
+            else:
+                row = sql.fetch_one(conn, sql.PENDING_SOONEST_OF_SWARM, {"sid": swarm_id})
+        if row is None:
             return False, None
-        return True, rows[0].not_before
+        return True, float(row.not_before)
 
     # ---- running -----------------------------------------------------------------------------
     async def _run_one(self, op: ClaimedOp) -> None:

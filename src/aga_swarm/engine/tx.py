@@ -182,7 +182,10 @@ class SwarmTx:
         self._messages.append({"swarm_id": self.swarm_id, "id": msg.id, "chat_id": chat_id, "idx": index,
                                "role": role.value, "content": content, "reply_to": reply_to,
                                "attachments": sql.to_json(msg.attachments), "created_at": rows.ts(self.now)})
-        self.emit(EventType.MESSAGE_POSTED, chat.node_id, {"message": msg.model_dump(mode="json")})
+        # msg.model_dump(mode="json"), written out: every field is plain already
+        self.emit(EventType.MESSAGE_POSTED, chat.node_id, {"message": {
+            "id": msg.id, "chat_id": chat_id, "index": index, "role": role.value, "content": content,
+            "attachments": list(msg.attachments), "reply_to": reply_to, "created_at": iso(self.now)}})
         return msg
 
     def journal(self, node_id: str, step: str, text: str) -> None:
@@ -314,6 +317,11 @@ _TYPED_CHANGES: dict[str, type | tuple[type, ...]] = {
 }
 
 
+def iso(value: datetime) -> str:
+    """A UTC datetime as pydantic renders it in JSON."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in changes.items():
@@ -322,7 +330,7 @@ def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
         elif hasattr(value, "value") and not isinstance(value, (int, float, str)):
             out[key] = value.value
         elif isinstance(value, datetime):
-            out[key] = value.isoformat()
+            out[key] = iso(value)
         else:
             out[key] = value
     return out

@@ -111,6 +111,10 @@ QUEUED_CANDIDATES = Q("SELECT id, swarm_id, node_id, kind, payload, attempts, no
 QUEUED_CANDIDATES_OF_SWARM = Q("SELECT id, swarm_id, node_id, kind, payload, attempts, not_before "
                                   "FROM operations WHERE status = 'queued' AND swarm_id = :sid "
                                   "ORDER BY id LIMIT :limit")
+PENDING_SOONEST = Q("SELECT not_before FROM operations WHERE status IN ('queued', 'running') "
+                    "ORDER BY not_before LIMIT 1")
+PENDING_SOONEST_OF_SWARM = Q("SELECT not_before FROM operations WHERE status IN ('queued', 'running') "
+                             "AND swarm_id = :sid ORDER BY not_before LIMIT 1")
 RUNNING_NODES = Q("SELECT swarm_id, node_id FROM operations WHERE status = 'running'")
 CLAIM = Q("UPDATE operations SET status = 'running', claim = :claim, attempts = :attempts, "
              "lease_until = :lease_until WHERE id = :id AND status = 'queued'")
