@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from .engine import history as hist
-from .engine.context import UserReply, spawn_node
+from .engine.context import spawn_node
 from .engine.core import Engine
 from .engine.errors import (
     ChatNotAwaiting,
@@ -239,7 +239,7 @@ class SwarmService:
             token = f"{node.id}@{tx.state.seq + 1}"
             resumed = Continuation(node_id=node.id, kind=ContinuationKind.STEP, next_step=cont.next_step,
                                    context=cont.context, token=token, created_at=tx.now,
-                                   request={"result": UserReply(content=text, message_id=msg.id).model_dump()})
+                                   request={"result": {"content": text, "message_id": msg.id}})  # a UserReply
             tx.update_node(node.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
             tx.chain_node = node.id  # the reply's transaction runs the resumed step (Executor.transact)
             tx.enqueue(OperationKind.USER_REPLY, node.id, f"reply:{msg.id}", {"token": token})

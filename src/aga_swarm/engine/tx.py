@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..schemas import (
+    ChatStatus,
     ChatSummary,
     Continuation,
     EventType,
@@ -163,9 +164,17 @@ class SwarmTx:
         return node
 
     def update_chat(self, chat_id: str, **changes: Any) -> ChatSummary:
-        self.chat(chat_id)
-        self.emit(EventType.CHAT_UPDATED, None, {"chat_id": chat_id, "changes": _jsonable(changes)})
-        return self.state.chats[chat_id]
+        chat = self.chat(chat_id)
+        jsonable = _jsonable(changes)
+        self.emit(EventType.CHAT_UPDATED, None, {"chat_id": chat_id, "changes": jsonable}, applied=True)
+        for key, value in changes.items():  # as in update_node: typed values set directly, others validated
+            kind = _TYPED_CHAT_CHANGES.get(key)
+            if kind is not None and isinstance(value, kind):
+                chat.__dict__[key] = value
+            else:
+                setattr(chat, key, jsonable[key])
+        self._dirty_chats.add(chat_id)
+        return chat
 
     def set_status(self, status: SwarmStatus, reason: str | None = None) -> None:
         self.emit(EventType.SWARM_STATUS, None, {"status": status.value, "reason": reason})
@@ -314,6 +323,11 @@ class SwarmTx:
 _TYPED_CHANGES: dict[str, type | tuple[type, ...]] = {
     "lifecycle": Lifecycle, "continuation": (Continuation, type(None)), "report": (str, type(None)),
     "failure_reason": (str, type(None)), "replans": int, "title": str,
+}
+
+
+_TYPED_CHAT_CHANGES: dict[str, type | tuple[type, ...]] = {
+    "status": ChatStatus, "awaiting_since": (datetime, type(None)), "followups": int,
 }
 
 

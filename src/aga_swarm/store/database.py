@@ -61,7 +61,10 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             # a pool of reused connections: opening SQLite (and setting its pragmas) per transaction costs ms
-            self.engine: Engine = create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=False)
+            # no reset (a rollback) when a connection returns to the pool: every transaction here ends with its
+            # own commit or rollback, and raw reads run in autocommit mode
+            self.engine: Engine = create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=False,
+                                                pool_reset_on_return=None)
             event.listen(self.engine, "connect", _sqlite_pragmas)
             self.engine = self.engine.execution_options()
             self._sqlite_begin()

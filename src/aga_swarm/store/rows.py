@@ -38,7 +38,10 @@ def swarm_from_row(row: Row[Any]) -> Swarm:
 
 
 def usage_from_row(row: Row[Any]) -> Usage:
-    return Usage.model_validate(from_json(row.usage) or {})
+    raw = row.usage
+    if isinstance(raw, (str, bytes)) and raw:
+        return Usage.model_validate_json(raw)
+    return Usage.model_validate(raw or {})
 
 
 def node_row(swarm_id: str, node: Node) -> dict[str, Any]:
