@@ -247,6 +247,7 @@ class SwarmService:
 
         handoff = self.runner.accepts_handoff()
         msg, tx, claimed = self.engine.executor.transact(swarm_id, do, claim_tail=handoff)
+        self.runner.ops_done += tx.grouped
         self.engine.publish(tx.owner_id, tx.events)
         if claimed is not None:
             self.runner.adopt(claimed)  # the node's model call, already claimed: no claim round-trip

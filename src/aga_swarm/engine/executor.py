@@ -131,7 +131,8 @@ class Executor:
         left over (a model call, say) are queued for the runner, except that with ``claim_tail`` the node's
         model call is claimed and returned, for the caller to hand to a running runner. Returns ``fn``'s
         result, the committed ``SwarmTx`` (its events, its swarm) and that claimed operation."""
-        result, tx, _, tail = self._group(swarm_id, None, fn, claim_tail=claim_tail)
+        result, tx, grouped, tail = self._group(swarm_id, None, fn, claim_tail=claim_tail)
+        tx.grouped = grouped
         return result, tx, tail
 
     def _group(self, swarm_id: str, node_id: str | None, leader: Callable[[SwarmTx], T], *, claim_tail: bool,

@@ -35,6 +35,7 @@ class Runner:
         self.poll_interval = poll_interval
         self.lease_seconds = lease_seconds
         self._active_nodes: set[tuple[str, str]] = set()
+        self._blocked_nodes: set[tuple[str, str]] = set()  # nodes with queued work waiting on a running task
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
         self.ops_done = 0
@@ -117,6 +118,8 @@ class Runner:
             for r in candidates:
                 key = (r.swarm_id, r.node_id)
                 if key in busy or key in seen:
+                    if key in self._active_nodes:
+                        self._blocked_nodes.add(key)  # look again when this process's task for it ends
                     continue
                 seen.add(key)  # only the earliest queued op of a node is eligible
                 if r.not_before > now:
@@ -178,7 +181,9 @@ class Runner:
             if task is not None:
                 self._tasks.discard(task)
             self._active_nodes.discard(key)
-            if queued or was_full or not self._serving:  # serving, a wake-up that finds nothing costs a read
+            blocked = key in self._blocked_nodes
+            self._blocked_nodes.discard(key)
+            if queued or was_full or blocked or not self._serving:  # else a wake-up would find nothing
                 self._wake.set()
 
     def _apply_retention(self, swarm_id: str) -> None:

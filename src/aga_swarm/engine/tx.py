@@ -66,6 +66,7 @@ class SwarmTx:
         self.created_nodes: set[str] = set()
         self.inline: list[dict[str, Any]] = []  # operations kept back to run in this transaction, oldest first
         self._swarm_dirty = False
+        self.grouped = 0  # operations run in this transaction after its leading change (see Executor.transact)
         self.queued_work = False  # whether a queued operation was written (a runner should look)
         self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)
 
