@@ -234,3 +234,55 @@ async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(tmp_path: 
         assert journal == ["asking", "answered"]
     assert fold(svc.history(s.id).events, SwarmState(swarm_id=s.id)) == st
     svc.close()
+
+
+async def test_serving_runner_never_waits_on_its_poll_interval(tmp_path: Path) -> None:
+    """A serving runner must be woken for every runnable operation, not find it on its next poll: with a
+    poll interval of a minute, a root's children still finish and their notices to it (queued while it
+    waits on the user, so claimed one at a time) all run, promptly."""
+    reg = register_builtins(Registry())
+
+    @reg.step("root.start", context=FanCtx)
+    def root(ctx: StepContext, data: FanCtx, result: None) -> None:
+        for j in range(data.k):
+            ctx.spawn(f"leaf {j}", action_id="leaf")
+        ctx.ask("Ready?", next_step="root.start", context=data)
+
+    @reg.step("leaf.start")
+    def leaf(ctx: StepContext, data: Any, result: None) -> None:
+        ctx.complete("ok")
+
+    for action_id, entry in (("root", "root.start"), ("leaf", "leaf.start")):
+        reg.register_action(ActionSpec(id=action_id, description=action_id, entry_step=entry, routable=False),
+                            folder="test")
+    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
+    svc.runner.poll_interval = 60.0
+    s = svc.create_swarm("u1", "root")
+    with svc.db.tx() as conn:
+        tx = SwarmTx(conn, s.id, datetime.now(UTC))
+        tx.set_status(SwarmStatus.RUNNING)
+        spawn_node(tx, "n", None, 0, reg.get_action("root"), s.goal, s.name, {"k": 80})  # > one group
+        tx.flush()
+    stop = asyncio.Event()
+    serving = asyncio.ensure_future(svc.runner.serve(stop))
+
+    def pending() -> int:
+        with svc.db.read() as conn:
+            return len(conn.execute(select(t.operations.c.id).where(
+                t.operations.c.swarm_id == s.id, t.operations.c.status.in_(["queued", "running"]))).all())
+
+    async def settled() -> None:
+        while pending() or len(svc.state(s.id).nodes) < 81:
+            await asyncio.sleep(0.05)
+
+    try:
+        svc.runner.notify()
+        await asyncio.wait_for(settled(), timeout=30)  # polling alone would need 60 s per blocked notice
+    finally:
+        stop.set()
+        svc.runner.notify()
+        await serving
+    st = svc.state(s.id)
+    assert sum(1 for n in st.nodes.values() if n.lifecycle.value == "done") == 80
+    assert svc.waiting_chats(s.id)[0].node_id == "n"
+    svc.close()

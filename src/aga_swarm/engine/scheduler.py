@@ -118,7 +118,7 @@ class Runner:
             for r in candidates:
                 key = (r.swarm_id, r.node_id)
                 if key in busy or key in seen:
-                    if key in self._active_nodes:
+                    if key in seen or key in self._active_nodes:
                         self._blocked_nodes.add(key)  # look again when this process's task for it ends
                     continue
                 seen.add(key)  # only the earliest queued op of a node is eligible
