@@ -173,11 +173,13 @@ class Aga:
     and notebooks do, with ``run_until_idle`` (a measurement ends when that call returns).
     """
 
-    def __init__(self, data_dir: Path, mode: str = "serve") -> None:
+    def __init__(self, data_dir: Path, mode: str = "serve", *, group_limit: int | None = None) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.mode = mode
         self.reg = build_registry()
         self.svc = SwarmService(Engine(data_dir=data_dir, registry=self.reg))
+        if group_limit is not None:  # 0: no group commit (each operation commits on its own)
+            self.svc.engine.executor.group_limit = group_limit
         self.db_path = data_dir / "swarm.db"
         self.loop = asyncio.new_event_loop()  # one loop for the Runner's lifetime (its Event binds to it)
         self._waiters: list[tuple[Pred, asyncio.Future[SwarmEvent]]] = []
@@ -462,11 +464,14 @@ def lg_fan(lg: LG, k: int) -> c.Sample:
 
 AGA_SERVE = "AGA Swarm (serve)"
 AGA_IDLE = "AGA Swarm (run_until_idle)"
+AGA_SOLO = "AGA Swarm (serve, no group commit)"
 LG_MATCHED = "LangGraph (matched)"
 LG_DEFAULT = "LangGraph (defaults)"
 SYSTEMS = [
     (AGA_SERVE, "background `Runner.serve` as the server runs it; WAL, synchronous=NORMAL; ends at the event"),
     (AGA_IDLE, "`run_until_idle` as the CLI runs it; ends when that call returns"),
+    (AGA_SOLO, "serve, with group commit off: every operation commits in a transaction of its own, as "
+               "LangGraph commits every super-step"),
     (LG_MATCHED, "SqliteSaver, durability=sync, synchronous=NORMAL (AGA's durability)"),
     (LG_DEFAULT, "SqliteSaver, durability=async, synchronous=FULL (LangGraph's and SQLite's defaults)"),
 ]
@@ -474,7 +479,7 @@ SYSTEMS = [
 
 def _ratio_table(res: dict[str, list[c.Sample]]) -> str:
     rows = []
-    for a in (AGA_SERVE, AGA_IDLE):
+    for a in (AGA_SERVE, AGA_IDLE, AGA_SOLO):
         aw = c.med_wall(res[a])
         rows.append([a, c.fmt_ratio(c.med_wall(res[LG_MATCHED]) / aw), c.fmt_ratio(c.med_wall(res[LG_DEFAULT]) / aw),
                      c.fmt_ratio(c.med_cpu(res[LG_MATCHED]) / c.med_cpu(res[a]))])
@@ -499,7 +504,8 @@ def _verdict(name: str, res: dict[str, list[c.Sample]]) -> str:
 
 # ---- 1 + 2: per step and ask cycle ------------------------------------------------------------------
 def section_step_and_ask(p: dict[str, Any], base: Path, out: list[str], data: dict[str, Any]) -> None:
-    agas = {AGA_SERVE: Aga(base / "aga_serve", "serve"), AGA_IDLE: Aga(base / "aga_idle", "idle")}
+    agas = {AGA_SERVE: Aga(base / "aga_serve", "serve"), AGA_IDLE: Aga(base / "aga_idle", "idle"),
+            AGA_SOLO: Aga(base / "aga_solo", "serve", group_limit=0)}
     lgs = {LG_MATCHED: LG(base / "lg_matched.db", durability="sync", synchronous="NORMAL"),
            LG_DEFAULT: LG(base / "lg_default.db", durability=None, synchronous=None)}
     for a in agas.values():  # warm up (imports, statement caches, page cache)
@@ -528,15 +534,19 @@ def section_step_and_ask(p: dict[str, Any], base: Path, out: list[str], data: di
 
     out += ["## 1. Per-operation overhead of a durable step", "",
             f"AGA: a custom step chaining to itself with `ctx.goto` {p['chain_n']} times, then completing "
-            f"({p['chain_n'] + 1} durable operations, the time is divided by that count). LangGraph: a loop node "
-            f"with a counter, {p['chain_n']} super-steps, one checkpoint each. "
+            f"({p['chain_n'] + 1} durable operations, the time is divided by that count). With group commit (the "
+            "default) a node's chained operations share a transaction, up to 32: each commits atomically with "
+            "its effects, but a crash loses (and re-runs) up to 32 of them, where LangGraph loses at most one "
+            "super-step; the 'no group commit' row gives every operation its own transaction. LangGraph: a loop "
+            f"node with a counter, {p['chain_n']} super-steps, one checkpoint each. "
             f"Median of {p['reps']} interleaved repetitions after a warm-up.", "",
             _times_table(step, "step"), "", "How many times faster AGA is (LangGraph time ÷ AGA time):", "",
             _ratio_table(step), "", _verdict("per-step cost", step), ""]
     out += ["## 2. One ask-the-user cycle (ask, persist, reply, resume)", "",
-            "AGA: `post_reply` (one transaction) and then running until the step has asked again: the reply "
-            "operation runs the step, which calls `ctx.ask`; the prompt operation posts the question and parks "
-            "the node (serve: until that `awaiting_user` event; run_until_idle: until the call returns). "
+            "AGA: `post_reply` and then running until the step has asked again: the reply's transaction also "
+            "runs the reply operation (the resumed step, which calls `ctx.ask`) and the prompt operation (which "
+            "posts the question and parks the node); without group commit these are three transactions "
+            "(serve: until that `awaiting_user` event; run_until_idle: until the call returns). "
             "LangGraph: `invoke(Command(resume=...))` until the next `interrupt()`. "
             f"{p['ask_m']} cycles per repetition, median of {p['ask_reps']} repetitions.", "",
             _times_table(ask, "cycle"), "", "How many times faster AGA is:", "", _ratio_table(ask), "",

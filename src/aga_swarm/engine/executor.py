@@ -98,6 +98,7 @@ def now() -> datetime:
 class Executor:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.group_limit = GROUP_COMMIT_MAX  # 0: every operation in a transaction of its own
         self._answers: list[tuple[ClaimedOp, Callable[[SwarmTx, ClaimedOp], None], asyncio.Future[list[Any]]]] = []
 
     # ---- entry point ---------------------------------------------------------------------------
@@ -136,7 +137,7 @@ class Executor:
         return result, tx, tail
 
     def _group(self, swarm_id: str, node_id: str | None, leader: Callable[[SwarmTx], T], *, claim_tail: bool,
-               group_limit: int = GROUP_COMMIT_MAX) -> tuple[T, SwarmTx, int, ClaimedOp | None]:
+               group_limit: int | None = None) -> tuple[T, SwarmTx, int, ClaimedOp | None]:
         """Run ``leader`` in one transaction, then, in the same transaction and ``SwarmTx``, up to
         ``group_limit`` of the operations it queued that may run there (group commit; see
         ``SwarmTx.enqueue``): the next operations of its own node (``node_id``, or the node ``leader`` names
@@ -151,7 +152,8 @@ class Executor:
                 tx.grouping = True
                 tx.chain_node = node_id
                 result = leader(tx)
-                grouped, tail = self._drain(tx, swarm_id, claim_tail, group_limit)
+                grouped, tail = self._drain(tx, swarm_id, claim_tail,
+                                            self.group_limit if group_limit is None else group_limit)
                 tx.flush()
                 return result, tx, grouped, tail
         except _GroupedFailed as failed:
@@ -232,7 +234,7 @@ class Executor:
                 start = len(tx.events)
                 fn(tx, op)
                 self._finish(tx, op, OperationStatus.DONE)
-                op.grouped, op.chained = self._drain(tx, op.swarm_id, True, GROUP_COMMIT_MAX)
+                op.grouped, op.chained = self._drain(tx, op.swarm_id, True, self.group_limit)
                 results[i] = tx.events[start:]
             for tx in txs.values():
                 tx.flush()
