@@ -75,3 +75,21 @@ async def test_retention_setting_compacts_when_the_swarm_ends(sqlite_svc: SwarmS
     hist = svc.history(s.id)
     assert len(hist.events) == 20 and hist.first_seq == hist.last_seq - 19
     assert svc.state_at(s.id, hist.last_seq) == svc.state(s.id)
+
+
+def test_engine_built_events_equal_validated_ones() -> None:
+    """The engine builds events without validation (``tx._event``); they must be the same objects pydantic
+    would build, serialise the same and compare equal."""
+    from datetime import UTC, datetime
+
+    from aga_swarm.engine.tx import _event
+    from aga_swarm.schemas import EventType, SwarmEvent
+
+    now = datetime.now(UTC)
+    data = {"changes": {"lifecycle": "done", "report": "ok"}}
+    fast = _event("s1", 3, now, EventType.NODE_UPDATED, "n.1", data)
+    slow = SwarmEvent(swarm_id="s1", seq=3, ts=now, type=EventType.NODE_UPDATED, node_id="n.1", data=data)
+    assert fast == slow
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_fields_set == slow.model_fields_set
+    assert SwarmEvent.model_validate_json(fast.model_dump_json()) == slow

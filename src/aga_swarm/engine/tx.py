@@ -128,8 +128,7 @@ class SwarmTx:
              applied: bool = False) -> SwarmEvent:
         """Append an event and apply it to the partial state (``applied``: the caller already changed the
         state exactly as the fold would, see ``update_node``)."""
-        event = SwarmEvent(swarm_id=self.swarm_id, seq=self.state.seq + 1, ts=self.now, type=type_,
-                           node_id=node_id, data=data)
+        event = _event(self.swarm_id, self.state.seq + 1, self.now, type_, node_id, data)
         if applied:
             self.state.seq = event.seq
         else:
@@ -289,6 +288,10 @@ class SwarmTx:
             return True
         if node_id != self.chain_node:
             return False
+        if self._older_queued is None and not self.node(node_id).children:
+            # a node without children has nothing else queued while one of its operations runs (its own
+            # operations chain one after another; only children add notices): no need to ask the queue
+            self._older_queued = False
         if self._older_queued is None:
             older = sql.fetch_one(self.conn, sql.NODE_HAS_QUEUED, {"sid": self.swarm_id, "nid": node_id})
             self._older_queued = bool(older.n)
@@ -337,10 +340,35 @@ def iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+_EVENT_FIELDS = tuple(SwarmEvent.model_fields)
+
+
+def _event(swarm_id: str, seq: int, ts: datetime, type_: EventType, node_id: str | None,
+           data: dict[str, Any]) -> SwarmEvent:
+    """A SwarmEvent from values of the declared types, without validation (what ``model_construct`` does,
+    minus its per-field default handling: every field is given). The engine makes a handful per operation."""
+    event = SwarmEvent.__new__(SwarmEvent)
+    object.__setattr__(event, "__dict__", {"swarm_id": swarm_id, "seq": seq, "ts": ts, "type": type_,
+                                           "node_id": node_id, "data": data})
+    object.__setattr__(event, "__pydantic_fields_set__", set(_EVENT_FIELDS))
+    object.__setattr__(event, "__pydantic_extra__", None)
+    object.__setattr__(event, "__pydantic_private__", None)
+    return event
+
+
+def continuation_json(cont: Continuation) -> dict[str, Any]:
+    """``cont.model_dump(mode="json")``, written out: its request and context are JSON already (the step
+    context API builds them from JSON-mode dumps and parsed model output), so they are not walked again."""
+    return {"node_id": cont.node_id, "kind": cont.kind.value, "request": cont.request, "context": cont.context,
+            "next_step": cont.next_step, "token": cont.token, "created_at": iso(cont.created_at)}
+
+
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in changes.items():
-        if hasattr(value, "model_dump"):
+        if type(value) is Continuation:
+            out[key] = continuation_json(value)
+        elif hasattr(value, "model_dump"):
             out[key] = value.model_dump(mode="json")
         elif hasattr(value, "value") and not isinstance(value, (int, float, str)):
             out[key] = value.value
