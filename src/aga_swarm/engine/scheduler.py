@@ -115,10 +115,11 @@ class Runner:
                 return []
             busy = {(r.swarm_id, r.node_id) for r in sql.fetch(conn, sql.RUNNING_NODES)} | self._active_nodes
             seen: set[tuple[str, str]] = set()
+            mine: set[tuple[str, str]] = set()  # nodes claimed by this call (their tasks start next)
             for r in candidates:
                 key = (r.swarm_id, r.node_id)
                 if key in busy or key in seen:
-                    if key in seen or key in self._active_nodes:
+                    if key in mine or key in self._active_nodes:
                         self._blocked_nodes.add(key)  # look again when this process's task for it ends
                     continue
                 seen.add(key)  # only the earliest queued op of a node is eligible
@@ -128,6 +129,7 @@ class Runner:
                 won = sql.run(conn, sql.CLAIM, {"id": r.id, "claim": token, "attempts": r.attempts + 1,
                                                 "lease_until": now + self.lease_seconds})
                 if won == 1:
+                    mine.add(key)
                     kind = OperationKind(r.kind)
                     claimed.append(ClaimedOp(
                         id=r.id, swarm_id=r.swarm_id, node_id=r.node_id, kind=kind, payload=sql.from_json(r.payload),
