@@ -216,9 +216,9 @@ class SwarmService:
 
     # ---- chats ---------------------------------------------------------------------------------
     def post_reply(self, swarm_id: str, chat_id: str, content: str, owner_id: str | None = None) -> Message:
-        """Record the user's reply and resume the waiting node: its ``user_reply`` operation runs in the
-        reply's transaction (so the node's next message commits with the reply), unless the swarm is paused,
-        which holds it."""
+        """Record the user's reply and resume the waiting node at its next step, in the reply's transaction
+        (so the node's next message commits with the reply). While the swarm is paused, or when the step
+        fails, the resumption is a ``user_reply`` operation instead: held, or run (and failed) on its own."""
 
         def do(tx: SwarmTx) -> Message:
             if owner_id is not None and tx.owner_id != owner_id:
@@ -236,12 +236,15 @@ class SwarmService:
                 raise ChatNotAwaiting(chat_id)
             msg = tx.post_message(chat_id, MessageRole.USER, text, reply_to=cont.request.get("message_id"))
             tx.update_chat(chat_id, status=ChatStatus.OPEN, awaiting_since=None)
+            reply = {"content": text, "message_id": msg.id}  # a UserReply
+            tx.chain_node = node.id  # the reply's transaction runs the resumed step (Executor.transact)
+            if self.engine.executor.resume_now(tx, node.id, cont, reply):
+                return msg
             token = f"{node.id}@{tx.state.seq + 1}"
             resumed = Continuation(node_id=node.id, kind=ContinuationKind.STEP, next_step=cont.next_step,
                                    context=cont.context, token=token, created_at=tx.now,
-                                   request={"result": {"content": text, "message_id": msg.id}})  # a UserReply
+                                   request={"result": reply})
             tx.update_node(node.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
-            tx.chain_node = node.id  # the reply's transaction runs the resumed step (Executor.transact)
             tx.enqueue(OperationKind.USER_REPLY, node.id, f"reply:{msg.id}", {"token": token})
             return msg
 

@@ -286,3 +286,38 @@ async def test_serving_runner_never_waits_on_its_poll_interval(tmp_path: Path) -
     assert sum(1 for n in st.nodes.values() if n.lifecycle.value == "done") == 80
     assert svc.waiting_chats(s.id)[0].node_id == "n"
     svc.close()
+
+
+async def test_a_step_that_fails_on_a_reply_keeps_the_reply_and_fails_alone(tmp_path: Path) -> None:
+    """A reply runs the step it resumes in its own transaction. If that step raises, the reply must still
+    be stored (the user gets their 202), and the node fails on its own, with the error recorded."""
+    from aga_swarm.engine.context import UserReply
+
+    reg = register_builtins(Registry())
+
+    @reg.step("picky.ask", context=CountCtx)
+    def ask(ctx: StepContext, data: CountCtx, result: None) -> None:
+        ctx.ask("Your name?", next_step="picky.on_reply", context=data)
+
+    @reg.step("picky.on_reply", context=CountCtx, result=UserReply)
+    def on_reply(ctx: StepContext, data: CountCtx, result: UserReply) -> None:
+        raise ValueError(f"cannot handle {result.content!r}")
+
+    reg.register_action(ActionSpec(id="picky", description="picky", entry_step="picky.ask", routable=False),
+                        folder="test")
+    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
+    s = svc.create_swarm("u1", "picky")
+    with svc.db.tx() as conn:
+        tx = SwarmTx(conn, s.id, datetime.now(UTC))
+        tx.set_status(SwarmStatus.RUNNING)
+        spawn_node(tx, "n", None, 0, reg.get_action("picky"), s.goal, s.name, {})
+        tx.flush()
+    await svc.run_until_idle(s.id, timeout=10)
+    msg = svc.post_reply(s.id, "chat-n", "Ada")
+    assert [m.content for m in svc.messages(s.id, "chat-n")][-1] == "Ada" == msg.content
+    await svc.run_until_idle(s.id, timeout=10)
+    assert svc.get_swarm(s.id).status is SwarmStatus.FAILED
+    detail = svc.node_detail(s.id, "n")
+    assert any(c.error and "cannot handle 'Ada'" in (c.raw_output or "") for c in detail.llm_calls)
+    assert fold(svc.history(s.id).events, SwarmState(swarm_id=s.id)) == svc.state(s.id)
+    svc.close()

@@ -133,8 +133,23 @@ class Executor:
         model call is claimed and returned, for the caller to hand to a running runner. Returns ``fn``'s
         result, the committed ``SwarmTx`` (its events, its swarm) and that claimed operation."""
         result, tx, grouped, tail = self._group(swarm_id, None, fn, claim_tail=claim_tail)
-        tx.grouped = grouped
+        tx.grouped += grouped
         return result, tx, tail
+
+    def resume_now(self, tx: SwarmTx, node_id: str, cont: Continuation, result: dict[str, Any]) -> bool:
+        """Run the step a reply resumes right here, in the reply's transaction, when it may run now (the
+        swarm runs, the group has room, no older operation of the node waits); else return False, and the
+        caller queues a ``user_reply`` operation. A step that fails sends the group back to run without it
+        (``_GroupedFailed``), so the reply commits and the operation then fails on its own, recorded."""
+        if not (tx.group_budget > 0 and tx.state.status is SwarmStatus.RUNNING and tx.may_run_inline(node_id)):
+            return False
+        step = self.engine.registry.get_step(cont.next_step)
+        try:
+            self.run_step(tx, node_id, step.name, step.load_context(cont.context), step.load_result(result))
+        except Exception as exc:
+            raise _GroupedFailed(0) from exc
+        tx.grouped += 1
+        return True
 
     def _group(self, swarm_id: str, node_id: str | None, leader: Callable[[SwarmTx], T], *, claim_tail: bool,
                group_limit: int | None = None) -> tuple[T, SwarmTx, int, ClaimedOp | None]:
@@ -150,10 +165,10 @@ class Executor:
             with self.engine.db.raw_tx() as conn:
                 tx = SwarmTx(conn, swarm_id, now())
                 tx.grouping = True
+                tx.group_budget = self.group_limit if group_limit is None else group_limit
                 tx.chain_node = node_id
                 result = leader(tx)
-                grouped, tail = self._drain(tx, swarm_id, claim_tail,
-                                            self.group_limit if group_limit is None else group_limit)
+                grouped, tail = self._drain(tx, swarm_id, claim_tail, tx.group_budget)
                 tx.flush()
                 return result, tx, grouped, tail
         except _GroupedFailed as failed:

@@ -57,7 +57,7 @@ def apply_event(state: SwarmState, event: SwarmEvent) -> None:
         for key, delta in data["delta"].items():
             setattr(state.usage, key, getattr(state.usage, key) + delta)
     # JOURNAL events carry narrative only; they do not change state.
-    state.seq = event.seq
+    state.__dict__["seq"] = event.seq  # an int, as declared: no need for pydantic's setattr
 
 
 def fold(events: Iterable[SwarmEvent], state: SwarmState) -> SwarmState:

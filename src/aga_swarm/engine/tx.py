@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -61,6 +62,7 @@ class SwarmTx:
         self._messages: list[dict[str, Any]] = []
         self._journal: list[dict[str, Any]] = []
         self._flushed_events = 0
+        self.group_budget = 0  # how many operations the executor may still run in this transaction
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
         self.chain_node: str | None = None  # the node whose operation leads the transaction (see ``enqueue``)
         self.created_nodes: set[str] = set()
@@ -130,7 +132,7 @@ class SwarmTx:
         state exactly as the fold would, see ``update_node``)."""
         event = _event(self.swarm_id, self.state.seq + 1, self.now, type_, node_id, data)
         if applied:
-            self.state.seq = event.seq
+            self.state.__dict__["seq"] = event.seq  # an int, as declared: no need for pydantic's setattr
         else:
             for nid in node_ids_touched(event):
                 self.node(nid)
@@ -210,7 +212,7 @@ class SwarmTx:
         row = {"swarm_id": self.swarm_id, "node_id": node_id, "kind": kind.value, "status": status.value,
                "payload": sql.to_json(payload or {}), "attempts": 0, "idem_key": idem_key, "not_before": not_before,
                "claim": None, "lease_until": None, "created_at": rows.ts(self.now)}
-        if status is OperationStatus.QUEUED and not not_before and self._may_run_inline(node_id):
+        if status is OperationStatus.QUEUED and not not_before and self.may_run_inline(node_id):
             self.inline.append(row)  # the executor runs it in this transaction (see ``take_inline``)
         else:
             self._ops.append(row)
@@ -277,7 +279,7 @@ class SwarmTx:
         self.chain_node = node_id
         self._older_queued = None
 
-    def _may_run_inline(self, node_id: str) -> bool:
+    def may_run_inline(self, node_id: str) -> bool:
         """Whether an operation queued now for ``node_id`` may run later in this same transaction: when it is
         for the node whose operation leads the transaction (``chain_node``) and no older operation of that
         node waits in the queue, or for a node created in this transaction (nobody else can know it yet).
@@ -335,8 +337,10 @@ _TYPED_CHAT_CHANGES: dict[str, type | tuple[type, ...]] = {
 }
 
 
+@lru_cache(maxsize=256)
 def iso(value: datetime) -> str:
-    """A UTC datetime as pydantic renders it in JSON."""
+    """A UTC datetime as pydantic renders it in JSON (cached: a transaction stamps everything with its
+    ``now``)."""
     return value.isoformat().replace("+00:00", "Z")
 
 
