@@ -133,6 +133,22 @@ async def test_reexecuting_a_committed_operation_changes_nothing(svc: SwarmServi
     assert svc.get_swarm(s.id).last_seq == seq
 
 
+def _running_swarm(tmp_path: Path, reg: Registry, actions: dict[str, str], root: str,
+                   context: dict[str, Any] | None = None) -> tuple[SwarmService, str]:
+    """Register ``actions`` (id -> entry step), then start a running swarm whose root node runs ``root``."""
+    for action_id, entry in actions.items():
+        reg.register_action(ActionSpec(id=action_id, description=action_id, entry_step=entry, routable=False),
+                            folder="test")
+    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
+    s = svc.create_swarm("u1", root)
+    with svc.db.tx() as conn:
+        tx = SwarmTx(conn, s.id, datetime.now(UTC))
+        tx.set_status(SwarmStatus.RUNNING)
+        spawn_node(tx, "n", None, 0, reg.get_action(root), s.goal, s.name, context or {})
+        tx.flush()
+    return svc, s.id
+
+
 class CountCtx(BaseModel):
     i: int = 0
 
@@ -150,21 +166,13 @@ async def test_a_failing_chained_step_fails_alone_and_keeps_the_steps_before_it(
         ctx.journal(f"step {data.i}")
         ctx.goto("count.step", CountCtx(i=data.i + 1))
 
-    reg.register_action(ActionSpec(id="count", description="count", entry_step="count.step", routable=False),
-                        folder="test")
-    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
-    s = svc.create_swarm("u1", "count")
-    with svc.db.tx() as conn:
-        tx = SwarmTx(conn, s.id, datetime.now(UTC))
-        tx.set_status(SwarmStatus.RUNNING)
-        spawn_node(tx, "n", None, 0, reg.get_action("count"), s.goal, s.name, {})
-        tx.flush()
-    await svc.run_until_idle(s.id, timeout=10)
-    assert svc.get_swarm(s.id).status is SwarmStatus.FAILED
-    detail = svc.node_detail(s.id, "n")
+    svc, sid = _running_swarm(tmp_path, reg, {"count": "count.step"}, "count")
+    await svc.run_until_idle(sid, timeout=10)
+    assert svc.get_swarm(sid).status is SwarmStatus.FAILED
+    detail = svc.node_detail(sid, "n")
     assert [j.text for j in detail.journal if j.text.startswith("step ")] == [f"step {i}" for i in range(boom_at)]
     assert any(c.error and f"boom at {boom_at}" in (c.raw_output or "") for c in detail.llm_calls)
-    assert fold(svc.history(s.id).events, SwarmState(swarm_id=s.id)) == svc.state(s.id)
+    assert fold(svc.history(sid).events, SwarmState(swarm_id=sid)) == svc.state(sid)
     svc.close()
 
 
@@ -200,16 +208,7 @@ async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(tmp_path: 
         ctx.journal("answered")
         ctx.complete(result.report)
 
-    for action_id, entry in (("fan", "fan.start"), ("careful", "careful.start")):
-        reg.register_action(ActionSpec(id=action_id, description=action_id, entry_step=entry, routable=False),
-                            folder="test")
-    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
-    s = svc.create_swarm("u1", "fan")
-    with svc.db.tx() as conn:
-        tx = SwarmTx(conn, s.id, datetime.now(UTC))
-        tx.set_status(SwarmStatus.RUNNING)
-        spawn_node(tx, "n", None, 0, reg.get_action("fan"), s.goal, s.name, {"k": 8})
-        tx.flush()
+    svc, sid = _running_swarm(tmp_path, reg, {"fan": "fan.start", "careful": "careful.start"}, "fan", {"k": 8})
     batches: list[int] = []
     rolled_back: list[int] = []
     original = svc.engine.executor._run_batch
@@ -223,16 +222,16 @@ async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(tmp_path: 
             raise
 
     svc.engine.executor._run_batch = spy  # type: ignore[method-assign]
-    await svc.run_until_idle(s.id, timeout=10)
+    await svc.run_until_idle(sid, timeout=10)
     assert max(batches) > 1 and rolled_back  # answers were committed together, and the poisoned batch undone
-    st = svc.state(s.id)
+    st = svc.state(sid)
     outcomes = {n.id: n.lifecycle.value for n in st.nodes.values() if n.parent_id == "n"}
     assert outcomes["n.4"] == "failed" and "poisoned answer" in (st.nodes["n.4"].failure_reason or "")
     assert [v for k, v in sorted(outcomes.items()) if k != "n.4"] == ["done"] * 7
     for i in (1, 2, 5, 8):
-        journal = [j.text for j in svc.node_detail(s.id, f"n.{i}").journal]
+        journal = [j.text for j in svc.node_detail(sid, f"n.{i}").journal]
         assert journal == ["asking", "answered"]
-    assert fold(svc.history(s.id).events, SwarmState(swarm_id=s.id)) == st
+    assert fold(svc.history(sid).events, SwarmState(swarm_id=sid)) == st
     svc.close()
 
 
@@ -252,27 +251,19 @@ async def test_serving_runner_never_waits_on_its_poll_interval(tmp_path: Path) -
     def leaf(ctx: StepContext, data: Any, result: None) -> None:
         ctx.complete("ok")
 
-    for action_id, entry in (("root", "root.start"), ("leaf", "leaf.start")):
-        reg.register_action(ActionSpec(id=action_id, description=action_id, entry_step=entry, routable=False),
-                            folder="test")
-    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
+    svc, sid = _running_swarm(tmp_path, reg, {"root": "root.start", "leaf": "leaf.start"}, "root",
+                              {"k": 80})  # more children than one group runs
     svc.runner.poll_interval = 60.0
-    s = svc.create_swarm("u1", "root")
-    with svc.db.tx() as conn:
-        tx = SwarmTx(conn, s.id, datetime.now(UTC))
-        tx.set_status(SwarmStatus.RUNNING)
-        spawn_node(tx, "n", None, 0, reg.get_action("root"), s.goal, s.name, {"k": 80})  # > one group
-        tx.flush()
     stop = asyncio.Event()
     serving = asyncio.ensure_future(svc.runner.serve(stop))
 
     def pending() -> int:
         with svc.db.read() as conn:
             return len(conn.execute(select(t.operations.c.id).where(
-                t.operations.c.swarm_id == s.id, t.operations.c.status.in_(["queued", "running"]))).all())
+                t.operations.c.swarm_id == sid, t.operations.c.status.in_(["queued", "running"]))).all())
 
     async def settled() -> None:
-        while pending() or len(svc.state(s.id).nodes) < 81:
+        while pending() or len(svc.state(sid).nodes) < 81:
             await asyncio.sleep(0.05)
 
     try:
@@ -282,9 +273,9 @@ async def test_serving_runner_never_waits_on_its_poll_interval(tmp_path: Path) -
         stop.set()
         svc.runner.notify()
         await serving
-    st = svc.state(s.id)
+    st = svc.state(sid)
     assert sum(1 for n in st.nodes.values() if n.lifecycle.value == "done") == 80
-    assert svc.waiting_chats(s.id)[0].node_id == "n"
+    assert svc.waiting_chats(sid)[0].node_id == "n"
     svc.close()
 
 
@@ -303,21 +294,13 @@ async def test_a_step_that_fails_on_a_reply_keeps_the_reply_and_fails_alone(tmp_
     def on_reply(ctx: StepContext, data: CountCtx, result: UserReply) -> None:
         raise ValueError(f"cannot handle {result.content!r}")
 
-    reg.register_action(ActionSpec(id="picky", description="picky", entry_step="picky.ask", routable=False),
-                        folder="test")
-    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
-    s = svc.create_swarm("u1", "picky")
-    with svc.db.tx() as conn:
-        tx = SwarmTx(conn, s.id, datetime.now(UTC))
-        tx.set_status(SwarmStatus.RUNNING)
-        spawn_node(tx, "n", None, 0, reg.get_action("picky"), s.goal, s.name, {})
-        tx.flush()
-    await svc.run_until_idle(s.id, timeout=10)
-    msg = svc.post_reply(s.id, "chat-n", "Ada")
-    assert [m.content for m in svc.messages(s.id, "chat-n")][-1] == "Ada" == msg.content
-    await svc.run_until_idle(s.id, timeout=10)
-    assert svc.get_swarm(s.id).status is SwarmStatus.FAILED
-    detail = svc.node_detail(s.id, "n")
+    svc, sid = _running_swarm(tmp_path, reg, {"picky": "picky.ask"}, "picky")
+    await svc.run_until_idle(sid, timeout=10)
+    msg = svc.post_reply(sid, "chat-n", "Ada")
+    assert [m.content for m in svc.messages(sid, "chat-n")][-1] == "Ada" == msg.content
+    await svc.run_until_idle(sid, timeout=10)
+    assert svc.get_swarm(sid).status is SwarmStatus.FAILED
+    detail = svc.node_detail(sid, "n")
     assert any(c.error and "cannot handle 'Ada'" in (c.raw_output or "") for c in detail.llm_calls)
-    assert fold(svc.history(s.id).events, SwarmState(swarm_id=s.id)) == svc.state(s.id)
+    assert fold(svc.history(sid).events, SwarmState(swarm_id=sid)) == svc.state(sid)
     svc.close()

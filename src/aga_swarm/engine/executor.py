@@ -80,7 +80,7 @@ def retry_delay(attempts: int) -> float:
 
 
 class _GroupedFailed(Exception):
-    """A grouped operation failed after ``completed`` others of its group succeeded (see ``_in_tx``)."""
+    """A grouped operation failed after ``completed`` others of its group succeeded (see ``_group``)."""
 
     def __init__(self, completed: int) -> None:
         super().__init__(completed)
@@ -120,8 +120,8 @@ class Executor:
             fn(tx, op)
             self._finish(tx, op, OperationStatus.DONE)
 
-        _, tx, op.grouped, op.chained = self._group(op.swarm_id, op.node_id, leader, claim_tail=True)
-        op.queued_work = tx.queued_work
+        _, tx, op.chained = self._group(op.swarm_id, op.node_id, leader, claim_tail=True)
+        op.grouped, op.queued_work = tx.grouped, tx.queued_work
         return tx.events
 
     def transact(self, swarm_id: str, fn: Callable[[SwarmTx], T], *,
@@ -132,27 +132,26 @@ class Executor:
         left over (a model call, say) are queued for the runner, except that with ``claim_tail`` the node's
         model call is claimed and returned, for the caller to hand to a running runner. Returns ``fn``'s
         result, the committed ``SwarmTx`` (its events, its swarm) and that claimed operation."""
-        result, tx, grouped, tail = self._group(swarm_id, None, fn, claim_tail=claim_tail)
-        tx.grouped += grouped
-        return result, tx, tail
+        return self._group(swarm_id, None, fn, claim_tail=claim_tail)
 
     def resume_now(self, tx: SwarmTx, node_id: str, cont: Continuation, result: dict[str, Any]) -> bool:
         """Run the step a reply resumes right here, in the reply's transaction, when it may run now (the
         swarm runs, the group has room, no older operation of the node waits); else return False, and the
         caller queues a ``user_reply`` operation. A step that fails sends the group back to run without it
         (``_GroupedFailed``), so the reply commits and the operation then fails on its own, recorded."""
-        if not (tx.group_budget > 0 and tx.state.status is SwarmStatus.RUNNING and tx.may_run_inline(node_id)):
+        if not (tx.grouped < tx.group_budget and tx.state.status is SwarmStatus.RUNNING
+                and tx.may_run_inline(node_id)):
             return False
         step = self.engine.registry.get_step(cont.next_step)
         try:
             self.run_step(tx, node_id, step.name, step.load_context(cont.context), step.load_result(result))
         except Exception as exc:
-            raise _GroupedFailed(0) from exc
+            raise _GroupedFailed(tx.grouped) from exc
         tx.grouped += 1
         return True
 
     def _group(self, swarm_id: str, node_id: str | None, leader: Callable[[SwarmTx], T], *, claim_tail: bool,
-               group_limit: int | None = None) -> tuple[T, SwarmTx, int, ClaimedOp | None]:
+               group_limit: int | None = None) -> tuple[T, SwarmTx, ClaimedOp | None]:
         """Run ``leader`` in one transaction, then, in the same transaction and ``SwarmTx``, up to
         ``group_limit`` of the operations it queued that may run there (group commit; see
         ``SwarmTx.enqueue``): the next operations of its own node (``node_id``, or the node ``leader`` names
@@ -163,39 +162,45 @@ class Executor:
         the commit loses the whole group, which then runs again from its start."""
         try:
             with self.engine.db.raw_tx() as conn:
-                tx = SwarmTx(conn, swarm_id, now())
-                tx.grouping = True
-                tx.group_budget = self.group_limit if group_limit is None else group_limit
-                tx.chain_node = node_id
+                tx = self._grouping_tx(conn, swarm_id, self.group_limit if group_limit is None else group_limit)
+                tx.lead(node_id)
                 result = leader(tx)
-                grouped, tail = self._drain(tx, swarm_id, claim_tail, tx.group_budget)
+                tail = self._drain(tx, claim_tail)
                 tx.flush()
-                return result, tx, grouped, tail
+                return result, tx, tail
         except _GroupedFailed as failed:
             return self._group(swarm_id, node_id, leader, claim_tail=claim_tail, group_limit=failed.completed)
 
-    def _drain(self, tx: SwarmTx, swarm_id: str, claim_tail: bool, group_limit: int) -> tuple[int, ClaimedOp | None]:
-        """Run the operations ``tx`` kept back, oldest first (see ``_group``). Model calls never run here: the
-        first one of the leading node is written claimed by this worker (``claim_tail``) and returned, to run
-        right after the commit; the others, and whatever is left past the limit, are written queued."""
-        grouped = 0
+    @staticmethod
+    def _grouping_tx(conn: Any, swarm_id: str, budget: int) -> SwarmTx:
+        """A ``SwarmTx`` that keeps back the operations it may run itself, up to ``budget`` (``_drain``)."""
+        tx = SwarmTx(conn, swarm_id, now())
+        tx.grouping = True
+        tx.group_budget = budget
+        return tx
+
+    def _drain(self, tx: SwarmTx, claim_tail: bool) -> ClaimedOp | None:
+        """Run the operations ``tx`` kept back, oldest first, while its budget lasts (see ``_group``); each one
+        counts in ``tx.grouped``. Model calls never run here: the first one of the leading node is written
+        claimed by this worker (``claim_tail``) and returned, to run right after the commit; the others, and
+        whatever is left past the budget, are written queued."""
         tail: ClaimedOp | None = None
         while (row := tx.take_inline()) is not None:
             kind = OperationKind(row["kind"])
-            if kind is OperationKind.LLM_CALL or grouped >= group_limit:
+            if kind is OperationKind.LLM_CALL or tx.grouped >= tx.group_budget:
                 if claim_tail and tail is None and row["node_id"] == tx.chain_node:
                     tail = self._claimed_row(tx, row)
                 else:
                     tx.enqueue_row(row)
                 continue
-            nxt = ClaimedOp(id=0, swarm_id=swarm_id, node_id=row["node_id"], kind=kind,
+            nxt = ClaimedOp(id=0, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=kind,
                             payload=sql.from_json(row["payload"]), attempts=1, claim="")
             try:
                 self._dispatch(tx, nxt)
             except Exception as exc:
-                raise _GroupedFailed(grouped) from exc
-            grouped += 1
-        return grouped, tail
+                raise _GroupedFailed(tx.grouped) from exc
+            tx.grouped += 1
+        return tail
 
     # ---- committing model answers together ------------------------------------------------------
     async def _commit_answer(self, op: ClaimedOp, fn: Callable[[SwarmTx, ClaimedOp], None]) -> list[Any]:
@@ -243,14 +248,14 @@ class Executor:
                 op, fn = items[i]
                 tx = txs.get(op.swarm_id)
                 if tx is None:
-                    tx = txs[op.swarm_id] = SwarmTx(conn, op.swarm_id, now())
-                    tx.grouping = True
+                    tx = txs[op.swarm_id] = self._grouping_tx(conn, op.swarm_id, self.group_limit)
                 tx.lead(op.node_id)
                 start = len(tx.events)
                 fn(tx, op)
                 self._finish(tx, op, OperationStatus.DONE)
-                op.grouped, op.chained = self._drain(tx, op.swarm_id, True, self.group_limit)
-                results[i] = tx.events[start:]
+                op.chained = self._drain(tx, True)
+                op.grouped, results[i] = tx.grouped, tx.events[start:]
+                tx.grouped = 0  # each leader's group has the whole budget
             for tx in txs.values():
                 tx.flush()
             for op, _ in items:

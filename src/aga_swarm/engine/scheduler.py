@@ -45,15 +45,7 @@ class Runner:
 
     def notify(self) -> None:
         """Wake the loop (call after enqueueing from this process); safe from any thread."""
-        loop = self.loop
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if loop is None or running is loop:
-            self._wake.set()
-        elif not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake.set)
+        self._on_loop(self._wake.set)
 
     def accepts_handoff(self) -> bool:
         """Whether ``adopt`` may be used: ``serve`` is running (``run_until_idle`` may not be)."""
@@ -63,17 +55,20 @@ class Runner:
     def adopt(self, op: ClaimedOp) -> None:
         """Run an operation another part of this process already claimed (a reply's model call); safe from
         any thread. Only while ``accepts_handoff()``: nothing else would run it until its lease expires."""
+        if self.loop is not None:
+            self._on_loop(self._launch, [op])
+
+    def _on_loop(self, fn: Any, *args: Any) -> None:
+        """Call ``fn`` on the runner's loop: now when already on it (or before it runs), else thread-safely."""
         loop = self.loop
-        if loop is None or loop.is_closed():
-            return
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is loop:
-            self._launch([op])
-        else:
-            loop.call_soon_threadsafe(self._launch, [op])
+        if loop is None or running is loop:
+            fn(*args)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(fn, *args)
 
     # ---- recovery ----------------------------------------------------------------------------
     def recover(self, *, all_running: bool = True) -> int:

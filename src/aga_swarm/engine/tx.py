@@ -48,7 +48,6 @@ class SwarmTx:
         self.now = now
         self.row = row  # the swarm row as read under the lock (``swarm`` is built from it when asked)
         self._swarm: Swarm | None = None
-        self.first_seq: int = row.first_seq
         self.state = SwarmState(
             swarm_id=swarm_id, seq=row.last_seq, status=SwarmStatus(row.status), failure_reason=row.failure_reason,
             root_node_id=row.root_node_id, usage=rows.usage_from_row(row),
@@ -62,13 +61,13 @@ class SwarmTx:
         self._messages: list[dict[str, Any]] = []
         self._journal: list[dict[str, Any]] = []
         self._flushed_events = 0
-        self.group_budget = 0  # how many operations the executor may still run in this transaction
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
+        self.group_budget = 0  # how many kept-back operations the executor may run in this transaction
         self.chain_node: str | None = None  # the node whose operation leads the transaction (see ``enqueue``)
         self.created_nodes: set[str] = set()
         self.inline: list[dict[str, Any]] = []  # operations kept back to run in this transaction, oldest first
         self._swarm_dirty = False
-        self.grouped = 0  # operations run in this transaction after its leading change (see Executor.transact)
+        self.grouped = 0  # kept-back operations the executor ran after the leading change (``Executor._drain``)
         self.queued_work = False  # whether a queued operation was written (a runner should look)
         self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)
 
@@ -273,9 +272,9 @@ class SwarmTx:
         self._messages.clear()
         self._journal.clear()
 
-    def lead(self, node_id: str) -> None:
-        """Start the next leading operation in this ``SwarmTx`` (a batch of several, see
-        ``Executor._run_batch``): ``node_id``'s operations queued from now on may run inline."""
+    def lead(self, node_id: str | None) -> None:
+        """Start a leading operation (or change) in this ``SwarmTx``, one of several in a batch
+        (``Executor._run_batch``): ``node_id``'s operations queued from now on may run inline."""
         self.chain_node = node_id
         self._older_queued = None
 

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Response
 from fastapi.concurrency import run_in_threadpool
 
 from ..api import SwarmService
+from ..engine.scheduler import Runner
 from ..schemas import SwarmEvent
 from .cache import StateCache
 from .context import ServerContext
@@ -25,7 +26,7 @@ from .models import Health, SwarmNotice
 from .ratelimit import LoginLimiter
 from .realtime import Realtime
 from .routes import auth, chats, history, swarms
-from .runner_thread import RunnerThread, ThreadSafeRunner
+from .runner_thread import RunnerThread
 from .settings import Settings
 from .static import install_static
 
@@ -106,8 +107,8 @@ def create_app(settings: Settings | None = None) -> Any:
         service = await run_in_threadpool(lambda: SwarmService(
             data_dir=settings.data_dir, db_url=settings.db_url, blob_url=settings.blob_url))
         keepalive = _keep_sqlite_open(service)
-        runner = ThreadSafeRunner(service.engine, concurrency=settings.runner_concurrency)
-        service.runner = runner  # SwarmService notifies it after its writes, from the server's loop
+        runner = Runner(service.engine, concurrency=settings.runner_concurrency)
+        service.runner = runner  # SwarmService notifies it (and hands it work) after its writes, from any thread
         ctx = ServerContext(settings=settings, service=service, realtime=realtime, limiter=LoginLimiter(
             max_failures=settings.login_max_failures, ip_max_failures=settings.login_ip_max_failures,
             window_seconds=settings.login_window_seconds), states=StateCache(settings.state_cache_bytes))

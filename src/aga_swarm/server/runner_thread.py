@@ -10,36 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
 
-from ..engine.core import Engine
 from ..engine.scheduler import Runner
 from .logs import log
 
 
-class ThreadSafeRunner(Runner):
-    """A Runner whose ``notify()`` may be called from any thread (SwarmService calls it after its writes)."""
-
-    def __init__(self, engine: Engine, **kwargs: Any) -> None:
-        super().__init__(engine, **kwargs)
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    def notify(self) -> None:
-        loop = self.loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            super().notify()
-        else:
-            loop.call_soon_threadsafe(self._wake.set)
-
-
 class RunnerThread:
-    def __init__(self, runner: ThreadSafeRunner) -> None:
+    def __init__(self, runner: Runner) -> None:
         self.runner = runner
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None

@@ -23,11 +23,9 @@ class _Dialect:
 
 
 class RawConnection:
-    """A DBAPI connection inside a transaction, shaped like the parts of SQLAlchemy's Connection that
-    ``store/sql.py`` uses (``dialect.name`` and the driver connection)."""
+    """A DBAPI connection inside a transaction, as ``store/sql.py`` uses it: ``dialect.name`` and one cursor."""
 
     def __init__(self, dbapi: Any, dialect_name: str) -> None:
-        self.dbapi = dbapi
         self.dialect = _Dialect(dialect_name)
         self.cursor = dbapi.cursor()  # one cursor for every statement of the transaction
 
@@ -108,8 +106,8 @@ class Database:
     def raw_tx(self) -> Iterator[RawConnection]:
         """A write transaction on a pooled DBAPI connection, without SQLAlchemy's per-statement machinery.
 
-        The executor's hot path runs about ten prebuilt statements per operation (``store/sql.py``); this
-        saves the Connection/Transaction objects and event dispatch around them."""
+        The executor's hot path runs prebuilt statements (``store/sql.py``); this saves the
+        Connection/Transaction objects and event dispatch around each of them."""
         with self._writer():
             fairy = self.engine.raw_connection()
             dbapi: Any = fairy.driver_connection
