@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from .engine import history as hist
-from .engine.context import spawn_node
+from .engine.context import UserReply, spawn_node
 from .engine.core import Engine
 from .engine.errors import (
     ChatNotAwaiting,
@@ -225,10 +225,7 @@ class SwarmService:
                 raise SwarmNotFound(swarm_id)
             limits = self.engine.config_for(tx.config_id).limits
             text = clean_text(content, field="content", max_chars=limits.max_message_chars)
-            try:
-                chat = tx.chat(chat_id)
-            except ChatNotFound:
-                raise
+            chat = tx.chat(chat_id)
             node = tx.node(chat.node_id)
             cont = node.continuation
             if (chat.status is not ChatStatus.AWAITING_USER or node.lifecycle is not Lifecycle.WAITING_USER
@@ -236,8 +233,8 @@ class SwarmService:
                 raise ChatNotAwaiting(chat_id)
             msg = tx.post_message(chat_id, MessageRole.USER, text, reply_to=cont.request.get("message_id"))
             tx.update_chat(chat_id, status=ChatStatus.OPEN, awaiting_since=None)
-            reply = {"content": text, "message_id": msg.id}  # a UserReply
-            tx.chain_node = node.id  # the reply's transaction runs the resumed step (Executor.transact)
+            reply = UserReply(content=text, message_id=msg.id).model_dump()
+            tx.lead(node.id)  # the node's next operations may run in this transaction (Executor.transact)
             if self.engine.executor.resume_now(tx, node.id, cont, reply):
                 return msg
             token = f"{node.id}@{tx.state.seq + 1}"
