@@ -62,7 +62,7 @@ async def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: P
         proc = _worker(crash_dir)
         assert proc.stdout is not None
         proc.stdout.readline()  # "worker ready": startup is over, operations run from here
-        time.sleep(rng.uniform(0.0, 0.1))
+        time.sleep(rng.uniform(0.0, 0.04))  # short lives: many kills, each at a random point
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             proc.wait()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from aga_swarm.api import SwarmService
+from aga_swarm.engine.core import Engine
 from aga_swarm.engine.errors import (
     ChatNotAwaiting,
     ChatNotFound,
@@ -101,6 +102,9 @@ async def test_malformed_continuation_fails_node_with_clear_reason(svc: SwarmSer
     data["continuation"]["context"] = {"followups": "not a number"}
     with svc.db.tx() as conn:
         conn.execute(update(t.nodes).where(t.nodes.c.swarm_id == s.id, t.nodes.c.id == node.id).values(data=data))
+    # an edit behind the engine's back, as a new release whose step context no longer fits stored ones: it
+    # meets the stored row once it reads it again, as a restarted process does
+    svc.engine.executor.forget_rows()
     svc.post_reply(s.id, chat.id, "forty two")
     await svc.run_until_idle(s.id)
     failed = svc.state(s.id).nodes[node.id]
@@ -141,3 +145,25 @@ async def test_clone_as_draft_and_fork_at_seq(svc: SwarmService) -> None:
     assert await run_answering(svc, fork.id, default="purple") is SwarmStatus.COMPLETED
     assert "purple" in (svc.state(fork.id).nodes["n"].report or "")
     assert "green" in (svc.state(s.id).nodes["n"].report or "")
+
+
+async def test_an_engine_sees_what_another_engine_on_the_same_store_changed(svc: SwarmService) -> None:
+    """Each engine keeps the nodes and chats its last transaction on a swarm left (``CachedRows``), valid
+    only while the swarm's sequence number has not moved. Another process on the same store (a worker, the
+    CLI) moves it, so the first engine must read what that process wrote, not its own older copy."""
+    s = svc.create_swarm("u1", "Ask the user for a number")
+    svc.spawn(s.id)
+    await svc.run_until_idle(s.id)  # this engine's last transaction posted the question: it keeps that chat
+    chat = svc.waiting_chats(s.id)[0]
+    other = SwarmService(Engine(db_url=svc.db.url, blob_url=str(svc.engine.blobs.root), migrate=False))
+    try:
+        other.post_reply(s.id, chat.id, "42")  # the other engine takes the answer; the node asks a follow-up
+        await other.run_until_idle(s.id)
+        assert [m.role.value for m in other.messages(s.id, chat.id)] == ["agent", "user", "agent"]
+        # this engine's own copy of the chat still has one message: replying from it would collide
+        msg = svc.post_reply(s.id, chat.id, "Forty-two, my favourite number")
+        assert msg.index == 3
+        assert [m.role.value for m in svc.messages(s.id, chat.id)] == ["agent", "user", "agent", "user"]
+        assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+    finally:
+        other.close()

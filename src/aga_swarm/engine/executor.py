@@ -33,7 +33,7 @@ from ..store import tables as t
 from ..store.blob import scoped_key
 from .context import ChildrenResult, StepContext
 from .errors import LimitExceeded, MalformedContinuation, NotFound, SwarmError
-from .tx import SwarmTx
+from .tx import CachedRows, SwarmTx
 
 if TYPE_CHECKING:
     from .core import Engine
@@ -43,6 +43,8 @@ T = TypeVar("T")
 
 MAX_TRANSIENT_ATTEMPTS = 5
 GROUP_COMMIT_MAX = 32  # operations run in the transaction of the operation that queued them (Executor._group)
+CACHED_SWARMS = 256  # swarms whose last transaction's nodes and chats are kept (``Executor._keep_rows``)
+CACHED_ROWS_PER_SWARM = 64  # a transaction that touched more (a wide fan-in) leaves nothing to reuse
 INLINE_LOG_LIMIT = 16_000  # LLM call bodies above this many bytes go to the blob store
 
 
@@ -100,6 +102,7 @@ class Executor:
         self.engine = engine
         self.group_limit = GROUP_COMMIT_MAX  # 0: every operation in a transaction of its own
         self._answers: list[tuple[ClaimedOp, Callable[[SwarmTx, ClaimedOp], None], asyncio.Future[list[Any]]]] = []
+        self._rows_cache: dict[str, CachedRows] = {}  # per swarm, see ``CachedRows`` (insertion order: LRU-ish)
 
     # ---- entry point ---------------------------------------------------------------------------
     async def execute(self, op: ClaimedOp) -> list[Any]:
@@ -167,17 +170,37 @@ class Executor:
                 result = leader(tx)
                 tail = self._drain(tx, claim_tail)
                 tx.flush()
-                return result, tx, tail
         except _GroupedFailed as failed:
             return self._group(swarm_id, node_id, leader, claim_tail=claim_tail, group_limit=failed.completed)
+        self._keep_rows(tx)
+        return result, tx, tail
 
-    @staticmethod
-    def _grouping_tx(conn: Any, swarm_id: str, budget: int) -> SwarmTx:
-        """A ``SwarmTx`` that keeps back the operations it may run itself, up to ``budget`` (``_drain``)."""
+    def _grouping_tx(self, conn: Any, swarm_id: str, budget: int) -> SwarmTx:
+        """A ``SwarmTx`` that keeps back the operations it may run itself, up to ``budget`` (``_drain``), and
+        starts from the nodes and chats the last committed transaction on this swarm left, if still current."""
         tx = SwarmTx(conn, swarm_id, now())
         tx.grouping = True
         tx.group_budget = budget
+        cached = self._rows_cache.pop(swarm_id, None)  # taken: no other transaction can use these objects
+        if cached is not None and cached.seq == tx.state.seq:
+            tx.adopt(cached)
         return tx
+
+    def forget_rows(self) -> None:
+        """Drop the kept nodes and chats (``CachedRows``): the next transactions read them from the store, as
+        a freshly started process does. Rows edited behind the engine's back are seen only after this."""
+        self._rows_cache.clear()
+
+    def _keep_rows(self, tx: SwarmTx) -> None:
+        """After ``tx`` committed: keep the nodes and chats it holds for the next transaction on its swarm."""
+        cached = tx.cacheable(CACHED_ROWS_PER_SWARM)
+        if cached is None:
+            return
+        cache = self._rows_cache
+        cache.pop(tx.swarm_id, None)
+        cache[tx.swarm_id] = cached  # newest last: the oldest swarm goes first when the cache is full
+        if len(cache) > CACHED_SWARMS:
+            cache.pop(next(iter(cache)), None)
 
     def _drain(self, tx: SwarmTx, claim_tail: bool) -> ClaimedOp | None:
         """Run the operations ``tx`` kept back, oldest first, while its budget lasts (see ``_group``); each one
@@ -260,6 +283,8 @@ class Executor:
                 tx.flush()
             for op, _ in items:
                 op.queued_work = txs[op.swarm_id].queued_work
+        for tx in txs.values():
+            self._keep_rows(tx)
         return results
 
     def _claimed_row(self, tx: SwarmTx, row: dict[str, Any]) -> ClaimedOp | None:

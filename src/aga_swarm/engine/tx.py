@@ -39,6 +39,20 @@ from .fold import apply_event, chat_ids_touched, node_ids_touched
 CHAIN_LEASE_SECONDS = 300.0
 
 
+class CachedRows:
+    """The nodes and chats as a committed transaction left them, valid while the swarm's ``last_seq`` is still
+    ``seq``: every change to a swarm's nodes or chats appends an event, which moves that number, in the same
+    transaction. The objects pass from one transaction to the next (never shared by two at once): a
+    transaction that takes them and rolls back simply does not hand them on."""
+
+    __slots__ = ("seq", "nodes", "chats")
+
+    def __init__(self, seq: int, nodes: dict[str, Node], chats: dict[str, ChatSummary]) -> None:
+        self.seq = seq
+        self.nodes = nodes
+        self.chats = chats
+
+
 class SwarmTx:
     def __init__(self, conn: Connection | RawConnection, swarm_id: str, now: datetime) -> None:
         row = rows.load_swarm_row(conn, swarm_id, for_update=True)
@@ -55,6 +69,9 @@ class SwarmTx:
         self.events: list[SwarmEvent] = []
         self._new_nodes: set[str] = set()
         self._dirty_nodes: set[str] = set()
+        # each loaded node's lifecycle as its row holds it: a row whose lifecycle ends where it began is written
+        # without that column, which leaves the (parent, lifecycle) index untouched (one page less to commit)
+        self._stored_lifecycle: dict[str, str] = {}
         self._new_chats: set[str] = set()
         self._dirty_chats: set[str] = set()
         self._ops: list[dict[str, Any]] = []
@@ -72,6 +89,21 @@ class SwarmTx:
         self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)
 
     # ---- loading -------------------------------------------------------------------------------
+    def adopt(self, cached: CachedRows) -> None:
+        """Take the nodes and chats a committed transaction left at this swarm's current sequence number
+        (``Executor`` keeps them, see ``CachedRows``), so they are not read and parsed again."""
+        self.state.nodes.update(cached.nodes)
+        self.state.chats.update(cached.chats)
+        for node_id, node in cached.nodes.items():
+            self._stored_lifecycle[node_id] = node.lifecycle.value
+
+    def cacheable(self, max_nodes: int) -> CachedRows | None:
+        """What this transaction leaves for the next one on the same swarm, once it has committed."""
+        nodes, chats = self.state.nodes, self.state.chats
+        if len(nodes) > max_nodes or len(chats) > max_nodes:
+            return None
+        return CachedRows(self.state.seq, dict(nodes), dict(chats))
+
     @property
     def swarm_id(self) -> str:
         return str(self.row.id)
@@ -98,6 +130,7 @@ class SwarmTx:
             if node is None:
                 raise NodeNotFound(node_id)
             self.state.nodes[node_id] = node
+            self._stored_lifecycle[node_id] = node.lifecycle.value
         return node
 
     def children(self, parent: Node) -> list[Node]:
@@ -106,7 +139,8 @@ class SwarmTx:
         if missing:
             for row in sql.fetch(self.conn, sql.CHILD_NODES, {"sid": self.swarm_id, "pid": parent.id}):
                 if row.id not in self.state.nodes:
-                    self.state.nodes[row.id] = rows.node_from_data(row.data)
+                    child = self.state.nodes[row.id] = rows.node_from_data(row.data)
+                    self._stored_lifecycle[row.id] = child.lifecycle.value
         return [self.node(c) for c in parent.children]
 
     def live_children(self, parent: Node) -> int:
@@ -227,15 +261,29 @@ class SwarmTx:
                 {"swarm_id": sid, "seq": e.seq, "ts": rows.ts(e.ts), "type": e.type.value, "node_id": e.node_id,
                  "data": sql.to_json(e.data)} for e in new_events])
         nodes = self.state.nodes
+        stored = self._stored_lifecycle
         if self._new_nodes:
             sql.run_many(conn, sql.INSERT_NODE, [
                 {"swarm_id": sid, "id": n.id, "parent_id": n.parent_id, "lifecycle": n.lifecycle.value,
                  "data": n.model_dump_json()} for n in (nodes[i] for i in sorted(self._new_nodes))])
+            for i in self._new_nodes:
+                stored[i] = nodes[i].lifecycle.value
         changed = self._dirty_nodes - self._new_nodes
         if changed:
-            sql.run_many(conn, sql.UPDATE_NODE, [
-                {"swarm_id": sid, "id": n.id, "lifecycle": n.lifecycle.value, "data": n.model_dump_json()}
-                for n in (nodes[i] for i in sorted(changed))])
+            moved: list[dict[str, Any]] = []
+            kept: list[dict[str, Any]] = []
+            for i in sorted(changed):
+                n = nodes[i]
+                lifecycle = n.lifecycle.value
+                if stored.get(i) == lifecycle:
+                    kept.append({"swarm_id": sid, "id": i, "data": n.model_dump_json()})
+                else:
+                    moved.append({"swarm_id": sid, "id": i, "lifecycle": lifecycle, "data": n.model_dump_json()})
+                    stored[i] = lifecycle
+            if moved:
+                sql.run_many(conn, sql.UPDATE_NODE, moved)
+            if kept:
+                sql.run_many(conn, sql.UPDATE_NODE_DATA, kept)
         chats = self.state.chats
         if self._new_chats:
             sql.run_many(conn, sql.INSERT_CHAT, [

@@ -78,6 +78,7 @@ INSERT_EVENT = Q("INSERT INTO events (swarm_id, seq, ts, type, node_id, data) "
 INSERT_NODE = Q("INSERT INTO nodes (swarm_id, id, parent_id, lifecycle, data) "
                    "VALUES (:swarm_id, :id, :parent_id, :lifecycle, :data)")
 UPDATE_NODE = Q("UPDATE nodes SET lifecycle = :lifecycle, data = :data WHERE swarm_id = :swarm_id AND id = :id")
+UPDATE_NODE_DATA = Q("UPDATE nodes SET data = :data WHERE swarm_id = :swarm_id AND id = :id")
 INSERT_CHAT = Q("INSERT INTO chats (swarm_id, id, node_id, status, data) "
                    "VALUES (:swarm_id, :id, :node_id, :status, :data)")
 UPDATE_CHAT = Q("UPDATE chats SET status = :status, data = :data WHERE swarm_id = :swarm_id AND id = :id")
