@@ -45,7 +45,7 @@ class CachedRows:
     transaction. The objects pass from one transaction to the next (never shared by two at once): a
     transaction that takes them and rolls back simply does not hand them on."""
 
-    __slots__ = ("seq", "nodes", "chats")
+    __slots__ = ("chats", "nodes", "seq")
 
     def __init__(self, seq: int, nodes: dict[str, Node], chats: dict[str, ChatSummary]) -> None:
         self.seq = seq
