@@ -355,8 +355,11 @@ class LG:
     default is FULL (an fsync per commit).
     """
 
-    def __init__(self, db_path: Path, *, durability: str | None, synchronous: str | None) -> None:
+    def __init__(self, db_path: Path, *, durability: str | None, synchronous: str | None,
+                 chunk: int = 0) -> None:
         from langgraph.checkpoint.sqlite import SqliteSaver
+
+        self.chunk = chunk  # > 0: a long chain runs as invocations of this many super-steps (see ``lg_chain``)
 
         self.db_path = db_path
         self.conn = sqlite3.connect(db_path, check_same_thread=False)
@@ -404,9 +407,23 @@ def aga_chain(aga: Aga, n: int, **flags: Any) -> c.Sample:
 
 
 def lg_chain(lg: LG, n: int, graph: str = "chain") -> c.Sample:
-    """One loop of n super-steps. Units = super-steps."""
-    cfg = lg.config(limit=n + 10)
-    out, tm = _timed(lambda: lg.invoke(graph, {"i": 0, "n": n}, cfg))
+    """One loop of n super-steps. Units = super-steps. With ``lg.chunk``, the loop runs as invocations of
+    that many super-steps on one thread (each raises the target ``n``), so that with durability="exit" a
+    checkpoint is written every ``chunk`` super-steps: the bound AGA's group commit puts on lost work."""
+    if not lg.chunk:
+        cfg = lg.config(limit=n + 10)
+        out, tm = _timed(lambda: lg.invoke(graph, {"i": 0, "n": n}, cfg))
+    else:
+        cfg = lg.config(limit=lg.chunk + 10)
+        ends = [*range(lg.chunk, n, lg.chunk), n]
+
+        def chunks() -> Any:
+            res = lg.invoke(graph, {"i": 0, "n": ends[0]}, cfg)
+            for end in ends[1:]:
+                res = lg.invoke(graph, {"n": end}, cfg)
+            return res
+
+        out, tm = _timed(chunks)
     assert out["i"] == n, out
     return c.Sample(tm.wall, tm.cpu, n)
 
@@ -465,14 +482,19 @@ def lg_fan(lg: LG, k: int) -> c.Sample:
 AGA_SERVE = "AGA Swarm (serve)"
 AGA_IDLE = "AGA Swarm (run_until_idle)"
 AGA_SOLO = "AGA Swarm (serve, no group commit)"
-LG_MATCHED = "LangGraph (matched)"
+LG_MATCHED = "LangGraph (sync)"
+LG_EXIT = "LangGraph (exit)"
 LG_DEFAULT = "LangGraph (defaults)"
+LG_SYSTEMS = (LG_MATCHED, LG_EXIT, LG_DEFAULT)
 SYSTEMS = [
     (AGA_SERVE, "background `Runner.serve` as the server runs it; WAL, synchronous=NORMAL; ends at the event"),
     (AGA_IDLE, "`run_until_idle` as the CLI runs it; ends when that call returns"),
     (AGA_SOLO, "serve, with group commit off: every operation commits in a transaction of its own, as "
                "LangGraph commits every super-step"),
-    (LG_MATCHED, "SqliteSaver, durability=sync, synchronous=NORMAL (AGA's durability)"),
+    (LG_MATCHED, "SqliteSaver, durability=sync, synchronous=NORMAL: a checkpoint committed after every "
+                 "super-step (as AGA's 'no group commit' row)"),
+    (LG_EXIT, "SqliteSaver, durability=exit, synchronous=NORMAL: a checkpoint when the invocation returns; the "
+              "chain runs as invocations of 32 super-steps, the bound AGA's group commit puts on lost work"),
     (LG_DEFAULT, "SqliteSaver, durability=async, synchronous=FULL (LangGraph's and SQLite's defaults)"),
 ]
 
@@ -480,11 +502,15 @@ SYSTEMS = [
 def _ratio_table(res: dict[str, list[c.Sample]]) -> str:
     rows = []
     for a in (AGA_SERVE, AGA_IDLE, AGA_SOLO):
-        aw = c.med_wall(res[a])
-        rows.append([a, c.fmt_ratio(c.med_wall(res[LG_MATCHED]) / aw), c.fmt_ratio(c.med_wall(res[LG_DEFAULT]) / aw),
-                     c.fmt_ratio(c.med_cpu(res[LG_MATCHED]) / c.med_cpu(res[a]))])
-    return c.md_table(["AGA run mode", "vs LangGraph matched (wall)", "vs LangGraph defaults (wall)",
-                       "vs LangGraph matched (CPU)"], rows)
+        aw, ac = c.med_wall(res[a]), c.med_cpu(res[a])
+        rows.append([a, *(c.fmt_ratio(c.med_wall(res[lg]) / aw) for lg in LG_SYSTEMS),
+                     c.fmt_ratio(c.med_cpu(_fastest_lg(res)) / ac)])
+    return c.md_table(["AGA run mode", *(f"vs {lg} (wall)" for lg in LG_SYSTEMS), "vs the fastest LangGraph (CPU)"],
+                      rows)
+
+
+def _fastest_lg(res: dict[str, list[c.Sample]]) -> list[c.Sample]:
+    return min((res[lg] for lg in LG_SYSTEMS), key=c.med_wall)
 
 
 def _times_table(res: dict[str, list[c.Sample]], unit: str) -> str:
@@ -496,10 +522,11 @@ def _times_table(res: dict[str, list[c.Sample]], unit: str) -> str:
 
 def _verdict(name: str, res: dict[str, list[c.Sample]]) -> str:
     aw = c.med_wall(res[AGA_SERVE])
-    worst = min(c.med_wall(res[LG_MATCHED]), c.med_wall(res[LG_DEFAULT])) / aw
+    fastest = min(LG_SYSTEMS, key=lambda lg: c.med_wall(res[lg]))
+    worst = c.med_wall(res[fastest]) / aw
     return (f"**Target (AGA at least 5x faster than LangGraph on {name}): {'MET' if worst >= 5 else 'MISSED'}** "
-            f"— best AGA mode (serve) is {c.fmt_ratio(worst)} the speed of the faster LangGraph configuration "
-            "(LangGraph time ÷ AGA time; below 1.00x AGA is slower).")
+            f"— AGA (serve, its default) is {c.fmt_ratio(worst)} the speed of the fastest LangGraph configuration "
+            f"measured, {fastest} (LangGraph time ÷ AGA time; below 1.00x AGA is slower).")
 
 
 # ---- 1 + 2: per step and ask cycle ------------------------------------------------------------------
@@ -507,6 +534,7 @@ def section_step_and_ask(p: dict[str, Any], base: Path, out: list[str], data: di
     agas = {AGA_SERVE: Aga(base / "aga_serve", "serve"), AGA_IDLE: Aga(base / "aga_idle", "idle"),
             AGA_SOLO: Aga(base / "aga_solo", "serve", group_limit=0)}
     lgs = {LG_MATCHED: LG(base / "lg_matched.db", durability="sync", synchronous="NORMAL"),
+           LG_EXIT: LG(base / "lg_exit.db", durability="exit", synchronous="NORMAL", chunk=32),
            LG_DEFAULT: LG(base / "lg_default.db", durability=None, synchronous=None)}
     for a in agas.values():  # warm up (imports, statement caches, page cache)
         aga_chain(a, 5)
@@ -536,9 +564,12 @@ def section_step_and_ask(p: dict[str, Any], base: Path, out: list[str], data: di
             f"AGA: a custom step chaining to itself with `ctx.goto` {p['chain_n']} times, then completing "
             f"({p['chain_n'] + 1} durable operations, the time is divided by that count). With group commit (the "
             "default) a node's chained operations share a transaction, up to 32: each commits atomically with "
-            "its effects, but a crash loses (and re-runs) up to 32 of them, where LangGraph loses at most one "
-            "super-step; the 'no group commit' row gives every operation its own transaction. LangGraph: a loop "
-            f"node with a counter, {p['chain_n']} super-steps, one checkpoint each. "
+            "its effects, but a crash loses (and re-runs) up to 32 of them; the 'no group commit' row gives "
+            "every operation its own transaction. LangGraph: a loop node with a counter, "
+            f"{p['chain_n']} super-steps: with durability=sync a checkpoint commits after each one (the "
+            "guarantee of AGA's 'no group commit' row); with durability=exit, run as invocations of 32 "
+            "super-steps, a crash loses up to 32 of them (the guarantee of AGA's default). The verdict compares "
+            "AGA's default with the fastest LangGraph configuration, whatever its guarantee. "
             f"Median of {p['reps']} interleaved repetitions after a warm-up.", "",
             _times_table(step, "step"), "", "How many times faster AGA is (LangGraph time ÷ AGA time):", "",
             _ratio_table(step), "", _verdict("per-step cost", step), ""]
@@ -547,7 +578,9 @@ def section_step_and_ask(p: dict[str, Any], base: Path, out: list[str], data: di
             "runs the reply operation (the resumed step, which calls `ctx.ask`) and the prompt operation (which "
             "posts the question and parks the node); without group commit these are three transactions "
             "(serve: until that `awaiting_user` event; run_until_idle: until the call returns). "
-            "LangGraph: `invoke(Command(resume=...))` until the next `interrupt()`. "
+            "LangGraph: `invoke(Command(resume=...))` until the next `interrupt()`; every configuration has "
+            "persisted the reply and the new interrupt when `invoke` returns, as AGA has when `post_reply` "
+            "returns. "
             f"{p['ask_m']} cycles per repetition, median of {p['ask_reps']} repetitions.", "",
             _times_table(ask, "cycle"), "", "How many times faster AGA is:", "", _ratio_table(ask), "",
             _verdict("the ask-resume cycle", ask), ""]
