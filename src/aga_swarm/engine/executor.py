@@ -103,6 +103,7 @@ class Executor:
         self.group_limit = GROUP_COMMIT_MAX  # 0: every operation in a transaction of its own
         self._answers: list[tuple[ClaimedOp, Callable[[SwarmTx, ClaimedOp], None], asyncio.Future[list[Any]]]] = []
         self._rows_cache: dict[str, CachedRows] = {}  # per swarm, see ``CachedRows`` (insertion order: LRU-ish)
+        self._owners: dict[str, tuple[str, str]] = {}  # swarm id -> (owner id, config id): they never change
 
     # ---- entry point ---------------------------------------------------------------------------
     async def execute(self, op: ClaimedOp) -> list[Any]:
@@ -191,8 +192,17 @@ class Executor:
         a freshly started process does. Rows edited behind the engine's back are seen only after this."""
         self._rows_cache.clear()
 
+    def owner_and_config(self, swarm_id: str) -> tuple[str, str] | None:
+        """The owner and config ids of a swarm this executor has written to (None if it has not lately)."""
+        return self._owners.get(swarm_id)
+
     def _keep_rows(self, tx: SwarmTx) -> None:
         """After ``tx`` committed: keep the nodes and chats it holds for the next transaction on its swarm."""
+        owners = self._owners
+        if tx.swarm_id not in owners:
+            owners[tx.swarm_id] = (tx.owner_id, tx.config_id)
+            if len(owners) > CACHED_SWARMS * 16:
+                owners.pop(next(iter(owners)), None)
         cached = tx.cacheable(CACHED_ROWS_PER_SWARM)
         if cached is None:
             return
@@ -217,7 +227,7 @@ class Executor:
                     tx.enqueue_row(row)
                 continue
             nxt = ClaimedOp(id=0, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=kind,
-                            payload=sql.from_json(row["payload"]), attempts=1, claim="")
+                            payload=row["payload"], attempts=1, claim="")
             try:
                 self._dispatch(tx, nxt)
             except Exception as exc:
@@ -294,7 +304,7 @@ class Executor:
             return None
         node = tx.node(row["node_id"])
         return ClaimedOp(id=claimed, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=OperationKind(row["kind"]),
-                         payload=sql.from_json(row["payload"]), attempts=1, claim=row["claim"],
+                         payload=row["payload"], attempts=1, claim=row["claim"],
                          prefetched=(tx.config_id, node.lifecycle, node.continuation))
 
     def _finish(self, tx: SwarmTx, op: ClaimedOp, status: OperationStatus, error: str | None = None) -> None:

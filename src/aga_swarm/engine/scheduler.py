@@ -187,8 +187,12 @@ class Runner:
         """When a swarm ends, compact its history to the config's retention, if it sets one."""
         from .history import compact
 
-        with self.engine.db.read() as conn:
-            config_id = conn.execute(select(t.swarms.c.config_id).where(t.swarms.c.id == swarm_id)).scalar()
+        known = self.engine.executor.owner_and_config(swarm_id)
+        if known is not None:
+            config_id: str | None = known[1]
+        else:
+            with self.engine.db.read() as conn:
+                config_id = conn.execute(select(t.swarms.c.config_id).where(t.swarms.c.id == swarm_id)).scalar()
         keep = self.engine.config_for(config_id).history_retention if config_id else None
         if keep:
             try:
@@ -198,6 +202,8 @@ class Runner:
 
     def _owner(self, swarm_id: str) -> str | None:
         owner = self._owners.get(swarm_id)
+        if owner is None and (known := self.engine.executor.owner_and_config(swarm_id)) is not None:
+            owner = self._owners[swarm_id] = known[0]
         if owner is None:
             with self.engine.db.read() as conn:
                 owner = conn.execute(select(t.swarms.c.owner_id).where(t.swarms.c.id == swarm_id)).scalar()

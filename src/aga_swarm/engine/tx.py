@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 
@@ -60,6 +61,7 @@ class SwarmTx:
             raise SwarmNotFound(swarm_id)
         self.conn = conn
         self.now = now
+        self.now_ts = rows.ts(now)  # ``now`` as the float the tables store
         self.row = row  # the swarm row as read under the lock (``swarm`` is built from it when asked)
         self._swarm: Swarm | None = None
         self.state = SwarmState(
@@ -225,7 +227,7 @@ class SwarmTx:
                       attachments=attachments or [], reply_to=reply_to, created_at=self.now)
         self._messages.append({"swarm_id": self.swarm_id, "id": msg.id, "chat_id": chat_id, "idx": index,
                                "role": role.value, "content": content, "reply_to": reply_to,
-                               "attachments": sql.to_json(msg.attachments), "created_at": rows.ts(self.now)})
+                               "attachments": sql.to_json(msg.attachments), "created_at": self.now_ts})
         # msg.model_dump(mode="json"), written out: every field is plain already
         self.emit(EventType.MESSAGE_POSTED, chat.node_id, {"message": {
             "id": msg.id, "chat_id": chat_id, "index": index, "role": role.value, "content": content,
@@ -234,7 +236,7 @@ class SwarmTx:
 
     def journal(self, node_id: str, step: str, text: str) -> None:
         self._journal.append({"swarm_id": self.swarm_id, "node_id": node_id, "step": step, "text": text,
-                              "created_at": rows.ts(self.now)})
+                              "created_at": self.now_ts})
         self.emit(EventType.JOURNAL, node_id, {"step": step, "text": text})
 
     # ---- operations ----------------------------------------------------------------------------
@@ -243,22 +245,24 @@ class SwarmTx:
         """Queue an operation; held instead while the swarm is not running. Duplicate keys are ignored."""
         status = OperationStatus.QUEUED if self.state.status is SwarmStatus.RUNNING else OperationStatus.HELD
         row = {"swarm_id": self.swarm_id, "node_id": node_id, "kind": kind.value, "status": status.value,
-               "payload": sql.to_json(payload or {}), "attempts": 0, "idem_key": idem_key, "not_before": not_before,
-               "claim": None, "lease_until": None, "created_at": rows.ts(self.now)}
+               "payload": payload or {}, "attempts": 0, "idem_key": idem_key, "not_before": not_before,
+               "claim": None, "lease_until": None, "created_at": self.now_ts}
         if status is OperationStatus.QUEUED and not not_before and self.may_run_inline(node_id):
-            self.inline.append(row)  # the executor runs it in this transaction (see ``take_inline``)
-        else:
-            self._ops.append(row)
+            # the executor runs it in this transaction (see ``take_inline``); its payload stays a dict
+            # unless the row is written after all (``_written``)
+            self.inline.append(row)
+            return
+        self._ops.append(_written(row))
 
     # ---- commit --------------------------------------------------------------------------------
     def flush(self, *, swarm_row: bool = True) -> None:
         """Write what changed since the last flush (the transaction commits later, all at once); the swarm
         row (last seq, status, usage) too unless ``swarm_row`` is false (a flush in mid-transaction)."""
-        conn, sid = self.conn, self.swarm_id
+        conn, sid, now_ts = self.conn, self.swarm_id, self.now_ts  # every event of this transaction has its now
         new_events = self.events[self._flushed_events:]
         if new_events:
             sql.run_many(conn, sql.INSERT_EVENT, [
-                {"swarm_id": sid, "seq": e.seq, "ts": rows.ts(e.ts), "type": e.type.value, "node_id": e.node_id,
+                {"swarm_id": sid, "seq": e.seq, "ts": now_ts, "type": e.type.value, "node_id": e.node_id,
                  "data": sql.to_json(e.data)} for e in new_events])
         nodes = self.state.nodes
         stored = self._stored_lifecycle
@@ -311,7 +315,7 @@ class SwarmTx:
             sql.run(conn, sql.UPDATE_SWARM, {
                 "id": sid, "last_seq": st.seq, "status": st.status.value, "failure_reason": st.failure_reason,
                 "root_node_id": st.root_node_id, "usage": st.usage.model_dump_json(),
-                "updated_at": rows.ts(self.now)})
+                "updated_at": self.now_ts})
         self._new_nodes.clear()
         self._dirty_nodes.clear()
         self._new_chats.clear()
@@ -356,14 +360,14 @@ class SwarmTx:
 
     def enqueue_row(self, row: dict[str, Any]) -> None:
         """Write ``row`` (taken with ``take_inline``) as queued for any worker."""
-        sql.run(self.conn, sql.INSERT_OPERATION, row)
+        sql.run(self.conn, sql.INSERT_OPERATION, _written(row))
         self.queued_work = True
 
     def insert_claimed(self, row: dict[str, Any]) -> int | None:
         """Write ``row`` as claimed by this worker; its id, or None when its key already exists."""
         row.update(status=OperationStatus.RUNNING.value, claim=uuid.uuid4().hex, attempts=1,
-                   lease_until=rows.ts(self.now) + CHAIN_LEASE_SECONDS)
-        found = sql.fetch_one(self.conn, sql.INSERT_OPERATION_RETURNING, row)
+                   lease_until=self.now_ts + CHAIN_LEASE_SECONDS)
+        found = sql.fetch_one(self.conn, sql.INSERT_OPERATION_RETURNING, _written(dict(row)))
         return None if found is None else int(found.id)
 
     @property
@@ -407,6 +411,14 @@ def _event(swarm_id: str, seq: int, ts: datetime, type_: EventType, node_id: str
     return event
 
 
+def _written(row: dict[str, Any]) -> dict[str, Any]:
+    """An operation row as the table takes it: its payload as JSON text (kept-back rows hold the dict)."""
+    payload = row["payload"]
+    if not isinstance(payload, str):
+        row["payload"] = sql.to_json(payload)
+    return row
+
+
 def continuation_json(cont: Continuation) -> dict[str, Any]:
     """``cont.model_dump(mode="json")``, written out: its request and context are JSON already (the step
     context API builds them from JSON-mode dumps and parsed model output), so they are not walked again."""
@@ -414,11 +426,19 @@ def continuation_json(cont: Continuation) -> dict[str, Any]:
             "next_step": cont.next_step, "token": cont.token, "created_at": iso(cont.created_at)}
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in changes.items():
-        if type(value) is Continuation:
+        kind = type(value)
+        if kind in _PLAIN:
+            out[key] = value
+        elif kind is Continuation:
             out[key] = continuation_json(value)
+        elif isinstance(value, Enum):
+            out[key] = value.value
         elif hasattr(value, "model_dump"):
             out[key] = value.model_dump(mode="json")
         elif hasattr(value, "value") and not isinstance(value, (int, float, str)):
