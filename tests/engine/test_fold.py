@@ -93,3 +93,21 @@ def test_engine_built_events_equal_validated_ones() -> None:
     assert fast.model_dump_json() == slow.model_dump_json()
     assert fast.model_fields_set == slow.model_fields_set
     assert SwarmEvent.model_validate_json(fast.model_dump_json()) == slow
+
+
+def test_engine_built_continuations_equal_validated_ones() -> None:
+    """Continuations are built without validation too (``tx.new_continuation``)."""
+    from datetime import UTC, datetime
+
+    from aga_swarm.engine.tx import new_continuation
+    from aga_swarm.schemas import Continuation, ContinuationKind
+
+    now = datetime.now(UTC)
+    args = {"node_id": "n.1", "kind": ContinuationKind.USER, "request": {"message": "Why?", "posted": False},
+            "context": {"i": 1, "items": ["a"]}, "next_step": "ask.on_reply", "token": "n.1@7", "created_at": now}
+    fast = new_continuation(**args)  # type: ignore[arg-type]
+    slow = Continuation(**args)  # type: ignore[arg-type]
+    assert fast == slow
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_fields_set == slow.model_fields_set
+    assert Continuation.model_validate_json(fast.model_dump_json()) == slow

@@ -22,7 +22,7 @@ from ..schemas import (
     SwarmConfig,
 )
 from .errors import LimitExceeded
-from .tx import SwarmTx
+from .tx import SwarmTx, new_continuation
 
 if TYPE_CHECKING:
     from ..actions.registry import Registry
@@ -106,9 +106,8 @@ class StepContext:
         self.services.registry.get_step(next_step)  # fail now, not at resume time
         self.continued = True
         token = f"{self.node_id}@{self.tx.state.seq + 1}"
-        cont = Continuation(node_id=self.node_id, kind=kind, request=request,
-                            context=context.model_dump(mode="json"), next_step=next_step,
-                            created_at=self.tx.now, token=token)
+        cont = new_continuation(self.node_id, kind, request, context.model_dump(mode="json"), next_step, token,
+                                self.tx.now)
         self.changes.update(lifecycle=lifecycle, continuation=cont)
         return cont
 

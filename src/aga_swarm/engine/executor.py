@@ -33,7 +33,7 @@ from ..store import tables as t
 from ..store.blob import scoped_key
 from .context import ChildrenResult, StepContext
 from .errors import LimitExceeded, MalformedContinuation, NotFound, SwarmError
-from .tx import CachedRows, SwarmTx
+from .tx import CachedRows, SwarmTx, new_continuation
 
 if TYPE_CHECKING:
     from .core import Engine
@@ -372,7 +372,8 @@ class Executor:
         msg = tx.post_message(node.chat_id, MessageRole.AGENT, str(cont.request["message"]))
         chat = tx.chat(node.chat_id)
         tx.update_chat(chat.id, status=ChatStatus.AWAITING_USER, awaiting_since=tx.now)
-        posted = cont.model_copy(update={"request": {**cont.request, "posted": True, "message_id": msg.id}})
+        posted = new_continuation(cont.node_id, cont.kind, {**cont.request, "posted": True, "message_id": msg.id},
+                                  cont.context, cont.next_step, cont.token, cont.created_at)
         tx.update_node(node.id, lifecycle=Lifecycle.WAITING_USER, continuation=posted)
 
     # ---- children ending -----------------------------------------------------------------------

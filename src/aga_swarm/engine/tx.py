@@ -11,14 +11,16 @@ import uuid
 from datetime import datetime
 from enum import Enum
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from ..schemas import (
     ChatStatus,
     ChatSummary,
     Continuation,
+    ContinuationKind,
     EventType,
     Lifecycle,
     Message,
@@ -395,20 +397,34 @@ def iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-_EVENT_FIELDS = tuple(SwarmEvent.model_fields)
+M = TypeVar("M", bound=BaseModel)
+
+
+def trusted(cls: type[M], fields: dict[str, Any]) -> M:
+    """``cls(**fields)`` without validation, for values the engine built itself with the declared types
+    (what ``model_construct`` does, minus its per-field default handling: every field must be given). The
+    engine makes a handful of events and continuations per operation; validating them cost more than the
+    rest of the step. ``tests/engine/test_fold.py`` checks they equal validated ones."""
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", fields)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 def _event(swarm_id: str, seq: int, ts: datetime, type_: EventType, node_id: str | None,
            data: dict[str, Any]) -> SwarmEvent:
-    """A SwarmEvent from values of the declared types, without validation (what ``model_construct`` does,
-    minus its per-field default handling: every field is given). The engine makes a handful per operation."""
-    event = SwarmEvent.__new__(SwarmEvent)
-    object.__setattr__(event, "__dict__", {"swarm_id": swarm_id, "seq": seq, "ts": ts, "type": type_,
-                                           "node_id": node_id, "data": data})
-    object.__setattr__(event, "__pydantic_fields_set__", set(_EVENT_FIELDS))
-    object.__setattr__(event, "__pydantic_extra__", None)
-    object.__setattr__(event, "__pydantic_private__", None)
-    return event
+    return trusted(SwarmEvent, {"swarm_id": swarm_id, "seq": seq, "ts": ts, "type": type_, "node_id": node_id,
+                                "data": data})
+
+
+def new_continuation(node_id: str, kind: ContinuationKind, request: dict[str, Any], context: dict[str, Any],
+                     next_step: str, token: str, created_at: datetime) -> Continuation:
+    """A Continuation from plain values: ``request`` and ``context`` must be JSON already (see
+    ``continuation_json``)."""
+    return trusted(Continuation, {"node_id": node_id, "kind": kind, "request": request, "context": context,
+                                  "next_step": next_step, "token": token, "created_at": created_at})
 
 
 def _written(row: dict[str, Any]) -> dict[str, Any]:
