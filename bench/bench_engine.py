@@ -146,13 +146,13 @@ Pred = Callable[[SwarmEvent], bool]
 
 def ev_done(sid: str) -> Pred:
     """The swarm ended (its root completed or failed)."""
-    return lambda e: (e.swarm_id == sid and e.type is EventType.SWARM_STATUS
+    return lambda e: (e.type is EventType.SWARM_STATUS and e.swarm_id == sid
                       and e.data.get("status") in ("completed", "failed"))
 
 
 def ev_parked(sid: str, chat_id: str) -> Pred:
     """A question was posted in ``chat_id`` and the node now waits for the user."""
-    return lambda e: (e.swarm_id == sid and e.type is EventType.CHAT_UPDATED and e.data.get("chat_id") == chat_id
+    return lambda e: (e.type is EventType.CHAT_UPDATED and e.swarm_id == sid and e.data.get("chat_id") == chat_id
                       and e.data.get("changes", {}).get("status") == "awaiting_user")
 
 
@@ -161,8 +161,8 @@ def ev_node_ended(sid: str, node_id: str) -> Pred:
                       and e.data.get("changes", {}).get("lifecycle") in ("done", "failed"))
 
 
-def ev_any(*preds: Pred) -> Pred:
-    return lambda e: any(p(e) for p in preds)
+def ev_any(first: Pred, second: Pred) -> Pred:
+    return lambda e: first(e) or second(e)
 
 
 class Aga:

@@ -18,6 +18,10 @@ def _patch(model: Any, changes: dict[str, Any]) -> None:
         setattr(model, key, value)
 
 
+# events whose fold changes ``state.usage`` (a transaction writes the usage back only after one of them)
+USAGE_EVENTS = frozenset({EventType.NODE_SPAWNED, EventType.LLM_CALL, EventType.USAGE})
+
+
 def apply_event(state: SwarmState, event: SwarmEvent) -> None:
     """Apply one event in place. Entities an event names must already be in ``state``."""
     data = event.data

@@ -37,7 +37,7 @@ from ..schemas import (
 from ..store import rows, sql
 from ..store.database import RawConnection
 from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
-from .fold import apply_event, chat_ids_touched, node_ids_touched
+from .fold import USAGE_EVENTS, apply_event, chat_ids_touched, node_ids_touched
 
 CHAIN_LEASE_SECONDS = 300.0
 
@@ -66,10 +66,10 @@ class SwarmTx:
         self.now_ts = rows.ts(now)  # ``now`` as the float the tables store
         self.row = row  # the swarm row as read under the lock (``swarm`` is built from it when asked)
         self._swarm: Swarm | None = None
-        self.state = SwarmState(
-            swarm_id=swarm_id, seq=row.last_seq, status=SwarmStatus(row.status), failure_reason=row.failure_reason,
-            root_node_id=row.root_node_id, usage=rows.usage_from_row(row),
-        )
+        self.state = trusted(SwarmState, {
+            "swarm_id": swarm_id, "seq": row.last_seq, "status": SwarmStatus(row.status),
+            "failure_reason": row.failure_reason, "root_node_id": row.root_node_id, "nodes": {}, "chats": {},
+            "usage": rows.usage_from_row(row)})
         self.events: list[SwarmEvent] = []
         self._new_nodes: set[str] = set()
         self._dirty_nodes: set[str] = set()
@@ -88,6 +88,7 @@ class SwarmTx:
         self.created_nodes: set[str] = set()
         self.inline: list[dict[str, Any]] = []  # operations kept back to run in this transaction, oldest first
         self._swarm_dirty = False
+        self._usage_dirty = False  # a usage or node_spawned event changed ``state.usage`` (see ``flush``)
         self.grouped = 0  # kept-back operations the executor ran after the leading change (``Executor._drain``)
         self.queued_work = False  # whether a queued operation was written (a runner should look)
         self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)
@@ -178,6 +179,8 @@ class SwarmTx:
                 self.chat(cid)
                 self._dirty_chats.add(cid)
             apply_event(self.state, event)
+        if type_ in USAGE_EVENTS:
+            self._usage_dirty = True
         if type_ is EventType.NODE_SPAWNED:
             node_id_new = data["node"]["id"]
             self._new_nodes.add(node_id_new)
@@ -225,8 +228,10 @@ class SwarmTx:
                      attachments: list[str] | None = None) -> Message:
         chat = self.chat(chat_id)
         index = chat.message_count
-        msg = Message(id=f"{chat_id}.m{index}", chat_id=chat_id, index=index, role=role, content=content,
-                      attachments=attachments or [], reply_to=reply_to, created_at=self.now)
+        fields = {"id": f"{chat_id}.m{index}", "chat_id": chat_id, "index": index, "role": role, "content": content,
+                  "attachments": attachments or [], "reply_to": reply_to, "created_at": self.now}
+        plain = type(content) is str and not attachments and type(role) is MessageRole
+        msg = trusted(Message, fields) if plain else Message(**fields)
         self._messages.append({"swarm_id": self.swarm_id, "id": msg.id, "chat_id": chat_id, "idx": index,
                                "role": role.value, "content": content, "reply_to": reply_to,
                                "attachments": sql.to_json(msg.attachments), "created_at": self.now_ts})
@@ -314,10 +319,13 @@ class SwarmTx:
         if swarm_row and self._swarm_dirty:
             self._swarm_dirty = False
             st = self.state
-            sql.run(conn, sql.UPDATE_SWARM, {
-                "id": sid, "last_seq": st.seq, "status": st.status.value, "failure_reason": st.failure_reason,
-                "root_node_id": st.root_node_id, "usage": st.usage.model_dump_json(),
-                "updated_at": self.now_ts})
+            params = {"id": sid, "last_seq": st.seq, "status": st.status.value, "failure_reason": st.failure_reason,
+                      "root_node_id": st.root_node_id, "updated_at": self.now_ts}
+            if self._usage_dirty:  # most transactions leave it alone: no need to write it back
+                self._usage_dirty = False
+                sql.run(conn, sql.UPDATE_SWARM, {**params, "usage": st.usage.model_dump_json()})
+            else:
+                sql.run(conn, sql.UPDATE_SWARM_SEQ, params)
         self._new_nodes.clear()
         self._dirty_nodes.clear()
         self._new_chats.clear()

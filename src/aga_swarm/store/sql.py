@@ -100,6 +100,8 @@ NODE_HAS_QUEUED = Q("SELECT count(*) AS n FROM operations WHERE swarm_id = :sid 
                     "AND status = 'queued'")
 UPDATE_SWARM = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "
                     "root_node_id = :root_node_id, usage = :usage, updated_at = :updated_at WHERE id = :id")
+UPDATE_SWARM_SEQ = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "
+                    "root_node_id = :root_node_id, updated_at = :updated_at WHERE id = :id")
 FINISH_OPERATION = Q("UPDATE operations SET status = :status, error = :error, lease_until = NULL "
                         "WHERE id = :id AND claim = :claim AND status = 'running'")
 INSERT_LLM_CALL = Q("INSERT INTO llm_calls (swarm_id, id, node_id, step, model, body, blob_key, tokens_in, "
