@@ -16,10 +16,9 @@ from aga_swarm.engine.core import Engine
 PG_ADMIN_URL = os.environ.get("AGA_SWARM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session (dropped afterwards). Fails, never skips, if the
-    server is missing: CI must run the PostgreSQL suite."""
+def _fresh_pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database (dropped afterwards). Fails, never skips, if the server is missing:
+    CI must run the PostgreSQL suite."""
     name = f"aga_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -30,6 +29,18 @@ def pg_url() -> Iterator[str]:
         conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """The PostgreSQL database this test session shares (migrated by the first test that opens it)."""
+    yield from _fresh_pg_database()
+
+
+@pytest.fixture
+def empty_pg_url() -> Iterator[str]:
+    """A PostgreSQL database of this test's own, with no schema yet (for migration tests)."""
+    yield from _fresh_pg_database()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -48,3 +48,36 @@ def test_blob_keys_cannot_escape_their_scope(tmp_path: Path, store_factory: obje
             scoped_key("u1", "s1", seg)
     store.delete_prefix("users/u1/swarms/s1/")
     assert store.list("users/u1/swarms/s1/") == []
+
+
+def test_upgrading_a_0001_store_keeps_its_messages(tmp_path: Path, empty_pg_url: str) -> None:
+    """Migration 0002 re-keys ``messages`` by (swarm, chat, order): the rows survive, the order stays unique."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import IntegrityError
+
+    for url in (f"sqlite:///{tmp_path / 'old.db'}", empty_pg_url):
+        engine = create_engine(url)
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["connection_engine"] = engine
+        command.upgrade(cfg, "0001")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO swarms (id, owner_id, name, goal, config_id, status, last_seq, first_seq, "
+                              "usage, created_at, updated_at) VALUES ('s1', 'u1', 'n', 'g', 'local', 'draft', 0, 1, "
+                              "'{}', 0, 0)"))
+            for i, content in enumerate(["first", "second", "third"]):
+                conn.execute(text("INSERT INTO messages (swarm_id, id, chat_id, idx, role, content, reply_to, "
+                                  "attachments, created_at) VALUES ('s1', :id, 'c1', :idx, 'agent', :content, NULL, "
+                                  "'[]', 0)"), {"id": f"c1.m{i}", "idx": i, "content": content})
+        engine.dispose()
+        db = Database(url)
+        assert db.current_revision() == HEAD_REVISION
+        with db.read() as conn:
+            rows = conn.execute(text("SELECT id, content FROM messages WHERE swarm_id = 's1' AND chat_id = 'c1' "
+                                     "ORDER BY idx")).all()
+        assert [tuple(r) for r in rows] == [("c1.m0", "first"), ("c1.m1", "second"), ("c1.m2", "third")]
+        with pytest.raises(IntegrityError), db.tx() as conn:
+            conn.execute(text("INSERT INTO messages (swarm_id, id, chat_id, idx, role, content, reply_to, "
+                              "attachments, created_at) VALUES ('s1', 'x', 'c1', 1, 'user', 'dup', NULL, '[]', 0)"))
+        db.dispose()

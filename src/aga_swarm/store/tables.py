@@ -96,15 +96,14 @@ messages = Table(
     "messages",
     metadata,
     Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), primary_key=True),
-    Column("id", ID, primary_key=True),
-    Column("chat_id", ID, nullable=False),
-    Column("idx", Integer, nullable=False),
+    Column("id", ID, nullable=False),  # "<chat id>.m<idx>": unique through the key (migration 0002)
+    Column("chat_id", ID, primary_key=True),
+    Column("idx", Integer, primary_key=True),
     Column("role", String(10), nullable=False),
     Column("content", Text, nullable=False),
     Column("reply_to", ID, nullable=True),
     Column("attachments", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
-    UniqueConstraint("swarm_id", "chat_id", "idx", name="uq_message_order"),
 )
 
 events = Table(
