@@ -79,7 +79,7 @@ class SwarmTx:
         self._new_chats: set[str] = set()
         self._dirty_chats: set[str] = set()
         self._ops: list[dict[str, Any]] = []
-        self._messages: list[dict[str, Any]] = []
+        self._messages: list[tuple[Any, ...]] = []
         self._journal: list[dict[str, Any]] = []
         self._flushed_events = 0
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
@@ -232,9 +232,8 @@ class SwarmTx:
                   "attachments": attachments or [], "reply_to": reply_to, "created_at": self.now}
         plain = type(content) is str and not attachments and type(role) is MessageRole
         msg = trusted(Message, fields) if plain else Message(**fields)
-        self._messages.append({"swarm_id": self.swarm_id, "id": msg.id, "chat_id": chat_id, "idx": index,
-                               "role": role.value, "content": content, "reply_to": reply_to,
-                               "attachments": sql.to_json(msg.attachments), "created_at": self.now_ts})
+        self._messages.append((self.swarm_id, msg.id, chat_id, index, role.value, content, reply_to,
+                               sql.to_json(msg.attachments), self.now_ts))  # sql.INSERT_MESSAGE's order
         # msg.model_dump(mode="json"), written out: every field is plain already
         self.emit(EventType.MESSAGE_POSTED, chat.node_id, {"message": {
             "id": msg.id, "chat_id": chat_id, "index": index, "role": role.value, "content": content,
@@ -268,9 +267,8 @@ class SwarmTx:
         conn, sid, now_ts = self.conn, self.swarm_id, self.now_ts  # every event of this transaction has its now
         new_events = self.events[self._flushed_events:]
         if new_events:
-            sql.run_many(conn, sql.INSERT_EVENT, [
-                {"swarm_id": sid, "seq": e.seq, "ts": now_ts, "type": e.type.value, "node_id": e.node_id,
-                 "data": sql.to_json(e.data)} for e in new_events])
+            sql.run_rows(conn, sql.INSERT_EVENT, [
+                (sid, e.seq, now_ts, e.type.value, e.node_id, sql.to_json(e.data)) for e in new_events])
         nodes = self.state.nodes
         stored = self._stored_lifecycle
         if self._new_nodes:
@@ -281,20 +279,20 @@ class SwarmTx:
                 stored[i] = nodes[i].lifecycle.value
         changed = self._dirty_nodes - self._new_nodes
         if changed:
-            moved: list[dict[str, Any]] = []
-            kept: list[dict[str, Any]] = []
+            moved: list[tuple[Any, ...]] = []
+            kept: list[tuple[Any, ...]] = []
             for i in sorted(changed):
                 n = nodes[i]
                 lifecycle = n.lifecycle.value
                 if stored.get(i) == lifecycle:
-                    kept.append({"swarm_id": sid, "id": i, "data": n.model_dump_json()})
+                    kept.append((n.model_dump_json(), sid, i))
                 else:
-                    moved.append({"swarm_id": sid, "id": i, "lifecycle": lifecycle, "data": n.model_dump_json()})
+                    moved.append((lifecycle, n.model_dump_json(), sid, i))
                     stored[i] = lifecycle
             if moved:
-                sql.run_many(conn, sql.UPDATE_NODE, moved)
+                sql.run_rows(conn, sql.UPDATE_NODE, moved)
             if kept:
-                sql.run_many(conn, sql.UPDATE_NODE_DATA, kept)
+                sql.run_rows(conn, sql.UPDATE_NODE_DATA, kept)
         chats = self.state.chats
         if self._new_chats:
             sql.run_many(conn, sql.INSERT_CHAT, [
@@ -302,11 +300,10 @@ class SwarmTx:
                  "data": c.model_dump_json()} for c in (chats[i] for i in sorted(self._new_chats))])
         changed = self._dirty_chats - self._new_chats
         if changed:
-            sql.run_many(conn, sql.UPDATE_CHAT, [
-                {"swarm_id": sid, "id": c.id, "status": c.status.value, "data": c.model_dump_json()}
-                for c in (chats[i] for i in sorted(changed))])
+            sql.run_rows(conn, sql.UPDATE_CHAT, [
+                (c.status.value, c.model_dump_json(), sid, c.id) for c in (chats[i] for i in sorted(changed))])
         if self._messages:
-            sql.run_many(conn, sql.INSERT_MESSAGE, self._messages)
+            sql.run_rows(conn, sql.INSERT_MESSAGE, self._messages)
         if self._journal:
             sql.run_many(conn, sql.INSERT_JOURNAL, self._journal)
         if self._ops:
@@ -319,13 +316,12 @@ class SwarmTx:
         if swarm_row and self._swarm_dirty:
             self._swarm_dirty = False
             st = self.state
-            params = {"id": sid, "last_seq": st.seq, "status": st.status.value, "failure_reason": st.failure_reason,
-                      "root_node_id": st.root_node_id, "updated_at": self.now_ts}
+            head = (st.seq, st.status.value, st.failure_reason, st.root_node_id, now_ts)
             if self._usage_dirty:  # most transactions leave it alone: no need to write it back
                 self._usage_dirty = False
-                sql.run(conn, sql.UPDATE_SWARM, {**params, "usage": st.usage.model_dump_json()})
+                sql.run_rows(conn, sql.UPDATE_SWARM, [(*head, st.usage.model_dump_json(), sid)])
             else:
-                sql.run(conn, sql.UPDATE_SWARM_SEQ, params)
+                sql.run_rows(conn, sql.UPDATE_SWARM_SEQ, [(*head, sid)])
         self._new_nodes.clear()
         self._dirty_nodes.clear()
         self._new_chats.clear()

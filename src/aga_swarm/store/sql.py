@@ -17,15 +17,31 @@ from typing import Any
 import orjson
 
 
+_PARAM = re.compile(r"(?<!:):(\w+)")
+
+
 class Q:
-    """One statement in both parameter styles."""
+    """One statement in both parameter styles, by name (dicts) and, for the hottest writes, by position
+    (tuples: binding by name costs SQLite's driver a lookup per parameter, most of an insert's own time)."""
 
     def __init__(self, sql: str) -> None:
         self.sqlite = sql
-        self.pg = re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)
+        self.pg = _PARAM.sub(r"%(\1)s", sql)
+        self.names = tuple(_PARAM.findall(sql))
+        self._sqlite_pos = _PARAM.sub("?", sql)
+        self._pg_pos = _PARAM.sub("%s", sql)
 
     def text_for(self, conn: Any) -> str:
         return self.pg if conn.dialect.name == "postgresql" else self.sqlite
+
+    def positional_text_for(self, conn: Any) -> str:
+        return self._pg_pos if conn.dialect.name == "postgresql" else self._sqlite_pos
+
+    def positional(self, *names: str) -> Q:
+        """Declare the order of the values in the tuples given to ``run_rows`` (checked here, once)."""
+        if names != self.names:
+            raise ValueError(f"parameters are {self.names}, not {names}: {self.sqlite}")
+        return self
 
 
 def _cursor(conn: Any) -> Any:
@@ -51,6 +67,15 @@ def run_many(conn: Any, q: Q, params: list[dict[str, Any]]) -> None:
         cur.executemany(q.text_for(conn), params)
 
 
+def run_rows(conn: Any, q: Q, rows: list[tuple[Any, ...]]) -> None:
+    """Execute for each tuple, its values in the order ``q.positional`` declared."""
+    cur = _cursor(conn)
+    if len(rows) == 1:
+        cur.execute(q.positional_text_for(conn), rows[0])
+    else:
+        cur.executemany(q.positional_text_for(conn), rows)
+
+
 def fetch(conn: Any, q: Q, params: dict[str, Any] | None = None) -> list[Any]:
     """Rows as objects with attribute access by column name."""
     cur = _cursor(conn)
@@ -74,17 +99,23 @@ NODE_FOR_LLM_CALL = Q("SELECT s.config_id, n.data FROM nodes n JOIN swarms s ON 
 CHAT = Q("SELECT data FROM chats WHERE swarm_id = :sid AND id = :id")
 
 INSERT_EVENT = Q("INSERT INTO events (swarm_id, seq, ts, type, node_id, data) "
-                    "VALUES (:swarm_id, :seq, :ts, :type, :node_id, :data)")
+                 "VALUES (:swarm_id, :seq, :ts, :type, :node_id, :data)"
+                 ).positional("swarm_id", "seq", "ts", "type", "node_id", "data")
 INSERT_NODE = Q("INSERT INTO nodes (swarm_id, id, parent_id, lifecycle, data) "
                    "VALUES (:swarm_id, :id, :parent_id, :lifecycle, :data)")
-UPDATE_NODE = Q("UPDATE nodes SET lifecycle = :lifecycle, data = :data WHERE swarm_id = :swarm_id AND id = :id")
-UPDATE_NODE_DATA = Q("UPDATE nodes SET data = :data WHERE swarm_id = :swarm_id AND id = :id")
+UPDATE_NODE = Q("UPDATE nodes SET lifecycle = :lifecycle, data = :data WHERE swarm_id = :swarm_id AND id = :id"
+                ).positional("lifecycle", "data", "swarm_id", "id")
+UPDATE_NODE_DATA = Q("UPDATE nodes SET data = :data WHERE swarm_id = :swarm_id AND id = :id"
+                     ).positional("data", "swarm_id", "id")
 INSERT_CHAT = Q("INSERT INTO chats (swarm_id, id, node_id, status, data) "
                    "VALUES (:swarm_id, :id, :node_id, :status, :data)")
-UPDATE_CHAT = Q("UPDATE chats SET status = :status, data = :data WHERE swarm_id = :swarm_id AND id = :id")
+UPDATE_CHAT = Q("UPDATE chats SET status = :status, data = :data WHERE swarm_id = :swarm_id AND id = :id"
+                ).positional("status", "data", "swarm_id", "id")
 INSERT_MESSAGE = Q("INSERT INTO messages (swarm_id, id, chat_id, idx, role, content, reply_to, attachments, "
                       "created_at) VALUES (:swarm_id, :id, :chat_id, :idx, :role, :content, :reply_to, "
-                      ":attachments, :created_at)")
+                      ":attachments, :created_at)"
+                   ).positional("swarm_id", "id", "chat_id", "idx", "role", "content", "reply_to", "attachments",
+                                "created_at")
 INSERT_JOURNAL = Q("INSERT INTO journal (swarm_id, node_id, step, text, created_at) "
                       "VALUES (:swarm_id, :node_id, :step, :text, :created_at)")
 INSERT_OPERATION = Q("INSERT INTO operations (swarm_id, node_id, kind, status, payload, attempts, idem_key, "
@@ -99,9 +130,11 @@ ABSORB_TERMINATES = Q("UPDATE operations SET status = 'done', error = 'absorbed 
 NODE_HAS_QUEUED = Q("SELECT count(*) AS n FROM operations WHERE swarm_id = :sid AND node_id = :nid "
                     "AND status = 'queued'")
 UPDATE_SWARM = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "
-                    "root_node_id = :root_node_id, usage = :usage, updated_at = :updated_at WHERE id = :id")
+                 "root_node_id = :root_node_id, updated_at = :updated_at, usage = :usage WHERE id = :id"
+                 ).positional("last_seq", "status", "failure_reason", "root_node_id", "updated_at", "usage", "id")
 UPDATE_SWARM_SEQ = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "
-                    "root_node_id = :root_node_id, updated_at = :updated_at WHERE id = :id")
+                     "root_node_id = :root_node_id, updated_at = :updated_at WHERE id = :id"
+                     ).positional("last_seq", "status", "failure_reason", "root_node_id", "updated_at", "id")
 FINISH_OPERATION = Q("UPDATE operations SET status = :status, error = :error, lease_until = NULL "
                         "WHERE id = :id AND claim = :claim AND status = 'running'")
 INSERT_LLM_CALL = Q("INSERT INTO llm_calls (swarm_id, id, node_id, step, model, body, blob_key, tokens_in, "
