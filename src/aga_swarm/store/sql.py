@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 
-
 _PARAM = re.compile(r"(?<!:):(\w+)")
 
 
