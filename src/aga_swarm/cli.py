@@ -298,6 +298,7 @@ async def _worker(args: argparse.Namespace) -> int:
     print("worker ready", flush=True)
     if args.until_idle:
         await svc.run_until_idle()
+        print(f"worker idle: {svc.runner.ops_done} operations run", flush=True)
         return 0
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -315,6 +316,7 @@ async def _worker(args: argparse.Namespace) -> int:
     finally:
         if emitter is not None:
             await emitter.stop(svc.engine)
+    print(f"worker stopped: {svc.runner.ops_done} operations run", flush=True)
     return 0
 
 
