@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 
 from .engine import history as hist
 from .engine.context import UserReply, spawn_node
@@ -40,6 +40,7 @@ from .schemas import (
     LLMCall,
     Message,
     MessageRole,
+    Node,
     NodeDetail,
     OperationKind,
     OperationStatus,
@@ -295,18 +296,37 @@ class SwarmService:
             raise InvalidInput("no retention given and the swarm's config sets none")
         return hist.compact(self.db, self.engine.blobs, swarm_id, keep)
 
-    def node_detail(self, swarm_id: str, node_id: str, owner_id: str | None = None) -> NodeDetail:
-        self._row(swarm_id, owner_id)
+    def node_detail(self, swarm_id: str, node_id: str, owner_id: str | None = None,
+                    at: int | None = None) -> NodeDetail:
+        """The node with its journal, developer log and continuation: now, or as they were at seq ``at`` (the
+        history slider's point: the node from ``state_at``, and only the journal lines and model calls whose
+        events came at or before ``at``)."""
+        row = self._row(swarm_id, owner_id)
+        if at is not None and at == row.last_seq:
+            at = None  # the point is now (past the last seq, ``state_at`` refuses it)
+        node: Node | None
+        if at is None:
+            with self.db.read() as conn:
+                node = rows.load_node(conn, swarm_id, node_id)
+        else:
+            node = self.state_at(swarm_id, at, owner_id).nodes.get(node_id)
+        if node is None:
+            raise NodeNotFound(node_id)
         with self.db.read() as conn:
-            node = rows.load_node(conn, swarm_id, node_id)
-            if node is None:
-                raise NodeNotFound(node_id)
-            journal = [rows.journal_from_row(r) for r in conn.execute(
-                select(t.journal).where(t.journal.c.swarm_id == swarm_id, t.journal.c.node_id == node_id)
-                .order_by(t.journal.c.id))]
-            call_rows = conn.execute(select(t.llm_calls).where(
-                t.llm_calls.c.swarm_id == swarm_id, t.llm_calls.c.node_id == node_id)
-                .order_by(t.llm_calls.c.created_at, t.llm_calls.c.id)).all()
+            journal_q = select(t.journal).where(t.journal.c.swarm_id == swarm_id, t.journal.c.node_id == node_id)
+            calls_q = select(t.llm_calls).where(t.llm_calls.c.swarm_id == swarm_id,
+                                                 t.llm_calls.c.node_id == node_id)
+            if at is not None:
+                # rows from before migration 0003 have no seq: they go by the time of the event at ``at``
+                at_ts = conn.execute(select(t.events.c.ts).where(t.events.c.swarm_id == swarm_id,
+                                                                 t.events.c.seq == at)).scalar()
+                before = float("-inf") if at_ts is None else at_ts
+                journal_q = journal_q.where(or_(t.journal.c.seq <= at, and_(
+                    t.journal.c.seq.is_(None), t.journal.c.created_at <= before)))
+                calls_q = calls_q.where(or_(t.llm_calls.c.seq <= at, and_(
+                    t.llm_calls.c.seq.is_(None), t.llm_calls.c.created_at <= before)))
+            journal_rows = conn.execute(journal_q.order_by(t.journal.c.id)).all()
+            call_rows = conn.execute(calls_q.order_by(t.llm_calls.c.created_at, t.llm_calls.c.id)).all()
         calls: list[LLMCall] = []
         for r in call_rows:
             body = sql.from_json(r.body) or {}
@@ -316,7 +336,8 @@ class SwarmService:
                 except KeyError:
                     body = {"raw_output": "(log body missing from the blob store)"}
             calls.append(rows.llm_call_from_row(r, body))
-        return NodeDetail(node=node, journal=journal, llm_calls=calls, continuation=node.continuation)
+        return NodeDetail(node=node, journal=[rows.journal_from_row(r) for r in journal_rows], llm_calls=calls,
+                          continuation=node.continuation)
 
     def journal(self, swarm_id: str, node_id: str, owner_id: str | None = None) -> list[JournalEntry]:
         return self.node_detail(swarm_id, node_id, owner_id).journal
@@ -367,7 +388,7 @@ class SwarmService:
                                                                t.llm_calls.c.id.in_(call_ids))).all()
                 conn.execute(insert(t.llm_calls), [{**r._asdict(), "swarm_id": new_id} for r in calls])
             jrows = [{"swarm_id": new_id, "node_id": r.node_id, "step": r.data["step"], "text": r.data["text"],
-                      "created_at": r.ts} for r in src_events if r.type == EventType.JOURNAL.value]
+                      "created_at": r.ts, "seq": r.seq} for r in src_events if r.type == EventType.JOURNAL.value]
             if jrows:
                 conn.execute(insert(t.journal), jrows)
             if status not in (SwarmStatus.COMPLETED, SwarmStatus.FAILED):

@@ -90,6 +90,14 @@ async def full_run(server: Server) -> None:
             past = (await http.get(f"/api/swarms/{sid}/state", params={"at": asked["seq"]})).json()
             assert past["seq"] == asked["seq"] and past["status"] == "running"
             assert past["chats"][chat_id]["status"] == "awaiting_user"
+            # and a node as it was then: the state's node, with the journal and model calls up to that point
+            then = (await http.get(f"/api/swarms/{sid}/nodes/{node_id}", params={"at": asked["seq"]})).json()
+            assert then["node"] == past["nodes"][node_id]
+            assert then["journal"] == detail["journal"][:len(then["journal"])]
+            assert len(then["journal"]) < len(detail["journal"])
+            assert [c["id"] for c in then["llm_calls"]] == [
+                e["data"]["id"] for e in history
+                if e["type"] == "llm_call" and e["node_id"] == node_id and e["seq"] <= asked["seq"]]
     finally:
         await rec.close()
 

@@ -64,6 +64,8 @@ async def test_invalid_json_and_params(server: Server) -> None:
             assert (await http.get(f"/api/swarms/{sid}/state", params=params)).status_code == 422
         r = await http.get(f"/api/swarms/{sid}/state", params={"at": 5})  # beyond the last seq
         assert r.status_code == 422 and "seq must be between" in r.json()["detail"][0]["msg"]
+        for params in ({"at": -1}, {"at": 10**20}, {"at": "now"}, {"at": 5}):
+            assert (await http.get(f"/api/swarms/{sid}/nodes/n", params=params)).status_code == 422, params
         assert (await http.patch(f"/api/swarms/{sid}", json={"status": "completed"})).status_code == 422
         assert (await http.patch(f"/api/swarms/{sid}", json={"owner_id": "someone"})).status_code == 422
         assert (await http.patch(f"/api/swarms/{sid}", json={"name": ""})).status_code == 422

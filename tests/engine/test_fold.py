@@ -111,3 +111,29 @@ def test_engine_built_continuations_equal_validated_ones() -> None:
     assert fast.model_dump_json() == slow.model_dump_json()
     assert fast.model_fields_set == slow.model_fields_set
     assert Continuation.model_validate_json(fast.model_dump_json()) == slow
+
+
+async def test_node_detail_at_a_seq_shows_the_journal_and_calls_of_that_point(svc: SwarmService) -> None:
+    """The history slider's node panel: at any seq, the journal lines and model calls whose events came at or
+    before it, in order, even when one transaction wrote several of them (they share its timestamp)."""
+    from aga_swarm.engine.errors import NodeNotFound
+    from aga_swarm.schemas import EventType
+
+    s = svc.create_swarm("u1", "Write note 1\nAsk the user for a colour\nSummarise the notes")
+    svc.spawn(s.id)
+    assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+    events = svc.history(s.id).events
+    for node_id in svc.state(s.id).nodes:
+        mine = [e for e in events if e.node_id == node_id]
+        points = sorted({e.seq for e in mine if e.type in (EventType.JOURNAL, EventType.LLM_CALL)})
+        for at in [mine[0].seq, *points, *(p - 1 for p in points)]:
+            detail = svc.node_detail(s.id, node_id, at=at)
+            upto = [e for e in mine if e.seq <= at]
+            assert [j.text for j in detail.journal] == [e.data["text"] for e in upto if e.type is EventType.JOURNAL]
+            assert [c.id for c in detail.llm_calls] == [e.data["id"] for e in upto if e.type is EventType.LLM_CALL]
+            assert detail.node == svc.state_at(s.id, at).nodes[node_id]
+        now = svc.node_detail(s.id, node_id)
+        assert svc.node_detail(s.id, node_id, at=events[-1].seq) == now
+        if mine[0].seq > 1:
+            with pytest.raises(NodeNotFound):
+                svc.node_detail(s.id, node_id, at=mine[0].seq - 1)  # before the node existed

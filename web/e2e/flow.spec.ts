@@ -187,6 +187,17 @@ test('sign up, run a swarm, answer it, scrub its history, inspect a node, and ke
   await expect(panel.getByRole('heading', { name: 'Report' })).toBeVisible();
   await snap(page, 'tree-developer-log');
   await expectAccessible(page, 'tree (node panel)');
+  // The same panel at an earlier point of the history: the journal and developer log as they were then.
+  const liveCalls = await calls.count();
+  await slider.focus();
+  await slider.press('Home');
+  for (let i = 0; i < 20; i++) await slider.press('ArrowRight');
+  await expect(slider).toHaveValue('20');
+  await expect(panel.getByTestId('detail-as-of')).toContainText('as of event 20');
+  await expect.poll(() => calls.count()).toBeLessThan(liveCalls);
+  await page.getByRole('button', { name: 'Live' }).click();
+  await expect(panel.getByTestId('detail-as-of')).toHaveCount(0);
+  await expect.poll(() => calls.count()).toBe(liveCalls);
 
   // ---- fork the swarm as it was at an earlier event ----
   await page.getByRole('button', { name: 'Close node details' }).click();

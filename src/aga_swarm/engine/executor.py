@@ -528,7 +528,7 @@ class Executor:
             "swarm_id": tx.swarm_id, "id": call_id, "node_id": node.id, "step": step, "model": model,
             "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": tokens_in,
             "tokens_out": tokens_out, "latency_ms": latency_ms, "cost_usd": cost_usd, "attempts": attempts,
-            "error": error, "created_at": tx.now.timestamp()})
+            "error": error, "created_at": tx.now.timestamp(), "seq": tx.state.seq + 1})  # the event's, below
         tx.emit(EventType.LLM_CALL, node.id, {"id": call_id, "step": step, "model": model,
                                               "tokens_in": tokens_in, "tokens_out": tokens_out,
                                               "cost_usd": cost_usd, "latency_ms": round(latency_ms, 3),

@@ -242,7 +242,7 @@ class SwarmTx:
 
     def journal(self, node_id: str, step: str, text: str) -> None:
         self._journal.append({"swarm_id": self.swarm_id, "node_id": node_id, "step": step, "text": text,
-                              "created_at": self.now_ts})
+                              "created_at": self.now_ts, "seq": self.state.seq + 1})  # the event's, below
         self.emit(EventType.JOURNAL, node_id, {"step": step, "text": text})
 
     # ---- operations ----------------------------------------------------------------------------

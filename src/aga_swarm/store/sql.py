@@ -115,8 +115,8 @@ INSERT_MESSAGE = Q("INSERT INTO messages (swarm_id, id, chat_id, idx, role, cont
                       ":attachments, :created_at)"
                    ).positional("swarm_id", "id", "chat_id", "idx", "role", "content", "reply_to", "attachments",
                                 "created_at")
-INSERT_JOURNAL = Q("INSERT INTO journal (swarm_id, node_id, step, text, created_at) "
-                      "VALUES (:swarm_id, :node_id, :step, :text, :created_at)")
+INSERT_JOURNAL = Q("INSERT INTO journal (swarm_id, node_id, step, text, created_at, seq) "
+                   "VALUES (:swarm_id, :node_id, :step, :text, :created_at, :seq)")
 INSERT_OPERATION = Q("INSERT INTO operations (swarm_id, node_id, kind, status, payload, attempts, idem_key, "
                      "not_before, claim, lease_until, created_at) VALUES (:swarm_id, :node_id, :kind, :status, "
                      ":payload, :attempts, :idem_key, :not_before, :claim, :lease_until, :created_at) "
@@ -137,9 +137,9 @@ UPDATE_SWARM_SEQ = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, 
 FINISH_OPERATION = Q("UPDATE operations SET status = :status, error = :error, lease_until = NULL "
                         "WHERE id = :id AND claim = :claim AND status = 'running'")
 INSERT_LLM_CALL = Q("INSERT INTO llm_calls (swarm_id, id, node_id, step, model, body, blob_key, tokens_in, "
-                       "tokens_out, latency_ms, cost_usd, attempts, error, created_at) VALUES (:swarm_id, :id, "
-                       ":node_id, :step, :model, :body, :blob_key, :tokens_in, :tokens_out, :latency_ms, "
-                       ":cost_usd, :attempts, :error, :created_at)")
+                       "tokens_out, latency_ms, cost_usd, attempts, error, created_at, seq) VALUES (:swarm_id, "
+                       ":id, :node_id, :step, :model, :body, :blob_key, :tokens_in, :tokens_out, :latency_ms, "
+                       ":cost_usd, :attempts, :error, :created_at, :seq)")
 
 QUEUED_CANDIDATES = Q("SELECT id, swarm_id, node_id, kind, payload, attempts, not_before FROM operations "
                          "WHERE status = 'queued' ORDER BY id LIMIT :limit")

@@ -155,6 +155,7 @@ journal = Table(
     Column("step", String(200), nullable=False),
     Column("text", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("seq", Integer, nullable=True),  # its journal event's seq (migration 0003; older rows: none)
     Index("ix_journal_node", "swarm_id", "node_id"),
 )
 
@@ -175,5 +176,6 @@ llm_calls = Table(
     Column("attempts", Integer, nullable=False),
     Column("error", Text, nullable=True),
     Column("created_at", Float, nullable=False),
+    Column("seq", Integer, nullable=True),  # its llm_call event's seq (migration 0003; older rows: none)
     Index("ix_llm_calls_node", "swarm_id", "node_id"),
 )

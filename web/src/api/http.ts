@@ -91,8 +91,11 @@ export const api = createApi({
       query: ({ swarmId, after, limit }) => ({ url: `/swarms/${swarmId}/history`, params: { after, limit: limit ?? 1000 } }),
       keepUnusedDataFor: 0,
     }),
-    nodeDetail: b.query<NodeDetail, SwarmArg & { nodeId: string }>({
-      query: ({ swarmId, nodeId }) => `/swarms/${swarmId}/nodes/${encodeURIComponent(nodeId)}`,
+    nodeDetail: b.query<NodeDetail, SwarmArg & { nodeId: string; at?: number }>({
+      query: ({ swarmId, nodeId, at }) => ({
+        url: `/swarms/${swarmId}/nodes/${encodeURIComponent(nodeId)}`,
+        params: at === undefined ? undefined : { at },
+      }),
       providesTags: (_r, _e, { swarmId, nodeId }) => [{ type: 'Node', id: `${swarmId}/${nodeId}` }],
     }),
 

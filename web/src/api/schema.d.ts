@@ -232,7 +232,8 @@ export interface paths {
         };
         /**
          * Get Node
-         * @description The node with its journal, developer log (LLM calls with prompts) and continuation.
+         * @description The node with its journal, developer log (LLM calls with prompts) and continuation; with `at`, as they
+         *     were at that point of the history (the journal lines and model calls whose events came at or before it).
          */
         get: operations["get_node"];
         put?: never;
@@ -1857,7 +1858,10 @@ export interface operations {
     };
     get_node: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The node as it was at this seq */
+                at?: number | null;
+            };
             header?: never;
             path: {
                 /** @description Swarm id */
@@ -1891,6 +1895,17 @@ export interface operations {
             };
             /** @description No such swarm (or node, or chat) for this user */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description That part of the history was compacted */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -124,7 +124,12 @@ export default function TreePage() {
               </button>
             </EmptyState>
           ) : selectedNode ? (
-            <NodePanel swarmId={swarmId} node={selectedNode} onClose={() => select(null)} />
+            <NodePanel
+              swarmId={swarmId}
+              node={selectedNode}
+              at={history ? shownSeq : undefined}
+              onClose={() => select(null)}
+            />
           ) : (
             <ChatsAtPoint swarmId={swarmId} state={view} />
           )}
@@ -204,8 +209,8 @@ function ChatsAtPoint({ swarmId, state }: { swarmId: string; state: SwarmState |
   );
 }
 
-function NodePanel({ swarmId, node, onClose }: { swarmId: string; node: Node; onClose(): void }) {
-  const q = useLiveNodeDetail(swarmId, node.id);
+function NodePanel({ swarmId, node, at, onClose }: { swarmId: string; node: Node; at?: number; onClose(): void }) {
+  const q = useLiveNodeDetail(swarmId, node.id, at);
 
   return (
     <div className="node-panel" data-testid="node-panel">
@@ -248,6 +253,11 @@ function NodePanel({ swarmId, node, onClose }: { swarmId: string; node: Node; on
         <ErrorMessage>{describeError(q.error)}</ErrorMessage>
       ) : (
         <>
+          {at !== undefined ? (
+            <p className="hint" data-testid="detail-as-of">
+              Journal and developer log as of event {at.toLocaleString()}.
+            </p>
+          ) : null}
           <h3>Journal</h3>
           <JournalList entries={q.data.journal} />
           <h3>Developer log</h3>

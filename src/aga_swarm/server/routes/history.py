@@ -44,8 +44,11 @@ async def get_history(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser,
         swarm_id, after=after, limit=limit, owner_id=user.id))))
 
 
-@router.get("/swarms/{swarm_id}/nodes/{node_id}", response_model=NodeDetail)
-async def get_node(swarm_id: SwarmId, node_id: NodeId, ctx: Ctx, user: CurrentUser) -> Response:
-    """The node with its journal, developer log (LLM calls with prompts) and continuation."""
+@router.get("/swarms/{swarm_id}/nodes/{node_id}", response_model=NodeDetail, responses=R410)
+async def get_node(swarm_id: SwarmId, node_id: NodeId, ctx: Ctx, user: CurrentUser,
+                   at: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="The node as it was at this seq")]
+                   = None) -> Response:
+    """The node with its journal, developer log (LLM calls with prompts) and continuation; with `at`, as they
+    were at that point of the history (the journal lines and model calls whose events came at or before it)."""
     return json_response(await ctx.offload(lambda: to_json(ctx.service.node_detail(
-        swarm_id, node_id, owner_id=user.id))))
+        swarm_id, node_id, owner_id=user.id, at=at))))
