@@ -60,7 +60,8 @@ class ServerProcess:
         self.data_dir = workdir / "data"
         self.log_path = workdir / "server.log"
         self.env = {**os.environ, "AGA_SWARM_BCRYPT_ROUNDS": "4", "AGA_SWARM_IDLE_SECONDS": "3600",
-                    "AGA_SWARM_LOGIN_IP_MAX_FAILURES": "100000", **(env or {})}
+                    "AGA_SWARM_LOGIN_IP_MAX_FAILURES": "100000",
+                    "AGA_SWARM_SIGNUP_IP_MAX": "100000", **(env or {})}
         self.env.pop("OPENAI_API_KEY", None)
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -122,6 +122,29 @@ async def test_wrong_password_401_and_rate_limit_429(server: Server) -> None:
         assert (await c.get("/api/me")).status_code == 200
 
 
+async def test_signups_per_address_are_limited_before_any_password_is_hashed(tmp_root: Path) -> None:
+    """Each signup costs a bcrypt hash of CPU: an address gets AGA_SWARM_SIGNUP_IP_MAX per window."""
+    srv = Server.start(tmp_root, "signup-limit", {"AGA_SWARM_SIGNUP_IP_MAX": "3"})
+    try:
+        first = {"username": new_username(), "password": new_password()}
+        async with client(srv) as c:
+            for body in (first, *({"username": new_username(), "password": new_password()} for _ in range(2))):
+                r = await c.post("/api/auth/signup", json=body)
+                assert r.status_code == 201
+                Secrets.tokens.add(r.json()["token"])
+            r = await c.post("/api/auth/signup", json={"username": new_username(), "password": new_password()})
+            assert r.status_code == 429 and "too many signups" in r.json()["detail"]
+            assert int(r.headers["retry-after"]) >= 1
+            # a malformed body is refused as such; logging in is not affected
+            r = await c.post("/api/auth/signup", json={"username": "x", "password": "y"})
+            assert r.status_code == 422
+            r = await c.post("/api/auth/login", json=first)
+            assert r.status_code == 200
+            Secrets.tokens.add(r.json()["token"])
+    finally:
+        srv.stop()
+
+
 async def test_socket_handshake_requires_auth(server: Server) -> None:
     acct = await signup(server)
     for auth in (None, {"token": "bogus"}, {"token": ""}, {"nope": 1}):

@@ -23,7 +23,7 @@ from .errors import install_error_handlers
 from .logs import log
 from .middleware import EdgeMiddleware
 from .models import Health, SwarmNotice
-from .ratelimit import LoginLimiter
+from .ratelimit import LoginLimiter, SignupLimiter
 from .realtime import Realtime
 from .routes import auth, chats, history, swarms
 from .runner_thread import RunnerThread
@@ -111,7 +111,9 @@ def create_app(settings: Settings | None = None) -> Any:
         service.runner = runner  # SwarmService notifies it (and hands it work) after its writes, from any thread
         ctx = ServerContext(settings=settings, service=service, realtime=realtime, limiter=LoginLimiter(
             max_failures=settings.login_max_failures, ip_max_failures=settings.login_ip_max_failures,
-            window_seconds=settings.login_window_seconds), states=StateCache(settings.state_cache_bytes))
+            window_seconds=settings.login_window_seconds), signups=SignupLimiter(
+            ip_max=settings.signup_ip_max, window_seconds=settings.signup_window_seconds),
+            states=StateCache(settings.state_cache_bytes))
         recovered = await run_in_threadpool(service.recover)
         service.engine.listeners.append(realtime.on_events)
         await realtime.start(ctx)

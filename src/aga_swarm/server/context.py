@@ -1,4 +1,4 @@
-"""What the routes share: settings, the SwarmService, the store, the realtime hub and the login limiter."""
+"""What the routes share: settings, the SwarmService, the store, the realtime hub and the account limiters."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..store import accounts
 from ..store.accounts import Session
 from ..store.database import Database
 from .cache import StateCache
-from .ratelimit import LoginLimiter
+from .ratelimit import LoginLimiter, SignupLimiter
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ class ServerContext:
     service: SwarmService
     realtime: Realtime
     limiter: LoginLimiter
+    signups: SignupLimiter
     states: StateCache
     _sessions: dict[str, tuple[float, Session]] = field(default_factory=dict)
 

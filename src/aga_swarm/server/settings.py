@@ -32,6 +32,9 @@ class Settings(BaseModel):
     login_max_failures: int = Field(5, ge=1, description="Failed logins per username within the window")
     login_ip_max_failures: int = Field(50, ge=1, description="Failed logins per client address within the window")
     login_window_seconds: float = Field(300.0, gt=0)
+    signup_ip_max: int = Field(20, ge=1, description="Signups per client address within the window (each "
+                               "costs a bcrypt hash of CPU)")
+    signup_window_seconds: float = Field(600.0, gt=0)
     session_cache_seconds: float = Field(5.0, ge=0, description="Reuse a resolved session this long in-process "
                                          "(0: look it up on every request). A logout elsewhere takes effect "
                                          "here within this time; expiry is always exact")

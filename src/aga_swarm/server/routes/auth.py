@@ -29,8 +29,13 @@ async def _issue(ctx: Ctx, request: Request, response: Response, user: User) -> 
 
 
 @router.post("/auth/signup", status_code=status.HTTP_201_CREATED, response_model=AuthResponse,
-             responses={409: {"description": "Username taken"}, **R413})
+             responses={409: {"description": "Username taken"},
+                        429: {"description": "Too many signups from this address; see Retry-After"}, **R413})
 async def signup(body: SignupBody, ctx: Ctx, request: Request, response: Response) -> AuthResponse:
+    wait = ctx.signups.attempt(_client(request))  # before the (costly) password hash
+    if wait > 0:
+        raise HTTPException(429, "too many signups from this address; try again later",
+                            headers={"Retry-After": str(max(1, math.ceil(wait)))})
     user = await ctx.offload(accounts.create_user, ctx.db, body.username, body.password,
                           rounds=ctx.settings.bcrypt_rounds)
     return await _issue(ctx, request, response, user)
