@@ -235,6 +235,57 @@ async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(tmp_path: 
     svc.close()
 
 
+async def test_a_failing_operation_in_a_batch_of_claimed_ones_fails_alone(tmp_path: Path) -> None:
+    """Claimed operations the runner starts together (here the spawns of a fan-out's children past the group
+    budget) commit in one transaction. One that raises must roll the batch back, then fail alone."""
+    reg = register_builtins(Registry())
+
+    @reg.step("wide.start", context=FanCtx)
+    def wide(ctx: StepContext, data: FanCtx, result: None) -> None:
+        for j in range(data.k):
+            ctx.spawn(f"poison {j}" if j == data.k - 3 else f"task {j}", action_id="brittle")
+        ctx.wait_children("wide.done", data)
+
+    @reg.step("wide.done", context=FanCtx, result=ChildrenResult)
+    def wide_done(ctx: StepContext, data: FanCtx, result: ChildrenResult) -> None:
+        ctx.complete(",".join(c.lifecycle.value for c in result.children))
+
+    @reg.step("brittle.start")
+    def brittle(ctx: StepContext, data: Any, result: None) -> None:
+        if "poison" in ctx.node.directive:
+            raise ValueError("poisoned spawn")
+        ctx.journal("started")
+        ctx.complete("ok")
+
+    k = 48  # the first 32 spawns run in the root's own transaction; the rest are claimed, together
+    svc, sid = _running_swarm(tmp_path, reg, {"wide": "wide.start", "brittle": "brittle.start"}, "wide", {"k": k})
+    batches: list[int] = []
+    rolled_back: list[int] = []
+    original = svc.engine.executor._run_batch
+
+    def spy(items: Any) -> Any:
+        batches.append(len(items))
+        try:
+            return original(items)
+        except Exception:
+            rolled_back.append(len(items))
+            raise
+
+    svc.engine.executor._run_batch = spy  # type: ignore[method-assign]
+    await svc.run_until_idle(sid, timeout=10)
+    assert max(batches) > 1 and rolled_back  # spawns were committed together, and the poisoned batch undone
+    st = svc.state(sid)
+    poisoned = f"n.{k - 2}"
+    outcomes = {n.id: n.lifecycle.value for n in st.nodes.values() if n.parent_id == "n"}
+    assert outcomes[poisoned] == "failed" and "poisoned spawn" in (st.nodes[poisoned].failure_reason or "")
+    assert sorted(v for i, v in outcomes.items() if i != poisoned) == ["done"] * (k - 1)
+    for i in range(1, k + 1):
+        if f"n.{i}" != poisoned:
+            assert [j.text for j in svc.node_detail(sid, f"n.{i}").journal] == ["started"]  # exactly once
+    assert fold(svc.history(sid).events, SwarmState(swarm_id=sid)) == st
+    svc.close()
+
+
 async def test_serving_runner_never_waits_on_its_poll_interval(tmp_path: Path) -> None:
     """A serving runner must be woken for every runnable operation, not find it on its next poll: with a
     poll interval of a minute, a root's children still finish and their notices to it (queued while it

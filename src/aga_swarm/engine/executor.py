@@ -101,7 +101,7 @@ class Executor:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.group_limit = GROUP_COMMIT_MAX  # 0: every operation in a transaction of its own
-        self._answers: list[tuple[ClaimedOp, Callable[[SwarmTx, ClaimedOp], None], asyncio.Future[list[Any]]]] = []
+        self._together: list[tuple[ClaimedOp, Callable[[SwarmTx, ClaimedOp], None], asyncio.Future[list[Any]]]] = []
         self._rows_cache: dict[str, CachedRows] = {}  # per swarm, see ``CachedRows`` (insertion order: LRU-ish)
         self._owners: dict[str, tuple[str, str]] = {}  # swarm id -> (owner id, config id): they never change
 
@@ -111,7 +111,7 @@ class Executor:
         try:
             if op.kind is OperationKind.LLM_CALL:
                 return await self._llm_call(op)
-            return self._in_tx(op, self._dispatch)
+            return await self._commit_together(op, self._dispatch)
         except LostClaim:
             log.warning("operation %s lost its claim; effects rolled back", op.id)
             return []
@@ -235,29 +235,31 @@ class Executor:
             tx.grouped += 1
         return tail
 
-    # ---- committing model answers together ------------------------------------------------------
-    async def _commit_answer(self, op: ClaimedOp, fn: Callable[[SwarmTx, ClaimedOp], None]) -> list[Any]:
-        """Commit a model's answer (``fn``) with the answers that arrive in the same turn of the event loop,
-        in one transaction (see ``_commit_batch``); the result is what ``_in_tx`` would return."""
+    # ---- committing claimed operations together ---------------------------------------------------
+    async def _commit_together(self, op: ClaimedOp, fn: Callable[[SwarmTx, ClaimedOp], None]) -> list[Any]:
+        """Run ``fn`` for the claimed ``op`` (its dispatch, or a model's answer) and commit it with the other
+        operations that reach this point in the same turn of the event loop, in one transaction (see
+        ``_commit_batch``): the runner starts a batch of claimed operations at once (a fan-out's children,
+        say), and model answers arrive together. The result is what ``_in_tx`` would return."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[list[Any]] = loop.create_future()
-        self._answers.append((op, fn, fut))
-        if len(self._answers) == 1:
+        self._together.append((op, fn, fut))
+        if len(self._together) == 1:
             loop.call_soon(self._commit_batch)
         return await fut
 
     def _commit_batch(self) -> None:
-        """One transaction for many operations (of any nodes and swarms) whose model answers came in
-        together: a commit costs more than the work of one such operation. Each operation still runs its
-        grouped operations; on any error the transaction is rolled back and each runs in its own
-        transaction instead, where failures are isolated and recorded as usual."""
-        batch, self._answers = self._answers, []
+        """One transaction for many operations (of any nodes and swarms) that came in together: a commit
+        costs more than the work of one such operation. Each operation still runs its grouped operations; on
+        any error the transaction is rolled back and each runs in its own transaction instead, where
+        failures are isolated and recorded as usual."""
+        batch, self._together = self._together, []
         results: list[list[Any]] | None = None
         if len(batch) > 1:
             try:
                 results = self._run_batch([(op, fn) for op, fn, _ in batch])
             except Exception:
-                log.debug("batched commit of %d answers rolled back; committing one by one", len(batch))
+                log.debug("batched commit of %d operations rolled back; committing one by one", len(batch))
                 for op, _, _ in batch:
                     op.grouped, op.chained = 0, None
                 results = None
@@ -483,7 +485,7 @@ class Executor:
             tx.update_node(n.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
             tx.enqueue(OperationKind.STEP, n.id, f"step:{token}", {"token": token})
 
-        return await self._commit_answer(op, commit)
+        return await self._commit_together(op, commit)
 
     def _read_for_llm_call(self, op: ClaimedOp) -> Prefetched | None:
         with self.engine.db.raw_read() as conn:
