@@ -81,3 +81,20 @@ def test_upgrading_a_0001_store_keeps_its_messages(tmp_path: Path, empty_pg_url:
             conn.execute(text("INSERT INTO messages (swarm_id, id, chat_id, idx, role, content, reply_to, "
                               "attachments, created_at) VALUES ('s1', 'x', 'c1', 1, 'user', 'dup', NULL, '[]', 0)"))
         db.dispose()
+
+
+def test_the_sqlite_writer_connection_recovers_from_failed_transactions(tmp_path: Path) -> None:
+    """SQLite writers share one kept connection: a failed transaction must leave it ready for the next."""
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    insert = ("INSERT INTO users (id, username, username_key, password_hash, created_at) "
+              "VALUES ('u1', 'ann', 'ann', 'h', 0)")
+    with pytest.raises(RuntimeError), db.raw_tx() as conn:
+        conn.cursor.execute(insert)
+        raise RuntimeError("boom")
+    with db.raw_tx() as conn:  # the first insert was rolled back: the same row goes in
+        conn.cursor.execute(insert)
+    db._writer_connection().dbapi.execute("BEGIN")  # a transaction somebody left open
+    with db.raw_tx() as conn:
+        conn.cursor.execute("SELECT count(*) FROM users")
+        assert conn.cursor.fetchone()[0] == 1
+    db.dispose()

@@ -225,6 +225,8 @@ class _WriterTx:
                 self.nested = db._pooled_tx()
                 return self.nested.__enter__()
             raw = self.raw = db._writer_connection()
+            if raw.dbapi.in_transaction:  # left open by a failed commit or rollback: start clean
+                raw.dbapi.rollback()
             raw.dbapi.execute("BEGIN IMMEDIATE")
             db._writer_busy = True
             return raw
