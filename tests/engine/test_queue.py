@@ -176,6 +176,25 @@ async def test_a_failing_chained_step_fails_alone_and_keeps_the_steps_before_it(
     svc.close()
 
 
+def _watch_batches(svc: SwarmService) -> tuple[list[int], list[int]]:
+    """Record the size of every transaction that commits several claimed operations together, and of those
+    rolled back (``Executor._run_batch``)."""
+    batches: list[int] = []
+    rolled_back: list[int] = []
+    original = svc.engine.executor._run_batch
+
+    def spy(items: Any) -> Any:
+        batches.append(len(items))
+        try:
+            return original(items)
+        except Exception:
+            rolled_back.append(len(items))
+            raise
+
+    svc.engine.executor._run_batch = spy  # type: ignore[method-assign]
+    return batches, rolled_back
+
+
 class FanCtx(BaseModel):
     k: int = 0
 
@@ -209,19 +228,7 @@ async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(tmp_path: 
         ctx.complete(result.report)
 
     svc, sid = _running_swarm(tmp_path, reg, {"fan": "fan.start", "careful": "careful.start"}, "fan", {"k": 8})
-    batches: list[int] = []
-    rolled_back: list[int] = []
-    original = svc.engine.executor._run_batch
-
-    def spy(items: Any) -> Any:
-        batches.append(len(items))
-        try:
-            return original(items)
-        except Exception:
-            rolled_back.append(len(items))
-            raise
-
-    svc.engine.executor._run_batch = spy  # type: ignore[method-assign]
+    batches, rolled_back = _watch_batches(svc)
     await svc.run_until_idle(sid, timeout=10)
     assert max(batches) > 1 and rolled_back  # answers were committed together, and the poisoned batch undone
     st = svc.state(sid)
@@ -259,19 +266,7 @@ async def test_a_failing_operation_in_a_batch_of_claimed_ones_fails_alone(tmp_pa
 
     k = 48  # the first 32 spawns run in the root's own transaction; the rest are claimed, together
     svc, sid = _running_swarm(tmp_path, reg, {"wide": "wide.start", "brittle": "brittle.start"}, "wide", {"k": k})
-    batches: list[int] = []
-    rolled_back: list[int] = []
-    original = svc.engine.executor._run_batch
-
-    def spy(items: Any) -> Any:
-        batches.append(len(items))
-        try:
-            return original(items)
-        except Exception:
-            rolled_back.append(len(items))
-            raise
-
-    svc.engine.executor._run_batch = spy  # type: ignore[method-assign]
+    batches, rolled_back = _watch_batches(svc)
     await svc.run_until_idle(sid, timeout=10)
     assert max(batches) > 1 and rolled_back  # spawns were committed together, and the poisoned batch undone
     st = svc.state(sid)

@@ -193,16 +193,28 @@ class Executor:
         self._rows_cache.clear()
 
     def owner_and_config(self, swarm_id: str) -> tuple[str, str] | None:
-        """The owner and config ids of a swarm this executor has written to (None if it has not lately)."""
-        return self._owners.get(swarm_id)
+        """The owner and config ids of a swarm (None if it does not exist): as this executor's transactions
+        saw them, else read once. They never change, so the runner needs no query per batch of events."""
+        known = self._owners.get(swarm_id)
+        if known is None:
+            with self.engine.db.raw_read() as conn:
+                row = sql.swarm_row(conn, swarm_id)
+            if row is None:
+                return None
+            known = self._remember_owner(swarm_id, str(row.owner_id), str(row.config_id))
+        return known
+
+    def _remember_owner(self, swarm_id: str, owner_id: str, config_id: str) -> tuple[str, str]:
+        owners = self._owners
+        known = owners[swarm_id] = (owner_id, config_id)
+        if len(owners) > CACHED_SWARMS * 16:
+            owners.pop(next(iter(owners)), None)
+        return known
 
     def _keep_rows(self, tx: SwarmTx) -> None:
         """After ``tx`` committed: keep the nodes and chats it holds for the next transaction on its swarm."""
-        owners = self._owners
-        if tx.swarm_id not in owners:
-            owners[tx.swarm_id] = (tx.owner_id, tx.config_id)
-            if len(owners) > CACHED_SWARMS * 16:
-                owners.pop(next(iter(owners)), None)
+        if tx.swarm_id not in self._owners:
+            self._remember_owner(tx.swarm_id, tx.owner_id, tx.config_id)
         cached = tx.cacheable(CACHED_ROWS_PER_SWARM)
         if cached is None:
             return

@@ -39,7 +39,6 @@ class Runner:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
         self.ops_done = 0
-        self._owners: dict[str, str] = {}
         self.loop: asyncio.AbstractEventLoop | None = None  # the loop the runner runs on, once it runs
         self._serving = False
 
@@ -188,12 +187,7 @@ class Runner:
         from .history import compact
 
         known = self.engine.executor.owner_and_config(swarm_id)
-        if known is not None:
-            config_id: str | None = known[1]
-        else:
-            with self.engine.db.read() as conn:
-                config_id = conn.execute(select(t.swarms.c.config_id).where(t.swarms.c.id == swarm_id)).scalar()
-        keep = self.engine.config_for(config_id).history_retention if config_id else None
+        keep = self.engine.config_for(known[1]).history_retention if known else None
         if keep:
             try:
                 compact(self.engine.db, self.engine.blobs, swarm_id, keep)
@@ -201,15 +195,8 @@ class Runner:
                 log.exception("compacting %s failed", swarm_id)
 
     def _owner(self, swarm_id: str) -> str | None:
-        owner = self._owners.get(swarm_id)
-        if owner is None and (known := self.engine.executor.owner_and_config(swarm_id)) is not None:
-            owner = self._owners[swarm_id] = known[0]
-        if owner is None:
-            with self.engine.db.read() as conn:
-                owner = conn.execute(select(t.swarms.c.owner_id).where(t.swarms.c.id == swarm_id)).scalar()
-            if owner is not None:
-                self._owners[swarm_id] = owner
-        return owner
+        known = self.engine.executor.owner_and_config(swarm_id)
+        return known[0] if known else None
 
     def _launch(self, ops: list[ClaimedOp]) -> None:
         for op in ops:

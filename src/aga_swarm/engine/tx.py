@@ -88,7 +88,7 @@ class SwarmTx:
         self.created_nodes: set[str] = set()
         self.inline: list[dict[str, Any]] = []  # operations kept back to run in this transaction, oldest first
         self._swarm_dirty = False
-        self._usage_dirty = False  # a usage or node_spawned event changed ``state.usage`` (see ``flush``)
+        self._usage_dirty = False  # an event of ``fold.USAGE_EVENTS`` changed ``state.usage`` (see ``flush``)
         self.grouped = 0  # kept-back operations the executor ran after the leading change (``Executor._drain``)
         self.queued_work = False  # whether a queued operation was written (a runner should look)
         self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import socketio
 
+from ..engine.tx import iso
 from ..schemas import EventType, SwarmEvent, SwarmStatus
 from ..store import accounts
 from .auth import COOKIE_NAME, token_from_headers
@@ -103,7 +104,7 @@ class _FastJson:
 def event_payload(event: SwarmEvent) -> dict[str, Any]:
     """The ``swarm_event`` payload: the event as the history endpoint renders it. Built by hand, because
     ``data`` is JSON already and walking it again with ``model_dump(mode="json")`` costs more than the rest."""
-    return {"swarm_id": event.swarm_id, "seq": event.seq, "ts": event.ts.isoformat().replace("+00:00", "Z"),
+    return {"swarm_id": event.swarm_id, "seq": event.seq, "ts": iso(event.ts),
             "type": event.type.value, "node_id": event.node_id, "data": event.data}
 
 

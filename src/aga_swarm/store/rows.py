@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Row
 
 from ..schemas import (
@@ -18,6 +19,8 @@ from ..schemas import (
     Usage,
 )
 from .sql import CHAT, NODE, fetch_one, from_json, swarm_row
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def ts(dt: datetime) -> float:
@@ -37,11 +40,13 @@ def swarm_from_row(row: Row[Any]) -> Swarm:
     )
 
 
+def from_stored(cls: type[M], data: Any) -> M:
+    """A model from a JSON column: text on SQLite (parsed and validated in one pass), decoded on PostgreSQL."""
+    return cls.model_validate_json(data) if isinstance(data, (str, bytes)) else cls.model_validate(data)
+
+
 def usage_from_row(row: Row[Any]) -> Usage:
-    raw = row.usage
-    if isinstance(raw, (str, bytes)) and raw:
-        return Usage.model_validate_json(raw)
-    return Usage.model_validate(raw or {})
+    return from_stored(Usage, row.usage or {})
 
 
 def node_row(swarm_id: str, node: Node) -> dict[str, Any]:
@@ -50,7 +55,7 @@ def node_row(swarm_id: str, node: Node) -> dict[str, Any]:
 
 
 def chat_from_row(row: Row[Any]) -> ChatSummary:
-    return ChatSummary.model_validate(from_json(row.data))
+    return from_stored(ChatSummary, row.data)
 
 
 def chat_row(swarm_id: str, chat: ChatSummary) -> dict[str, Any]:
@@ -97,13 +102,9 @@ def load_node(conn: Any, swarm_id: str, node_id: str) -> Node | None:
 
 
 def node_from_data(data: Any) -> Node:
-    """A node from its stored JSON: text on SQLite (parsed and validated in one pass), decoded on PostgreSQL."""
-    return Node.model_validate_json(data) if isinstance(data, (str, bytes)) else Node.model_validate(data)
+    return from_stored(Node, data)
 
 
 def load_chat(conn: Any, swarm_id: str, chat_id: str) -> ChatSummary | None:
     row = fetch_one(conn, CHAT, {"sid": swarm_id, "id": chat_id})
-    if row is None:
-        return None
-    data = row.data
-    return ChatSummary.model_validate_json(data) if isinstance(data, (str, bytes)) else ChatSummary.model_validate(data)
+    return chat_from_row(row) if row else None
