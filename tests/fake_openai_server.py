@@ -33,6 +33,7 @@ class FakeReply:
     body: dict[str, Any] | str | None = None
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
 
 
 @dataclass
@@ -184,6 +185,6 @@ class FakeOpenAIServer:
             await asyncio.sleep(reply.delay)
         if isinstance(reply.body, str):
             return web.Response(
-                text=reply.body, status=reply.status, headers=reply.headers, content_type="application/json"
+                text=reply.body, status=reply.status, headers=reply.headers, content_type=reply.content_type
             )
         return web.json_response(reply.body or {}, status=reply.status, headers=reply.headers)

@@ -391,3 +391,63 @@ def test_prices() -> None:
     assert cost_usd("totally-unknown-model", 10**9, 10**9) == 0.0
     assert price_for("totally-unknown-model") is None
 
+
+
+# --------------------------------------------------------------------------- replies that are not completions
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ("<html>a login page</html>", "text/html"),
+    ("[1, 2]", "application/json"),
+    ('"just a string"', "application/json"),
+    ('{"choices": "nope"}', "application/json"),
+    ('{"choices": [{"message": null}]}', "application/json"),
+    ('{"choices": [{"message": {"content": {"answer": 42}}}]}', "application/json"),
+])
+async def test_a_200_that_is_not_a_completion_fails_with_a_sentence(
+        server: FakeOpenAIServer, client: OpenAIClient, body: str, content_type: str) -> None:
+    server.enqueue(FakeReply(200, body, content_type=content_type))
+    with pytest.raises(LLMError) as info:
+        await client.complete(make_request(), Answer)
+    message = str(info.value)
+    assert not isinstance(info.value, TransientLLMError)
+    assert "malformed response" in message and "check that the base URL" in message, message
+    assert "object has no attribute" not in message and "Error" not in message
+    assert len(server.requests) == 1  # a wrong endpoint is not asked again
+
+
+def test_base_url_credentials_never_show(server: FakeOpenAIServer) -> None:
+    c = OpenAIClient(settings_for(server, base_url=server.base_url.replace("://", "://proxyuser:hunter2@")))
+    assert "hunter2" not in repr(c) and "hunter2" not in c.base_url and "proxyuser:***@" in c.base_url
+
+
+async def test_swarm_on_a_provider_that_answers_non_json_fails_with_a_readable_reason(
+        server: FakeOpenAIServer, tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """A provider answering 200 with a JSON list used to fail the swarm with "AttributeError: 'list' object has
+    no attribute 'model'"; a password in the base URL reached the reason and the HTTP client's log."""
+    import logging
+
+    from aga_swarm.api import SwarmService
+    from aga_swarm.schemas import SwarmConfig, SwarmStatus
+
+    caplog.set_level(logging.DEBUG)
+    svc = SwarmService(data_dir=tmp_path)
+    try:
+        base = server.base_url.replace("://", "://proxyuser:hunter2@")
+        svc.save_config(SwarmConfig(id="wrong-endpoint", name="wrong endpoint", llm=settings_for(
+            server, base_url=base, max_retries=0, max_invalid_retries=0)), owner_id="u1")
+        for _ in range(3):
+            server.enqueue(FakeReply(200, "[1, 2]"))
+        swarm = svc.create_swarm("u1", "Write a haiku", config_id="wrong-endpoint")
+        svc.spawn(swarm.id)
+        await svc.run_until_idle(swarm.id, timeout=60)
+        done = svc.get_swarm(swarm.id)
+        reason = done.failure_reason or ""
+        assert done.status is SwarmStatus.FAILED
+        assert "malformed response" in reason and "base URL" in reason, reason
+        assert "AttributeError" not in reason and "object has no attribute" not in reason
+        assert "hunter2" not in reason and "proxyuser:***@" in reason
+        assert any("HTTP Request" in r.getMessage() for r in caplog.records)  # the client did log its requests
+        assert not [r.getMessage() for r in caplog.records if "hunter2" in r.getMessage()]
+    finally:
+        svc.close()

@@ -97,6 +97,22 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+MAX_REASON_DETAIL = 500
+
+
+def failure_sentence(exc: Exception, step: str) -> str:
+    """A failure reason a person can read: which step, what went wrong, and where the details are. The
+    exception's own text is kept (bounded), since a step's author may have written it for people."""
+    detail = " ".join(str(exc).split())
+    if len(detail) > MAX_REASON_DETAIL:
+        detail = detail[:MAX_REASON_DETAIL] + "..."
+    kind = type(exc).__name__
+    if isinstance(exc, SwarmError):
+        return f"Step {step!r} failed: {detail or kind} ({kind})."
+    return (f"Step {step!r} stopped on an unexpected error ({kind}{': ' + detail if detail else ''}); "
+            "the traceback is in the node's developer log.")
+
+
 class Executor:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -554,7 +570,6 @@ class Executor:
         detail = str(exc) if expected else "".join(traceback.format_exception(exc))
         if not expected:
             log.exception("operation %s (%s on %s) failed", op.id, op.kind.value, op.node_id)
-        reason = f"{type(exc).__name__}: {exc}"
         try:
             with self.engine.db.tx() as conn:
                 tx = SwarmTx(conn, op.swarm_id, now())
@@ -565,6 +580,7 @@ class Executor:
                 if node is not None:
                     req = LLMRequest(purpose="step-error", messages=[], output_schema={})
                     step = node.continuation.next_step if node.continuation else op.kind.value
+                    reason = failure_sentence(exc, step)
                     self._record_llm_call(tx, node, step, req, "-", raw=detail, parsed=None, tokens_in=0,
                                           tokens_out=0, latency_ms=0.0, cost_usd=0.0, attempts=op.attempts,
                                           error=reason)

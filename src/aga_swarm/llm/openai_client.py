@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import openai
@@ -24,11 +25,14 @@ from pydantic import BaseModel, ValidationError
 from ..schemas.config import LLMSettings
 from .prices import cost_usd
 from .protocol import LLMError, LLMRequest, LLMResponse, TransientLLMError
+from .redact import install_log_redaction, redact_url, redact_urls_in
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 log = logging.getLogger(__name__)
+# httpx logs every request's full URL, and the SDK logs its options: a password in the base URL must not follow.
+install_log_redaction("httpx", "httpx2", "openai", "openai._base_client", __name__)
 
 # Local servers (Ollama, vLLM, llama.cpp) ignore the key, but the SDK insists on having one.
 _NO_KEY = "no-key-configured"
@@ -51,6 +55,53 @@ def _describe_validation_error(err: ValidationError) -> str:
     if more > 0:
         parts.append(f"... and {more} more")
     return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """What the client uses of a chat completion, read defensively (servers send all sorts of 200s)."""
+
+    model: str | None
+    tokens_in: int
+    tokens_out: int
+    content: str | None
+    refusal: str | None
+    finish_reason: str | None
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _describe_shape(value: Any) -> str:
+    if isinstance(value, str):
+        return "text" if value.strip() else "an empty body"
+    return {list: "a JSON list", dict: "a JSON object", type(None): "nothing"}.get(type(value), "something else")
+
+
+def _read_reply(completion: Any) -> _Reply:
+    """The parts of a completion the client needs; ValueError with a short description when it is not one."""
+    from openai.types.chat import ChatCompletion
+
+    if not isinstance(completion, ChatCompletion):
+        raise ValueError(f"{_describe_shape(completion)} instead of a chat completion")
+    choices = completion.choices
+    if choices is not None and not isinstance(choices, list):
+        raise ValueError("a chat completion whose 'choices' is not a list")
+    choice = choices[0] if choices else None
+    message = getattr(choice, "message", None) if choice is not None else None
+    if choice is not None and message is None:
+        raise ValueError("a chat completion whose first choice has no message")
+    content = getattr(message, "content", None)
+    refusal = getattr(message, "refusal", None)
+    if content is not None and not isinstance(content, str):
+        raise ValueError("a chat completion whose message content is not text")
+    usage = completion.usage
+    model = completion.model if isinstance(completion.model, str) else None
+    return _Reply(model=model or None, tokens_in=_int(getattr(usage, "prompt_tokens", 0)),
+                  tokens_out=_int(getattr(usage, "completion_tokens", 0)), content=content,
+                  refusal=refusal if isinstance(refusal, str) else None,
+                  finish_reason=getattr(choice, "finish_reason", None))
 
 
 class OpenAIClient:
@@ -82,7 +133,7 @@ class OpenAIClient:
             )
         except openai.OpenAIError as err:
             raise LLMError(f"could not configure the OpenAI client: {self._scrub(str(err))}") from None
-        self.base_url = str(self._client.base_url)
+        self.base_url = redact_url(str(self._client.base_url))  # for messages and logs; the client keeps the real one
 
     def __repr__(self) -> str:
         return f"OpenAIClient(model={self.model!r}, base_url={self.base_url!r})"
@@ -99,9 +150,11 @@ class OpenAIClient:
     # ------------------------------------------------------------------ helpers
 
     def _scrub(self, text: str) -> str:
-        """Remove the key from text that may echo it (e.g. a 401 body), and bound its length."""
+        """Remove the key and URL credentials from text that may echo them (e.g. a 401 body), and bound its
+        length."""
         if self._secret:
             text = text.replace(self._secret, "***")
+        text = redact_urls_in(text)
         if len(text) > _MAX_ERROR_CHARS:
             text = text[:_MAX_ERROR_CHARS] + "..."
         return text
@@ -183,25 +236,32 @@ class OpenAIClient:
                 )
             except openai.OpenAIError as err:
                 raise self._map_error(err, attempt, last) from None
-            except ValueError as err:  # a 200 whose body is not JSON (wrong base_url, broken proxy)
+            except ValueError:  # a 200 whose body is not JSON (wrong base_url, broken proxy)
                 raise LLMError(
-                    f"{self._where()} returned a malformed response: {self._scrub(str(err))}",
+                    f"{self._where()} sent a malformed response (not JSON); check that the base URL points at "
+                    "an OpenAI-compatible API",
+                    raw_output=last,
+                    attempts=attempt,
+                ) from None
+            try:
+                reply = _read_reply(completion)
+            except ValueError as err:
+                raise LLMError(
+                    f"{self._where()} sent a malformed response ({err}); check that the base URL points at an "
+                    "OpenAI-compatible API",
                     raw_output=last,
                     attempts=attempt,
                 ) from None
 
-            if completion.model:
-                model_seen = completion.model
-            if completion.usage is not None:
-                tokens_in += completion.usage.prompt_tokens or 0
-                tokens_out += completion.usage.completion_tokens or 0
-
-            choice = completion.choices[0] if completion.choices else None
-            content = choice.message.content if choice is not None else None
+            if reply.model:
+                model_seen = reply.model
+            tokens_in += reply.tokens_in
+            tokens_out += reply.tokens_out
+            content = reply.content
             last = content
             problem: str
             if content is None or not content.strip():
-                refusal = choice.message.refusal if choice is not None else None
+                refusal = reply.refusal
                 problem = f"the reply was empty{f' (refusal: {refusal})' if refusal else ''}"
             else:
                 try:
@@ -225,7 +285,7 @@ class OpenAIClient:
                             cost_usd=cost_usd(model_seen, tokens_in, tokens_out),
                             attempts=attempt,
                         )
-            if choice is not None and choice.finish_reason == "length":
+            if reply.finish_reason == "length":
                 problem += " (the reply was cut off at the token limit)"
             log.info("%s: attempt %d/%d for %s was not valid: %s", self._where(), attempt, max_attempts,
                      request.purpose, problem)
