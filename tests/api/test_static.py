@@ -28,13 +28,17 @@ async def test_static_web_app(server: Server) -> None:
         try:
             r = await c.get("/")
             assert "AGA app" in r.text and r.headers["cache-control"] == "no-cache"
-            r = await c.get("/swarms/s123/chat")  # a client-side route
-            assert r.status_code == 200 and "AGA app" in r.text
+            # Client-side routes, whatever their ids contain (a chat id has dots).
+            for route in ("/swarms/s123/chat", "/swarms/s123/chat/chat-n.1", "/swarms/s123/chat/chat-n.1.2.js",
+                          "/swarms/s.1/tree?node=n.1", "/no/such.page"):
+                r = await c.get(route)
+                assert r.status_code == 200 and "AGA app" in r.text, route
             r = await c.get("/assets/app-1234.js")
             assert r.text == "console.log('hi')" and "immutable" in r.headers["cache-control"]
             assert "javascript" in r.headers["content-type"]
             assert (await c.get("/favicon.svg")).text == "<svg/>"
-            assert (await c.get("/assets/missing-1.js")).status_code == 404
+            for missing in ("/assets/missing-1.js", "/assets/deep/x.css", "/missing.ico"):
+                assert (await c.get(missing)).status_code == 404, missing
             r = await c.get("/api/not-a-route")
             assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
             for sneaky in ("/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2f..%2fetc%2fpasswd", "/a%00b"):

@@ -25,6 +25,13 @@ npm run build    # writes into src/aga_swarm/server/static/</pre>
 """
 
 
+def names_a_file(path: str) -> bool:
+    """Is this path one the build could hold: under ``assets/`` or a top-level name with an extension
+    (``favicon.svg``)? Anything else is a route of the app, whatever its ids contain (``chat/chat-n.1``)."""
+    head, sep, _ = path.partition("/")
+    return head == "assets" if sep else "." in head
+
+
 def install_static(app: FastAPI, static_dir: Path) -> None:
     root = static_dir.resolve()
 
@@ -46,7 +53,7 @@ def install_static(app: FastAPI, static_dir: Path) -> None:
                 immutable = candidate.parent.name == "assets"  # Vite puts content-hashed names there
                 return FileResponse(candidate, headers={
                     "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache"})
-            if "." in full_path.rsplit("/", 1)[-1]:  # a missing file, not a client-side route
+            if names_a_file(full_path):  # a missing file of the build, not a client-side route
                 return JSONResponse({"detail": "Not Found"}, status_code=404)
         if index.is_file():
             return FileResponse(index, headers={"Cache-Control": "no-cache"})
