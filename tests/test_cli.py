@@ -131,3 +131,28 @@ def test_run_and_worker_share_a_postgresql_store(tmp_path: Path, pg_url: str) ->
     listed = subprocess.run([str(BIN), "swarms", "--json"], capture_output=True, text=True, timeout=60, env=env)
     assert any(s["status"] == "completed" for s in json.loads(listed.stdout))
     assert not (tmp_path / "swarm.db").exists()  # nothing went to the SQLite default
+
+
+def test_global_options_work_after_the_command(tmp_path: Path) -> None:
+    """--data-dir, -v and -q are accepted before or after any command; the store is the one named."""
+    store, elsewhere = tmp_path / "store", tmp_path / "elsewhere"
+    res = cli(["run", "--data-dir", str(store), "-q", "Write a haiku"], elsewhere)
+    assert res.returncode == 0, res.stderr
+    listed = cli(["swarms", "--json", "--data-dir", str(store)], elsewhere)
+    assert listed.returncode == 0, listed.stderr
+    assert [s["status"] for s in json.loads(listed.stdout)] == ["completed"]
+    assert json.loads(cli(["--data-dir", str(store), "swarms", "--json"], elsewhere).stdout) == \
+        json.loads(listed.stdout)
+    assert not (elsewhere / "swarm.db").exists()
+    worker = cli(["worker", "--until-idle", "--data-dir", str(store), "-v"], elsewhere)
+    assert worker.returncode == 0, worker.stderr
+    assert "worker idle: 0 operations run" in worker.stdout
+    both = cli(["swarms", "-v", "-q"], elsewhere)
+    assert both.returncode == 2 and "-v and -q cannot be used together" in both.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "swarms", "state", "history", "serve", "worker", "schema"])
+def test_every_command_help_shows_the_global_options(tmp_path: Path, command: str) -> None:
+    res = cli([command, "--help"], tmp_path)
+    assert res.returncode == 0
+    assert "--data-dir DIR" in res.stdout and "--verbose" in res.stdout and "--quiet" in res.stdout

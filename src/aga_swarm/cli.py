@@ -281,10 +281,14 @@ def _event_line(kind: str, data: dict[str, Any]) -> str:
 
 def _serve(args: argparse.Namespace) -> int:
     try:
-        from .server.main import serve
+        from .server.main import ServeError, serve
     except ImportError as exc:
         die(f"the server needs the 'server' extra (pip install 'aga-swarm[server]'): {exc}")
-    serve(args.host, args.port, args.data_dir)
+    level = "critical" if args.quiet else "debug" if args.verbose else None
+    try:
+        serve(args.host, args.port, args.data_dir, log_level=level)
+    except ServeError as exc:
+        die(str(exc))
     return 0
 
 
@@ -327,13 +331,36 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _global_options() -> argparse.ArgumentParser:
+    """Options every command takes, before or after its name (``aga-swarm -v run ...`` or ``run -v ...``).
+    Their defaults are SUPPRESS, so a value given before the command is not reset by the command's parser."""
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("global options")
+    group.add_argument("--data-dir", default=argparse.SUPPRESS, metavar="DIR",
+                       help="store directory (default $AGA_SWARM_DATA or ~/.aga_swarm)")
+    group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                       help="log more (engine activity; debug lines for serve)")
+    group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="log nothing (serve and worker log requests and errors by default)")
+    return common
+
+
+def _add_actions_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--actions", action="append", default=[], metavar="MODULE",
+                        help="import this module of custom actions (repeatable; also $AGA_SWARM_ACTIONS, "
+                             "comma-separated, and installed packages' 'aga_swarm.actions' entry points)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="aga-swarm", description="Run trees of LLM agents that work with people.")
-    p.add_argument("--data-dir", default=None, help="store directory (default $AGA_SWARM_DATA or ~/.aga_swarm)")
-    p.add_argument("-v", "--verbose", action="store_true", help="log engine activity to stderr")
+    common = _global_options()
+    p = argparse.ArgumentParser(prog="aga-swarm", description="Run trees of LLM agents that work with people.",
+                                parents=[common])
     sub = p.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run a swarm in the terminal, answering its questions")
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+
+    run = command("run", "run a swarm in the terminal, answering its questions")
     run.add_argument("goal", nargs="?", help="the goal ('-' reads it from stdin)")
     run.add_argument("--resume", metavar="SWARM_ID", help="continue a paused or crashed swarm")
     run.add_argument("--name", help="a name for the swarm")
@@ -342,42 +369,62 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--script", help="scripted-model script (YAML/JSON rules fixing outputs per step)")
     run.add_argument("--no-tree", action="store_true", help="do not draw the live tree")
 
-    sub.add_parser("swarms", help="list stored swarms").add_argument("--json", action="store_true")
+    command("swarms", "list stored swarms").add_argument("--json", action="store_true")
 
-    st = sub.add_parser("state", help="show a swarm's state (now, or at a seq)")
+    st = command("state", "show a swarm's state (now, or at a seq)")
     st.add_argument("swarm_id")
     st.add_argument("--at", type=int, metavar="SEQ")
     st.add_argument("--json", action="store_true")
 
-    hi = sub.add_parser("history", help="show a swarm's events")
+    hi = command("history", "show a swarm's events, one line each")
     hi.add_argument("swarm_id")
     hi.add_argument("--after", type=int, default=0, metavar="SEQ")
     hi.add_argument("--limit", type=int, default=None)
     hi.add_argument("--json", action="store_true")
 
-    sv = sub.add_parser("serve", help="serve the web app and API (workers in-process)")
-    sv.add_argument("--host", default="127.0.0.1")
-    sv.add_argument("--port", type=int, default=8000)
-    sv.add_argument("--data-dir", dest="data_dir_serve", default=None, help=argparse.SUPPRESS)
+    sv = command("serve", "serve the web app and API (workers in-process); logs one JSON line per request")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
 
-    wk = sub.add_parser("worker", help="run operations from the shared store (scale-out worker)")
+    wk = command("worker", "run operations from the shared store (scale-out worker)")
     wk.add_argument("--until-idle", action="store_true", help="exit when no operation is queued")
     wk.add_argument("--recover", action="store_true", help="re-queue operations left running first")
 
-    sub.add_parser("schema", help="print the JSON Schema of every wire model")
+    command("schema", "print the JSON Schema of every wire model")
     return p
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse, and fill in the global options wherever they were given (``None``/``False`` when absent)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.data_dir = getattr(args, "data_dir", None)
+    args.verbose = bool(getattr(args, "verbose", False))
+    args.quiet = bool(getattr(args, "quiet", False))
+    if args.verbose and args.quiet:
+        parser.error("-v and -q cannot be used together")
+    return args
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    """Terminal commands stay quiet unless -v. ``serve`` logs JSON lines (requests, errors) by default, set up
+    in :func:`server.main.serve`; ``worker`` logs warnings and errors by default. -q silences both."""
+    if args.command == "serve":
+        return
+    if args.command == "worker":
+        level = logging.CRITICAL if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    else:
+        level = logging.INFO if args.verbose else logging.CRITICAL
+    logging.basicConfig(level=min(level, logging.WARNING), stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("aga_swarm").setLevel(level)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if getattr(args, "data_dir_serve", None):
-        args.data_dir = args.data_dir_serve
+    args = parse_args(argv)
     if args.data_dir:
         os.environ["AGA_SWARM_DATA"] = str(args.data_dir)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if not args.verbose:
-        logging.getLogger("aga_swarm").setLevel(logging.CRITICAL)
+    _configure_logging(args)
     from .engine.errors import SwarmError
     from .llm.protocol import LLMError
 

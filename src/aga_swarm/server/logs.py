@@ -40,8 +40,10 @@ def configure_logging(level: str = "info", stream: Any = None) -> None:
         root.removeHandler(h)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.getLogger("aga_swarm").setLevel(logging.NOTSET)  # whatever a caller set, the level above decides
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         lg = logging.getLogger(name)
         lg.handlers.clear()
         lg.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # we write our own request log
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin at each start

@@ -3,19 +3,46 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 import sys
 
 from .settings import Settings
 
 
-def serve(host: str, port: int, data_dir: str | None) -> None:
-    """Serve on host:port. Other settings come from AGA_SWARM_* environment variables."""
+class ServeError(Exception):
+    """The server cannot start (a busy port, say); the message is one line for a person."""
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail at once, with a clear line, when another process listens on host:port (uvicorn would only log it
+    after the app started)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ServeError(f"cannot serve on {host}: {exc.strerror}") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no conflict
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ServeError(f"port {port} on {host} is already in use; stop the other server or pass "
+                                 f"--port") from None
+            raise ServeError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+
+
+def serve(host: str, port: int, data_dir: str | None, *, log_level: str | None = None) -> None:
+    """Serve on host:port. Other settings come from AGA_SWARM_* environment variables; ``log_level`` (e.g.
+    ``critical`` for ``-q``) overrides AGA_SWARM_LOG_LEVEL."""
     import uvicorn
 
     from .app import create_app
     from .logs import configure_logging
 
-    settings = Settings.from_env(data_dir=data_dir)
+    check_port_free(host, port)
+    settings = Settings.from_env(data_dir=data_dir, log_level=log_level)
     configure_logging(settings.log_level)
     # Three threads take turns at the GIL: the event loop (HTTP, sockets), request workers and the runner.
     # A thread that wakes (a reply's model call handed to the runner, say) waits for the holder to let go,
