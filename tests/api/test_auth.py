@@ -198,3 +198,39 @@ async def test_session_expiry(short_ttl_server: Server) -> None:
             break
         await asyncio.sleep(0.05)
     assert not rec.sio.connected
+
+
+async def test_parallel_login_guesses_meet_the_limit_and_lock_only_that_address(tmp_root: Path) -> None:
+    """40 simultaneous logins for one user (39 wrong, 1 right) used to give 39 x 401 and 1 x 200: the limit was
+    checked before the hash and counted after it. The lock is on the (address, user) pair, so the owner can
+    still log in from an address that has not been guessing."""
+    import httpx
+
+    srv = Server.start(tmp_root, "login-burst", {"AGA_SWARM_BCRYPT_ROUNDS": "10"})
+    try:
+        acct = await signup(srv)
+        max_failures = 5  # AGA_SWARM_LOGIN_MAX_FAILURES' default
+        bodies = [{"username": acct.username, "password": f"wrong-guess-{i}"} for i in range(39)]
+        bodies.insert(20, {"username": acct.username, "password": acct.password})
+        async with client(srv) as c:
+            answers = await asyncio.gather(*(c.post("/api/auth/login", json=b) for b in bodies))
+            statuses = [r.status_code for r in answers]
+            for r in answers:
+                if r.status_code == 200:
+                    Secrets.tokens.add(r.json()["token"])
+            assert set(statuses) <= {200, 401, 429}, statuses
+            # at most max_failures attempts get past the limit (twice that if the right one landed early and
+            # started the pair afresh); every other one is refused before any hash
+            assert statuses.count(429) >= len(bodies) - 2 * max_failures, statuses
+            assert statuses.count(401) <= 2 * max_failures
+            assert all(int(r.headers["retry-after"]) >= 1 for r in answers if r.status_code == 429)
+            r = await c.post("/api/auth/login", json={"username": acct.username, "password": acct.password})
+            assert r.status_code == 429  # this address is locked out for this user
+        other_address = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+        async with client(srv, transport=other_address) as c:
+            r = await c.post("/api/auth/login", json={"username": acct.username, "password": acct.password})
+            assert r.status_code == 200, r.text
+            Secrets.tokens.add(r.json()["token"])
+            assert r.json()["user"]["id"] == acct.id
+    finally:
+        srv.stop()

@@ -20,6 +20,7 @@ from ..schemas import SwarmEvent
 from .cache import StateCache
 from .context import ServerContext
 from .errors import install_error_handlers
+from .hashgate import HashGate
 from .logs import log
 from .middleware import EdgeMiddleware
 from .models import Health, SwarmNotice
@@ -113,7 +114,8 @@ def create_app(settings: Settings | None = None) -> Any:
             max_failures=settings.login_max_failures, ip_max_failures=settings.login_ip_max_failures,
             window_seconds=settings.login_window_seconds), signups=SignupLimiter(
             ip_max=settings.signup_ip_max, window_seconds=settings.signup_window_seconds),
-            states=StateCache(settings.state_cache_bytes))
+            states=StateCache(settings.state_cache_bytes),
+            hashes=HashGate(concurrency=settings.hash_concurrency, max_waiting=settings.hash_max_waiting))
         recovered = await run_in_threadpool(service.recover)
         service.engine.listeners.append(realtime.on_events)
         await realtime.start(ctx)

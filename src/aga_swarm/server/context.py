@@ -14,6 +14,7 @@ from ..store import accounts
 from ..store.accounts import Session
 from ..store.database import Database
 from .cache import StateCache
+from .hashgate import HashGate
 from .ratelimit import LoginLimiter, SignupLimiter
 from .settings import Settings
 
@@ -31,6 +32,7 @@ class ServerContext:
     limiter: LoginLimiter
     signups: SignupLimiter
     states: StateCache
+    hashes: HashGate
     _sessions: dict[str, tuple[float, Session]] = field(default_factory=dict)
 
     @property

@@ -1,6 +1,9 @@
 """Rate limits on the account routes: sliding windows of attempts per key, in process memory.
 
-- Failed logins, per username and per client address (guessing passwords).
+- Logins, per (client address, username) pair and per client address (guessing passwords). Each attempt is
+  counted *before* its password is hashed, so a burst of parallel guesses meets the limit like a series
+  does; a login that succeeds takes its attempt back. Locking the pair, not the account, leaves the owner
+  free to log in from an address that has not been guessing.
 - Signups, per client address: each one costs a bcrypt hash (tens to hundreds of ms of CPU), so an
   unlimited signup route is a cheap way to exhaust the server.
 
@@ -45,12 +48,24 @@ class SlidingWindows:
                 del self._hits[stale]
         self._hits.setdefault(key, deque(maxlen=self.keep)).append(now)
 
+    def unrecord(self, key: str, when: float) -> None:
+        """Take back one attempt recorded at ``when`` (it turned out not to count)."""
+        q = self._hits.get(key)
+        if q is not None:
+            try:
+                q.remove(when)
+            except ValueError:
+                pass
+            if not q:
+                del self._hits[key]
+
     def forget(self, key: str) -> None:
         self._hits.pop(key, None)
 
 
 class LoginLimiter:
-    """Failed logins: ``max_failures`` per username and ``ip_max_failures`` per client address per window."""
+    """Logins: ``max_failures`` per (client address, username) and ``ip_max_failures`` per client address per
+    window. :meth:`attempt` counts a login before its password is checked; :meth:`succeeded` takes it back."""
 
     def __init__(self, *, max_failures: int, ip_max_failures: int, window_seconds: float,
                  max_keys: int = 100_000) -> None:
@@ -59,19 +74,28 @@ class LoginLimiter:
         self._windows = SlidingWindows(window_seconds=window_seconds, keep=max(max_failures, ip_max_failures),
                                        max_keys=max_keys)
 
-    def retry_after(self, username_key: str, client: str) -> float:
-        """Seconds until a login may be tried again (0 when allowed now)."""
-        now = time.monotonic()
-        return max(self._windows.wait(f"u:{username_key}", self.max_failures, now),
-                   self._windows.wait(f"ip:{client}", self.ip_max_failures, now))
+    @staticmethod
+    def _keys(username_key: str, client: str) -> tuple[str, str]:
+        return f"pair:{client}\x00{username_key}", f"ip:{client}"
 
-    def failed(self, username_key: str, client: str) -> None:
+    def attempt(self, username_key: str, client: str) -> tuple[float, float]:
+        """Count a login now. Returns (0, the attempt's mark) when it may go ahead, or (seconds to wait, 0)
+        over the limit, in which case nothing is counted."""
+        pair, ip = self._keys(username_key, client)
         now = time.monotonic()
-        self._windows.record(f"u:{username_key}", now)
-        self._windows.record(f"ip:{client}", now)
+        wait = max(self._windows.wait(pair, self.max_failures, now),
+                   self._windows.wait(ip, self.ip_max_failures, now))
+        if wait > 0:
+            return wait, 0.0
+        self._windows.record(pair, now)
+        self._windows.record(ip, now)
+        return 0.0, now
 
-    def succeeded(self, username_key: str) -> None:
-        self._windows.forget(f"u:{username_key}")
+    def succeeded(self, username_key: str, client: str, mark: float) -> None:
+        """The login with this mark was right: the pair starts afresh and the address gets its attempt back."""
+        pair, ip = self._keys(username_key, client)
+        self._windows.forget(pair)
+        self._windows.unrecord(ip, mark)
 
 
 class SignupLimiter:

@@ -29,7 +29,8 @@ class Settings(BaseModel):
     idle_check_seconds: float | None = Field(None, gt=0, description="How often to look for idle swarms; "
                                              "default min(30, idle_seconds / 4)")
     max_body_bytes: int = Field(1_048_576, ge=1024)
-    login_max_failures: int = Field(5, ge=1, description="Failed logins per username within the window")
+    login_max_failures: int = Field(5, ge=1, description="Logins per (client address, username) within the "
+                                    "window, counted before the password is checked; a success starts afresh")
     login_ip_max_failures: int = Field(50, ge=1, description="Failed logins per client address within the window")
     login_window_seconds: float = Field(300.0, gt=0)
     signup_ip_max: int = Field(20, ge=1, description="Signups per client address within the window (each "
@@ -45,6 +46,11 @@ class Settings(BaseModel):
                                    "and seq; a state at a seq never changes); 0 disables")
     cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set behind HTTPS)")
     bcrypt_rounds: int = Field(12, ge=4, le=16)
+    hash_concurrency: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1,
+                                  description="Password hashes (bcrypt) running at once; the rest of the cores "
+                                  "stay free for other requests. Default: half the cores")
+    hash_max_waiting: int = Field(64, ge=0, description="Logins and signups waiting for a hash slot; past this "
+                                  "the answer is 503 with Retry-After")
     static_dir: Path = Field(STATIC_DIR, description="Where the built web app is served from")
     cors_origins: list[str] = Field(default_factory=list, description="Extra origins allowed to open a socket "
                                     "(e.g. the Vite dev server); same-origin is always allowed")

@@ -1127,8 +1127,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description Too many failed logins; see Retry-After */
+            /** @description Too many failed logins from this address; see Retry-After */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Too many password checks waiting; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1205,6 +1212,13 @@ export interface operations {
             };
             /** @description Too many signups from this address; see Retry-After */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Too many password checks waiting; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -30,34 +30,32 @@ async def _issue(ctx: Ctx, request: Request, response: Response, user: User) -> 
 
 @router.post("/auth/signup", status_code=status.HTTP_201_CREATED, response_model=AuthResponse,
              responses={409: {"description": "Username taken"},
-                        429: {"description": "Too many signups from this address; see Retry-After"}, **R413})
+                        429: {"description": "Too many signups from this address; see Retry-After"},
+                        503: {"description": "Too many password checks waiting; see Retry-After"}, **R413})
 async def signup(body: SignupBody, ctx: Ctx, request: Request, response: Response) -> AuthResponse:
     wait = ctx.signups.attempt(_client(request))  # before the (costly) password hash
     if wait > 0:
         raise HTTPException(429, "too many signups from this address; try again later",
                             headers={"Retry-After": str(max(1, math.ceil(wait)))})
-    user = await ctx.offload(accounts.create_user, ctx.db, body.username, body.password,
-                          rounds=ctx.settings.bcrypt_rounds)
+    user = await ctx.hashes.run(lambda: ctx.offload(accounts.create_user, ctx.db, body.username, body.password,
+                                                    rounds=ctx.settings.bcrypt_rounds))
     return await _issue(ctx, request, response, user)
 
 
 @router.post("/auth/login", response_model=AuthResponse,
              responses={401: {"description": "Wrong username or password"},
-                        429: {"description": "Too many failed logins; see Retry-After"}, **R413})
+                        429: {"description": "Too many failed logins from this address; see Retry-After"},
+                        503: {"description": "Too many password checks waiting; see Retry-After"}, **R413})
 async def login(body: LoginBody, ctx: Ctx, request: Request, response: Response) -> AuthResponse:
     key = accounts.username_key(body.username)
     client = _client(request)
-    wait = ctx.limiter.retry_after(key, client)
+    wait, mark = ctx.limiter.attempt(key, client)  # counted now, before the hash: parallel guesses count too
     if wait > 0:
         raise HTTPException(429, "too many failed logins; try again later",
                             headers={"Retry-After": str(max(1, math.ceil(wait)))})
-    try:
-        user = await ctx.offload(accounts.authenticate, ctx.db, body.username, body.password,
-                              rounds=ctx.settings.bcrypt_rounds)
-    except accounts.BadCredentials:
-        ctx.limiter.failed(key, client)
-        raise
-    ctx.limiter.succeeded(key)
+    user = await ctx.hashes.run(lambda: ctx.offload(accounts.authenticate, ctx.db, body.username, body.password,
+                                                    rounds=ctx.settings.bcrypt_rounds))
+    ctx.limiter.succeeded(key, client, mark)
     return await _issue(ctx, request, response, user)
 
 
