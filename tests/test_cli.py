@@ -156,3 +156,36 @@ def test_every_command_help_shows_the_global_options(tmp_path: Path, command: st
     res = cli([command, "--help"], tmp_path)
     assert res.returncode == 0
     assert "--data-dir DIR" in res.stdout and "--verbose" in res.stdout and "--quiet" in res.stdout
+
+
+def test_history_into_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    assert cli(["run", "Write a poem\nWrite a song"], tmp_path).returncode == 0
+    sid = json.loads(cli(["swarms", "--json"], tmp_path).stdout)[0]["id"]
+    env = {**os.environ, "AGA_SWARM_DATA": str(tmp_path)}
+    for args in (["history", sid], ["history", sid, "--json"], ["state", sid, "--json"]):
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # the reader (`head`, say) is gone before anything is written
+        try:
+            res = subprocess.run([str(BIN), *args], stdout=write_end, stderr=subprocess.PIPE, text=True,
+                                 timeout=60, env=env)
+        finally:
+            os.close(write_end)
+        assert res.returncode == 0, res.stderr
+        assert res.stderr == ""
+
+
+def test_history_prints_one_line_per_event(tmp_path: Path) -> None:
+    assert cli(["run", "Write a poem\nWrite a song"], tmp_path).returncode == 0  # the root's report has 2 lines
+    sid = json.loads(cli(["swarms", "--json"], tmp_path).stdout)[0]["id"]
+    events = json.loads(cli(["history", sid, "--json"], tmp_path).stdout)["events"]
+    assert any("\n" in (e["data"].get("changes", {}).get("report") or "") for e in events)
+    lines = cli(["history", sid], tmp_path).stdout.splitlines()
+    assert [int(line.split()[0]) for line in lines] == [e["seq"] for e in events]
+
+
+def test_run_renders_markdown(tmp_path: Path) -> None:
+    res = cli(["run", "Ask the user for a colour\nWrite a poem"], tmp_path, "teal\n")
+    assert res.returncode == 0, res.stderr
+    assert "I need your input on this: Ask the user for a colour" in res.stdout  # the question, bold not **
+    assert "Summary" in res.stdout and "**" not in res.stdout
+    assert "• Done: \"Write a poem\"" in res.stdout  # the summary's list items as bullets

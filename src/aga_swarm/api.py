@@ -7,6 +7,7 @@ else is reported as not found, exactly like a missing one.
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from datetime import UTC, datetime
@@ -73,8 +74,14 @@ def clean_text(value: str, *, field: str, max_chars: int, allow_empty: bool = Fa
 class SwarmService:
     def __init__(self, engine: Engine | None = None, *, data_dir: Path | str | None = None,
                  db_url: str | None = None, blob_url: str | None = None) -> None:
-        self.engine = engine or Engine(data_dir=Path(data_dir) if data_dir else None, db_url=db_url,
-                                       blob_url=blob_url)
+        """Without an ``engine``, open the store the CLI and the server would: ``db_url`` and ``blob_url``
+        default to ``$AGA_SWARM_DB_URL`` and ``$AGA_SWARM_BLOB_URL``, and ``data_dir`` (for SQLite and blobs
+        when those are unset) to ``$AGA_SWARM_DATA`` or ``~/.aga_swarm``."""
+        if engine is None:
+            db_url = db_url or os.environ.get("AGA_SWARM_DB_URL") or None
+            blob_url = blob_url or os.environ.get("AGA_SWARM_BLOB_URL") or None
+            engine = Engine(data_dir=Path(data_dir) if data_dir else None, db_url=db_url, blob_url=blob_url)
+        self.engine = engine
         self.db = self.engine.db
         self.runner = Runner(self.engine)
 

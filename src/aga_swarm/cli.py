@@ -66,10 +66,9 @@ def render_tree(state: SwarmState, max_nodes: int = 200) -> Any:
 def _service(args: argparse.Namespace) -> Any:
     from .api import SwarmService
 
-    data_dir = Path(args.data_dir) if args.data_dir else None
-    # the same settings the server reads, so a worker can share a PostgreSQL store and blob location
-    return SwarmService(data_dir=data_dir, db_url=os.environ.get("AGA_SWARM_DB_URL") or None,
-                        blob_url=os.environ.get("AGA_SWARM_BLOB_URL") or None)
+    # SwarmService reads the settings the server reads (AGA_SWARM_DB_URL, AGA_SWARM_BLOB_URL), so a worker
+    # can share a PostgreSQL store and blob location
+    return SwarmService(data_dir=Path(args.data_dir) if args.data_dir else None)
 
 
 def _config_id(svc: Any, args: argparse.Namespace) -> str:
@@ -117,6 +116,8 @@ class Answers:
 async def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.live import Live
+    from rich.markdown import Markdown
+    from rich.text import Text
 
     from .engine.errors import SwarmError
 
@@ -142,7 +143,7 @@ async def _run(args: argparse.Namespace) -> int:
         svc.spawn(swarm.id)
     sid = swarm.id
     _current["swarm_id"] = sid
-    err.print(f"swarm {sid}", style="dim")
+    err.print(f"swarm {sid}", style="dim", markup=False)
     answers = Answers()
     live_tree = out.is_terminal and not args.no_tree
     try:
@@ -161,13 +162,13 @@ async def _run(args: argparse.Namespace) -> int:
                 await svc.run_until_idle(sid)
             swarm = svc.get_swarm(sid)
             if swarm.status is SwarmStatus.COMPLETED:
-                out.print(_summary(svc, sid))
+                out.print(Markdown(_summary(svc, sid)))
                 return 0
             if swarm.status is SwarmStatus.FAILED:
-                err.print(f"error: swarm failed: {swarm.failure_reason}")
+                err.print(f"error: swarm failed: {swarm.failure_reason}", markup=False, soft_wrap=True)
                 return 1
             if swarm.status is SwarmStatus.PAUSED:
-                err.print(f"swarm is paused; continue with: aga-swarm run --resume {sid}")
+                err.print(f"swarm is paused; continue with: aga-swarm run --resume {sid}", soft_wrap=True)
                 return 3
             waiting = svc.waiting_chats(sid)
             if not waiting:
@@ -177,16 +178,19 @@ async def _run(args: argparse.Namespace) -> int:
                 continue
             for chat in waiting:
                 question = svc.messages(sid, chat.id)[-1].content
-                out.print(f"\n[bold magenta]{chat.title}[/]\n{question}")
+                out.print()
+                out.print(Text(chat.title, style="bold magenta"))
+                out.print(Markdown(question))
                 answer = answers.read("> ")
                 if answer is None:
                     svc.pause(sid)
-                    err.print(f"no more answers on stdin; swarm paused. Continue with: aga-swarm run --resume {sid}")
+                    err.print(f"no more answers on stdin; swarm paused. Continue with: aga-swarm run --resume {sid}",
+                              soft_wrap=True)
                     return 3
                 try:
                     svc.post_reply(sid, chat.id, answer)
                 except SwarmError as exc:
-                    err.print(f"[yellow]{exc}[/]")
+                    err.print(Text(str(exc), style="yellow"))
     finally:
         svc.close()
 
@@ -256,9 +260,16 @@ def _history(args: argparse.Namespace) -> int:
         print(hist.model_dump_json(indent=2))
         return 0
     for e in hist.events:
-        detail = _event_line(e.type.value, e.data)
+        detail = _one_line(_event_line(e.type.value, e.data), 100)
         print(f"{e.seq:>6}  {e.ts:%H:%M:%S}  {e.type.value:<15} {e.node_id or '':<14} {detail}")
     return 0
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Whitespace (newlines included) folded to single spaces, cut at ``limit`` characters with an ellipsis:
+    ``history`` prints one line per event, whatever a report or message holds."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
 def _event_line(kind: str, data: dict[str, Any]) -> str:
@@ -266,17 +277,17 @@ def _event_line(kind: str, data: dict[str, Any]) -> str:
         return f"{data['node']['action_id']}: {data['node']['title']}"
     if kind == "node_updated":
         ch = data["changes"]
-        return ", ".join(f"{k}={v}" for k, v in ch.items() if k in ("lifecycle", "action_id", "report"))[:100]
+        return ", ".join(f"{k}={v}" for k, v in ch.items() if k in ("lifecycle", "action_id", "report"))
     if kind == "message_posted":
         m = data["message"]
-        return f"{m['role']}: {m['content'][:80]!r}"
+        return f"{m['role']}: {_one_line(m['content'], 80)!r}"
     if kind == "journal":
-        return str(data["text"])[:100]
+        return str(data["text"])
     if kind == "swarm_status":
         return f"{data['status']} {data.get('reason') or ''}".strip()
     if kind == "chat_updated":
-        return json.dumps(data["changes"])[:100]
-    return json.dumps(data)[:100]
+        return json.dumps(data["changes"])
+    return json.dumps(data)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -421,6 +432,19 @@ def _configure_logging(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, so a reader that went away (``| head``) is noticed inside this try
+        return code
+    except BrokenPipeError:
+        # the reader closed the pipe: stop quietly, and point stdout at /dev/null so the flush at exit is quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     args = parse_args(argv)
     if args.data_dir:
         os.environ["AGA_SWARM_DATA"] = str(args.data_dir)
@@ -452,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise
     except Exception as exc:  # the last line of defence: one clear line, never a traceback
         if args.verbose:
             raise

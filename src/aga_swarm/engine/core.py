@@ -96,6 +96,11 @@ class Engine:
             self._clients[config.id] = client
         return client
 
+    def forget_clients(self) -> None:
+        """Drop the cached model clients: an async HTTP client works only on the event loop it first ran on,
+        so a runner moving to a new loop makes new ones."""
+        self._clients.clear()
+
     # ---- events ------------------------------------------------------------------------------
     def publish(self, owner_id: str, events: list[SwarmEvent]) -> None:
         if not events:

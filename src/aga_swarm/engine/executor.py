@@ -270,6 +270,8 @@ class Executor:
         ``_commit_batch``): the runner starts a batch of claimed operations at once (a fan-out's children,
         say), and model answers arrive together. The result is what ``_in_tx`` would return."""
         loop = asyncio.get_running_loop()
+        if self._together and self._together[0][2].get_loop() is not loop:
+            self._together = []  # left by an event loop that stopped before committing them: nothing awaits them
         fut: asyncio.Future[list[Any]] = loop.create_future()
         self._together.append((op, fn, fut))
         if len(self._together) == 1:

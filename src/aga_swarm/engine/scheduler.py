@@ -69,6 +69,22 @@ class Runner:
         elif not loop.is_closed():
             loop.call_soon_threadsafe(fn, *args)
 
+    def _bind_loop(self) -> None:
+        """Run on the current event loop. A runner may be used from one ``asyncio.run`` after another (a
+        script, a notebook): its wake-up event and model clients belong to the loop that made them, so a new
+        loop gets new ones. A runner runs on one loop at a time, so the old loop's tasks are over (their
+        operations, if cut off, are recovered like a dead worker's)."""
+        loop = asyncio.get_running_loop()
+        if self.loop is loop:
+            return
+        if self.loop is not None:
+            self._wake = asyncio.Event()
+            self._tasks.clear()
+            self._active_nodes.clear()
+            self._blocked_nodes.clear()
+            self.engine.forget_clients()
+        self.loop = loop
+
     # ---- recovery ----------------------------------------------------------------------------
     def recover(self, *, all_running: bool = True) -> int:
         """Re-queue operations left running by a dead worker (all of them, or only expired leases)."""
@@ -207,7 +223,7 @@ class Runner:
 
     async def run_until_idle(self, swarm_id: str | None = None, *, timeout: float | None = None) -> None:
         """Run until no queued or running operation remains (for one swarm, or all). Held ones stay held."""
-        self.loop = asyncio.get_running_loop()
+        self._bind_loop()
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             self._wake.clear()
@@ -232,7 +248,7 @@ class Runner:
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Run forever (until ``stop`` is set), re-queuing expired leases now and then."""
-        self.loop = asyncio.get_running_loop()
+        self._bind_loop()
         self._serving = True
         last_recover = 0.0
         while not stop.is_set():
