@@ -8,14 +8,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-dev web web-deps browser lint typecheck pytest web-test e2e bench lock clean
+.PHONY: run test install install-dev services web web-deps browser lint typecheck pytest web-test e2e bench lock clean
 
 ## install everything and run the app on its embedded defaults (SQLite, ./blobs dir, scripted model)
 run: install web
 	$(VENV)/bin/aga-swarm serve --host $(HOST) --port $(PORT)
 
 ## install what tests need and run every test (lint, types, Python suites on SQLite + PostgreSQL, web, browser)
-test: install-dev web browser lint typecheck pytest web-test e2e
+test: install-dev services web browser lint typecheck pytest web-test e2e
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ install: $(VENV)/bin/activate
 	$(PIP) install -q --no-deps -e .
 
 install-dev: install
+
+## emulators the Python tests start (Azurite for the Azure blob store), pinned in tests/services/package-lock.json
+SERVICES_STAMP := tests/services/node_modules/.installed
+services: $(SERVICES_STAMP)
+
+$(SERVICES_STAMP): tests/services/package-lock.json
+	cd tests/services && npm ci --no-audit --no-fund
+	touch $@
 
 web-deps:
 	cd web && npm ci --no-audit --no-fund
@@ -63,4 +71,4 @@ lock: $(VENV)/bin/activate
 	$(PIP) freeze --exclude-editable | grep -v '^aga-swarm' > requirements.lock
 
 clean:
-	rm -rf $(VENV) web/node_modules src/aga_swarm/server/static test-artifacts
+	rm -rf $(VENV) web/node_modules tests/services/node_modules src/aga_swarm/server/static test-artifacts

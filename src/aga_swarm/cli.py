@@ -451,6 +451,7 @@ def _main(argv: list[str] | None) -> int:
     _configure_logging(args)
     from .engine.errors import SwarmError
     from .llm.protocol import LLMError
+    from .store.errors import SetupError
 
     handlers: dict[str, Any] = {"swarms": _swarms, "state": _state, "history": _history, "serve": _serve,
                                 "schema": _schema}
@@ -471,7 +472,7 @@ def _main(argv: list[str] | None) -> int:
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
-    except (SwarmError, LLMError) as exc:
+    except (SwarmError, LLMError, SetupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

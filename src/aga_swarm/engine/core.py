@@ -50,8 +50,9 @@ class Engine:
             data_dir = Path(data_dir or default_data_dir())
             data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
-        self.db = Database(db_url or sqlite_url(data_dir or default_data_dir()), migrate=migrate)
+        # the blob store first: a bad URL fails before any database connection is opened
         self.blobs: BlobStore = open_blob_store(blob_url or str((data_dir or default_data_dir()) / "blobs"))
+        self.db = Database(db_url or sqlite_url(data_dir or default_data_dir()), migrate=migrate)
         if registry is None:
             from ..actions import builtin_registry
 

@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..store.blob import check_blob_url
+from ..store.errors import SetupError
 
 ENV_PREFIX = "AGA_SWARM_"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -58,6 +61,11 @@ class Settings(BaseModel):
     runner_concurrency: int = Field(32, ge=1)
     log_level: str = "info"
 
+    @field_validator("blob_url")
+    @classmethod
+    def _known_blob_store(cls, value: str | None) -> str | None:
+        return None if value is None else check_blob_url(value)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
@@ -81,4 +89,14 @@ class Settings(BaseModel):
             if raw is not None and raw != "":
                 values[name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:  # one line per bad setting, named as the operator set it
+            raise SettingsError("; ".join(
+                f"{ENV_PREFIX}{str(err['loc'][0]).upper() if err['loc'] else ''}: "
+                f"{err['msg'].removeprefix('Value error, ')}"
+                for err in exc.errors())) from None
+
+
+class SettingsError(SetupError, ValueError):
+    """An ``AGA_SWARM_*`` setting that cannot work; the message names each bad one."""

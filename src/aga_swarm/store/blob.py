@@ -1,14 +1,27 @@
-"""Blob store for large payloads. Keys are scoped to a user and a swarm and can never escape that scope."""
+"""Blob store for large payloads. Keys are scoped to a user and a swarm and can never escape that scope.
+
+``open_blob_store(url)`` picks the store by URL: a directory path or ``file://`` (the embedded default),
+``memory://``, or an object store through obstore (``s3://``, ``az://``, ``gs://``, see
+:mod:`.object_blob`). Any other scheme is a :class:`BlobUrlError` at startup, never a folder named after it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
+
+from .errors import BlobUrlError
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: ``C:\x`` stays a path
+OBJECT_STORE_SCHEMES = ("s3", "az", "gs")
+KNOWN_SCHEMES = ("file", "memory", *OBJECT_STORE_SCHEMES)
 
 
 class BlobKeyError(ValueError):
@@ -28,6 +41,26 @@ def swarm_prefix(user_id: str, swarm_id: str) -> str:
     return scoped_key(user_id, swarm_id) + "/"
 
 
+def check_key(key: str) -> str:
+    """The key itself if it lies inside a ``users/<user>/swarms/...`` scope with clean segments."""
+    parts = key.split("/")
+    if len(parts) < 4 or parts[0] != "users" or parts[2] != "swarms":
+        raise BlobKeyError(f"blob key outside any user/swarm scope: {key!r}")
+    for seg in parts[1:]:
+        if not _SEGMENT.match(seg) or seg in {".", ".."}:
+            raise BlobKeyError(f"invalid blob key segment: {seg!r}")
+    return key
+
+
+def check_prefix(prefix: str) -> str:
+    """A prefix (``users/<user>/swarms/`` or deeper), checked like a key, returned with one trailing slash.
+
+    Prefixes match whole segments: ``.../s1/`` never matches ``.../s10/x``."""
+    base = prefix.rstrip("/")
+    check_key(base + "/x")
+    return base + "/"
+
+
 class BlobStore(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
     def get(self, key: str) -> bytes: ...
@@ -43,13 +76,7 @@ class LocalBlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        parts = key.split("/")
-        if len(parts) < 4 or parts[0] != "users" or parts[2] != "swarms":
-            raise BlobKeyError(f"blob key outside any user/swarm scope: {key!r}")
-        for seg in parts[1:]:
-            if not _SEGMENT.match(seg) or seg in {".", ".."}:
-                raise BlobKeyError(f"invalid blob key segment: {seg!r}")
-        path = (self.root / key).resolve()
+        path = (self.root / check_key(key)).resolve()
         if not path.is_relative_to(self.root):
             raise BlobKeyError(f"blob key escapes the store: {key!r}")
         return path
@@ -58,28 +85,31 @@ class LocalBlobStore:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
 
     def get(self, key: str) -> bytes:
         path = self._path(key)
         try:
             return path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise KeyError(key) from None
 
     def list(self, prefix: str) -> list[str]:
-        base = self._path(prefix.rstrip("/") + "/x").parent
-        if not base.exists():
+        base = self._path(check_prefix(prefix) + "x").parent
+        if not base.is_dir():
             return []
         return sorted(str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file()
                       and not p.name.startswith(".tmp-"))
 
     def delete_prefix(self, prefix: str) -> None:
-        import shutil
-
-        base = self._path(prefix.rstrip("/") + "/x").parent
+        base = self._path(check_prefix(prefix) + "x").parent
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -90,28 +120,69 @@ class MemoryBlobStore:
         self.data: dict[str, bytes] = {}
 
     def put(self, key: str, data: bytes) -> None:
-        LocalBlobStore._path(_NULL_LOCAL, key)
-        self.data[key] = data
+        self.data[check_key(key)] = bytes(data)
 
     def get(self, key: str) -> bytes:
-        return self.data[key]
+        return self.data[check_key(key)]
 
     def list(self, prefix: str) -> list[str]:
-        return sorted(k for k in self.data if k.startswith(prefix))
+        base = check_prefix(prefix)
+        return sorted(k for k in list(self.data) if k.startswith(base))
 
     def delete_prefix(self, prefix: str) -> None:
-        for k in [k for k in self.data if k.startswith(prefix)]:
-            del self.data[k]
+        base = check_prefix(prefix)
+        for k in [k for k in list(self.data) if k.startswith(base)]:
+            self.data.pop(k, None)
 
 
-_NULL_LOCAL = LocalBlobStore.__new__(LocalBlobStore)
-_NULL_LOCAL.root = Path("/nonexistent-blob-root").resolve()
+def blob_url_scheme(url: str) -> str | None:
+    """The URL's scheme (lower case), or None for a plain directory path."""
+    m = _SCHEME.match(url)
+    return m.group(1).lower() if m else None
+
+
+def check_blob_url(url: str) -> str:
+    """The URL itself if ``open_blob_store`` can open it (no connection made); else a :class:`BlobUrlError`."""
+    scheme = blob_url_scheme(url)
+    if scheme is None:
+        if not url.strip():
+            raise BlobUrlError("the blob store URL is empty; give a directory, file://, memory://, s3://, az:// or gs://")
+        return url
+    if scheme not in KNOWN_SCHEMES:
+        raise BlobUrlError(f"unknown blob store scheme {scheme!r} in {_redact(url)!r}; use a directory path, "
+                           "file:///path, memory://, s3://bucket/prefix, az://container/prefix or gs://bucket/prefix")
+    if not url[len(scheme) + 1:].startswith("//"):
+        raise BlobUrlError(f"malformed blob store URL {_redact(url)!r}; expected {scheme}://...")
+    if scheme == "file" and not url[len("file://"):].strip():
+        raise BlobUrlError("file:// needs a directory, e.g. file:///srv/aga-blobs")
+    if scheme in OBJECT_STORE_SCHEMES:
+        parts = urlsplit(url)
+        if not parts.netloc:
+            kind = "container" if scheme == "az" else "bucket"
+            raise BlobUrlError(f"{scheme}:// needs a {kind}: {scheme}://{kind}/optional/prefix")
+        if parts.username or parts.password or parts.query:
+            raise BlobUrlError(f"{scheme}:// takes no credentials or options in the URL; credentials come from "
+                               "the cloud's standard environment variables")
+    return url
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(parts.password, "***")
+    return url
 
 
 def open_blob_store(url: str) -> BlobStore:
-    """``file:///path`` or a plain path gives a local directory; ``memory://`` an in-process store."""
-    if url.startswith("memory://"):
+    """The blob store a URL names: a directory path or ``file:///path``, ``memory://``, ``s3://bucket/prefix``,
+    ``az://container/prefix`` or ``gs://bucket/prefix`` (credentials from each cloud's environment variables)."""
+    scheme = blob_url_scheme(check_blob_url(url))
+    if scheme is None:
+        return LocalBlobStore(Path(url))
+    if scheme == "memory":
         return MemoryBlobStore()
-    if url.startswith("file://"):
-        url = url[len("file://"):]
-    return LocalBlobStore(Path(url))
+    if scheme == "file":
+        return LocalBlobStore(Path(url[len("file://"):]))
+    from .object_blob import open_object_store
+
+    return open_object_store(url)
