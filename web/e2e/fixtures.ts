@@ -2,13 +2,26 @@ import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Page } from '@playwright/test';
 import { basename, join } from 'node:path';
 
-export const test = base.extend({
+export const test = base.extend<{ cspViolations: string[] }>({
   // The server's address is only known after the global setup started it.
   baseURL: async ({}, use) => {
     const url = process.env.AGA_E2E_BASE_URL;
     if (!url) throw new Error('AGA_E2E_BASE_URL is not set: the global setup did not start the server');
     await use(url);
   },
+  // The server sends a Content-Security-Policy without inline script; whatever the app does under it must
+  // not be refused by the browser (Chromium reports each refusal as a console error).
+  cspViolations: [
+    async ({ page }, use) => {
+      const violations: string[] = [];
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) violations.push(msg.text());
+      });
+      await use(violations);
+      expect(violations, 'Content-Security-Policy violations').toEqual([]);
+    },
+    { auto: true },
+  ],
 });
 export { expect };
 

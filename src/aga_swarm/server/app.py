@@ -28,6 +28,7 @@ from .ratelimit import LoginLimiter, SignupLimiter
 from .realtime import Realtime
 from .routes import auth, chats, history, swarms
 from .runner_thread import RunnerThread
+from .security import SecurityLayer
 from .settings import Settings
 from .static import install_static
 
@@ -138,4 +139,5 @@ def create_app(settings: Settings | None = None) -> Any:
             log.info("server stopped")
 
     api = build_api(settings, lifespan=lifespan)
-    return EdgeMiddleware(realtime.asgi_app(api), max_body_bytes=settings.max_body_bytes)
+    guarded = SecurityLayer(realtime.asgi_app(api), extra_origins=settings.cors_origins)
+    return EdgeMiddleware(guarded, max_body_bytes=settings.max_body_bytes)

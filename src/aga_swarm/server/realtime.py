@@ -35,6 +35,7 @@ from ..store import accounts
 from .auth import COOKIE_NAME, token_from_headers
 from .idle import find_idle
 from .logs import log
+from .security import origin_allowed
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -250,12 +251,10 @@ class Realtime:
     def _origin_allowed(self, origin: str | None, environ: dict[str, Any]) -> bool:
         if not origin:
             return True
-        if origin in self.settings.cors_origins:
-            return True
-        host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST") or ""
-        scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme", "http")
-        return bool(host) and origin in {f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}",
-                                         f"http://{host}", f"https://{host}"}
+        return origin_allowed(origin, host=environ.get("HTTP_HOST") or "",
+                              forwarded_host=environ.get("HTTP_X_FORWARDED_HOST"),
+                              forwarded_proto=environ.get("HTTP_X_FORWARDED_PROTO"),
+                              scheme=environ.get("wsgi.url_scheme", "http"), extra=self.settings.cors_origins)
 
     @staticmethod
     def _token(environ: dict[str, Any], auth: Any) -> str | None:
