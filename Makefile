@@ -7,12 +7,41 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
+NPM ?= npm
 
-.PHONY: run test install install-dev services web web-deps browser lint typecheck pytest web-test e2e bench lock clean
+# Installs and builds are files with real prerequisites, so a second `make run` starts at once: the venv is
+# reinstalled only when requirements.lock or pyproject.toml changed (the package itself is editable), npm ci
+# runs only when web/package*.json changed, and the web app is rebuilt only when its sources changed.
+INSTALLED := $(VENV)/.installed
+WEB_DEPS := web/node_modules/.installed
+WEB_BUILD := src/aga_swarm/server/static/index.html
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
+	web/tsconfig.json web/tsconfig.node.json web/package.json web/package-lock.json
+
+.PHONY: run test install install-dev services web web-deps port-free browser lint typecheck pytest web-test e2e bench lock clean
 
 ## install everything and run the app on its embedded defaults (SQLite, ./blobs dir, scripted model)
-run: install web
+run: port-free install web
 	$(VENV)/bin/aga-swarm serve --host $(HOST) --port $(PORT)
+
+# before any install or build: a busy port is one clear line, not a failure after a minute of building
+define CHECK_PORT
+import errno, socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+with socket.socket(family, socket.SOCK_STREAM) as probe:
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        probe.bind(address)
+    except OSError as exc:
+        busy = exc.errno == errno.EADDRINUSE
+        sys.exit(f"error: port {port} on {host} is already in use; stop the other server or run make run PORT=..."
+                 if busy else f"error: cannot serve on {host}:{port}: {exc.strerror}")
+endef
+export CHECK_PORT
+
+port-free:
+	@$(PYTHON) -c "$$CHECK_PORT" $(HOST) $(PORT)
 
 ## install what tests need and run every test (lint, types, Python suites on SQLite + PostgreSQL, web, browser)
 test: install-dev services web browser lint typecheck pytest web-test e2e
@@ -21,9 +50,12 @@ $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-install: $(VENV)/bin/activate
+install: $(INSTALLED)
+
+$(INSTALLED): $(VENV)/bin/activate requirements.lock pyproject.toml
 	$(PIP) install -q -r requirements.lock
 	$(PIP) install -q --no-deps -e .
+	@touch $@
 
 install-dev: install
 
@@ -32,14 +64,20 @@ SERVICES_STAMP := tests/services/node_modules/.installed
 services: $(SERVICES_STAMP)
 
 $(SERVICES_STAMP): tests/services/package-lock.json
-	cd tests/services && npm ci --no-audit --no-fund
+	cd tests/services && $(NPM) ci --no-audit --no-fund
 	touch $@
 
-web-deps:
-	cd web && npm ci --no-audit --no-fund
+web-deps: $(WEB_DEPS)
 
-web: web-deps
-	cd web && npm run build
+$(WEB_DEPS): web/package.json web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+web: $(WEB_BUILD)
+
+$(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
+	cd web && $(NPM) run build
+	@touch $@
 
 browser:
 	@test -x $(CHROMIUM) || (command -v apt-get >/dev/null && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)) || true

@@ -43,10 +43,20 @@ def empty_pg_url() -> Iterator[str]:
     yield from _fresh_pg_database()
 
 
+PG_FIXTURES = {"pg_url", "empty_pg_url", "pg_server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that touches PostgreSQL ``postgres``, at collection, so ``pytest -m postgres
+    --collect-only -q`` lists exactly which tests run there (and ``-m 'not postgres'`` runs without it)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if PG_FIXTURES & set(getattr(item, "fixturenames", ())) or params.get("backend") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgres":
-        request.applymarker(pytest.mark.postgres)
     return str(request.param)
 
 
