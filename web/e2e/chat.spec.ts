@@ -69,3 +69,64 @@ test('a chat link (its id has dots) loads on a reload and when opened directly',
   await expect(page.getByTestId('node-panel')).toBeVisible();
   await snap(page, 'reloaded-tree-node');
 });
+
+test('pause, reply while paused (shown at once, held), resume: the page follows without a reload', async ({ page }) => {
+  const { swarmId, chatId } = await swarmWaitingOnUser(page, 'Pause and resume');
+  await page.goto(`/swarms/${swarmId}/chat/${chatId}`);
+  const header = page.locator('.swarm-head');
+  const badge = header.getByTestId('status-badge');
+  await expect(badge).toHaveText(/Running/);
+  // As a person would: the question has waited a while, so the server said the swarm is idle (socket closed).
+  await expect(page.getByTestId('connection')).toContainText('Idle: waiting for your reply', { timeout: 20_000 });
+  await header.getByRole('button', { name: 'Pause' }).click();
+  await expect(badge).toHaveText(/Paused/);
+  await expect(page.getByTestId('connection')).toContainText('Not live: paused');
+
+  // A reply while paused shows at once, marked as held, and the chat stops waiting on the person.
+  const reply = page.getByLabel('Your reply');
+  await reply.fill('blue like the sea');
+  await reply.press('Enter');
+  const mine = page.getByTestId('message').filter({ hasText: 'blue like the sea' });
+  await expect(mine).toBeVisible();
+  await expect(mine).toContainText('Held until you resume');
+  await expect(page.getByRole('region', { name: 'Waiting on you' })).toHaveCount(0);
+  await expect(page.getByText('The swarm is paused. Your reply is held')).toBeVisible();
+  await expect(page.getByLabel('Your reply')).toHaveCount(0);
+  await snap(page, 'reply-held-while-paused');
+  await expectAccessible(page, 'chat (reply held while paused)');
+
+  // Resume: the swarm finishes, and the page shows it (status, chat, connection, tree).
+  await header.getByRole('button', { name: 'Resume' }).click();
+  await expect(badge).toHaveText(/Completed/, { timeout: 30_000 });
+  await expect(mine).not.toContainText('Held until you resume');
+  await expect(page.getByTestId('message').filter({ hasText: 'Thank you, that is what I needed.' })).toBeVisible();
+  await expect(page.getByText('This conversation is closed.')).toBeVisible();
+  await expect(page.getByTestId('connection')).toContainText('Not live: finished');
+  await expect(header.getByRole('button', { name: 'Resume' })).toHaveCount(0);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await page.getByRole('navigation', { name: 'Swarm views' }).getByRole('link', { name: 'Tree' }).click();
+  await expect(page.getByTestId('tree-summary')).toContainText(/^\d+ nodes: \d+ done\.$/);
+  await snap(page, 'resumed-and-completed');
+});
+
+test('a swarm that finished behind the page: Resume shows the true status', async ({ page }) => {
+  const { swarmId, chatId } = await swarmWaitingOnUser(page, 'Finished elsewhere');
+  await page.goto(`/swarms/${swarmId}/chat/${chatId}`);
+  const header = page.locator('.swarm-head');
+  const badge = header.getByTestId('status-badge');
+  await header.getByRole('button', { name: 'Pause' }).click();
+  await expect(badge).toHaveText(/Paused/);
+  // No live channel for this page from now on; another client answers and resumes, and the swarm ends.
+  await page.route('**/socket.io/**', (route) => route.abort('connectionrefused'));
+  const a = api(page);
+  await a.post(`/swarms/${swarmId}/chats/${chatId}/messages`, { content: 'green like grass' });
+  await a.post(`/swarms/${swarmId}/resume`);
+  await expect.poll(async () => (await a.get<SwarmRow>(`/swarms/${swarmId}`)).status, { timeout: 30_000 }).toBe('completed');
+  await expect(badge).toHaveText(/Paused/); // the page could not know
+  await header.getByRole('button', { name: 'Resume' }).click();
+  await expect(badge).toHaveText(/Completed/);
+  await expect(header.getByRole('button', { name: 'Resume' })).toHaveCount(0);
+  await expect(page.getByTestId('message').filter({ hasText: 'green like grass' })).toBeVisible();
+  await expect(page.getByText('This conversation is closed.')).toBeVisible();
+  await snap(page, 'finished-behind-the-page');
+});

@@ -18,14 +18,15 @@ export default function ConnectionIndicator({ swarmId, status }: { swarmId?: str
   if (conn.status !== 'offline') {
     text = TEXT[conn.status];
     tone = conn.status === 'live' ? 'ok' : conn.status === 'error' ? 'bad' : 'busy';
-  } else if (notice === 'idle') {
-    text = 'Idle: waiting for your reply';
-    tone = 'idle';
-  } else if (notice === 'paused' || status === 'paused') {
+  } else if (status === 'paused' || (notice === 'paused' && status !== 'running')) {
+    // The swarm's own status first: an older idle notice must not hide a pause or an end.
     text = 'Not live: paused';
     tone = 'idle';
   } else if (notice === 'finished' || status === 'completed' || status === 'failed') {
     text = 'Not live: finished';
+    tone = 'idle';
+  } else if (notice === 'idle') {
+    text = 'Idle: waiting for your reply';
     tone = 'idle';
   } else if (status === 'draft') {
     text = 'Not live: not spawned';

@@ -143,6 +143,70 @@ describe('live connection', () => {
     conn.dispose();
   });
 
+  it('wake catches up over HTTP at once, before (or without) a socket connecting', async () => {
+    available = 30;
+    const calls = stubServer(() => available);
+    const store: AppStore = makeStore();
+    store.dispatch(loggedIn({ id: 'u1', username: 'u', created_at: '2026-01-01T00:00:00Z' }));
+    store.dispatch(liveLoading(id));
+    store.dispatch(liveLoaded({ swarmId: id, state: foldInPlace(emptyState(id), events.slice(0, 30)) }));
+    // A socket that never connects (the server is slow to accept it, or refuses it).
+    const conn = new LiveConnection(store, () => {
+      const s = new FakeSocket();
+      s.connect = () => s;
+      return s;
+    });
+    conn.watchSwarm(id);
+    await tick();
+    // A resume whose swarm ran to its end in the same instant: everything is in the history already.
+    available = events.length;
+    conn.wake(id);
+    await tick();
+    await tick();
+    expect(calls.some((c) => c.includes('after=30'))).toBe(true);
+    expect(plain(store.getState().live.swarms[id]!.state)).toEqual(plain(fixture.state));
+    conn.dispose();
+  });
+
+  it('a wake for a swarm not loaded yet (spawned from the list) does not block its later catch-ups', async () => {
+    available = 10;
+    const calls = stubServer(() => available);
+    const store: AppStore = makeStore();
+    store.dispatch(loggedIn({ id: 'u1', username: 'u', created_at: '2026-01-01T00:00:00Z' }));
+    const conn = new LiveConnection(store, () => new FakeSocket());
+    conn.wake(id); // from the swarm list: no live state for it
+    await tick();
+    store.dispatch(liveLoading(id));
+    store.dispatch(liveLoaded({ swarmId: id, state: foldInPlace(emptyState(id), events.slice(0, 10)) }));
+    available = 25;
+    conn.wake(id); // a reply on its page
+    await tick();
+    await tick();
+    expect(calls.some((c) => c.includes('after=10'))).toBe(true);
+    expect(store.getState().live.swarms[id]!.state!.seq).toBe(25);
+    conn.dispose();
+  });
+
+  it('a notice of a status the page has not seen fetches the events that led to it', async () => {
+    available = 20;
+    stubServer(() => available);
+    const { store, conn, sockets } = setup(foldInPlace(emptyState(id), events.slice(0, 20)));
+    conn.watchSwarm(id);
+    await tick();
+    await tick();
+    expect(store.getState().live.swarms[id]!.state!.seq).toBe(20);
+    // The swarm ends, but its events never reach this socket (lost in a reconnect): only the notice does.
+    available = events.length;
+    const final = fixture.state as unknown as SwarmState;
+    sockets[0]!.emit('swarm_notice', { swarm_id: id, kind: 'finished', status: final.status });
+    await tick();
+    await tick();
+    expect(sockets[0]!.disconnects).toBe(1);
+    expect(store.getState().live.swarms[id]!.state!.status).toBe(final.status);
+    expect(plain(store.getState().live.swarms[id]!.state)).toEqual(plain(fixture.state));
+    conn.dispose();
+  });
+
   it('does not connect for a swarm that is not running, and disconnects when it finishes', async () => {
     stubServer(() => 0);
     const { store, conn, sockets } = setup(emptyState(id)); // a draft

@@ -73,13 +73,31 @@ export class LiveConnection {
     };
   }
 
-  /** A reply was posted or the swarm was spawned/resumed: live updates are wanted again. */
+  /**
+   * A reply was posted or the swarm was spawned/resumed: live updates are wanted again. Whatever the socket
+   * does, catch up over HTTP at once: the action's own events, and those of a swarm that finished in the
+   * same instant, were never pushed to a socket that was closed or not yet connected.
+   */
   wake(swarmId: string): void {
     this.quiet.delete(swarmId);
     this.store.dispatch(noticeCleared(swarmId));
     this.evaluate();
-    // Already connected (another swarm kept the socket open): catch this one up now.
-    if (this.socket?.connected) void this.store.dispatch(catchUp(swarmId));
+    void this.store.dispatch(catchUp(swarmId));
+  }
+
+  /**
+   * The swarm may have changed where this page could not see it (a pause while the socket was closed, an
+   * action refused because the swarm had already finished): catch up and refetch its row.
+   */
+  refresh(swarmId: string): void {
+    this.store.dispatch(api.util.invalidateTags([{ type: 'Swarm', id: swarmId }]));
+    void this.store.dispatch(catchUp(swarmId));
+  }
+
+  /** After an action on a swarm succeeded: pause only needs its outcome seen; the others want live updates. */
+  acted(swarmId: string, action: 'spawn' | 'pause' | 'resume'): void {
+    if (action === 'pause') void this.store.dispatch(catchUp(swarmId));
+    else this.wake(swarmId);
   }
 
   /** Logout: forget everything and close. */
@@ -228,6 +246,9 @@ export class LiveConnection {
   private onNotice(n: SwarmNotice): void {
     this.flush();
     patchSwarmCaches(this.store.dispatch, n.swarm_id, { status: n.status });
+    // Events the socket did not bring (past a gap) are fetched before it closes for a quiet swarm.
+    const live = this.store.getState().live.swarms[n.swarm_id]?.state;
+    if (live && live.status !== n.status) void this.store.dispatch(catchUp(n.swarm_id));
     if (QUIET_KINDS.has(n.kind)) {
       this.quiet.add(n.swarm_id);
       this.store.dispatch(noticeReceived({ swarmId: n.swarm_id, kind: n.kind }));

@@ -35,7 +35,10 @@ export function catchUp(swarmId: string) {
       running.again = true;
       return running.done;
     }
+    if (!getState().live.swarms[swarmId]?.state) return undefined; // not viewed (e.g. woken from the list)
     const flag = { again: true, done: Promise.resolve() };
+    // Registered before the work starts: its `finally` must find (and remove) this entry.
+    inflight.set(swarmId, flag);
     const work = (async () => {
       try {
         while (flag.again) {
@@ -61,7 +64,6 @@ export function catchUp(swarmId: string) {
       }
     })();
     flag.done = work;
-    inflight.set(swarmId, flag);
     return work;
   };
 }

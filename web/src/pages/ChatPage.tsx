@@ -86,7 +86,14 @@ export default function ChatPage() {
             </p>
           </EmptyState>
         ) : selected && view ? (
-          <ChatView key={selected.id} swarmId={swarmId} chat={selected} node={view.nodes[selected.node_id]} history={history} />
+          <ChatView
+            key={selected.id}
+            swarmId={swarmId}
+            chat={selected}
+            node={view.nodes[selected.node_id]}
+            history={history}
+            paused={view.status === 'paused'}
+          />
         ) : (
           <EmptyState title="Select a chat.">
             <p>Chats waiting on you are listed first. Pick one to read it and reply.</p>
@@ -135,7 +142,16 @@ function ChatListItem({ swarmId, chat, active }: { swarmId: string; chat: ChatSu
   );
 }
 
-function ChatView({ swarmId, chat, node, history }: { swarmId: string; chat: ChatSummary; node: Node | undefined; history: boolean }) {
+interface ChatViewProps {
+  swarmId: string;
+  chat: ChatSummary;
+  node: Node | undefined;
+  history: boolean;
+  /** The swarm is paused: a reply is accepted but held until it resumes. */
+  paused: boolean;
+}
+
+function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
   const dispatch = useAppDispatch();
   const live = useLive();
   const messagesQ = useMessagesQuery({ swarmId, chatId: chat.id });
@@ -190,6 +206,9 @@ function ChatView({ swarmId, chat, node, history }: { swarmId: string; chat: Cha
 
   const sending = pending?.some((m) => m.status === 'sending') ?? false;
   const awaiting = chat.status === 'awaiting_user' && !history;
+  // The person's last word, not yet read by the agent because the swarm is paused.
+  const last = messages[messages.length - 1];
+  const heldId = paused && !history && chat.status === 'open' && last?.role === 'user' ? last.id : null;
 
   return (
     <div className="chat-view">
@@ -210,7 +229,7 @@ function ChatView({ swarmId, chat, node, history }: { swarmId: string; chat: Cha
         ) : (
           <ol className="message-list">
             {messages.map((m) => (
-              <MessageItem key={m.id} m={m} />
+              <MessageItem key={m.id} m={m} held={m.id === heldId} />
             ))}
             {(pending ?? []).map((p) => (
               <PendingItem
@@ -231,7 +250,11 @@ function ChatView({ swarmId, chat, node, history }: { swarmId: string; chat: Cha
             ? 'You are looking at the history. Press Live on the tree page to reply.'
             : chat.status === 'closed'
               ? 'This conversation is closed.'
-              : 'The agent is working. You can reply when it asks you something.'}
+              : heldId
+                ? 'The swarm is paused. Your reply is held; the agent reads it when you resume the swarm.'
+                : paused
+                  ? 'The swarm is paused. Resume it to let the agent go on.'
+                  : 'The agent is working. You can reply when it asks you something.'}
         </p>
       )}
     </div>
@@ -240,12 +263,13 @@ function ChatView({ swarmId, chat, node, history }: { swarmId: string; chat: Cha
 
 const ROLE_LABEL = { agent: 'Agent', user: 'You', system: 'System' } as const;
 
-function MessageItem({ m }: { m: Message }) {
+function MessageItem({ m, held }: { m: Message; held: boolean }) {
   return (
-    <li className={`message message-${m.role}`} data-testid="message">
+    <li className={`message message-${m.role}${held ? ' held' : ''}`} data-testid="message">
       <div className="message-meta">
         <span className="message-role">{ROLE_LABEL[m.role]}</span>
         <time dateTime={m.created_at}>{formatTime(m.created_at)}</time>
+        {held ? <span className="held-label">Held until you resume</span> : null}
       </div>
       <Markdown>{m.content}</Markdown>
     </li>

@@ -54,9 +54,11 @@ export default function SwarmLayout() {
     try {
       const s = await act({ swarmId, action }).unwrap();
       patchSwarmCaches(dispatch, swarmId, s);
-      if (action !== 'pause') live?.wake(swarmId);
+      live?.acted(swarmId, action);
     } catch (err) {
-      setError(describeError(err));
+      setError(`Could not ${action} the swarm. ${describeError(err)}`);
+      // Refused because the swarm changed where this page could not see it: show its true status.
+      live?.refresh(swarmId);
     }
   };
 

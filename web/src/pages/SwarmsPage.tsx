@@ -164,10 +164,11 @@ function SwarmCard({ swarm, onAnnounce }: { swarm: Swarm; onAnnounce(msg: string
     try {
       const s = await act({ swarmId: swarm.id, action }).unwrap();
       patchSwarmCaches(dispatch, swarm.id, s);
-      if (action !== 'pause') live?.wake(swarm.id);
+      live?.acted(swarm.id, action);
       onAnnounce(`${swarm.name} is now ${s.status}.`);
     } catch (err) {
-      setError(describeError(err));
+      setError(`Could not ${action} the swarm. ${describeError(err)}`);
+      live?.refresh(swarm.id);
     }
   };
   const doClone = async () => {
