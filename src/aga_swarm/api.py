@@ -109,40 +109,46 @@ class SwarmService:
 
     # ---- configs -------------------------------------------------------------------------------
     def configs(self, owner_id: str | None = None) -> list[SwarmConfig]:
-        out = self.engine.builtin_configs()
+        """The configs ``owner_id`` may use: the built-in ones, those the operator shares, and their own (which
+        hide a shared one of the same id), each group oldest first. Without an owner: the built-in and shared
+        ones."""
+        owners = [t.SHARED_CONFIG_OWNER] + ([owner_id] if owner_id else [])
         with self.db.read() as conn:
-            q = select(t.configs.c.data)
-            q = q.where((t.configs.c.owner_id.is_(None)) | (t.configs.c.owner_id == owner_id)) if owner_id \
-                else q.where(t.configs.c.owner_id.is_(None))
-            out += [SwarmConfig.model_validate(r.data) for r in conn.execute(q)]
-        return out
+            found = sorted(conn.execute(select(t.configs.c.owner_id, t.configs.c.id, t.configs.c.data)
+                                        .where(t.configs.c.owner_id.in_(owners))
+                                        .order_by(t.configs.c.created_at, t.configs.c.id)),
+                           key=lambda r: r.owner_id != t.SHARED_CONFIG_OWNER)  # shared first, then the owner's
+        own = {r.id for r in found if r.owner_id == owner_id}
+        stored = [SwarmConfig.model_validate(r.data) for r in found
+                  if r.owner_id == owner_id or r.id not in own]
+        return self.engine.builtin_configs() + stored
 
     def save_config(self, config: SwarmConfig, owner_id: str | None = None) -> SwarmConfig:
-        from .llm.factory import make_client  # validate the provider early
-
+        """Save (or replace) ``owner_id``'s config of this id; another owner's config of the same id is never
+        touched. Without an owner the config is shared with every user (an operator's choice)."""
         if config.id in {c.id for c in self.engine.builtin_configs()}:
             raise InvalidInput(f"config id {config.id!r} is reserved")
-        make_client  # noqa: B018 - imported to fail fast on broken installs
+        owner = owner_id if owner_id is not None else t.SHARED_CONFIG_OWNER
         with self.db.tx() as conn:
-            conn.execute(delete(t.configs).where(t.configs.c.id == config.id))
-            conn.execute(insert(t.configs).values(id=config.id, owner_id=owner_id, name=config.name,
+            conn.execute(delete(t.configs).where(t.configs.c.owner_id == owner, t.configs.c.id == config.id))
+            conn.execute(insert(t.configs).values(id=config.id, owner_id=owner, name=config.name,
                                                   data=config.model_dump(mode="json"),
                                                   created_at=self._now().timestamp()))
-        self.engine._configs.pop(config.id, None)
+        self.engine.forget_config(owner, config.id)
         return config
 
-    def load_config_file(self, path: Path | str) -> SwarmConfig:
-        """Read a SwarmConfig from JSON or YAML."""
+    def load_config_file(self, path: Path | str, owner_id: str | None = None) -> SwarmConfig:
+        """Read a SwarmConfig from JSON or YAML and save it as ``owner_id``'s."""
         import yaml
 
         text = Path(path).read_text()
         data = yaml.safe_load(text) if str(path).endswith((".yaml", ".yml")) else json.loads(text)
-        return self.save_config(SwarmConfig.model_validate(data))
+        return self.save_config(SwarmConfig.model_validate(data), owner_id)
 
     # ---- swarms --------------------------------------------------------------------------------
     def create_swarm(self, owner_id: str, goal: str, *, name: str | None = None,
                      config_id: str = "local") -> Swarm:
-        config = self.engine.config_for(config_id)
+        config = self.engine.config_for(config_id, owner_id)
         goal = clean_text(goal, field="goal", max_chars=config.limits.max_goal_chars)
         name = clean_text(name or goal.splitlines()[0][:60], field="name", max_chars=200)
         now = self._now().timestamp()
@@ -173,7 +179,7 @@ class SwarmService:
         if goal is not None:
             if row.status != SwarmStatus.DRAFT.value:
                 raise InvalidTransition("the goal can only be changed while the swarm is a draft")
-            limits = self.engine.config_for(row.config_id).limits
+            limits = self.engine.config_for(row.config_id, row.owner_id).limits
             values["goal"] = clean_text(goal, field="goal", max_chars=limits.max_goal_chars)
         if values:
             values["updated_at"] = self._now().timestamp()
@@ -231,7 +237,7 @@ class SwarmService:
         def do(tx: SwarmTx) -> Message:
             if owner_id is not None and tx.owner_id != owner_id:
                 raise SwarmNotFound(swarm_id)
-            limits = self.engine.config_for(tx.config_id).limits
+            limits = self.engine.config_for(tx.config_id, tx.owner_id).limits
             text = clean_text(content, field="content", max_chars=limits.max_message_chars)
             chat = tx.chat(chat_id)
             node = tx.node(chat.node_id)
@@ -288,7 +294,7 @@ class SwarmService:
 
     def state_at(self, swarm_id: str, seq: int, owner_id: str | None = None) -> SwarmState:
         row = self._row(swarm_id, owner_id)
-        every = self.engine.config_for(row.config_id).snapshot_every
+        every = self.engine.config_for(row.config_id, row.owner_id).snapshot_every
         return hist.state_at(self.db, self.engine.blobs, swarm_id, seq, snapshot_every=every)
 
     def history(self, swarm_id: str, after: int = 0, limit: int | None = None,
@@ -298,7 +304,7 @@ class SwarmService:
 
     def compact(self, swarm_id: str, keep: int | None = None, owner_id: str | None = None) -> int:
         row = self._row(swarm_id, owner_id)
-        keep = keep or self.engine.config_for(row.config_id).history_retention
+        keep = keep or self.engine.config_for(row.config_id, row.owner_id).history_retention
         if keep is None:
             raise InvalidInput("no retention given and the swarm's config sets none")
         return hist.compact(self.db, self.engine.blobs, swarm_id, keep)

@@ -76,7 +76,7 @@ def _config_id(svc: Any, args: argparse.Namespace) -> str:
 
     if args.config_file:
         try:
-            return str(svc.load_config_file(args.config_file).id)
+            return str(svc.load_config_file(args.config_file, CLI_OWNER).id)
         except FileNotFoundError:
             die(f"config file not found: {args.config_file}")
         except (ValueError, TypeError) as exc:
@@ -90,7 +90,7 @@ def _config_id(svc: Any, args: argparse.Namespace) -> str:
         load_script(path)  # validate now, with a clear message
         cid = "script-" + hashlib.sha256(str(path).encode()).hexdigest()[:10]
         svc.save_config(SwarmConfig(id=cid, name=f"scripted ({path.name})",
-                                    llm=LLMSettings(provider="scripted", script_path=str(path))))
+                                    llm=LLMSettings(provider="scripted", script_path=str(path))), CLI_OWNER)
         return cid
     return str(args.config)
 

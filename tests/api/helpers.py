@@ -58,12 +58,12 @@ class Server:
         port = port or free_port()
         data_dir = data_dir or tmp / f"{name}-data"
         log_path = tmp / f"{name}-{port}.log"
-        full_env = {**os.environ, "AGA_SWARM_BCRYPT_ROUNDS": "4", "AGA_SWARM_IDLE_SECONDS": "1",
+        inherited = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+        full_env = {**inherited, "AGA_SWARM_BCRYPT_ROUNDS": "4", "AGA_SWARM_IDLE_SECONDS": "1",
                     "AGA_SWARM_IDLE_CHECK_SECONDS": "0.25", "AGA_SWARM_STATIC_DIR": str(tmp / f"{name}-static"),
                     # the suite signs many users up from 127.0.0.1; the limit itself has a server of its own
                     "AGA_SWARM_SIGNUP_IP_MAX": "1000000",
                     "PYTHONUNBUFFERED": "1", **(env or {})}
-        full_env.pop("OPENAI_API_KEY", None)
         srv = cls(url=f"http://127.0.0.1:{port}", port=port, data_dir=data_dir, log_path=log_path, env=full_env)
         srv._spawn()
         return srv

@@ -8,6 +8,9 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from aga_swarm.api import SwarmService
+from aga_swarm.engine.errors import InvalidInput
+from aga_swarm.schemas import SwarmConfig
 from aga_swarm.store.blob import BlobKeyError, LocalBlobStore, MemoryBlobStore, scoped_key
 from aga_swarm.store.database import HEAD_REVISION, MIGRATIONS_DIR, Database
 
@@ -98,3 +101,63 @@ def test_the_sqlite_writer_connection_recovers_from_failed_transactions(tmp_path
         conn.cursor.execute("SELECT count(*) FROM users")
         assert conn.cursor.fetchone()[0] == 1
     db.dispose()
+
+
+def test_configs_belong_to_their_owner(svc: SwarmService) -> None:
+    """Two owners may each have a config of one id; saving one never touches the other; nobody else may use
+    either; a config saved without an owner is shared with everyone, and an owner's own hides it."""
+    from aga_swarm.engine.errors import ConfigNotFound
+    from aga_swarm.schemas import Limits
+
+    svc.save_config(SwarmConfig(id="mine", name="u1's", limits=Limits(max_goal_chars=50)), owner_id="u1")
+    svc.save_config(SwarmConfig(id="mine", name="u2's"), owner_id="u2")
+    svc.save_config(SwarmConfig(id="mine", name="u1's, edited", limits=Limits(max_goal_chars=60)), owner_id="u1")
+    svc.save_config(SwarmConfig(id="team", name="everyone's"))
+    names = {owner: [c.name for c in svc.configs(owner)] for owner in ("u1", "u2", "u3")}
+    local = [c.name for c in svc.engine.builtin_configs()]
+    assert names["u1"] == [*local, "everyone's", "u1's, edited"]
+    assert names["u2"] == [*local, "everyone's", "u2's"]
+    assert names["u3"] == [*local, "everyone's"]
+    with pytest.raises(InvalidInput):  # u1's limit applies to u1's swarms only
+        svc.create_swarm("u1", "x" * 61, config_id="mine")
+    assert svc.create_swarm("u2", "x" * 61, config_id="mine").config_id == "mine"
+    with pytest.raises(ConfigNotFound):
+        svc.create_swarm("u3", "a goal", config_id="mine")
+    assert svc.create_swarm("u3", "a goal", config_id="team").config_id == "team"
+    svc.save_config(SwarmConfig(id="team", name="u3's team"), owner_id="u3")
+    assert [c.name for c in svc.configs("u3")] == [*local, "u3's team"]
+    assert [c.name for c in svc.configs("u2")] == [*local, "everyone's", "u2's"]
+
+
+def test_upgrading_a_0003_store_gives_its_configs_an_owner(tmp_path: Path, empty_pg_url: str) -> None:
+    """Migration 0004 keys configs by (owner, id). Configs saved without an owner before it were the command
+    line's: they become the CLI user's ("local"), so web users stop seeing them."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    for url in (f"sqlite:///{tmp_path / 'old3.db'}", empty_pg_url):
+        engine = create_engine(url)
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["connection_engine"] = engine
+        command.upgrade(cfg, "0003")
+        with engine.begin() as conn:
+            for cid, owner in (("from-cli", None), ("alices", "ua")):
+                conn.execute(text("INSERT INTO configs (id, owner_id, name, data, created_at) VALUES "
+                                  "(:id, :owner, :id, :data, 0)"),
+                             {"id": cid, "owner": owner, "data": f'{{"id": "{cid}", "name": "{cid}"}}'})
+        engine.dispose()
+        service = SwarmService(db_url=url, blob_url=str(tmp_path / "blobs"))
+        try:
+            assert service.db.current_revision() == HEAD_REVISION
+            assert [c.id for c in service.configs("ub")] == ["local"]
+            assert [c.id for c in service.configs("ua")] == ["local", "alices"]
+            assert [c.id for c in service.configs("local")] == ["local", "from-cli"]
+            service.save_config(SwarmConfig(id="alices", name="bob's own"), owner_id="ub")
+            assert [c.name for c in service.configs("ua")][-1] == "alices"
+        finally:
+            service.close()
+        command.downgrade(cfg, "0003")  # and back, keeping one config per id
+        with create_engine(url).connect() as conn:
+            rows = conn.execute(text("SELECT id, owner_id FROM configs ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [("alices", "ua"), ("from-cli", "local")]

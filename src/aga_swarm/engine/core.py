@@ -60,8 +60,9 @@ class Engine:
         self.registry = registry
         self.services = Services(registry=registry, blobs=self.blobs)
         self._llm_factory = llm_factory
-        self._clients: dict[str, LLMClient] = {}
+        self._clients: dict[str, LLMClient] = {}  # by the LLM settings (configs of several owners may share one)
         self._configs: dict[str, SwarmConfig] = dict(BUILTIN_CONFIGS)
+        self._owned: dict[tuple[str, str], SwarmConfig] = {}  # (owner, id) -> a stored config
         openai_cfg = _openai_config()
         if openai_cfg is not None:
             self._configs["openai"] = openai_cfg
@@ -71,22 +72,37 @@ class Engine:
         self.executor = Executor(self)
 
     # ---- configs and clients -----------------------------------------------------------------
-    def config_for(self, config_id: str) -> SwarmConfig:
+    def config_for(self, config_id: str, owner_id: str) -> SwarmConfig:
+        """The config ``owner_id`` means by ``config_id``: a built-in one, their own, or one the operator
+        shares (in that order); ConfigNotFound for anyone else's."""
         cfg = self._configs.get(config_id)
-        if cfg is None:
-            with self.db.read() as conn:
-                row = conn.execute(select(t.configs.c.data).where(t.configs.c.id == config_id)).first()
-            if row is None:
-                raise ConfigNotFound(config_id)
-            cfg = SwarmConfig.model_validate(row.data)
-            self._configs[config_id] = cfg
+        if cfg is not None:
+            return cfg
+        for owner in (owner_id, t.SHARED_CONFIG_OWNER):
+            cached = self._owned.get((owner, config_id))
+            if cached is not None:
+                return cached
+        with self.db.read() as conn:
+            rows = conn.execute(select(t.configs.c.owner_id, t.configs.c.data).where(
+                t.configs.c.id == config_id, t.configs.c.owner_id.in_([owner_id, t.SHARED_CONFIG_OWNER]))).all()
+        if not rows:
+            raise ConfigNotFound(config_id)
+        row = min(rows, key=lambda r: r.owner_id != owner_id)  # the owner's own first
+        cfg = SwarmConfig.model_validate(row.data)
+        if len(self._owned) > 10_000:
+            self._owned.clear()
+        self._owned[(str(row.owner_id), config_id)] = cfg
         return cfg
+
+    def forget_config(self, owner_id: str, config_id: str) -> None:
+        self._owned.pop((owner_id, config_id), None)
 
     def builtin_configs(self) -> list[SwarmConfig]:
         return [c for k, c in self._configs.items() if k in BUILTIN_CONFIGS or k == "openai"]
 
     def llm_for(self, config: SwarmConfig) -> LLMClient:
-        client = self._clients.get(config.id)
+        key = config.llm.model_dump_json()
+        client = self._clients.get(key)
         if client is None:
             if self._llm_factory is not None:
                 client = self._llm_factory(config)
@@ -94,7 +110,7 @@ class Engine:
                 from ..llm.factory import make_client
 
                 client = make_client(config.llm)
-            self._clients[config.id] = client
+            self._clients[key] = client
         return client
 
     def forget_clients(self) -> None:

@@ -375,7 +375,7 @@ class Executor:
 
     def run_step(self, tx: SwarmTx, node_id: str, step_name: str, data: Any, result: Any) -> None:
         step = self.engine.registry.get_step(step_name)
-        config = self.engine.config_for(tx.config_id)
+        config = self.engine.config_for(tx.config_id, tx.owner_id)
         ctx = StepContext(tx, node_id, step_name, config, self.engine.services)
         if tx.node(node_id).lifecycle is not Lifecycle.RUNNING:
             ctx.changes["lifecycle"] = Lifecycle.RUNNING
@@ -435,7 +435,7 @@ class Executor:
         if tx.live_children(parent):
             return
         step = self.engine.registry.get_step(cont.next_step)
-        ctx = StepContext(tx, parent.id, step.name, self.engine.config_for(tx.config_id),
+        ctx = StepContext(tx, parent.id, step.name, self.engine.config_for(tx.config_id, tx.owner_id),
                           self.engine.services)
         result = ChildrenResult(children=ctx.children_outcomes())
         self.run_step(tx, parent.id, step.name, step.load_context(cont.context), result)
@@ -488,7 +488,10 @@ class Executor:
         if step.result is None:
             raise MalformedContinuation(f"step {step.name!r} has no result model")
         request = LLMRequest.model_validate(cont.request["llm"])
-        config = self.engine.config_for(config_id)
+        owner = self.owner_and_config(op.swarm_id)
+        if owner is None:
+            return self._in_tx(op, lambda tx, o: None)  # the swarm was deleted meanwhile
+        config = self.engine.config_for(config_id, owner[0])
         client = self.engine.llm_for(config)
         started = time.perf_counter()
         try:

@@ -203,7 +203,7 @@ class Runner:
         from .history import compact
 
         known = self.engine.executor.owner_and_config(swarm_id)
-        keep = self.engine.config_for(known[1]).history_retention if known else None
+        keep = self.engine.config_for(known[1], known[0]).history_retention if known else None
         if keep:
             try:
                 compact(self.engine.db, self.engine.blobs, swarm_id, keep)

@@ -15,7 +15,7 @@ from .checkpointer import WalCheckpointer
 from .tables import metadata
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0003"  # newest Alembic revision; a test checks it matches the migrations directory
+HEAD_REVISION = "0004"  # newest Alembic revision; a test checks it matches the migrations directory
 
 
 class _Dialect:

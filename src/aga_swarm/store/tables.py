@@ -41,11 +41,14 @@ sessions = Table(
     Column("expires_at", Float, nullable=False),
 )
 
+SHARED_CONFIG_OWNER = ""
+"""The ``owner_id`` of a config the operator shares with every user (migration 0004)."""
+
 configs = Table(
     "configs",
     metadata,
+    Column("owner_id", ID, primary_key=True, index=True),  # SHARED_CONFIG_OWNER, or the user's id
     Column("id", ID, primary_key=True),
-    Column("owner_id", ID, nullable=True, index=True),
     Column("name", String(200), nullable=False),
     Column("data", JSON, nullable=False),
     Column("created_at", Float, nullable=False),

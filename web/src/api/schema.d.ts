@@ -67,7 +67,8 @@ export interface paths {
         };
         /**
          * List Configs
-         * @description The configs this user may pick when creating a swarm (at least `local`).
+         * @description The configs this user may pick when creating a swarm: the built-in ones (at least `local`), those the
+         *     operator shares, and the user's own. Base URLs come without credentials.
          */
         get: operations["list_configs"];
         put?: never;

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from ...engine.errors import ConfigNotFound
+from ...llm.redact import redact_url
 from ...schemas import Swarm, SwarmConfig
 from ..auth import Ctx, CurrentUser
 from ..errors import invalid
@@ -14,10 +15,20 @@ from .common import R401, R404, R409, R413, SwarmId, json_response, to_json
 router = APIRouter(prefix="/api", tags=["swarms"], responses=R401)
 
 
+def _for_browser(config: SwarmConfig) -> SwarmConfig:
+    """A config as a browser may see it: no credentials in its base URL."""
+    base_url = config.llm.base_url
+    if not base_url or redact_url(base_url) == base_url:
+        return config
+    return config.model_copy(update={"llm": config.llm.model_copy(update={"base_url": redact_url(base_url)})})
+
+
 @router.get("/configs", response_model=list[SwarmConfig])
 async def list_configs(ctx: Ctx, user: CurrentUser) -> Response:
-    """The configs this user may pick when creating a swarm (at least `local`)."""
-    return json_response(await ctx.offload(lambda: to_json(ctx.service.configs(owner_id=user.id))))
+    """The configs this user may pick when creating a swarm: the built-in ones (at least `local`), those the
+    operator shares, and the user's own. Base URLs come without credentials."""
+    return json_response(await ctx.offload(lambda: to_json(
+        [_for_browser(c) for c in ctx.service.configs(owner_id=user.id)])))
 
 
 @router.get("/swarms", response_model=list[Swarm])
