@@ -34,7 +34,9 @@ async def test_plan_route_do_ask_review_end_to_end(sqlite_svc: SwarmService) -> 
     kinds = {n.id: n.action_type for n in st.nodes.values()}
     assert kinds == {"n": AT.PLAN, "n.1": AT.ASK, "n.2": AT.DO, "n.3": AT.PLAN, "n.3.1": AT.DO, "n.3.2": AT.DO}
     assert all(n.lifecycle is Lifecycle.DONE for n in st.nodes.values())
-    assert st.nodes["n.2"].report == 'Done: "Write a haiku about it"'
+    # by the scripted model's default, the lines after the Ask line need it, and receive its answer
+    assert st.nodes["n.2"].needs == ["n.1"] and st.nodes["n.3"].needs == ["n.1"]
+    assert st.nodes["n.2"].report == 'Done: "Write a haiku about it" (with: blue)'
     assert "blue" in (st.nodes["n.1"].report or "") and st.nodes["n.1"].context_up == {"answer": "blue"}
     # the conversation: first message contains the subtask; "ok" is too short -> follow-up; closing
     msgs = svc.messages(s.id, "chat-n.1")
@@ -48,11 +50,11 @@ async def test_plan_route_do_ask_review_end_to_end(sqlite_svc: SwarmService) -> 
     assert root_msgs[-1].content.startswith("**Summary**") and "blue" in root_msgs[-1].content
     # every step journals, every model call is logged with its prompts
     detail = svc.node_detail(s.id, "n.2")
-    assert [j.step for j in detail.journal][:2] == ["route.start", "route.on_choose"]
+    assert [j.step for j in detail.journal][:3] == ["dependencies", "route.start", "route.on_choose"]
     assert {c.step for c in detail.llm_calls} >= {"route.on_choose", "do.on_result"}
     call = next(c for c in detail.llm_calls if c.step == "do.on_result")
     assert call.messages[0].role == "system" and "Write a haiku about it" in call.messages[1].content
-    assert call.tokens_in > 0 and call.parsed_output == {"report": 'Done: "Write a haiku about it"',
+    assert call.tokens_in > 0 and call.parsed_output == {"report": 'Done: "Write a haiku about it" (with: blue)',
                                                          "artifact_title": None, "artifact": None}
 
 

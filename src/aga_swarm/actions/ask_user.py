@@ -29,8 +29,10 @@ def register(reg: Registry) -> None:
     def start(ctx: StepContext, data: NoContext, result: None) -> None:
         directive = ctx.node.directive
         ctx.journal("Preparing a question for the person.")
-        ctx.llm("ask.compose", render("ask_user", "compose", directive=directive), next_step="ask.on_compose",
-                context=AskCtx(), facts={"directive": directive})
+        context = ctx.context()
+        ctx.llm("ask.compose", render("ask_user", "compose", directive=directive, context=context.render()),
+                next_step="ask.on_compose", context=AskCtx(),
+                facts={"directive": directive, "inputs": [i.model_dump() for i in context.inputs]})
 
     @reg.step("ask.on_compose", context=AskCtx, result=AskMessage)
     def on_compose(ctx: StepContext, data: AskCtx, result: AskMessage) -> None:
@@ -43,7 +45,7 @@ def register(reg: Registry) -> None:
         data.transcript.append({"role": "user", "content": result.content})
         ctx.journal("The person replied; checking whether the answer is enough.")
         directive = ctx.node.directive
-        ctx.llm("ask.evaluate", render("ask_user", "evaluate", directive=directive,
+        ctx.llm("ask.evaluate", render("ask_user", "evaluate", directive=directive, context=ctx.context().render(),
                                        transcript=_transcript(data.transcript)),
                 next_step="ask.on_evaluate", context=data,
                 facts={"directive": directive, "reply": result.content, "followups": data.followups})

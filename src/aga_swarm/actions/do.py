@@ -20,9 +20,14 @@ def register(reg: Registry) -> None:
     def start(ctx: StepContext, data: DoCtx, result: None) -> None:
         directive = ctx.node.directive
         guidance = f"\nGuidance from the person: {data.guidance}" if data.guidance else ""
-        ctx.journal("Working on the task.")
-        ctx.llm("do.execute", render("do", "execute", directive=directive, guidance=guidance),
-                next_step="do.on_result", context=data, facts={"directive": directive, "guidance": data.guidance})
+        context = ctx.context()
+        ctx.journal("Working on the task" + (f" with the results of {', '.join(i.id for i in context.inputs)}."
+                                             if context.inputs else "."))
+        ctx.llm("do.execute", render("do", "execute", directive=directive, guidance=guidance,
+                                     context=context.render()),
+                next_step="do.on_result", context=data,
+                facts={"directive": directive, "guidance": data.guidance,
+                       "inputs": [i.model_dump() for i in context.inputs]})
 
     @reg.step("do.on_result", context=DoCtx, result=DoOutput)
     def on_result(ctx: StepContext, data: DoCtx, result: DoOutput) -> None:

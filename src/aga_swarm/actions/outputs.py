@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from ..engine.deps import Subtask, check_plan
 
 
 class PlanOutput(BaseModel):
-    subtasks: list[str] = Field(description="Independent subtasks, one instruction each")
+    subtasks: list[Subtask] = Field(description="The subtasks, one instruction each, with the numbers of the "
+                                                "subtasks each one needs")
+
+    @model_validator(mode="after")
+    def _dependencies_form_a_dag(self) -> PlanOutput:
+        check_plan(self.subtasks)  # an unknown number, a self-reference or a cycle: the model is asked again
+        return self
 
 
 class ReviewOutput(BaseModel):
     complete: bool
     summary: str = Field(description="Markdown summary for the person when complete")
-    missing: list[str] = Field(default_factory=list, description="Subtasks still to do when not complete")
+    missing: list[Subtask] = Field(default_factory=list,
+                                   description="Subtasks still to do when not complete (numbers in `needs` "
+                                               "refer to this list)")
+
+    @model_validator(mode="after")
+    def _dependencies_form_a_dag(self) -> ReviewOutput:
+        check_plan(self.missing)
+        return self
 
 
 class RouteChoice(BaseModel):

@@ -1,10 +1,12 @@
-"""plan: decompose a directive into independent subtasks, one routed child each; review when they end."""
+"""plan: decompose a directive into subtasks (a small DAG: each names the subtasks it needs), one routed child
+each; review when they end."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
 from ..engine.context import ChildrenResult, StepContext
+from ..engine.deps import Subtask
 from ..schemas import ActionSpec, ActionType, Lifecycle
 from .outputs import PlanOutput, ReviewOutput
 from .prompts import render
@@ -17,26 +19,37 @@ class PlanCtx(BaseModel):
     round: int = 0
 
 
+def _non_empty(subtasks: list[Subtask]) -> list[Subtask]:
+    """The subtasks with text, their ``needs`` renumbered (a need of a dropped, empty subtask is dropped)."""
+    kept = [i for i, s in enumerate(subtasks, start=1) if s.task.strip()]
+    number = {old: new for new, old in enumerate(kept, start=1)}
+    return [Subtask(task=subtasks[i - 1].task.strip(), needs=[number[n] for n in subtasks[i - 1].needs if n in number])
+            for i in kept]
+
+
 def register(reg: Registry) -> None:
     @reg.step("plan.start")
     def start(ctx: StepContext, data: NoContext, result: None) -> None:
         directive = ctx.node.directive
         ctx.journal("Planning how to split the task into subtasks.")
-        ctx.llm("plan.decompose", render("plan", "decompose", directive=directive), next_step="plan.on_plan",
-                context=PlanCtx(), facts={"directive": directive})
+        context = ctx.context()
+        ctx.llm("plan.decompose", render("plan", "decompose", directive=directive, context=context.render()),
+                next_step="plan.on_plan", context=PlanCtx(),
+                facts={"directive": directive, "inputs": [i.model_dump() for i in context.inputs]})
 
     @reg.step("plan.on_plan", context=PlanCtx, result=PlanOutput)
     def on_plan(ctx: StepContext, data: PlanCtx, result: PlanOutput) -> None:
-        subtasks = [s.strip() for s in result.subtasks if s.strip()]
+        subtasks = _non_empty(result.subtasks)
         if not subtasks:
             ctx.fail("the plan had no subtasks")
             return
         if len(subtasks) > MAX_SUBTASKS:
             ctx.fail(f"the plan had {len(subtasks)} subtasks; at most {MAX_SUBTASKS} are allowed")
             return
-        for task in subtasks:
-            ctx.spawn(task)
-        ctx.journal(f"Split the task into {len(subtasks)} subtask{'s' if len(subtasks) != 1 else ''}.")
+        ctx.spawn_plan(subtasks)
+        edges = sum(len(s.needs) for s in subtasks)
+        ctx.journal(f"Split the task into {len(subtasks)} subtask{'s' if len(subtasks) != 1 else ''}"
+                    + (f" with {edges} dependenc{'ies' if edges != 1 else 'y'}." if edges else "."))
         ctx.wait_children("plan.review", data)
 
     @reg.step("plan.review", context=PlanCtx, result=ChildrenResult)
@@ -49,7 +62,8 @@ def register(reg: Registry) -> None:
                 lines.append(f"- [{c.lifecycle.value}] {c.directive}: {c.failure_reason or 'no report'}")
         reports = "\n".join(lines)
         ctx.journal(f"All {len(result.children)} subtasks ended; reviewing their reports.")
-        ctx.llm("plan.review", render("plan", "review", directive=ctx.node.directive, reports=reports),
+        ctx.llm("plan.review", render("plan", "review", directive=ctx.node.directive, reports=reports,
+                                      context=ctx.context().render()),
                 next_step="plan.on_review", context=data,
                 facts={"directive": ctx.node.directive,
                        "children": [c.model_dump(mode="json") for c in result.children]})
@@ -64,7 +78,7 @@ def register(reg: Registry) -> None:
                 ctx.close_chat()
             ctx.complete(result.summary)
             return
-        missing = [m.strip() for m in result.missing if m.strip()]
+        missing = _non_empty(result.missing)
         if node.replans >= ctx.limits.max_replans or not missing:
             why = "no missing subtasks were named" if not missing else f"re-plan limit ({ctx.limits.max_replans})"
             ctx.journal(f"The work is incomplete and cannot be re-planned: {why}.")
@@ -73,8 +87,7 @@ def register(reg: Registry) -> None:
         ctx.journal(f"The work is incomplete; re-planning {len(missing)} missing subtask(s).")
         ctx.tx.add_usage(replans=1)
         ctx.update(replans=node.replans + 1)
-        for task in missing:
-            ctx.spawn(task)
+        ctx.spawn_plan(missing)
         ctx.wait_children("plan.review", PlanCtx(round=data.round + 1))
 
     reg.register_action(ActionSpec(

@@ -67,7 +67,8 @@ def register(reg: Registry) -> None:
             return
         listing = "\n".join(f"- {o['id']} ({o['kind']}): {o['description']}" for o in opts)
         data.choices += 1
-        ctx.llm("route.choose", render("route", "choose", directive=ctx.node.directive, options=listing),
+        ctx.llm("route.choose", render("route", "choose", directive=ctx.node.directive, options=listing,
+                                       context=ctx.context().render()),
                 next_step="route.on_choose", context=data,
                 facts={"directive": ctx.node.directive, "options": opts, "path": data.path})
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..schemas import (
     TERMINAL_LIFECYCLES,
@@ -21,7 +22,8 @@ from ..schemas import (
     PromptMessage,
     SwarmConfig,
 )
-from .errors import LimitExceeded
+from .deps import Subtask, check_plan, start_lifecycle
+from .errors import InvalidPlan, LimitExceeded
 from .tx import SwarmTx, new_continuation
 
 if TYPE_CHECKING:
@@ -41,6 +43,53 @@ class ChildOutcome(BaseModel):
 
 class ChildrenResult(BaseModel):
     children: list[ChildOutcome] = []
+
+
+class Prerequisite(BaseModel):
+    """A subtask this node needs, as it ended (always ``done``: a node whose prerequisite failed never starts)."""
+
+    id: str
+    directive: str
+    report: str | None = None
+    files: list[str] = Field(default_factory=list, description="Paths in the memory space it wrote")
+    data: dict[str, Any] = Field(default_factory=dict, description="What it handed up (its context_up)")
+
+
+class NodeContext(BaseModel):
+    """What a node is given to do its job, and no more: the swarm's goal, its parent's directive, and the
+    results of the subtasks it needs (``Node.needs``). ``StepContext.context()`` builds it."""
+
+    goal: str
+    directive: str
+    parent_directive: str | None = None
+    inputs: list[Prerequisite] = Field(default_factory=list)
+
+    def render(self) -> str:
+        """The context as the built-in prompts show it to the model (empty for the root, which has only its
+        goal)."""
+        parts: list[str] = []
+        if self.parent_directive is not None:
+            parts.append(f"The team's overall goal:\n{self.goal}")
+            if self.parent_directive != self.goal:
+                parts.append(f"This task is part of:\n{self.parent_directive}")
+        if self.inputs:
+            lines = []
+            for p in self.inputs:
+                report = (p.report or "(no report)").strip().replace("\n", "\n  ")
+                lines.append(f"- {p.directive.strip()}\n  Result: {report}")
+                if p.files:
+                    lines.append(f"  Files: {', '.join(p.files)}")
+            parts.append("Results of the subtasks this task builds on:\n" + "\n".join(lines))
+        return "\n\n".join(parts)
+
+
+def files_of(context_up: dict[str, Any]) -> list[str]:
+    """Memory-space paths a node handed up: its ``files`` (paths), and its saved artifacts (path, else key)."""
+    out = [str(f) for f in context_up.get("files", []) if isinstance(f, str)]
+    for art in context_up.get("artifacts", []):
+        if isinstance(art, dict) and (where := art.get("path") or art.get("key")):
+            out.append(str(where))
+    return out
 
 
 class UserReply(BaseModel):
@@ -76,6 +125,18 @@ class StepContext:
     @property
     def action(self) -> ActionSpec:
         return self.services.registry.get_action(self.node.action_id)
+
+    def context(self) -> NodeContext:
+        """The context this node works in: the swarm's goal, its parent's directive, and the reports and
+        files of the subtasks it needs (``Node.needs``), and nothing else. The built-in prompts render it
+        (``NodeContext.render``); custom actions read it here."""
+        node = self.node
+        parent = self.tx.node(node.parent_id) if node.parent_id is not None else None
+        inputs = [Prerequisite(id=p.id, directive=p.directive, report=p.report, files=files_of(p.context_up),
+                               data=p.context_up)
+                  for p in (self.tx.node(n) for n in node.needs)]
+        return NodeContext(goal=self.tx.swarm.goal, directive=node.directive,
+                           parent_directive=parent.directive if parent is not None else None, inputs=inputs)
 
     def children_outcomes(self) -> list[ChildOutcome]:
         return [ChildOutcome(id=c.id, directive=c.directive, action_id=c.action_id, lifecycle=c.lifecycle,
@@ -147,7 +208,33 @@ class StepContext:
         self.tx.enqueue(OperationKind.STEP, self.node_id, f"step:{cont.token}", {"token": cont.token})
 
     def spawn(self, directive: str, *, action_id: str = "route", title: str | None = None,
-              context_down: dict[str, Any] | None = None) -> str:
+              context_down: dict[str, Any] | None = None, needs: Sequence[str] = ()) -> str:
+        """Create a child running ``action_id``. ``needs``: ids of this node's children (already spawned) whose
+        results the new child needs; it waits (``waiting_deps``) until they are all done, and is cancelled if
+        one of them fails or is cancelled. Returns the child's id."""
+        parent = self.node
+        known = set(parent.children)
+        unknown = [n for n in needs if n not in known]
+        if unknown:
+            raise InvalidPlan(f"a subtask of {parent.id} needs {', '.join(unknown)}, which "
+                              f"{'is not a subtask' if len(unknown) == 1 else 'are not subtasks'} of {parent.id}")
+        return self._spawn(directive, action_id, title, context_down or {}, list(needs))
+
+    def spawn_plan(self, subtasks: Sequence[Subtask | str], *, action_id: str = "route") -> list[str]:
+        """Spawn a plan's subtasks as children, in order. Each ``Subtask.needs`` lists the 1-based numbers of the
+        subtasks of this same list it needs; a plan whose dependencies name an unknown number, the subtask
+        itself or a cycle is refused (``InvalidPlan``) before anything is spawned. Returns the children's ids."""
+        plan = [s if isinstance(s, Subtask) else Subtask(task=s) for s in subtasks]
+        check_plan(plan)
+        parent = self.node
+        first = len(parent.children) + 1
+        ids = [f"{parent.id}.{first + i}" for i in range(len(plan))]
+        for sub in plan:
+            self._spawn(sub.task, action_id, None, {}, [ids[n - 1] for n in sub.needs])
+        return ids
+
+    def _spawn(self, directive: str, action_id: str, title: str | None, context_down: dict[str, Any],
+               needs: list[str]) -> str:
         parent = self.node
         lim = self.limits
         if parent.depth + 1 > lim.max_depth:
@@ -156,7 +243,8 @@ class StepContext:
             raise LimitExceeded(f"node limit reached ({lim.max_nodes} nodes)")
         action = self.services.registry.get_action(action_id)
         child_id = f"{parent.id}.{len(parent.children) + 1}"
-        spawn_node(self.tx, child_id, parent.id, parent.depth + 1, action, directive, title, context_down or {})
+        spawn_node(self.tx, child_id, parent.id, parent.depth + 1, action, directive, title, context_down,
+                   needs=needs)
         return child_id
 
     def wait_children(self, next_step: str, context: BaseModel) -> None:
@@ -200,16 +288,21 @@ class StepContext:
 
 
 def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, action: ActionSpec,
-               directive: str, title: str | None, context_down: dict[str, Any]) -> None:
-    """Create a node (and its chat) and queue its spawn operation."""
+               directive: str, title: str | None, context_down: dict[str, Any], *,
+               needs: list[str] | None = None) -> None:
+    """Create a node (and its chat) and queue its spawn operation, unless it waits for ``needs`` (see
+    ``engine.deps``)."""
+    lifecycle, reason = start_lifecycle(tx, needs) if needs else (Lifecycle.SPAWNED, None)
     node = Node(id=node_id, swarm_id=tx.swarm_id, parent_id=parent_id, depth=depth, action_id=action.id,
                 action_type=action.action_type, directive=directive, title=title or _title(directive),
                 termination_policy=action.termination_policy, context_down=context_down,
+                needs=needs or [], lifecycle=lifecycle, failure_reason=reason,
                 chat_id=f"chat-{node_id}", created_at=tx.now, updated_at=tx.now)
     from ..schemas import EventType
 
     tx.emit(EventType.NODE_SPAWNED, node_id, {"node": node.model_dump(mode="json")})
-    tx.enqueue(OperationKind.SPAWN, node_id, f"spawn:{node_id}")
+    if lifecycle is Lifecycle.SPAWNED:
+        tx.enqueue(OperationKind.SPAWN, node_id, f"spawn:{node_id}")
 
 
 @cache

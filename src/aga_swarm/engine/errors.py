@@ -48,6 +48,10 @@ class InvalidInput(SwarmError, ValueError):
     pass
 
 
+class InvalidPlan(SwarmError, ValueError):
+    """A plan's dependencies name an unknown subtask, the subtask itself, or form a cycle."""
+
+
 class HistoryCompacted(SwarmError):
     def __init__(self, seq: int, first_seq: int) -> None:
         super().__init__(f"history before seq {first_seq} was compacted; cannot show seq {seq}")

@@ -32,6 +32,7 @@ from ..store import sql
 from ..store import tables as t
 from ..store.blob import scoped_key
 from .context import ChildrenResult, StepContext
+from .deps import release_dependents
 from .errors import LimitExceeded, MalformedContinuation, NotFound, SwarmError
 from .tx import CachedRows, SwarmTx, new_continuation
 
@@ -425,6 +426,7 @@ class Executor:
                                context_up=child.context_up)
                 self._after_terminal(tx, tx.node(parent.id))
                 return
+        release_dependents(tx, parent)  # siblings that waited for this child start (or are cancelled)
         if cont is None or cont.kind is not ContinuationKind.CHILDREN:
             return
         if parent.termination_policy is TerminationPolicy.ALL:

@@ -154,6 +154,14 @@ class SwarmTx:
         row = sql.fetch_one(self.conn, sql.LIVE_CHILDREN, {"sid": self.swarm_id, "pid": parent.id})
         return int(next(iter(vars(row).values())))
 
+    def waiting_children(self, parent: Node) -> int:
+        """How many children wait for their prerequisites (``waiting_deps``), counted by the index."""
+        if not parent.children:
+            return 0
+        self.flush(swarm_row=False)
+        row = sql.fetch_one(self.conn, sql.WAITING_DEPS_CHILDREN, {"sid": self.swarm_id, "pid": parent.id})
+        return int(next(iter(vars(row).values())))
+
     def chat(self, chat_id: str) -> ChatSummary:
         chat = self.state.chats.get(chat_id)
         if chat is None:

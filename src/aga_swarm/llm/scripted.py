@@ -3,15 +3,21 @@
 Rules (by request purpose):
 
 - ``plan.decompose``: one subtask per non-empty line of the directive; a directive starting with ``Plan:``
-  is split on ``;`` instead (so trees can be deep).
+  is split on ``;`` instead (so trees can be deep). Dependencies: by default a subtask needs every earlier
+  ``Ask`` subtask of the same plan (so "Write a haiku about it" waits for "Ask the user for their favourite
+  colour"); an explicit ``(after 1, 3)`` at the end of a line (or of a ``;`` part) lists the 1-based numbers
+  of the subtasks it needs instead (``(after)`` with no numbers: none), and is removed from its text.
 - ``route.choose``: ``Ask...`` goes to ask_user, ``Plan:...`` to plan, anything else to do (picking the
   folder that contains the target on the way down; ``none`` when no option leads there).
 - ``ask.compose``: a question that contains the subtask's text.
 - ``ask.evaluate``: a reply shorter than 3 characters after trimming is not sufficient (follow-up);
   anything else is, and what was learned contains the reply.
-- ``do.execute``: a report that quotes the subtask.
+- ``do.execute``: a report that quotes the subtask: ``Done: "<subtask>"``, followed by `` (with: ...)``
+  naming what it received from the subtasks it needs (an ``Ask`` subtask's answer, else its report), e.g.
+  ``Done: "Write a haiku about it" (with: blue)``.
 - ``plan.review``: complete when every child is done; the summary lists the children's reports. Otherwise
-  the children that did not finish are named as missing (so they are re-planned, within the limit).
+  the children that did not finish are named as missing (so they are re-planned, within the limit), with
+  the same default dependencies as a plan (a missing subtask needs every earlier missing ``Ask`` subtask).
 
 A script file (YAML or JSON: a list of ``{purpose, match?, output, repeat?}``) overrides these: the first
 rule whose purpose equals the request's and whose ``match`` (if any) occurs in the directive answers, and is
@@ -21,6 +27,7 @@ used up unless ``repeat: true``. An output that does not validate makes the call
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +47,35 @@ def _target(directive: str) -> str:
     return "do"
 
 
+_AFTER = re.compile(r"\s*\(after\b([\d,\s]*)\)\s*$", re.IGNORECASE)
+
+
+def plan_lines(parts: list[str]) -> list[dict[str, Any]]:
+    """Subtasks (``{task, needs}``) from a plan's lines: an ``(after 1, 3)`` at the end of a line names the
+    1-based lines it needs; without one, a line needs every earlier line that starts with ``Ask``."""
+    out: list[dict[str, Any]] = []
+    asks: list[int] = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        found = _AFTER.search(part)
+        if found is not None:
+            task = part[:found.start()].strip()
+            needs = [int(n) for n in re.findall(r"\d+", found.group(1))]
+        else:
+            task, needs = part, list(asks)
+        out.append({"task": task, "needs": needs})
+        if _target(task) == "ask_user":
+            asks.append(len(out))
+    return out
+
+
+def _received(inputs: list[dict[str, Any]]) -> str:
+    got = [str((i.get("data") or {}).get("answer") or i.get("report") or "").strip() for i in inputs]
+    got = [_quote(g, 120) for g in got if g]
+    return f" (with: {'; '.join(got)})" if got else ""
+
+
 def _quote(text: str, limit: int = 500) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[:limit] + "…"
@@ -50,7 +86,7 @@ def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
     if purpose == "plan.decompose":
         d = directive.strip()
         parts = d[len("Plan:"):].split(";") if d.startswith("Plan:") else d.splitlines()
-        return {"subtasks": [p.strip() for p in parts if p.strip()]}
+        return {"subtasks": plan_lines(parts)}
     if purpose == "route.choose":
         target = _target(directive)
         for opt in facts.get("options", []):
@@ -66,7 +102,7 @@ def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
         return {"sufficient": True, "closing": "Thank you, that is what I needed.",
                 "learned": f"The person answered: {_quote(reply)}"}
     if purpose == "do.execute":
-        return {"report": f'Done: "{_quote(directive)}"'}
+        return {"report": f'Done: "{_quote(directive)}"{_received(list(facts.get("inputs", [])))}'}
     if purpose == "plan.review":
         latest: dict[str, dict[str, Any]] = {}
         for c in facts.get("children", []):  # a re-planned task's latest attempt is the one that counts
@@ -76,7 +112,7 @@ def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
         lines = ["- " + str(c.get("report") or c.get("failure_reason") or c.get("lifecycle")).replace("\n", "\n  ")
                  for c in final]
         missing = [d for d, c in latest.items() if c.get("lifecycle") != "done"]
-        return {"complete": complete, "summary": "\n".join(lines), "missing": missing}
+        return {"complete": complete, "summary": "\n".join(lines), "missing": plan_lines(missing)}
     raise LLMError(f"the scripted model has no rule for {purpose!r}; add one in a script file")
 
 

@@ -23,6 +23,7 @@ class SwarmStatus(StrEnum):
 
 class Lifecycle(StrEnum):
     SPAWNED = "spawned"
+    WAITING_DEPS = "waiting_deps"  # created, waiting for the sibling subtasks it needs (``Node.needs``) to end
     RUNNING = "running"
     WAITING_LLM = "waiting_llm"
     WAITING_USER = "waiting_user"
@@ -67,6 +68,8 @@ class Node(Model):
     swarm_id: str
     parent_id: str | None = None
     children: list[str] = Field(default_factory=list)
+    needs: list[str] = Field(default_factory=list,
+                             description="Ids of sibling nodes this node needs: it starts when all of them are done")
     depth: int = 0
     action_id: str
     action_type: ActionType

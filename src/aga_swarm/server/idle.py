@@ -1,5 +1,5 @@
 """Finding idle swarms: running, every node that is still working waits on the user (a node waiting on its
-children counts as waiting on them), and nothing has changed for the idle threshold. The time of the last
+children, or a subtask waiting for the siblings it needs, counts as waiting on them), and nothing has changed for the idle threshold. The time of the last
 change identifies the idle period, so a swarm is reported once per period.
 
 A read-only query over the projection tables.
@@ -16,7 +16,7 @@ from ..schemas import TERMINAL_LIFECYCLES, ChatStatus, Lifecycle, SwarmStatus
 from ..store import tables as t
 from ..store.database import Database
 
-_PASSIVE = {Lifecycle.WAITING_USER.value, Lifecycle.WAITING_CHILDREN.value}
+_PASSIVE = {Lifecycle.WAITING_USER.value, Lifecycle.WAITING_CHILDREN.value, Lifecycle.WAITING_DEPS.value}
 
 
 @dataclass(frozen=True)

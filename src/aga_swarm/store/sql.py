@@ -93,6 +93,8 @@ NODE = Q("SELECT data FROM nodes WHERE swarm_id = :sid AND id = :id")
 CHILD_NODES = Q("SELECT id, data FROM nodes WHERE swarm_id = :sid AND parent_id = :pid")
 LIVE_CHILDREN = Q("SELECT count(*) FROM nodes WHERE swarm_id = :sid AND parent_id = :pid "
                      "AND lifecycle NOT IN ('done', 'failed', 'cancelled')")
+WAITING_DEPS_CHILDREN = Q("SELECT count(*) FROM nodes WHERE swarm_id = :sid AND parent_id = :pid "
+                          "AND lifecycle = 'waiting_deps'")
 NODE_FOR_LLM_CALL = Q("SELECT s.config_id, n.data FROM nodes n JOIN swarms s ON s.id = n.swarm_id "
                       "WHERE n.swarm_id = :sid AND n.id = :id")
 CHAT = Q("SELECT data FROM chats WHERE swarm_id = :sid AND id = :id")
