@@ -18,7 +18,8 @@ from .schemas import TERMINAL_LIFECYCLES, Lifecycle, SwarmState, SwarmStatus
 CLI_OWNER = "local"
 
 LIFECYCLE_STYLE = {
-    Lifecycle.SPAWNED: ("○", "dim"), Lifecycle.WAITING_DEPS: ("⧗", "dim yellow"), Lifecycle.RUNNING: ("●", "yellow"), Lifecycle.WAITING_LLM: ("◌", "cyan"),
+    Lifecycle.SPAWNED: ("○", "dim"), Lifecycle.WAITING_DEPS: ("⧗", "dim yellow"), Lifecycle.RUNNING: ("●", "yellow"),
+    Lifecycle.WAITING_LLM: ("◌", "cyan"),
     Lifecycle.WAITING_USER: ("?", "bold magenta"), Lifecycle.WAITING_CHILDREN: ("◎", "blue"),
     Lifecycle.DONE: ("✓", "green"), Lifecycle.FAILED: ("✗", "red"), Lifecycle.CANCELLED: ("–", "dim"),
 }

@@ -227,10 +227,10 @@ async def test_custom_actions_read_the_context_through_one_accessor(backend: str
 
 @pytest.mark.parametrize(("plan", "reason"), [
     ([Subtask(task="a", needs=[2]), Subtask(task="b", needs=[1])],
-     "InvalidPlan: dependency cycle: subtask 1 -> subtask 2 -> subtask 1"),
-    ([Subtask(task="a", needs=[1])], "InvalidPlan: subtask 1 needs itself"),
+     "Step 'spawn' failed: dependency cycle: subtask 1 -> subtask 2 -> subtask 1 (InvalidPlan)."),
+    ([Subtask(task="a", needs=[1])], "Step 'spawn' failed: subtask 1 needs itself (InvalidPlan)."),
     ([Subtask(task="a"), Subtask(task="b", needs=[3])],
-     "InvalidPlan: subtask 2 needs subtask 3, but the plan has 2 subtasks"),
+     "Step 'spawn' failed: subtask 2 needs subtask 3, but the plan has 2 subtasks (InvalidPlan)."),
 ])
 async def test_a_hand_written_cycle_is_refused_with_a_clear_error(backend: str, tmp_path: Path,
                                                                   request: pytest.FixtureRequest,

@@ -1,6 +1,7 @@
 """Finding idle swarms: running, every node that is still working waits on the user (a node waiting on its
-children, or a subtask waiting for the siblings it needs, counts as waiting on them), and nothing has changed for the idle threshold. The time of the last
-change identifies the idle period, so a swarm is reported once per period.
+children, or a subtask waiting for the siblings it needs, counts as waiting on them), and nothing has changed
+for the idle threshold. The time of the last change identifies the idle period, so a swarm is reported once per
+period.
 
 A read-only query over the projection tables.
 """

@@ -631,7 +631,7 @@ export interface components {
          * Lifecycle
          * @enum {string}
          */
-        Lifecycle: "spawned" | "running" | "waiting_llm" | "waiting_user" | "waiting_children" | "done" | "failed" | "cancelled";
+        Lifecycle: "spawned" | "waiting_deps" | "running" | "waiting_llm" | "waiting_user" | "waiting_children" | "done" | "failed" | "cancelled";
         /**
          * Limits
          * @description Per-swarm bounds. Reaching one fails the node that hit it with a clear reason.
@@ -791,6 +791,11 @@ export interface components {
             id: string;
             /** @default spawned */
             lifecycle: components["schemas"]["Lifecycle"];
+            /**
+             * Needs
+             * @description Ids of sibling nodes this node needs: it starts when all of them are done
+             */
+            needs?: string[];
             /** Parent Id */
             parent_id?: string | null;
             /**

@@ -83,6 +83,7 @@ export const LIFECYCLES = [
   'done',
   'failed',
   'cancelled',
+  'waiting_deps', // last: lifecycle indices (tree layout buffers) stay as they were
 ] as const satisfies readonly Lifecycle[];
 export const ACTION_TYPES = ['plan', 'route', 'ask', 'do', 'review', 'custom'] as const satisfies readonly ActionType[];
 export const SWARM_STATUSES = [

@@ -22,6 +22,7 @@ export function makeNode(swarmId: string, id: string, parentId: string | null, d
     swarm_id: swarmId,
     parent_id: parentId,
     children: [],
+    needs: [],
     depth,
     action_id: ACTION_TYPES[action]!,
     action_type: ACTION_TYPES[action]!,

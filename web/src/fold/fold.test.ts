@@ -27,6 +27,24 @@ describe('fold (port of engine/fold.py)', () => {
     }
   });
 
+  it('knows dependency edges and waiting_deps: a node waits for what it needs, then runs', () => {
+    const state = emptyState(history.swarm_id);
+    const seen = new Set<string>();
+    let before: string | undefined;
+    for (const e of events) {
+      applyEvent(state, e);
+      const haiku = state.nodes['n.2'];
+      if (haiku) seen.add(haiku.lifecycle);
+      if (before === 'waiting_deps' && haiku?.lifecycle !== 'waiting_deps') {
+        expect(state.nodes['n.1']!.lifecycle).toBe('done'); // released only once what it needs has ended
+      }
+      before = haiku?.lifecycle;
+    }
+    expect(seen.has('waiting_deps') && seen.has('running')).toBe(true);
+    expect(state.nodes['n.2']!.needs).toEqual(['n.1']);
+    expect(state.nodes['n.2']!.report).toContain('(with: blue)');
+  });
+
   it('the live reducer applied event by event equals the history fold', () => {
     let live = liveReducer(undefined, liveLoading(history.swarm_id));
     live = liveReducer(live, liveLoaded({ swarmId: history.swarm_id, state: emptyState(history.swarm_id) }));

@@ -34,7 +34,8 @@ describe('history seeker', () => {
     const { src } = source(fx.events, fx.swarm_id);
     const seeker = new HistorySeeker(fx.swarm_id, src);
     let cur: SwarmState | null = null;
-    const order = [...fx.events.map((e) => e.seq), ...fx.events.map((e) => e.seq).reverse(), 0, 77, 3, 152];
+    const last = fx.events[fx.events.length - 1]!.seq;
+    const order = [...fx.events.map((e) => e.seq), ...fx.events.map((e) => e.seq).reverse(), 0, 77, 3, last];
     for (const t of order) {
       cur = await seeker.seek(t, cur);
       expect(cur.seq).toBe(t);

@@ -4,6 +4,7 @@ import { ACTION_TYPES, LIFECYCLES, type ActionType, type Lifecycle } from '../ap
 
 export const LIFECYCLE_COLOURS: Record<Lifecycle, string> = {
   spawned: '#94a3b8',
+  waiting_deps: '#a16207',
   running: '#2563eb',
   waiting_llm: '#7c3aed',
   waiting_user: '#f59e0b',
@@ -15,6 +16,7 @@ export const LIFECYCLE_COLOURS: Record<Lifecycle, string> = {
 
 export const LIFECYCLE_LABELS: Record<Lifecycle, string> = {
   spawned: 'Spawned',
+  waiting_deps: 'Waiting on the subtasks it needs',
   running: 'Running',
   waiting_llm: 'Waiting on the model',
   waiting_user: 'Waiting on you',
