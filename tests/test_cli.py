@@ -27,6 +27,32 @@ def test_run_reads_answers_from_stdin_and_prints_the_summary(tmp_path: Path) -> 
     assert "Traceback" not in res.stderr
 
 
+def test_the_readme_haiku_waits_for_the_colour_and_its_developer_log_holds_it(tmp_path: Path) -> None:
+    """README: printf 'blue\\n' | aga-swarm run $'Ask the user ...\\nWrite a haiku about it'. The haiku subtask
+    needs the question (the scripted planner's default), so it starts after the answer and is given it."""
+    from aga_swarm.api import SwarmService
+    from aga_swarm.schemas import EventType
+
+    res = cli(["run", "Ask the user for their favourite colour\nWrite a haiku about it"], tmp_path, "blue\n")
+    assert res.returncode == 0, res.stderr
+    svc = SwarmService(data_dir=tmp_path)
+    try:
+        [swarm] = svc.list_swarms()
+        haiku = svc.state(swarm.id).nodes["n.2"]
+        assert haiku.directive == "Write a haiku about it" and haiku.needs == ["n.1"]
+        assert haiku.report == 'Done: "Write a haiku about it" (with: blue)'
+        log = svc.node_detail(swarm.id, "n.2")
+        do_call = next(c for c in log.llm_calls if c.step == "do.on_result")
+        assert "The person answered: blue" in do_call.messages[-1].content
+        events = svc.history(swarm.id).events
+        answered = next(e.seq for e in events if e.type is EventType.MESSAGE_POSTED
+                        and e.data["message"]["content"] == "blue")
+        haiku_events = [e.seq for e in events if e.node_id == "n.2" and e.type is not EventType.NODE_SPAWNED]
+        assert haiku_events and min(haiku_events) > answered  # nothing of the haiku happened before the answer
+    finally:
+        svc.close()
+
+
 def test_followup_then_resume_after_stdin_runs_out(tmp_path: Path) -> None:
     res = cli(["run", "Ask the user for a colour"], tmp_path, "x\n")  # too short -> follow-up -> stdin ends
     assert res.returncode == 3

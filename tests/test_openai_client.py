@@ -451,3 +451,35 @@ async def test_swarm_on_a_provider_that_answers_non_json_fails_with_a_readable_r
         assert not [r.getMessage() for r in caplog.records if "hunter2" in r.getMessage()]
     finally:
         svc.close()
+
+
+async def test_plan_with_bad_dependencies_is_asked_again(server: FakeOpenAIServer) -> None:
+    """The planner's output is validated as a DAG: an unknown number, a self-reference and a cycle are each
+    explained to the model, which is asked again, like any output that does not match its schema."""
+    from aga_swarm.actions.outputs import PlanOutput
+
+    bad = [
+        ({"subtasks": [{"task": "a", "needs": []}, {"task": "b", "needs": [3]}]},
+         "subtask 2 needs subtask 3, but the plan has 2 subtasks"),
+        ({"subtasks": [{"task": "a", "needs": [1]}]}, "subtask 1 needs itself"),
+        ({"subtasks": [{"task": "a", "needs": [2]}, {"task": "b", "needs": [1]}]},
+         "dependency cycle: subtask 1 -> subtask 2 -> subtask 1"),
+    ]
+    for output, _ in bad:
+        server.reply_content(json.dumps(output))
+    server.reply_content(json.dumps({"subtasks": [{"task": "Ask the user", "needs": []},
+                                                  {"task": "Write", "needs": [1]}]}))
+    c = OpenAIClient(settings_for(server, max_invalid_retries=3))
+    request = LLMRequest(purpose="plan.decompose", messages=[PromptMessage(role="user", content="Plan it")],
+                         output_schema=PlanOutput.model_json_schema(), schema_name="PlanOutput")
+    try:
+        resp = await c.complete(request, PlanOutput)
+    finally:
+        await c.aclose()
+    assert resp.attempts == 4
+    assert resp.parsed == {"subtasks": [{"task": "Ask the user", "needs": []}, {"task": "Write", "needs": [1]}]}
+    for i, (_, problem) in enumerate(bad, start=1):
+        feedback = server.requests[i].messages[-1]["content"]
+        assert "does not match the schema" in feedback and problem in feedback
+    sent = server.requests[0].json["response_format"]["json_schema"]["schema"]
+    assert "needs" in json.dumps(sent)

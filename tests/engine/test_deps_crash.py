@@ -1,0 +1,103 @@
+"""Crash safety of dependencies: a worker is SIGKILLed right after each commit in which a prerequisite ended,
+before its parent's transaction starts the dependents (``kill_after_prerequisite.py``). Nothing is lost or
+duplicated: every dependent starts exactly once, after what it needs, and the run ends as an uninterrupted one
+does. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from aga_swarm.api import SwarmService
+from aga_swarm.engine.core import Engine
+from aga_swarm.schemas import EventType, Lifecycle, SwarmStatus
+
+from ..conftest import make_service
+from .helpers import comparable
+
+CHAINS = 5
+LINES = [line for i in range(CHAINS) for line in (
+    f"Draft section {i}", f"Edit section {i} (after {3 * i + 1})", f"Polish section {i} (after {3 * i + 2})")]
+GOAL = "\n".join([*LINES, "Ask the user for a colour", "Summarise the sections"])  # the last needs the Ask
+PREREQUISITES = [f"n.{3 * i + k}" for i in range(CHAINS) for k in (1, 2)] + [f"n.{len(LINES) + 1}"]
+WORKER = Path(__file__).with_name("kill_after_prerequisite.py")
+
+
+def _answer_waiting(svc: SwarmService, swarm_id: str) -> None:
+    for chat in svc.waiting_chats(swarm_id):
+        svc.post_reply(swarm_id, chat.id, "blue")
+
+
+def _released_but_not_started(svc: SwarmService, swarm_id: str) -> list[str]:
+    """Dependents still waiting although everything they need is done: the window the kill aims at."""
+    nodes = svc.state(swarm_id).nodes
+    return [n.id for n in nodes.values() if n.lifecycle is Lifecycle.WAITING_DEPS
+            and all(nodes[p].lifecycle is Lifecycle.DONE for p in n.needs)]
+
+
+async def test_sigkill_between_a_prerequisite_ending_and_its_dependent_starting(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    base = SwarmService(Engine(data_dir=tmp_path / "base"))
+    b = base.create_swarm("u1", GOAL)
+    base.spawn(b.id)
+    for _ in range(10):
+        await base.run_until_idle(b.id)
+        if base.get_swarm(b.id).status is not SwarmStatus.RUNNING:
+            break
+        _answer_waiting(base, b.id)
+    assert base.get_swarm(b.id).status is SwarmStatus.COMPLETED
+
+    svc = make_service(backend, tmp_path / "crash", request)
+    env = {**os.environ, "AGA_SWARM_DATA": str(tmp_path / "crash")}
+    if not svc.db.is_sqlite:
+        env.update(AGA_SWARM_DB_URL=svc.db.url, AGA_SWARM_BLOB_URL=str(tmp_path / "crash" / "blobs"))
+    try:
+        s = svc.create_swarm("u1", GOAL)
+        svc.spawn(s.id)
+        kills = 0
+        in_window: set[str] = set()
+        for _ in range(4 * len(PREREQUISITES) + 10):
+            if svc.get_swarm(s.id).status is not SwarmStatus.RUNNING:
+                break
+            proc = subprocess.run([sys.executable, str(WORKER), *PREREQUISITES], env=env, capture_output=True,
+                                  timeout=120)
+            if proc.returncode == -signal.SIGKILL:
+                kills += 1
+                svc.engine.executor.forget_rows()
+                # killed after a prerequisite's commit: its dependent has not been started yet
+                window = _released_but_not_started(svc, s.id)
+                assert window, "killed outside the window"
+                in_window.update(window)
+            else:
+                assert proc.returncode == 0, proc.stderr.decode()
+            _answer_waiting(svc, s.id)
+        assert svc.get_swarm(s.id).status is SwarmStatus.COMPLETED
+        assert kills >= 3  # prerequisites whose model answers arrive together end in one commit
+
+        assert comparable(svc.state(s.id)) == comparable(base.state(b.id))
+        events = svc.history(s.id).events
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert len(events) == base.get_swarm(b.id).last_seq
+        # each dependent was released once, and ran its step once
+        dependents = [n for n in svc.state(s.id).nodes.values() if n.needs]
+        assert len(dependents) == 2 * CHAINS + 1
+        assert in_window == {n.id for n in dependents}  # every dependent was caught waiting by a kill
+        releases = Counter(e.node_id for e in events if e.type is EventType.JOURNAL
+                           and e.data["step"] == "dependencies")
+        assert releases == Counter({n.id: 1 for n in dependents})
+        for n in dependents:
+            calls = [c for c in svc.node_detail(s.id, n.id).llm_calls if c.step == "do.on_result"]
+            assert len(calls) == 1
+            done_at = {e.node_id: e.seq for e in events if e.type is EventType.NODE_UPDATED
+                       and e.data["changes"].get("lifecycle") == "done"}
+            started = min(e.seq for e in events if e.node_id == n.id and e.type is EventType.NODE_UPDATED)
+            assert started > max(done_at[p] for p in n.needs)
+    finally:
+        svc.close()
+        base.close()
