@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -78,7 +78,7 @@ const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const results = { date: new Date().toISOString().slice(0, 10), nproc: cpus().length, chromium: browser.version(), tree: [], seek: null, sizes };
+const results = { date: new Date().toISOString().slice(0, 10), nproc: cpus().length, load: loadavg().map((x) => x.toFixed(2)).join(' '), chromium: browser.version(), tree: [], readability: [], seek: null, sizes };
 try {
   for (const n of [500, 5000, 20000]) {
     // A fresh page per size, so one size's garbage does not slow the next.
@@ -90,6 +90,19 @@ try {
     const fit = await page.evaluate(() => window.__bench.pan(240, 'fit'));
     results.tree.push({ n, first, detail, fit });
     process.stderr.write(`tree ${n}: first ${first.firstRenderMs.toFixed(1)} ms, pan draw p95 ${detail.draw.p95.toFixed(2)} / fit ${fit.draw.p95.toFixed(2)} ms\n`);
+    await page.close();
+  }
+  // Readability: the glyph size at "Fit" (the tree page's canvas is about this 1200x700 canvas).
+  {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await page.goto(`${base}/__bench`);
+    await page.waitForFunction(() => window.__benchReady === true);
+    for (const [shape, n] of [['synthetic plan', 275], ['one plan of 274 subtasks', 275], ['synthetic plan', 1000], ['synthetic plan', 5000]]) {
+      if (shape.startsWith('one')) await page.evaluate((k) => window.__bench.fanOut(k), n);
+      else await page.evaluate((k) => window.__bench.tree(k), n);
+      const fit = await page.evaluate(() => window.__bench.glyphAtFit());
+      results.readability.push({ shape, ...fit });
+    }
     await page.close();
   }
   const page = await browser.newPage();
@@ -107,13 +120,19 @@ const f1 = (x) => x.toFixed(1);
 const f2 = (x) => x.toFixed(2);
 const kb = (b) => `${(b / 1024).toFixed(1)} KB`;
 const out = [];
-out.push(`Web app benchmark, ${results.date}, nproc ${results.nproc}, ${results.chromium} headless (--disable-gpu), 1280x860 page, 1200x700 canvas`);
+out.push(`Web app benchmark, ${results.date}, nproc ${results.nproc}, load average ${results.load} at the start, ${results.chromium} headless (--disable-gpu), 1280x860 page, 1200x700 canvas`);
 out.push('');
 out.push('| nodes | first render (ms) | pan, readable zoom: draw p50 / p95 (ms) | nodes drawn | fps | pan, whole tree on screen: draw p50 / p95 (ms) | nodes drawn | fps |');
 out.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const t of results.tree) {
   out.push(`| ${t.n.toLocaleString('en')} | ${f1(t.first.firstRenderMs)} | ${f2(t.detail.draw.p50)} / ${f2(t.detail.draw.p95)} | ${t.detail.drawn} | ${f1(t.detail.fps)} | ${f2(t.fit.draw.p50)} / ${f2(t.fit.draw.p95)} | ${t.fit.drawn} | ${f1(t.fit.fps)} |`);
 }
+out.push('');
+out.push('Readability: glyph diameter at "Fit" (all glyphs are drawn the same size, so this is also the smallest)');
+out.push('');
+out.push('| tree | nodes | drawing (world units) | glyph at Fit (px) |');
+out.push('|---|---:|---:|---:|');
+for (const t of results.readability) out.push(`| ${t.shape} | ${t.nodes.toLocaleString('en')} | ${Math.round(t.width)} x ${Math.round(t.height)} | ${f2(t.glyphPx)} |`);
 const s = results.seek;
 out.push('');
 out.push(`Seek in a ${s.events.toLocaleString('en')}-event history (${s.nodes.toLocaleString('en')} nodes), ${s.cold.n} random targets; fold agrees with a plain fold: ${s.foldAgreesWithPlainFold}`);

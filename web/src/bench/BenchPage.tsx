@@ -2,14 +2,14 @@
 // bench/web/run.mjs (Playwright). Nothing here talks to the server.
 import { useEffect, useRef, useState } from 'react';
 import type { SwarmHistory, SwarmState } from '../api/types';
-import { foldInPlace, emptyState } from '../fold/fold';
+import { foldInPlace, emptyState, newChatSummary } from '../fold/fold';
 import { deepFreeze } from '../lib/freeze';
 import { HistorySeeker, STRIDE } from '../history/seeker';
 import { useAppDispatch, useAppSelector, type AppDispatch } from '../store';
 import { liveLoaded, liveLoading } from '../store/liveSlice';
 import { selectViewState } from '../store/selectors';
 import TreeCanvas, { type TreeCanvasHandle } from '../tree/TreeCanvas';
-import { syntheticHistory, syntheticState } from './synthetic';
+import { makeNode, syntheticHistory, syntheticState } from './synthetic';
 
 const SWARM = 'bench';
 
@@ -33,6 +33,10 @@ export interface BenchApi {
   tree(n: number): Promise<{ nodes: number; firstRenderMs: number; layoutRebuilds: number }>;
   pan(frames: number, view?: 'detail' | 'fit'): Promise<{ draw: ReturnType<typeof summary>; frame: ReturnType<typeof summary>; fps: number; drawn: number }>;
   seek(events: number, seeks: number): Promise<Record<string, unknown>>;
+  /** The glyph diameter (CSS px) at "Fit" for the tree now loaded (see tree() and fanOut()). */
+  glyphAtFit(): Promise<{ nodes: number; glyphPx: number; width: number; height: number }>;
+  /** Load a root with n - 1 children: the widest fan-out. */
+  fanOut(n: number): Promise<{ nodes: number }>;
 }
 
 declare global {
@@ -139,6 +143,30 @@ function makeApi(
       }
       const fps = (frames * 1000) / (last - t0);
       return { draw: summary(draws), frame: summary(gaps), fps, drawn: r.stats.drawn };
+    },
+
+    async glyphAtFit() {
+      const r = handle.current?.renderer();
+      if (!r) throw new Error('no renderer');
+      r.fit();
+      r.draw();
+      const b = r.layout.bounds();
+      return { nodes: r.layout.size, glyphPx: r.glyphPx(), width: b.x1 - b.x0, height: b.y1 - b.y0 };
+    },
+
+    async fanOut(n) {
+      const st = syntheticState(1, SWARM);
+      for (let k = 1; k < n; k++) {
+        const id = `n.${k}`;
+        st.nodes[id] = makeNode(SWARM, id, 'n', 1, k % 6, k % 8);
+        st.nodes.n!.children.push(id);
+        st.chats[`c.${id}`] = newChatSummary(`c.${id}`, id, id);
+      }
+      st.seq = n + 1;
+      const drawn = waitFrame();
+      dispatch(liveLoaded({ swarmId: SWARM, state: deepFreeze(st) }));
+      await drawn;
+      return { nodes: handle.current?.renderer()?.layout.size ?? 0 };
     },
 
     async seek(count, seeks) {

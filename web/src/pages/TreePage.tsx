@@ -15,6 +15,16 @@ import HistoryBar from '../tree/HistoryBar';
 import Legend from '../tree/Legend';
 import TreeCanvas, { type TreeCanvasHandle } from '../tree/TreeCanvas';
 
+const EMPTY: string[] = [];
+
+/** `collapsed` without the ancestors of node `id` (the same array when none of them is collapsed). */
+export function withoutAncestors(collapsed: string[], state: SwarmState | null, id: string | null): string[] {
+  if (!id || !state?.nodes[id] || !collapsed.length) return collapsed;
+  const around = new Set<string>();
+  for (let p = state.nodes[id]!.parent_id; p && !around.has(p); p = state.nodes[p]?.parent_id ?? null) around.add(p);
+  return collapsed.some((c) => around.has(c)) ? collapsed.filter((c) => !around.has(c)) : collapsed;
+}
+
 export function treeSummary(state: SwarmState | null): string {
   if (!state) return 'No tree yet.';
   const counts = lifecycleCounts(state);
@@ -51,25 +61,27 @@ export default function TreePage() {
   // The legend starts open, except on small screens where it would cover the tree.
   const [showLegend, setShowLegend] = useState(() => !window.matchMedia?.('(max-width: 760px)').matches);
   const summary = useThrottledSummary(view);
-  const centered = useRef<string | null>(null);
   const nodeCount = view ? Object.keys(view.nodes).length : 0;
+  // Collapsed subtrees (node ids), per swarm.
+  const [folds, setFolds] = useState<{ swarmId: string; ids: string[] }>({ swarmId, ids: [] });
+  const collapsed = folds.swarmId === swarmId ? folds.ids : EMPTY;
+  const setCollapsed = (ids: string[]) => setFolds({ swarmId, ids });
 
   const select = (id: string | null) => {
+    const open = withoutAncestors(collapsed, view, id);
+    if (open !== collapsed) setCollapsed(open); // a node picked inside collapsed subtrees: open them
     const next = new URLSearchParams(params);
     if (id) next.set('node', id);
     else next.delete('node');
     setParams(next, { replace: true });
   };
 
-  // Arriving with ?node= (from a chat's "Show in tree"): centre on it once it is drawn.
-  useEffect(() => {
-    if (nodeParam && centered.current !== nodeParam && view?.nodes[nodeParam]) {
-      centered.current = nodeParam;
-      const t = setTimeout(() => canvas.current?.centerOn(nodeParam), 30);
-      return () => clearTimeout(t);
-    }
-    return undefined;
-  }, [nodeParam, view]);
+  // A selected node inside a collapsed subtree (from Find, a link, a reload) shows: the subtrees around
+  // it are drawn expanded. The canvas brings a selected node into view only when it is off screen.
+  const shownCollapsed = withoutAncestors(collapsed, view, nodeParam);
+
+  const toggleCollapse = (id: string) =>
+    setCollapsed(shownCollapsed.includes(id) ? shownCollapsed.filter((c) => c !== id) : [...shownCollapsed, id]);
 
   const selectedNode = nodeParam ? view?.nodes[nodeParam] : undefined;
 
@@ -85,13 +97,20 @@ export default function TreePage() {
         <button type="button" onClick={() => canvas.current?.fit()}>
           Fit
         </button>
+        <button
+          type="button"
+          onClick={() => setCollapsed(view ? Object.values(view.nodes).filter((n) => n.depth >= 1 && n.children.length).map((n) => n.id) : [])}
+          disabled={!view || nodeCount < 2}
+        >
+          Collapse all
+        </button>
+        <button type="button" onClick={() => setCollapsed([])} disabled={!collapsed.length}>
+          Expand all
+        </button>
         <button type="button" aria-pressed={showLegend} onClick={() => setShowLegend((v) => !v)}>
           Legend
         </button>
-        <FindNode state={view} onPick={(id) => {
-          select(id);
-          canvas.current?.centerOn(id);
-        }} />
+        <FindNode state={view} onPick={(id) => select(id)} />
         <p className="tree-summary" role="status" aria-live="polite" data-testid="tree-summary">
           {history ? `At event ${shownSeq.toLocaleString()}: ` : ''}
           {summary}
@@ -112,7 +131,9 @@ export default function TreePage() {
             selectedId={nodeParam}
             highlightId={nodeParam}
             onSelect={select}
-            label={`Tree of ${plural(nodeCount, 'node')}. Drag to pan, scroll to zoom, arrow keys pan, plus and minus zoom, 0 fits. Click a glyph, or use Find a node, to see its details.`}
+            collapsed={shownCollapsed}
+            onToggleCollapse={toggleCollapse}
+            label={`Tree of ${plural(nodeCount, 'node')}. Arrow keys move between nodes (up: parent, down: first child, left and right: siblings), Enter collapses or expands a subtree, Shift and arrows pan, plus and minus zoom, 0 fits. Drag to pan, scroll to zoom, click a glyph to see its details, double-click to collapse.`}
           />
           {showLegend ? <Legend /> : null}
         </div>
@@ -127,6 +148,8 @@ export default function TreePage() {
             <NodePanel
               swarmId={swarmId}
               node={selectedNode}
+              collapsed={shownCollapsed.includes(selectedNode.id)}
+              onToggleCollapse={() => toggleCollapse(selectedNode.id)}
               at={history ? shownSeq : undefined}
               onClose={() => select(null)}
             />
@@ -209,7 +232,16 @@ function ChatsAtPoint({ swarmId, state }: { swarmId: string; state: SwarmState |
   );
 }
 
-function NodePanel({ swarmId, node, at, onClose }: { swarmId: string; node: Node; at?: number; onClose(): void }) {
+interface NodePanelProps {
+  swarmId: string;
+  node: Node;
+  at?: number;
+  collapsed: boolean;
+  onToggleCollapse(): void;
+  onClose(): void;
+}
+
+function NodePanel({ swarmId, node, at, collapsed, onToggleCollapse, onClose }: NodePanelProps) {
   const q = useLiveNodeDetail(swarmId, node.id, at);
 
   return (
@@ -237,6 +269,13 @@ function NodePanel({ swarmId, node, at, onClose }: { swarmId: string; node: Node
       <p>
         <Link to={`/swarms/${swarmId}/chat/${encodeURIComponent(node.chat_id)}`}>Open this node's chat</Link>
       </p>
+      {node.children.length ? (
+        <p>
+          <button type="button" aria-pressed={collapsed} onClick={onToggleCollapse}>
+            {collapsed ? 'Expand subtree' : 'Collapse subtree'}
+          </button>
+        </p>
+      ) : null}
       <h3>Directive</h3>
       <p className="pre">{node.directive}</p>
       {node.failure_reason ? (

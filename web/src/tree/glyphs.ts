@@ -39,6 +39,20 @@ export const LIFECYCLE_INDEX = new Map<string, number>(LIFECYCLES.map((l, i) => 
 export const ACTION_INDEX = new Map<string, number>(ACTION_TYPES.map((a, i) => [a, i]));
 export const COLOURS_BY_INDEX: string[] = LIFECYCLES.map((l) => LIFECYCLE_COLOURS[l]);
 
+/**
+ * How urgently a lifecycle asks for attention, for the summary colour of a collapsed subtree (the most
+ * urgent lifecycle inside it wins). A lifecycle not named here ranks in the middle.
+ */
+const URGENCY: readonly string[] = ['done', 'cancelled', 'spawned', 'waiting_children', 'waiting_llm', 'running', 'waiting_user', 'failed'];
+const RANK_BY_INDEX: number[] = LIFECYCLES.map((l) => {
+  const k = URGENCY.indexOf(l);
+  return k >= 0 ? k : 3.5;
+});
+
+export function summaryRank(lifecycleIndex: number): number {
+  return RANK_BY_INDEX[lifecycleIndex] ?? 3.5;
+}
+
 /** Anything with moveTo/lineTo/arc/closePath: a CanvasRenderingContext2D, a Path2D, or the SVG builder. */
 export interface PathSink {
   moveTo(x: number, y: number): void;

@@ -1,9 +1,10 @@
-// Canvas 2D renderer for the tree: draws only what the viewport shows (via the layout's span hierarchy),
-// batches every glyph of one colour into one path, and drops to plain squares and collapsed branches when
-// glyphs get too small to tell apart.
+// Canvas 2D renderer for the tree: draws only what the viewport shows (via the layout's subtree boxes),
+// batches every glyph of one colour into one path, and drops to plain squares, and to one block per
+// subtree, when glyphs get too small to tell apart. Collapsed nodes get a ring and a "+N" badge.
 import { ACTION_TYPES, LIFECYCLES } from '../api/types';
-import { COLOURS_BY_INDEX, symbolPath } from './glyphs';
-import { NODE_R, TreeLayout, UNIT_X, UNIT_Y, type Viewport } from './layout';
+import { childEdges, linkPath, TREE_EDGE, type EdgeLayer } from './edges';
+import { COLOURS_BY_INDEX, summaryRank, symbolPath } from './glyphs';
+import { fitScale, NODE_R, TreeLayout, type Viewport } from './layout';
 
 export interface Camera {
   scale: number;
@@ -18,7 +19,6 @@ export interface FrameStats {
   frames: number;
 }
 
-const EDGE_COLOUR = '#94a3b8';
 const SELECT_COLOUR = '#111827';
 const HIGHLIGHT_COLOUR = '#ea580c';
 const MIN_SCALE = 0.002;
@@ -34,6 +34,8 @@ export class TreeRenderer {
   highlighted = -1;
   stats: FrameStats = { ms: 0, drawn: 0, frames: 0 };
   onFrame: ((ms: number) => void) | null = null;
+  /** Extra kinds of edges drawn over the tree edges (see edges.ts). */
+  edgeLayers: EdgeLayer[] = [];
   private canvas: HTMLCanvasElement;
   private ctx: CanvasRenderingContext2D | null;
   private frameRequested = false;
@@ -77,9 +79,7 @@ export class TreeRenderer {
   fit(maxScale = 1.5): void {
     const b = this.layout.bounds();
     const pad = 32;
-    const bw = Math.max(b.x1 - b.x0, UNIT_X);
-    const bh = Math.max(b.y1 - b.y0, UNIT_Y / 2);
-    const scale = clamp(Math.min((this.width - 2 * pad) / bw, (this.height - 2 * pad) / bh, maxScale), MIN_SCALE, MAX_SCALE);
+    const scale = clamp(fitScale(b, this.width, this.height, pad, maxScale), MIN_SCALE, MAX_SCALE);
     this.camera = {
       scale,
       ox: this.width / 2 - ((b.x0 + b.x1) / 2) * scale,
@@ -110,6 +110,23 @@ export class TreeRenderer {
     this.requestDraw();
   }
 
+  /** Pan (never zoom) so that node i is on screen, if it is not: a node in view stays where it is. */
+  ensureVisible(i: number, margin = 24): boolean {
+    if (i < 0 || i >= this.layout.size) return false;
+    const p = this.screenOf(i);
+    if (p.x >= margin && p.x <= this.width - margin && p.y >= margin && p.y <= this.height - margin) return false;
+    const w = this.layout.position(i);
+    const scale = this.camera.scale;
+    this.camera = { scale, ox: this.width / 2 - w.x * scale, oy: this.height / 2 - w.y * scale };
+    this.requestDraw();
+    return true;
+  }
+
+  /** The diameter (CSS px) at which glyphs are drawn now. */
+  glyphPx(): number {
+    return 2 * NODE_R * this.camera.scale;
+  }
+
   /** Screen position (CSS px, relative to the canvas) of node i. */
   screenOf(i: number): { x: number; y: number } {
     const p = this.layout.position(i);
@@ -138,85 +155,71 @@ export class TreeRenderer {
     const t0 = performance.now();
     const { scale, ox, oy } = this.camera;
     const L = this.layout;
+    L.ensure();
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     ctx.fillStyle = '#ffffff';
     ctx.fillRect(0, 0, this.width, this.height);
 
     const r = NODE_R * scale;
     const tiny = r < 2.5;
-    const collapseBelow = 2 / (UNIT_X * scale); // a subtree narrower than 2px is drawn as one stroke
+    const lodBelow = 3 / scale; // a subtree smaller than 3 px both ways is drawn as one block
     for (let k = 0; k < LIFECYCLES.length; k++) {
       this.bx[k]!.length = 0;
       this.by[k]!.length = 0;
       this.ba[k]!.length = 0;
     }
-    const collapsed: number[] = [];
+    const blocks: number[] = [];
+    const folded: number[] = [];
     let drawn = 0;
 
     ctx.beginPath();
     L.visit(
       this.viewport(),
-      (i, x, y) => {
+      (i) => {
         const lc = L.lifecycle[i]!;
-        this.bx[lc]!.push(x * scale + ox);
-        this.by[lc]!.push(y * scale + oy);
+        this.bx[lc]!.push(L.x[i]! * scale + ox);
+        this.by[lc]!.push(L.y[i]! * scale + oy);
         this.ba[lc]!.push(L.action[i]!);
+        if (L.children[i]!.length && L.isCollapsed(i)) folded.push(i);
         drawn++;
       },
-      (i, x, y, first, last, left) => {
-        const kids = L.children[i]!;
-        const px = x * scale + ox;
-        const py = y * scale + oy;
-        const mid = py + (UNIT_Y / 2) * scale;
-        const childY = py + UNIT_Y * scale;
-        const cx = (c: number) => (left + L.relX[c]! + L.w[c]! / 2) * UNIT_X * scale + ox;
-        ctx.moveTo(px, py + r);
-        ctx.lineTo(px, mid);
-        const a = cx(kids[first]!);
-        const b = cx(kids[last]!);
-        if (b > a) {
-          ctx.moveTo(Math.max(a, -10), mid);
-          ctx.lineTo(Math.min(b, this.width + 10), mid);
-        }
-        if (last - first + 1 > this.width) return; // denser than pixels: the bar says enough
-        for (let k = first; k <= last; k++) {
-          const sx = cx(kids[k]!);
-          ctx.moveTo(sx, mid);
-          ctx.lineTo(sx, childY - r);
-        }
-      },
+      (i) => childEdges(ctx, L, i, scale, ox, oy, this.width),
       (i) => {
-        if (L.w[i]! < collapseBelow) {
-          collapsed.push(i);
+        if (L.children[i]!.length && L.bx1[i]! - L.bx0[i]! < lodBelow && L.by1[i]! - L.y[i]! < lodBelow) {
+          blocks.push(i);
           return true;
         }
         return false;
       },
     );
-    ctx.strokeStyle = EDGE_COLOUR;
-    ctx.lineWidth = scale > 0.5 ? 1.25 : 1;
+    ctx.strokeStyle = TREE_EDGE.colour;
+    ctx.lineWidth = scale > 0.5 ? TREE_EDGE.width : 1;
     ctx.stroke();
 
-    // Collapsed branches: one vertical stroke per subtree, in its root's colour.
-    if (collapsed.length) {
-      ctx.lineWidth = Math.max(1, Math.min(3, L.w[collapsed[0]!]! * UNIT_X * scale));
-      for (let k = 0; k < LIFECYCLES.length; k++) {
-        ctx.beginPath();
-        let any = false;
-        for (const i of collapsed) {
-          if (L.lifecycle[i] !== k) continue;
-          const left = L.leftOf(i);
-          const x = (left + L.w[i]! / 2) * UNIT_X * scale + ox;
-          const y = L.depth[i]! * UNIT_Y * scale + oy;
-          ctx.moveTo(x, y);
-          ctx.lineTo(x, y + L.height[i]! * UNIT_Y * scale);
-          any = true;
-        }
-        if (any) {
-          ctx.strokeStyle = COLOURS_BY_INDEX[k]!;
-          ctx.stroke();
-        }
+    // Other kinds of edges (dependencies, ...), between the drawn ends.
+    for (const layer of this.edgeLayers) {
+      ctx.beginPath();
+      for (const [from, to] of layer.links(L)) {
+        const a = L.visibleAncestor(from);
+        const b = L.visibleAncestor(to);
+        if (a < 0 || b < 0 || a === b) continue;
+        linkPath(ctx, L.x[a]! * scale + ox, L.y[a]! * scale + oy, L.x[b]! * scale + ox, L.y[b]! * scale + oy);
       }
+      ctx.setLineDash(layer.style.dash);
+      ctx.strokeStyle = layer.style.colour;
+      ctx.lineWidth = layer.style.width;
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+
+    // Subtrees too small to tell apart: one block each, in the most urgent colour inside.
+    for (const i of blocks) {
+      const lc = summaryOf(L, i);
+      ctx.fillStyle = COLOURS_BY_INDEX[lc]!;
+      const x0 = L.bx0[i]! * scale + ox;
+      const y0 = L.y[i]! * scale + oy;
+      ctx.fillRect(x0, y0 - 1, Math.max(1.5, (L.bx1[i]! - L.bx0[i]!) * scale), Math.max(1.5, (L.by1[i]! - L.y[i]!) * scale + 1));
+      drawn++;
     }
 
     // Glyphs, one fill per lifecycle colour.
@@ -241,9 +244,34 @@ export class TreeRenderer {
       }
     }
 
+    // Collapsed nodes: a ring in the subtree's summary colour and a "+N" badge with the hidden count.
+    for (const i of folded) {
+      const x = L.x[i]! * scale + ox;
+      const y = L.y[i]! * scale + oy;
+      const colour = COLOURS_BY_INDEX[Math.max(0, L.worst[i]!)]!;
+      ctx.beginPath();
+      ctx.arc(x, y, Math.max(r, 2) + Math.max(2, 3 * scale), 0, Math.PI * 2);
+      ctx.strokeStyle = colour;
+      ctx.lineWidth = Math.max(1.5, 2.5 * scale);
+      ctx.stroke();
+      if (r >= 4) {
+        const text = `+${L.descendants[i]!.toLocaleString('en')}`;
+        const font = Math.max(9, Math.min(13, 11 * scale));
+        ctx.font = `600 ${font}px system-ui, sans-serif`;
+        const tw = ctx.measureText(text).width + 8;
+        const top = y + r + 5;
+        ctx.fillStyle = colour;
+        ctx.fillRect(x - tw / 2, top, tw, font + 4);
+        ctx.fillStyle = '#ffffff';
+        ctx.textAlign = 'center';
+        ctx.textBaseline = 'top';
+        ctx.fillText(text, x, top + 2);
+      }
+    }
+
     // Selection and highlight rings.
     const ring = (i: number, colour: string, width: number, extra: number) => {
-      if (i < 0 || i >= L.size) return;
+      if (i < 0 || i >= L.size || L.hidden[i]) return;
       const p = this.screenOf(i);
       ctx.beginPath();
       ctx.arc(p.x, p.y, Math.max(r, 3) + extra, 0, Math.PI * 2);
@@ -258,6 +286,13 @@ export class TreeRenderer {
     this.stats = { ms, drawn, frames: this.stats.frames + 1 };
     this.onFrame?.(ms);
   }
+}
+
+/** The colour index for a subtree drawn as one block: the most urgent lifecycle of its root and descendants. */
+function summaryOf(L: TreeLayout, i: number): number {
+  const own = L.lifecycle[i]!;
+  const worst = L.worst[i]!;
+  return worst >= 0 && summaryRank(worst) > summaryRank(own) ? worst : own;
 }
 
 export function clamp(v: number, lo: number, hi: number): number {
