@@ -336,6 +336,27 @@ async def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db(args: argparse.Namespace) -> int:
+    """``db upgrade``: the migrations, under the lock, at deploy time. ``db current``: where the schema is
+    (exit 0 when it matches this code, 3 when it does not)."""
+    from .store.database import HEAD_REVISION, Database, configured_url
+
+    db = Database(configured_url(args.data_dir), migrate=False, check_schema=False)
+    try:
+        if args.db_command == "upgrade":
+            before = db.migrate()
+            if before == HEAD_REVISION:
+                print(f"database schema already at revision {HEAD_REVISION}")
+            else:
+                print(f"database schema upgraded from {before or 'empty'} to revision {HEAD_REVISION}")
+            return 0
+        current = db.current_revision()
+        print(f"database schema at revision {current or 'none (empty)'}; this code needs {HEAD_REVISION}")
+        return 0 if current == HEAD_REVISION else 3
+    finally:
+        db.dispose()
+
+
 def _schema(args: argparse.Namespace) -> int:
     from .schemas import all_json_schemas
 
@@ -402,6 +423,12 @@ def build_parser() -> argparse.ArgumentParser:
     wk.add_argument("--until-idle", action="store_true", help="exit when no operation is queued")
     wk.add_argument("--recover", action="store_true", help="re-queue operations left running first")
 
+    db = command("db", "the database schema: migrate it at deploy time, or show where it is")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", parents=[common], help="apply the migrations under a lock (safe while other "
+                      "processes start); $AGA_SWARM_DB_URL or the data dir's SQLite file")
+    db_sub.add_parser("current", parents=[common], help="print the schema's revision and the one this code needs")
+
     command("schema", "print the JSON Schema of every wire model")
     return p
 
@@ -455,7 +482,7 @@ def _main(argv: list[str] | None) -> int:
     from .store.errors import SetupError
 
     handlers: dict[str, Any] = {"swarms": _swarms, "state": _state, "history": _history, "serve": _serve,
-                                "schema": _schema}
+                                "schema": _schema, "db": _db}
     try:
         if args.command == "run":
             # a plain event loop (not asyncio.run) keeps Python's own SIGINT handling, so Ctrl-C interrupts

@@ -45,14 +45,16 @@ def _openai_config() -> SwarmConfig | None:
 class Engine:
     def __init__(self, *, db_url: str | None = None, blob_url: str | None = None, data_dir: Path | None = None,
                  registry: Registry | None = None, llm_factory: Callable[[SwarmConfig], LLMClient] | None = None,
-                 migrate: bool = True) -> None:
+                 migrate: bool | None = None, pool_size: int | None = None,
+                 max_overflow: int | None = None) -> None:
         if db_url is None or blob_url is None:
             data_dir = Path(data_dir or default_data_dir())
             data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
         # the blob store first: a bad URL fails before any database connection is opened
         self.blobs: BlobStore = open_blob_store(blob_url or str((data_dir or default_data_dir()) / "blobs"))
-        self.db = Database(db_url or sqlite_url(data_dir or default_data_dir()), migrate=migrate)
+        self.db = Database(db_url or sqlite_url(data_dir or default_data_dir()), migrate=migrate,
+                           pool_size=pool_size, max_overflow=max_overflow)
         if registry is None:
             from ..actions import builtin_registry
 

@@ -8,6 +8,7 @@ process left running, starts the runner in-process (on its own thread and event 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI, Response
 from fastapi.concurrency import run_in_threadpool
 
 from ..api import SwarmService
+from ..engine.core import Engine
 from ..engine.scheduler import Runner
 from ..schemas import SwarmEvent
 from .cache import StateCache
@@ -100,14 +102,28 @@ def _keep_sqlite_open(service: SwarmService) -> Any:
     return service.db.engine.raw_connection()
 
 
-def create_app(settings: Settings | None = None) -> Any:
+def open_service(settings: Settings) -> SwarmService:
+    """The store as these settings name it: migrated under a lock, or checked when auto-migrate is off (a
+    :class:`~aga_swarm.store.errors.SetupError` then says what to run)."""
+    db_url = settings.db_url or os.environ.get("AGA_SWARM_DB_URL") or None
+    return SwarmService(Engine(data_dir=settings.data_dir, db_url=db_url, blob_url=settings.blob_url,
+                               migrate=settings.db_auto_migrate, pool_size=settings.db_pool_size,
+                               max_overflow=settings.db_max_overflow))
+
+
+def create_app(settings: Settings | None = None, service: SwarmService | None = None) -> Any:
+    """The app. ``service``, when given (``serve`` opens it first, so a store that cannot work stops the
+    command with one line), is used by the first lifespan and closed by it."""
     settings = settings or Settings.from_env()
+    service_ready = [service] if service is not None else []
     realtime = Realtime(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = await run_in_threadpool(lambda: SwarmService(
-            data_dir=settings.data_dir, db_url=settings.db_url, blob_url=settings.blob_url))
+        if service_ready:
+            service = service_ready.pop()
+        else:
+            service = await run_in_threadpool(open_service, settings)
         keepalive = _keep_sqlite_open(service)
         runner = Runner(service.engine, concurrency=settings.runner_concurrency)
         service.runner = runner  # SwarmService notifies it (and hands it work) after its writes, from any thread

@@ -38,7 +38,7 @@ def serve(host: str, port: int, data_dir: str | None, *, log_level: str | None =
     ``critical`` for ``-q``) overrides AGA_SWARM_LOG_LEVEL."""
     import uvicorn
 
-    from .app import create_app
+    from .app import create_app, open_service
     from .logs import configure_logging
 
     check_port_free(host, port)
@@ -50,7 +50,10 @@ def serve(host: str, port: int, data_dir: str | None, *, log_level: str | None =
     sys.setswitchinterval(settings.gil_switch_seconds)
     # Behind a proxy, set FORWARDED_ALLOW_IPS (read by uvicorn) so client addresses are right.
     # Events are small JSON frames: compressing each one costs more CPU than it saves.
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
+    # the store opens (and migrates, or refuses an old schema) before uvicorn starts: a setting that cannot
+    # work stops the command with one line, not a traceback in the log
+    service = open_service(settings)
+    uvicorn.run(create_app(settings, service), host=host, port=port, log_config=None, access_log=False,
                 lifespan="on", timeout_graceful_shutdown=10, ws_per_message_deflate=False)
 
 

@@ -23,6 +23,12 @@ class Settings(BaseModel):
                                   "default $AGA_SWARM_DATA or ~/.aga_swarm")
     db_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
     blob_url: str | None = Field(None, description="Blob store URL; default data_dir/blobs")
+    db_auto_migrate: bool = Field(True, description="Migrate the database schema on startup (under a lock). "
+                                  "False: refuse to start when the schema is behind the code; run "
+                                  "`aga-swarm db upgrade` at deploy time")
+    db_pool_size: int = Field(10, ge=1, description="PostgreSQL connections kept open per process")
+    db_max_overflow: int = Field(20, ge=0, description="PostgreSQL connections opened beyond db_pool_size "
+                                 "under load (closed when returned)")
     redis_url: str | None = Field(None, description="When set, Socket.IO fans out through Redis so any "
                                   "process can emit to any socket")
     redis_channel: str = Field("aga_swarm", min_length=1, description="Redis pub/sub channel (and key prefix)")

@@ -4,18 +4,44 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import DisconnectionError
 
 from .checkpointer import WalCheckpointer
+from .errors import SetupError
 from .tables import metadata
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0004"  # newest Alembic revision; a test checks it matches the migrations directory
+MIGRATION_LOCK_KEY = 0x4147415F4D494752  # PostgreSQL advisory lock id for migrations ("AGA_MIGR")
+
+
+class SchemaBehind(SetupError):
+    """The database's schema is older (or newer) than this code's, and this process may not migrate it."""
+
+
+def known_revisions() -> list[str]:
+    """Every revision in the migrations directory, oldest first."""
+    return sorted(p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))
+
+
+def check_known_revision(revision: str | None) -> None:
+    if revision is not None and revision not in known_revisions():
+        raise SchemaBehind(f"the database schema is at revision {revision}, which this code does not know "
+                           f"(it needs {HEAD_REVISION}); was it migrated by a newer version of aga-swarm?")
+
+
+def _revision_on(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return None if value is None else str(value)
 
 
 class _Dialect:
@@ -32,6 +58,35 @@ class RawConnection:
         self.cursor = dbapi.cursor()  # one cursor for every statement of the transaction
 
 
+DEFAULT_POOL_SIZE = 10
+DEFAULT_MAX_OVERFLOW = 20
+IDLE_PING_SECONDS = 30.0  # a pooled PostgreSQL connection idle this long is pinged before use
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SetupError(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SetupError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise SetupError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
 def default_data_dir() -> Path:
     return Path(os.environ.get("AGA_SWARM_DATA") or Path.home() / ".aga_swarm")
 
@@ -40,23 +95,60 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'swarm.db'}"
 
 
+def configured_url(data_dir: Path | None = None) -> str:
+    """The database the CLI and the server open: ``$AGA_SWARM_DB_URL``, else SQLite in the data directory."""
+    url = os.environ.get("AGA_SWARM_DB_URL")
+    if url:
+        return url
+    data_dir = Path(data_dir or default_data_dir())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return sqlite_url(data_dir)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # isolation_level=None lets us issue BEGIN IMMEDIATE ourselves, so writers queue on the lock
     # up front instead of failing on a read-to-write upgrade.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")  # first: switching a fresh file to WAL waits for its lock too
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA wal_autocheckpoint=8000")  # fewer checkpoint fsyncs on the hot path (WAL <= ~32 MB)
     cur.close()
+
+
+def _mark_idle(_dbapi_conn: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that sat in the pool for IDLE_PING_SECONDS (a busy one is known to be alive); a dead
+    one is replaced by the pool, as SQLAlchemy's pessimistic disconnect handling recipe does."""
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+        return
+    try:
+        cur = dbapi_conn.cursor()
+        cur.execute("SELECT 1")
+        cur.close()
+        dbapi_conn.rollback()
+    except Exception as exc:
+        raise DisconnectionError(str(exc)) from exc
 
 
 class Database:
     """A SQLAlchemy engine plus transaction helpers that work the same on SQLite and PostgreSQL."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool | None = None, check_schema: bool = True,
+                 pool_size: int | None = None, max_overflow: int | None = None) -> None:
+        """Open the store at ``url``. ``migrate`` (default ``$AGA_SWARM_DB_AUTO_MIGRATE``, true) brings the schema
+        up to date under a lock; with ``migrate=False`` a schema behind the code is a :class:`SchemaBehind`
+        error (unless ``check_schema=False``, for ``aga-swarm db``). ``pool_size`` and ``max_overflow`` size
+        PostgreSQL's connection pool (default ``$AGA_SWARM_DB_POOL_SIZE``, 10, and
+        ``$AGA_SWARM_DB_MAX_OVERFLOW``, 20)."""
+        if migrate is None:
+            migrate = env_bool("AGA_SWARM_DB_AUTO_MIGRATE", True)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -68,8 +160,21 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             self.engine = self.engine.execution_options()
             self._sqlite_begin()
+            pool_size, max_overflow = 8, 16
         else:
-            self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            if pool_size is None:
+                pool_size = env_int("AGA_SWARM_DB_POOL_SIZE", DEFAULT_POOL_SIZE, 1)
+            if max_overflow is None:
+                max_overflow = env_int("AGA_SWARM_DB_MAX_OVERFLOW", DEFAULT_MAX_OVERFLOW, 0)
+            # No pre-ping on every checkout: it is one more round trip per transaction (measured in
+            # bench/bench_postgres.py). A connection idle in the pool for a while is pinged instead
+            # (_ping_if_idle), and a dead one found in use invalidates the pool (SQLAlchemy's disconnect
+            # handling), so a restarted server costs at most one failed transaction per process.
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False)
+            event.listen(self.engine, "checkin", _mark_idle)
+            event.listen(self.engine, "checkout", _ping_if_idle)
+        self.pool_size = pool_size
+        self.max_overflow = max_overflow
         # SQLite has one writer at a time, and a connection that finds the lock taken sleeps in its busy
         # handler (1 ms, then 2, 5, 10 ... up to 100 ms) before it looks again. Writers of this process queue
         # on this lock instead and start the moment the previous one commits; other processes still meet
@@ -87,6 +192,8 @@ class Database:
             self._checkpointer = WalCheckpointer(db_file)
         if migrate:
             self.migrate()
+        elif check_schema:
+            self.require_current()
 
     def _sqlite_begin(self) -> None:
         @event.listens_for(self.engine, "begin")
@@ -95,24 +202,49 @@ class Database:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
     def current_revision(self) -> str | None:
-        try:
-            with self.read() as conn:
-                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except Exception:
-            return None
+        """The schema's Alembic revision (None for an empty database)."""
+        with self.read() as conn:
+            return _revision_on(conn)
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (a quick check first: starting up stays fast)."""
-        if self.current_revision() == HEAD_REVISION:
-            return
+    def migrate(self) -> str | None:
+        """Bring the schema to the newest Alembic revision, under a lock that any number of processes can
+        contend for at once (a quick check first, without the lock: starting up stays fast). Returns the
+        revision the database was at before, or HEAD_REVISION when there was nothing to do."""
+        before = self.current_revision()
+        if before == HEAD_REVISION:
+            return before
+        check_known_revision(before)
         from alembic import command
         from alembic.config import Config
 
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
-        cfg.attributes["connection_engine"] = self.engine
-        command.upgrade(cfg, "head")
+        with self.engine.connect() as conn:
+            # PostgreSQL: a transaction-level advisory lock, released by the commit below. SQLite: the begin
+            # listener opens the transaction with BEGIN IMMEDIATE, i.e. the database's write lock, which
+            # every other writer waits for (busy_timeout). Then the revision is read again, inside the lock.
+            if self.is_sqlite:
+                conn.exec_driver_sql("SELECT 1")
+            else:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            before = _revision_on(conn)
+            if before != HEAD_REVISION:
+                check_known_revision(before)
+                cfg = Config()
+                cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+                cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+            conn.commit()
+        return before
+
+    def require_current(self) -> None:
+        """Refuse to run on a schema this code does not match (``AGA_SWARM_DB_AUTO_MIGRATE=false``)."""
+        current = self.current_revision()
+        if current == HEAD_REVISION:
+            return
+        check_known_revision(current)
+        raise SchemaBehind(f"the database schema is at revision {current or 'none (empty database)'} but this code "
+                           f"needs {HEAD_REVISION}; run `aga-swarm db upgrade` first (or set "
+                           "AGA_SWARM_DB_AUTO_MIGRATE=true to migrate on startup)")
 
     def raw_tx(self) -> AbstractContextManager[RawConnection]:
         """A write transaction on a DBAPI connection, without SQLAlchemy's per-statement machinery.

@@ -1,4 +1,5 @@
-"""Alembic environment: runs against the engine the Database handed over (or the configured URL)."""
+"""Alembic environment: runs on the connection the Database hands over (inside its migration lock), on the
+engine it hands over, or on the configured URL."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from sqlalchemy import create_engine
 from aga_swarm.store.tables import metadata
 
 config = context.config
-engine = config.attributes.get("connection_engine") or create_engine(config.get_main_option("sqlalchemy.url") or "")
+given = config.attributes.get("connection")
 
-with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+if given is not None:
+    # the caller holds the lock and owns the transaction: every migration runs in it, and the caller commits
+    context.configure(connection=given, target_metadata=metadata, render_as_batch=True, transactional_ddl=True)
     with context.begin_transaction():
         context.run_migrations()
-    if connection.in_transaction():
-        connection.commit()
+else:
+    engine = config.attributes.get("connection_engine") or create_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        if connection.in_transaction():
+            connection.commit()
