@@ -41,7 +41,7 @@ def test_users_and_passwords(db: Database) -> None:
 
 
 def test_sessions(db: Database) -> None:
-    user = accounts.create_user(db, "grace", "password123", rounds=4)
+    user = accounts.create_user(db, "grace", "grace's own long one", rounds=4)
     issued = accounts.create_session(db, user, ttl_seconds=60)
     with db.read() as conn:
         hashes = conn.execute(select(t.sessions.c.token_hash)).scalars().all()
@@ -59,3 +59,41 @@ def test_sessions(db: Database) -> None:
     time.sleep(0.3)
     assert accounts.resolve_session(db, short.token) is None
     assert accounts.purge_expired(db) == 1
+
+
+@pytest.mark.parametrize("password, why", [
+    ("password", "most common"), ("12345678", "most common"), ("Password1", "most common"),
+    ("iloveyou", "most common"), (" " * 8, "only spaces"), ("\t" * 9, "only spaces"),
+    ("Margaret_7", "username"), ("margaret_7", "username"),
+])
+def test_guessable_passwords_are_refused(db: Database, password: str, why: str) -> None:
+    """The app used to accept `password`, `12345678`, eight spaces and the username itself."""
+    with pytest.raises(accounts.WeakPassword) as info:
+        accounts.create_user(db, "Margaret_7", password, rounds=4)
+    assert why in str(info.value)
+    assert password.strip() == "" or password == "password" or password not in str(info.value)  # not echoed
+
+
+def test_the_common_password_list_ships_with_the_package() -> None:
+    common = accounts.common_passwords()
+    assert len(common) > 10_000 and {"password", "12345678", "qwertyuiop"} <= common
+    assert all(len(p) >= accounts.PASSWORD_MIN and p == p.lower() for p in common)
+
+
+def test_changing_the_password_ends_the_other_sessions(db: Database) -> None:
+    user = accounts.create_user(db, "hopper", "first: a long password", rounds=4)
+    here, there, elsewhere = (accounts.create_session(db, user, ttl_seconds=60) for _ in range(3))
+    with pytest.raises(accounts.BadCredentials):
+        accounts.change_password(db, user.id, "not it", "second: a long password", rounds=4)
+    with pytest.raises(accounts.WeakPassword):
+        accounts.change_password(db, user.id, "first: a long password", "password1", rounds=4)
+    ended = accounts.change_password(db, user.id, "first: a long password", "second: a long password",
+                                     keep_session=here.session.token_hash, rounds=4)
+    assert sorted(ended) == sorted([there.session.token_hash, elsewhere.session.token_hash])
+    assert accounts.resolve_session(db, here.token) is not None
+    assert accounts.resolve_session(db, there.token) is None
+    with pytest.raises(accounts.BadCredentials):
+        accounts.authenticate(db, "hopper", "first: a long password", rounds=4)
+    assert accounts.authenticate(db, "hopper", "second: a long password", rounds=4).id == user.id
+    assert accounts.revoke_all(db, user.id) == [here.session.token_hash]
+    assert accounts.resolve_session(db, here.token) is None

@@ -126,3 +126,26 @@ async def test_healthz_docs_and_openapi(server: Server) -> None:
         assert {"SwarmNotice", "SwarmEvent", "SwarmState"} <= set(doc["components"]["schemas"])
         r = await c.get("/api/docs")
         assert r.status_code == 200 and "swagger" in r.text.lower()
+
+
+async def test_error_bodies_are_capped(server: Server) -> None:
+    """A 759 KB login body with 70,000 unknown keys used to answer a 6.3 MB list of errors."""
+    import json
+
+    from .helpers import client
+
+    body = {"username": "someone", "password": "whatever it is"}
+    body.update({f"k{i:05d}": 1 for i in range(70_000)})
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    assert 700_000 < len(raw) < 1_048_576
+    long_key = {"username": "someone", "password": "whatever it is", "x" * 200_000: 1}
+    async with client(server) as c:
+        r = await c.post("/api/auth/login", content=raw, headers={"content-type": "application/json"})
+        assert r.status_code == 422
+        assert len(r.content) < 8_000, len(r.content)
+        detail = r.json()["detail"]
+        assert len(detail) == 21 and detail[-1] == {"loc": [], "msg": "... and 69980 more problems",
+                                                    "type": "too_many_errors"}
+        assert all(d["type"] == "extra_forbidden" for d in detail[:-1])
+        r = await c.post("/api/auth/login", json=long_key)
+        assert r.status_code == 422 and len(r.content) < 1_000

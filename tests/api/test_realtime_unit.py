@@ -53,3 +53,31 @@ def test_notices() -> None:
         {"swarm_id": "s1", "kind": "paused", "status": "paused"}]
     assert notices_for([ev(4, type_=EventType.SWARM_STATUS, status="running")])[0]["kind"] == "resumed"
     assert notices_for([ev(5, type_=EventType.SWARM_STATUS, status="failed")])[0]["kind"] == "finished"
+
+
+async def test_the_session_sweep_spares_sockets_that_connect_while_it_queries() -> None:
+    """The sweep asked the store which of its sockets' sessions were live and then judged every socket,
+    including one that connected meanwhile (its session was not in the question, so not in the answer):
+    that socket was cut. The store is stood in for by a function that lets a socket connect mid-query."""
+    from types import SimpleNamespace
+
+    rt = Realtime(Settings())
+    cut: list[str] = []
+
+    async def disconnect(sid: str) -> None:
+        cut.append(sid)
+
+    rt.sio.disconnect = disconnect  # type: ignore[method-assign]
+    far = time.time() + 3600
+    rt._sockets["old"] = realtime._Sock("u1", "hash-old", far)
+    rt._sockets["gone"] = realtime._Sock("u2", "hash-gone", far)
+    rt._by_session = {"hash-old": {"old"}, "hash-gone": {"gone"}}
+
+    async def offload(fn, db, hashes):  # type: ignore[no-untyped-def]
+        rt._sockets["new"] = realtime._Sock("u3", "hash-new", far)  # connects while the query runs
+        rt._by_session["hash-new"] = {"new"}
+        return {h for h in hashes if h != "hash-gone"}  # "hash-gone" was revoked
+
+    rt._ctx = SimpleNamespace(offload=offload, db=None)  # type: ignore[assignment]
+    await rt.sweep_sessions()
+    assert cut == ["gone"]

@@ -17,14 +17,29 @@ from ..engine.errors import Conflict, HistoryCompacted, InvalidInput, NotFound, 
 from ..store.accounts import AccountError, BadCredentials, InvalidPassword, InvalidUsername, UsernameTaken
 from .logs import log
 
+MAX_ERRORS = 20
+"""Problems listed in one 422: a body with 70,000 unknown keys must not get a 6 MB answer."""
+MAX_LOC_CHARS = 64
+MAX_MSG_CHARS = 300
+
 
 def field_errors(errors: Any) -> list[dict[str, Any]]:
-    """FastAPI's error list without `input`/`ctx`/`url` (they would echo what was sent)."""
+    """FastAPI's error list without `input`/`ctx`/`url` (they would echo what was sent), at most MAX_ERRORS
+    entries (then one saying how many more), with bounded field names and messages."""
+    errors = list(errors)
     out = []
-    for err in errors:
-        out.append({"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "invalid")),
-                    "type": str(err.get("type", "value_error"))})
+    for err in errors[:MAX_ERRORS]:
+        loc = [p if isinstance(p, int) else _clip(str(p), MAX_LOC_CHARS) for p in err.get("loc", ())]
+        out.append({"loc": loc, "msg": _clip(str(err.get("msg", "invalid")), MAX_MSG_CHARS),
+                    "type": _clip(str(err.get("type", "value_error")), MAX_LOC_CHARS)})
+    if len(errors) > MAX_ERRORS:
+        out.append({"loc": [], "msg": f"... and {len(errors) - MAX_ERRORS} more problems",
+                    "type": "too_many_errors"})
     return out
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def invalid(msg: str, loc: list[str | int] | None = None) -> JSONResponse:

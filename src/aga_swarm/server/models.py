@@ -34,6 +34,12 @@ class LoginBody(Body):
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
 
 
+class PasswordChangeBody(Body):
+    current_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    new_password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, description="Not the username, "
+                              "not blank, not one of the most common passwords")
+
+
 class AuthResponse(BaseModel):
     user: User
     token: str = Field(description="Session token for `Authorization: Bearer` (also set as the aga_session cookie)")

@@ -9,8 +9,12 @@
   some of a swarm's events). Each event is emitted as ``swarm_event``
   (the same JSON as the history endpoint); a ``swarm_status`` event also yields a ``swarm_notice``
   {swarm_id, kind, status} with kind ``paused``, ``resumed`` or ``finished``.
-- A periodic check emits ``swarm_notice`` kind ``idle`` once per idle period (see :mod:`.idle`), and drops
-  sockets whose session has expired or been revoked.
+- A socket is cut when its session ends: at its expiry (a timer per socket), and at once when it is revoked
+  (logout, "log out everywhere", a password change), in every process: the revoking process publishes the
+  session hashes on Redis (``<channel>:revoked``) and each process drops its own sockets and cached sessions;
+  without Redis there is one process and it does so directly. A slow periodic sweep remains as a safety
+  net for sessions deleted behind the server's back; expired sessions are purged from the store hourly.
+- A periodic check emits ``swarm_notice`` kind ``idle`` once per idle period (see :mod:`.idle`).
 - With ``AGA_SWARM_REDIS_URL`` set, emits go through ``socketio.AsyncRedisManager``: any process can emit to
   any socket, and idle notices are de-duplicated across processes with a Redis key.
 """
@@ -129,8 +133,13 @@ class Realtime:
         self._sockets: dict[str, _Sock] = {}
         self._by_session: dict[str, set[str]] = {}
         self._idle_marks: dict[str, datetime] = {}
+        self._expiry: dict[str, asyncio.TimerHandle] = {}
         self._redis: Any = None
         self.emitted = 0
+
+    @property
+    def _revoked_channel(self) -> str:
+        return f"{self.settings.redis_channel}:revoked"
 
     def asgi_app(self, other: Any) -> socketio.ASGIApp:
         return socketio.ASGIApp(self.sio, other_asgi_app=other, socketio_path="socket.io")
@@ -147,6 +156,10 @@ class Realtime:
             self._redis = aioredis.from_url(self.settings.redis_url)
         self._tasks = [asyncio.create_task(self._pump(), name="realtime-pump"),
                        asyncio.create_task(self._watch(), name="realtime-watch")]
+        if self._redis is not None:
+            pubsub = self._redis.pubsub()
+            await pubsub.subscribe(self._revoked_channel)  # subscribed before the server takes requests
+            self._tasks.append(asyncio.create_task(self._listen_revoked(pubsub), name="realtime-revoked"))
 
     async def stop(self) -> None:
         if self._queue is not None:
@@ -157,6 +170,9 @@ class Realtime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        for timer in self._expiry.values():
+            timer.cancel()
+        self._expiry.clear()
         for sid in list(self._sockets):
             try:
                 await self.sio.disconnect(sid)
@@ -281,11 +297,18 @@ class Realtime:
         if session is None:
             raise socketio.exceptions.ConnectionRefusedError("session expired or revoked")
         await self.sio.enter_room(sid, user_room(session.user.id))
-        self._sockets[sid] = _Sock(session.user.id, session.token_hash, session.expires_at.timestamp())
+        expires_at = session.expires_at.timestamp()
+        self._sockets[sid] = _Sock(session.user.id, session.token_hash, expires_at)
         self._by_session.setdefault(session.token_hash, set()).add(sid)
+        loop = asyncio.get_running_loop()
+        self._expiry[sid] = loop.call_later(max(0.0, expires_at - time.time()),
+                                            lambda: loop.create_task(self._cut(sid, "session expired")))
         log.info("socket connected", extra={"sid": sid, "user_id": session.user.id})
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        timer = self._expiry.pop(sid, None)
+        if timer is not None:
+            timer.cancel()
         sock = self._sockets.pop(sid, None)
         if sock is not None:
             sids = self._by_session.get(sock.token_hash)
@@ -295,15 +318,61 @@ class Realtime:
                     del self._by_session[sock.token_hash]
             log.info("socket disconnected", extra={"sid": sid, "user_id": sock.user_id, "reason": str(reason)})
 
-    async def drop_session(self, token_hash: str) -> None:
-        """Disconnect this process's sockets of a session (after logout)."""
-        for sid in list(self._by_session.get(token_hash, ())):
+    async def _cut(self, sid: str, why: str) -> None:
+        if sid in self._sockets:
+            log.info("socket cut", extra={"sid": sid, "reason": why})
             await self.sio.disconnect(sid)
+
+    async def revoke_sessions(self, token_hashes: list[str]) -> None:
+        """Sessions just ended (logout, log out everywhere, a password change): forget them and cut their sockets
+        here, and tell every other process through Redis to do the same."""
+        if not token_hashes:
+            return
+        await self._drop_local(token_hashes)
+        if self._redis is not None:
+            try:
+                await self._redis.publish(self._revoked_channel, orjson.dumps(token_hashes))
+            except Exception:  # the sweep still catches it, later
+                log.exception("publishing revoked sessions through Redis failed")
+
+    async def drop_session(self, token_hash: str) -> None:
+        """One session ended (after logout): see :meth:`revoke_sessions`."""
+        await self.revoke_sessions([token_hash])
+
+    async def _drop_local(self, token_hashes: list[str]) -> None:
+        ctx = self._ctx
+        for hashed in token_hashes:
+            if ctx is not None:
+                ctx.forget_session(hashed)
+            for sid in list(self._by_session.get(hashed, ())):
+                await self._cut(sid, "session revoked")
+
+    async def _listen_revoked(self, pubsub: Any) -> None:
+        while True:
+            try:
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    hashes = orjson.loads(message["data"])
+                    if isinstance(hashes, list):
+                        await self._drop_local([h for h in hashes if isinstance(h, str)])
+            except asyncio.CancelledError:
+                await pubsub.aclose()
+                raise
+            except Exception:
+                log.exception("listening for revoked sessions failed; listening again")
+                await asyncio.sleep(1.0)
+                try:
+                    await pubsub.subscribe(self._revoked_channel)
+                except Exception:
+                    pass
 
     # ---- periodic checks -----------------------------------------------------------------------
     async def _watch(self) -> None:
         interval = self.settings.idle_check_interval
         last_sweep = time.monotonic()
+        purge_every = self.settings.session_purge_seconds
+        last_purge = time.monotonic() - purge_every  # purge once soon after start
         while True:
             await asyncio.sleep(interval)
             try:
@@ -311,8 +380,21 @@ class Realtime:
                 if time.monotonic() - last_sweep >= min(SESSION_SWEEP_SECONDS, max(interval, 1.0)):
                     last_sweep = time.monotonic()
                     await self.sweep_sessions()
+                if time.monotonic() - last_purge >= purge_every:
+                    last_purge = time.monotonic()
+                    await self.purge_sessions()
             except Exception:
                 log.exception("realtime periodic check failed")
+
+    async def purge_sessions(self) -> int:
+        """Delete expired sessions from the store (any process may; the delete is idempotent)."""
+        ctx = self._ctx
+        if ctx is None:
+            return 0
+        purged: int = await ctx.offload(accounts.purge_expired, ctx.db)
+        if purged:
+            log.info("expired sessions purged", extra={"count": purged})
+        return purged
 
     async def check_idle(self) -> None:
         ctx = self._ctx
@@ -335,15 +417,18 @@ class Realtime:
                                 room=user_room(item.owner_id))
 
     async def sweep_sessions(self) -> None:
+        """The safety net: cut sockets whose session is gone from the store. Only sockets whose session was
+        part of the query are judged: one that connected while the query ran is not in its answer, which
+        says nothing about it."""
         ctx = self._ctx
         if ctx is None or not self._by_session:
             return
+        asked = set(self._by_session)
+        live = await ctx.offload(accounts.live_session_hashes, ctx.db, asked)
         now = time.time()
-        hashes = set(self._by_session)
-        live = await ctx.offload(accounts.live_session_hashes, ctx.db, hashes)
         for sid, sock in list(self._sockets.items()):
-            if sock.token_hash not in live or sock.expires_at <= now:
-                await self.sio.disconnect(sid)
+            if sock.token_hash in asked and (sock.token_hash not in live or sock.expires_at <= now):
+                await self._cut(sid, "session ended")
 
 
 class RedisEmitter:

@@ -45,6 +45,8 @@ class Settings(BaseModel):
     signup_ip_max: int = Field(20, ge=1, description="Signups per client address within the window (each "
                                "costs a bcrypt hash of CPU)")
     signup_window_seconds: float = Field(600.0, gt=0)
+    session_purge_seconds: float = Field(3600.0, gt=0, description="How often expired sessions are deleted from "
+                                         "the store")
     session_cache_seconds: float = Field(5.0, ge=0, description="Reuse a resolved session this long in-process "
                                          "(0: look it up on every request). A logout elsewhere takes effect "
                                          "here within this time; expiry is always exact")

@@ -10,6 +10,7 @@ Every function takes the :class:`Database`; none of them logs a password or a to
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import secrets
@@ -17,10 +18,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import bcrypt
 from pydantic import Field
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..schemas.common import Model
@@ -55,8 +58,12 @@ class InvalidUsername(AccountError):
 
 
 class InvalidPassword(AccountError):
-    def __init__(self) -> None:
-        super().__init__(f"a password is {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__(reason or f"a password is {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+
+
+class WeakPassword(InvalidPassword):
+    """Long enough, but among the first a guesser would try."""
 
 
 class User(Model):
@@ -119,9 +126,25 @@ def validate_username(username: str) -> str:
     return username
 
 
-def validate_password(password: str) -> str:
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (``common_passwords.txt``), lower case."""
+    text = (Path(__file__).parent / "common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def validate_password(password: str, username: str | None = None) -> str:
+    """Length bounds, then the rules against guessable passwords: not blank, not the username, not one of the
+    common passwords."""
     if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise InvalidPassword()
+    folded = password.strip().casefold()
+    if username and folded == username.strip().casefold():
+        raise WeakPassword("the password must not be the username")
+    if not folded:
+        raise WeakPassword("the password must not be only spaces")
+    if folded in common_passwords():
+        raise WeakPassword("that password is one of the most common ones; choose another")
     return password
 
 
@@ -132,7 +155,7 @@ def _dt(value: float) -> datetime:
 def create_user(db: Database, username: str, password: str, *, rounds: int = DEFAULT_BCRYPT_ROUNDS) -> User:
     """Create a user. Raises InvalidUsername, InvalidPassword or UsernameTaken."""
     validate_username(username)
-    validate_password(password)
+    validate_password(password, username)
     key = username_key(username)
     with db.read() as conn:
         if conn.execute(select(t.users.c.id).where(t.users.c.username_key == key)).first() is not None:
@@ -197,6 +220,39 @@ def resolve_session(db: Database, token: str) -> Session | None:
     return Session(user=user, token_hash=hashed, expires_at=_dt(row.expires_at))
 
 
+def change_password(db: Database, user_id: str, current: str, new: str, *, keep_session: str | None = None,
+                    rounds: int = DEFAULT_BCRYPT_ROUNDS) -> list[str]:
+    """Check ``current``, set ``new`` (validated), and end every other session of the user. Returns the ended
+    sessions' hashes. Raises BadCredentials or InvalidPassword."""
+    with db.read() as conn:
+        row = conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
+    if row is None or not isinstance(current, str) or not check_password(current, row.password_hash):
+        raise BadCredentials()
+    validate_password(new, row.username)
+    if check_password(new, row.password_hash):
+        raise InvalidPassword("the new password is the current one")
+    hashed = hash_password(new, rounds=rounds)  # slow: outside any transaction
+    with db.tx() as conn:
+        conn.execute(update(t.users).where(t.users.c.id == user_id).values(password_hash=hashed))
+        return _end_sessions(conn, user_id, keep_session)
+
+
+def revoke_all(db: Database, user_id: str, *, keep_session: str | None = None) -> list[str]:
+    """End every session of the user (but ``keep_session``, a token hash). Returns the ended ones' hashes."""
+    with db.tx() as conn:
+        return _end_sessions(conn, user_id, keep_session)
+
+
+def _end_sessions(conn: Any, user_id: str, keep_session: str | None) -> list[str]:
+    q = select(t.sessions.c.token_hash).where(t.sessions.c.user_id == user_id)
+    if keep_session is not None:
+        q = q.where(t.sessions.c.token_hash != keep_session)
+    ended = [str(h) for h in conn.execute(q).scalars()]
+    if ended:
+        conn.execute(delete(t.sessions).where(t.sessions.c.token_hash.in_(ended)))
+    return ended
+
+
 def revoke(db: Database, token: str) -> None:
     revoke_hash(db, token_hash(token))
 
@@ -235,7 +291,10 @@ __all__ = [
     "Session",
     "User",
     "UsernameTaken",
+    "WeakPassword",
     "authenticate",
+    "change_password",
+    "common_passwords",
     "create_session",
     "create_user",
     "get_user",
@@ -243,6 +302,7 @@ __all__ = [
     "purge_expired",
     "resolve_session",
     "revoke",
+    "revoke_all",
     "revoke_hash",
     "token_hash",
 ]
