@@ -1,5 +1,5 @@
 """A worker that SIGKILLs itself right after the commit in which one of the given nodes ended ``done``: between a
-prerequisite ending and its dependent being started (that happens in a later transaction, the parent's).
+prerequisite ending (which releases its dependents in the same commit) and a dependent's first step.
 
 Run: python kill_after_prerequisite.py NODE_ID... (the store from AGA_SWARM_DATA / AGA_SWARM_DB_URL /
 AGA_SWARM_BLOB_URL, as ``aga-swarm worker`` reads it). Exits 0 when the store has nothing left to run.

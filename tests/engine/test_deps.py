@@ -328,3 +328,10 @@ def test_planner_and_review_outputs_validate_their_dependencies() -> None:
                                      "missing": [{"task": "a", "needs": [2]}, {"task": "b", "needs": [1]}]})
     schema = PlanOutput.model_json_schema()
     assert "needs" in json.dumps(schema)
+
+
+def test_the_live_lifecycles_the_store_asks_for_are_the_non_terminal_ones() -> None:
+    from aga_swarm.schemas import TERMINAL_LIFECYCLES
+    from aga_swarm.store.sql import LIVE_LIFECYCLES
+
+    assert set(LIVE_LIFECYCLES) == {lc.value for lc in Lifecycle if lc not in TERMINAL_LIFECYCLES}

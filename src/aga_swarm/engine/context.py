@@ -213,12 +213,17 @@ class StepContext:
         results the new child needs; it waits (``waiting_deps``) until they are all done, and is cancelled if
         one of them fails or is cancelled. Returns the child's id."""
         parent = self.node
+        needs = list(dict.fromkeys(needs))
         known = set(parent.children)
         unknown = [n for n in needs if n not in known]
         if unknown:
             raise InvalidPlan(f"a subtask of {parent.id} needs {', '.join(unknown)}, which "
                               f"{'is not a subtask' if len(unknown) == 1 else 'are not subtasks'} of {parent.id}")
-        return self._spawn(directive, action_id, title, context_down or {}, list(needs))
+        child_id = self._spawn(directive, action_id, title, context_down or {}, needs, [])
+        for prerequisite in needs:  # it is released when they end (Node.needed_by)
+            node = self.tx.node(prerequisite)
+            self.tx.update_node(prerequisite, needed_by=[*node.needed_by, child_id])
+        return child_id
 
     def spawn_plan(self, subtasks: Sequence[Subtask | str], *, action_id: str = "route") -> list[str]:
         """Spawn a plan's subtasks as children, in order. Each ``Subtask.needs`` lists the 1-based numbers of the
@@ -229,12 +234,16 @@ class StepContext:
         parent = self.node
         first = len(parent.children) + 1
         ids = [f"{parent.id}.{first + i}" for i in range(len(plan))]
-        for sub in plan:
-            self._spawn(sub.task, action_id, None, {}, [ids[n - 1] for n in sub.needs])
+        needed_by: list[list[str]] = [[] for _ in plan]
+        for i, sub in enumerate(plan):
+            for n in dict.fromkeys(sub.needs):
+                needed_by[n - 1].append(ids[i])
+        for i, sub in enumerate(plan):
+            self._spawn(sub.task, action_id, None, {}, [ids[n - 1] for n in dict.fromkeys(sub.needs)], needed_by[i])
         return ids
 
     def _spawn(self, directive: str, action_id: str, title: str | None, context_down: dict[str, Any],
-               needs: list[str]) -> str:
+               needs: list[str], needed_by: list[str]) -> str:
         parent = self.node
         lim = self.limits
         if parent.depth + 1 > lim.max_depth:
@@ -244,7 +253,7 @@ class StepContext:
         action = self.services.registry.get_action(action_id)
         child_id = f"{parent.id}.{len(parent.children) + 1}"
         spawn_node(self.tx, child_id, parent.id, parent.depth + 1, action, directive, title, context_down,
-                   needs=needs)
+                   needs=needs, needed_by=needed_by)
         return child_id
 
     def wait_children(self, next_step: str, context: BaseModel) -> None:
@@ -289,14 +298,14 @@ class StepContext:
 
 def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, action: ActionSpec,
                directive: str, title: str | None, context_down: dict[str, Any], *,
-               needs: list[str] | None = None) -> None:
+               needs: list[str] | None = None, needed_by: list[str] | None = None) -> None:
     """Create a node (and its chat) and queue its spawn operation, unless it waits for ``needs`` (see
     ``engine.deps``)."""
     lifecycle, reason = start_lifecycle(tx, needs) if needs else (Lifecycle.SPAWNED, None)
     node = Node(id=node_id, swarm_id=tx.swarm_id, parent_id=parent_id, depth=depth, action_id=action.id,
                 action_type=action.action_type, directive=directive, title=title or _title(directive),
                 termination_policy=action.termination_policy, context_down=context_down,
-                needs=needs or [], lifecycle=lifecycle, failure_reason=reason,
+                needs=needs or [], needed_by=needed_by or [], lifecycle=lifecycle, failure_reason=reason,
                 chat_id=f"chat-{node_id}", created_at=tx.now, updated_at=tx.now)
     from ..schemas import EventType
 

@@ -3,10 +3,11 @@ wait for them once everything they need has ended.
 
 A subtask of a plan names, by 1-based number, the other subtasks of the same plan whose results it needs. The
 node it becomes stores them as sibling ids (``Node.needs``) and is created ``waiting_deps``, with no operation
-queued. Its parent releases it (``release_dependents``) in the transaction that handles a child's end: when
-all it needs are ``done`` it becomes ``spawned`` and its spawn operation is queued; when one of them failed or
-was cancelled it ends ``cancelled`` with a reason naming that prerequisite. Both happen in the parent's
-transaction, so a crash either loses neither or keeps both.
+queued; each node it needs lists it in ``Node.needed_by``. The transaction in which a prerequisite ends
+releases its dependents (``release_dependents``): one whose prerequisites are now all ``done`` becomes
+``spawned`` and its spawn operation is queued; one with a prerequisite that failed or was cancelled ends
+``cancelled`` with a reason naming it. The end and the release commit together, so a crash can neither lose a
+dependent nor start it twice.
 """
 
 from __future__ import annotations
@@ -101,33 +102,26 @@ def unmet_reason(prerequisite: Node) -> str:
     return f"prerequisite {prerequisite.id} ({prerequisite.title}) {prerequisite.lifecycle.value}{why}"
 
 
-def release_dependents(tx: SwarmTx, parent: Node) -> int:
-    """Start the children of ``parent`` whose prerequisites are all done; cancel those with a prerequisite
-    that failed or was cancelled (which may in turn cancel theirs). Returns how many changed. Costs one
-    indexed count when no child waits."""
-    if not tx.waiting_children(parent):
-        return 0
-    children = tx.children(parent)
-    by_id = {c.id: c for c in children}
-    changed = 0
-    progress = True
-    while progress:
-        progress = False
-        for child in children:
-            if child.lifecycle is not Lifecycle.WAITING_DEPS:
-                continue
-            prerequisites = [by_id[n] for n in child.needs if n in by_id]
-            if any(p.lifecycle not in TERMINAL_LIFECYCLES for p in prerequisites):
-                continue
-            bad = next((p for p in prerequisites if p.lifecycle is not Lifecycle.DONE), None)
-            if bad is not None:
-                reason = unmet_reason(bad)
-                tx.journal(child.id, "dependencies", f"Not started: {reason}")
-                tx.update_node(child.id, lifecycle=Lifecycle.CANCELLED, failure_reason=reason)
-            else:
-                tx.journal(child.id, "dependencies", f"Starting: {', '.join(child.needs)} done.")
-                tx.update_node(child.id, lifecycle=Lifecycle.SPAWNED)
-                tx.enqueue(OperationKind.SPAWN, child.id, f"spawn:{child.id}")
-            changed += 1
-            progress = True
-    return changed
+def release_dependents(tx: SwarmTx, prerequisite: Node) -> None:
+    """``prerequisite`` has just ended: start each node that needs it once everything it needs is done, or
+    cancel it if one of those failed or was cancelled (which in turn releases the nodes that need it). Runs in
+    the transaction that ended ``prerequisite``, and looks only at its dependents (``Node.needed_by``) and
+    theirs prerequisites, so an edge costs the same in a plan of ten subtasks and of a thousand."""
+    for dependent_id in prerequisite.needed_by:
+        dependent = tx.node(dependent_id)
+        if dependent.lifecycle is not Lifecycle.WAITING_DEPS:
+            continue
+        needed = [tx.node(n) for n in dependent.needs]
+        if any(p.lifecycle not in TERMINAL_LIFECYCLES for p in needed):
+            continue
+        bad = next((p for p in needed if p.lifecycle is not Lifecycle.DONE), None)
+        if bad is not None:
+            reason = unmet_reason(bad)
+            tx.journal(dependent.id, "dependencies", f"Not started: {reason}")
+            tx.update_node(dependent.id, lifecycle=Lifecycle.CANCELLED, failure_reason=reason)
+            release_dependents(tx, dependent)
+        else:
+            tx.journal(dependent.id, "dependencies", f"Starting: {', '.join(dependent.needs)} done.")
+            tx.update_node(dependent.id, lifecycle=Lifecycle.SPAWNED)
+            tx.released_nodes.add(dependent.id)  # its spawn may run in this transaction (group commit)
+            tx.enqueue(OperationKind.SPAWN, dependent.id, f"spawn:{dependent.id}")

@@ -426,7 +426,6 @@ class Executor:
                                context_up=child.context_up)
                 self._after_terminal(tx, tx.node(parent.id))
                 return
-        release_dependents(tx, parent)  # siblings that waited for this child start (or are cancelled)
         if cont is None or cont.kind is not ContinuationKind.CHILDREN:
             return
         if parent.termination_policy is TerminationPolicy.ALL:
@@ -434,7 +433,7 @@ class Executor:
             # so this check answers them all: fan-in costs a few operations, not one per child
             sql.run(tx.conn, sql.ABSORB_TERMINATES, {"sid": tx.swarm_id, "nid": parent.id})
             tx.absorb_inline(OperationKind.TERMINATE, parent.id)
-        if tx.live_children(parent):
+        if tx.has_live_children(parent):
             return
         step = self.engine.registry.get_step(cont.next_step)
         ctx = StepContext(tx, parent.id, step.name, self.engine.config_for(tx.config_id, tx.owner_id),
@@ -468,6 +467,8 @@ class Executor:
 
     def _after_terminal(self, tx: SwarmTx, node: Node) -> None:
         """Tell the parent, or end the swarm when the root ends."""
+        if node.needed_by:  # siblings waiting for this node start (or are cancelled) in this same transaction
+            release_dependents(tx, node)
         if node.parent_id is not None:
             tx.enqueue(OperationKind.TERMINATE, node.parent_id, f"terminate:{node.id}", {"child_id": node.id})
             return

@@ -86,6 +86,7 @@ class SwarmTx:
         self.group_budget = 0  # how many kept-back operations the executor may run in this transaction
         self.chain_node: str | None = None  # the node whose operation leads the transaction (see ``enqueue``)
         self.created_nodes: set[str] = set()
+        self.released_nodes: set[str] = set()  # left waiting_deps in this transaction (see ``may_run_inline``)
         self.inline: list[dict[str, Any]] = []  # operations kept back to run in this transaction, oldest first
         self._swarm_dirty = False
         self._usage_dirty = False  # an event of ``fold.USAGE_EVENTS`` changed ``state.usage`` (see ``flush``)
@@ -148,19 +149,10 @@ class SwarmTx:
                     self._stored_lifecycle[row.id] = child.lifecycle.value
         return [self.node(c) for c in parent.children]
 
-    def live_children(self, parent: Node) -> int:
-        """How many children have not ended, counted by the index rather than by loading every child."""
+    def has_live_children(self, parent: Node) -> bool:
+        """Whether a child has not ended, asked of the index rather than by loading every child."""
         self.flush(swarm_row=False)
-        row = sql.fetch_one(self.conn, sql.LIVE_CHILDREN, {"sid": self.swarm_id, "pid": parent.id})
-        return int(next(iter(vars(row).values())))
-
-    def waiting_children(self, parent: Node) -> int:
-        """How many children wait for their prerequisites (``waiting_deps``), counted by the index."""
-        if not parent.children:
-            return 0
-        self.flush(swarm_row=False)
-        row = sql.fetch_one(self.conn, sql.WAITING_DEPS_CHILDREN, {"sid": self.swarm_id, "pid": parent.id})
-        return int(next(iter(vars(row).values())))
+        return sql.fetch_one(self.conn, sql.ANY_LIVE_CHILD, {"sid": self.swarm_id, "pid": parent.id}) is not None
 
     def chat(self, chat_id: str) -> ChatSummary:
         chat = self.state.chats.get(chat_id)
@@ -347,11 +339,11 @@ class SwarmTx:
     def may_run_inline(self, node_id: str) -> bool:
         """Whether an operation queued now for ``node_id`` may run later in this same transaction: when it is
         for the node whose operation leads the transaction (``chain_node``) and no older operation of that
-        node waits in the queue, or for a node created in this transaction (nobody else can know it yet).
-        Every later operation of such a node is kept back too, in order, so per-node order holds."""
+        node waits in the queue, or for a node created in this transaction (nobody else can know it yet) or
+        released from ``waiting_deps`` in it (a waiting node has no operation anywhere). Every later operation of such a node is kept back too, in order, so per-node order holds."""
         if not self.grouping:
             return False
-        if node_id in self.created_nodes:
+        if node_id in self.created_nodes or node_id in self.released_nodes:
             return True
         if node_id != self.chain_node:
             return False

@@ -70,6 +70,8 @@ class Node(Model):
     children: list[str] = Field(default_factory=list)
     needs: list[str] = Field(default_factory=list,
                              description="Ids of sibling nodes this node needs: it starts when all of them are done")
+    needed_by: list[str] = Field(default_factory=list,
+                                 description="Ids of sibling nodes that need this one (the reverse of their needs)")
     depth: int = 0
     action_id: str
     action_type: ActionType

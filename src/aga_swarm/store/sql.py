@@ -91,10 +91,11 @@ SWARM = Q("SELECT * FROM swarms WHERE id = :id")
 SWARM_FOR_UPDATE = Q("SELECT * FROM swarms WHERE id = :id FOR UPDATE")
 NODE = Q("SELECT data FROM nodes WHERE swarm_id = :sid AND id = :id")
 CHILD_NODES = Q("SELECT id, data FROM nodes WHERE swarm_id = :sid AND parent_id = :pid")
-LIVE_CHILDREN = Q("SELECT count(*) FROM nodes WHERE swarm_id = :sid AND parent_id = :pid "
-                     "AND lifecycle NOT IN ('done', 'failed', 'cancelled')")
-WAITING_DEPS_CHILDREN = Q("SELECT count(*) FROM nodes WHERE swarm_id = :sid AND parent_id = :pid "
-                          "AND lifecycle = 'waiting_deps'")
+# one index seek per live lifecycle, stopping at the first hit: "NOT IN (terminal ones)" read every ended
+# child's index entry, so children ending one at a time (a chain of dependencies) cost O(K) each
+LIVE_LIFECYCLES = ("spawned", "waiting_deps", "running", "waiting_llm", "waiting_user", "waiting_children")
+ANY_LIVE_CHILD = Q("SELECT 1 AS live FROM nodes WHERE swarm_id = :sid AND parent_id = :pid AND lifecycle IN ("
+                   + ", ".join(f"'{lc}'" for lc in LIVE_LIFECYCLES) + ") LIMIT 1")
 NODE_FOR_LLM_CALL = Q("SELECT s.config_id, n.data FROM nodes n JOIN swarms s ON s.id = n.swarm_id "
                       "WHERE n.swarm_id = :sid AND n.id = :id")
 CHAT = Q("SELECT data FROM chats WHERE swarm_id = :sid AND id = :id")
