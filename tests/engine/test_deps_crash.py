@@ -1,7 +1,7 @@
 """Crash safety of dependencies: a worker is SIGKILLed right after each commit in which a prerequisite ended
-(``kill_after_prerequisite.py``). That commit releases its dependents (and may run their first steps). Nothing is lost or
-duplicated: every dependent starts exactly once, after what it needs, and the run ends as an uninterrupted one
-does. On SQLite and PostgreSQL."""
+(``kill_after_prerequisite.py``). That commit releases its dependents (and may run their first steps). Nothing
+is lost or duplicated: every dependent starts exactly once, after what it needs, and the run ends as an
+uninterrupted one does. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

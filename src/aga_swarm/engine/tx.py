@@ -340,7 +340,8 @@ class SwarmTx:
         """Whether an operation queued now for ``node_id`` may run later in this same transaction: when it is
         for the node whose operation leads the transaction (``chain_node``) and no older operation of that
         node waits in the queue, or for a node created in this transaction (nobody else can know it yet) or
-        released from ``waiting_deps`` in it (a waiting node has no operation anywhere). Every later operation of such a node is kept back too, in order, so per-node order holds."""
+        released from ``waiting_deps`` in it (a waiting node has no operation anywhere). Every later
+        operation of such a node is kept back too, in order, so per-node order holds."""
         if not self.grouping:
             return False
         if node_id in self.created_nodes or node_id in self.released_nodes:

@@ -832,6 +832,11 @@ export interface components {
             /** @default spawned */
             lifecycle: components["schemas"]["Lifecycle"];
             /**
+             * Needed By
+             * @description Ids of sibling nodes that need this one (the reverse of their needs)
+             */
+            needed_by?: string[];
+            /**
              * Needs
              * @description Ids of sibling nodes this node needs: it starts when all of them are done
              */

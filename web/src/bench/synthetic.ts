@@ -23,6 +23,7 @@ export function makeNode(swarmId: string, id: string, parentId: string | null, d
     parent_id: parentId,
     children: [],
     needs: [],
+    needed_by: [],
     depth,
     action_id: ACTION_TYPES[action]!,
     action_type: ACTION_TYPES[action]!,
