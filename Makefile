@@ -57,7 +57,12 @@ $(INSTALLED): $(VENV)/bin/activate requirements.lock pyproject.toml
 	$(PIP) install -q --no-deps -e .
 	@touch $@
 
-install-dev: install
+## the tests also need the example plugin of docs/custom-actions.md (tests/test_docs_example.py)
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed-dev: $(INSTALLED) examples/weather/pyproject.toml
+	$(PIP) install -q --no-deps -e examples/weather
+	@touch $@
 
 ## emulators the Python tests start (Azurite for the Azure blob store), pinned in tests/services/package-lock.json
 SERVICES_STAMP := tests/services/node_modules/.installed
@@ -84,7 +89,7 @@ browser:
 	@test -x $(CHROMIUM) || (echo "Chromium is missing at $(CHROMIUM): browser tests cannot run" >&2; exit 1)
 
 lint:
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench examples
 
 typecheck:
 	$(VENV)/bin/mypy

@@ -16,7 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS = ["Makefile", "requirements.lock", "pyproject.toml", "web/package.json", "web/package-lock.json",
-          "web/index.html", "web/vite.config.ts", "web/tsconfig.json", "web/tsconfig.node.json", "web/src/main.tsx"]
+          "web/index.html", "web/vite.config.ts", "web/tsconfig.json", "web/tsconfig.node.json", "web/src/main.tsx",
+          "examples/weather/pyproject.toml"]
 
 TOOL = f"""#!{sys.executable}
 import os, sys
@@ -90,6 +91,9 @@ def test_installs_and_builds_run_only_when_their_inputs_change(tree: Path) -> No
 
     touch(tree, "requirements.lock")
     assert make(tree, "install", "web")[1] == ["pip install -q -r requirements.lock", "pip install -q --no-deps -e ."]
+
+    assert make(tree, "install-dev")[1] == ["pip install -q --no-deps -e examples/weather"]  # the docs' plugin
+    assert make(tree, "install-dev")[1] == []
 
 
 def test_run_checks_the_port_before_installing_anything(tree: Path) -> None:

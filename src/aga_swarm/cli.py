@@ -72,6 +72,16 @@ def _service(args: argparse.Namespace) -> Any:
     return SwarmService(data_dir=Path(args.data_dir) if args.data_dir else None)
 
 
+def _load_actions(args: argparse.Namespace) -> None:
+    """Custom actions from installed plugins, $AGA_SWARM_ACTIONS and --actions, before the store opens."""
+    from .plugins import PluginError, load_actions, modules_from_env
+
+    try:
+        load_actions([*modules_from_env(), *args.actions])
+    except PluginError as exc:
+        die(str(exc))
+
+
 def _config_id(svc: Any, args: argparse.Namespace) -> str:
     from .schemas import LLMSettings, SwarmConfig
 
@@ -122,6 +132,7 @@ async def _run(args: argparse.Namespace) -> int:
 
     from .engine.errors import SwarmError
 
+    _load_actions(args)
     svc = _service(args)
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
@@ -298,7 +309,7 @@ def _serve(args: argparse.Namespace) -> int:
         die(f"the server needs the 'server' extra (pip install 'aga-swarm[server]'): {exc}")
     level = "critical" if args.quiet else "debug" if args.verbose else None
     try:
-        serve(args.host, args.port, args.data_dir, log_level=level)
+        serve(args.host, args.port, args.data_dir, log_level=level, actions=args.actions)
     except ServeError as exc:
         die(str(exc))
     return 0
@@ -308,6 +319,7 @@ async def _worker(args: argparse.Namespace) -> int:
     """A worker process: runs operations from the shared store until stopped (or idle with --until-idle)."""
     import signal
 
+    _load_actions(args)
     svc = _service(args)
     if args.recover:
         svc.recover()
@@ -401,6 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config-file", help="a SwarmConfig as JSON or YAML")
     run.add_argument("--script", help="scripted-model script (YAML/JSON rules fixing outputs per step)")
     run.add_argument("--no-tree", action="store_true", help="do not draw the live tree")
+    _add_actions_option(run)
 
     command("swarms", "list stored swarms").add_argument("--json", action="store_true")
 
@@ -418,10 +431,12 @@ def build_parser() -> argparse.ArgumentParser:
     sv = command("serve", "serve the web app and API (workers in-process); logs one JSON line per request")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    _add_actions_option(sv)
 
     wk = command("worker", "run operations from the shared store (scale-out worker)")
     wk.add_argument("--until-idle", action="store_true", help="exit when no operation is queued")
     wk.add_argument("--recover", action="store_true", help="re-queue operations left running first")
+    _add_actions_option(wk)
 
     db = command("db", "the database schema: migrate it at deploy time, or show where it is")
     db_sub = db.add_subparsers(dest="db_command", required=True)

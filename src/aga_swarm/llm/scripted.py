@@ -7,8 +7,11 @@ Rules (by request purpose):
   ``Ask`` subtask of the same plan (so "Write a haiku about it" waits for "Ask the user for their favourite
   colour"); an explicit ``(after 1, 3)`` at the end of a line (or of a ``;`` part) lists the 1-based numbers
   of the subtasks it needs instead (``(after)`` with no numbers: none), and is removed from its text.
-- ``route.choose``: ``Ask...`` goes to ask_user, ``Plan:...`` to plan, anything else to do (picking the
-  folder that contains the target on the way down; ``none`` when no option leads there).
+- ``route.choose``: ``Ask...`` goes to ask_user, ``Plan:...`` to plan; a directive that names a custom
+  action (one other than the built-in ask_user, plan and do) goes to it; anything else to do. A directive
+  names an action when the action's id appears in it as whole words, ignoring case, with ``_`` and ``-``
+  read as spaces ("Tell me the weather" names ``weather``; the first named action among the options
+  wins). On the way down it picks the folder that contains the target; ``none`` when no option leads there.
 - ``ask.compose``: a question that contains the subtask's text.
 - ``ask.evaluate``: a reply shorter than 3 characters after trimming is not sufficient (follow-up);
   anything else is, and what was learned contains the reply.
@@ -37,13 +40,30 @@ from pydantic import BaseModel, ValidationError
 from ..schemas import LLMSettings
 from .protocol import LLMError, LLMRequest, LLMResponse
 
+BUILTIN_TARGETS = ("ask_user", "plan", "do")
 
-def _target(directive: str) -> str:
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[_-]+", " ", text).split())
+
+
+def _names(directive: str, action_id: str) -> bool:
+    """Whether the directive names the action: its id as whole words, ignoring case, ``_`` and ``-``."""
+    words = _words(action_id)
+    return bool(words) and re.search(rf"(?<!\w){re.escape(words)}(?!\w)", _words(directive),
+                                     re.IGNORECASE) is not None
+
+
+def _target(directive: str, options: list[dict[str, Any]]) -> str:
     d = directive.strip()
     if d.startswith("Ask"):
         return "ask_user"
     if d.startswith("Plan:"):
         return "plan"
+    for opt in options:
+        for action_id in opt.get("contains", []):
+            if action_id not in BUILTIN_TARGETS and _names(d, str(action_id)):
+                return str(action_id)
     return "do"
 
 
@@ -88,8 +108,9 @@ def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
         parts = d[len("Plan:"):].split(";") if d.startswith("Plan:") else d.splitlines()
         return {"subtasks": plan_lines(parts)}
     if purpose == "route.choose":
-        target = _target(directive)
-        for opt in facts.get("options", []):
+        options = list(facts.get("options", []))
+        target = _target(directive, options)
+        for opt in options:
             if opt["id"] == target or target in opt.get("contains", []):
                 return {"choice": opt["id"], "reason": f"{target} fits"}
         return {"choice": "none", "reason": "nothing here leads to " + target}

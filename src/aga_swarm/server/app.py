@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from ..api import SwarmService
 from ..engine.core import Engine
 from ..engine.scheduler import Runner
+from ..plugins import load_actions
 from ..schemas import SwarmEvent
 from .cache import StateCache
 from .context import ServerContext
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
     """The app. ``service``, when given (``serve`` opens it first, so a store that cannot work stops the
     command with one line), is used by the first lifespan and closed by it."""
     settings = settings or Settings.from_env()
+    load_actions(settings.actions)  # installed plugins and settings.actions; a failure raises PluginError
     service_ready = [service] if service is not None else []
     realtime = Realtime(settings)
 

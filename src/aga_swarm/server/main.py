@@ -6,6 +6,7 @@ import argparse
 import errno
 import socket
 import sys
+from collections.abc import Sequence
 
 from .settings import Settings
 
@@ -33,16 +34,20 @@ def check_port_free(host: str, port: int) -> None:
             raise ServeError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
 
 
-def serve(host: str, port: int, data_dir: str | None, *, log_level: str | None = None) -> None:
+def serve(host: str, port: int, data_dir: str | None, *, log_level: str | None = None,
+          actions: Sequence[str] = ()) -> None:
     """Serve on host:port. Other settings come from AGA_SWARM_* environment variables; ``log_level`` (e.g.
-    ``critical`` for ``-q``) overrides AGA_SWARM_LOG_LEVEL."""
+    ``critical`` for ``-q``) overrides AGA_SWARM_LOG_LEVEL, and ``actions`` (modules of custom actions) come
+    on top of AGA_SWARM_ACTIONS and the installed plugins."""
     import uvicorn
 
+    from ..plugins import PluginError, load_actions
     from .app import create_app, open_service
     from .logs import configure_logging
 
     check_port_free(host, port)
     settings = Settings.from_env(data_dir=data_dir, log_level=log_level)
+    settings.actions = [*settings.actions, *actions]
     configure_logging(settings.log_level)
     # Three threads take turns at the GIL: the event loop (HTTP, sockets), request workers and the runner.
     # A thread that wakes (a reply's model call handed to the runner, say) waits for the holder to let go,
@@ -50,8 +55,12 @@ def serve(host: str, port: int, data_dir: str | None, *, log_level: str | None =
     sys.setswitchinterval(settings.gil_switch_seconds)
     # Behind a proxy, set FORWARDED_ALLOW_IPS (read by uvicorn) so client addresses are right.
     # Events are small JSON frames: compressing each one costs more CPU than it saves.
-    # the store opens (and migrates, or refuses an old schema) before uvicorn starts: a setting that cannot
-    # work stops the command with one line, not a traceback in the log
+    # plugins load and the store opens (and migrates, or refuses an old schema) before uvicorn starts: a
+    # plugin or setting that cannot work stops the command with one line, not a traceback in the log
+    try:
+        load_actions(settings.actions)
+    except PluginError as exc:
+        raise ServeError(str(exc)) from None
     service = open_service(settings)
     uvicorn.run(create_app(settings, service), host=host, port=port, log_config=None, access_log=False,
                 lifespan="on", timeout_graceful_shutdown=10, ws_per_message_deflate=False)

@@ -63,6 +63,8 @@ class Settings(BaseModel):
     hash_max_waiting: int = Field(64, ge=0, description="Logins and signups waiting for a hash slot; past this "
                                   "the answer is 503 with Retry-After")
     static_dir: Path = Field(STATIC_DIR, description="Where the built web app is served from")
+    actions: list[str] = Field(default_factory=list, description="Modules of custom actions to import at start "
+                               "(comma-separated), besides installed packages' 'aga_swarm.actions' entry points")
     cors_origins: list[str] = Field(default_factory=list, description="Extra origins allowed to open a socket "
                                     "(e.g. the Vite dev server); same-origin is always allowed")
     run_workers: bool = Field(True, description="Run the operation runner in this process")
@@ -74,7 +76,7 @@ class Settings(BaseModel):
     def _known_blob_store(cls, value: str | None) -> str | None:
         return None if value is None else check_blob_url(value)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "actions", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -1,0 +1,83 @@
+"""Custom actions from plugins: installed packages' ``aga_swarm.actions`` entry points, modules named with
+``--actions`` (on ``run``, ``serve`` and ``worker``) or in ``$AGA_SWARM_ACTIONS`` (comma-separated).
+
+An entry point or ``--actions`` value may name a module, whose import registers its actions (on
+``aga_swarm.actions.registry``, as docs/custom-actions.md shows), or a callable in one that takes the registry
+(``my_pkg.actions:register``). A plugin that fails to load stops the command with one line naming it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable, Mapping
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+from typing import Any
+
+from .actions import builtin_registry
+from .actions.registry import Registry
+
+ENTRY_POINT_GROUP = "aga_swarm.actions"
+ENV_VAR = "AGA_SWARM_ACTIONS"
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded; the message is one line naming it."""
+
+
+def modules_from_env(environ: Mapping[str, str] | None = None) -> list[str]:
+    raw = (os.environ if environ is None else environ).get(ENV_VAR, "")
+    return [name.strip() for name in raw.split(",") if name.strip()]
+
+
+def load_actions(modules: Iterable[str] = (), *, registry: Registry | None = None,
+                 installed: bool = True) -> list[str]:
+    """Load the installed plugins (unless ``installed`` is false), then each module in ``modules``, onto
+    ``registry`` (default: the shared one with the built-ins). Returns what was loaded, as named."""
+    reg = registry or builtin_registry()
+    loaded: list[str] = []
+    if installed:
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            _apply(_load_entry_point(ep), reg, ep.value)
+            loaded.append(ep.value)
+    for name in dict.fromkeys(modules):  # named twice (option and environment): loaded once
+        if name in loaded:
+            continue
+        _apply(_import(name), reg, name)
+        loaded.append(name)
+    return loaded
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _load_entry_point(ep: EntryPoint) -> Any:
+    dist = ep.dist.name if ep.dist is not None else "an installed package"
+    try:
+        return ep.load()
+    except Exception as exc:
+        raise PluginError(f"cannot load actions from {ep.value!r} (entry point {ep.name!r} of {dist}): "
+                          f"{_first_line(exc)}") from exc
+
+
+def _import(name: str) -> Any:
+    """``pkg.module``, or ``pkg.module:register`` for a callable in it (as in an entry point)."""
+    module_name, _, attr = name.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        return getattr(module, attr) if attr else module
+    except Exception as exc:
+        raise PluginError(f"cannot load actions from module {name!r}: {_first_line(exc)}") from exc
+
+
+def _apply(target: Any, reg: Registry, name: str) -> None:
+    """A module registered its actions on import; a callable registers them now."""
+    if isinstance(target, ModuleType) or not callable(target):
+        return
+    try:
+        target(reg)
+    except Exception as exc:
+        raise PluginError(f"cannot load actions from {name!r}: {_first_line(exc)}") from exc
