@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from .actions import builtin_registry
 from .actions.registry import Registry
 
 ENTRY_POINT_GROUP = "aga_swarm.actions"
 ENV_VAR = "AGA_SWARM_ACTIONS"
+
+_loaded: WeakKeyDictionary[Registry, set[str]] = WeakKeyDictionary()
 
 
 class PluginError(Exception):
@@ -36,15 +40,17 @@ def load_actions(modules: Iterable[str] = (), *, registry: Registry | None = Non
     """Load the installed plugins (unless ``installed`` is false), then each module in ``modules``, onto
     ``registry`` (default: the shared one with the built-ins). Returns what was loaded, as named."""
     reg = registry or builtin_registry()
+    done = _loaded.setdefault(reg, set())  # each plugin loads once per registry, however often it is named
+    found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name) if installed else []
+    plugins: list[tuple[str, Callable[[], Any]]] = [(ep.value, partial(_load_entry_point, ep)) for ep in found]
+    plugins += [(name, partial(_import, name)) for name in modules]
     loaded: list[str] = []
-    if installed:
-        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            _apply(_load_entry_point(ep), reg, ep.value)
-            loaded.append(ep.value)
-    for name in dict.fromkeys(modules):  # named twice (option and environment): loaded once
+    for name, load in plugins:
         if name in loaded:
             continue
-        _apply(_import(name), reg, name)
+        if name not in done:
+            _apply(load(), reg, name)
+            done.add(name)
         loaded.append(name)
     return loaded
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def _names(directive: str, action_id: str) -> bool:
                                      re.IGNORECASE) is not None
 
 
-def _target(directive: str, options: list[dict[str, Any]]) -> str:
+def _target(directive: str, options: Sequence[dict[str, Any]] = ()) -> str:
     d = directive.strip()
     if d.startswith("Ask"):
         return "ask_user"
