@@ -177,9 +177,10 @@ def test_global_options_work_after_the_command(tmp_path: Path) -> None:
     assert both.returncode == 2 and "-v and -q cannot be used together" in both.stderr
 
 
-@pytest.mark.parametrize("command", ["run", "swarms", "state", "history", "serve", "worker", "schema"])
+@pytest.mark.parametrize("command", ["run", "swarms", "state", "history", "serve", "worker", "schema", "db",
+                                     "db upgrade", "db current"])
 def test_every_command_help_shows_the_global_options(tmp_path: Path, command: str) -> None:
-    res = cli([command, "--help"], tmp_path)
+    res = cli([*command.split(), "--help"], tmp_path)
     assert res.returncode == 0
     assert "--data-dir DIR" in res.stdout and "--verbose" in res.stdout and "--quiet" in res.stdout
 
