@@ -9,6 +9,7 @@ import SwarmsPage from './pages/SwarmsPage';
 import SwarmLayout from './pages/SwarmLayout';
 import ChatPage from './pages/ChatPage';
 import NotFound from './pages/NotFound';
+import AccountPage from './pages/AccountPage';
 import { useAppDispatch, useAppSelector } from './store';
 import { anonymous, loggedIn } from './store/authSlice';
 
@@ -51,6 +52,7 @@ export default function App() {
           <Route element={<RequireAuth />}>
             <Route index element={<Navigate to="/swarms" replace />} />
             <Route path="/swarms" element={<SwarmsPage />} />
+            <Route path="/account" element={<AccountPage />} />
             <Route path="/swarms/:swarmId" element={<SwarmLayout />}>
               <Route index element={<Navigate to="chat" replace />} />
               <Route path="chat" element={<ChatPage />} />

@@ -8,6 +8,7 @@ import type {
   CreateSwarmBody,
   LoginBody,
   Message,
+  PasswordChangeBody,
   NodeDetail,
   SignupBody,
   Swarm,
@@ -53,6 +54,10 @@ export const api = createApi({
     login: b.mutation<AuthResponse, LoginBody>({ query: (body) => ({ url: '/auth/login', method: 'POST', body }) }),
     signup: b.mutation<AuthResponse, SignupBody>({ query: (body) => ({ url: '/auth/signup', method: 'POST', body }) }),
     logout: b.mutation<null, void>({ query: () => ({ url: '/auth/logout', method: 'POST' }) }),
+    logoutAll: b.mutation<null, void>({ query: () => ({ url: '/auth/logout-all', method: 'POST' }) }),
+    changePassword: b.mutation<null, PasswordChangeBody>({
+      query: (body) => ({ url: '/auth/password', method: 'POST', body }),
+    }),
 
     // ---- swarms ----
     configs: b.query<SwarmConfig[], void>({ query: () => '/configs', providesTags: ['Configs'] }),
@@ -118,6 +123,8 @@ export const {
   useLoginMutation,
   useSignupMutation,
   useLogoutMutation,
+  useLogoutAllMutation,
+  useChangePasswordMutation,
   useConfigsQuery,
   useListSwarmsQuery,
   useGetSwarmQuery,

@@ -60,6 +60,7 @@ type JsonResponse<Op, Code extends number> = Op extends { responses: infer R }
 
 export type SignupBody = JsonBody<paths['/api/auth/signup']['post']>;
 export type LoginBody = JsonBody<paths['/api/auth/login']['post']>;
+export type PasswordChangeBody = JsonBody<paths['/api/auth/password']['post']>;
 export type AuthResponse = Wire<JsonResponse<paths['/api/auth/login']['post'], 200>>;
 export type User = Wire<JsonResponse<paths['/api/me']['get'], 200>>;
 export type CreateSwarmBody = JsonBody<paths['/api/swarms']['post']>;

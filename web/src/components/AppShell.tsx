@@ -1,16 +1,11 @@
-import { NavLink, Outlet, useNavigate } from 'react-router';
-import { api, useLogoutMutation } from '../api/http';
-import { resetSeekers } from '../history/controller';
-import { resetEffects } from '../live/effects';
-import { useLive } from '../live/LiveContext';
-import { useAppDispatch, useAppSelector } from '../store';
-import { loggedOut, resetAll } from '../store/authSlice';
+import { NavLink, Outlet } from 'react-router';
+import { useLogoutMutation } from '../api/http';
+import { useAppSelector } from '../store';
+import { useSignOut } from './useSignOut';
 
 export default function AppShell() {
   const user = useAppSelector((s) => s.auth.user);
-  const dispatch = useAppDispatch();
-  const navigate = useNavigate();
-  const live = useLive();
+  const signOut = useSignOut();
   const [logout, { isLoading }] = useLogoutMutation();
 
   const onLogout = async () => {
@@ -19,13 +14,7 @@ export default function AppShell() {
     } catch {
       /* the session is dropped here whatever the server says */
     }
-    live?.reset();
-    resetSeekers();
-    resetEffects();
-    dispatch(resetAll());
-    dispatch(api.util.resetApiState());
-    dispatch(loggedOut());
-    navigate('/login', { replace: true });
+    signOut();
   };
 
   return (
@@ -55,6 +44,7 @@ export default function AppShell() {
                 <span className="visually-hidden">Signed in as </span>
                 {user.username}
               </span>
+              <NavLink to="/account">Account</NavLink>
               <button type="button" onClick={onLogout} disabled={isLoading}>
                 Log out
               </button>
