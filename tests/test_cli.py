@@ -177,7 +177,7 @@ def test_global_options_work_after_the_command(tmp_path: Path) -> None:
     assert both.returncode == 2 and "-v and -q cannot be used together" in both.stderr
 
 
-@pytest.mark.parametrize("command", ["run", "swarms", "state", "history", "serve", "worker", "schema", "db",
+@pytest.mark.parametrize("command", ["run", "swarms", "state", "history", "memory", "serve", "worker", "schema", "db",
                                      "db upgrade", "db current"])
 def test_every_command_help_shows_the_global_options(tmp_path: Path, command: str) -> None:
     res = cli([*command.split(), "--help"], tmp_path)
@@ -216,3 +216,23 @@ def test_run_renders_markdown(tmp_path: Path) -> None:
     assert "I need your input on this: Ask the user for a colour" in res.stdout  # the question, bold not **
     assert "Summary" in res.stdout and "**" not in res.stdout
     assert "• Done: \"Write a poem\"" in res.stdout  # the summary's list items as bullets
+
+
+def test_memory_lists_and_prints_files(tmp_path: Path) -> None:
+    script = tmp_path / "poem.yaml"
+    script.write_text('- purpose: do.execute\n  output: {report: "Wrote it.", artifact_title: poem.md, '
+                      'artifact: "Roses are red"}\n')
+    assert cli(["run", "Write a poem", "--script", str(script)], tmp_path).returncode == 0
+    sid = json.loads(cli(["swarms", "--json"], tmp_path).stdout)[0]["id"]
+    listing = cli(["memory", sid], tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    assert "artifacts/n.1/poem.md" in listing.stdout and "n.1" in listing.stdout
+    files = json.loads(cli(["memory", sid, "--json"], tmp_path).stdout)["files"]
+    assert [(f["path"], f["size"], f["node_id"]) for f in files] == [("artifacts/n.1/poem.md", 13, "n.1")]
+    shown = cli(["memory", sid, "artifacts/n.1/poem.md"], tmp_path)
+    assert shown.returncode == 0 and shown.stdout == "Roses are red"
+    assert "no files" in cli(["memory", sid, "--at", "1"], tmp_path).stdout
+    for args, needle in [([sid, "nothing/here.md"], "no file 'nothing/here.md'"),
+                         ([sid, "../escape"], "invalid memory path"), (["nope"], "swarm 'nope' not found")]:
+        res = cli(["memory", *args], tmp_path)
+        assert res.returncode == 1 and needle in res.stderr and "Traceback" not in res.stderr

@@ -17,13 +17,16 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, or_, select, update
 
 from .engine import history as hist
+from .engine import memory as mem
 from .engine.context import UserReply, spawn_node
 from .engine.core import Engine
 from .engine.errors import (
     ChatNotAwaiting,
     ChatNotFound,
+    FileTooLarge,
     InvalidInput,
     InvalidTransition,
+    MemoryFileNotFound,
     NodeNotFound,
     SwarmNotFound,
 )
@@ -39,6 +42,8 @@ from .schemas import (
     JournalEntry,
     Lifecycle,
     LLMCall,
+    MemoryFile,
+    MemoryListing,
     Message,
     MessageRole,
     Node,
@@ -191,7 +196,7 @@ class SwarmService:
         row = self._row(swarm_id, owner_id)
         with self.db.tx() as conn:
             for table in (t.operations, t.events, t.snapshots, t.messages, t.chats, t.nodes, t.journal,
-                          t.llm_calls):
+                          t.llm_calls, t.memory_files):
                 conn.execute(delete(table).where(table.c.swarm_id == swarm_id))
             conn.execute(delete(t.swarms).where(t.swarms.c.id == swarm_id))
         self.engine.blobs.delete_prefix(swarm_prefix(row.owner_id, swarm_id))
@@ -404,10 +409,92 @@ class SwarmService:
                       "created_at": r.ts, "seq": r.seq} for r in src_events if r.type == EventType.JOURNAL.value]
             if jrows:
                 conn.execute(insert(t.journal), jrows)
+            self._copy_memory(conn, src, new_id, seq)
             if status not in (SwarmStatus.COMPLETED, SwarmStatus.FAILED):
                 self._derive_operations(conn, new_id, state, OperationStatus.HELD if status is not
                                         SwarmStatus.RUNNING else OperationStatus.QUEUED)
         return self.get_swarm(new_id)
+
+    def _copy_memory(self, conn: Any, src: Swarm, new_id: str, seq: int) -> None:
+        """A fork's memory space: every version written at or before ``seq``, its bytes copied under the fork
+        (a swarm's blobs are deleted with it, so the fork must not point at the source's)."""
+        found = conn.execute(select(t.memory_files).where(t.memory_files.c.swarm_id == src.id,
+                                                          t.memory_files.c.seq <= seq)).all()
+        copied = []
+        for r in found:
+            key = mem.blob_key_for(src.owner_id, new_id, r.path)
+            try:
+                self.engine.blobs.put(key, self.engine.blobs.get(r.blob_key))
+            except KeyError:
+                continue  # bytes lost from the blob store: the fork lists what it can read
+            copied.append({**r._asdict(), "swarm_id": new_id, "blob_key": key})
+        if copied:
+            conn.execute(insert(t.memory_files), copied)
+
+    # ---- memory space --------------------------------------------------------------------------
+    def memory(self, swarm_id: str, *, at: int | None = None, owner_id: str | None = None) -> MemoryListing:
+        """The memory space's files now, or as of seq ``at`` (each file's latest version at or before it)."""
+        row = self._row(swarm_id, owner_id)
+        if at is not None and not 0 <= at <= row.last_seq:
+            raise InvalidInput(f"seq must be between 0 and {row.last_seq}")
+        seq = row.last_seq if at is None else at
+        with self.db.read() as conn:
+            files = mem.committed_files(conn, swarm_id, seq)
+        return MemoryListing(swarm_id=swarm_id, seq=seq, files=[f.file for f in files])
+
+    def memory_file(self, swarm_id: str, path: str, *, at: int | None = None,
+                    owner_id: str | None = None) -> tuple[MemoryFile, bytes]:
+        """One file's metadata and bytes, now or as of seq ``at``."""
+        self._row(swarm_id, owner_id)
+        path = mem.clean_path(path)
+        with self.db.read() as conn:
+            found = mem.committed_file(conn, swarm_id, path, mem.LATEST if at is None else at)
+        if found is None:
+            raise MemoryFileNotFound(path)
+        try:
+            return found.file, self.engine.blobs.get(found.blob_key)
+        except KeyError:
+            raise MemoryFileNotFound(path) from None
+
+    def upload_memory(self, swarm_id: str, files: list[mem.Upload], *, owner_id: str | None = None,
+                      path: str | None = None, folder: str = "uploads",
+                      allowed: frozenset[str] = frozenset(mem.DEFAULT_UPLOAD_TYPES),
+                      max_file_bytes: int = mem.DEFAULT_MAX_UPLOAD_BYTES,
+                      max_request_bytes: int | None = None) -> list[MemoryFile]:
+        """The person's files into the memory space (``folder/<file name>``, or ``path`` for a single file), in
+        one transaction. Every file is checked first (size, allowlisted type shown by its bytes); if anything
+        fails, no bytes, row or event is left behind."""
+        self._row(swarm_id, owner_id)
+        if not files:
+            raise InvalidInput("no file given")
+        if path is not None and len(files) != 1:
+            raise InvalidInput("a path can be given only with a single file")
+        total = sum(len(f.data) for f in files)
+        if max_request_bytes is not None and total > max_request_bytes:
+            raise FileTooLarge(f"the files come to {total} bytes; the limit is {max_request_bytes} bytes a request")
+        planned = []
+        for f in files:
+            target = mem.clean_path(path) if path is not None else mem.upload_path(folder, f.name)
+            kind = mem.check_upload(f.name, f.content_type, f.data, allowed=allowed, max_bytes=max_file_bytes)
+            planned.append((target, kind, f))
+        keys: list[str] = []
+        owner = self.get_swarm(swarm_id).owner_id
+
+        def record(tx: SwarmTx) -> list[MemoryFile]:
+            return [tx.write_memory(target, title=target.rsplit("/", 1)[-1], size=len(f.data), content_type=kind,
+                                    node_id=None, blob_key=key) for (target, kind, f), key in zip(planned, keys,
+                                                                                                   strict=True)]
+        try:
+            for target, _, f in planned:
+                key = mem.blob_key_for(owner, swarm_id, target)
+                keys.append(key)
+                self.engine.blobs.put(key, f.data)
+            written: list[MemoryFile] = self._write(swarm_id, owner_id, record)
+        except BaseException:
+            for key in keys:
+                self.engine.blobs.delete_prefix(mem.version_prefix(key))
+            raise
+        return written
 
     def _derive_operations(self, conn: Any, swarm_id: str, state: SwarmState, status: OperationStatus) -> None:
         """Re-create the operations a state implies (every live node has a continuation saying what's next)."""

@@ -284,6 +284,30 @@ def _one_line(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
+def _memory(args: argparse.Namespace) -> int:
+    """List a swarm's memory space (now or at a seq), or write one file's bytes to stdout."""
+    from .engine.memory import is_text_type
+
+    svc = _service(args)
+    if args.path:
+        file, data = svc.memory_file(args.swarm_id, args.path, at=args.at)
+        if not is_text_type(file.content_type) and sys.stdout.isatty():
+            die(f"{file.path} is {file.content_type}; redirect the output to a file")
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    listing = svc.memory(args.swarm_id, at=args.at)
+    if args.json:
+        print(listing.model_dump_json(indent=2))
+        return 0
+    if not listing.files:
+        print(f"no files in the memory space of {args.swarm_id} at seq {listing.seq}")
+        return 0
+    for f in listing.files:
+        print(f"{f.size:>10}  {f.content_type:<24} {f.node_id or 'person':<12} seq {f.seq:<6} {f.path}")
+    return 0
+
+
 def _event_line(kind: str, data: dict[str, Any]) -> str:
     if kind == "node_spawned":
         return f"{data['node']['action_id']}: {data['node']['title']}"
@@ -428,6 +452,12 @@ def build_parser() -> argparse.ArgumentParser:
     hi.add_argument("--limit", type=int, default=None)
     hi.add_argument("--json", action="store_true")
 
+    me = command("memory", "list a swarm's memory space, or print one of its files")
+    me.add_argument("swarm_id")
+    me.add_argument("path", nargs="?", help="a file's path: its bytes go to stdout")
+    me.add_argument("--at", type=int, metavar="SEQ", help="as of this seq")
+    me.add_argument("--json", action="store_true", help="the listing as JSON")
+
     sv = command("serve", "serve the web app and API (workers in-process); logs one JSON line per request")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
@@ -497,7 +527,7 @@ def _main(argv: list[str] | None) -> int:
     from .store.errors import SetupError
 
     handlers: dict[str, Any] = {"swarms": _swarms, "state": _state, "history": _history, "serve": _serve,
-                                "schema": _schema, "db": _db}
+                                "schema": _schema, "db": _db, "memory": _memory}
     try:
         if args.command == "run":
             # a plain event loop (not asyncio.run) keeps Python's own SIGINT handling, so Ctrl-C interrupts

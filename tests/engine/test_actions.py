@@ -103,6 +103,9 @@ async def test_do_can_save_an_artifact_in_the_memory_space(sqlite_svc: SwarmServ
     assert arts[0]["title"] == "poem.md"
     assert arts[0]["key"].startswith(f"users/u1/swarms/{s.id}/memory/")
     assert svc.engine.blobs.get(arts[0]["key"]) == b"Roses are red"
+    assert arts[0]["path"] == "artifacts/n.1/poem.md"
+    file, data = svc.memory_file(s.id, "artifacts/n.1/poem.md")
+    assert data == b"Roses are red" and file.node_id == "n.1" and file.title == "poem.md"
 
 
 class GreetCtx(BaseModel):

@@ -161,3 +161,34 @@ def test_upgrading_a_0003_store_gives_its_configs_an_owner(tmp_path: Path, empty
         with create_engine(url).connect() as conn:
             rows = conn.execute(text("SELECT id, owner_id FROM configs ORDER BY id")).all()
         assert [tuple(r) for r in rows] == [("alices", "ua"), ("from-cli", "local")]
+
+
+def test_upgrading_a_0004_store_adds_the_memory_space(tmp_path: Path, empty_pg_url: str) -> None:
+    """Migration 0005 adds ``memory_files``: a swarm from before it has an empty memory space, then takes files."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from aga_swarm.engine.core import Engine
+    from aga_swarm.engine.memory import Upload
+
+    for i, url in enumerate((f"sqlite:///{tmp_path / 'old4.db'}", empty_pg_url)):
+        engine = create_engine(url)
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["connection_engine"] = engine
+        command.upgrade(cfg, "0004")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO swarms (id, owner_id, name, goal, config_id, status, last_seq, first_seq, "
+                              "usage, created_at, updated_at) VALUES ('s1', 'u1', 'n', 'g', 'local', 'draft', 0, 1, "
+                              "'{}', 0, 0)"))
+        engine.dispose()
+        svc = SwarmService(Engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
+        assert svc.db.current_revision() == HEAD_REVISION
+        assert svc.memory("s1").files == [] and svc.state("s1").memory == {}
+        svc.upload_memory("s1", [Upload("a.md", None, b"kept")])
+        assert svc.memory_file("s1", "uploads/a.md")[1] == b"kept"
+        assert list(svc.state("s1").memory) == ["uploads/a.md"]
+        svc.close()
+        command.downgrade(cfg, "0004")  # and back: the table goes, the swarm stays
+        with create_engine(url).connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM swarms")).scalar() == 1

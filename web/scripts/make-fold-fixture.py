@@ -7,6 +7,7 @@ import json
 import tempfile
 
 from aga_swarm.api import SwarmService
+from aga_swarm.engine.memory import Upload
 
 
 async def main() -> None:
@@ -20,6 +21,9 @@ async def main() -> None:
     c = svc.waiting_chats(s.id)[0]
     svc.post_reply(s.id, c.id, "blue")
     await svc.run_until_idle(s.id)
+    # memory_written events, at the end so the seqs above stay as they were: two files, one written twice
+    svc.upload_memory(s.id, [Upload("notes.md", None, b"# notes"), Upload("data.json", None, b"{}")])
+    svc.upload_memory(s.id, [Upload("notes.md", None, b"# notes, again")])
     print(json.dumps({"history": svc.history(s.id).model_dump(mode="json"),
                       "state": svc.state(s.id).model_dump(mode="json")}, indent=1))
 

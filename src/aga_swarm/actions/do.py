@@ -32,8 +32,9 @@ def register(reg: Registry) -> None:
     @reg.step("do.on_result", context=DoCtx, result=DoOutput)
     def on_result(ctx: StepContext, data: DoCtx, result: DoOutput) -> None:
         if result.artifact:
-            key = ctx.save_artifact(result.artifact_title or "artifact", result.artifact)
-            ctx.journal(f"Saved an artifact to the memory space ({key.rsplit('/', 1)[-1]}).")
+            ctx.save_artifact(result.artifact_title or "artifact", result.artifact)
+            path = ctx.changes["context_up"]["artifacts"][-1]["path"]
+            ctx.journal(f"Saved {path} to the memory space.")
         ctx.journal("Finished and reported.")
         ctx.complete(result.report)
 

@@ -29,6 +29,7 @@ from .tx import SwarmTx, new_continuation
 if TYPE_CHECKING:
     from ..actions.registry import Registry
     from ..store.blob import BlobStore
+    from .memory import MemoryAccess
 
 
 class ChildOutcome(BaseModel):
@@ -282,15 +283,25 @@ class StepContext:
         self.continued = True
         self.changes.update(lifecycle=Lifecycle.FAILED, failure_reason=reason, continuation=None)
 
-    def save_artifact(self, name: str, content: str, content_type: str = "text/markdown") -> str:
-        """Store a file in the swarm's memory space (blob store) and list it in the node's context_up."""
-        from ..store.blob import scoped_key
+    @property
+    def memory(self) -> MemoryAccess:
+        """The swarm's memory space: ``list(prefix)``, ``read(path)``, ``write(path, content)``,
+        ``search(query)``; writes are this node's and commit with the step."""
+        from .memory import MemoryAccess
 
-        safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)[:120] or "artifact"
-        key = scoped_key(self.tx.owner_id, self.tx.swarm_id, "memory", f"{self.node_id}-{safe}")
-        self.services.blobs.put(key, content.encode())
+        return MemoryAccess(self.tx, self.services.blobs, self.node_id)
+
+    def save_artifact(self, name: str, content: str, content_type: str = "text/markdown") -> str:
+        """Store a file in the swarm's memory space under ``artifacts/<node>/`` and list it in the node's
+        context_up (path, title, type, size, blob key). Returns its blob key."""
+        safe = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in name).strip()[:120] or "artifact"
+        if "." not in safe.strip("."):
+            safe += ".md"
+        path = f"artifacts/{self.node_id}/{safe}"
+        stored = self.memory.write(path, content, title=name, content_type=content_type)
+        key = self.tx.memory_keys[stored.path]
         arts = [*self.node.context_up.get("artifacts", []),
-                {"key": key, "title": name, "content_type": content_type, "size": len(content.encode())}]
+                {"path": stored.path, "key": key, "title": name, "content_type": content_type, "size": stored.size}]
         self.changes["context_up"] = {**self.node.context_up, **self.changes.get("context_up", {}),
                                       "artifacts": arts}
         return key

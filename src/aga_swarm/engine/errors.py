@@ -26,6 +26,11 @@ class ChatNotFound(NotFound):
         super().__init__(f"chat {chat_id!r} not found")
 
 
+class MemoryFileNotFound(NotFound):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no file {path!r} in the memory space")
+
+
 class ConfigNotFound(NotFound):
     def __init__(self, config_id: str) -> None:
         super().__init__(f"config {config_id!r} not found")
@@ -67,3 +72,11 @@ class UnknownStep(SwarmError):
 
 class LimitExceeded(SwarmError):
     """A per-swarm bound was reached; the node that hit it fails with this message."""
+
+
+class FileTooLarge(SwarmError):
+    """A file (or a request's files together) is over the operator's size limit (HTTP 413)."""
+
+
+class UnsupportedFileType(SwarmError):
+    """A file's type is not on the operator's allowlist, or its bytes are not what its name says (HTTP 415)."""

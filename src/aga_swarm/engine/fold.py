@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..schemas import ChatSummary, EventType, MessageRole, Node, SwarmEvent, SwarmState, SwarmStatus
+from ..schemas import ChatSummary, EventType, MemoryFile, MessageRole, Node, SwarmEvent, SwarmState, SwarmStatus
 
 
 def _patch(model: Any, changes: dict[str, Any]) -> None:
@@ -60,6 +60,11 @@ def apply_event(state: SwarmState, event: SwarmEvent) -> None:
     elif kind is EventType.USAGE:
         for key, delta in data["delta"].items():
             setattr(state.usage, key, getattr(state.usage, key) + delta)
+    elif kind is EventType.MEMORY_WRITTEN:
+        path = str(data["path"])
+        state.memory[path] = MemoryFile(path=path, title=str(data["title"]), size=int(data["size"]),
+                                        content_type=str(data["content_type"]), node_id=data.get("node_id"),
+                                        seq=event.seq)
     # JOURNAL events carry narrative only; they do not change state.
     state.__dict__["seq"] = event.seq  # an int, as declared: no need for pydantic's setattr
 

@@ -19,6 +19,7 @@ from ..store.blob import BlobStore, scoped_key
 from ..store.database import Database
 from .errors import HistoryCompacted, InvalidInput, SwarmNotFound
 from .fold import apply_event
+from .memory import committed_files
 
 
 def current_state(db: Database, swarm_id: str) -> SwarmState:
@@ -29,6 +30,7 @@ def current_state(db: Database, swarm_id: str) -> SwarmState:
             raise SwarmNotFound(swarm_id)
         node_rows = conn.execute(select(t.nodes.c.id, t.nodes.c.data).where(t.nodes.c.swarm_id == swarm_id)).all()
         chat_rows = conn.execute(select(t.chats.c.id, t.chats.c.data).where(t.chats.c.swarm_id == swarm_id)).all()
+        files = committed_files(conn, swarm_id, row.last_seq)
     from ..schemas import ChatSummary, Node
 
     return SwarmState(
@@ -36,6 +38,7 @@ def current_state(db: Database, swarm_id: str) -> SwarmState:
         root_node_id=row.root_node_id, usage=rows.usage_from_row(row),
         nodes={r.id: Node.model_validate(r.data) for r in _natural(node_rows)},
         chats={r.id: ChatSummary.model_validate(r.data) for r in _natural(chat_rows)},
+        memory={f.file.path: f.file for f in files},
     )
 
 

@@ -23,6 +23,7 @@ from ..schemas import (
     ContinuationKind,
     EventType,
     Lifecycle,
+    MemoryFile,
     Message,
     MessageRole,
     Node,
@@ -69,7 +70,7 @@ class SwarmTx:
         self.state = trusted(SwarmState, {
             "swarm_id": swarm_id, "seq": row.last_seq, "status": SwarmStatus(row.status),
             "failure_reason": row.failure_reason, "root_node_id": row.root_node_id, "nodes": {}, "chats": {},
-            "usage": rows.usage_from_row(row)})
+            "usage": rows.usage_from_row(row), "memory": {}})
         self.events: list[SwarmEvent] = []
         self._new_nodes: set[str] = set()
         self._dirty_nodes: set[str] = set()
@@ -81,6 +82,8 @@ class SwarmTx:
         self._ops: list[dict[str, Any]] = []
         self._messages: list[tuple[Any, ...]] = []
         self._journal: list[dict[str, Any]] = []
+        self._memory_rows: list[dict[str, Any]] = []
+        self.memory_keys: dict[str, str] = {}  # blob key of each memory file written in this transaction
         self._flushed_events = 0
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
         self.group_budget = 0  # how many kept-back operations the executor may run in this transaction
@@ -245,6 +248,17 @@ class SwarmTx:
                               "created_at": self.now_ts, "seq": self.state.seq + 1})  # the event's, below
         self.emit(EventType.JOURNAL, node_id, {"step": step, "text": text})
 
+    def write_memory(self, path: str, *, title: str, size: int, content_type: str, node_id: str | None,
+                     blob_key: str) -> MemoryFile:
+        """Record a new version of a memory-space file whose bytes are already at ``blob_key``."""
+        event = self.emit(EventType.MEMORY_WRITTEN, node_id, {
+            "path": path, "title": title, "size": size, "content_type": content_type, "node_id": node_id})
+        self._memory_rows.append({"swarm_id": self.swarm_id, "path": path, "seq": event.seq, "title": title,
+                                  "size": size, "content_type": content_type, "node_id": node_id,
+                                  "blob_key": blob_key, "created_at": self.now_ts})
+        self.memory_keys[path] = blob_key
+        return self.state.memory[path]
+
     # ---- operations ----------------------------------------------------------------------------
     def enqueue(self, kind: OperationKind, node_id: str, idem_key: str, payload: dict[str, Any] | None = None,
                 *, not_before: float = 0.0) -> None:
@@ -306,6 +320,8 @@ class SwarmTx:
             sql.run_rows(conn, sql.INSERT_MESSAGE, self._messages)
         if self._journal:
             sql.run_many(conn, sql.INSERT_JOURNAL, self._journal)
+        if self._memory_rows:
+            sql.run_many(conn, sql.INSERT_MEMORY_FILE, self._memory_rows)
         if self._ops:
             sql.run_many(conn, sql.INSERT_OPERATION, self._ops)
             self.queued_work = self.queued_work or any(
@@ -329,6 +345,7 @@ class SwarmTx:
         self._ops.clear()
         self._messages.clear()
         self._journal.clear()
+        self._memory_rows.clear()
 
     def lead(self, node_id: str | None) -> None:
         """Start a leading operation (or change) in this ``SwarmTx``, one of several in a batch

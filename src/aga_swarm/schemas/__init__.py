@@ -11,7 +11,10 @@ from .spaces import (
     ActionSpace,
     ActionSpec,
     ActionType,
+    MemoryFile,
+    MemoryHit,
     MemoryItem,
+    MemoryListing,
     MemorySpace,
     TerminationPolicy,
 )
@@ -34,7 +37,10 @@ __all__ = [
     "LLMSettings",
     "Lifecycle",
     "Limits",
+    "MemoryFile",
+    "MemoryHit",
     "MemoryItem",
+    "MemoryListing",
     "MemorySpace",
     "Message",
     "MessageRole",
@@ -61,5 +67,6 @@ __all__ = [
 def all_json_schemas() -> dict[str, object]:
     """JSON Schema of every top-level wire model, for export (``aga-swarm schema``)."""
     models: list[type[Model]] = [SwarmConfig, Swarm, Node, Operation, Continuation, ChatSummary, Message, JournalEntry,
-              LLMCall, SwarmEvent, SwarmState, SwarmHistory, ActionSpace, MemorySpace, NodeDetail]
+              LLMCall, SwarmEvent, SwarmState, SwarmHistory, ActionSpace, MemorySpace, NodeDetail, MemoryFile,
+              MemoryListing]
     return {m.__name__: m.model_json_schema() for m in models}

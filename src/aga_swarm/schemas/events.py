@@ -10,6 +10,7 @@ from pydantic import Field
 
 from .chat import ChatSummary
 from .common import Model
+from .spaces import MemoryFile
 from .swarm import Node, SwarmStatus, Usage
 
 
@@ -22,6 +23,7 @@ class EventType(StrEnum):
     JOURNAL = "journal"  # data: {entry}
     LLM_CALL = "llm_call"  # data: {id, step, model, tokens_in, tokens_out, cost_usd, latency_ms, error}
     USAGE = "usage"  # data: {changes}
+    MEMORY_WRITTEN = "memory_written"  # data: {path, title, size, content_type, node_id}
 
 
 class SwarmEvent(Model):
@@ -42,6 +44,7 @@ class SwarmState(Model):
     nodes: dict[str, Node] = Field(default_factory=dict)
     chats: dict[str, ChatSummary] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
+    memory: dict[str, MemoryFile] = Field(default_factory=dict, description="The memory space's files by path")
 
 
 class SwarmHistory(Model):

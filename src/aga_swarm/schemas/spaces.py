@@ -59,3 +59,32 @@ class MemoryItem(Model):
 class MemorySpace(Model):
     name: str
     items: list[MemoryItem] = Field(default_factory=list)
+
+
+class MemoryFile(Model):
+    """One file of a swarm's memory space (its bytes are in the blob store). Written by a node, or by the person
+    (``node_id`` None); ``seq`` is the event that wrote this version."""
+
+    path: str = Field(description="Relative path, '/'-separated, e.g. notes/plan.md")
+    title: str
+    size: int = Field(ge=0)
+    content_type: str
+    node_id: str | None = None
+    seq: int
+
+
+class MemoryListing(Model):
+    """The memory space at a seq (the latest when none was asked for)."""
+
+    swarm_id: str
+    seq: int
+    files: list[MemoryFile] = Field(default_factory=list)
+
+
+class MemoryHit(Model):
+    """A memory.search result: a file whose path, title or text matched, with the matching lines."""
+
+    path: str
+    title: str
+    content_type: str
+    lines: list[str] = Field(default_factory=list)

@@ -13,7 +13,15 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from ..engine.errors import Conflict, HistoryCompacted, InvalidInput, NotFound, SwarmError
+from ..engine.errors import (
+    Conflict,
+    FileTooLarge,
+    HistoryCompacted,
+    InvalidInput,
+    NotFound,
+    SwarmError,
+    UnsupportedFileType,
+)
 from ..store.accounts import AccountError, BadCredentials, InvalidPassword, InvalidUsername, UsernameTaken
 from .logs import log
 
@@ -86,6 +94,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return invalid(str(exc))
         if isinstance(exc, HistoryCompacted):
             return JSONResponse({"detail": str(exc)}, status_code=410)
+        if isinstance(exc, FileTooLarge):
+            return JSONResponse({"detail": str(exc)}, status_code=413)
+        if isinstance(exc, UnsupportedFileType):
+            return JSONResponse({"detail": str(exc)}, status_code=415)
         log.error("unexpected engine error on %s: %s", request.url.path, type(exc).__name__,
                   exc_info=exc, extra={"request_id": request.state.request_id})
         return JSONResponse({"detail": "internal server error", "request_id": request.state.request_id},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -38,10 +39,15 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers: lis
     await send({"type": "http.response.body", "body": payload})
 
 
+UPLOAD_PATH = re.compile(r"^/api/swarms/[^/]+/memory/?$")
+"""Routes that take files: their bodies may be as large as the operator's upload limit."""
+
+
 class EdgeMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, upload_body_bytes: int | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.upload_body_bytes = upload_body_bytes or max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,6 +58,8 @@ class EdgeMiddleware:
         state: dict[str, Any] = {"status": None}
         scope.setdefault("state", {})["request_id"] = request_id
         limit = self.max_body_bytes
+        if scope.get("method") == "POST" and UPLOAD_PATH.match(scope.get("path", "")):
+            limit = self.upload_body_bytes
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..store.blob import check_blob_url
 from ..store.errors import SetupError
 
+from ..engine.memory import DEFAULT_UPLOAD_TYPES
+
 ENV_PREFIX = "AGA_SWARM_"
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -38,6 +40,13 @@ class Settings(BaseModel):
     idle_check_seconds: float | None = Field(None, gt=0, description="How often to look for idle swarms; "
                                              "default min(30, idle_seconds / 4)")
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    upload_max_file_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest file the person may upload "
+                                       "into a swarm's memory space (413 above)")
+    upload_max_request_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="Largest upload request (all "
+                                          "its files together); it replaces max_body_bytes on upload routes")
+    upload_types: list[str] = Field(default_factory=lambda: list(DEFAULT_UPLOAD_TYPES), description="Content "
+                                    "types accepted for uploads, comma-separated; each file's bytes must show "
+                                    "its type (415 otherwise)")
     login_max_failures: int = Field(5, ge=1, description="Logins per (client address, username) within the "
                                     "window, counted before the password is checked; a success starts afresh")
     login_ip_max_failures: int = Field(50, ge=1, description="Failed logins per client address within the window")
@@ -76,7 +85,7 @@ class Settings(BaseModel):
     def _known_blob_store(cls, value: str | None) -> str | None:
         return None if value is None else check_blob_url(value)
 
-    @field_validator("cors_origins", "actions", mode="before")
+    @field_validator("cors_origins", "actions", "upload_types", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -143,6 +143,15 @@ INSERT_LLM_CALL = Q("INSERT INTO llm_calls (swarm_id, id, node_id, step, model, 
                        "tokens_out, latency_ms, cost_usd, attempts, error, created_at, seq) VALUES (:swarm_id, "
                        ":id, :node_id, :step, :model, :body, :blob_key, :tokens_in, :tokens_out, :latency_ms, "
                        ":cost_usd, :attempts, :error, :created_at, :seq)")
+INSERT_MEMORY_FILE = Q("INSERT INTO memory_files (swarm_id, path, seq, title, size, content_type, node_id, blob_key, "
+                       "created_at) VALUES (:swarm_id, :path, :seq, :title, :size, :content_type, :node_id, "
+                       ":blob_key, :created_at)")
+_MEMORY_COLUMNS = "m.path, m.seq, m.title, m.size, m.content_type, m.node_id, m.blob_key"
+MEMORY_LATEST = Q(f"SELECT {_MEMORY_COLUMNS} FROM memory_files m WHERE m.swarm_id = :sid AND m.seq = "
+                  "(SELECT max(x.seq) FROM memory_files x WHERE x.swarm_id = m.swarm_id AND x.path = m.path "
+                  "AND x.seq <= :at) ORDER BY m.path")
+MEMORY_FILE_AT = Q(f"SELECT {_MEMORY_COLUMNS} FROM memory_files m WHERE m.swarm_id = :sid AND m.path = :path "
+                   "AND m.seq <= :at ORDER BY m.seq DESC LIMIT 1")
 
 QUEUED_CANDIDATES = Q("SELECT id, swarm_id, node_id, kind, payload, attempts, not_before FROM operations "
                          "WHERE status = 'queued' ORDER BY id LIMIT :limit")

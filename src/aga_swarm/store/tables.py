@@ -182,3 +182,17 @@ llm_calls = Table(
     Column("seq", Integer, nullable=True),  # its llm_call event's seq (migration 0003; older rows: none)
     Index("ix_llm_calls_node", "swarm_id", "node_id"),
 )
+
+memory_files = Table(
+    "memory_files",
+    metadata,
+    Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), primary_key=True),
+    Column("path", String(500), primary_key=True),
+    Column("seq", Integer, primary_key=True),  # the memory_written event of this version (migration 0005)
+    Column("title", String(300), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("node_id", ID, nullable=True),  # None: the person uploaded it
+    Column("blob_key", String(500), nullable=False),
+    Column("created_at", Float, nullable=False),
+)

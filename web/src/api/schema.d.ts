@@ -264,6 +264,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/swarms/{swarm_id}/memory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Memory
+         * @description The memory space's files (each at its latest version at or before `at`), by path. 422 past the last seq.
+         */
+        get: operations["list_memory"];
+        put?: never;
+        /**
+         * Upload Memory
+         * @description Upload files (multipart field `file`, repeatable) into the memory space. Each is checked against the
+         *     operator's limits before anything is stored: 413 over the size a file (default 10 MB) or a request, 415 for
+         *     a type off the allowlist or bytes that are not of the type claimed. All files are stored, or none.
+         */
+        post: operations["upload_memory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/swarms/{swarm_id}/memory/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Memory File
+         * @description One file, with its content type and `Content-Disposition` (inline for text, images and PDF unless
+         *     `download`); markup and scripts go out as `application/octet-stream` attachments, never rendered here.
+         */
+        get: operations["get_memory_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/swarms/{swarm_id}/nodes/{node_id}": {
         parameters: {
             query?: never;
@@ -534,7 +581,7 @@ export interface components {
          * EventType
          * @enum {string}
          */
-        EventType: "swarm_status" | "node_spawned" | "node_updated" | "chat_updated" | "message_posted" | "journal" | "llm_call" | "usage";
+        EventType: "swarm_status" | "node_spawned" | "node_updated" | "chat_updated" | "message_posted" | "journal" | "llm_call" | "usage" | "memory_written";
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -730,6 +777,28 @@ export interface components {
             /** Username */
             username: string;
         };
+        /**
+         * MemoryFile
+         * @description One file of a swarm's memory space (its bytes are in the blob store). Written by a node, or by the person
+         *     (``node_id`` None); ``seq`` is the event that wrote this version.
+         */
+        MemoryFile: {
+            /** Content Type */
+            content_type: string;
+            /** Node Id */
+            node_id?: string | null;
+            /**
+             * Path
+             * @description Relative path, '/'-separated, e.g. notes/plan.md
+             */
+            path: string;
+            /** Seq */
+            seq: number;
+            /** Size */
+            size: number;
+            /** Title */
+            title: string;
+        };
         /** MemoryItem */
         MemoryItem: {
             /**
@@ -748,6 +817,18 @@ export interface components {
             size: number;
             /** Title */
             title: string;
+        };
+        /**
+         * MemoryListing
+         * @description The memory space at a seq (the latest when none was asked for).
+         */
+        MemoryListing: {
+            /** Files */
+            files?: components["schemas"]["MemoryFile"][];
+            /** Seq */
+            seq: number;
+            /** Swarm Id */
+            swarm_id: string;
         };
         /** MemorySpace */
         MemorySpace: {
@@ -1034,6 +1115,13 @@ export interface components {
             };
             /** Failure Reason */
             failure_reason?: string | null;
+            /**
+             * Memory
+             * @description The memory space's files by path
+             */
+            memory?: {
+                [key: string]: components["schemas"]["MemoryFile"];
+            };
             /** Nodes */
             nodes?: {
                 [key: string]: components["schemas"]["Node"];
@@ -2004,6 +2092,209 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SwarmHistory"];
+                };
+            };
+            /** @description Not logged in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description No such swarm (or node, or chat) for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_memory: {
+        parameters: {
+            query?: {
+                /** @description As of this seq (default: now) */
+                at?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description Swarm id */
+                swarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemoryListing"];
+                };
+            };
+            /** @description Not logged in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description No such swarm (or node, or chat) for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_memory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Swarm id */
+                swarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description One or more files */
+                    file: string[];
+                    /** @description Folder for the files (default uploads) */
+                    folder?: string;
+                    /** @description Where to put a single file (default uploads/<its name>) */
+                    path?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemoryFile"][];
+                };
+            };
+            /** @description Not logged in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description No such swarm (or node, or chat) for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The request body is over AGA_SWARM_MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A file's type is not accepted, or its bytes are not what it claims */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description No file, a bad path, or a malformed form */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_memory_file: {
+        parameters: {
+            query?: {
+                /** @description As of this seq (default: now) */
+                at?: number | null;
+                /** @description Always as an attachment */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Swarm id */
+                swarm_id: string;
+                /** @description The file's path in the memory space */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
                 };
             };
             /** @description Not logged in, or the session expired */

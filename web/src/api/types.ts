@@ -37,11 +37,15 @@ export type NodeDetail = {
 };
 export type Continuation = Wire<Schemas['Continuation']>;
 
+export type MemoryFile = Wire<Schemas['MemoryFile']>;
+export type MemoryListing = Omit<Wire<Schemas['MemoryListing']>, 'files'> & { files: MemoryFile[] };
+
 /** SwarmState with its maps holding complete wire objects. */
-export type SwarmState = Omit<Wire<Schemas['SwarmState']>, 'nodes' | 'chats' | 'usage'> & {
+export type SwarmState = Omit<Wire<Schemas['SwarmState']>, 'nodes' | 'chats' | 'usage' | 'memory'> & {
   nodes: Record<string, Node>;
   chats: Record<string, ChatSummary>;
   usage: Usage;
+  memory: Record<string, MemoryFile>;
 };
 
 // ---- request and response bodies, read off the paths --------------------------------------------

@@ -2,7 +2,7 @@
 // A line-for-line port of src/aga_swarm/engine/fold.py. `applyEvent` mutates its argument, so it runs
 // inside an Immer draft (the Redux reducer in ./reducer.ts); the live store and the history slider both
 // go through that one reducer.
-import type { ChatSummary, MessageRole, Node, SwarmEvent, SwarmState, SwarmStatus, Usage } from '../api/types';
+import type { ChatSummary, MemoryFile, MessageRole, Node, SwarmEvent, SwarmState, SwarmStatus, Usage } from '../api/types';
 
 export function emptyUsage(): Usage {
   return { llm_calls: 0, tokens_in: 0, tokens_out: 0, cost_usd: 0, nodes: 0, replans: 0 };
@@ -18,6 +18,7 @@ export function emptyState(swarmId: string): SwarmState {
     nodes: {},
     chats: {},
     usage: emptyUsage(),
+    memory: {},
   };
 }
 
@@ -122,6 +123,20 @@ export function applyEvent(state: SwarmState, event: SwarmEvent): void {
       for (const [k, v] of Object.entries(delta)) {
         if (USAGE_FIELDS.has(k as keyof Usage)) state.usage[k as keyof Usage] += v;
       }
+      break;
+    }
+    case 'memory_written': {
+      const path = String(data.path);
+      const file: MemoryFile = {
+        path,
+        title: String(data.title),
+        size: int(data.size),
+        content_type: String(data.content_type),
+        node_id: (data.node_id as string | null | undefined) ?? null,
+        seq: event.seq,
+      };
+      if (!state.memory) state.memory = {};
+      state.memory[path] = file;
       break;
     }
     // 'journal' events carry narrative only; they do not change state.

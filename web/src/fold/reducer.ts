@@ -25,6 +25,7 @@ class Writer {
   private nodesCopied = false;
   private chatsCopied = false;
   private usageCopied = false;
+  private memoryCopied = false;
   private nodes = new Set<string>();
   private childLists = new Set<string>();
   private chats = new Set<string>();
@@ -72,6 +73,13 @@ class Writer {
     }
   }
 
+  memory(): void {
+    if (!this.memoryCopied) {
+      this.state.memory = { ...(this.state.memory ?? {}) };
+      this.memoryCopied = true;
+    }
+  }
+
   /** Copy what `event` will write, so applyEvent can mutate freely. */
   prepare(event: SwarmEvent): void {
     const data = event.data as Record<string, unknown>;
@@ -98,6 +106,9 @@ class Writer {
       case 'llm_call':
       case 'usage':
         this.usage();
+        break;
+      case 'memory_written':
+        this.memory(); // applyEvent builds the file afresh
         break;
       default:
         break;
