@@ -63,6 +63,7 @@ async def test_upload_list_download_at_seqs_and_owner_checks(which: str, request
         assert r.content == b"second version"
         assert r.headers["content-type"] == "text/markdown; charset=utf-8"
         assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers.get_list("content-security-policy") == ["default-src 'none'; sandbox"]
         assert r.headers["content-disposition"].startswith("inline; filename=\"brief.md\"")
         r = await http.get(f"/api/swarms/{sid}/memory/uploads/brief.md", params={"at": 1, "download": "true"})
         assert r.content == b"# The brief\nrhymes please"

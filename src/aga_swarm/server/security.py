@@ -108,8 +108,10 @@ class SecurityLayer:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *STATIC_HEADERS,
-                                      (b"content-security-policy", APP_CSP.encode())]
+                own = message.get("headers", [])
+                have = {name.lower() for name, _ in own}  # a route's own (stricter) header stays the only one
+                message["headers"] = [*own, *((k, v) for k, v in [
+                    *STATIC_HEADERS, (b"content-security-policy", APP_CSP.encode())] if k not in have)]
             await send(message)
 
         await self.app(scope, receive, with_headers)

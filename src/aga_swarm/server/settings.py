@@ -9,10 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..engine.memory import DEFAULT_UPLOAD_TYPES
 from ..store.blob import check_blob_url
 from ..store.errors import SetupError
-
-from ..engine.memory import DEFAULT_UPLOAD_TYPES
 
 ENV_PREFIX = "AGA_SWARM_"
 STATIC_DIR = Path(__file__).parent / "static"
