@@ -340,13 +340,32 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _worker(args: argparse.Namespace) -> int:
-    """A worker process: runs operations from the shared store until stopped (or idle with --until-idle)."""
-    import signal
-
+    """A worker process: runs operations from the shared store until stopped (or idle with --until-idle),
+    with Prometheus metrics on --metrics-port."""
     _load_actions(args)
     svc = _service(args)
     if args.recover:
         svc.recover()
+    metrics = None
+    if args.metrics_port is not None:
+        from .metrics import registry_for, serve_metrics
+
+        try:
+            metrics, _ = serve_metrics(registry_for(svc.engine), args.metrics_port, args.metrics_host)
+        except OSError as exc:
+            svc.close()
+            die(f"cannot serve metrics on {args.metrics_host}:{args.metrics_port}: {exc.strerror or exc}")
+        print(f"worker metrics at http://{args.metrics_host}:{metrics.server_port}/metrics", flush=True)
+    try:
+        return await _work(args, svc)
+    finally:
+        if metrics is not None:
+            metrics.shutdown()
+
+
+async def _work(args: argparse.Namespace, svc: Any) -> int:
+    import signal
+
     print("worker ready", flush=True)
     if args.until_idle:
         await svc.run_until_idle()
@@ -467,6 +486,10 @@ def build_parser() -> argparse.ArgumentParser:
     wk.add_argument("--until-idle", action="store_true", help="exit when no operation is queued")
     wk.add_argument("--recover", action="store_true", help="re-queue operations left running first")
     _add_actions_option(wk)
+    wk.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                    help="serve Prometheus metrics at http://HOST:PORT/metrics (0: a free port, printed)")
+    wk.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+                    help="address for --metrics-port (default 127.0.0.1)")
 
     db = command("db", "the database schema: migrate it at deploy time, or show where it is")
     db_sub = db.add_subparsers(dest="db_command", required=True)

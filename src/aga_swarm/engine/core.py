@@ -17,6 +17,7 @@ from ..store.blob import BlobStore, open_blob_store
 from ..store.database import Database, default_data_dir, sqlite_url
 from .context import Services
 from .errors import ConfigNotFound
+from .stats import EngineStats
 
 log = logging.getLogger("aga_swarm.engine")
 
@@ -69,6 +70,7 @@ class Engine:
         if openai_cfg is not None:
             self._configs["openai"] = openai_cfg
         self.listeners: list[EventListener] = []
+        self.stats = EngineStats()  # counters for metrics (``aga_swarm.metrics`` exports them)
         from .executor import Executor
 
         self.executor = Executor(self)

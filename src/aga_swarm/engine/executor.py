@@ -169,6 +169,7 @@ class Executor:
         except Exception as exc:
             raise _GroupedFailed(tx.grouped) from exc
         tx.grouped += 1
+        tx.ran.append(OperationKind.USER_REPLY.value)
         return True
 
     def _group(self, swarm_id: str, node_id: str | None, leader: Callable[[SwarmTx], T], *, claim_tail: bool,
@@ -229,7 +230,14 @@ class Executor:
         return known
 
     def _keep_rows(self, tx: SwarmTx) -> None:
-        """After ``tx`` committed: keep the nodes and chats it holds for the next transaction on its swarm."""
+        """After ``tx`` committed: count what it ran (metrics), and keep the nodes and chats it holds for the
+        next transaction on its swarm."""
+        stats = self.engine.stats
+        if tx.ran:
+            stats.ran(tx.ran)
+        for model, tokens_in, tokens_out, cost, seconds, error in tx.model_calls:
+            stats.model_call(model, tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost, seconds=seconds,
+                             error=error)
         if tx.swarm_id not in self._owners:
             self._remember_owner(tx.swarm_id, tx.owner_id, tx.config_id)
         cached = tx.cacheable(CACHED_ROWS_PER_SWARM)
@@ -262,6 +270,7 @@ class Executor:
             except Exception as exc:
                 raise _GroupedFailed(tx.grouped) from exc
             tx.grouped += 1
+            tx.ran.append(kind.value)
         return tail
 
     # ---- committing claimed operations together ---------------------------------------------------
@@ -345,6 +354,8 @@ class Executor:
                                                        "error": error})
         if done != 1:
             raise LostClaim()
+        if status is OperationStatus.DONE:
+            tx.ran.append(op.kind.value)
 
     # ---- dispatch ------------------------------------------------------------------------------
     def _dispatch(self, tx: SwarmTx, op: ClaimedOp) -> None:
@@ -567,6 +578,8 @@ class Executor:
             "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": tokens_in,
             "tokens_out": tokens_out, "latency_ms": latency_ms, "cost_usd": cost_usd, "attempts": attempts,
             "error": error, "created_at": tx.now.timestamp(), "seq": tx.state.seq + 1})  # the event's, below
+        if model != "-":  # "-": a step's own error, recorded in the developer log, not a model call
+            tx.model_calls.append((model, tokens_in, tokens_out, cost_usd, latency_ms / 1000, error is not None))
         tx.emit(EventType.LLM_CALL, node.id, {"id": call_id, "step": step, "model": model,
                                               "tokens_in": tokens_in, "tokens_out": tokens_out,
                                               "cost_usd": cost_usd, "latency_ms": round(latency_ms, 3),
@@ -595,6 +608,7 @@ class Executor:
                     tx.enqueue(OperationKind.FAILURE, node.id, f"failure:{op.id}", {"reason": reason})
                 tx.flush()
                 self._finish(tx, op, OperationStatus.FAILED, detail[-4000:])
+            self.engine.stats.failed(op.kind.value)
             op.queued_work = True
             return tx.events
         except LostClaim:

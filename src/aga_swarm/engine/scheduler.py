@@ -173,8 +173,11 @@ class Runner:
         queued = False
         try:
             next_op: ClaimedOp | None = op
+            stats = self.engine.stats
             while next_op is not None:
+                started = time.perf_counter()
                 events = await self.engine.executor.execute(next_op)
+                stats.executed(next_op.kind.value, time.perf_counter() - started)
                 queued = queued or next_op.queued_work
                 self.ops_done += 1 + next_op.grouped
                 if events:

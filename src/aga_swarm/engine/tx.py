@@ -95,6 +95,8 @@ class SwarmTx:
         self._usage_dirty = False  # an event of ``fold.USAGE_EVENTS`` changed ``state.usage`` (see ``flush``)
         self.grouped = 0  # kept-back operations the executor ran after the leading change (``Executor._drain``)
         self.queued_work = False  # whether a queued operation was written (a runner should look)
+        self.ran: list[str] = []  # kinds of the operations this transaction ran (counted once it commits)
+        self.model_calls: list[tuple[str, int, int, float, float, bool]] = []  # (model, in, out, $, s, error)
         self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)
 
     # ---- loading -------------------------------------------------------------------------------

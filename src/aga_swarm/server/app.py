@@ -63,6 +63,18 @@ def build_api(settings: Settings, lifespan: Any = None) -> FastAPI:
             response.status_code = 503
         return Health(status="ok" if ok else "unavailable", db=ok)
 
+    if settings.metrics:
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics() -> Response:
+            """Prometheus metrics (see aga_swarm.metrics); no auth, no user data."""
+            registry = getattr(app.state, "metrics", None)
+            if registry is None:
+                return Response("starting", status_code=503, media_type="text/plain")
+            from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+            body = await run_in_threadpool(generate_latest, registry)
+            return Response(body, media_type=CONTENT_TYPE_LATEST)
+
     install_static(app, settings.static_dir)
     _add_socket_schemas(app)
     return app
@@ -139,6 +151,11 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
         service.engine.listeners.append(realtime.on_events)
         await realtime.start(ctx)
         app.state.ctx = ctx
+        if settings.metrics:
+            from ..metrics import ServerCollector, registry_for
+
+            app.state.metrics = registry_for(service.engine, server=ServerCollector(realtime.open_sockets,
+                                                                                    realtime.reply_push))
         worker = RunnerThread(runner) if settings.run_workers else None
         if worker is not None:
             worker.start()

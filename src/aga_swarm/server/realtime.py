@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import socketio
 
+from ..engine.stats import Histogram
 from ..engine.tx import iso
 from ..schemas import EventType, SwarmEvent, SwarmStatus
 from ..store import accounts
@@ -136,6 +137,9 @@ class Realtime:
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         self._redis: Any = None
         self.emitted = 0
+        # reply-to-push latency (metrics): when each chat's last reply arrived, until its agent answer goes out
+        self._replies: dict[tuple[str, str], float] = {}
+        self.reply_push = Histogram()
 
     @property
     def _revoked_channel(self) -> str:
@@ -262,6 +266,30 @@ class Realtime:
             self.emitted += 1
         for notice in notices_for(events):
             await self.sio.emit("swarm_notice", notice, room=room)
+        if self._replies:
+            self._observe_reply_push(events)
+
+    # ---- reply-to-push latency (metrics) ---------------------------------------------------------
+    def reply_started(self, swarm_id: str, chat_id: str) -> None:
+        """A reply to this chat arrived (on the event loop, before it is stored)."""
+        if len(self._replies) >= MAX_TRACKED_SWARMS:  # answers that never came (a paused swarm): forget them
+            self._replies.clear()
+        self._replies[(swarm_id, chat_id)] = time.perf_counter()
+
+    def reply_failed(self, swarm_id: str, chat_id: str) -> None:
+        self._replies.pop((swarm_id, chat_id), None)
+
+    def _observe_reply_push(self, events: list[SwarmEvent]) -> None:
+        for event in events:
+            if event.type is EventType.MESSAGE_POSTED:
+                message = event.data.get("message") or {}
+                if message.get("role") == "agent":
+                    started = self._replies.pop((event.swarm_id, str(message.get("chat_id"))), None)
+                    if started is not None:
+                        self.reply_push.observe(time.perf_counter() - started)
+
+    def open_sockets(self) -> int:
+        return len(self._sockets)
 
     # ---- handshake -----------------------------------------------------------------------------
     def _origin_allowed(self, origin: str | None, environ: dict[str, Any]) -> bool:

@@ -75,6 +75,8 @@ class Settings(BaseModel):
                                "(comma-separated), besides installed packages' 'aga_swarm.actions' entry points")
     cors_origins: list[str] = Field(default_factory=list, description="Extra origins allowed to open a socket "
                                     "(e.g. the Vite dev server); same-origin is always allowed")
+    metrics: bool = Field(True, description="Serve Prometheus metrics at /metrics (no user data: counts, "
+                          "latencies, queue depth; restrict it at the proxy if the port is public)")
     run_workers: bool = Field(True, description="Run the operation runner in this process")
     runner_concurrency: int = Field(32, ge=1)
     log_level: str = "info"

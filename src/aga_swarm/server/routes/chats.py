@@ -30,6 +30,11 @@ async def post_message(swarm_id: SwarmId, chat_id: ChatId, body: PostMessageBody
                        user: CurrentUser) -> Message:
     """Reply to a node that awaits the user; it resumes at its next step. 409 when the chat is not awaiting a
     reply (also for the losing side of two racing replies)."""
-    message: Message = await ctx.offload(ctx.service.post_reply, swarm_id, chat_id, body.content,
-                                         owner_id=user.id)
+    ctx.realtime.reply_started(swarm_id, chat_id)  # for the reply-to-push latency metric
+    try:
+        message: Message = await ctx.offload(ctx.service.post_reply, swarm_id, chat_id, body.content,
+                                             owner_id=user.id)
+    except BaseException:
+        ctx.realtime.reply_failed(swarm_id, chat_id)
+        raise
     return message
