@@ -216,6 +216,7 @@ def test_run_renders_markdown(tmp_path: Path) -> None:
     assert "I need your input on this: Ask the user for a colour" in res.stdout  # the question, bold not **
     assert "Summary" in res.stdout and "**" not in res.stdout
     assert "• Done: \"Write a poem\"" in res.stdout  # the summary's list items as bullets
+    assert all(line == line.rstrip() for line in res.stdout.splitlines())  # no padding into a pipe
 
 
 def test_memory_lists_and_prints_files(tmp_path: Path) -> None:

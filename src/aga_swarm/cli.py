@@ -63,6 +63,18 @@ def render_tree(state: SwarmState, max_nodes: int = 200) -> Any:
     return tree
 
 
+def print_markdown(console: Any, text: str) -> None:
+    """Markdown rendered by rich; into a pipe or file, without the padding rich adds to fill each line."""
+    from rich.markdown import Markdown
+
+    if console.is_terminal:
+        console.print(Markdown(text))
+        return
+    with console.capture() as captured:
+        console.print(Markdown(text))
+    console.file.write("\n".join(line.rstrip() for line in captured.get().splitlines()) + "\n")
+
+
 # ---- commands -----------------------------------------------------------------------------------
 def _service(args: argparse.Namespace) -> Any:
     from .api import SwarmService
@@ -127,7 +139,6 @@ class Answers:
 async def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.live import Live
-    from rich.markdown import Markdown
     from rich.text import Text
 
     from .engine.errors import SwarmError
@@ -174,7 +185,7 @@ async def _run(args: argparse.Namespace) -> int:
                 await svc.run_until_idle(sid)
             swarm = svc.get_swarm(sid)
             if swarm.status is SwarmStatus.COMPLETED:
-                out.print(Markdown(_summary(svc, sid)))
+                print_markdown(out, _summary(svc, sid))
                 return 0
             if swarm.status is SwarmStatus.FAILED:
                 err.print(f"error: swarm failed: {swarm.failure_reason}", markup=False, soft_wrap=True)
@@ -192,7 +203,7 @@ async def _run(args: argparse.Namespace) -> int:
                 question = svc.messages(sid, chat.id)[-1].content
                 out.print()
                 out.print(Text(chat.title, style="bold magenta"))
-                out.print(Markdown(question))
+                print_markdown(out, question)
                 answer = answers.read("> ")
                 if answer is None:
                     svc.pause(sid)
