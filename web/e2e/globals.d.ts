@@ -7,6 +7,7 @@ declare global {
       nodeIds(): string[];
       nodePosition(id: string): { x: number; y: number } | null;
       visibleCount(): number;
+      dependencyEdges(): Array<[string, string]>;
     };
   }
 }

@@ -1,4 +1,6 @@
 import { ACTION_TYPES, LIFECYCLES } from '../api/types';
+import { DEPENDENCY_EDGE } from './dependencies';
+import { TREE_EDGE } from './edges';
 import { ACTION_LABELS, LIFECYCLE_COLOURS, LIFECYCLE_LABELS, symbolSvgPath } from './glyphs';
 
 export default function Legend() {
@@ -15,6 +17,24 @@ export default function Legend() {
               {LIFECYCLE_LABELS[l]}
             </li>
           ))}
+        </ul>
+      </div>
+      <div>
+        <h3>Lines</h3>
+        <ul>
+          <li>
+            <svg width="24" height="14" viewBox="0 0 24 14" aria-hidden="true">
+              <line x1="1" y1="7" x2="23" y2="7" stroke={TREE_EDGE.colour} strokeWidth="1.5" />
+            </svg>
+            Parent to child
+          </li>
+          <li data-testid="legend-dependency">
+            <svg width="24" height="14" viewBox="0 0 24 14" aria-hidden="true">
+              <line x1="1" y1="7" x2="23" y2="7" stroke={DEPENDENCY_EDGE.colour} strokeWidth={DEPENDENCY_EDGE.width}
+                strokeDasharray={DEPENDENCY_EDGE.dash.join(' ')} />
+            </svg>
+            Needs (waits for a sibling)
+          </li>
         </ul>
       </div>
       <div>

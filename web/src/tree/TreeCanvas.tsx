@@ -3,6 +3,7 @@ import type { SwarmState } from '../api/types';
 import { plural } from '../lib/format';
 import { ACTION_LABELS, LIFECYCLE_LABELS } from './glyphs';
 import type { TreeLayout } from './layout';
+import { dependencyLayer } from './dependencies';
 import { TreeRenderer } from './renderer';
 
 export interface TreeCanvasHandle {
@@ -26,6 +27,8 @@ export interface TreeDebug {
   isHidden(id: string): boolean;
   lastFrameMs(): number;
   frames(): number;
+  /** [prerequisite id, dependent id] of each dependency edge the tree draws. */
+  dependencyEdges(): Array<[string, string]>;
   renderer: TreeRenderer;
 }
 
@@ -94,6 +97,8 @@ export default function TreeCanvas({ state, selectedId, highlightId, onSelect, c
     const canvas = canvasRef.current!;
     const wrap = wrapRef.current!;
     const r = new TreeRenderer(canvas);
+    const deps = dependencyLayer();
+    r.edgeLayers = [deps]; // dashed "needs" edges between siblings
     rendererRef.current = r;
     r.onFrame = (ms) => onFrameRef.current?.(ms);
     const size = () => {
@@ -280,6 +285,7 @@ export default function TreeCanvas({ state, selectedId, highlightId, onSelect, c
       },
       lastFrameMs: () => r.stats.ms,
       frames: () => r.stats.frames,
+      dependencyEdges: () => deps.drawnIds(r.layout),
       renderer: r,
     };
     return () => {
