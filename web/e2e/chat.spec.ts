@@ -130,3 +130,43 @@ test('a swarm that finished behind the page: Resume shows the true status', asyn
   await expect(page.getByText('This conversation is closed.')).toBeVisible();
   await snap(page, 'finished-behind-the-page');
 });
+
+test('a Markdown bomb in a chat shows as plain text and the rest of the chat still works', async ({ page }) => {
+  const { swarmId, chatId } = await swarmWaitingOnUser(page, 'Bomb');
+  const bomb = '> '.repeat(3000) + 'a';
+  await api(page).post(`/swarms/${swarmId}/chats/${chatId}/messages`, { content: bomb });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`/swarms/${swarmId}/chat/${chatId}`);
+  const messages = page.getByTestId('message');
+  await expect(messages.first().locator('strong')).toContainText('Ask the user for a colour');
+  const bad = messages.filter({ hasText: '> > > > a' });
+  await expect(bad).toHaveCount(1);
+  await expect(bad.locator('.md-plain')).toBeVisible();
+  // The rest of the app works: the agent's follow-up arrives, the other tab opens.
+  await expect(messages.filter({ hasText: 'Thank you, that is what I needed.' })).toBeVisible({ timeout: 20_000 });
+  await page.getByRole('navigation', { name: 'Swarm views' }).getByRole('link', { name: 'Tree' }).click();
+  await expect(page.getByTestId('tree-canvas')).toBeVisible();
+  expect(errors).toEqual([]);
+  await snap(page, 'markdown-bomb');
+});
+
+test('a page whose bundle fails to load says so, and Try again loads it', async ({ page }) => {
+  const { swarmId } = await swarmWaitingOnUser(page, 'Lazy');
+  await page.goto(`/swarms/${swarmId}/chat`);
+  await expect(page.getByRole('heading', { name: 'Lazy', level: 1 })).toBeVisible();
+  // The server is briefly unreachable for the tree view's bundle (or a redeploy renamed it).
+  await page.route('**/assets/TreePage-*.js', (route) => route.abort('connectionrefused'));
+  await page.getByRole('navigation', { name: 'Swarm views' }).getByRole('link', { name: 'Tree' }).click();
+  const failure = page.getByTestId('page-error');
+  await expect(failure.getByRole('heading', { name: 'The tree view could not be loaded.' })).toBeVisible();
+  await expect(failure).toContainText('The server may be unreachable, or the app was updated.');
+  // Only that view failed: the header and its tabs still work.
+  await expect(page.getByRole('heading', { name: 'Lazy', level: 1 })).toBeVisible();
+  await snap(page, 'lazy-page-failed');
+  await expectAccessible(page, 'a page that failed to load');
+  await page.unroute('**/assets/TreePage-*.js');
+  await failure.getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByTestId('tree-canvas')).toBeVisible();
+  await expect(failure).toHaveCount(0);
+});

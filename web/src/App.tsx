@@ -1,9 +1,11 @@
-import { lazy, Suspense, useEffect } from 'react';
+import { Suspense, useEffect } from 'react';
 import { Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { api } from './api/http';
 import { describeError, isServerDown } from './api/errors';
 import AppShell from './components/AppShell';
 import { Loading } from './components/Feedback';
+import PageBoundary from './components/PageBoundary';
+import { lazyPage } from './lib/lazyPage';
 import LoginPage from './pages/LoginPage';
 import SwarmsPage from './pages/SwarmsPage';
 import SwarmLayout from './pages/SwarmLayout';
@@ -13,8 +15,8 @@ import AccountPage from './pages/AccountPage';
 import { useAppDispatch, useAppSelector } from './store';
 import { anonymous, loggedIn } from './store/authSlice';
 
-const TreePage = lazy(() => import('./pages/TreePage'));
-const BenchPage = lazy(() => import('./bench/BenchPage'));
+const TreePage = lazyPage(() => import('./pages/TreePage'));
+const BenchPage = lazyPage(() => import('./bench/BenchPage'));
 
 function useSessionCheck() {
   const dispatch = useAppDispatch();
@@ -43,33 +45,35 @@ function RequireAuth() {
 export default function App() {
   useSessionCheck();
   return (
-    <Suspense fallback={<Loading label="Loading…" page />}>
-      <Routes>
-        <Route path="/__bench" element={<BenchPage />} />
-        <Route element={<AppShell />}>
-          <Route path="/login" element={<LoginPage key="login" mode="login" />} />
-          <Route path="/signup" element={<LoginPage key="signup" mode="signup" />} />
-          <Route element={<RequireAuth />}>
-            <Route index element={<Navigate to="/swarms" replace />} />
-            <Route path="/swarms" element={<SwarmsPage />} />
-            <Route path="/account" element={<AccountPage />} />
-            <Route path="/swarms/:swarmId" element={<SwarmLayout />}>
-              <Route index element={<Navigate to="chat" replace />} />
-              <Route path="chat" element={<ChatPage />} />
-              <Route path="chat/:chatId" element={<ChatPage />} />
-              <Route
-                path="tree"
-                element={
-                  <Suspense fallback={<Loading label="Loading the tree view…" />}>
-                    <TreePage />
-                  </Suspense>
-                }
-              />
+    <PageBoundary what="app">
+      <Suspense fallback={<Loading label="Loading…" page />}>
+        <Routes>
+          <Route path="/__bench" element={<BenchPage />} />
+          <Route element={<AppShell />}>
+            <Route path="/login" element={<LoginPage key="login" mode="login" />} />
+            <Route path="/signup" element={<LoginPage key="signup" mode="signup" />} />
+            <Route element={<RequireAuth />}>
+              <Route index element={<Navigate to="/swarms" replace />} />
+              <Route path="/swarms" element={<SwarmsPage />} />
+              <Route path="/account" element={<AccountPage />} />
+              <Route path="/swarms/:swarmId" element={<SwarmLayout />}>
+                <Route index element={<Navigate to="chat" replace />} />
+                <Route path="chat" element={<ChatPage />} />
+                <Route path="chat/:chatId" element={<ChatPage />} />
+                <Route
+                  path="tree"
+                  element={
+                    <Suspense fallback={<Loading label="Loading the tree view…" />}>
+                      <TreePage />
+                    </Suspense>
+                  }
+                />
+              </Route>
             </Route>
+            <Route path="*" element={<NotFound />} />
           </Route>
-          <Route path="*" element={<NotFound />} />
-        </Route>
-      </Routes>
-    </Suspense>
+        </Routes>
+      </Suspense>
+    </PageBoundary>
   );
 }

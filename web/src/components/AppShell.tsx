@@ -1,6 +1,7 @@
 import { NavLink, Outlet } from 'react-router';
 import { useLogoutMutation } from '../api/http';
 import { useAppSelector } from '../store';
+import PageBoundary from './PageBoundary';
 import { useSignOut } from './useSignOut';
 
 export default function AppShell() {
@@ -53,7 +54,9 @@ export default function AppShell() {
         ) : null}
       </header>
       <main id="main" tabIndex={-1}>
-        <Outlet />
+        <PageBoundary what="page">
+          <Outlet />
+        </PageBoundary>
       </main>
     </div>
   );

@@ -39,4 +39,28 @@ describe('message Markdown', () => {
     expect(a.getAttribute('rel')).toBe('noopener noreferrer');
     expect(a.getAttribute('target')).toBe('_blank');
   });
+
+  it('renders Markdown bombs (3,000 nested quotes, lists, emphasis, brackets) without overflowing the stack', () => {
+    const bombs = [
+      '> '.repeat(3000) + 'a',
+      '- '.repeat(3000) + 'a',
+      '*'.repeat(5000) + 'a' + '*'.repeat(5000),
+      '['.repeat(5000) + 'a' + ']'.repeat(5000),
+    ];
+    for (const md of bombs) {
+      const { container, unmount } = render(<MarkdownRenderer>{md}</MarkdownRenderer>);
+      expect(container.textContent).toContain('a');
+      expect(container.querySelector('.md-plain'), md.slice(0, 8)).not.toBeNull();
+      unmount();
+    }
+  });
+
+  it('still formats ordinary nesting', () => {
+    const md = '> quoted\n> > twice\n\n- a\n  - b\n    - c **bold**';
+    const { container } = render(<MarkdownRenderer>{md}</MarkdownRenderer>);
+    expect(container.querySelectorAll('blockquote')).toHaveLength(2);
+    expect(container.querySelectorAll('ul')).toHaveLength(3);
+    expect(container.querySelector('strong')?.textContent).toBe('bold');
+    expect(container.querySelector('.md-plain')).toBeNull();
+  });
 });

@@ -3,6 +3,7 @@ import rehypeHighlight from 'rehype-highlight';
 import rehypeKatex from 'rehype-katex';
 import remarkGfm from 'remark-gfm';
 import remarkMath from 'remark-math';
+import { remarkLimitNesting, sourceTooNested } from './markdownLimits';
 import 'katex/dist/katex.min.css';
 import 'highlight.js/styles/github.css';
 
@@ -17,10 +18,12 @@ const components: Components = {
 };
 
 export default function MarkdownRenderer({ children }: { children: string }) {
+  if (sourceTooNested(children)) return <div className="md md-plain md-too-deep">{children}</div>;
   return (
     <div className="md">
       <ReactMarkdown
-        remarkPlugins={[remarkGfm, remarkMath]}
+        // The nesting bound runs first: GFM's own transforms already recurse per level.
+        remarkPlugins={[remarkLimitNesting, remarkGfm, remarkMath]}
         rehypePlugins={[[rehypeKatex, { throwOnError: false, strict: 'ignore' }], [rehypeHighlight, { detect: true, ignoreMissing: true }]]}
         components={components}
       >

@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
-import { NavLink, Outlet, useParams } from 'react-router';
+import { NavLink, Outlet, useLocation, useParams } from 'react-router';
 import { patchSwarmCaches, useGetSwarmQuery, useSwarmActionMutation } from '../api/http';
 import { describeError } from '../api/errors';
 import ConnectionIndicator from '../components/ConnectionIndicator';
+import PageBoundary from '../components/PageBoundary';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import StatusBadge from '../components/StatusBadge';
 import { formatCost, plural } from '../lib/format';
@@ -13,6 +14,7 @@ import { backToLive } from '../store/scrubSlice';
 
 export default function SwarmLayout() {
   const { swarmId = '' } = useParams();
+  const tab = useLocation().pathname.endsWith('/tree') ? 'tree' : 'chat';
   const dispatch = useAppDispatch();
   const live = useLive();
   const swarmQ = useGetSwarmQuery(swarmId);
@@ -115,7 +117,9 @@ export default function SwarmLayout() {
       ) : !liveState ? (
         <Loading label="Loading the swarm's state…" />
       ) : (
-        <Outlet />
+        <PageBoundary what={tab === 'tree' ? 'tree view' : 'chat'}>
+          <Outlet />
+        </PageBoundary>
       )}
     </div>
   );
