@@ -79,6 +79,7 @@ def main() -> int:
     reps = 2 if args.quick else 5
     results: dict[str, Any] = {}
     rows = []
+    machine = c.machine_section()  # the load average at the start
     with c.temp_dir(args.dir, "aga-bench-deps-") as base:
         for mode, label in (("serve", AGA_SERVE), ("idle", AGA_IDLE)):
             aga = Aga(base / mode, mode)
@@ -106,7 +107,7 @@ def main() -> int:
             finally:
                 aga.close()
     print("## The cost of a dependency edge (bench/bench_deps.py)\n")
-    print(c.machine_section())
+    print(machine)
     print()
     print(c.md_table(["run mode", "K", "K independent (wall)", "chain of K (wall)", "per edge (wall)",
                       "per edge (CPU)", "operations run (independent / chain)",
