@@ -1,4 +1,5 @@
-"""Actions: the registry, and the built-in plan, route, ask_user, do (with review as plan's last step)."""
+"""Actions: the registry, and the built-in plan, route, ask_user, do (with review as plan's last step) and the
+memory tools (memory.list, memory.read, memory.write, memory.search)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ def register_builtins(reg: Registry) -> Registry:
     """Register the built-in actions on ``reg`` (once)."""
     if id(reg) in _registered:
         return reg
-    from . import ask_user, do, plan, route
+    from . import ask_user, do, plan, route, tools
 
-    for module in (plan, ask_user, do, route):
+    for module in (plan, ask_user, do, route, tools):
         module.register(reg)
     _registered.add(id(reg))
     return reg

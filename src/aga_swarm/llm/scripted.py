@@ -12,6 +12,14 @@ Rules (by request purpose):
   names an action when the action's id appears in it as whole words, ignoring case, with ``_`` and ``-``
   read as spaces ("Tell me the weather" names ``weather``; the first named action among the options
   wins). On the way down it picks the folder that contains the target; ``none`` when no option leads there.
+- Tools: a directive ``Tool: <tool> <arguments>`` routes to that tool's action (``memory.write``,
+  ``memory.read``, ``memory.list``, ``memory.search``, or an operator's tool), and ``tool.args`` answers with
+  the arguments: a JSON object when the rest of the line is one (``Tool: memory.search {"query": "plan"}``),
+  else the words in the order of the tool's positional arguments, the last taking the rest of the line:
+  ``Tool: memory.write notes/plan.md <text>`` (path, content), ``Tool: memory.read notes/plan.md`` (path),
+  ``Tool: memory.list [folder]``, ``Tool: memory.search <text>``. The node's report is the tool's result (a
+  read's report is the file's text). Subtasks of a plan run at once unless ordered: end a read's line with
+  ``(after 1)`` to read what line 1 wrote.
 - ``ask.compose``: a question that contains the subtask's text.
 - ``ask.evaluate``: a reply shorter than 3 characters after trimming is not sufficient (follow-up);
   anything else is, and what was learned contains the reply.
@@ -55,8 +63,40 @@ def _names(directive: str, action_id: str) -> bool:
                                      re.IGNORECASE) is not None
 
 
+def tool_call(directive: str) -> tuple[str, str] | None:
+    """``Tool: <id> <arguments>`` -> (id, the rest of the line), else None."""
+    d = directive.strip()
+    if not d.startswith("Tool:"):
+        return None
+    head, _, rest = d[len("Tool:"):].strip().partition(" ")
+    return (head, rest.strip()) if head else None
+
+
+def tool_arguments(directive: str, positional: Sequence[str]) -> dict[str, Any]:
+    """The arguments of a ``Tool:`` line: a JSON object, or words given to the tool's positional arguments in
+    order, the last one taking the rest of the line (``Tool: memory.write notes/plan.md Buy milk``)."""
+    call = tool_call(directive)
+    rest = call[1] if call else directive.strip()
+    if rest.startswith("{"):
+        try:
+            parsed = json.loads(rest)
+        except json.JSONDecodeError as exc:
+            raise LLMError(f"the arguments of {directive.strip()!r} are not valid JSON: {exc.msg}") from None
+        if not isinstance(parsed, dict):
+            raise LLMError(f"the arguments of {directive.strip()!r} must be a JSON object")
+        return parsed
+    names = list(positional)
+    if not names or not rest:
+        return {}
+    words = rest.split(maxsplit=len(names) - 1)
+    return dict(zip(names, words, strict=False))
+
+
 def _target(directive: str, options: Sequence[dict[str, Any]] = ()) -> str:
     d = directive.strip()
+    call = tool_call(d)
+    if call is not None:
+        return call[0]
     if d.startswith("Ask"):
         return "ask_user"
     if d.startswith("Plan:"):
@@ -125,6 +165,10 @@ def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
                 "learned": f"The person answered: {_quote(reply)}"}
     if purpose == "do.execute":
         return {"report": f'Done: "{_quote(directive)}"{_received(list(facts.get("inputs", [])))}'}
+    if purpose == "tool.args":
+        tool = str(facts.get("tool", ""))
+        return {"arguments": tool_arguments(directive, list(facts.get("positional", []))),
+                "reason": f"the task names {tool}"}
     if purpose == "plan.review":
         latest: dict[str, dict[str, Any]] = {}
         for c in facts.get("children", []):  # a re-planned task's latest attempt is the one that counts

@@ -1,0 +1,155 @@
+"""Tools as actions: each tool is an action of the action space (routed to like any other) whose node asks the
+model for the tool's arguments, runs the tool and reports its result.
+
+The built-in tools are the memory space's (folder ``memory``): ``memory.list``, ``memory.read``,
+``memory.write`` and ``memory.search``. They run inside the step's transaction, so a write commits with the
+node's report and a crash never half-applies one. The node's report is the tool's result text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from ..engine.context import StepContext
+from ..engine.errors import SwarmError
+from ..schemas import ActionSpec, ActionType
+from .prompts import render
+from .registry import NoContext, Registry
+
+MAX_RESULT_CHARS = 16_000  # a result longer than this is cut in the report (the file stays whole)
+
+
+class ToolArguments(BaseModel):
+    """What the model answers for a tool call: the arguments (checked against the tool's own schema)."""
+
+    arguments: dict[str, Any] = Field(default_factory=dict, description="The tool's arguments, as its schema says")
+    reason: str = Field("", description="Why this call, in a sentence")
+
+
+class ListArgs(BaseModel):
+    prefix: str = Field("", description="A folder path to list ('' for every file)")
+
+
+class ReadArgs(BaseModel):
+    path: str = Field(description="The file's path, e.g. notes/plan.md")
+
+
+class WriteArgs(BaseModel):
+    path: str = Field(description="The file's path, e.g. notes/plan.md")
+    content: str = Field(description="The whole new content of the file")
+    title: str | None = Field(None, description="A short title (default: the file name)")
+
+
+class SearchArgs(BaseModel):
+    query: str = Field(description="Text to look for in file paths, titles and contents (any case)")
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A tool run inside the step: ``run(ctx, args)`` returns the result text for the report."""
+
+    id: str
+    description: str
+    arguments: type[BaseModel]
+    positional: tuple[str, ...]  # how a one-line call ``Tool: <id> a b rest...`` maps onto the arguments
+    run: Callable[[StepContext, Any], str]
+    read_only: bool = True
+
+
+def _list(ctx: StepContext, args: ListArgs) -> str:
+    files = ctx.memory.list(args.prefix)
+    if not files:
+        return f"No files under {args.prefix or 'the memory space'}."
+    return "\n".join(f"- {f.path} ({f.size} bytes, {f.content_type}, by {f.node_id or 'the person'})"
+                     for f in files)
+
+
+def _read(ctx: StepContext, args: ReadArgs) -> str:
+    return ctx.memory.read(args.path)
+
+
+def _write(ctx: StepContext, args: WriteArgs) -> str:
+    file = ctx.memory.write(args.path, args.content, title=args.title)
+    ctx.update(context_up={**ctx.node.context_up, **ctx.changes.get("context_up", {}),
+                           "files": [*ctx.node.context_up.get("files", []), file.path]})
+    return f"Wrote {file.path} ({file.size} bytes)."
+
+
+def _search(ctx: StepContext, args: SearchArgs) -> str:
+    hits = ctx.memory.search(args.query)
+    if not hits:
+        return f"Nothing in the memory space matches {args.query!r}."
+    out: list[str] = []
+    for h in hits:
+        out.append(f"- {h.path}" + "".join(f"\n  > {line}" for line in h.lines))
+    return "\n".join(out)
+
+
+MEMORY_TOOLS = (
+    Tool("memory.list", "List the files of the swarm's shared memory space (optionally under a folder).",
+         ListArgs, ("prefix",), _list),
+    Tool("memory.read", "Read a text file of the swarm's shared memory space.", ReadArgs, ("path",), _read),
+    Tool("memory.write", "Write (create or replace) a text file in the swarm's shared memory space.", WriteArgs,
+         ("path", "content"), _write, read_only=False),
+    Tool("memory.search", "Search the swarm's shared memory space by file name and content.", SearchArgs,
+         ("query",), _search),
+)
+
+
+def register(reg: Registry) -> None:
+    tools: dict[str, Tool] = {}
+
+    def tool_of(ctx: StepContext) -> Tool:
+        return tools[ctx.node.action_id]
+
+    @reg.step("tool.start")
+    def start(ctx: StepContext, data: NoContext, result: None) -> None:
+        tool = tool_of(ctx)
+        directive = ctx.node.directive
+        context = ctx.context()
+        ctx.journal(f"Preparing a call of {tool.id}.")
+        ctx.llm("tool.args", render("tool", "arguments", tool=tool.id, description=tool.description,
+                                    schema=tool.arguments.model_json_schema(), directive=directive,
+                                    context=context.render()),
+                next_step="tool.on_args", context=data,
+                facts={"directive": directive, "tool": tool.id, "positional": list(tool.positional)})
+
+    @reg.step("tool.on_args", result=ToolArguments)
+    def on_args(ctx: StepContext, data: NoContext, result: ToolArguments) -> None:
+        tool = tool_of(ctx)
+        try:
+            args = tool.arguments.model_validate(result.arguments)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+                                 for e in exc.errors())
+            ctx.journal(f"The arguments for {tool.id} are invalid: {problems}")
+            ctx.fail(f"invalid arguments for {tool.id}: {problems}")
+            return
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in args.model_dump(exclude_none=True).items())
+        ctx.journal(f"Calling {tool.id}({shown})" + (f": {result.reason}" if result.reason else "."))
+        try:
+            output = tool.run(ctx, args)
+        except SwarmError as exc:  # InvalidInput, MemoryFileNotFound, FileTooLarge: the node fails with why
+            ctx.journal(f"{tool.id} failed: {exc}")
+            ctx.fail(f"{tool.id} failed: {exc}")
+            return
+        if len(output) > MAX_RESULT_CHARS:
+            output = output[:MAX_RESULT_CHARS] + f"\n\n… (cut at {MAX_RESULT_CHARS} characters)"
+        ctx.journal(f"{tool.id} returned {len(output)} characters.")
+        ctx.complete(output, context_up={**ctx.node.context_up, **ctx.changes.get("context_up", {}),
+                                         "tool": tool.id})
+
+    for tool in MEMORY_TOOLS:
+        tools[tool.id] = tool
+        reg.register_action(ActionSpec(id=tool.id, description=tool.description, action_type=ActionType.DO,
+                                       entry_step="tool.start"), folder="memory",
+                            folder_description="The swarm's shared files: list, read, write and search them.")
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[:limit] + "…"
