@@ -170,3 +170,37 @@ test('a page whose bundle fails to load says so, and Try again loads it', async 
   await expect(page.getByTestId('tree-canvas')).toBeVisible();
   await expect(failure).toHaveCount(0);
 });
+
+test('history mode: the header shows the status and totals as of the slider, marked, with one click back', async ({ page }) => {
+  const { swarmId, chatId } = await swarmWaitingOnUser(page, 'History header');
+  const a = api(page);
+  await a.post(`/swarms/${swarmId}/chats/${chatId}/messages`, { content: 'purple like plums' });
+  await expect.poll(async () => (await a.get<SwarmRow>(`/swarms/${swarmId}`)).status, { timeout: 30_000 }).toBe('completed');
+  await page.goto(`/swarms/${swarmId}/tree`);
+  const header = page.locator('.swarm-head');
+  const badge = header.getByTestId('status-badge');
+  const usage = header.getByLabel('Usage');
+  await expect(badge).toHaveText(/Completed/);
+  const liveUsage = (await usage.textContent()) ?? '';
+  const liveNodes = Number(liveUsage.match(/(\d+) nodes?/)![1]);
+  expect(liveNodes).toBeGreaterThan(2);
+
+  const slider = page.getByRole('slider', { name: 'History position' });
+  await slider.focus();
+  await slider.press('Home');
+  for (let i = 0; i < 6; i++) await slider.press('ArrowRight');
+  await expect(slider).toHaveValue('6');
+  const mark = header.getByTestId('history-mark');
+  await expect(mark).toHaveText(/History: as of event 6 of \d+/);
+  await expect(badge).toHaveText(/Running/);
+  await expect.poll(async () => Number(((await usage.textContent()) ?? '').match(/(\d+) nodes?/)![1])).toBeLessThan(liveNodes);
+  await expect(header.getByTestId('connection')).toHaveCount(0); // no "Live" while showing the past
+  await snap(page, 'history-header');
+  await expectAccessible(page, 'tree (history header)');
+
+  await header.getByRole('button', { name: 'Back to live' }).click();
+  await expect(mark).toHaveCount(0);
+  await expect(badge).toHaveText(/Completed/);
+  await expect(usage).toHaveText(liveUsage);
+  await expect(slider).toHaveValue(await slider.getAttribute('max') ?? '');
+});

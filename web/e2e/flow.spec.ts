@@ -164,7 +164,7 @@ test('sign up, run a swarm, answer it, scrub its history, inspect a node, and ke
   await expect(page.getByRole('button', { name: 'Pause history' })).toBeVisible();
   await expect.poll(async () => Number(await slider.inputValue())).toBeGreaterThan(before);
   await page.getByRole('button', { name: 'Pause history' }).click();
-  await page.getByRole('button', { name: 'Live' }).click();
+  await page.getByRole('button', { name: 'Live', exact: true }).click();
   await expect(page.getByTestId('tree-summary')).not.toContainText('At event');
   await expect.poll(() => nodeCount(page)).toBe(total);
 
@@ -195,7 +195,7 @@ test('sign up, run a swarm, answer it, scrub its history, inspect a node, and ke
   await expect(slider).toHaveValue('20');
   await expect(panel.getByTestId('detail-as-of')).toContainText('as of event 20');
   await expect.poll(() => calls.count()).toBeLessThan(liveCalls);
-  await page.getByRole('button', { name: 'Live' }).click();
+  await page.getByRole('button', { name: 'Live', exact: true }).click();
   await expect(panel.getByTestId('detail-as-of')).toHaveCount(0);
   await expect.poll(() => calls.count()).toBe(liveCalls);
 

@@ -11,6 +11,23 @@ import { useLive } from '../live/LiveContext';
 import { loadLive } from '../live/thunks';
 import { useAppDispatch, useAppSelector } from '../store';
 import { backToLive } from '../store/scrubSlice';
+import { selectIsHistory } from '../store/selectors';
+
+/** In place of the live indicator and controls while the slider is in the past: where, and the way back. */
+function HistoryMark({ seq, liveSeq, onLive }: { seq: number | null; liveSeq: number; onLive(): void }) {
+  return (
+    <>
+      <span className="history-mark" role="status" data-testid="history-mark">
+        {seq === null
+          ? 'History: loading…'
+          : `History: as of event ${seq.toLocaleString()} of ${liveSeq.toLocaleString()}`}
+      </span>
+      <button type="button" className="primary swarm-controls" onClick={onLive}>
+        Back to live
+      </button>
+    </>
+  );
+}
 
 export default function SwarmLayout() {
   const { swarmId = '' } = useParams();
@@ -20,6 +37,9 @@ export default function SwarmLayout() {
   const swarmQ = useGetSwarmQuery(swarmId);
   const liveEntry = useAppSelector((s) => s.live.swarms[swarmId]);
   const liveState = liveEntry?.state ?? null;
+  // While the history slider is in the past, the header tells that point's story, not the live one.
+  const history = useAppSelector((s) => selectIsHistory(s, swarmId));
+  const pastState = useAppSelector((s) => (selectIsHistory(s, swarmId) ? s.scrub.state : null));
   const [act, actState] = useSwarmActionMutation();
   const [error, setError] = useState<string | null>(null);
 
@@ -48,8 +68,11 @@ export default function SwarmLayout() {
       </div>
     );
   }
-  const status = liveState?.status ?? swarm.status;
-  const usage = liveState?.usage;
+  const liveStatus = liveState?.status ?? swarm.status;
+  const shown = history ? (pastState ?? liveState) : liveState;
+  const status = history && pastState ? pastState.status : liveStatus;
+  const usage = shown?.usage;
+  const failure = history ? (pastState?.failure_reason ?? null) : (liveState?.failure_reason ?? swarm.failure_reason);
 
   const run = async (action: 'spawn' | 'pause' | 'resume') => {
     setError(null);
@@ -66,11 +89,16 @@ export default function SwarmLayout() {
 
   return (
     <div className="swarm-page">
-      <header className="swarm-head">
+      <header className={`swarm-head${history ? ' swarm-head-history' : ''}`}>
         <div className="swarm-title">
           <h1>{swarm.name}</h1>
           <StatusBadge status={status} />
-          <ConnectionIndicator swarmId={swarmId} status={status} />
+          {history ? (
+            <HistoryMark seq={pastState?.seq ?? null} liveSeq={liveState?.seq ?? 0} onLive={() => dispatch(backToLive())} />
+          ) : (
+            <ConnectionIndicator swarmId={swarmId} status={status} />
+          )}
+          {history ? null : (
           <div className="row swarm-controls" role="group" aria-label="Swarm controls">
           {status === 'draft' ? (
             <button type="button" className="primary" onClick={() => run('spawn')} disabled={actState.isLoading}>
@@ -88,6 +116,7 @@ export default function SwarmLayout() {
             </button>
           ) : null}
           </div>
+          )}
         </div>
         {usage ? (
           <p className="usage" aria-label="Usage">
@@ -95,9 +124,7 @@ export default function SwarmLayout() {
             {(usage.tokens_in + usage.tokens_out).toLocaleString()} tokens · {formatCost(usage.cost_usd)}
           </p>
         ) : null}
-        {(liveState?.failure_reason ?? swarm.failure_reason) ? (
-          <p className="failure">Failed: {liveState?.failure_reason ?? swarm.failure_reason}</p>
-        ) : null}
+        {failure ? <p className="failure">Failed: {failure}</p> : null}
         <ErrorMessage>{error}</ErrorMessage>
         <nav aria-label="Swarm views" className="tabs">
           <NavLink to={`/swarms/${swarmId}/chat`}>Chat</NavLink>
