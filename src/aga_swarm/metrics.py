@@ -10,7 +10,8 @@ Families (all prefixed ``aga_swarm_``):
 - ``operation_seconds{kind}``: how long the runner's executions took, an operation with those grouped into
   its transaction (histogram)
 - ``queue_operations{kind, status}`` and ``queue_oldest_seconds{kind, status}``: operations queued, held
-  (paused swarms) and running in the whole store, and the age of the oldest (gauges)
+  (paused swarms) and running in the whole store, and the age of the oldest (gauges; every process reports
+  the same store-wide values, so aggregate them with ``max``, while counters add up across processes)
 - ``model_calls_total{model, outcome}``, ``model_tokens_total{model, direction}``,
   ``model_cost_usd_total{model}``, ``model_call_seconds{model}``
 - server only: ``sockets_open`` (gauge) and ``reply_push_seconds`` (histogram: a reply's POST arriving to
