@@ -55,4 +55,8 @@ test('a subtask that needs another waits for it, and a dashed dependency edge li
   const a = (await page.evaluate(() => window.__treeDebug!.nodePosition('n.1')))!;
   const b = (await page.evaluate(() => window.__treeDebug!.nodePosition('n.2')))!;
   expect(await pinkPixelsBetween(page, a, b)).toBeGreaterThan(10);
+  // the node panel says what the waiting node needs
+  await page.mouse.click(b.x, b.y);
+  await expect(page.getByTestId('node-panel')).toContainText('Waiting on the subtasks it needs');
+  await expect(page.getByTestId('node-needs')).toHaveText('n.1');
 });

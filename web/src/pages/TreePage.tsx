@@ -263,6 +263,18 @@ function NodePanel({ swarmId, node, at, collapsed, onToggleCollapse, onClose }: 
         <dd>
           <code>{node.id}</code>, depth {node.depth}
         </dd>
+        {node.needs.length ? (
+          <>
+            <dt>Needs</dt>
+            <dd data-testid="node-needs">{node.needs.join(', ')}</dd>
+          </>
+        ) : null}
+        {node.needed_by.length ? (
+          <>
+            <dt>Needed by</dt>
+            <dd>{node.needed_by.join(', ')}</dd>
+          </>
+        ) : null}
         <dt>Updated</dt>
         <dd>{formatTime(node.updated_at)}</dd>
       </dl>
