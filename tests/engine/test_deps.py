@@ -118,6 +118,14 @@ async def test_the_haiku_waits_for_the_colour_and_receives_it(svc: SwarmService)
     call = next(c for c in detail.llm_calls if c.step == "do.on_result")
     assert "The person answered: blue" in call.messages[-1].content
     assert call.parsed_output is not None and call.parsed_output["report"].endswith("(with: blue)")
+    # the route prompt renders the same context; the question's own prompts show the goal it serves
+    route = next(c for c in detail.llm_calls if c.step == "route.on_choose")
+    assert "Results of the subtasks this task builds on:\n- Ask the user for their favourite colour\n" \
+           "  Result: The person answered: blue" in route.messages[-1].content
+    for ask_call in svc.node_detail(s.id, "n.1").llm_calls:
+        if ask_call.step in ("ask.on_compose", "ask.on_evaluate"):
+            assert ask_call.messages[-1].content.startswith("The team's overall goal:\nAsk the user for their")
+            assert "Results of the subtasks" not in ask_call.messages[-1].content
 
 
 async def test_a_failed_prerequisite_cancels_its_dependents_and_the_review_replans(

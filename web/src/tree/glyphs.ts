@@ -43,7 +43,7 @@ export const COLOURS_BY_INDEX: string[] = LIFECYCLES.map((l) => LIFECYCLE_COLOUR
  * How urgently a lifecycle asks for attention, for the summary colour of a collapsed subtree (the most
  * urgent lifecycle inside it wins). A lifecycle not named here ranks in the middle.
  */
-const URGENCY: readonly string[] = ['done', 'cancelled', 'spawned', 'waiting_children', 'waiting_llm', 'running', 'waiting_user', 'failed'];
+const URGENCY: readonly string[] = ['done', 'cancelled', 'spawned', 'waiting_deps', 'waiting_children', 'waiting_llm', 'running', 'waiting_user', 'failed'];
 const RANK_BY_INDEX: number[] = LIFECYCLES.map((l) => {
   const k = URGENCY.indexOf(l);
   return k >= 0 ? k : 3.5;
