@@ -18,7 +18,7 @@ WEB_BUILD := src/aga_swarm/server/static/index.html
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
 	web/tsconfig.json web/tsconfig.node.json web/package.json web/package-lock.json
 
-.PHONY: run test install install-dev services web web-deps port-free browser lint typecheck pytest web-test e2e bench lock clean
+.PHONY: run test install install-dev services mcp-servers web web-deps port-free browser lint typecheck pytest web-test e2e bench lock clean
 
 ## install everything and run the app on its embedded defaults (SQLite, ./blobs dir, scripted model)
 run: port-free install web
@@ -44,7 +44,7 @@ port-free:
 	@$(PYTHON) -c "$$CHECK_PORT" $(HOST) $(PORT)
 
 ## install what tests need and run every test (lint, types, Python suites on SQLite + PostgreSQL, web, browser)
-test: install-dev services web browser lint typecheck pytest web-test e2e
+test: install-dev services mcp-servers web browser lint typecheck pytest web-test e2e
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,14 @@ services: $(SERVICES_STAMP)
 
 $(SERVICES_STAMP): tests/services/package-lock.json
 	cd tests/services && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+## real MCP servers the tests start over stdio (server-filesystem, server-everything), pinned in tests/mcp/package-lock.json
+MCP_STAMP := tests/mcp/node_modules/.installed
+mcp-servers: $(MCP_STAMP)
+
+$(MCP_STAMP): tests/mcp/package-lock.json
+	cd tests/mcp && $(NPM) ci --no-audit --no-fund
 	touch $@
 
 web-deps: $(WEB_DEPS)
@@ -110,8 +118,8 @@ bench: install
 
 ## refresh the pinned Python dependency set after changing pyproject.toml
 lock: $(VENV)/bin/activate
-	$(PIP) install -q -e '.[server,postgres,dev,bench]'
+	$(PIP) install -q -e '.[server,postgres,mcp,dev,bench]'
 	$(PIP) freeze --exclude-editable | grep -v '^aga-swarm' > requirements.lock
 
 clean:
-	rm -rf $(VENV) web/node_modules tests/services/node_modules src/aga_swarm/server/static test-artifacts
+	rm -rf $(VENV) web/node_modules tests/services/node_modules tests/mcp/node_modules src/aga_swarm/server/static test-artifacts
