@@ -7,7 +7,8 @@
 }}
 ```
 
-JSON or YAML (``load_mcp_config``; the ``--mcp-config`` flag is not wired yet, see docs/tools.md). Extra keys per server (ours, optional):
+JSON or YAML (``load_mcp_config``; the ``--mcp-config`` flag is not wired yet, see docs/tools.md).
+Extra keys per server (ours, optional):
 ``timeout`` (seconds a call may take, default 60), ``start_timeout`` (seconds to start, default 60),
 ``idempotent`` (tool names safe to repeat after a crash) and ``policy`` (``auto``/``ask``/``deny`` per tool).
 ``${NAME}`` in ``env`` and ``headers`` values is read from the environment when the server starts, so secrets
