@@ -1,4 +1,5 @@
-import { cleanup, render } from '@testing-library/react';
+import { cleanup, render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import MarkdownRenderer from './MarkdownRenderer';
 
@@ -62,5 +63,36 @@ describe('message Markdown', () => {
     expect(container.querySelectorAll('ul')).toHaveLength(3);
     expect(container.querySelector('strong')?.textContent).toBe('bold');
     expect(container.querySelector('.md-plain')).toBeNull();
+  });
+
+  it('shows $$...$$ written inline as a display block, and $...$ inline', () => {
+    const { container } = render(<MarkdownRenderer>{'The area:\n\n$$\\pi r^2$$\n\nand $x$ inline.'}</MarkdownRenderer>);
+    expect(container.querySelectorAll('.katex-display')).toHaveLength(1);
+    expect(container.querySelectorAll('.katex')).toHaveLength(2);
+  });
+
+  it('task-list boxes are read-only, labelled and on their line', () => {
+    const { container } = render(<MarkdownRenderer>{'- [x] buy paint\n- [ ] paint'}</MarkdownRenderer>);
+    const boxes = [...container.querySelectorAll('input[type=checkbox]')] as HTMLInputElement[];
+    expect(boxes.map((b) => [b.checked, b.disabled, b.getAttribute('aria-label'), b.className])).toEqual([
+      [true, true, 'Done', 'md-task'],
+      [false, true, 'Not done', 'md-task'],
+    ]);
+    expect(boxes[0]!.closest('li')!.textContent).toBe(' buy paint');
+  });
+
+  it('does not load remote images until asked: a placeholder names the host', async () => {
+    const md = '![a chart](https://img.example.com/c.png) and ![](http://plain.example.net/x.png)';
+    const { container } = render(<MarkdownRenderer>{md}</MarkdownRenderer>);
+    expect(container.querySelector('img')).toBeNull();
+    const [first, second] = screen.getAllByTestId('image-placeholder');
+    expect(first!.textContent).toContain('“a chart” from img.example.com, not loaded.');
+    expect(second!.textContent).toContain('plain.example.net');
+    expect(second!.querySelector('a')?.getAttribute('href')).toBe('http://plain.example.net/x.png');
+    await userEvent.click(screen.getByRole('button', { name: 'Load image' }));
+    const img = container.querySelector('img')!;
+    expect(img.getAttribute('src')).toBe('https://img.example.com/c.png');
+    expect(img.getAttribute('alt')).toBe('a chart');
+    expect(container.querySelectorAll('img')).toHaveLength(1);
   });
 });

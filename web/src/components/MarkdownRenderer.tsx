@@ -3,6 +3,7 @@ import rehypeHighlight from 'rehype-highlight';
 import rehypeKatex from 'rehype-katex';
 import remarkGfm from 'remark-gfm';
 import remarkMath from 'remark-math';
+import { remarkDisplayMath, RemoteImage, TaskBox } from './markdownExtras';
 import { remarkLimitNesting, sourceTooNested } from './markdownLimits';
 import 'katex/dist/katex.min.css';
 import 'highlight.js/styles/github.css';
@@ -15,6 +16,8 @@ const components: Components = {
     </div>
   ),
   pre: ({ node: _node, ...props }) => <pre tabIndex={0} {...props} />,
+  img: ({ node: _node, src, alt }) => <RemoteImage src={src} alt={alt} />,
+  input: ({ node: _node, ...props }) => <TaskBox {...props} />,
 };
 
 export default function MarkdownRenderer({ children }: { children: string }) {
@@ -23,7 +26,7 @@ export default function MarkdownRenderer({ children }: { children: string }) {
     <div className="md">
       <ReactMarkdown
         // The nesting bound runs first: GFM's own transforms already recurse per level.
-        remarkPlugins={[remarkLimitNesting, remarkGfm, remarkMath]}
+        remarkPlugins={[remarkLimitNesting, remarkGfm, remarkMath, remarkDisplayMath]}
         rehypePlugins={[[rehypeKatex, { throwOnError: false, strict: 'ignore' }], [rehypeHighlight, { detect: true, ignoreMissing: true }]]}
         components={components}
       >

@@ -8,6 +8,7 @@ import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import JournalList from '../components/JournalList';
 import Markdown from '../components/Markdown';
 import { formatTime } from '../lib/format';
+import { plainPreview } from '../lib/plainText';
 import { useLive } from '../live/LiveContext';
 import { useAppDispatch, useAppSelector } from '../store';
 import {
@@ -18,6 +19,7 @@ import {
   sendFailed,
   sendStarted,
   sendSucceeded,
+  seenKey,
   type PendingMessage,
 } from '../store/chatSlice';
 import { selectIsHistory, selectOrderedChats, selectViewState } from '../store/selectors';
@@ -114,7 +116,7 @@ function HistoryBanner({ swarmId }: { swarmId: string }) {
 }
 
 function ChatListItem({ swarmId, chat, active }: { swarmId: string; chat: ChatSummary; active: boolean }) {
-  const seen = useAppSelector((s) => s.chat.seen[chat.id] ?? 0);
+  const seen = useAppSelector((s) => s.chat.seen[seenKey(swarmId, chat.id)] ?? 0);
   const unread = chat.message_count > seen && chat.last_role !== 'user' && !active;
   return (
     <li>
@@ -134,7 +136,7 @@ function ChatListItem({ swarmId, chat, active }: { swarmId: string; chat: ChatSu
         {chat.last_message ? (
           <span className="chat-item-last">
             {chat.last_role === 'user' ? 'You: ' : ''}
-            {chat.last_message}
+            {plainPreview(chat.last_message)}
           </span>
         ) : null}
       </Link>
@@ -170,8 +172,8 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
   }, [history, serverCount, chat.message_count, messagesQ]);
 
   useEffect(() => {
-    if (!history) dispatch(chatSeen({ chatId: chat.id, count: chat.message_count }));
-  }, [dispatch, chat.id, chat.message_count, history]);
+    if (!history) dispatch(chatSeen({ swarmId, chatId: chat.id, count: chat.message_count }));
+  }, [dispatch, swarmId, chat.id, chat.message_count, history]);
 
   // In history mode only the messages that existed at that point are shown.
   const messages = useMemo(() => {

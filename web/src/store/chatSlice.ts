@@ -16,7 +16,42 @@ export interface PendingMessage {
 export interface ChatUiState {
   pending: Record<string, PendingMessage[]>; // by chatId
   drafts: Record<string, string>; // by chatId
-  seen: Record<string, number>; // by chatId: message_count the user has seen
+  seen: Record<string, number>; // by seenKey(swarmId, chatId): message_count the user has seen
+}
+
+/** Chat ids repeat across swarms (every swarm has chat-n), so what was seen is kept per swarm and chat. */
+export function seenKey(swarmId: string, chatId: string): string {
+  return `${swarmId}/${chatId}`;
+}
+
+const SEEN_PREFIX = 'aga.seen.v1.';
+
+/** What this user has seen, kept in this browser across logins (logging out must not bring dots back). */
+export function loadSeen(userId: string): Record<string, number> {
+  try {
+    const raw = typeof localStorage === 'undefined' ? null : localStorage.getItem(SEEN_PREFIX + userId);
+    const parsed: unknown = raw ? JSON.parse(raw) : null;
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, number>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Merged into what is stored (counts only grow): an emptied slice on logout must not erase it. */
+export function saveSeen(userId: string, seen: Record<string, number>): void {
+  try {
+    const merged = loadSeen(userId);
+    let changed = false;
+    for (const [key, count] of Object.entries(seen)) {
+      if ((merged[key] ?? 0) < count) {
+        merged[key] = count;
+        changed = true;
+      }
+    }
+    if (changed) localStorage.setItem(SEEN_PREFIX + userId, JSON.stringify(merged));
+  } catch {
+    /* storage full or disabled: unread marks just do not persist */
+  }
 }
 
 const STORAGE_KEY = 'aga.chat.v1';
@@ -27,7 +62,7 @@ export function loadChatUi(): ChatUiState {
     const raw = typeof sessionStorage === 'undefined' ? null : sessionStorage.getItem(STORAGE_KEY);
     if (!raw) return empty;
     const parsed = JSON.parse(raw) as Partial<ChatUiState>;
-    return { pending: {}, drafts: parsed.drafts ?? {}, seen: parsed.seen ?? {} };
+    return { pending: {}, drafts: parsed.drafts ?? {}, seen: {} };
   } catch {
     return empty;
   }
@@ -35,7 +70,7 @@ export function loadChatUi(): ChatUiState {
 
 export function saveChatUi(s: ChatUiState): void {
   try {
-    sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ drafts: s.drafts, seen: s.seen }));
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ drafts: s.drafts }));
   } catch {
     /* storage full or disabled: drafts just do not persist */
   }
@@ -92,12 +127,20 @@ const slice = createSlice({
       if (payload.text) s.drafts[payload.chatId] = payload.text;
       else delete s.drafts[payload.chatId];
     },
-    chatSeen(s, { payload }: PayloadAction<{ chatId: string; count: number }>) {
-      if ((s.seen[payload.chatId] ?? 0) < payload.count) s.seen[payload.chatId] = payload.count;
+    chatSeen(s, { payload }: PayloadAction<{ swarmId: string; chatId: string; count: number }>) {
+      const key = seenKey(payload.swarmId, payload.chatId);
+      if ((s.seen[key] ?? 0) < payload.count) s.seen[key] = payload.count;
+    },
+    /** A user logged in: what they saw before, in this browser. */
+    seenLoaded(s, { payload }: PayloadAction<Record<string, number>>) {
+      for (const [key, count] of Object.entries(payload)) {
+        if (typeof count === 'number' && (s.seen[key] ?? 0) < count) s.seen[key] = count;
+      }
     },
   },
   extraReducers: (b) => b.addCase(resetAll, () => ({ pending: {}, drafts: {}, seen: {} })),
 });
 
-export const { sendStarted, sendSucceeded, sendFailed, retrying, discarded, draftChanged, chatSeen } = slice.actions;
+export const { sendStarted, sendSucceeded, sendFailed, retrying, discarded, draftChanged, chatSeen, seenLoaded } =
+  slice.actions;
 export default slice.reducer;

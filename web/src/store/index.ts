@@ -3,7 +3,7 @@ import { setupListeners } from '@reduxjs/toolkit/query';
 import { useDispatch, useSelector } from 'react-redux';
 import { api } from '../api/http';
 import auth from './authSlice';
-import chat, { loadChatUi, saveChatUi } from './chatSlice';
+import chat, { loadChatUi, loadSeen, saveChatUi, saveSeen, seenLoaded } from './chatSlice';
 import connection from './connectionSlice';
 import live from './liveSlice';
 import scrub from './scrubSlice';
@@ -32,11 +32,19 @@ export function makeStore(preloaded?: Partial<RootState>) {
   });
   setupListeners(store.dispatch);
   let lastChat = store.getState().chat;
+  let lastUser: string | null = null;
   store.subscribe(() => {
+    const userId = store.getState().auth.user?.id ?? null;
+    if (userId !== lastUser) {
+      lastUser = userId;
+      if (userId) store.dispatch(seenLoaded(loadSeen(userId)));
+    }
     const c = store.getState().chat;
     if (c !== lastChat) {
+      const seenChanged = c.seen !== lastChat.seen;
       lastChat = c;
       saveChatUi(c);
+      if (seenChanged && userId) saveSeen(userId, c.seen);
     }
   });
   return store;
