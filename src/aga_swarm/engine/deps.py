@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field, model_validator
 
 from ..schemas import TERMINAL_LIFECYCLES, Lifecycle, Node, OperationKind
-from .errors import InvalidPlan
+from .errors import InvalidPlan, NodeNotFound
 
 if TYPE_CHECKING:
     from .tx import SwarmTx
@@ -79,7 +79,7 @@ def check_plan(subtasks: Sequence[Subtask]) -> None:
 
 def start_lifecycle(tx: SwarmTx, needs: Sequence[str]) -> tuple[Lifecycle, str | None]:
     """The lifecycle a new node needing ``needs`` starts in, and the reason when that is ``cancelled``."""
-    known = [tx.state.nodes.get(n) or _maybe(tx, n) for n in needs]
+    known = [_maybe(tx, n) for n in needs]  # None: later in the same plan, not created yet
     if any(p is None or p.lifecycle not in TERMINAL_LIFECYCLES for p in known):
         return Lifecycle.WAITING_DEPS, None
     bad = next((p for p in known if p is not None and p.lifecycle is not Lifecycle.DONE), None)
@@ -89,8 +89,6 @@ def start_lifecycle(tx: SwarmTx, needs: Sequence[str]) -> tuple[Lifecycle, str |
 
 
 def _maybe(tx: SwarmTx, node_id: str) -> Node | None:
-    from .errors import NodeNotFound
-
     try:
         return tx.node(node_id)
     except NodeNotFound:
@@ -106,7 +104,7 @@ def release_dependents(tx: SwarmTx, prerequisite: Node) -> None:
     """``prerequisite`` has just ended: start each node that needs it once everything it needs is done, or
     cancel it if one of those failed or was cancelled (which in turn releases the nodes that need it). Runs in
     the transaction that ended ``prerequisite``, and looks only at its dependents (``Node.needed_by``) and
-    theirs prerequisites, so an edge costs the same in a plan of ten subtasks and of a thousand."""
+    their prerequisites, so an edge costs the same in a plan of ten subtasks and of a thousand."""
     for dependent_id in prerequisite.needed_by:
         dependent = tx.node(dependent_id)
         if dependent.lifecycle is not Lifecycle.WAITING_DEPS:
