@@ -6,15 +6,17 @@ else is reported as not found, exactly like a missing one.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import Text, and_, case, cast, delete, func, insert, or_, select, update
 
 from .engine import history as hist
 from .engine import memory as mem
@@ -54,6 +56,8 @@ from .schemas import (
     SwarmConfig,
     SwarmEvent,
     SwarmHistory,
+    SwarmListItem,
+    SwarmPage,
     SwarmState,
     SwarmStatus,
 )
@@ -74,6 +78,33 @@ def clean_text(value: str, *, field: str, max_chars: int, allow_empty: bool = Fa
     if len(value) > max_chars:
         raise InvalidInput(f"{field} is too long ({len(value)} characters; the limit is {max_chars})")
     return value
+
+
+GOAL_PREVIEW_CHARS = 200
+
+
+@dataclass(frozen=True)
+class OwnerUsage:
+    swarms: int
+    running: int
+    forks: int
+    stored_bytes: int
+
+
+def encode_cursor(created_at: float, swarm_id: str) -> str:
+    """An opaque page cursor: where the previous page ended (creation time and id)."""
+    return base64.urlsafe_b64encode(json.dumps([created_at, swarm_id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, swarm_id = json.loads(raw)
+        if isinstance(created_at, (int, float)) and not isinstance(created_at, bool) and isinstance(swarm_id, str):
+            return float(created_at), swarm_id
+    except (ValueError, TypeError):
+        pass
+    raise InvalidInput("the cursor is not one this server gave; start again without it")
 
 
 class SwarmService:
@@ -174,6 +205,47 @@ class SwarmService:
             if owner_id is not None:
                 q = q.where(t.swarms.c.owner_id == owner_id)
             return [rows.swarm_from_row(r) for r in conn.execute(q)]
+
+    def swarm_page(self, owner_id: str, *, limit: int = 50, cursor: str | None = None,
+                   preview_chars: int = GOAL_PREVIEW_CHARS) -> SwarmPage:
+        """One page of the owner's swarms, newest first, each with only the beginning of its goal. ``cursor``
+        is the previous page's ``next_cursor`` (InvalidInput for anything else)."""
+        c = t.swarms.c
+        cols = [col for col in t.swarms.c if col.name not in ("goal", "usage")]
+        q = (select(*cols, func.substr(c.goal, 1, preview_chars).label("goal_preview"),
+                    func.length(c.goal).label("goal_chars"))
+             .where(c.owner_id == owner_id).order_by(c.created_at.desc(), c.id.desc()).limit(limit + 1))
+        if cursor is not None:
+            after_ts, after_id = decode_cursor(cursor)
+            q = q.where(or_(c.created_at < after_ts, and_(c.created_at == after_ts, c.id < after_id)))
+        with self.db.read() as conn:
+            found = conn.execute(q).all()
+        items = [SwarmListItem(
+            id=r.id, owner_id=r.owner_id, name=r.name, goal_preview=r.goal_preview, goal_chars=r.goal_chars,
+            config_id=r.config_id, status=r.status, failure_reason=r.failure_reason, root_node_id=r.root_node_id,
+            forked_from=r.forked_from, forked_at_seq=r.forked_at_seq, last_seq=r.last_seq,
+            created_at=rows.dt(r.created_at), updated_at=rows.dt(r.updated_at)) for r in found[:limit]]
+        last = found[limit - 1] if len(found) > limit else None
+        return SwarmPage(items=items, next_cursor=None if last is None else encode_cursor(last.created_at, last.id))
+
+    def owner_usage(self, owner_id: str, *, forks_since: float) -> OwnerUsage:
+        """What an owner holds, for per-user quotas: swarms, running ones, forks made since ``forks_since`` (a
+        timestamp), and the bytes of their goals, messages and events."""
+        c = t.swarms.c
+        mine = select(c.id).where(c.owner_id == owner_id).scalar_subquery()
+        with self.db.read() as conn:
+            counts = conn.execute(select(
+                func.count(),
+                func.coalesce(func.sum(case((c.status == SwarmStatus.RUNNING.value, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((and_(c.forked_from.is_not(None), c.created_at >= forks_since), 1),
+                                            else_=0)), 0),
+                func.coalesce(func.sum(func.length(c.goal)), 0)).where(c.owner_id == owner_id)).one()
+            message_bytes = conn.execute(select(func.coalesce(func.sum(func.length(t.messages.c.content)), 0))
+                                         .where(t.messages.c.swarm_id.in_(mine))).scalar_one()
+            event_bytes = conn.execute(select(func.coalesce(func.sum(func.length(cast(t.events.c.data, Text))), 0))
+                                       .where(t.events.c.swarm_id.in_(mine))).scalar_one()
+        return OwnerUsage(swarms=int(counts[0]), running=int(counts[1]), forks=int(counts[2]),
+                          stored_bytes=int(counts[3]) + int(message_bytes) + int(event_bytes))
 
     def update_swarm(self, swarm_id: str, *, owner_id: str | None = None, name: str | None = None,
                      goal: str | None = None) -> Swarm:

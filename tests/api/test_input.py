@@ -98,7 +98,7 @@ async def test_swarm_crud_configs_clone_and_paging(server: Server) -> None:
         assert r.status_code == 200 and r.json()["goal"].endswith("Book a hotel")
         copy = (await http.post(f"/api/swarms/{draft['id']}/clone", json={"name": "Trip B"})).json()
         assert copy["status"] == "draft" and copy["goal"] == r.json()["goal"] and copy["name"] == "Trip B"
-        listed = [s["id"] for s in (await http.get("/api/swarms")).json()]
+        listed = [s["id"] for s in (await http.get("/api/swarms")).json()["items"]]
         assert listed == [copy["id"], draft["id"]]  # newest first
 
         r = await http.post(f"/api/swarms/{draft['id']}/spawn")

@@ -56,8 +56,8 @@ async def test_users_are_isolated(server: Server) -> None:
             await rec_b.wait_event(sb["id"], agent_message(), what="bob's question")
 
             # lists show only one's own
-            assert [s["id"] for s in (await ha.get("/api/swarms")).json()] == [sa["id"]]
-            assert [s["id"] for s in (await hb.get("/api/swarms")).json()] == [sb["id"]]
+            assert [s["id"] for s in (await ha.get("/api/swarms")).json()["items"]] == [sa["id"]]
+            assert [s["id"] for s in (await hb.get("/api/swarms")).json()["items"]] == [sb["id"]]
 
             # every route, with the other's ids: 404, the same as for an id that does not exist
             for victim, attacker, chat in ((sa, hb, chat_a), (sb, ha, chat_b)):
@@ -75,7 +75,7 @@ async def test_users_are_isolated(server: Server) -> None:
                 assert [m["role"] for m in msgs] == ["agent"]
                 r = await http.get(f"/api/swarms/{swarm['id']}/nodes/{chat['node_id']}")
                 assert r.status_code == 200
-            assert [s["id"] for s in (await ha.get("/api/swarms")).json()] == [sa["id"]]
+            assert [s["id"] for s in (await ha.get("/api/swarms")).json()["items"]] == [sa["id"]]
 
             # both finish; each socket saw only its own user's events and notices
             for http, swarm, chat in ((ha, sa, chat_a), (hb, sb, chat_b)):

@@ -141,7 +141,7 @@ test('status changes arrive live on the swarms page', async ({ page }) => {
   await card.getByRole('button', { name: 'Spawn' }).click();
   await expect(card.getByTestId('status-badge')).toHaveText(/Running/);
   // Answer from outside the page (as another tab would), once the question is waiting.
-  const swarms = (await (await page.request.get('/api/swarms')).json()) as { id: string; name: string }[];
+  const swarms = ((await (await page.request.get('/api/swarms')).json()) as { items: { id: string; name: string }[] }).items;
   const id = swarms.find((s) => s.name === 'Quick one')!.id;
   let chatId = '';
   await expect.poll(async () => {

@@ -18,7 +18,7 @@ from .spaces import (
     MemorySpace,
     TerminationPolicy,
 )
-from .swarm import TERMINAL_LIFECYCLES, Lifecycle, Node, Swarm, SwarmStatus, Usage
+from .swarm import TERMINAL_LIFECYCLES, Lifecycle, Node, Swarm, SwarmListItem, SwarmPage, SwarmStatus, Usage
 
 __all__ = [
     "TERMINAL_LIFECYCLES",
@@ -55,6 +55,8 @@ __all__ = [
     "SwarmConfig",
     "SwarmEvent",
     "SwarmHistory",
+    "SwarmListItem",
+    "SwarmPage",
     "SwarmState",
     "SwarmStatus",
     "TerminationPolicy",
@@ -68,5 +70,5 @@ def all_json_schemas() -> dict[str, object]:
     """JSON Schema of every top-level wire model, for export (``aga-swarm schema``)."""
     models: list[type[Model]] = [SwarmConfig, Swarm, Node, Operation, Continuation, ChatSummary, Message, JournalEntry,
               LLMCall, SwarmEvent, SwarmState, SwarmHistory, ActionSpace, MemorySpace, NodeDetail, MemoryFile,
-              MemoryListing]
+              MemoryListing, SwarmPage]
     return {m.__name__: m.model_json_schema() for m in models}

@@ -61,6 +61,32 @@ class Swarm(Model):
     updated_at: datetime
 
 
+class SwarmListItem(Model):
+    """A swarm as the list shows it: everything but the goal, of which only the beginning comes along."""
+
+    id: str
+    owner_id: str
+    name: str
+    goal_preview: str = Field(description="The goal's first characters (all of it when `goal_chars` is no more)")
+    goal_chars: int = Field(description="How long the whole goal is (GET /api/swarms/{id} has it)")
+    config_id: str = "local"
+    status: SwarmStatus = SwarmStatus.DRAFT
+    failure_reason: str | None = None
+    root_node_id: str | None = None
+    forked_from: str | None = None
+    forked_at_seq: int | None = None
+    last_seq: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class SwarmPage(Model):
+    """One page of a user's swarms, newest first."""
+
+    items: list[SwarmListItem]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; none after the last")
+
+
 class Node(Model):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 

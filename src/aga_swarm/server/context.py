@@ -15,6 +15,7 @@ from ..store.accounts import Session
 from ..store.database import Database
 from .cache import StateCache
 from .hashgate import HashGate
+from .quotas import Quotas
 from .ratelimit import LoginLimiter, SignupLimiter
 from .settings import Settings
 
@@ -33,6 +34,7 @@ class ServerContext:
     signups: SignupLimiter
     states: StateCache
     hashes: HashGate
+    quotas: Quotas = field(default_factory=Quotas)
     _sessions: dict[str, tuple[float, Session]] = field(default_factory=dict)
 
     @property

@@ -14,6 +14,8 @@ import type {
   Swarm,
   SwarmConfig,
   SwarmHistory,
+  SwarmListItem,
+  SwarmPage,
   SwarmState,
   UpdateSwarmBody,
   User,
@@ -61,9 +63,17 @@ export const api = createApi({
 
     // ---- swarms ----
     configs: b.query<SwarmConfig[], void>({ query: () => '/configs', providesTags: ['Configs'] }),
-    listSwarms: b.query<Swarm[], void>({
-      query: () => '/swarms',
-      providesTags: (r) => [{ type: 'Swarm', id: 'LIST' }, ...(r ?? []).map((s) => ({ type: 'Swarm' as const, id: s.id }))],
+    // The list comes a page at a time (newest first); fetchNextPage follows the server's cursor.
+    listSwarms: b.infiniteQuery<SwarmPage, void, string | null>({
+      infiniteQueryOptions: {
+        initialPageParam: null,
+        getNextPageParam: (last) => last.next_cursor ?? undefined,
+      },
+      query: ({ pageParam }) => ({ url: '/swarms', params: pageParam ? { cursor: pageParam } : undefined }),
+      providesTags: (r) => [
+        { type: 'Swarm', id: 'LIST' },
+        ...(r?.pages ?? []).flatMap((p) => p.items).map((s) => ({ type: 'Swarm' as const, id: s.id })),
+      ],
     }),
     getSwarm: b.query<Swarm, string>({ query: (id) => `/swarms/${id}`, providesTags: (_r, _e, id) => [{ type: 'Swarm', id }] }),
     createSwarm: b.mutation<Swarm, CreateSwarmBody>({
@@ -126,7 +136,7 @@ export const {
   useLogoutAllMutation,
   useChangePasswordMutation,
   useConfigsQuery,
-  useListSwarmsQuery,
+  useListSwarmsInfiniteQuery,
   useGetSwarmQuery,
   useCreateSwarmMutation,
   useUpdateSwarmMutation,
@@ -138,12 +148,27 @@ export const {
   usePostMessageMutation,
 } = api;
 
-/** Insert or replace one swarm in the cached list and single-swarm entries. */
+export const GOAL_PREVIEW_CHARS = 200;
+
+/** A change to a swarm as the list keeps it: the goal only as its beginning and length. */
+function listPatch(patch: Partial<Swarm>): Partial<SwarmListItem> {
+  const { goal, ...rest } = patch;
+  return goal === undefined ? rest : { ...rest, goal_preview: goal.slice(0, GOAL_PREVIEW_CHARS), goal_chars: goal.length };
+}
+
+/** Every swarm of the cached list pages. */
+export function listedSwarms(data: { pages: SwarmPage[] } | undefined): SwarmListItem[] {
+  return (data?.pages ?? []).flatMap((p) => p.items);
+}
+
+/** Apply a change to one swarm in the cached list pages and single-swarm entries. */
 export function patchSwarmCaches(dispatch: (a: unknown) => unknown, swarmId: string, patch: Partial<Swarm>) {
   dispatch(
     api.util.updateQueryData('listSwarms', undefined, (draft) => {
-      const s = draft.find((x) => x.id === swarmId);
-      if (s) Object.assign(s, patch);
+      for (const page of draft.pages) {
+        const s = page.items.find((x) => x.id === swarmId);
+        if (s) Object.assign(s, listPatch(patch));
+      }
     }),
   );
   dispatch(

@@ -145,7 +145,7 @@ export interface paths {
         };
         /**
          * List Swarms
-         * @description The caller's swarms, newest first.
+         * @description The caller's swarms, newest first, a page at a time; each carries the beginning of its goal.
          */
         get: operations["list_swarms"];
         put?: never;
@@ -1094,6 +1094,58 @@ export interface components {
             swarm_id: string;
         };
         /**
+         * SwarmListItem
+         * @description A swarm as the list shows it: everything but the goal, of which only the beginning comes along.
+         */
+        SwarmListItem: {
+            /**
+             * Config Id
+             * @default local
+             */
+            config_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Failure Reason */
+            failure_reason?: string | null;
+            /** Forked At Seq */
+            forked_at_seq?: number | null;
+            /** Forked From */
+            forked_from?: string | null;
+            /**
+             * Goal Chars
+             * @description How long the whole goal is (GET /api/swarms/{id} has it)
+             */
+            goal_chars: number;
+            /**
+             * Goal Preview
+             * @description The goal's first characters (all of it when `goal_chars` is no more)
+             */
+            goal_preview: string;
+            /** Id */
+            id: string;
+            /**
+             * Last Seq
+             * @default 0
+             */
+            last_seq: number;
+            /** Name */
+            name: string;
+            /** Owner Id */
+            owner_id: string;
+            /** Root Node Id */
+            root_node_id?: string | null;
+            /** @default draft */
+            status: components["schemas"]["SwarmStatus"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
          * SwarmNotice
          * @description Socket.IO `swarm_notice` payload: the swarm paused, resumed, finished, or went idle.
          */
@@ -1106,6 +1158,19 @@ export interface components {
             status: components["schemas"]["SwarmStatus"];
             /** Swarm Id */
             swarm_id: string;
+        };
+        /**
+         * SwarmPage
+         * @description One page of a user's swarms, newest first.
+         */
+        SwarmPage: {
+            /** Items */
+            items: components["schemas"]["SwarmListItem"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; none after the last
+             */
+            next_cursor?: string | null;
         };
         /** SwarmState */
         SwarmState: {
@@ -1540,7 +1605,12 @@ export interface operations {
     };
     list_swarms: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Swarms per page */
+                limit?: number;
+                /** @description The previous page's `next_cursor` */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1553,7 +1623,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Swarm"][];
+                    "application/json": components["schemas"]["SwarmPage"];
                 };
             };
             /** @description Not logged in, or the session expired */
@@ -1566,6 +1636,13 @@ export interface operations {
                         detail: string;
                     };
                 };
+            };
+            /** @description A bad limit or cursor */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -1619,6 +1696,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A per-user limit set by the operator (swarms, running swarms, forks per hour, stored bytes) is reached; `detail` says which */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
             };
         };
     };
@@ -2065,6 +2153,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A per-user limit set by the operator (swarms, running swarms, forks per hour, stored bytes) is reached; `detail` says which */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
                 };
             };
         };
@@ -2528,6 +2627,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description A per-user limit set by the operator (swarms, running swarms, forks per hour, stored bytes) is reached; `detail` says which */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
         };
     };
     spawn: {
@@ -2591,6 +2701,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A per-user limit set by the operator (swarms, running swarms, forks per hour, stored bytes) is reached; `detail` says which */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
                 };
             };
         };

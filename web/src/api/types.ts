@@ -13,6 +13,8 @@ export type Wire<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
 
 // ---- wire models (responses) -------------------------------------------------------------------
 export type Swarm = Wire<Schemas['Swarm']>;
+export type SwarmListItem = Wire<Schemas['SwarmListItem']>;
+export type SwarmPage = Omit<Wire<Schemas['SwarmPage']>, 'items'> & { items: SwarmListItem[] };
 export type SwarmStatus = Schemas['SwarmStatus'];
 export type SwarmConfig = Wire<Schemas['SwarmConfig']>;
 export type Node = Wire<Schemas['Node']>;

@@ -5,7 +5,7 @@
 // socket closes). A reply, a spawn or a resume "wakes" the swarm and the socket reopens. On every
 // (re)connect each viewed swarm catches up with history?after=<last seq>; the reducer drops duplicates.
 import { io, type Socket } from 'socket.io-client';
-import { api, patchSwarmCaches } from '../api/http';
+import { api, listedSwarms, patchSwarmCaches } from '../api/http';
 import type { SwarmEvent, SwarmNotice, SwarmStatus } from '../api/types';
 import type { AppStore } from '../store';
 import { connectionStatus, noticeCleared, noticeReceived, type ConnectionStatus } from '../store/connectionSlice';
@@ -130,7 +130,7 @@ export class LiveConnection {
       if (this.statusOf(id).includes('running')) return true;
     }
     if (this.listWatchers > 0) {
-      const list = api.endpoints.listSwarms.select()(this.store.getState()).data ?? [];
+      const list = listedSwarms(api.endpoints.listSwarms.select()(this.store.getState()).data);
       for (const s of list) if (s.status === 'running' && !this.quiet.has(s.id)) return true;
     }
     return false;

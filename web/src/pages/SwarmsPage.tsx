@@ -1,17 +1,19 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import {
+  listedSwarms,
   patchSwarmCaches,
   useCloneSwarmMutation,
   useConfigsQuery,
   useCreateSwarmMutation,
   useDeleteSwarmMutation,
-  useListSwarmsQuery,
+  useGetSwarmQuery,
+  useListSwarmsInfiniteQuery,
   useSwarmActionMutation,
   useUpdateSwarmMutation,
 } from '../api/http';
 import { describeError } from '../api/errors';
-import type { Swarm } from '../api/types';
+import type { Swarm, SwarmListItem } from '../api/types';
 import ConfirmDialog from '../components/ConfirmDialog';
 import ConnectionIndicator from '../components/ConnectionIndicator';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
@@ -23,7 +25,9 @@ import { useAppDispatch } from '../store';
 
 export default function SwarmsPage() {
   const live = useLive();
-  const { data: swarms, isLoading, error, refetch, isFetching } = useListSwarmsQuery();
+  const { data, isLoading, error, refetch, isFetching, hasNextPage, fetchNextPage, isFetchingNextPage } =
+    useListSwarmsInfiniteQuery();
+  const swarms = listedSwarms(data);
   const [announce, setAnnounce] = useState('');
   useEffect(() => live?.watchList(), [live]);
   useEffect(() => {
@@ -60,11 +64,18 @@ export default function SwarmsPage() {
             start it, and open it to watch its tree grow and answer its questions.
           </EmptyState>
         ) : (
-          <ul className="swarm-list" aria-label="Swarms">
-            {swarms.map((s) => (
-              <SwarmCard key={s.id} swarm={s} onAnnounce={setAnnounce} />
-            ))}
-          </ul>
+          <>
+            <ul className="swarm-list" aria-label="Swarms">
+              {swarms.map((s) => (
+                <SwarmCard key={s.id} swarm={s} onAnnounce={setAnnounce} />
+              ))}
+            </ul>
+            {hasNextPage ? (
+              <button type="button" className="load-more" onClick={() => fetchNextPage()} disabled={isFetchingNextPage}>
+                {isFetchingNextPage ? 'Loading more…' : 'Load more swarms'}
+              </button>
+            ) : null}
+          </>
         )}
       </section>
     </div>
@@ -145,7 +156,7 @@ function CreateSwarmForm({ onCreated }: { onCreated(s: Swarm): void }) {
   );
 }
 
-function SwarmCard({ swarm, onAnnounce }: { swarm: Swarm; onAnnounce(msg: string): void }) {
+function SwarmCard({ swarm, onAnnounce }: { swarm: SwarmListItem; onAnnounce(msg: string): void }) {
   const dispatch = useAppDispatch();
   const live = useLive();
   const uid = useId();
@@ -155,7 +166,10 @@ function SwarmCard({ swarm, onAnnounce }: { swarm: Swarm; onAnnounce(msg: string
   const [update, updateState] = useUpdateSwarmMutation();
   const [confirming, setConfirming] = useState(false);
   const [editing, setEditing] = useState(false);
-  const [goalDraft, setGoalDraft] = useState(swarm.goal);
+  const [goalDraft, setGoalDraft] = useState<string | null>(null);
+  // The list carries only the goal's beginning: the whole goal is fetched when editing starts.
+  const full = useGetSwarmQuery(swarm.id, { skip: !editing });
+  const goalText = goalDraft ?? full.data?.goal ?? null;
   const [error, setError] = useState<string | null>(null);
   const busy = actState.isLoading || cloneState.isLoading || delState.isLoading || updateState.isLoading;
 
@@ -194,9 +208,10 @@ function SwarmCard({ swarm, onAnnounce }: { swarm: Swarm; onAnnounce(msg: string
     e.preventDefault();
     setError(null);
     try {
-      const s = await update({ swarmId: swarm.id, body: { goal: goalDraft } }).unwrap();
+      const s = await update({ swarmId: swarm.id, body: { goal: goalText ?? '' } }).unwrap();
       patchSwarmCaches(dispatch, swarm.id, s);
       setEditing(false);
+      setGoalDraft(null);
     } catch (err) {
       setError(describeError(err));
     }
@@ -210,10 +225,12 @@ function SwarmCard({ swarm, onAnnounce }: { swarm: Swarm; onAnnounce(msg: string
         </h3>
         <StatusBadge status={swarm.status} />
       </div>
-      {editing ? (
+      {editing && goalText === null ? (
+        <Loading label="Loading the goal…" />
+      ) : editing ? (
         <form onSubmit={saveGoal} className="goal-edit">
           <label htmlFor={`${uid}-goal`}>Goal of {swarm.name}</label>
-          <textarea id={`${uid}-goal`} value={goalDraft} onChange={(e) => setGoalDraft(e.target.value)} rows={4} />
+          <textarea id={`${uid}-goal`} value={goalText ?? ''} onChange={(e) => setGoalDraft(e.target.value)} rows={4} />
           <div className="row">
             <button type="submit" className="primary" disabled={updateState.isLoading}>
               {updateState.isLoading ? 'Saving…' : 'Save goal'}
@@ -222,7 +239,7 @@ function SwarmCard({ swarm, onAnnounce }: { swarm: Swarm; onAnnounce(msg: string
               type="button"
               onClick={() => {
                 setEditing(false);
-                setGoalDraft(swarm.goal);
+                setGoalDraft(null);
               }}
             >
               Cancel
@@ -230,7 +247,10 @@ function SwarmCard({ swarm, onAnnounce }: { swarm: Swarm; onAnnounce(msg: string
           </div>
         </form>
       ) : (
-        <p className="goal">{swarm.goal}</p>
+        <p className="goal">
+          {swarm.goal_preview}
+          {swarm.goal_chars > swarm.goal_preview.length ? '…' : ''}
+        </p>
       )}
       {swarm.failure_reason ? <p className="failure">Failed: {swarm.failure_reason}</p> : null}
       <p className="meta">

@@ -22,6 +22,8 @@ R401: Responses = {401: {"description": "Not logged in, or the session expired",
 R404: Responses = {404: {"description": "No such swarm (or node, or chat) for this user", **_detail}}
 R409: Responses = {409: {"description": "Not allowed in the swarm's (or chat's) current state", **_detail}}
 R413: Responses = {413: {"description": "The request body is over AGA_SWARM_MAX_BODY_BYTES", **_detail}}
+R429: Responses = {429: {"description": "A per-user limit set by the operator (swarms, running swarms, forks "
+                                         "per hour, stored bytes) is reached; `detail` says which", **_detail}}
 R410: Responses = {410: {"description": "That part of the history was compacted", **_detail}}
 
 _adapters: dict[Any, TypeAdapter[Any]] = {}

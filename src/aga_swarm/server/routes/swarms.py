@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from ...engine.errors import ConfigNotFound
 from ...llm.redact import redact_url
-from ...schemas import Swarm, SwarmConfig
+from ...schemas import Swarm, SwarmConfig, SwarmPage
 from ..auth import Ctx, CurrentUser
 from ..errors import invalid
 from ..models import CloneBody, CreateSwarmBody, UpdateSwarmBody
-from .common import R401, R404, R409, R413, SwarmId, json_response, to_json
+from .common import R401, R404, R409, R413, R429, SwarmId, json_response, to_json
 
 router = APIRouter(prefix="/api", tags=["swarms"], responses=R401)
 
@@ -31,24 +33,29 @@ async def list_configs(ctx: Ctx, user: CurrentUser) -> Response:
         [_for_browser(c) for c in ctx.service.configs(owner_id=user.id)])))
 
 
-@router.get("/swarms", response_model=list[Swarm])
-async def list_swarms(ctx: Ctx, user: CurrentUser) -> Response:
-    """The caller's swarms, newest first."""
-    return json_response(await ctx.offload(lambda: to_json(ctx.service.list_swarms(owner_id=user.id))))
+@router.get("/swarms", response_model=SwarmPage, responses={422: {"description": "A bad limit or cursor"}})
+async def list_swarms(ctx: Ctx, user: CurrentUser,
+                      limit: Annotated[int, Query(ge=1, le=200, description="Swarms per page")] = 50,
+                      cursor: Annotated[str | None, Query(max_length=200, description="The previous page's "
+                                                          "`next_cursor`")] = None) -> Response:
+    """The caller's swarms, newest first, a page at a time; each carries the beginning of its goal."""
+    return json_response(await ctx.offload(lambda: to_json(ctx.service.swarm_page(user.id, limit=limit,
+                                                                                   cursor=cursor))))
 
 
 @router.post("/swarms", status_code=status.HTTP_201_CREATED, response_model=Swarm,
              responses={422: {"description": "Invalid body, unknown config, or a goal over the config's limit"},
-                        **R413})
+                        **R413, **R429})
 async def create_swarm(body: CreateSwarmBody, ctx: Ctx, user: CurrentUser) -> Response:
     """Create a draft."""
     def create() -> bytes:
         return to_json(ctx.service.create_swarm(user.id, body.goal, name=body.name, config_id=body.config))
 
-    try:
-        return json_response(await ctx.offload(create), status.HTTP_201_CREATED)
-    except ConfigNotFound as exc:
-        return invalid(str(exc), ["body", "config"])
+    async with ctx.quotas.guard(ctx, user.id, new_swarm=True):
+        try:
+            return json_response(await ctx.offload(create), status.HTTP_201_CREATED)
+        except ConfigNotFound as exc:
+            return invalid(str(exc), ["body", "config"])
 
 
 @router.get("/swarms/{swarm_id}", response_model=Swarm, responses=R404)
@@ -70,10 +77,11 @@ async def delete_swarm(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Respon
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/swarms/{swarm_id}/spawn", response_model=Swarm, responses={**R404, **R409})
+@router.post("/swarms/{swarm_id}/spawn", response_model=Swarm, responses={**R404, **R409, **R429})
 async def spawn(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Swarm:
     """Start a draft: the root node gets the goal."""
-    swarm: Swarm = await ctx.offload(ctx.service.spawn, swarm_id, owner_id=user.id)
+    async with ctx.quotas.guard(ctx, user.id, run=True):
+        swarm: Swarm = await ctx.offload(ctx.service.spawn, swarm_id, owner_id=user.id)
     return swarm
 
 
@@ -84,19 +92,21 @@ async def pause(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Swarm:
     return swarm
 
 
-@router.post("/swarms/{swarm_id}/resume", response_model=Swarm, responses={**R404, **R409})
+@router.post("/swarms/{swarm_id}/resume", response_model=Swarm, responses={**R404, **R409, **R429})
 async def resume(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Swarm:
     """Release held operations in order."""
-    swarm: Swarm = await ctx.offload(ctx.service.resume, swarm_id, owner_id=user.id)
+    async with ctx.quotas.guard(ctx, user.id, run=True):
+        swarm: Swarm = await ctx.offload(ctx.service.resume, swarm_id, owner_id=user.id)
     return swarm
 
 
 @router.post("/swarms/{swarm_id}/clone", status_code=status.HTTP_201_CREATED, response_model=Swarm,
-             responses={**R404, **R413})
+             responses={**R404, **R413, **R429})
 async def clone(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser, body: CloneBody | None = None) -> Response:
     """Without `at_seq`: a new draft with the same goal. With it: a paused fork holding the state at that seq."""
     b = body or CloneBody()
-    return json_response(await ctx.offload(lambda: to_json(ctx.service.clone(
-        swarm_id, at_seq=b.at_seq, owner_id=user.id, name=b.name))), status.HTTP_201_CREATED)
+    async with ctx.quotas.guard(ctx, user.id, new_swarm=True, fork=b.at_seq is not None):
+        return json_response(await ctx.offload(lambda: to_json(ctx.service.clone(
+            swarm_id, at_seq=b.at_seq, owner_id=user.id, name=b.name))), status.HTTP_201_CREATED)
 
 
