@@ -1,5 +1,5 @@
 // Dependency edges in the tree: the haiku subtask needs the question, so it waits (waiting_deps, its own colour)
-// until the person answers, and a dashed edge links the two siblings on the canvas.
+// until the person answers, a dashed edge links the two siblings on the canvas, and the slider shows it again.
 import type { Page } from '@playwright/test';
 import { expect, signUp, test, uniqueName } from './fixtures';
 
@@ -30,7 +30,7 @@ async function pinkPixelsBetween(page: Page, a: { x: number; y: number }, b: { x
   );
 }
 
-test('a subtask that needs another waits for it, and a dashed dependency edge links them', async ({ page }) => {
+test('a subtask that needs another waits for it, a dashed dependency edge links them, and the history slider replays both', async ({ page }) => {
   await signUp(page, uniqueName('deps'), 'correct horse battery');
   await page.getByLabel('Name (optional)').fill('Haiku after the colour');
   await page.getByLabel('Goal').fill(GOAL);
@@ -59,4 +59,32 @@ test('a subtask that needs another waits for it, and a dashed dependency edge li
   await page.mouse.click(b.x, b.y);
   await expect(page.getByTestId('node-panel')).toContainText('Waiting on the subtasks it needs');
   await expect(page.getByTestId('node-needs')).toHaveText('n.1');
+
+  // answer: the haiku runs, and reports the colour it was given
+  await page.getByRole('navigation', { name: 'Swarm views' }).getByRole('link', { name: 'Chat' }).click();
+  await page.getByRole('region', { name: 'Waiting on you' }).getByTestId('chat-item').click();
+  await page.getByLabel('Your reply').fill('blue');
+  await page.getByLabel('Your reply').press('Enter');
+  await page.getByRole('navigation', { name: 'Swarm views' }).getByRole('link', { name: 'Tree' }).click();
+  const lifecycleOf = (id: string) =>
+    page.evaluate((id) => {
+      const L = window.__treeDebug?.renderer.layout;
+      const i = L?.index.get(id);
+      return L && i !== undefined ? L.refs[i]!.lifecycle : null;
+    }, id);
+  await expect.poll(() => lifecycleOf('n'), { timeout: 30_000 }).toBe('done');
+  expect(await lifecycleOf('n.2')).toBe('done');
+
+  // the history slider replays both: at an earlier event the haiku waits again, and the edge is drawn
+  const slider = page.getByRole('slider', { name: 'History position' });
+  await slider.focus();
+  await slider.press('Home');
+  let found = false;
+  for (let k = 0; k < 80 && !found; k++) {
+    await slider.press('ArrowRight');
+    found = (await lifecycleOf('n.2')) === 'waiting_deps';
+  }
+  expect(found).toBe(true);
+  await expect(page.getByTestId('tree-summary')).toContainText('At event');
+  expect(await page.evaluate(() => window.__treeDebug!.dependencyEdges())).toEqual([['n.1', 'n.2']]);
 });

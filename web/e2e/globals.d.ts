@@ -8,6 +8,7 @@ declare global {
       nodePosition(id: string): { x: number; y: number } | null;
       visibleCount(): number;
       dependencyEdges(): Array<[string, string]>;
+      renderer: { layout: { index: Map<string, number>; refs: Array<{ lifecycle: string }> } };
     };
   }
 }
