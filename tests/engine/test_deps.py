@@ -343,3 +343,15 @@ def test_the_live_lifecycles_the_store_asks_for_are_the_non_terminal_ones() -> N
     from aga_swarm.store.sql import LIVE_LIFECYCLES
 
     assert set(LIVE_LIFECYCLES) == {lc.value for lc in Lifecycle if lc not in TERMINAL_LIFECYCLES}
+
+
+def test_the_rendered_context_cuts_a_long_goal_but_keeps_the_reports_whole() -> None:
+    from aga_swarm.engine.context import GOAL_IN_PROMPT, NodeContext, Prerequisite
+
+    report = "r" * 9000
+    ctx = NodeContext(goal="g" * 50_000, directive="d", parent_directive="p",
+                      inputs=[Prerequisite(id="n.1", directive="first", report=report)])
+    text = ctx.render()
+    assert "g" * GOAL_IN_PROMPT + " […]" in text and "g" * (GOAL_IN_PROMPT + 1) not in text
+    assert report in text and "This task is part of:\np" in text
+    assert NodeContext(goal="g", directive="g").render() == ""  # the root: nothing beyond its own directive

@@ -46,6 +46,9 @@ class ChildrenResult(BaseModel):
     children: list[ChildOutcome] = []
 
 
+GOAL_IN_PROMPT = 4000  # characters of the swarm's goal a non-root node's prompt shows (NodeContext.render)
+
+
 class Prerequisite(BaseModel):
     """A subtask this node needs, as it ended (always ``done``: a node whose prerequisite failed never starts)."""
 
@@ -67,10 +70,12 @@ class NodeContext(BaseModel):
 
     def render(self) -> str:
         """The context as the built-in prompts show it to the model (empty for the root, which has only its
-        goal)."""
+        goal). The goal is there for orientation, so a long one is cut at ``GOAL_IN_PROMPT`` characters (every
+        node's prompt carries it); the reports a node needs are given whole."""
         parts: list[str] = []
         if self.parent_directive is not None:
-            parts.append(f"The team's overall goal:\n{self.goal}")
+            goal = self.goal if len(self.goal) <= GOAL_IN_PROMPT else self.goal[:GOAL_IN_PROMPT] + " […]"
+            parts.append(f"The team's overall goal:\n{goal}")
             if self.parent_directive != self.goal:
                 parts.append(f"This task is part of:\n{self.parent_directive}")
         if self.inputs:
