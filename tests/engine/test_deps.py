@@ -355,3 +355,37 @@ def test_the_rendered_context_cuts_a_long_goal_but_keeps_the_reports_whole() -> 
     assert "g" * GOAL_IN_PROMPT + " […]" in text and "g" * (GOAL_IN_PROMPT + 1) not in text
     assert report in text and "This task is part of:\np" in text
     assert NodeContext(goal="g", directive="g").render() == ""  # the root: nothing beyond its own directive
+
+
+async def test_spawn_one_at_a_time_with_needs(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    reg = register_builtins(Registry())
+
+    @reg.step("one_by_one.start")
+    def start(ctx: StepContext, data: NoContext, result: None) -> None:
+        first = ctx.spawn("first", action_id="say_inputs")
+        ctx.spawn("second", action_id="say_inputs", needs=[first, first])  # a repeated id counts once
+        ctx.wait_children("one_by_one.done", NoContext())
+
+    @reg.step("one_by_one.done", result=ChildrenResult)
+    def done(ctx: StepContext, data: NoContext, result: ChildrenResult) -> None:
+        ctx.complete("; ".join(f"{c.id}={c.report}" for c in result.children))
+
+    @reg.step("say_inputs.start")
+    def say(ctx: StepContext, data: NoContext, result: None) -> None:
+        ctx.complete(",".join(i.id for i in ctx.context().inputs) or "-")
+
+    reg.register_action(ActionSpec(id="say_inputs", description="x", entry_step="say_inputs.start", routable=False))
+    reg.register_action(ActionSpec(id="one_by_one", description="x", entry_step="one_by_one.start",
+                                   routable=False))
+    svc = make_service(backend, tmp_path, request, registry=reg)
+    try:
+        sid = _start_custom_action(svc, reg, "one_by_one")
+        await svc.run_until_idle(sid)
+        n = svc.state(sid).nodes
+        assert n["n"].report == "n.1=-; n.2=n.1"
+        assert n["n.1"].needed_by == ["n.2"] and n["n.2"].needs == ["n.1"]
+        events = svc.history(sid).events
+        assert _first_seq(events, "n.2", Lifecycle.WAITING_DEPS) < _first_seq(events, "n.1", Lifecycle.DONE) \
+            <= _first_seq(events, "n.2", Lifecycle.SPAWNED) < _first_seq(events, "n.2", Lifecycle.DONE)
+    finally:
+        svc.close()
