@@ -7,7 +7,7 @@ from typing import Any
 from aga_swarm.api import SwarmService
 from aga_swarm.schemas import SwarmState, SwarmStatus
 
-VOLATILE = {"created_at", "updated_at", "awaiting_since", "ts", "token"}
+VOLATILE = {"created_at", "updated_at", "awaiting_since", "ts", "token", "run_ms", "running_since"}  # wall-clock
 
 
 def strip_volatile(value: Any) -> Any:

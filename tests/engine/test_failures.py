@@ -96,22 +96,6 @@ def _limited(svc: SwarmService, **limits: int) -> str:
     return cfg.id
 
 
-@pytest.mark.parametrize(("limits", "needle"), [
-    ({"max_nodes": 3}, "node limit"),
-    ({"max_depth": 2}, "depth limit"),
-    ({"max_llm_calls": 4}, "LLM call limit"),
-    ({"max_tokens": 30}, "token limit"),
-])
-async def test_limits_fail_with_a_clear_reason(sqlite_svc: SwarmService, limits: dict[str, int],
-                                               needle: str) -> None:
-    svc = sqlite_svc
-    s = svc.create_swarm("u1", "a\nb\nc\nPlan: d; Plan: e; f", config_id=_limited(svc, **limits))
-    svc.spawn(s.id)
-    assert await run_answering(svc, s.id) is SwarmStatus.FAILED
-    reasons = [n.failure_reason or "" for n in svc.state(s.id).nodes.values()]
-    assert any(needle in r for r in reasons), reasons
-
-
 async def test_followup_limit_is_bounded(sqlite_svc: SwarmService) -> None:
     svc = sqlite_svc
     s = svc.create_swarm("u1", "Ask the user for their name", config_id=_limited(svc, max_followups=2))

@@ -16,14 +16,16 @@ from ..schemas import (
     Continuation,
     ContinuationKind,
     Lifecycle,
+    Limits,
     MessageRole,
     Node,
     OperationKind,
     PromptMessage,
     SwarmConfig,
 )
+from . import limits as lim_checks
 from .deps import Subtask, check_plan, start_lifecycle
-from .errors import InvalidPlan, LimitExceeded
+from .errors import InvalidPlan
 from .tx import SwarmTx, new_continuation
 
 if TYPE_CHECKING:
@@ -125,7 +127,7 @@ class StepContext:
         return self.tx.node(self.node_id)
 
     @property
-    def limits(self) -> Any:
+    def limits(self) -> Limits:
         return self.config.limits
 
     @property
@@ -182,21 +184,18 @@ class StepContext:
             context: BaseModel,
             facts: dict[str, Any] | None = None) -> None:
         """Ask the model; ``next_step`` (whose registered result model is the output schema) gets the answer."""
-        u, lim = self.tx.usage, self.limits
-        if u.llm_calls >= lim.max_llm_calls:
-            raise LimitExceeded(f"LLM call limit reached ({lim.max_llm_calls} calls)")
-        if u.tokens_in + u.tokens_out >= lim.max_tokens:
-            raise LimitExceeded(f"token limit reached ({lim.max_tokens} tokens)")
-        if u.cost_usd >= lim.max_cost_usd:
-            raise LimitExceeded(f"cost limit reached (${lim.max_cost_usd:.2f})")
         result_model = self.services.registry.get_step(next_step).result
         if result_model is None:
             raise RuntimeError(f"step {next_step!r} declares no result model to receive an LLM answer")
         prompts = [m if isinstance(m, PromptMessage) else PromptMessage.model_validate(m) for m in messages]
-        request = {"purpose": purpose, "messages": [m.model_dump() for m in prompts],
+        dumped = [m.model_dump() for m in prompts]
+        worst = lim_checks.worst_case_tokens(self.config.llm, dumped, _schema_json(result_model))
+        held = lim_checks.check_call(self.tx.state, self.limits, self.config.llm, self.node_id, worst)
+        request = {"purpose": purpose, "messages": dumped,
                    "output_schema": _schema_of(result_model), "schema_name": result_model.__name__,
                    "facts": facts or {}}
-        cont = self._continue(ContinuationKind.LLM, next_step, context, {"llm": request}, Lifecycle.WAITING_LLM)
+        cont = self._continue(ContinuationKind.LLM, next_step, context, {"llm": request, "reserve": held},
+                              Lifecycle.WAITING_LLM)
         self.tx.enqueue(OperationKind.LLM_CALL, self.node_id, f"llm:{cont.token}", {"token": cont.token})
 
     def ask(self, content: str, *, next_step: str, context: BaseModel) -> None:
@@ -251,11 +250,7 @@ class StepContext:
     def _spawn(self, directive: str, action_id: str, title: str | None, context_down: dict[str, Any],
                needs: list[str], needed_by: list[str]) -> str:
         parent = self.node
-        lim = self.limits
-        if parent.depth + 1 > lim.max_depth:
-            raise LimitExceeded(f"depth limit reached (max depth {lim.max_depth})")
-        if self.tx.usage.nodes >= lim.max_nodes:
-            raise LimitExceeded(f"node limit reached ({lim.max_nodes} nodes)")
+        lim_checks.check_spawn(self.tx.state, self.limits, parent.id, parent.depth)
         action = self.services.registry.get_action(action_id)
         child_id = f"{parent.id}.{len(parent.children) + 1}"
         spawn_node(self.tx, child_id, parent.id, parent.depth + 1, action, directive, title, context_down,
@@ -333,6 +328,13 @@ def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, act
 @cache
 def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
     return model.model_json_schema()
+
+
+@cache
+def _schema_json(model: type[BaseModel]) -> str:
+    import json
+
+    return json.dumps(_schema_of(model))
 
 
 def _title(directive: str) -> str:

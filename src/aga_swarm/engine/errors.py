@@ -71,7 +71,13 @@ class UnknownStep(SwarmError):
 
 
 class LimitExceeded(SwarmError):
-    """A per-swarm bound was reached; the node that hit it fails with this message."""
+    """A final per-swarm bound was reached: the node that hit it fails, the rest of the swarm is cancelled and
+    the swarm fails, with this message (``<limit> <value> reached at node <id>``, and what was measured)."""
+
+    def __init__(self, limit: str, node_id: str, detail: str = "") -> None:
+        super().__init__(f"{limit} reached at node {node_id}" + (f" ({detail})" if detail else ""))
+        self.limit = limit
+        self.node_id = node_id
 
 
 class FileTooLarge(SwarmError):

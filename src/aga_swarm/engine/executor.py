@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import update
 
+from ..llm.prices import price_cost, price_of
 from ..llm.protocol import LLMError, LLMRequest, TransientLLMError
 from ..schemas import (
     TERMINAL_LIFECYCLES,
@@ -25,6 +26,7 @@ from ..schemas import (
     Node,
     OperationKind,
     OperationStatus,
+    SwarmConfig,
     SwarmStatus,
     TerminationPolicy,
 )
@@ -34,6 +36,7 @@ from ..store.blob import scoped_key
 from .context import ChildrenResult, StepContext
 from .deps import release_dependents
 from .errors import LimitExceeded, MalformedContinuation, NotFound, SwarmError
+from .limits import check_time
 from .tx import CachedRows, SwarmTx, new_continuation
 
 if TYPE_CHECKING:
@@ -393,12 +396,11 @@ class Executor:
             ctx.changes["lifecycle"] = Lifecycle.RUNNING
         ctx.changes["continuation"] = None
         try:
+            check_time(tx.state, config.limits, node_id, tx.now)
             step.fn(ctx, data, result)
-        except LimitExceeded as exc:
-            ctx.changes.clear()
-            ctx.continued = False
-            ctx.journal(f"Stopped: {exc}")
-            ctx.fail(str(exc))
+        except LimitExceeded as exc:  # final for the swarm: never reviewed or re-planned
+            self.breach(tx, node_id, str(exc))
+            return
         if not ctx.continued:
             raise RuntimeError(f"step {step_name!r} returned without continuing, completing or failing the node")
         tx.update_node(node_id, **ctx.changes)
@@ -476,6 +478,30 @@ class Executor:
         tx.update_node(node_id, lifecycle=Lifecycle.FAILED, failure_reason=reason, continuation=None)
         self._after_terminal(tx, tx.node(node_id))
 
+    def breach(self, tx: SwarmTx, node_id: str, reason: str) -> None:
+        """A final limit was reached at ``node_id``: that node fails, every other live node of the swarm is
+        cancelled, pending operations are dropped, and the swarm fails with ``reason``. Nobody reviews it."""
+        node = tx.node(node_id)
+        tx.journal(node_id, "limit", f"Stopped: {reason}")
+        if node.lifecycle not in TERMINAL_LIFECYCLES:
+            self._close_chat(tx, node)
+            tx.update_node(node_id, lifecycle=Lifecycle.FAILED, failure_reason=reason, continuation=None)
+        self.end_swarm(tx, reason)
+
+    def end_swarm(self, tx: SwarmTx, reason: str) -> None:
+        """Fail the swarm with ``reason``: cancel every live node, drop every pending operation."""
+        tx.flush(swarm_row=False)  # the live-node query must see this transaction's changes
+        for row in sql.fetch(tx.conn, sql.LIVE_NODES, {"sid": tx.swarm_id}):
+            live = tx.node(row.id)
+            if live.lifecycle in TERMINAL_LIFECYCLES:
+                continue
+            self._close_chat(tx, live)
+            tx.update_node(live.id, lifecycle=Lifecycle.CANCELLED, failure_reason=f"swarm stopped: {reason}",
+                           continuation=None)
+        sql.run(tx.conn, sql.DROP_PENDING, {"sid": tx.swarm_id, "why": f"dropped: {reason}"[:4000]})
+        tx.inline.clear()
+        tx.set_status(SwarmStatus.FAILED, reason)
+
     def _after_terminal(self, tx: SwarmTx, node: Node) -> None:
         """Tell the parent, or end the swarm when the root ends."""
         if node.needed_by:  # siblings waiting for this node start (or are cancelled) in this same transaction
@@ -513,19 +539,21 @@ class Executor:
         except TransientLLMError as exc:
             if op.attempts < MAX_TRANSIENT_ATTEMPTS:
                 return self._retry_later(op, exc)
-            return self._llm_failed(op, node_id, request, client.model, exc, started)
+            return self._llm_failed(op, node_id, request, client.model, exc, started, config)
         except LLMError as exc:
-            return self._llm_failed(op, node_id, request, client.model, exc, started)
+            return self._llm_failed(op, node_id, request, client.model, exc, started, config)
 
         def commit(tx: SwarmTx, o: ClaimedOp) -> None:
             n = tx.node(node_id)
             c = n.continuation
-            if c is None or c.token != cont.token:
-                return
-            self._record_llm_call(tx, n, c.next_step, request, response.model, raw=response.raw_output,
+            self._record_llm_call(tx, n, cont.next_step, request, response.model, raw=response.raw_output,
                                   parsed=response.parsed, tokens_in=response.tokens_in,
                                   tokens_out=response.tokens_out, latency_ms=response.latency_ms,
-                                  cost_usd=response.cost_usd, attempts=response.attempts, error=None)
+                                  cost_usd=self._cost(config, response.tokens_in, response.tokens_out,
+                                                      response.cost_usd),
+                                  attempts=response.attempts, error=None)
+            if c is None or c.token != cont.token:
+                return  # the node was cancelled or moved on meanwhile: the call is recorded (it was paid), no more
             token = f"{n.id}@{tx.state.seq + 1}"
             resumed = c.model_copy(update={"kind": ContinuationKind.STEP, "token": token,
                                            "request": {"result": response.parsed}})
@@ -533,6 +561,16 @@ class Executor:
             tx.enqueue(OperationKind.STEP, n.id, f"step:{token}", {"token": token})
 
         return await self._commit_together(op, commit)
+
+    @staticmethod
+    def _cost(config: SwarmConfig, tokens_in: int, tokens_out: int, reported: float) -> float:
+        """A call's cost: at the config's own price if it gives one, else as the client reported it, else at
+        the table's price for the config's model (see ``price_of``)."""
+        llm = config.llm
+        if reported and (llm.price_in_per_mtok is None or llm.price_out_per_mtok is None):
+            return reported
+        price = price_of(llm)
+        return reported if price is None else price_cost(price, tokens_in, tokens_out)
 
     def _read_for_llm_call(self, op: ClaimedOp) -> Prefetched | None:
         with self.engine.db.raw_read() as conn:
@@ -552,12 +590,14 @@ class Executor:
         return []
 
     def _llm_failed(self, op: ClaimedOp, node_id: str, request: LLMRequest, model: str, exc: LLMError,
-                    started: float) -> list[Any]:
+                    started: float, config: SwarmConfig) -> list[Any]:
         def commit(tx: SwarmTx, o: ClaimedOp) -> None:
             n = tx.node(node_id)
             step = n.continuation.next_step if n.continuation else "llm"
-            self._record_llm_call(tx, n, step, request, model, raw=exc.raw_output, parsed=None, tokens_in=0,
-                                  tokens_out=0, latency_ms=(time.perf_counter() - started) * 1000, cost_usd=0.0,
+            self._record_llm_call(tx, n, step, request, model, raw=exc.raw_output, parsed=None,
+                                  tokens_in=exc.tokens_in, tokens_out=exc.tokens_out,
+                                  latency_ms=(time.perf_counter() - started) * 1000,
+                                  cost_usd=self._cost(config, exc.tokens_in, exc.tokens_out, 0.0),
                                   attempts=exc.attempts, error=str(exc))
             self.fail_node(tx, n.id, f"model call failed: {exc}")
 

@@ -7,9 +7,21 @@ ported line for line, in the browser's reducer.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..schemas import ChatSummary, EventType, MemoryFile, MessageRole, Node, SwarmEvent, SwarmState, SwarmStatus
+from ..schemas import (
+    ChatSummary,
+    Continuation,
+    EventType,
+    MemoryFile,
+    MessageRole,
+    Node,
+    SwarmEvent,
+    SwarmState,
+    SwarmStatus,
+    Usage,
+)
 
 
 def _patch(model: Any, changes: dict[str, Any]) -> None:
@@ -19,7 +31,35 @@ def _patch(model: Any, changes: dict[str, Any]) -> None:
 
 
 # events whose fold changes ``state.usage`` (a transaction writes the usage back only after one of them)
-USAGE_EVENTS = frozenset({EventType.NODE_SPAWNED, EventType.LLM_CALL, EventType.USAGE})
+USAGE_EVENTS = frozenset({EventType.NODE_SPAWNED, EventType.LLM_CALL, EventType.USAGE, EventType.SWARM_STATUS})
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def epoch_ms(value: datetime) -> int:
+    """Whole milliseconds since the epoch, truncated (as a browser's Date.parse reads an ISO time)."""
+    return (value - _EPOCH) // _MS
+
+
+def run_ms(state: SwarmState, now: datetime) -> int:
+    """Milliseconds the swarm has run up to ``now``, paused time not counted."""
+    u = state.usage
+    since = u.running_since
+    return u.run_ms + (max(0, epoch_ms(now) - epoch_ms(since)) if since is not None else 0)
+
+
+def reserve(usage: Usage, cont: Continuation | None, sign: int) -> bool:
+    """Add (``sign`` 1) or release (-1) the worst case a model call's continuation reserved (``request.reserve``,
+    see ``limits.check_call``): a continuation that asks the model holds its reservation until it is replaced.
+    Returns whether there was one."""
+    held = cont.request.get("reserve") if cont is not None else None
+    if not held:
+        return False
+    usage.reserved_calls += sign * int(held.get("calls", 0))
+    usage.reserved_tokens += sign * int(held.get("tokens", 0))
+    usage.reserved_cost_usd = round(usage.reserved_cost_usd + sign * float(held.get("cost_usd", 0.0)), 9)
+    return True
 
 
 def apply_event(state: SwarmState, event: SwarmEvent) -> None:
@@ -38,7 +78,13 @@ def apply_event(state: SwarmState, event: SwarmEvent) -> None:
         state.usage.nodes += 1
     elif kind is EventType.NODE_UPDATED:
         assert event.node_id is not None
-        _patch(state.nodes[event.node_id], {**data["changes"], "updated_at": event.ts})
+        node = state.nodes[event.node_id]
+        changes = data["changes"]
+        if "continuation" in changes:
+            reserve(state.usage, node.continuation, -1)
+        _patch(node, {**changes, "updated_at": event.ts})
+        if "continuation" in changes:
+            reserve(state.usage, node.continuation, 1)
     elif kind is EventType.CHAT_UPDATED:
         chat_id = data["chat_id"]
         _patch(state.chats[chat_id], data["changes"])
@@ -49,8 +95,16 @@ def apply_event(state: SwarmState, event: SwarmEvent) -> None:
         fields["last_message"] = str(msg["content"])[:280]
         fields["last_role"] = MessageRole(msg["role"])
     elif kind is EventType.SWARM_STATUS:
-        state.status = SwarmStatus(data["status"])
+        status = SwarmStatus(data["status"])
+        state.status = status
         state.failure_reason = data.get("reason")
+        u = state.usage
+        if status is SwarmStatus.RUNNING:
+            if u.running_since is None:
+                u.running_since = event.ts
+        elif u.running_since is not None:  # run time stops counting (paused or ended)
+            u.run_ms += max(0, epoch_ms(event.ts) - epoch_ms(u.running_since))
+            u.running_since = None
     elif kind is EventType.LLM_CALL:
         u = state.usage
         u.llm_calls += 1

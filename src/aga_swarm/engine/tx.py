@@ -38,7 +38,7 @@ from ..schemas import (
 from ..store import rows, sql
 from ..store.database import RawConnection
 from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
-from .fold import USAGE_EVENTS, apply_event, chat_ids_touched, node_ids_touched
+from .fold import USAGE_EVENTS, apply_event, chat_ids_touched, node_ids_touched, reserve
 
 CHAIN_LEASE_SECONDS = 300.0
 
@@ -198,6 +198,9 @@ class SwarmTx:
         node = self.node(node_id)
         jsonable = _jsonable(changes)
         self.emit(EventType.NODE_UPDATED, node_id, {"changes": jsonable}, applied=True)
+        swapped = "continuation" in changes
+        if swapped and reserve(self.state.usage, node.continuation, -1):  # as the fold does
+            self._usage_dirty = True
         # what apply_event does with the event's JSON, but with the typed values at hand (no re-validation);
         # a validated assignment replaces the model's __dict__, so it is looked up each time
         for key, value in changes.items():
@@ -208,6 +211,8 @@ class SwarmTx:
                 setattr(node, key, jsonable[key])
         node.__dict__["updated_at"] = self.now
         self._dirty_nodes.add(node_id)
+        if swapped and reserve(self.state.usage, node.continuation, 1):
+            self._usage_dirty = True
         return node
 
     def update_chat(self, chat_id: str, **changes: Any) -> ChatSummary:

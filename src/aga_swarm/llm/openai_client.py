@@ -23,7 +23,7 @@ import openai
 from pydantic import BaseModel, ValidationError
 
 from ..schemas.config import LLMSettings
-from .prices import cost_usd
+from .prices import price_cost, price_for, price_of
 from .protocol import LLMError, LLMRequest, LLMResponse, TransientLLMError
 from .redact import install_log_redaction, redact_url, redact_urls_in
 
@@ -159,6 +159,18 @@ class OpenAIClient:
             text = text[:_MAX_ERROR_CHARS] + "..."
         return text
 
+    def _official(self) -> bool:
+        """OpenAI's own API (and Azure's) takes the output cap as ``max_completion_tokens`` (its reasoning
+        models refuse ``max_tokens``); compatible servers (Ollama, vLLM, llama.cpp) know ``max_tokens``."""
+        host = self.base_url.lower()
+        return "openai.com" in host or "azure.com" in host
+
+    def _cost(self, model_seen: str, tokens_in: int, tokens_out: int) -> float:
+        """At the config's own price if it gives one, else at the table's for the model that answered."""
+        explicit = self.settings.price_in_per_mtok is not None and self.settings.price_out_per_mtok is not None
+        price = (price_of(self.settings) if explicit else price_for(model_seen)) or price_of(self.settings)
+        return 0.0 if price is None else price_cost(price, tokens_in, tokens_out)
+
     def _where(self) -> str:
         return f"model {self.model!r} at {self.base_url}"
 
@@ -220,6 +232,7 @@ class OpenAIClient:
             "json_schema": {"name": request.schema_name, "schema": request.output_schema, "strict": False},
         }
         max_attempts = 1 + max(self.settings.max_invalid_retries, 0)
+        cap, official = self.settings.max_tokens, self._official()
         tokens_in = tokens_out = 0
         model_seen = self.model
         last: str | None = None
@@ -233,15 +246,21 @@ class OpenAIClient:
                     response_format=response_format,
                     temperature=self.settings.temperature,
                     timeout=self.settings.timeout_s,
+                    max_completion_tokens=cap if official else openai.omit,
+                    max_tokens=openai.omit if official else cap,
                 )
             except openai.OpenAIError as err:
-                raise self._map_error(err, attempt, last) from None
+                mapped = self._map_error(err, attempt, last)
+                mapped.tokens_in, mapped.tokens_out = tokens_in, tokens_out  # earlier attempts were paid
+                raise mapped from None
             except ValueError:  # a 200 whose body is not JSON (wrong base_url, broken proxy)
                 raise LLMError(
                     f"{self._where()} sent a malformed response (not JSON); check that the base URL points at "
                     "an OpenAI-compatible API",
                     raw_output=last,
                     attempts=attempt,
+                    tokens_in=tokens_in,
+                    tokens_out=tokens_out,
                 ) from None
             try:
                 reply = _read_reply(completion)
@@ -251,6 +270,8 @@ class OpenAIClient:
                     "OpenAI-compatible API",
                     raw_output=last,
                     attempts=attempt,
+                    tokens_in=tokens_in,
+                    tokens_out=tokens_out,
                 ) from None
 
             if reply.model:
@@ -282,7 +303,7 @@ class OpenAIClient:
                             tokens_in=tokens_in,
                             tokens_out=tokens_out,
                             latency_ms=latency_ms,
-                            cost_usd=cost_usd(model_seen, tokens_in, tokens_out),
+                            cost_usd=self._cost(model_seen, tokens_in, tokens_out),
                             attempts=attempt,
                         )
             if reply.finish_reason == "length":
@@ -295,6 +316,8 @@ class OpenAIClient:
                     f"{problem}",
                     raw_output=last,
                     attempts=attempt,
+                    tokens_in=tokens_in,
+                    tokens_out=tokens_out,
                 )
             messages = [
                 *messages,

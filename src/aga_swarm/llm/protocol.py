@@ -34,10 +34,13 @@ class LLMResponse(BaseModel):
 class LLMError(Exception):
     """A model call failed for good (after retries): bad output, auth, unreachable server."""
 
-    def __init__(self, message: str, *, raw_output: str | None = None, attempts: int = 1) -> None:
+    def __init__(self, message: str, *, raw_output: str | None = None, attempts: int = 1, tokens_in: int = 0,
+                 tokens_out: int = 0) -> None:
         super().__init__(message)
         self.raw_output = raw_output
         self.attempts = attempts
+        self.tokens_in = tokens_in  # what the provider reported for the attempts that failed: they are paid
+        self.tokens_out = tokens_out
 
 
 class TransientLLMError(LLMError):

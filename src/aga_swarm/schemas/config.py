@@ -20,19 +20,30 @@ class LLMSettings(Model):
     timeout_s: float = 60.0
     max_retries: int = 3
     max_invalid_retries: int = 2
+    max_tokens: int = Field(4096, ge=1, le=1_000_000,
+                            description="Most output tokens one model call may produce (sent to the model); the "
+                                        "token and cost limits count on it for each call's worst case")
     script_path: str | None = Field(None, description="Scripted model only: a YAML/JSON file fixing outputs per step")
+    price_in_per_mtok: float | None = Field(None, ge=0, description="USD per million prompt tokens; required (with "
+                                            "price_out_per_mtok) when the model has no known price")
+    price_out_per_mtok: float | None = Field(None, ge=0, description="USD per million output tokens")
 
 
 class Limits(Model):
-    """Per-swarm bounds. Reaching one fails the node that hit it with a clear reason."""
+    """Per-swarm bounds. Depth, nodes, model calls, tokens, cost and seconds are final: the node that reaches
+    one fails, the rest of the swarm is cancelled, and the swarm fails with a reason naming the limit, its
+    value and the node. Re-plans and follow-ups bound one node's work and are not final."""
 
-    max_depth: int = Field(8, ge=1)
+    max_depth: int = Field(8, ge=1, description="Levels of the tree, the root's included (the root is level 1)")
     max_nodes: int = Field(20000, ge=1)
     max_replans: int = Field(2, ge=0)
     max_followups: int = Field(3, ge=0)
     max_llm_calls: int = Field(50000, ge=0)
-    max_tokens: int = Field(50_000_000, ge=0)
-    max_cost_usd: float = Field(100.0, ge=0)
+    max_tokens: int = Field(50_000_000, ge=0, description="Tokens in and out; a call starts only if its worst "
+                                                           "case fits")
+    max_cost_usd: float = Field(100.0, ge=0, description="A call starts only if its worst case fits")
+    max_seconds: float | None = Field(None, gt=0, description="Wall-clock seconds the swarm may run, paused time "
+                                                              "not counted; checked at each step")
     max_goal_chars: int = Field(100_000, ge=1)
     max_message_chars: int = Field(20_000, ge=1)
 

@@ -43,6 +43,11 @@ class Usage(Model):
     cost_usd: float = 0.0
     nodes: int = 0
     replans: int = 0
+    reserved_calls: int = Field(0, description="Model calls under way (requested, not yet recorded)")
+    reserved_tokens: int = Field(0, description="The worst case, in tokens, of the model calls under way")
+    reserved_cost_usd: float = Field(0.0, description="The worst case, in USD, of the model calls under way")
+    run_ms: int = Field(0, description="Milliseconds spent running before the last pause (paused time not counted)")
+    running_since: datetime | None = Field(None, description="When the swarm last started running, while it runs")
 
 
 class Swarm(Model):

@@ -96,6 +96,7 @@ CHILD_NODES = Q("SELECT id, data FROM nodes WHERE swarm_id = :sid AND parent_id 
 LIVE_LIFECYCLES = ("spawned", "waiting_deps", "running", "waiting_llm", "waiting_user", "waiting_children")
 ANY_LIVE_CHILD = Q("SELECT 1 AS live FROM nodes WHERE swarm_id = :sid AND parent_id = :pid AND lifecycle IN ("
                    + ", ".join(f"'{lc}'" for lc in LIVE_LIFECYCLES) + ") LIMIT 1")
+LIVE_NODES = Q("SELECT id FROM nodes WHERE swarm_id = :sid AND lifecycle NOT IN ('done', 'failed', 'cancelled')")
 NODE_FOR_LLM_CALL = Q("SELECT s.config_id, n.data FROM nodes n JOIN swarms s ON s.id = n.swarm_id "
                       "WHERE n.swarm_id = :sid AND n.id = :id")
 CHAT = Q("SELECT data FROM chats WHERE swarm_id = :sid AND id = :id")
@@ -129,6 +130,10 @@ HOLD_QUEUED = Q("UPDATE operations SET status = 'held' WHERE swarm_id = :sid AND
 RELEASE_HELD = Q("UPDATE operations SET status = 'queued' WHERE swarm_id = :sid AND status = 'held'")
 ABSORB_TERMINATES = Q("UPDATE operations SET status = 'done', error = 'absorbed by an earlier check' "
                      "WHERE swarm_id = :sid AND node_id = :nid AND kind = 'terminate' AND status = 'queued'")
+DROP_PENDING = Q("UPDATE operations SET status = 'done', error = :why "
+                 "WHERE swarm_id = :sid AND status IN ('queued', 'held')")
+DROP_PENDING_OF_NODE = Q("UPDATE operations SET status = 'done', error = :why "
+                         "WHERE swarm_id = :sid AND node_id = :nid AND status IN ('queued', 'held')")
 NODE_HAS_QUEUED = Q("SELECT count(*) AS n FROM operations WHERE swarm_id = :sid AND node_id = :nid "
                     "AND status = 'queued'")
 UPDATE_SWARM = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "

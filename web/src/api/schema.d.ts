@@ -688,10 +688,26 @@ export interface components {
              */
             max_retries: number;
             /**
+             * Max Tokens
+             * @description Most output tokens one model call may produce (sent to the model); the token and cost limits count on it for each call's worst case
+             * @default 4096
+             */
+            max_tokens: number;
+            /**
              * Model
              * @default scripted-1
              */
             model: string;
+            /**
+             * Price In Per Mtok
+             * @description USD per million prompt tokens; required (with price_out_per_mtok) when the model has no known price
+             */
+            price_in_per_mtok?: number | null;
+            /**
+             * Price Out Per Mtok
+             * @description USD per million output tokens
+             */
+            price_out_per_mtok?: number | null;
             /**
              * Provider
              * @description 'scripted' (offline, deterministic) or 'openai' (any OpenAI-compatible server)
@@ -721,16 +737,20 @@ export interface components {
         Lifecycle: "spawned" | "waiting_deps" | "running" | "waiting_llm" | "waiting_user" | "waiting_children" | "done" | "failed" | "cancelled";
         /**
          * Limits
-         * @description Per-swarm bounds. Reaching one fails the node that hit it with a clear reason.
+         * @description Per-swarm bounds. Depth, nodes, model calls, tokens, cost and seconds are final: the node that reaches
+         *     one fails, the rest of the swarm is cancelled, and the swarm fails with a reason naming the limit, its
+         *     value and the node. Re-plans and follow-ups bound one node's work and are not final.
          */
         Limits: {
             /**
              * Max Cost Usd
+             * @description A call starts only if its worst case fits
              * @default 100
              */
             max_cost_usd: number;
             /**
              * Max Depth
+             * @description Levels of the tree, the root's included (the root is level 1)
              * @default 8
              */
             max_depth: number;
@@ -765,7 +785,13 @@ export interface components {
              */
             max_replans: number;
             /**
+             * Max Seconds
+             * @description Wall-clock seconds the swarm may run, paused time not counted; checked at each step
+             */
+            max_seconds?: number | null;
+            /**
              * Max Tokens
+             * @description Tokens in and out; a call starts only if its worst case fits
              * @default 50000000
              */
             max_tokens: number;
@@ -1247,6 +1273,35 @@ export interface components {
              * @default 0
              */
             replans: number;
+            /**
+             * Reserved Calls
+             * @description Model calls under way (requested, not yet recorded)
+             * @default 0
+             */
+            reserved_calls: number;
+            /**
+             * Reserved Cost Usd
+             * @description The worst case, in USD, of the model calls under way
+             * @default 0
+             */
+            reserved_cost_usd: number;
+            /**
+             * Reserved Tokens
+             * @description The worst case, in tokens, of the model calls under way
+             * @default 0
+             */
+            reserved_tokens: number;
+            /**
+             * Run Ms
+             * @description Milliseconds spent running before the last pause (paused time not counted)
+             * @default 0
+             */
+            run_ms: number;
+            /**
+             * Running Since
+             * @description When the swarm last started running, while it runs
+             */
+            running_since?: string | null;
             /**
              * Tokens In
              * @default 0

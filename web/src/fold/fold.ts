@@ -5,7 +5,19 @@
 import type { ChatSummary, MemoryFile, MessageRole, Node, SwarmEvent, SwarmState, SwarmStatus, Usage } from '../api/types';
 
 export function emptyUsage(): Usage {
-  return { llm_calls: 0, tokens_in: 0, tokens_out: 0, cost_usd: 0, nodes: 0, replans: 0 };
+  return {
+    llm_calls: 0,
+    tokens_in: 0,
+    tokens_out: 0,
+    cost_usd: 0,
+    nodes: 0,
+    replans: 0,
+    reserved_calls: 0,
+    reserved_tokens: 0,
+    reserved_cost_usd: 0,
+    run_ms: 0,
+    running_since: null,
+  };
 }
 
 export function emptyState(swarmId: string): SwarmState {
@@ -61,7 +73,22 @@ function int(v: unknown): number {
 }
 
 type Data = Record<string, unknown>;
-const USAGE_FIELDS = new Set<keyof Usage>(['llm_calls', 'tokens_in', 'tokens_out', 'cost_usd', 'nodes', 'replans']);
+type Counter = 'llm_calls' | 'tokens_in' | 'tokens_out' | 'cost_usd' | 'nodes' | 'replans';
+const USAGE_FIELDS = new Set<Counter>(['llm_calls', 'tokens_in', 'tokens_out', 'cost_usd', 'nodes', 'replans']);
+
+/** fold.py's reserve(): a model call's continuation holds its worst case (request.reserve) until replaced. */
+function reserve(u: Usage, cont: Node['continuation'] | undefined, sign: number): void {
+  const held = (cont?.request as Record<string, unknown> | undefined)?.reserve as Record<string, unknown> | undefined;
+  if (!held) return;
+  u.reserved_calls += sign * int(held.calls);
+  u.reserved_tokens += sign * int(held.tokens);
+  u.reserved_cost_usd = round9(u.reserved_cost_usd + sign * Number(held.cost_usd ?? 0));
+}
+
+/** fold.py's epoch_ms(): whole milliseconds since the epoch. */
+function epochMs(iso: string): number {
+  return Date.parse(iso);
+}
 
 /**
  * Apply one event in place. Entities an event names must already be in `state`; an event naming a
@@ -87,7 +114,13 @@ export function applyEvent(state: SwarmState, event: SwarmEvent): void {
     }
     case 'node_updated': {
       const node = event.node_id ? state.nodes[event.node_id] : undefined;
-      if (node) Object.assign(node, data.changes as Partial<Node>, { updated_at: event.ts });
+      if (node) {
+        const changes = data.changes as Partial<Node>;
+        const swapped = 'continuation' in changes;
+        if (swapped) reserve(state.usage, node.continuation, -1);
+        Object.assign(node, changes, { updated_at: event.ts });
+        if (swapped) reserve(state.usage, node.continuation, 1);
+      }
       break;
     }
     case 'chat_updated': {
@@ -106,8 +139,16 @@ export function applyEvent(state: SwarmState, event: SwarmEvent): void {
       break;
     }
     case 'swarm_status': {
-      state.status = data.status as SwarmStatus;
+      const status = data.status as SwarmStatus;
+      state.status = status;
       state.failure_reason = (data.reason as string | null | undefined) ?? null;
+      const u = state.usage;
+      if (status === 'running') {
+        if (u.running_since === null || u.running_since === undefined) u.running_since = event.ts;
+      } else if (u.running_since !== null && u.running_since !== undefined) {
+        u.run_ms += Math.max(0, epochMs(event.ts) - epochMs(u.running_since));
+        u.running_since = null;
+      }
       break;
     }
     case 'llm_call': {
@@ -121,7 +162,7 @@ export function applyEvent(state: SwarmState, event: SwarmEvent): void {
     case 'usage': {
       const delta = (data.delta ?? {}) as Record<string, number>;
       for (const [k, v] of Object.entries(delta)) {
-        if (USAGE_FIELDS.has(k as keyof Usage)) state.usage[k as keyof Usage] += v;
+        if (USAGE_FIELDS.has(k as Counter)) state.usage[k as Counter] += v;
       }
       break;
     }

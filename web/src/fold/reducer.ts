@@ -96,6 +96,7 @@ class Writer {
       }
       case 'node_updated':
         this.node(event.node_id);
+        if ('continuation' in ((data.changes ?? {}) as object)) this.usage(); // a model call's reservation
         break;
       case 'chat_updated':
         this.chat(data.chat_id as string);
@@ -105,6 +106,7 @@ class Writer {
         break;
       case 'llm_call':
       case 'usage':
+      case 'swarm_status': // run time
         this.usage();
         break;
       case 'memory_written':
