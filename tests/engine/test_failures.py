@@ -11,7 +11,8 @@ from aga_swarm.api import SwarmService
 from aga_swarm.engine import executor as executor_mod
 from aga_swarm.llm.protocol import LLMError, LLMRequest, LLMResponse, TransientLLMError
 from aga_swarm.llm.scripted import ScriptedModel
-from aga_swarm.schemas import Lifecycle, Limits, LLMSettings, SwarmConfig, SwarmStatus
+from aga_swarm.engine.fold import fold
+from aga_swarm.schemas import Lifecycle, Limits, LLMSettings, SwarmConfig, SwarmState, SwarmStatus
 
 from ..conftest import make_service
 from .helpers import run_answering
@@ -106,6 +107,11 @@ async def test_followup_limit_is_bounded(sqlite_svc: SwarmService) -> None:
     assert "Follow-up limit reached" in (node.report or "")
     msgs = svc.messages(s.id, node.chat_id)
     assert [m.role.value for m in msgs] == ["agent", "user", "agent", "user", "agent", "user", "agent"]
+    # the chat summary counts the follow-ups (it stayed 0), live and in the fold of the history
+    assert svc.state(s.id).chats[node.chat_id].followups == 2
+    assert next(c for c in svc.chats(s.id) if c.id == node.chat_id).followups == 2
+    folded = fold(svc.history(s.id).events, SwarmState(swarm_id=s.id))
+    assert folded.chats[node.chat_id].followups == 2
 
 
 async def test_model_output_that_never_validates_is_a_reported_failure(sqlite_svc: SwarmService,

@@ -67,13 +67,13 @@ async def test_the_13_level_chain_stops_at_the_depth_limit(svc: SwarmService) ->
 
 async def test_node_limit_cancels_running_siblings(svc: SwarmService) -> None:
     cid = _config(svc, "lim-nodes", max_nodes=6)
-    s = svc.create_swarm("u1", "Ask the user for a colour\nb\nc\nPlan: d; e; f; g", config_id=cid)
+    s = svc.create_swarm("u1", "b\nc\nPlan: d; e; f; g\nAsk the user for a colour", config_id=cid)
     svc.spawn(s.id)
     assert await run_answering(svc, s.id) is SwarmStatus.FAILED
-    state = _assert_final(svc, s.id, "node limit 6 reached at node n.4")
+    state = _assert_final(svc, s.id, "node limit 6 reached at node n.3")
     assert state.usage.nodes == 6
     # the question was still open: its node was cancelled and its chat closed, not left awaiting a reply
-    ask = state.nodes["n.1"]
+    ask = state.nodes["n.4"]
     assert ask.lifecycle is Lifecycle.CANCELLED
     assert svc.waiting_chats(s.id) == []
 

@@ -56,6 +56,7 @@ def register(reg: Registry) -> None:
         if not result.sufficient and data.followups < ctx.limits.max_followups:
             question = result.followup or "Could you tell me a bit more?"
             data.followups += 1
+            ctx.tx.update_chat(ctx.node.chat_id, followups=data.followups)  # the chat list shows it
             data.transcript.append({"role": "agent", "content": question})
             ctx.journal(f"The answer was not enough; asked follow-up {data.followups}.")
             ctx.ask(question, next_step="ask.on_reply", context=data)
