@@ -20,6 +20,7 @@ from sqlalchemy import Text, and_, case, cast, delete, func, insert, or_, select
 
 from .engine import history as hist
 from .engine import memory as mem
+from .engine import steer
 from .engine.context import UserReply, spawn_node
 from .engine.core import Engine
 from .engine.errors import (
@@ -34,6 +35,7 @@ from .engine.errors import (
 )
 from .engine.scheduler import Runner
 from .engine.tx import SwarmTx
+from .llm.prices import UnknownPrice, require_price
 from .schemas import (
     TERMINAL_LIFECYCLES,
     ChatStatus,
@@ -107,6 +109,14 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
     raise InvalidInput("the cursor is not one this server gave; start again without it")
 
 
+def _require_price(config: SwarmConfig) -> None:
+    """Refuse a config whose model has no known price and which gives none: its spend would count as $0."""
+    try:
+        require_price(config.llm, config.id)
+    except UnknownPrice as exc:
+        raise InvalidInput(str(exc)) from None
+
+
 class SwarmService:
     def __init__(self, engine: Engine | None = None, *, data_dir: Path | str | None = None,
                  db_url: str | None = None, blob_url: str | None = None) -> None:
@@ -164,6 +174,7 @@ class SwarmService:
         touched. Without an owner the config is shared with every user (an operator's choice)."""
         if config.id in {c.id for c in self.engine.builtin_configs()}:
             raise InvalidInput(f"config id {config.id!r} is reserved")
+        _require_price(config)
         owner = owner_id if owner_id is not None else t.SHARED_CONFIG_OWNER
         with self.db.tx() as conn:
             conn.execute(delete(t.configs).where(t.configs.c.owner_id == owner, t.configs.c.id == config.id))
@@ -278,6 +289,7 @@ class SwarmService:
         def do(tx: SwarmTx) -> None:
             if tx.swarm.status is not SwarmStatus.DRAFT:
                 raise InvalidTransition(f"swarm is already {tx.swarm.status.value}; only a draft can be spawned")
+            _require_price(self.engine.config_for(tx.config_id, tx.owner_id))  # one saved before prices were due
             tx.set_status(SwarmStatus.RUNNING)
             action = self.engine.registry.get_action("plan")
             spawn_node(tx, "n", None, 0, action, tx.swarm.goal, tx.swarm.name, {})
@@ -304,6 +316,46 @@ class SwarmService:
 
         self._write(swarm_id, owner_id, do)
         return self.get_swarm(swarm_id)
+
+    # ---- steering a node ------------------------------------------------------------------------
+    def _steer(self, swarm_id: str, node_id: str, owner_id: str | None, fn: Any) -> Any:
+        def do(tx: SwarmTx) -> Any:
+            if tx.state.status is SwarmStatus.DRAFT:
+                raise InvalidTransition("the swarm is a draft; spawn it first")
+            return fn(tx)
+
+        return self._write(swarm_id, owner_id, do)
+
+    def cancel_node(self, swarm_id: str, node_id: str, owner_id: str | None = None) -> Node:
+        """Cancel a live node and its subtree (their queued operations dropped); its parent is told, and its
+        termination policy decides what follows. Conflict when the node has ended."""
+        return self._steer(swarm_id, node_id, owner_id,  # type: ignore[no-any-return]
+                           lambda tx: steer.cancel(self.engine.executor, tx, node_id))
+
+    def retry_node(self, swarm_id: str, node_id: str, owner_id: str | None = None) -> Node:
+        """Run a failed or cancelled node again from its entry step, as a new attempt (the earlier one stays in
+        its developer log). Conflict when it is running or done, or its parent no longer waits for it."""
+        return self._steer(swarm_id, node_id, owner_id,  # type: ignore[no-any-return]
+                           lambda tx: steer.retry(self.engine.executor, tx, node_id))
+
+    def tell_node(self, swarm_id: str, node_id: str, content: str, owner_id: str | None = None) -> Message:
+        """Say something to a live node, whether or not it asked: posted to its chat at once, received by its
+        next model call (a node waiting on its children passes it to its review). To a node awaiting a reply
+        this is the reply. InvalidInput when empty; Conflict when the node has ended."""
+        row = self._row(swarm_id, owner_id)
+        limits = self.engine.config_for(row.config_id, row.owner_id).limits
+        text = clean_text(content, field="content", max_chars=limits.max_message_chars)
+        with self.db.read() as conn:
+            node = rows.load_node(conn, swarm_id, node_id)
+        if node is None:
+            raise NodeNotFound(node_id)
+        if node.lifecycle is Lifecycle.WAITING_USER:
+            try:
+                return self.post_reply(swarm_id, node.chat_id, text, owner_id)
+            except ChatNotAwaiting:
+                pass  # it moved on meanwhile: tell it instead
+        return self._steer(swarm_id, node_id, owner_id,  # type: ignore[no-any-return]
+                           lambda tx: steer.tell(tx, node_id, text))
 
     # ---- chats ---------------------------------------------------------------------------------
     def post_reply(self, swarm_id: str, chat_id: str, content: str, owner_id: str | None = None) -> Message:

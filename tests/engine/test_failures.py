@@ -9,9 +9,9 @@ from pydantic import BaseModel
 
 from aga_swarm.api import SwarmService
 from aga_swarm.engine import executor as executor_mod
+from aga_swarm.engine.fold import fold
 from aga_swarm.llm.protocol import LLMError, LLMRequest, LLMResponse, TransientLLMError
 from aga_swarm.llm.scripted import ScriptedModel
-from aga_swarm.engine.fold import fold
 from aga_swarm.schemas import Lifecycle, Limits, LLMSettings, SwarmConfig, SwarmState, SwarmStatus
 
 from ..conftest import make_service

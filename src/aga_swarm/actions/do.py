@@ -31,6 +31,10 @@ def register(reg: Registry) -> None:
 
     @reg.step("do.on_result", context=DoCtx, result=DoOutput)
     def on_result(ctx: StepContext, data: DoCtx, result: DoOutput) -> None:
+        if ctx.inbox:  # the person said something while the model worked: do it again with that
+            ctx.journal("The person told me something while I worked; doing the task again with it.")
+            start(ctx, data, None)
+            return
         if result.artifact:
             ctx.save_artifact(result.artifact_title or "artifact", result.artifact)
             path = ctx.changes["context_up"]["artifacts"][-1]["path"]

@@ -69,7 +69,7 @@ def register(reg: Registry) -> None:
         data.choices += 1
         ctx.llm("route.choose", render("route", "choose", directive=ctx.node.directive, options=listing,
                                        context=ctx.context().render()),
-                next_step="route.on_choose", context=data,
+                next_step="route.on_choose", context=data, take_inbox=False,
                 facts={"directive": ctx.node.directive, "options": opts, "path": data.path})
 
     def ask_person(ctx: StepContext, data: RouteCtx) -> None:

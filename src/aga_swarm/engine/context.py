@@ -151,6 +151,20 @@ class StepContext:
                              report=c.report, failure_reason=c.failure_reason, context_up=c.context_up)
                 for c in self.tx.children(self.node)]
 
+    @property
+    def inbox(self) -> list[str]:
+        """What a person told this node (``SwarmService.tell_node``) that it has not received yet."""
+        return list(self.changes.get("inbox", self.node.inbox))
+
+    def take_inbox(self) -> list[str]:
+        """Receive what a person told this node: returned once, then cleared with the step's other changes.
+        ``llm`` does this itself (the call's prompt gets it); a custom step that calls no model can use it."""
+        told = self.inbox
+        if told:
+            self.changes["inbox"] = []
+            self.journal("Received from the person: " + " / ".join(told))
+        return told
+
     # ---- narrative ----------------------------------------------------------------------------
     def journal(self, text: str) -> None:
         self.tx.journal(self.node_id, self.step, text)
@@ -182,12 +196,19 @@ class StepContext:
 
     def llm(self, purpose: str, messages: list[PromptMessage] | list[dict[str, str]], *, next_step: str,
             context: BaseModel,
-            facts: dict[str, Any] | None = None) -> None:
-        """Ask the model; ``next_step`` (whose registered result model is the output schema) gets the answer."""
+            facts: dict[str, Any] | None = None, take_inbox: bool = True) -> None:
+        """Ask the model; ``next_step`` (whose registered result model is the output schema) gets the answer.
+        What a person told the node since its last call is appended to the prompt (``take_inbox``), unless
+        ``take_inbox`` is false (routing leaves it for the action it hands over to)."""
         result_model = self.services.registry.get_step(next_step).result
         if result_model is None:
             raise RuntimeError(f"step {next_step!r} declares no result model to receive an LLM answer")
         prompts = [m if isinstance(m, PromptMessage) else PromptMessage.model_validate(m) for m in messages]
+        told = self.take_inbox() if take_inbox else []
+        if told:  # what the person said since this node's last model call: this call gets it
+            prompts.append(PromptMessage(role="user", content="The person you work for told you this while you "
+                                         "worked; take it into account:\n" + "\n".join(f"- {t}" for t in told)))
+            facts = {**(facts or {}), "told": told}
         dumped = [m.model_dump() for m in prompts]
         worst = lim_checks.worst_case_tokens(self.config.llm, dumped, _schema_json(result_model))
         held = lim_checks.check_call(self.tx.state, self.limits, self.config.llm, self.node_id, worst)

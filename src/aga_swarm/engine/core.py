@@ -37,10 +37,16 @@ def _openai_config() -> SwarmConfig | None:
         return None
     from ..schemas import LLMSettings
 
+    def price(name: str) -> float | None:  # for a model the price table does not know (else spawn refuses it)
+        value = os.environ.get(name, "").strip()
+        return float(value) if value else None
+
     return SwarmConfig(id="openai", name="OpenAI (gpt-4o-mini)",
                        llm=LLMSettings(provider="openai", model=os.environ.get("AGA_SWARM_MODEL", "gpt-4o-mini"),
                                        api_key_env="OPENAI_API_KEY",
-                                       base_url=os.environ.get("OPENAI_BASE_URL")))
+                                       base_url=os.environ.get("OPENAI_BASE_URL"),
+                                       price_in_per_mtok=price("AGA_SWARM_PRICE_IN_PER_MTOK"),
+                                       price_out_per_mtok=price("AGA_SWARM_PRICE_OUT_PER_MTOK")))
 
 
 class Engine:

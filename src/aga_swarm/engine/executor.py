@@ -37,7 +37,7 @@ from .context import ChildrenResult, StepContext
 from .deps import release_dependents
 from .errors import LimitExceeded, MalformedContinuation, NotFound, SwarmError
 from .limits import check_time
-from .tx import CachedRows, SwarmTx, new_continuation
+from .tx import CachedRows, SwarmTx, attempt_key, new_continuation
 
 if TYPE_CHECKING:
     from .core import Engine
@@ -406,7 +406,7 @@ class Executor:
         tx.update_node(node_id, **ctx.changes)
         node = tx.node(node_id)
         if node.lifecycle in TERMINAL_LIFECYCLES:
-            self._after_terminal(tx, node)
+            self.after_terminal(tx, node)
 
     # ---- user prompt -----------------------------------------------------------------------------
     def _user_prompt(self, tx: SwarmTx, node: Node, op: ClaimedOp) -> None:
@@ -437,7 +437,7 @@ class Executor:
                 self.cancel_children(tx, parent, f"sibling {child.id} finished first")
                 tx.update_node(parent.id, lifecycle=Lifecycle.DONE, report=child.report, continuation=None,
                                context_up=child.context_up)
-                self._after_terminal(tx, tx.node(parent.id))
+                self.after_terminal(tx, tx.node(parent.id))
                 return
         if cont is None or cont.kind is not ContinuationKind.CHILDREN:
             return
@@ -460,10 +460,10 @@ class Executor:
             if child.lifecycle in TERMINAL_LIFECYCLES:
                 continue
             self.cancel_children(tx, child, reason)
-            self._close_chat(tx, child)
+            self.close_chat(tx, child)
             tx.update_node(cid, lifecycle=Lifecycle.CANCELLED, failure_reason=reason, continuation=None)
 
-    def _close_chat(self, tx: SwarmTx, node: Node) -> None:
+    def close_chat(self, tx: SwarmTx, node: Node) -> None:
         chat = tx.chat(node.chat_id)
         if chat.status is ChatStatus.AWAITING_USER:
             tx.update_chat(chat.id, status=ChatStatus.CLOSED, awaiting_since=None)
@@ -473,10 +473,10 @@ class Executor:
         if node.lifecycle in TERMINAL_LIFECYCLES:
             return
         self.cancel_children(tx, node, f"parent {node_id} failed")
-        self._close_chat(tx, node)
+        self.close_chat(tx, node)
         tx.journal(node_id, "failure", f"Failed: {reason}")
         tx.update_node(node_id, lifecycle=Lifecycle.FAILED, failure_reason=reason, continuation=None)
-        self._after_terminal(tx, tx.node(node_id))
+        self.after_terminal(tx, tx.node(node_id))
 
     def breach(self, tx: SwarmTx, node_id: str, reason: str) -> None:
         """A final limit was reached at ``node_id``: that node fails, every other live node of the swarm is
@@ -484,7 +484,7 @@ class Executor:
         node = tx.node(node_id)
         tx.journal(node_id, "limit", f"Stopped: {reason}")
         if node.lifecycle not in TERMINAL_LIFECYCLES:
-            self._close_chat(tx, node)
+            self.close_chat(tx, node)
             tx.update_node(node_id, lifecycle=Lifecycle.FAILED, failure_reason=reason, continuation=None)
         self.end_swarm(tx, reason)
 
@@ -495,19 +495,19 @@ class Executor:
             live = tx.node(row.id)
             if live.lifecycle in TERMINAL_LIFECYCLES:
                 continue
-            self._close_chat(tx, live)
+            self.close_chat(tx, live)
             tx.update_node(live.id, lifecycle=Lifecycle.CANCELLED, failure_reason=f"swarm stopped: {reason}",
                            continuation=None)
         sql.run(tx.conn, sql.DROP_PENDING, {"sid": tx.swarm_id, "why": f"dropped: {reason}"[:4000]})
         tx.inline.clear()
         tx.set_status(SwarmStatus.FAILED, reason)
 
-    def _after_terminal(self, tx: SwarmTx, node: Node) -> None:
+    def after_terminal(self, tx: SwarmTx, node: Node) -> None:
         """Tell the parent, or end the swarm when the root ends."""
         if node.needed_by:  # siblings waiting for this node start (or are cancelled) in this same transaction
             release_dependents(tx, node)
         if node.parent_id is not None:
-            tx.enqueue(OperationKind.TERMINATE, node.parent_id, f"terminate:{node.id}", {"child_id": node.id})
+            tx.enqueue(OperationKind.TERMINATE, node.parent_id, attempt_key("terminate", node), {"child_id": node.id})
             return
         if node.lifecycle is Lifecycle.DONE:
             tx.set_status(SwarmStatus.COMPLETED)

@@ -410,13 +410,19 @@ class SwarmTx:
 # validating the event's JSON, would set
 _TYPED_CHANGES: dict[str, type | tuple[type, ...]] = {
     "lifecycle": Lifecycle, "continuation": (Continuation, type(None)), "report": (str, type(None)),
-    "failure_reason": (str, type(None)), "replans": int, "title": str,
+    "failure_reason": (str, type(None)), "replans": int, "title": str, "attempt": int,
 }
 
 
 _TYPED_CHAT_CHANGES: dict[str, type | tuple[type, ...]] = {
     "status": ChatStatus, "awaiting_since": (datetime, type(None)), "followups": int,
 }
+
+
+def attempt_key(kind: str, node: Node) -> str:
+    """The idempotency key of a once-per-attempt operation of ``node`` (its spawn, its parent's notice): a
+    retried node runs them again (``steer.retry``)."""
+    return f"{kind}:{node.id}" if node.attempt == 1 else f"{kind}:{node.id}#{node.attempt}"
 
 
 @lru_cache(maxsize=256)

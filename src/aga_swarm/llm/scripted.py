@@ -26,7 +26,10 @@ Rules (by request purpose):
 - ``do.execute``: a report that quotes the subtask: ``Done: "<subtask>"``, followed by `` (with: ...)``
   naming what it received from the subtasks it needs (an ``Ask`` subtask's answer, else its report), e.g.
   ``Done: "Write a haiku about it" (with: blue)``.
-- ``plan.review``: complete when every child is done; the summary lists the children's reports. Otherwise
+- Whatever a person told the node (``tell``) and its call received (``facts["told"]``) shows: the ``do``
+  report ends with `` (told: ...)`` and the review summary adds ``- The person said: ...``.
+- ``plan.review``: complete when every child is done (a child the person cancelled does not count, and is not
+  re-planned); the summary lists the children's reports. Otherwise
   the children that did not finish are named as missing (so they are re-planned, within the limit), with
   the same default dependencies as a plan (a missing subtask needs every earlier missing ``Ask`` subtask).
 
@@ -137,6 +140,11 @@ def _received(inputs: list[dict[str, Any]]) -> str:
     return f" (with: {'; '.join(got)})" if got else ""
 
 
+def _dropped(child: dict[str, Any]) -> bool:
+    """A subtask a person cancelled is not needed any more: it is not re-planned."""
+    return str(child.get("failure_reason") or "").startswith("cancelled by the person")
+
+
 def _quote(text: str, limit: int = 500) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[:limit] + "…"
@@ -163,8 +171,10 @@ def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
             return {"sufficient": False, "followup": "Could you say a little more? A few words are enough."}
         return {"sufficient": True, "closing": "Thank you, that is what I needed.",
                 "learned": f"The person answered: {_quote(reply)}"}
+    told = [_quote(str(t), 200) for t in facts.get("told", [])]
+    heard = f" (told: {'; '.join(told)})" if told else ""
     if purpose == "do.execute":
-        return {"report": f'Done: "{_quote(directive)}"{_received(list(facts.get("inputs", [])))}'}
+        return {"report": f'Done: "{_quote(directive)}"{_received(list(facts.get("inputs", [])))}{heard}'}
     if purpose == "tool.args":
         tool = str(facts.get("tool", ""))
         return {"arguments": tool_arguments(directive, list(facts.get("positional", []))),
@@ -173,11 +183,11 @@ def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
         latest: dict[str, dict[str, Any]] = {}
         for c in facts.get("children", []):  # a re-planned task's latest attempt is the one that counts
             latest[str(c.get("directive", ""))] = c
-        final = list(latest.values())
+        final = [c for c in latest.values() if not _dropped(c)]
         complete = all(c.get("lifecycle") == "done" for c in final)
         lines = ["- " + str(c.get("report") or c.get("failure_reason") or c.get("lifecycle")).replace("\n", "\n  ")
-                 for c in final]
-        missing = [d for d, c in latest.items() if c.get("lifecycle") != "done"]
+                 for c in final] + [f"- The person said: {t}" for t in told]
+        missing = [d for d, c in latest.items() if c.get("lifecycle") != "done" and not _dropped(c)]
         return {"complete": complete, "summary": "\n".join(lines), "missing": plan_lines(missing)}
     raise LLMError(f"the scripted model has no rule for {purpose!r}; add one in a script file")
 

@@ -116,6 +116,9 @@ class Node(Model):
     context_up: dict[str, Any] = Field(default_factory=dict, description="What the node hands up with its report")
     chat_id: str
     replans: int = 0
+    attempt: int = Field(1, description="1, then one more each time a person retries the node")
+    inbox: list[str] = Field(default_factory=list, description="What a person told the node that its steps have "
+                             "not received yet (its next model call gets it)")
     continuation: Continuation | None = Field(None, description="What resumes this node: kind, context, next step")
     created_at: datetime
     updated_at: datetime

@@ -332,6 +332,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/swarms/{swarm_id}/nodes/{node_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Node
+         * @description Cancel a live node and its subtree (their queued operations are dropped); the parent is told, and its
+         *     termination policy decides what follows. Cancelling the root ends the swarm. 409 when the node has ended.
+         */
+        post: operations["cancel_node"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/swarms/{swarm_id}/nodes/{node_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Node
+         * @description Run a failed or cancelled node again from its entry step, as a new attempt (the earlier one stays in its
+         *     developer log). 409 when it is running or done, or its parent no longer waits for it.
+         */
+        post: operations["retry_node"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/swarms/{swarm_id}/nodes/{node_id}/tell": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tell Node
+         * @description Say something to a live node, whether or not it asked: posted to its chat at once; its next model call
+         *     receives it (a node waiting on its children passes it to its review; to a node awaiting a reply, this is
+         *     the reply). 409 when the node has ended; 422 when the message is empty.
+         */
+        post: operations["tell_node"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/swarms/{swarm_id}/pause": {
         parameters: {
             query?: never;
@@ -900,6 +964,12 @@ export interface components {
             /** Action Id */
             action_id: string;
             action_type: components["schemas"]["ActionType"];
+            /**
+             * Attempt
+             * @description 1, then one more each time a person retries the node
+             * @default 1
+             */
+            attempt: number;
             /** Chat Id */
             chat_id: string;
             /** Children */
@@ -936,6 +1006,11 @@ export interface components {
             failure_reason?: string | null;
             /** Id */
             id: string;
+            /**
+             * Inbox
+             * @description What a person told the node that its steps have not received yet (its next model call gets it)
+             */
+            inbox?: string[];
             /** @default spawned */
             lifecycle: components["schemas"]["Lifecycle"];
             /**
@@ -2534,6 +2609,222 @@ export interface operations {
             };
             /** @description That part of the history was compacted */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_node: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Swarm id */
+                swarm_id: string;
+                /** @description Node id */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Node"];
+                };
+            };
+            /** @description Not logged in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description No such swarm (or node, or chat) for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not allowed in the swarm's (or chat's) current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retry_node: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Swarm id */
+                swarm_id: string;
+                /** @description Node id */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Node"];
+                };
+            };
+            /** @description Not logged in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description No such swarm (or node, or chat) for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not allowed in the swarm's (or chat's) current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    tell_node: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Swarm id */
+                swarm_id: string;
+                /** @description Node id */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostMessageBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Not logged in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description No such swarm (or node, or chat) for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not allowed in the swarm's (or chat's) current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The request body is over AGA_SWARM_MAX_BODY_BYTES */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

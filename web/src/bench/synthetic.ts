@@ -24,6 +24,8 @@ export function makeNode(swarmId: string, id: string, parentId: string | null, d
     children: [],
     needs: [],
     needed_by: [],
+    attempt: 1,
+    inbox: [],
     depth,
     action_id: ACTION_TYPES[action]!,
     action_type: ACTION_TYPES[action]!,

@@ -1,0 +1,110 @@
+"""Steering a node by hand: cancel it, retry it, tell it something. Each is one transaction on the swarm, made
+of ordinary events (so the history records it, the slider replays it and the browser gets it live), and
+each names what it refused in a ``Conflict`` (409 over HTTP)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..schemas import (
+    TERMINAL_LIFECYCLES,
+    ChatStatus,
+    Lifecycle,
+    Message,
+    MessageRole,
+    Node,
+    OperationKind,
+    SwarmStatus,
+)
+from ..store import sql
+from .deps import start_lifecycle
+from .errors import Conflict
+from .tx import SwarmTx, attempt_key
+
+if TYPE_CHECKING:
+    from .executor import Executor
+
+CANCELLED_BY_PERSON = "cancelled by the person"
+RETRYABLE = frozenset({Lifecycle.FAILED, Lifecycle.CANCELLED})
+
+
+class NodeEnded(Conflict):
+    def __init__(self, node: Node, what: str) -> None:
+        super().__init__(f"node {node.id} has ended ({node.lifecycle.value}); {what}")
+
+
+def _live_subtree(tx: SwarmTx, node: Node) -> list[Node]:
+    out: list[Node] = []
+    for child in tx.children(node):
+        if child.lifecycle not in TERMINAL_LIFECYCLES:
+            out.append(child)
+            out.extend(_live_subtree(tx, child))
+    return out
+
+
+def cancel(ex: Executor, tx: SwarmTx, node_id: str) -> Node:
+    """Cancel a live node and its subtree, drop their queued operations, and tell the parent (its termination
+    policy decides what follows), or end the swarm when it is the root."""
+    node = tx.node(node_id)
+    if node.lifecycle in TERMINAL_LIFECYCLES:
+        raise NodeEnded(node, "only a live node can be cancelled")
+    subtree = [node, *_live_subtree(tx, node)]
+    ex.cancel_children(tx, node, f"parent {node.id} was {CANCELLED_BY_PERSON}")
+    ex.close_chat(tx, node)
+    tx.journal(node.id, "person", "Cancelled by the person.")
+    tx.update_node(node.id, lifecycle=Lifecycle.CANCELLED, failure_reason=CANCELLED_BY_PERSON, continuation=None)
+    for n in subtree:
+        sql.run(tx.conn, sql.DROP_PENDING_OF_NODE, {"sid": tx.swarm_id, "nid": n.id,
+                                                    "why": f"dropped: {node.id} {CANCELLED_BY_PERSON}"})
+    tx.inline = [r for r in tx.inline if r["node_id"] not in {n.id for n in subtree}]
+    ex.after_terminal(tx, tx.node(node.id))
+    if node.parent_id is None and tx.state.status is SwarmStatus.FAILED:
+        tx.set_status(SwarmStatus.FAILED, f"the root node n was {CANCELLED_BY_PERSON}")
+    return tx.node(node.id)
+
+
+def retry(ex: Executor, tx: SwarmTx, node_id: str) -> Node:
+    """Run a failed or cancelled node again from its action's entry step, as attempt ``n + 1``. Its earlier
+    attempt stays in the history and its developer log; its old children stay as they ended. The parent must
+    still be waiting for its children (a root's retry reopens an ended swarm)."""
+    node = tx.node(node_id)
+    if node.lifecycle not in RETRYABLE:
+        state = "is running" if node.lifecycle not in TERMINAL_LIFECYCLES else "is done"
+        raise Conflict(f"node {node.id} {state} ({node.lifecycle.value}); only a failed or cancelled node can be "
+                       "retried")
+    if node.parent_id is not None:
+        parent = tx.node(node.parent_id)
+        if parent.lifecycle is not Lifecycle.WAITING_CHILDREN:
+            raise Conflict(f"node {node.id} cannot be retried: its parent {parent.id} is no longer waiting for "
+                           f"its subtasks ({parent.lifecycle.value})")
+    lifecycle, unmet = start_lifecycle(tx, node.needs) if node.needs else (Lifecycle.SPAWNED, None)
+    if lifecycle is Lifecycle.CANCELLED:
+        raise Conflict(f"node {node.id} cannot be retried: {unmet}; retry that first")
+    attempt = node.attempt + 1
+    if node.parent_id is None and tx.state.status in (SwarmStatus.FAILED, SwarmStatus.COMPLETED):
+        tx.set_status(SwarmStatus.RUNNING)
+    tx.journal(node.id, "person", f"Retried by the person: attempt {attempt} starts from the entry step.")
+    tx.update_node(node.id, lifecycle=lifecycle, failure_reason=None, report=None, continuation=None,
+                   attempt=attempt, replans=0, inbox=[])
+    chat = tx.chat(node.chat_id)
+    if chat.status is ChatStatus.CLOSED:
+        tx.update_chat(chat.id, status=ChatStatus.OPEN)
+    fresh = tx.node(node.id)
+    if lifecycle is Lifecycle.SPAWNED:
+        tx.enqueue(OperationKind.SPAWN, node.id, attempt_key("spawn", fresh))
+    return fresh
+
+
+def tell(tx: SwarmTx, node_id: str, content: str) -> Message:
+    """Post what the person says to a live node's chat at once and put it in the node's inbox: its next model
+    call receives it (a node waiting on its children passes it to its review)."""
+    node = tx.node(node_id)
+    if node.lifecycle in TERMINAL_LIFECYCLES:
+        raise NodeEnded(node, "there is nobody left to tell")
+    chat = tx.chat(node.chat_id)
+    msg = tx.post_message(chat.id, MessageRole.USER, content)
+    if chat.status in (ChatStatus.IDLE, ChatStatus.CLOSED):
+        tx.update_chat(chat.id, status=ChatStatus.OPEN)
+    tx.journal(node.id, "person", "The person said (delivered with the next model call): " + content[:500])
+    tx.update_node(node.id, inbox=[*node.inbox, content])
+    return msg
