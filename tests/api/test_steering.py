@@ -50,6 +50,8 @@ async def test_cancel_retry_and_tell_over_http(server: Server) -> None:
             assert r.status_code == 409 and "has ended" in r.json()["detail"]
             r = await http.post(f"{base}/n.1/retry")
             assert r.status_code == 200 and r.json()["attempt"] == 2
+            r = await http.post(f"{base}/n.2/retry")  # cancelled with its prerequisite; waits for it again
+            assert r.status_code == 200 and r.json()["lifecycle"] == "waiting_deps"
             assert (await http.post(f"/api/swarms/{sid}/resume")).status_code == 200
             chat = await awaiting_chat(http, sid)
             r = await http.post(f"/api/swarms/{sid}/chats/{chat['id']}/messages", json={"content": "blue"})

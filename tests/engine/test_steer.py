@@ -208,7 +208,7 @@ async def test_retry_a_cancelled_question_asks_again(svc: SwarmService) -> None:
     await step.until(lifecycle_of("n.1", Lifecycle.WAITING_USER))
     svc.cancel_node(s.id, "n.1")  # the haiku that needs it is cancelled with it
     assert step.state().nodes["n.2"].lifecycle is Lifecycle.CANCELLED
-    with pytest.raises(Conflict, match="prerequisite n.1"):
+    with pytest.raises(Conflict, match=r"prerequisite n\.1"):
         svc.retry_node(s.id, "n.2")  # retry that first
     svc.retry_node(s.id, "n.1")  # before the parent hears of the cancel
     assert svc.retry_node(s.id, "n.2").lifecycle is Lifecycle.WAITING_DEPS  # waits for the new attempt

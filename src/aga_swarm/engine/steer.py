@@ -85,7 +85,7 @@ def retry(ex: Executor, tx: SwarmTx, node_id: str) -> Node:
         tx.set_status(SwarmStatus.RUNNING)
     tx.journal(node.id, "person", f"Retried by the person: attempt {attempt} starts from the entry step.")
     tx.update_node(node.id, lifecycle=lifecycle, failure_reason=None, report=None, continuation=None,
-                   attempt=attempt, replans=0, inbox=[])
+                   attempt=attempt, replans=0)  # its inbox stays: not received yet
     chat = tx.chat(node.chat_id)
     if chat.status is ChatStatus.CLOSED:
         tx.update_chat(chat.id, status=ChatStatus.OPEN)
