@@ -178,6 +178,7 @@ def test_global_options_work_after_the_command(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["run", "swarms", "state", "history", "memory", "serve", "worker", "schema", "db",
+                                     "cancel", "retry", "tell",
                                      "db upgrade", "db current"])
 def test_every_command_help_shows_the_global_options(tmp_path: Path, command: str) -> None:
     res = cli([*command.split(), "--help"], tmp_path)
@@ -237,3 +238,24 @@ def test_memory_lists_and_prints_files(tmp_path: Path) -> None:
                          ([sid, "../escape"], "invalid memory path"), (["nope"], "swarm 'nope' not found")]:
         res = cli(["memory", *args], tmp_path)
         assert res.returncode == 1 and needle in res.stderr and "Traceback" not in res.stderr
+
+
+def test_cancel_retry_and_tell_a_node(tmp_path: Path) -> None:
+    res = cli(["run", "Ask the user for a colour\nWrite a haiku about it"], tmp_path, "")  # stdin ends: paused
+    assert res.returncode == 3
+    sid = res.stderr.split("--resume ")[-1].split()[0]
+    told = cli(["tell", sid, "n.2", "use the word sea"], tmp_path)
+    assert told.returncode == 0 and told.stdout.strip() == "told n.2: posted to chat-n.2 as message 0"
+    for args, needle in ((["tell", sid, "n.2", "  "], "content must not be empty"),
+                         (["cancel", sid, "n.9"], "node 'n.9' not found"),
+                         (["retry", sid, "n"], "only a failed or cancelled node can be retried"),
+                         (["cancel", "nope", "n"], "swarm 'nope' not found")):
+        bad = cli(args, tmp_path)
+        assert bad.returncode == 1 and needle in bad.stderr and "Traceback" not in bad.stderr, (args, bad.stderr)
+    done = cli(["run", "--resume", sid], tmp_path, "blue\n")
+    assert done.returncode == 0, done.stderr
+    state = json.loads(cli(["state", sid, "--json"], tmp_path).stdout)
+    assert state["nodes"]["n.2"]["report"] == 'Done: "Write a haiku about it" (with: blue) (told: use the word sea)'
+    late = cli(["cancel", sid, "n.2"], tmp_path)
+    assert late.returncode == 1 and "has ended (done)" in late.stderr
+    assert cli(["retry", sid, "n.2"], tmp_path).returncode == 1  # done: nothing to retry

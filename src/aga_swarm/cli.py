@@ -276,6 +276,23 @@ def _state(args: argparse.Namespace) -> int:
     return 0
 
 
+def _steer(args: argparse.Namespace) -> int:
+    """cancel | retry | tell SWARM NODE [TEXT]: one line saying what was done (the swarm's runner, a worker or
+    ``run --resume``, carries it on)."""
+    svc = _service(args)
+    if args.command == "tell":
+        text = args.text if args.text not in (None, "-") else sys.stdin.read()
+        msg = svc.tell_node(args.swarm_id, args.node_id, text)
+        print(f"told {args.node_id}: posted to {msg.chat_id} as message {msg.index}")
+    elif args.command == "cancel":
+        node = svc.cancel_node(args.swarm_id, args.node_id)
+        print(f"cancelled {node.id} and its subtree")
+    else:
+        node = svc.retry_node(args.swarm_id, args.node_id)
+        print(f"retrying {node.id}: attempt {node.attempt} ({node.lifecycle.value})")
+    return 0
+
+
 def _history(args: argparse.Namespace) -> int:
     svc = _service(args)
     hist = svc.history(args.swarm_id, after=args.after, limit=args.limit)
@@ -482,6 +499,15 @@ def build_parser() -> argparse.ArgumentParser:
     hi.add_argument("--limit", type=int, default=None)
     hi.add_argument("--json", action="store_true")
 
+    for name, what in (("cancel", "cancel a live node and its subtree"),
+                       ("retry", "run a failed or cancelled node again, as a new attempt"),
+                       ("tell", "say something to a live node (its next model call receives it)")):
+        steer = command(name, what)
+        steer.add_argument("swarm_id")
+        steer.add_argument("node_id")
+        if name == "tell":
+            steer.add_argument("text", nargs="?", help="what to say ('-' or nothing: read it from stdin)")
+
     me = command("memory", "list a swarm's memory space, or print one of its files")
     me.add_argument("swarm_id")
     me.add_argument("path", nargs="?", help="a file's path: its bytes go to stdout")
@@ -561,7 +587,8 @@ def _main(argv: list[str] | None) -> int:
     from .store.errors import SetupError
 
     handlers: dict[str, Any] = {"swarms": _swarms, "state": _state, "history": _history, "serve": _serve,
-                                "schema": _schema, "db": _db, "memory": _memory}
+                                "schema": _schema, "db": _db, "memory": _memory, "cancel": _steer,
+                                "retry": _steer, "tell": _steer}
     try:
         if args.command == "run":
             # a plain event loop (not asyncio.run) keeps Python's own SIGINT handling, so Ctrl-C interrupts
