@@ -62,8 +62,9 @@ from .schemas import (
     SwarmPage,
     SwarmState,
     SwarmStatus,
+    SwarmSummary,
 )
-from .store import rows, sql
+from .store import outcomes, rows, sql
 from .store import tables as t
 from .store.blob import swarm_prefix
 
@@ -83,6 +84,7 @@ def clean_text(value: str, *, field: str, max_chars: int, allow_empty: bool = Fa
 
 
 GOAL_PREVIEW_CHARS = 200
+OUTCOME_PREVIEW_CHARS = 280  # list items carry only the beginning of an outcome
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,14 @@ class SwarmService:
     def get_swarm(self, swarm_id: str, owner_id: str | None = None) -> Swarm:
         return rows.swarm_from_row(self._row(swarm_id, owner_id))
 
+    def get_swarm_summary(self, swarm_id: str, owner_id: str | None = None) -> SwarmSummary:
+        """The swarm with its whole outcome (a completed swarm's root report, a failed one's reason) and how
+        many chats wait on the person."""
+        swarm = self.get_swarm(swarm_id, owner_id)
+        with self.db.read() as conn:
+            found = outcomes.outcomes(conn, [swarm])[0]
+        return SwarmSummary(**swarm.model_dump(), **found.fields())
+
     def list_swarms(self, owner_id: str | None = None) -> list[Swarm]:
         with self.db.read() as conn:
             q = select(t.swarms).order_by(t.swarms.c.created_at.desc())
@@ -231,11 +241,15 @@ class SwarmService:
             q = q.where(or_(c.created_at < after_ts, and_(c.created_at == after_ts, c.id < after_id)))
         with self.db.read() as conn:
             found = conn.execute(q).all()
-        items = [SwarmListItem(
-            id=r.id, owner_id=r.owner_id, name=r.name, goal_preview=r.goal_preview, goal_chars=r.goal_chars,
-            config_id=r.config_id, status=r.status, failure_reason=r.failure_reason, root_node_id=r.root_node_id,
-            forked_from=r.forked_from, forked_at_seq=r.forked_at_seq, last_seq=r.last_seq,
-            created_at=rows.dt(r.created_at), updated_at=rows.dt(r.updated_at)) for r in found[:limit]]
+            items = [SwarmListItem(
+                id=r.id, owner_id=r.owner_id, name=r.name, goal_preview=r.goal_preview, goal_chars=r.goal_chars,
+                config_id=r.config_id, status=r.status, failure_reason=r.failure_reason,
+                root_node_id=r.root_node_id, forked_from=r.forked_from, forked_at_seq=r.forked_at_seq,
+                last_seq=r.last_seq, created_at=rows.dt(r.created_at), updated_at=rows.dt(r.updated_at))
+                for r in found[:limit]]
+            # the beginning of each outcome, and the questions waiting: two queries for the page
+            found_outcomes = outcomes.outcomes(conn, items, OUTCOME_PREVIEW_CHARS)
+        items = [item.model_copy(update=o.fields()) for item, o in zip(items, found_outcomes, strict=True)]
         last = found[limit - 1] if len(found) > limit else None
         return SwarmPage(items=items, next_cursor=None if last is None else encode_cursor(last.created_at, last.id))
 

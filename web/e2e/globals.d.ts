@@ -9,6 +9,9 @@ declare global {
       visibleCount(): number;
       dependencyEdges(): Array<[string, string]>;
       renderer: { layout: { index: Map<string, number>; refs: Array<{ lifecycle: string }> } };
+      glyphPx(): number;
+      camera(): { scale: number; ox: number; oy: number };
+      isHidden(id: string): boolean;
     };
   }
 }

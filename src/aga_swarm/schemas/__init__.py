@@ -1,6 +1,6 @@
 """The one wire contract: pydantic models shared by the engine, the CLI, the server and (via OpenAPI) the web app."""
 
-from .api import ChatWithMessages, NodeDetail
+from .api import ChatWithMessages, NodeDetail, SwarmSummary
 from .chat import ChatStatus, ChatSummary, JournalEntry, LLMCall, Message, MessageRole, PromptMessage
 from .common import Model, utcnow
 from .config import Limits, LLMSettings, SwarmConfig
@@ -59,6 +59,7 @@ __all__ = [
     "SwarmPage",
     "SwarmState",
     "SwarmStatus",
+    "SwarmSummary",
     "TerminationPolicy",
     "Usage",
     "all_json_schemas",

@@ -83,6 +83,10 @@ class SwarmListItem(Model):
     last_seq: int = 0
     created_at: datetime
     updated_at: datetime
+    outcome: str | None = Field(None, description="The beginning of a completed swarm's root report, or of a "
+                                                 "failed swarm's reason (GET /api/swarms/{id} has all of it)")
+    outcome_truncated: bool = Field(False, description="True when `outcome` is only the beginning of it")
+    waiting_count: int = Field(0, description="How many chats wait on the person's reply")
 
 
 class SwarmPage(Model):

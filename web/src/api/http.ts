@@ -12,6 +12,7 @@ import type {
   NodeDetail,
   SignupBody,
   Swarm,
+  SwarmSummary,
   SwarmConfig,
   SwarmHistory,
   SwarmListItem,
@@ -75,7 +76,7 @@ export const api = createApi({
         ...(r?.pages ?? []).flatMap((p) => p.items).map((s) => ({ type: 'Swarm' as const, id: s.id })),
       ],
     }),
-    getSwarm: b.query<Swarm, string>({ query: (id) => `/swarms/${id}`, providesTags: (_r, _e, id) => [{ type: 'Swarm', id }] }),
+    getSwarm: b.query<SwarmSummary, string>({ query: (id) => `/swarms/${id}`, providesTags: (_r, _e, id) => [{ type: 'Swarm', id }] }),
     createSwarm: b.mutation<Swarm, CreateSwarmBody>({
       query: (body) => ({ url: '/swarms', method: 'POST', body }),
       invalidatesTags: [{ type: 'Swarm', id: 'LIST' }],

@@ -145,7 +145,8 @@ export interface paths {
         };
         /**
          * List Swarms
-         * @description The caller's swarms, newest first, a page at a time; each carries the beginning of its goal.
+         * @description The caller's swarms, newest first, a page at a time; each carries the beginning of its goal and of its
+         *     outcome, and how many chats wait on the person.
          */
         get: operations["list_swarms"];
         put?: never;
@@ -167,7 +168,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Swarm */
+        /**
+         * Get Swarm
+         * @description The swarm, with its whole outcome and how many chats wait on the person.
+         */
         get: operations["get_swarm"];
         put?: never;
         post?: never;
@@ -1234,6 +1238,17 @@ export interface components {
             last_seq: number;
             /** Name */
             name: string;
+            /**
+             * Outcome
+             * @description The beginning of a completed swarm's root report, or of a failed swarm's reason (GET /api/swarms/{id} has all of it)
+             */
+            outcome?: string | null;
+            /**
+             * Outcome Truncated
+             * @description True when `outcome` is only the beginning of it
+             * @default false
+             */
+            outcome_truncated: boolean;
             /** Owner Id */
             owner_id: string;
             /** Root Node Id */
@@ -1245,6 +1260,12 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Waiting Count
+             * @description How many chats wait on the person's reply
+             * @default 0
+             */
+            waiting_count: number;
         };
         /**
          * SwarmNotice
@@ -1310,6 +1331,67 @@ export interface components {
          * @enum {string}
          */
         SwarmStatus: "draft" | "running" | "paused" | "completed" | "failed";
+        /**
+         * SwarmSummary
+         * @description A swarm with what it came to and what it waits on: the swarm list and the swarm page show these.
+         */
+        SwarmSummary: {
+            /**
+             * Config Id
+             * @default local
+             */
+            config_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Failure Reason */
+            failure_reason?: string | null;
+            /** Forked At Seq */
+            forked_at_seq?: number | null;
+            /** Forked From */
+            forked_from?: string | null;
+            /** Goal */
+            goal: string;
+            /** Id */
+            id: string;
+            /**
+             * Last Seq
+             * @default 0
+             */
+            last_seq: number;
+            /** Name */
+            name: string;
+            /**
+             * Outcome
+             * @description A completed swarm's root report, or a failed swarm's reason; in list items, only its beginning
+             */
+            outcome?: string | null;
+            /**
+             * Outcome Truncated
+             * @description True when `outcome` is only the beginning of it
+             * @default false
+             */
+            outcome_truncated: boolean;
+            /** Owner Id */
+            owner_id: string;
+            /** Root Node Id */
+            root_node_id?: string | null;
+            /** @default draft */
+            status: components["schemas"]["SwarmStatus"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Waiting Count
+             * @description How many chats wait on the person's reply
+             * @default 0
+             */
+            waiting_count: number;
+        };
         /**
          * TerminationPolicy
          * @description How a parent reacts to its children ending.
@@ -1858,7 +1940,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Swarm"];
+                    "application/json": components["schemas"]["SwarmSummary"];
                 };
             };
             /** @description Not logged in, or the session expired */

@@ -15,6 +15,8 @@ export type Wire<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
 export type Swarm = Wire<Schemas['Swarm']>;
 export type SwarmListItem = Wire<Schemas['SwarmListItem']>;
 export type SwarmPage = Omit<Wire<Schemas['SwarmPage']>, 'items'> & { items: SwarmListItem[] };
+/** A swarm with its outcome and how many chats wait on the person (list items carry an outcome preview). */
+export type SwarmSummary = Wire<Schemas['SwarmSummary']>;
 export type SwarmStatus = Schemas['SwarmStatus'];
 export type SwarmConfig = Wire<Schemas['SwarmConfig']>;
 export type Node = Wire<Schemas['Node']>;

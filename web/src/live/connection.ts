@@ -246,6 +246,8 @@ export class LiveConnection {
   private onNotice(n: SwarmNotice): void {
     this.flush();
     patchSwarmCaches(this.store.dispatch, n.swarm_id, { status: n.status });
+    // Finished, paused or gone quiet: its outcome and the questions waiting on the person may have changed.
+    this.store.dispatch(api.util.invalidateTags([{ type: 'Swarm', id: n.swarm_id }]));
     // Events the socket did not bring (past a gap) are fetched before it closes for a quiet swarm.
     const live = this.store.getState().live.swarms[n.swarm_id]?.state;
     if (live && live.status !== n.status) void this.store.dispatch(catchUp(n.swarm_id));

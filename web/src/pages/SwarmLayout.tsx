@@ -6,6 +6,7 @@ import ConnectionIndicator from '../components/ConnectionIndicator';
 import PageBoundary from '../components/PageBoundary';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import StatusBadge from '../components/StatusBadge';
+import { SwarmOutcome } from '../components/SwarmOutcome';
 import { formatCost, plural } from '../lib/format';
 import { useLive } from '../live/LiveContext';
 import { loadLive } from '../live/thunks';
@@ -125,6 +126,7 @@ export default function SwarmLayout() {
           </p>
         ) : null}
         {failure ? <p className="failure">Failed: {failure}</p> : null}
+        <SwarmOutcome swarm={swarm} state={shown} />
         <ErrorMessage>{error}</ErrorMessage>
         <nav aria-label="Swarm views" className="tabs">
           <NavLink to={`/swarms/${swarmId}/chat`}>Chat</NavLink>

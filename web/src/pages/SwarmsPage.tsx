@@ -18,6 +18,7 @@ import ConfirmDialog from '../components/ConfirmDialog';
 import ConnectionIndicator from '../components/ConnectionIndicator';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import StatusBadge from '../components/StatusBadge';
+import { OutcomePreview } from '../components/SwarmOutcome';
 import { formatTime } from '../lib/format';
 import { useSessionDraft } from '../lib/useSessionDraft';
 import { useLive } from '../live/LiveContext';
@@ -252,7 +253,7 @@ function SwarmCard({ swarm, onAnnounce }: { swarm: SwarmListItem; onAnnounce(msg
           {swarm.goal_chars > swarm.goal_preview.length ? '…' : ''}
         </p>
       )}
-      {swarm.failure_reason ? <p className="failure">Failed: {swarm.failure_reason}</p> : null}
+      <OutcomePreview swarm={swarm} />
       <p className="meta">
         Created {formatTime(swarm.created_at)}
         {swarm.forked_from ? ` · cloned from ${swarm.forked_from}` : ''}

@@ -25,6 +25,8 @@ const WRAP_CANDIDATES = 10;
 const TRUNK_X = NODE_R + 1;
 const ROW_INDENT = TRUNK_X + 6;
 
+const NONE: number[] = [];
+
 export interface Viewport {
   x0: number;
   x1: number;
@@ -76,7 +78,11 @@ export class TreeLayout {
   /** Number of descendants, and the most urgent lifecycle among them (-1: none). */
   descendants = new Int32Array(0);
   worst = new Int8Array(0);
+  /** 1 for a collapsed node (from `collapsed`, by index). */
+  folded = new Uint8Array(0);
   private geometryOf = -1;
+  private summaryOf = -1;
+  private collapseVersion = 0;
   private nodesRef: unknown = null;
 
   get size(): number {
@@ -203,7 +209,8 @@ export class TreeLayout {
 
   // ---- collapse -----------------------------------------------------------------------------------
   isCollapsed(i: number): boolean {
-    return this.collapsed.has(this.ids[i]!);
+    this.ensure();
+    return this.folded[i] === 1;
   }
 
   /** Replace the collapsed set (ids of nodes whose descendants are hidden). True when it changed. */
@@ -211,6 +218,7 @@ export class TreeLayout {
     const next = new Set(ids);
     if (next.size === this.collapsed.size && [...next].every((id) => this.collapsed.has(id))) return false;
     this.collapsed = next;
+    this.collapseVersion++;
     this.version++;
     return true;
   }
@@ -230,16 +238,14 @@ export class TreeLayout {
     return out;
   }
 
-  /** Node i's children as drawn: none when it is collapsed. */
+  /** Node i's children as drawn: none when it is collapsed (call ensure() first). */
   shownChildren(i: number): number[] {
-    return this.isCollapsed(i) ? [] : this.children[i]!;
+    return this.folded[i] ? NONE : this.children[i]!;
   }
 
   // ---- geometry -----------------------------------------------------------------------------------
   /** Recompute the geometry if anything changed since the last time. Linear in the number of nodes. */
   ensure(): void {
-    if (this.geometryOf === this.version) return;
-    this.geometryOf = this.version;
     const n = this.size;
     if (this.x.length !== n) {
       this.x = new Float64Array(n);
@@ -250,27 +256,27 @@ export class TreeLayout {
       this.hidden = new Uint8Array(n);
       this.descendants = new Int32Array(n);
       this.worst = new Int8Array(n);
+      this.folded = new Uint8Array(n);
+      this.summaryOf = -1;
+      this.geometryOf = -1;
     }
-    // Bottom-up: subtree sizes, summaries, and each box's size and its children's offsets in it.
-    const w = new Float64Array(n);
-    const h = new Float64Array(n);
-    const ax = new Float64Array(n); // node centre from its box's left
-    const relX = new Float64Array(n); // box left from the parent's box left
-    const relY = new Float64Array(n); // centre y from the parent's centre y
-    const rank = (lc: number) => summaryRank(lc);
+    if (this.summaryOf !== this.version) {
+      this.summaryOf = this.version;
+      this.summarize();
+    }
+    const shape = this.structure * 65_536 + this.collapseVersion;
+    if (this.geometryOf === shape) return;
+    this.geometryOf = shape;
+    this.folded.fill(0);
+    for (const id of this.collapsed) {
+      const i = this.index.get(id);
+      if (i !== undefined) this.folded[i] = 1;
+    }
+    // Bottom-up: each box's size, and its children's offsets in it.
+    const { w, h, ax, relX, relY } = this.scratch(n);
     for (let i = n - 1; i >= 0; i--) {
       const kids = this.children[i]!;
-      let desc = 0;
-      let worst = -1;
-      for (const c of kids) {
-        desc += 1 + this.descendants[c]!;
-        const cw = this.worst[c]!;
-        if (worst < 0 || rank(this.lifecycle[c]!) > rank(worst)) worst = this.lifecycle[c]!;
-        if (cw >= 0 && rank(cw) > rank(worst)) worst = cw;
-      }
-      this.descendants[i] = desc;
-      this.worst[i] = worst;
-      if (!kids.length || this.collapsed.has(this.ids[i]!)) {
+      if (!kids.length || this.folded[i]) {
         w[i] = kids.length ? COLLAPSED_W : UNIT_X;
         h[i] = 0;
         ax[i] = w[i]! / 2;
@@ -323,7 +329,7 @@ export class TreeLayout {
       }
     }
     // Top-down: world positions, and which nodes a collapsed ancestor hides.
-    const left = new Float64Array(n);
+    const left = this.scratch(n).left;
     for (let i = 0; i < n; i++) {
       const p = this.parent[i]!;
       if (p < 0) {
@@ -333,13 +339,48 @@ export class TreeLayout {
       } else {
         left[i] = left[p]! + relX[i]!;
         this.y[i] = this.y[p]! + relY[i]!;
-        this.hidden[i] = this.hidden[p] || this.collapsed.has(this.ids[p]!) ? 1 : 0;
+        this.hidden[i] = this.hidden[p] || this.folded[p] ? 1 : 0;
       }
       this.x[i] = left[i]! + ax[i]!;
       this.bx0[i] = left[i]!;
       this.bx1[i] = left[i]! + w[i]!;
       this.by1[i] = this.y[i]! + h[i]!;
     }
+  }
+
+  /** Descendant counts and the most urgent lifecycle below each node (bottom-up, linear). */
+  private summarize(): void {
+    for (let i = this.size - 1; i >= 0; i--) {
+      let desc = 0;
+      let worst = -1;
+      let worstRank = -1;
+      for (const c of this.children[i]!) {
+        desc += 1 + this.descendants[c]!;
+        const own = summaryRank(this.lifecycle[c]!);
+        if (own > worstRank) {
+          worst = this.lifecycle[c]!;
+          worstRank = own;
+        }
+        const below = this.worst[c]!;
+        if (below >= 0 && summaryRank(below) > worstRank) {
+          worst = below;
+          worstRank = summaryRank(below);
+        }
+      }
+      this.descendants[i] = desc;
+      this.worst[i] = worst;
+    }
+  }
+
+  private scratchArrays: Record<'w' | 'h' | 'ax' | 'relX' | 'relY' | 'left', Float64Array> | null = null;
+
+  /** Work arrays for the geometry passes, reused while the size stays. */
+  private scratch(n: number): Record<'w' | 'h' | 'ax' | 'relX' | 'relY' | 'left', Float64Array> {
+    if (!this.scratchArrays || this.scratchArrays.w.length !== n) {
+      const make = () => new Float64Array(n);
+      this.scratchArrays = { w: make(), h: make(), ax: make(), relX: make(), relY: make(), left: make() };
+    }
+    return this.scratchArrays;
   }
 
   /** Shelf-pack `kids` (in order) into rows at most `limit` wide; writes their offsets when given arrays. */
@@ -435,6 +476,7 @@ export class TreeLayout {
   /** The node reached from i by a step: to the parent, the first shown child, or the previous/next sibling. */
   step(i: number, dir: 'parent' | 'child' | 'prev' | 'next'): number {
     if (i < 0 || i >= this.size) return this.root;
+    this.ensure();
     const p = this.parent[i]!;
     if (dir === 'parent') return p >= 0 ? p : i;
     if (dir === 'child') return this.shownChildren(i)[0] ?? i;

@@ -162,7 +162,8 @@ export class TreeRenderer {
 
     const r = NODE_R * scale;
     const tiny = r < 2.5;
-    const lodBelow = 3 / scale; // a subtree smaller than 3 px both ways is drawn as one block
+    // A subtree smaller than this both ways is drawn as one block (its glyphs could not be told apart).
+    const lodBelow = (tiny ? 10 : 3) / scale;
     for (let k = 0; k < LIFECYCLES.length; k++) {
       this.bx[k]!.length = 0;
       this.by[k]!.length = 0;

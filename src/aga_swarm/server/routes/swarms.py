@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from ...engine.errors import ConfigNotFound
 from ...llm.redact import redact_url
-from ...schemas import Swarm, SwarmConfig, SwarmPage
+from ...schemas import Swarm, SwarmConfig, SwarmPage, SwarmSummary
 from ..auth import Ctx, CurrentUser
 from ..errors import invalid
 from ..models import CloneBody, CreateSwarmBody, UpdateSwarmBody
@@ -38,7 +38,8 @@ async def list_swarms(ctx: Ctx, user: CurrentUser,
                       limit: Annotated[int, Query(ge=1, le=200, description="Swarms per page")] = 50,
                       cursor: Annotated[str | None, Query(max_length=200, description="The previous page's "
                                                           "`next_cursor`")] = None) -> Response:
-    """The caller's swarms, newest first, a page at a time; each carries the beginning of its goal."""
+    """The caller's swarms, newest first, a page at a time; each carries the beginning of its goal and of its
+    outcome, and how many chats wait on the person."""
     return json_response(await ctx.offload(lambda: to_json(ctx.service.swarm_page(user.id, limit=limit,
                                                                                    cursor=cursor))))
 
@@ -58,9 +59,11 @@ async def create_swarm(body: CreateSwarmBody, ctx: Ctx, user: CurrentUser) -> Re
             return invalid(str(exc), ["body", "config"])
 
 
-@router.get("/swarms/{swarm_id}", response_model=Swarm, responses=R404)
+@router.get("/swarms/{swarm_id}", response_model=SwarmSummary, responses=R404)
 async def get_swarm(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Response:
-    return json_response(await ctx.offload(lambda: to_json(ctx.service.get_swarm(swarm_id, owner_id=user.id))))
+    """The swarm, with its whole outcome and how many chats wait on the person."""
+    return json_response(await ctx.offload(lambda: to_json(ctx.service.get_swarm_summary(
+        swarm_id, owner_id=user.id))))
 
 
 @router.patch("/swarms/{swarm_id}", response_model=Swarm, responses={**R404, **R409, **R413})
