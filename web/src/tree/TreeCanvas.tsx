@@ -182,12 +182,14 @@ export default function TreeCanvas({ state, selectedId, highlightId, onSelect, c
     };
     const wheel = (e: WheelEvent) => {
       e.preventDefault();
+      setTip(null);
       const p = local(e);
       autoFit.current = false;
       const dy = e.deltaMode === 1 ? e.deltaY * 16 : e.deltaY;
       r.zoomAt(p.x, p.y, Math.exp(-dy * 0.0015));
     };
     const key = (e: KeyboardEvent) => {
+      setTip(null); // the pointer's tooltip would point at a stale place once the view or the tree changes
       const step = 60;
       const L = r.layout;
       const current = selectedRef.current ? (L.index.get(selectedRef.current) ?? -1) : -1;
