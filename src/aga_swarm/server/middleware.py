@@ -101,9 +101,18 @@ class EdgeMiddleware:
             path = scope.get("path", "")
             if not path.startswith("/socket.io"):  # long-polling would drown the log; sockets log connects
                 access_log.info("request", extra={
-                    "request_id": request_id, "method": scope.get("method"), "path": path,
+                    "request_id": request_id, "method": scope.get("method"), "path": _logged_path(scope),
                     "status": state["status"], "ms": round((time.perf_counter() - started) * 1000, 2),
                     "user_id": scope.get("state", {}).get("user_id")})
+
+
+def _logged_path(scope: Scope) -> str:
+    """The path as the client sent it (still percent-encoded, without the query): a decoded path can hold a
+    '?' or control characters from an escaped id, which would read as a query or break the log line."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        return raw.split(b"?", 1)[0].decode("latin-1")[:2000]
+    return str(scope.get("path", ""))[:2000]
 
 
 def _content_length(scope: Scope) -> int | None:

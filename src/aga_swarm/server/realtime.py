@@ -135,6 +135,7 @@ class Realtime:
         self._by_session: dict[str, set[str]] = {}
         self._idle_marks: dict[str, datetime] = {}
         self._expiry: dict[str, asyncio.TimerHandle] = {}
+        self._cutting: set[asyncio.Task[None]] = set()
         self._redis: Any = None
         self.emitted = 0
         # reply-to-push latency (metrics): when each chat's last reply arrived, until its agent answer goes out
@@ -162,7 +163,10 @@ class Realtime:
                        asyncio.create_task(self._watch(), name="realtime-watch")]
         if self._redis is not None:
             pubsub = self._redis.pubsub()
-            await pubsub.subscribe(self._revoked_channel)  # subscribed before the server takes requests
+            try:
+                await pubsub.subscribe(self._revoked_channel)  # subscribed before the server takes requests
+            except Exception:  # Redis is down: the listener keeps trying; the sweep covers the gap
+                log.exception("subscribing to revoked sessions failed; retrying in the background")
             self._tasks.append(asyncio.create_task(self._listen_revoked(pubsub), name="realtime-revoked"))
 
     async def stop(self) -> None:
@@ -329,8 +333,8 @@ class Realtime:
         self._sockets[sid] = _Sock(session.user.id, session.token_hash, expires_at)
         self._by_session.setdefault(session.token_hash, set()).add(sid)
         loop = asyncio.get_running_loop()
-        self._expiry[sid] = loop.call_later(max(0.0, expires_at - time.time()),
-                                            lambda: loop.create_task(self._cut(sid, "session expired")))
+        self._expiry[sid] = loop.call_later(max(0.0, expires_at - time.time()), self._cut_later, sid,
+                                            "session expired")
         log.info("socket connected", extra={"sid": sid, "user_id": session.user.id})
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -345,6 +349,11 @@ class Realtime:
                 if not sids:
                     del self._by_session[sock.token_hash]
             log.info("socket disconnected", extra={"sid": sid, "user_id": sock.user_id, "reason": str(reason)})
+
+    def _cut_later(self, sid: str, why: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._cut(sid, why))
+        self._cutting.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._cutting.discard)
 
     async def _cut(self, sid: str, why: str) -> None:
         if sid in self._sockets:
@@ -389,6 +398,12 @@ class Realtime:
                 raise
             except Exception:
                 log.exception("listening for revoked sessions failed; listening again")
+                await asyncio.sleep(1.0)
+                try:
+                    await pubsub.subscribe(self._revoked_channel)
+                except Exception:
+                    pass
+            else:  # listen() ended: not subscribed (yet)
                 await asyncio.sleep(1.0)
                 try:
                     await pubsub.subscribe(self._revoked_channel)
