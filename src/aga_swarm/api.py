@@ -653,6 +653,8 @@ class SwarmService:
                 continue
             elif cont.kind is ContinuationKind.LLM:
                 add(OperationKind.LLM_CALL, node.id, f"llm:{cont.token}", {"token": cont.token})
+            elif cont.kind is ContinuationKind.TOOL:
+                add(OperationKind.TOOL_CALL, node.id, f"tool:{cont.token}", {"token": cont.token})
             elif cont.kind is ContinuationKind.STEP:
                 add(OperationKind.STEP, node.id, f"step:{cont.token}", {"token": cont.token})
             elif cont.kind is ContinuationKind.USER:

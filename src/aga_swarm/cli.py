@@ -485,6 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--script", help="scripted-model script (YAML/JSON rules fixing outputs per step)")
     run.add_argument("--no-tree", action="store_true", help="do not draw the live tree")
     _add_actions_option(run)
+    _add_mcp_option(run)
 
     command("swarms", "list stored swarms").add_argument("--json", action="store_true")
 
@@ -518,11 +519,13 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     _add_actions_option(sv)
+    _add_mcp_option(sv)
 
     wk = command("worker", "run operations from the shared store (scale-out worker)")
     wk.add_argument("--until-idle", action="store_true", help="exit when no operation is queued")
     wk.add_argument("--recover", action="store_true", help="re-queue operations left running first")
     _add_actions_option(wk)
+    _add_mcp_option(wk)
     wk.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
                     help="serve Prometheus metrics at http://HOST:PORT/metrics (0: a free port, printed)")
     wk.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
@@ -577,13 +580,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def _add_mcp_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mcp-config", metavar="FILE", default=None,
+                        help="the operator's MCP servers ({\"mcpServers\": ...}, JSON or YAML; default "
+                             "$AGA_SWARM_MCP_CONFIG): each server a folder of the action space, each tool an action")
+
+
 def _main(argv: list[str] | None) -> int:
     args = parse_args(argv)
     if args.data_dir:
         os.environ["AGA_SWARM_DATA"] = str(args.data_dir)
+    if getattr(args, "mcp_config", None):
+        os.environ["AGA_SWARM_MCP_CONFIG"] = str(args.mcp_config)  # the engine (and a server's) reads it
     _configure_logging(args)
     from .engine.errors import SwarmError
     from .llm.protocol import LLMError
+    from .mcp.config import McpConfigError
     from .store.errors import SetupError
 
     handlers: dict[str, Any] = {"swarms": _swarms, "state": _state, "history": _history, "serve": _serve,
@@ -606,7 +618,7 @@ def _main(argv: list[str] | None) -> int:
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
-    except (SwarmError, LLMError, SetupError) as exc:
+    except (SwarmError, LLMError, SetupError, McpConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

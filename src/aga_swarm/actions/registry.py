@@ -63,6 +63,7 @@ class Registry:
     def __init__(self) -> None:
         self.steps: dict[str, StepDef] = {}
         self.actions: dict[str, ActionSpec] = {}
+        self.tools: dict[str, Any] = {}  # tool actions by action id (``actions/tools.py``)
         self.space = ActionSpace(root=ActionFolder(id="actions", description="Everything this swarm can do"))
 
     def step(self, name: str, *, context: type[BaseModel] = NoContext,

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ..engine.context import StepContext
+from ..engine.context import StepContext, UserReply
 from ..engine.errors import SwarmError
 from ..schemas import ActionSpec, ActionType
 from .prompts import render
 from .registry import NoContext, Registry
+
+if TYPE_CHECKING:
+    from ..mcp.config import McpConfig
+    from ..mcp.hub import McpTool
 
 MAX_RESULT_CHARS = 16_000  # a result longer than this is cut in the report (the file stays whole)
 
@@ -50,14 +54,43 @@ class SearchArgs(BaseModel):
 
 @dataclass(frozen=True)
 class Tool:
-    """A tool run inside the step: ``run(ctx, args)`` returns the result text for the report."""
+    """A tool action. Built-in tools run inside the step (``run(ctx, args)`` returns the result text); an MCP
+    server's tool (``remote`` = (server, tool name)) is called as an operation of its own (``ctx.call_tool``)."""
 
     id: str
     description: str
-    arguments: type[BaseModel]
+    arguments: type[BaseModel] | None  # None: the JSON schema ``input_schema`` (checked by the server)
     positional: tuple[str, ...]  # how a one-line call ``Tool: <id> a b rest...`` maps onto the arguments
-    run: Callable[[StepContext, Any], str]
+    run: Callable[[StepContext, Any], str] | None
     read_only: bool = True
+    input_schema: dict[str, Any] | None = None
+    remote: tuple[str, str] | None = None
+    idempotent: bool = False
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        if self.arguments is not None:
+            return self.arguments.model_json_schema()
+        return self.input_schema or {"type": "object"}
+
+
+class ToolOutcome(BaseModel):
+    """An MCP tool call's result as committed by the ``tool_call`` operation."""
+
+    text: str = ""
+    is_error: bool = False
+    error: str | None = None
+    blob_key: str | None = None
+
+
+class ToolCallCtx(BaseModel):
+    """A call that was in flight at a crash: what to ask the person about, and where to resume."""
+
+    server: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    idempotent: bool = False
+    next_step: str = "tool.on_result"
 
 
 def _list(ctx: StepContext, args: ListArgs) -> str:
@@ -101,10 +134,9 @@ MEMORY_TOOLS = (
 
 
 def register(reg: Registry) -> None:
-    tools: dict[str, Tool] = {}
-
     def tool_of(ctx: StepContext) -> Tool:
-        return tools[ctx.node.action_id]
+        tool: Tool = reg.tools[ctx.node.action_id]
+        return tool
 
     @reg.step("tool.start")
     def start(ctx: StepContext, data: NoContext, result: None) -> None:
@@ -113,14 +145,20 @@ def register(reg: Registry) -> None:
         context = ctx.context()
         ctx.journal(f"Preparing a call of {tool.id}.")
         ctx.llm("tool.args", render("tool", "arguments", tool=tool.id, description=tool.description,
-                                    schema=tool.arguments.model_json_schema(), directive=directive,
-                                    context=context.render()),
+                                    schema=tool.schema, directive=directive, context=context.render()),
                 next_step="tool.on_args", context=data,
                 facts={"directive": directive, "tool": tool.id, "positional": list(tool.positional)})
 
     @reg.step("tool.on_args", result=ToolArguments)
     def on_args(ctx: StepContext, data: NoContext, result: ToolArguments) -> None:
         tool = tool_of(ctx)
+        if tool.remote is not None:
+            shown = ", ".join(f"{k}={_short(v)}" for k, v in result.arguments.items())
+            ctx.journal(f"Calling {tool.id}({shown})" + (f": {result.reason}" if result.reason else "."))
+            ctx.call_tool(tool.remote[0], tool.remote[1], result.arguments, idempotent=tool.idempotent,
+                          next_step="tool.on_result", context=data)
+            return
+        assert tool.arguments is not None and tool.run is not None
         try:
             args = tool.arguments.model_validate(result.arguments)
         except ValidationError as exc:
@@ -137,17 +175,67 @@ def register(reg: Registry) -> None:
             ctx.journal(f"{tool.id} failed: {exc}")
             ctx.fail(f"{tool.id} failed: {exc}")
             return
+        finish(ctx, tool, output)
+
+    def finish(ctx: StepContext, tool: Tool, output: str) -> None:
         if len(output) > MAX_RESULT_CHARS:
             output = output[:MAX_RESULT_CHARS] + f"\n\n… (cut at {MAX_RESULT_CHARS} characters)"
         ctx.journal(f"{tool.id} returned {len(output)} characters.")
         ctx.complete(output, context_up={**ctx.node.context_up, **ctx.changes.get("context_up", {}),
                                          "tool": tool.id})
 
+    @reg.step("tool.on_result", result=ToolOutcome)
+    def on_result(ctx: StepContext, data: NoContext, result: ToolOutcome) -> None:
+        tool = tool_of(ctx)
+        if result.error:
+            ctx.fail(result.error)
+            return
+        text = result.text
+        if result.blob_key:
+            text = ctx.services.blobs.get(result.blob_key).decode("utf-8", "replace")
+        if result.is_error:
+            ctx.fail(f"{tool.id} returned an error: {_short(text, 500)}")
+            return
+        finish(ctx, tool, text)
+
+    @reg.step("tool.in_doubt", context=ToolCallCtx)
+    def in_doubt(ctx: StepContext, data: ToolCallCtx, result: None) -> None:
+        args = ", ".join(f"{k}={_short(v)}" for k, v in data.arguments.items())
+        ctx.journal(f"The call of {data.server}.{data.name} was in flight when its worker stopped.")
+        ctx.ask(f"The call of `{data.server}.{data.name}`({args}) was running when the worker stopped, so I cannot "
+                "tell whether it took effect. Should I run it again? Answer **yes** or **no**.",
+                next_step="tool.on_rerun", context=data)
+
+    @reg.step("tool.on_rerun", context=ToolCallCtx, result=UserReply)
+    def on_rerun(ctx: StepContext, data: ToolCallCtx, result: UserReply) -> None:
+        if result.content.strip().lower().startswith("y"):
+            ctx.say("Running it again.")
+            ctx.close_chat()
+            ctx.call_tool(data.server, data.name, data.arguments, idempotent=data.idempotent,
+                          next_step=data.next_step, context=NoContext())
+            return
+        ctx.say("I will not run it again.")
+        ctx.close_chat()
+        ctx.fail(f"{data.server}.{data.name} was interrupted and the person chose not to run it again")
+
     for tool in MEMORY_TOOLS:
-        tools[tool.id] = tool
-        reg.register_action(ActionSpec(id=tool.id, description=tool.description, action_type=ActionType.DO,
-                                       entry_step="tool.start"), folder="memory",
-                            folder_description="The swarm's shared files: list, read, write and search them.")
+        add_tool(reg, tool, folder="memory",
+                 folder_description="The swarm's shared files: list, read, write and search them.")
+
+
+def add_tool(reg: Registry, tool: Tool, *, folder: str, folder_description: str) -> None:
+    reg.tools[tool.id] = tool
+    reg.register_action(ActionSpec(id=tool.id, description=tool.description or tool.id, action_type=ActionType.DO,
+                                   entry_step="tool.start"), folder=folder, folder_description=folder_description)
+
+
+def register_mcp_tools(reg: Registry, listed: dict[str, list[McpTool]], config: McpConfig) -> None:
+    """Each operator server a folder of the action space, each of its tools an action ``<server>.<tool>``."""
+    for server, tools in listed.items():
+        for t in tools:
+            add_tool(reg, Tool(t.action_id, t.description, None, (), None, read_only=t.read_only,
+                               input_schema=t.input_schema, remote=(server, t.name), idempotent=t.idempotent),
+                     folder=server, folder_description=f"Tools of the MCP server {server!r}")
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -225,6 +225,16 @@ class StepContext:
                               Lifecycle.RUNNING)
         self.tx.enqueue(OperationKind.USER_PROMPT, self.node_id, f"prompt:{cont.token}", {"token": cont.token})
 
+    def call_tool(self, server: str, tool: str, arguments: dict[str, Any], *, idempotent: bool, next_step: str,
+                  context: BaseModel) -> None:
+        """Call an MCP tool as an operation of its own (``tool_call``): the call runs outside any transaction,
+        its result is committed, then ``next_step`` gets it (a ``ToolOutcome``). A call that was in flight when a
+        worker died is made again only if ``idempotent``; otherwise the node asks the person first."""
+        request = {"tool": {"server": server, "name": tool, "arguments": arguments, "idempotent": idempotent},
+                   "started": False}
+        cont = self._continue(ContinuationKind.TOOL, next_step, context, request, Lifecycle.RUNNING)
+        self.tx.enqueue(OperationKind.TOOL_CALL, self.node_id, f"tool:{cont.token}", {"token": cont.token})
+
     def goto(self, next_step: str, context: BaseModel, *, action: ActionSpec | None = None) -> None:
         """Chain to another step of this node as a separate operation (optionally becoming another action)."""
         if action is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -18,6 +18,10 @@ from ..store.database import Database, default_data_dir, sqlite_url
 from .context import Services
 from .errors import ConfigNotFound
 from .stats import EngineStats
+
+if TYPE_CHECKING:
+    from ..mcp.config import McpConfig
+    from ..mcp.hub import McpHub
 
 log = logging.getLogger("aga_swarm.engine")
 
@@ -49,11 +53,23 @@ def _openai_config() -> SwarmConfig | None:
                                        price_out_per_mtok=price("AGA_SWARM_PRICE_OUT_PER_MTOK")))
 
 
+def _mcp_config_from_env() -> McpConfig | None:
+    """The operator's MCP config named by ``AGA_SWARM_MCP_CONFIG`` (the CLI's --mcp-config sets it)."""
+    import os
+
+    path = os.environ.get("AGA_SWARM_MCP_CONFIG")
+    if not path:
+        return None
+    from ..mcp.config import load_mcp_config
+
+    return load_mcp_config(path)
+
+
 class Engine:
     def __init__(self, *, db_url: str | None = None, blob_url: str | None = None, data_dir: Path | None = None,
                  registry: Registry | None = None, llm_factory: Callable[[SwarmConfig], LLMClient] | None = None,
                  migrate: bool | None = None, pool_size: int | None = None,
-                 max_overflow: int | None = None) -> None:
+                 max_overflow: int | None = None, mcp_config: McpConfig | None = None) -> None:
         if db_url is None or blob_url is None:
             data_dir = Path(data_dir or default_data_dir())
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -80,6 +96,23 @@ class Engine:
         from .executor import Executor
 
         self.executor = Executor(self)
+        self.mcp_config = mcp_config if mcp_config is not None else _mcp_config_from_env()
+        self._mcp_hub: McpHub | None = None
+        if self.mcp_config is not None and self.mcp_config.servers:
+            from ..actions.tools import register_mcp_tools
+            from ..mcp.hub import list_all_tools
+
+            register_mcp_tools(self.registry, list_all_tools(self.mcp_config), self.mcp_config)
+
+    def mcp_hub(self) -> McpHub:
+        """The connections to the operator's MCP servers, made on first use (on the loop that runs the calls)."""
+        from ..mcp.hub import McpCallError, McpHub
+
+        if self.mcp_config is None:
+            raise McpCallError("no MCP servers are configured (--mcp-config or AGA_SWARM_MCP_CONFIG)")
+        if self._mcp_hub is None:
+            self._mcp_hub = McpHub(self.mcp_config)
+        return self._mcp_hub
 
     # ---- configs and clients -----------------------------------------------------------------
     def config_for(self, config_id: str, owner_id: str) -> SwarmConfig:

@@ -131,6 +131,10 @@ class Executor:
         try:
             if op.kind is OperationKind.LLM_CALL:
                 return await self._llm_call(op)
+            if op.kind is OperationKind.TOOL_CALL:
+                from .toolcall import run_tool_call
+
+                return await run_tool_call(self, op)
             return await self._commit_together(op, self._dispatch)
         except LostClaim:
             log.warning("operation %s lost its claim; effects rolled back", op.id)
@@ -260,6 +264,9 @@ class Executor:
         tail: ClaimedOp | None = None
         while (row := tx.take_inline()) is not None:
             kind = OperationKind(row["kind"])
+            if kind is OperationKind.TOOL_CALL:  # runs outside any transaction, by a runner
+                tx.enqueue_row(row)
+                continue
             if kind is OperationKind.LLM_CALL or tx.grouped >= tx.group_budget:
                 if claim_tail and tail is None and row["node_id"] == tx.chain_node:
                     tail = self._claimed_row(tx, row)

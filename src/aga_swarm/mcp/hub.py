@@ -203,3 +203,27 @@ def _describe(exc: BaseException | None) -> str:
         return _describe(inner) if inner is not None else type(exc).__name__
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def list_all_tools(config: McpConfig) -> dict[str, list[McpTool]]:
+    """Every server's tools, listed once at startup on a loop of its own (a thread), with servers that cannot
+    be listed left out (logged): the runtime hub starts its own connections lazily, on the runner's loop."""
+    import threading
+
+    found: dict[str, list[McpTool]] = {}
+
+    async def main() -> None:
+        hub = McpHub(config)
+        try:
+            for name in hub.servers:
+                try:
+                    found[name] = await hub.list_tools(name)
+                except McpCallError as exc:
+                    log.warning("MCP server %s left out of the action space: %s", name, exc)
+        finally:
+            await hub.close()
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()), name="mcp-list", daemon=True)
+    thread.start()
+    thread.join()
+    return found

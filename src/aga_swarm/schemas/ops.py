@@ -19,6 +19,7 @@ class OperationKind(StrEnum):
     USER_REPLY = "user_reply"  # a user's reply resumes the node's user continuation
     TERMINATE = "terminate"  # a child ended: tell its parent
     FAILURE = "failure"  # a step failed for good: fail the node and tell the parent
+    TOOL_CALL = "tool_call"  # call an MCP tool outside any transaction, commit its result, enqueue the next step
 
 
 class OperationStatus(StrEnum):
@@ -46,6 +47,7 @@ class ContinuationKind(StrEnum):
     LLM = "llm"
     USER = "user"
     CHILDREN = "children"
+    TOOL = "tool"  # an MCP tool call (request.tool: server, name, arguments, idempotent; request.started)
     STEP = "step"  # a step chained to another step of the same node (e.g. route hands over to an action)
 
 

@@ -631,7 +631,7 @@ export interface components {
          * ContinuationKind
          * @enum {string}
          */
-        ContinuationKind: "llm" | "user" | "children" | "step";
+        ContinuationKind: "llm" | "user" | "children" | "tool" | "step";
         /** CreateSwarmBody */
         CreateSwarmBody: {
             /**
