@@ -167,6 +167,8 @@ export default function TreeCanvas({ state, selectedId, highlightId, onSelect, c
       if (pointers.size < 2) pinch = null;
       if (!moved && downAt && pointers.size === 0) {
         const i = r.hitTest(p.x, p.y);
+        // A picked node stays where it is: the view stops following the growing tree (Fit resumes it).
+        if (i >= 0) autoFit.current = false;
         onSelectRef.current(i >= 0 ? r.layout.ids[i]! : null);
       }
       if (pointers.size === 0) {
@@ -198,6 +200,7 @@ export default function TreeCanvas({ state, selectedId, highlightId, onSelect, c
         const next = current < 0 ? L.root : L.step(current, dir);
         const { title, detail } = describeNode(L, next);
         setAnnounce(`${title}: ${detail}`);
+        autoFit.current = false;
         if (next !== current) onSelectRef.current(L.ids[next]!);
       };
       const handled = ((): boolean => {
