@@ -26,8 +26,9 @@ FILESYSTEM = Path(__file__).parent / "node_modules" / ".bin" / "mcp-server-files
 
 
 def _config(share: Path, **extra: Any) -> McpConfig:
+    """The filesystem server on ``share``; every call approved in advance unless ``policy`` says otherwise."""
     return McpConfig.model_validate({"mcpServers": {
-        "fs": {"command": str(FILESYSTEM), "args": [str(share)], "timeout": 60, **extra},
+        "fs": {"command": str(FILESYSTEM), "args": [str(share)], "timeout": 60, "policy": {"*": "auto"}, **extra},
         "gone": {"command": "/nonexistent/mcp-server"}}})
 
 
@@ -213,3 +214,42 @@ def test_the_cli_takes_the_operators_config(tmp_path: Path) -> None:
     res = subprocess.run([str(aga), "run", "--mcp-config", str(tmp_path / "bad.json"), "Write a poem"],
                          capture_output=True, text=True, timeout=60, env=env)
     assert res.returncode == 1 and res.stderr.startswith("error: MCP config ") and "Traceback" not in res.stderr
+
+
+async def test_approvals_in_the_nodes_chat(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """By default a tool without readOnlyHint asks the person first; a read-only one runs. Deny, approve after a
+    restart while the question waits, and the operator's deny."""
+    share = tmp_path / "share"
+    share.mkdir()
+    svc = _service(backend, tmp_path, request, _config(share, policy={"move_file": "deny"}))
+    try:
+        tools = svc.engine.registry.tools
+        assert (tools["fs.write_file"].policy, tools["fs.read_text_file"].policy) == ("ask", "auto")
+        assert tools["fs.move_file"].policy == "deny"
+        goal = "\n".join([_line("fs.write_file", {"path": str(share / "a.md"), "content": "A"}),
+                          _line("fs.write_file", {"path": str(share / "b.md"), "content": "B"}),
+                          _line("fs.move_file", {"source": str(share / "x"), "destination": str(share / "y")}),
+                          _line("fs.list_allowed_directories", {})])
+        s = svc.create_swarm("u1", goal)
+        svc.spawn(s.id)
+        await svc.run_until_idle(s.id, timeout=120)
+        waiting = {c.node_id: c for c in svc.waiting_chats(s.id)}
+        assert set(waiting) == {"n.1", "n.2"}  # the two writes wait for the person; nothing was written
+        question = svc.messages(s.id, waiting["n.1"].id)[-1].content
+        assert "May I call `fs.write_file`" in question and '"content": "A"' in question
+        assert not (share / "a.md").exists() and not (share / "b.md").exists()
+        nodes = svc.state(s.id).nodes
+        assert nodes["n.3"].failure_reason == "fs.move_file is not allowed (the operator's policy denies it)"
+        assert str(share) in (nodes["n.4"].report or "")  # read-only: ran without asking
+        svc.post_reply(s.id, waiting["n.1"].id, "no, not that file")
+        restarted = SwarmService(svc.engine)  # the question survives a restart: nothing was waiting on it
+        restarted.recover()
+        restarted.post_reply(s.id, waiting["n.2"].id, "yes")
+        await restarted.run_until_idle(s.id, timeout=120)
+        nodes = restarted.state(s.id).nodes
+        assert nodes["n.1"].report == "The person denied the call of fs.write_file: not that file"
+        assert nodes["n.1"].context_up["denied"] is True and not (share / "a.md").exists()
+        assert (share / "b.md").read_text() == "B" and "Successfully wrote" in (nodes["n.2"].report or "")
+    finally:
+        await svc.engine.mcp_hub().close()
+        svc.close()

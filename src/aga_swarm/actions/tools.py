@@ -8,6 +8,7 @@ node's report and a crash never half-applies one. The node's report is the tool'
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from ..mcp.config import McpConfig
     from ..mcp.hub import McpTool
 
+APPROVE_WORDS = frozenset({"y", "yes", "approve", "approved", "ok", "okay", "go"})
+DENY_WORDS = frozenset({"n", "no", "deny", "denied", "stop"})
 MAX_RESULT_CHARS = 16_000  # a result longer than this is cut in the report (the file stays whole)
 
 
@@ -66,6 +69,7 @@ class Tool:
     input_schema: dict[str, Any] | None = None
     remote: tuple[str, str] | None = None
     idempotent: bool = False
+    policy: str = "auto"  # auto: call; ask: the person approves each call in the node's chat; deny: never
 
     @property
     def schema(self) -> dict[str, Any]:
@@ -84,13 +88,14 @@ class ToolOutcome(BaseModel):
 
 
 class ToolCallCtx(BaseModel):
-    """A call that was in flight at a crash: what to ask the person about, and where to resume."""
+    """A call the person is asked about (in flight at a crash, or waiting for approval), and where to resume."""
 
     server: str
     name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
     idempotent: bool = False
     next_step: str = "tool.on_result"
+    reason: str = ""
 
 
 def _list(ctx: StepContext, args: ListArgs) -> str:
@@ -154,8 +159,22 @@ def register(reg: Registry) -> None:
         tool = tool_of(ctx)
         if tool.remote is not None:
             shown = ", ".join(f"{k}={_short(v)}" for k, v in result.arguments.items())
+            call = ToolCallCtx(server=tool.remote[0], name=tool.remote[1], arguments=result.arguments,
+                               idempotent=tool.idempotent, reason=result.reason)
+            if tool.policy == "deny":
+                ctx.journal(f"{tool.id} is denied by the operator's policy.")
+                ctx.fail(f"{tool.id} is not allowed (the operator's policy denies it)")
+                return
+            if tool.policy == "ask":
+                ctx.journal(f"Asking the person to approve {tool.id}({shown}).")
+                why = f"\n\nWhy: {result.reason}" if result.reason else ""
+                ctx.ask(f"May I call `{tool.id}` with these arguments?\n\n```json\n"
+                        f"{json.dumps(result.arguments, indent=2, ensure_ascii=False)[:4000]}\n```{why}\n\n"
+                        "Answer **yes** to approve, or **no** (with a reason, if you like) to deny.",
+                        next_step="tool.on_approval", context=call)
+                return
             ctx.journal(f"Calling {tool.id}({shown})" + (f": {result.reason}" if result.reason else "."))
-            ctx.call_tool(tool.remote[0], tool.remote[1], result.arguments, idempotent=tool.idempotent,
+            ctx.call_tool(call.server, call.name, call.arguments, idempotent=call.idempotent,
                           next_step="tool.on_result", context=data)
             return
         assert tool.arguments is not None and tool.run is not None
@@ -198,6 +217,25 @@ def register(reg: Registry) -> None:
             return
         finish(ctx, tool, text)
 
+    @reg.step("tool.on_approval", context=ToolCallCtx, result=UserReply)
+    def on_approval(ctx: StepContext, data: ToolCallCtx, result: UserReply) -> None:
+        answer = result.content.strip()
+        word = answer.lower().split()[0].strip(".,!:;") if answer else ""
+        tool_id = f"{data.server}.{data.name}"
+        if word in APPROVE_WORDS:
+            ctx.say("Approved; calling it now.")
+            ctx.close_chat()
+            ctx.journal(f"The person approved {tool_id}.")
+            ctx.call_tool(data.server, data.name, data.arguments, idempotent=data.idempotent,
+                          next_step=data.next_step, context=NoContext())
+            return
+        reason = answer[len(word):].strip(" .,:;-") if word in DENY_WORDS else answer
+        ctx.say("Understood; I will not call it.")
+        ctx.close_chat()
+        ctx.journal(f"The person denied {tool_id}" + (f": {reason}" if reason else "."))
+        ctx.complete(f"The person denied the call of {tool_id}" + (f": {reason}" if reason else "."),
+                     context_up={**ctx.node.context_up, "tool": tool_id, "denied": True, "reason": reason})
+
     @reg.step("tool.in_doubt", context=ToolCallCtx)
     def in_doubt(ctx: StepContext, data: ToolCallCtx, result: None) -> None:
         args = ", ".join(f"{k}={_short(v)}" for k, v in data.arguments.items())
@@ -233,8 +271,11 @@ def register_mcp_tools(reg: Registry, listed: dict[str, list[McpTool]], config: 
     """Each operator server a folder of the action space, each of its tools an action ``<server>.<tool>``."""
     for server, tools in listed.items():
         for t in tools:
+            cfg = config.servers[server]
+            policy = cfg.policy.get(t.name) or cfg.policy.get("*") or ("auto" if t.read_only else "ask")
             add_tool(reg, Tool(t.action_id, t.description, None, (), None, read_only=t.read_only,
-                               input_schema=t.input_schema, remote=(server, t.name), idempotent=t.idempotent),
+                               input_schema=t.input_schema, remote=(server, t.name), idempotent=t.idempotent,
+                               policy=policy),
                      folder=server, folder_description=f"Tools of the MCP server {server!r}")
 
 
