@@ -371,7 +371,12 @@ async def _worker(args: argparse.Namespace) -> int:
     """A worker process: runs operations from the shared store until stopped (or idle with --until-idle),
     with Prometheus metrics on --metrics-port."""
     _load_actions(args)
+    if args.once and args.until_idle:
+        die("--once and --until-idle cannot be used together")
+    if args.concurrency < 1:
+        die(f"--concurrency must be at least 1 (got {args.concurrency})")
     svc = _service(args)
+    svc.runner.concurrency = args.concurrency
     if args.recover:
         svc.recover()
     metrics = None
@@ -395,6 +400,10 @@ async def _work(args: argparse.Namespace, svc: Any) -> int:
     import signal
 
     print("worker ready", flush=True)
+    if args.once:
+        ran = await svc.runner.run_once()
+        print(f"worker once: {ran} operations run" if ran else "worker once: nothing queued", flush=True)
+        return 0
     if args.until_idle:
         await svc.run_until_idle()
         print(f"worker idle: {svc.runner.ops_done} operations run", flush=True)
@@ -416,6 +425,32 @@ async def _work(args: argparse.Namespace, svc: Any) -> int:
         if emitter is not None:
             await emitter.stop(svc.engine)
     print(f"worker stopped: {svc.runner.ops_done} operations run", flush=True)
+    return 0
+
+
+def _queue(args: argparse.Namespace) -> int:
+    from .engine.queue import SHOWN, queue_report
+
+    svc = _service(args)
+    try:
+        report = queue_report(svc.db)
+    finally:
+        svc.close()
+    if args.json:
+        print(json.dumps([{"swarm_id": q.swarm_id, "name": q.name, "swarm_status": q.swarm_status, **q.counts,
+                           "oldest_queued_age_s": q.oldest_age_s} for q in report], indent=2))
+        return 0
+    if not report:
+        print("the queue is empty: no queued, running, held or failed operations")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("swarm", "name", "status", *(s.value for s in SHOWN), "oldest queued")
+    for q in report:
+        age = "" if q.oldest_age_s is None else f"{q.oldest_age_s:.1f}s"
+        table.add_row(q.swarm_id, q.name, q.swarm_status, *(str(q.counts[s.value]) for s in SHOWN), age)
+    Console().print(table)
     return 0
 
 
@@ -523,6 +558,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     wk = command("worker", "run operations from the shared store (scale-out worker)")
     wk.add_argument("--until-idle", action="store_true", help="exit when no operation is queued")
+    wk.add_argument("--once", action="store_true",
+                    help="run exactly one queued operation (and the chain it commits with), then exit")
+    wk.add_argument("--concurrency", type=int, default=32, metavar="N",
+                    help="operations run at once by this process, on different nodes (default 32)")
     wk.add_argument("--recover", action="store_true", help="re-queue operations left running first")
     _add_actions_option(wk)
     _add_mcp_option(wk)
@@ -530,6 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="serve Prometheus metrics at http://HOST:PORT/metrics (0: a free port, printed)")
     wk.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
                     help="address for --metrics-port (default 127.0.0.1)")
+
+    qu = command("queue", "what the operation queue holds, per swarm: queued, running, held and failed")
+    qu.add_argument("--json", action="store_true")
 
     db = command("db", "the database schema: migrate it at deploy time, or show where it is")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -600,7 +642,7 @@ def _main(argv: list[str] | None) -> int:
 
     handlers: dict[str, Any] = {"swarms": _swarms, "state": _state, "history": _history, "serve": _serve,
                                 "schema": _schema, "db": _db, "memory": _memory, "cancel": _steer,
-                                "retry": _steer, "tell": _steer}
+                                "retry": _steer, "tell": _steer, "queue": _queue}
     try:
         if args.command == "run":
             # a plain event loop (not asyncio.run) keeps Python's own SIGINT handling, so Ctrl-C interrupts

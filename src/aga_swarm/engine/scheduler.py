@@ -249,6 +249,20 @@ class Runner:
             except TimeoutError:
                 pass
 
+    async def run_once(self) -> int:
+        """Run exactly one queued operation (and the chain it commits with) and return how many operations
+        ran: 0 when nothing was runnable. Expired leases are re-queued first, so a short-lived process (a
+        queue-triggered function, ``aga-swarm worker --once``) also takes over a dead worker's work."""
+        self._bind_loop()
+        await asyncio.to_thread(self.recover, all_running=False)
+        ops = self.claim(1)
+        if not ops:
+            return 0
+        before = self.ops_done
+        self._active_nodes.add((ops[0].swarm_id, ops[0].node_id))
+        await self._run_one(ops[0])
+        return self.ops_done - before
+
     async def serve(self, stop: asyncio.Event) -> None:
         """Run forever (until ``stop`` is set), re-queuing expired leases now and then."""
         self._bind_loop()

@@ -1,0 +1,50 @@
+"""The serverless entry point: run exactly one queued operation per invocation, with no long-lived process.
+
+A queue-triggered function (Azure Functions, AWS Lambda, a Kubernetes job) calls :func:`handle_queue_message`
+once per message. The message is only a wake-up: the operation rows in the database are the queue's truth, so
+a lost, repeated or reordered message never loses or doubles work; a claim is a compare-and-set, a node runs
+one operation at a time, and an invocation that dies mid-run leaves a lease that the next invocation re-queues
+once it expires. The store comes from the same settings as every process (``AGA_SWARM_DB_URL``,
+``AGA_SWARM_BLOB_URL``, ``AGA_SWARM_ACTIONS``) and is kept between warm invocations of one instance."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from .api import SwarmService
+
+_lock = threading.Lock()
+_service: SwarmService | None = None
+
+
+def service() -> SwarmService:
+    """The instance's store, opened on the first invocation and reused by the next warm ones."""
+    global _service
+    with _lock:
+        if _service is None:
+            from .plugins import load_actions, modules_from_env
+
+            load_actions(modules_from_env())
+            _service = SwarmService()
+        return _service
+
+
+async def run_one_operation(svc: SwarmService | None = None) -> int:
+    """Run one queued operation (and the chain it commits with); how many operations ran (0: none queued)."""
+    return await (svc or service()).runner.run_once()
+
+
+def handle_queue_message(message: Any = None) -> int:
+    """A queue trigger's body, for a synchronous handler: ``message`` is ignored (a wake-up, see above)."""
+    return asyncio.run(run_one_operation())
+
+
+def close() -> None:
+    """Close the instance's store (tests, or a host that recycles the process)."""
+    global _service
+    with _lock:
+        if _service is not None:
+            _service.close()
+            _service = None
