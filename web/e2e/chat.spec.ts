@@ -204,3 +204,37 @@ test('history mode: the header shows the status and totals as of the slider, mar
   await expect(usage).toHaveText(liveUsage);
   await expect(slider).toHaveValue(await slider.getAttribute('max') ?? '');
 });
+
+test('swarm cards: the config named once, a long goal folded (no scroll box), a fork names its origin', async ({ page }) => {
+  await signUp(page, uniqueName('cards'), PASSWORD);
+  const config = page.getByLabel('Config');
+  await expect(config.locator('option[value="local"]')).toHaveText('Local (scripted offline model)');
+  const goal = Array.from({ length: 30 }, (_, i) => `Step ${i + 1}: do a rather long piece of the work, carefully`).join('\n');
+  await page.getByLabel('Name (optional)').fill('Long goal');
+  await page.getByLabel('Goal').fill(goal);
+  await page.getByRole('button', { name: 'Create swarm' }).click();
+  const card = page.getByTestId('swarm-card').filter({ hasText: 'Long goal' });
+  await expect(card).toHaveCount(1);
+  await expect(card.locator('.goal')).toContainText('Step 1: do a rather long piece');
+  await expectAccessible(page, 'swarms (a long goal)');
+  const more = card.getByRole('button', { name: 'Show the whole goal of Long goal' });
+  const folded = (await card.locator('.goal').boundingBox())!.height;
+  await more.click();
+  await expect(card.getByRole('button', { name: 'Show less' })).toHaveAttribute('aria-expanded', 'true');
+  await expect(card.locator('.goal')).toHaveText(goal);
+  expect((await card.locator('.goal').boundingBox())!.height).toBeGreaterThan(folded * 3);
+
+  // A fork names its origin (by name, as a link), not its id.
+  const a = api(page);
+  const origin = await a.post<SwarmRow>('/swarms', { goal: 'Write a haiku', name: 'Origin swarm', config: 'local' });
+  await a.post(`/swarms/${origin.id}/spawn`);
+  await expect.poll(async () => (await a.get<SwarmRow>(`/swarms/${origin.id}`)).status, { timeout: 30_000 }).toBe('completed');
+  await a.post(`/swarms/${origin.id}/clone`, { at_seq: 3 });
+  await page.reload();
+  const fork = page.getByTestId('swarm-card').filter({ has: page.getByTestId('fork-origin') });
+  await expect(fork.getByTestId('fork-origin')).toHaveText('forked at event 3 of Origin swarm');
+  await expect(fork).not.toContainText(origin.id);
+  await fork.getByTestId('fork-origin').getByRole('link', { name: 'Origin swarm' }).click();
+  await expect(page.getByRole('heading', { name: 'Origin swarm', level: 1 })).toBeVisible();
+  await snap(page, 'clone-origin-opened');
+});

@@ -20,6 +20,7 @@ import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import StatusBadge from '../components/StatusBadge';
 import { OutcomePreview } from '../components/SwarmOutcome';
 import { formatTime } from '../lib/format';
+import { configLabel, isLongGoal } from '../lib/labels';
 import { useSessionDraft } from '../lib/useSessionDraft';
 import { useLive } from '../live/LiveContext';
 import { useAppDispatch } from '../store';
@@ -128,7 +129,7 @@ function CreateSwarmForm({ onCreated }: { onCreated(s: Swarm): void }) {
             >
               {(configs.data ?? [{ id: 'local', name: 'local' }]).map((c) => (
                 <option key={c.id} value={c.id}>
-                  {c.name === c.id ? c.id : `${c.name} (${c.id})`}
+                  {configLabel(c, configs.data ?? [])}
                 </option>
               ))}
             </select>
@@ -248,15 +249,17 @@ function SwarmCard({ swarm, onAnnounce }: { swarm: SwarmListItem; onAnnounce(msg
           </div>
         </form>
       ) : (
-        <p className="goal">
-          {swarm.goal_preview}
-          {swarm.goal_chars > swarm.goal_preview.length ? '…' : ''}
-        </p>
+        <Goal swarmId={swarm.id} name={swarm.name} preview={swarm.goal_preview} chars={swarm.goal_chars} />
       )}
       <OutcomePreview swarm={swarm} />
       <p className="meta">
         Created {formatTime(swarm.created_at)}
-        {swarm.forked_from ? ` · cloned from ${swarm.forked_from}` : ''}
+        {swarm.forked_from ? (
+          <>
+            {' · '}
+            <ForkOrigin swarmId={swarm.forked_from} atSeq={swarm.forked_at_seq} />
+          </>
+        ) : null}
       </p>
       <ErrorMessage>{error}</ErrorMessage>
       <div className="row actions" role="group" aria-label={`Actions for ${swarm.name}`}>
@@ -308,4 +311,45 @@ function SwarmCard({ swarm, onAnnounce }: { swarm: SwarmListItem; onAnnounce(msg
       </ConfirmDialog>
     </li>
   );
+}
+
+/**
+ * A card's goal. The list carries its beginning; a long one is folded to a few lines, and a button (no
+ * scroll box) shows it whole, fetching the rest when the list had only a preview.
+ */
+function Goal({ swarmId, name, preview, chars }: { swarmId: string; name: string; preview: string; chars: number }) {
+  const [open, setOpen] = useState(false);
+  const id = useId();
+  const cut = chars > preview.length;
+  const full = useGetSwarmQuery(swarmId, { skip: !open || !cut });
+  const long = cut || isLongGoal(preview);
+  const text = open && cut ? (full.data?.goal ?? `${preview}…`) : `${preview}${cut ? '…' : ''}`;
+  return (
+    <>
+      <p className={`goal${long && !open ? ' goal-folded' : ''}`} id={id}>
+        {text}
+      </p>
+      {long ? (
+        <button type="button" className="link-button" aria-expanded={open} aria-controls={id} onClick={() => setOpen((o) => !o)}>
+          {open ? 'Show less' : <>Show the whole goal<span className="visually-hidden"> of {name}</span></>}
+        </button>
+      ) : null}
+    </>
+  );
+}
+
+/** Where a fork came from: the origin's name as a link. */
+function ForkOrigin({ swarmId, atSeq }: { swarmId: string; atSeq: number | null }) {
+  const q = useGetSwarmQuery(swarmId);
+  const origin = q.data;
+  const how = atSeq === null ? 'cloned from ' : `forked at event ${atSeq.toLocaleString()} of `;
+  if (origin) {
+    return (
+      <span data-testid="fork-origin">
+        {how}
+        <Link to={`/swarms/${origin.id}/chat`}>{origin.name}</Link>
+      </span>
+    );
+  }
+  return <span data-testid="fork-origin">{how}{q.isLoading ? '…' : 'a swarm that was deleted'}</span>;
 }
