@@ -9,6 +9,7 @@ import type {
   LoginBody,
   Message,
   PasswordChangeBody,
+  Node,
   NodeDetail,
   SignupBody,
   Swarm,
@@ -115,6 +116,22 @@ export const api = createApi({
       providesTags: (_r, _e, { swarmId, nodeId }) => [{ type: 'Node', id: `${swarmId}/${nodeId}` }],
     }),
 
+    // ---- steering a node ----
+    steerNode: b.mutation<Node, SwarmArg & { nodeId: string; action: 'cancel' | 'retry' }>({
+      query: ({ swarmId, nodeId, action }) => ({
+        url: `/swarms/${swarmId}/nodes/${encodeURIComponent(nodeId)}/${action}`,
+        method: 'POST',
+      }),
+      invalidatesTags: (_r, _e, { swarmId, nodeId }) => [{ type: 'Node', id: `${swarmId}/${nodeId}` }],
+    }),
+    tellNode: b.mutation<Message, SwarmArg & { nodeId: string; content: string }>({
+      query: ({ swarmId, nodeId, content }) => ({
+        url: `/swarms/${swarmId}/nodes/${encodeURIComponent(nodeId)}/tell`,
+        method: 'POST',
+        body: { content },
+      }),
+    }),
+
     // ---- chats ----
     messages: b.query<Message[], ChatArg>({
       query: ({ swarmId, chatId }) => `/swarms/${swarmId}/chats/${encodeURIComponent(chatId)}/messages`,
@@ -147,6 +164,8 @@ export const {
   useNodeDetailQuery,
   useMessagesQuery,
   usePostMessageMutation,
+  useSteerNodeMutation,
+  useTellNodeMutation,
 } = api;
 
 export const GOAL_PREVIEW_CHARS = 200;

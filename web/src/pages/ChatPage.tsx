@@ -1,12 +1,13 @@
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { addMessageToCache, useMessagesQuery, usePostMessageMutation } from '../api/http';
+import { addMessageToCache, useMessagesQuery, usePostMessageMutation, useTellNodeMutation } from '../api/http';
 import { describeError } from '../api/errors';
 import { useLiveNodeDetail } from '../api/useLiveNodeDetail';
 import type { ChatSummary, Message, Node } from '../api/types';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import JournalList from '../components/JournalList';
 import Markdown from '../components/Markdown';
+import NodeSteering from '../components/NodeSteering';
 import { formatTime } from '../lib/format';
 import { plainPreview } from '../lib/plainText';
 import { useLive } from '../live/LiveContext';
@@ -159,6 +160,7 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
   const messagesQ = useMessagesQuery({ swarmId, chatId: chat.id });
   const pending = useAppSelector((s) => s.chat.pending[chat.id]);
   const [post] = usePostMessageMutation();
+  const [tell] = useTellNodeMutation();
   const logRef = useRef<HTMLDivElement>(null);
 
   // A missed event (or a chat seen in history) is repaired by refetching when counts disagree.
@@ -195,19 +197,26 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
       tempId = action.payload.tempId;
     }
     try {
-      const msg = await post({ swarmId, chatId: chat.id, content: p.content }).unwrap();
+      // a node that asked gets a reply; any other live node is told (its next model call reads it)
+      const msg = await (chat.status === 'awaiting_user'
+        ? post({ swarmId, chatId: chat.id, content: p.content })
+        : tell({ swarmId, nodeId: chat.node_id, content: p.content })
+      ).unwrap();
       addMessageToCache(dispatch, swarmId, msg);
       dispatch(sendSucceeded({ chatId: chat.id, tempId }));
       live?.wake(swarmId);
     } catch (err) {
       const e = err as { status?: unknown };
-      const text = e.status === 409 ? 'The agent is no longer waiting for a reply here.' : describeError(err);
+      const replying = chat.status === 'awaiting_user';
+      const text = e.status === 409 && replying ? 'The agent is no longer waiting for a reply here.' : describeError(err);
       dispatch(sendFailed({ chatId: chat.id, tempId, error: text }));
     }
   };
 
   const sending = pending?.some((m) => m.status === 'sending') ?? false;
   const awaiting = chat.status === 'awaiting_user' && !history;
+  const nodeLive = !!node && !['done', 'failed', 'cancelled'].includes(node.lifecycle);
+  const tellable = !awaiting && !history && nodeLive;
   // The person's last word, not yet read by the agent because the swarm is paused.
   const last = messages[messages.length - 1];
   const heldId = paused && !history && chat.status === 'open' && last?.role === 'user' ? last.id : null;
@@ -220,7 +229,7 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
           All chats
         </Link>
       </div>
-      <NodeInfo swarmId={swarmId} node={node} />
+      <NodeInfo swarmId={swarmId} node={node} history={history} />
       <div className="messages" ref={logRef} role="log" aria-label="Messages" aria-live="polite" tabIndex={0}>
         {messagesQ.isLoading ? (
           <Loading label="Loading messages…" />
@@ -244,8 +253,13 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
           </ol>
         )}
       </div>
-      {awaiting ? (
-        <Composer chatId={chat.id} disabled={sending} onSend={(content) => void send({ content })} />
+      {awaiting || tellable ? (
+        <Composer
+          chatId={chat.id}
+          disabled={sending}
+          onSend={(content) => void send({ content })}
+          label={awaiting ? undefined : 'Tell this agent something (it reads it at its next step)'}
+        />
       ) : (
         <p className="composer-note">
           {history
@@ -301,7 +315,15 @@ function PendingItem({ p, onRetry, onDiscard }: { p: PendingMessage; onRetry(): 
   );
 }
 
-function Composer({ chatId, disabled, onSend }: { chatId: string; disabled: boolean; onSend(content: string): void }) {
+interface ComposerProps {
+  chatId: string;
+  disabled: boolean;
+  onSend(content: string): void;
+  /** Set when the node has not asked: the message is told to it (``POST .../tell``), not a reply. */
+  label?: string;
+}
+
+function Composer({ chatId, disabled, onSend, label }: ComposerProps) {
   const dispatch = useAppDispatch();
   const draft = useAppSelector((s) => s.chat.drafts[chatId] ?? '');
   const uid = useId();
@@ -324,7 +346,7 @@ function Composer({ chatId, disabled, onSend }: { chatId: string; disabled: bool
   return (
     <form className="composer" onSubmit={submit}>
       <label htmlFor={`${uid}-reply`} className="visually-hidden">
-        Your reply
+        {label ?? 'Your reply'}
       </label>
       <textarea
         id={`${uid}-reply`}
@@ -333,7 +355,7 @@ function Composer({ chatId, disabled, onSend }: { chatId: string; disabled: bool
         onChange={(e) => dispatch(draftChanged({ chatId, text: e.target.value }))}
         onKeyDown={onKeyDown}
         rows={3}
-        placeholder="Write your reply…"
+        placeholder={label ? 'Tell this agent something…' : 'Write your reply…'}
         aria-describedby={`${uid}-hint`}
       />
       <div className="composer-foot">
@@ -348,7 +370,7 @@ function Composer({ chatId, disabled, onSend }: { chatId: string; disabled: bool
   );
 }
 
-function NodeInfo({ swarmId, node }: { swarmId: string; node: Node | undefined }) {
+function NodeInfo({ swarmId, node, history }: { swarmId: string; node: Node | undefined; history: boolean }) {
   const [open, setOpen] = useState(false);
   const navigate = useNavigate();
   const panelId = useId();
@@ -366,6 +388,7 @@ function NodeInfo({ swarmId, node }: { swarmId: string; node: Node | undefined }
           {ACTION_LABELS[node.action_type]} · {LIFECYCLE_LABELS[node.lifecycle]}
         </span>
       </div>
+      {history ? null : <NodeSteering swarmId={swarmId} node={node} />}
       {open ? (
         <div id={panelId} className="node-info-panel">
           <NodeJournalAndPrompts swarmId={swarmId} nodeId={node.id} />

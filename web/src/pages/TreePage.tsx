@@ -7,6 +7,7 @@ import { LIFECYCLES } from '../api/types';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import JournalList from '../components/JournalList';
 import Markdown from '../components/Markdown';
+import NodeSteering from '../components/NodeSteering';
 import { formatCost, formatMs, formatTime, plural } from '../lib/format';
 import { useAppSelector } from '../store';
 import { lifecycleCounts, selectIsHistory, selectOrderedChats, selectViewState } from '../store/selectors';
@@ -278,6 +279,7 @@ function NodePanel({ swarmId, node, at, collapsed, onToggleCollapse, onClose }: 
         <dt>Updated</dt>
         <dd>{formatTime(node.updated_at)}</dd>
       </dl>
+      {at === undefined ? <NodeSteering swarmId={swarmId} node={node} /> : null}
       <p>
         <Link to={`/swarms/${swarmId}/chat/${encodeURIComponent(node.chat_id)}`}>Open this node's chat</Link>
       </p>

@@ -1,0 +1,60 @@
+// Steering from the pages: cancel and retry a node from the tree's node panel, and tell a node that has not asked
+// something from its chat; what it was told reaches its model call (the scripted report quotes it).
+import type { Page } from '@playwright/test';
+import { expect, signUp, test, uniqueName } from './fixtures';
+
+const GOAL = 'Ask the user for their favourite colour\nWrite a haiku about it';
+
+async function selectNode(page: Page, id: string): Promise<void> {
+  await expect.poll(() => page.evaluate((id) => window.__treeDebug?.nodePosition(id) ?? null, id), { timeout: 20_000 }).not.toBeNull();
+  const p = (await page.evaluate((id) => window.__treeDebug!.nodePosition(id), id))!;
+  await page.mouse.click(p.x, p.y);
+  await expect(page.getByTestId('node-panel')).toContainText(id);
+}
+
+test('cancel and retry a node from the node panel, and tell a node that has not asked', async ({ page }) => {
+  await signUp(page, uniqueName('steer'), 'correct horse battery');
+  await page.getByLabel('Name (optional)').fill('Steered haiku');
+  await page.getByLabel('Goal').fill(GOAL);
+  await page.getByRole('button', { name: 'Create swarm' }).click();
+  const card = page.getByTestId('swarm-card').filter({ hasText: 'Steered haiku' });
+  await card.getByRole('button', { name: 'Spawn' }).click();
+  await card.getByRole('link', { name: 'Open tree of Steered haiku' }).click();
+  await expect(page.getByTestId('tree-canvas')).toBeVisible();
+
+  // the question is open; pause so that nothing moves while we steer
+  await expect(page.getByTestId('tree-summary')).toContainText('waiting on you', { timeout: 20_000, ignoreCase: true });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByRole('button', { name: 'Resume' })).toBeVisible();
+
+  // cancel the question from its node panel: it ends, and offers a retry
+  await selectNode(page, 'n.1');
+  const panel = page.getByTestId('node-panel');
+  await panel.getByRole('button', { name: 'Cancel node' }).click();
+  await expect(panel).toContainText('Cancelled');
+  await expect(panel).toContainText('cancelled by the person');
+  await panel.getByRole('button', { name: 'Retry node' }).click();
+  await expect(panel).toContainText('attempt 2');
+  await expect(panel.getByRole('button', { name: 'Cancel node' })).toBeVisible();
+
+  // the haiku was cancelled with its prerequisite: retry it too, then tell it something from its chat
+  await selectNode(page, 'n.2');
+  await expect(panel).toContainText('prerequisite n.1');
+  await panel.getByRole('button', { name: 'Retry node' }).click();
+  await expect(panel).toContainText('attempt 2');
+  await panel.getByRole('link', { name: "Open this node's chat" }).click();
+  const box = page.getByLabel('Tell this agent something (it reads it at its next step)');
+  await box.fill('use the word sea');
+  await box.press('Enter');
+  await expect(page.getByRole('log', { name: 'Messages' })).toContainText('use the word sea');
+
+  // resume, answer the question, and the haiku's report shows what it was told
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.getByRole('navigation', { name: 'Swarm views' }).getByRole('link', { name: 'Chat' }).click();
+  await page.getByRole('region', { name: 'Waiting on you' }).getByTestId('chat-item').click({ timeout: 20_000 });
+  await page.getByLabel('Your reply').fill('blue');
+  await page.getByLabel('Your reply').press('Enter');
+  await page.getByRole('navigation', { name: 'Swarm views' }).getByRole('link', { name: 'Tree' }).click();
+  await selectNode(page, 'n.2');
+  await expect(panel).toContainText('Done: "Write a haiku about it" (with: blue) (told: use the word sea)', { timeout: 30_000 });
+});
