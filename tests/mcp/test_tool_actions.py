@@ -253,3 +253,32 @@ async def test_approvals_in_the_nodes_chat(backend: str, tmp_path: Path, request
     finally:
         await svc.engine.mcp_hub().close()
         svc.close()
+
+
+async def test_a_config_picks_among_the_operators_servers(sqlite_svc: SwarmService, tmp_path: Path) -> None:
+    """A config with ``mcp_servers: []`` hides the servers' folders: the Tool line finds nothing to route to,
+    and the node asks the person instead of calling the tool."""
+    from aga_swarm.engine.core import Engine
+    from aga_swarm.schemas import SwarmConfig
+
+    share = tmp_path / "share"
+    share.mkdir()
+    svc = SwarmService(Engine(data_dir=tmp_path / "d", registry=register_builtins(Registry()),
+                              mcp_config=_config(share)))
+    try:
+        reg = svc.engine.registry
+        assert "fs" in {f.id for f in reg.space_for(None).root.folders}
+        assert "fs" not in {f.id for f in reg.space_for(None, []).root.folders}
+        assert "memory" in {f.id for f in reg.space_for(None, []).root.folders}  # built-in tools stay
+        assert "fs" in {f.id for f in reg.space_for(None, ["fs"]).root.folders}
+        svc.save_config(SwarmConfig(id="no-tools", name="no MCP tools", mcp_servers=[]), owner_id="u1")
+        s = svc.create_swarm("u1", _line("fs.write_file", {"path": str(share / "x.md"), "content": "x"}),
+                             config_id="no-tools")
+        svc.spawn(s.id)
+        await svc.run_until_idle(s.id, timeout=120)
+        node = svc.state(s.id).nodes["n.1"]
+        assert node.action_id == "route" and node.lifecycle is Lifecycle.WAITING_USER
+        assert not (share / "x.md").exists()
+    finally:
+        await svc.engine.mcp_hub().close()
+        svc.close()

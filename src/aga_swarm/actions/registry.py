@@ -111,11 +111,20 @@ class Registry:
         except KeyError:
             raise UnknownStep(f"no action registered as {action_id!r}") from None
 
-    def space_for(self, extra: ActionSpace | None) -> ActionSpace:
-        """The shared space, with a config's extra folders and actions grafted on (only registered ones)."""
-        if extra is None:
+    def mcp_servers(self) -> set[str]:
+        """The MCP servers whose tools are registered (each one a folder of the space)."""
+        return {t.remote[0] for t in self.tools.values() if getattr(t, "remote", None)}
+
+    def space_for(self, extra: ActionSpace | None, mcp_servers: list[str] | None = None) -> ActionSpace:
+        """The shared space, with a config's extra folders and actions grafted on (only registered ones), and
+        without the folders of MCP servers the config does not pick (``mcp_servers``; None keeps all)."""
+        hidden = self.mcp_servers() - set(mcp_servers) if mcp_servers is not None else set()
+        if extra is None and not hidden:
             return self.space
         merged = self.space.model_copy(deep=True)
+        merged.root.folders = [f for f in merged.root.folders if f.id not in hidden]
+        if extra is None:
+            return merged
         merged.root.folders.extend(f.model_copy(deep=True) for f in extra.root.folders)
         merged.root.actions.extend(a for a in extra.root.actions if a.id in self.actions)
         return merged

@@ -52,7 +52,7 @@ def options(root: ActionFolder, data: RouteCtx) -> list[dict[str, Any]]:
 
 def register(reg: Registry) -> None:
     def space(ctx: StepContext) -> ActionFolder:
-        return reg.space_for(ctx.config.action_space).root
+        return reg.space_for(ctx.config.action_space, ctx.config.mcp_servers).root
 
     def choose(ctx: StepContext, data: RouteCtx) -> None:
         opts = options(space(ctx), data)

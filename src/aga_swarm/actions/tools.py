@@ -158,6 +158,10 @@ def register(reg: Registry) -> None:
     def on_args(ctx: StepContext, data: NoContext, result: ToolArguments) -> None:
         tool = tool_of(ctx)
         if tool.remote is not None:
+            allowed = ctx.config.mcp_servers
+            if allowed is not None and tool.remote[0] not in allowed:  # routed here only by a stale plan
+                ctx.fail(f"{tool.id} is not among the tools this swarm's config allows")
+                return
             shown = ", ".join(f"{k}={_short(v)}" for k, v in result.arguments.items())
             call = ToolCallCtx(server=tool.remote[0], name=tool.remote[1], arguments=result.arguments,
                                idempotent=tool.idempotent, reason=result.reason)

@@ -56,5 +56,7 @@ class SwarmConfig(Model):
     limits: Limits = Field(default_factory=Limits)
     action_space: ActionSpace | None = Field(None, description="Extra folders/actions grafted onto the built-in space")
     memory_space: MemorySpace = Field(default_factory=lambda: MemorySpace(name="memory"))
+    mcp_servers: list[str] | None = Field(None, description="Which of the operator's MCP servers this config's "
+                                          "swarms may use, by name (None: all of them; []: none)")
     snapshot_every: int = Field(256, ge=1, description="Events between history snapshots")
     history_retention: int | None = Field(None, ge=1, description="Keep at most this many events; older are compacted")

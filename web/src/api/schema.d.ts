@@ -1151,6 +1151,11 @@ export interface components {
             id: string;
             limits?: components["schemas"]["Limits"];
             llm?: components["schemas"]["LLMSettings"];
+            /**
+             * Mcp Servers
+             * @description Which of the operator's MCP servers this config's swarms may use, by name (None: all of them; []: none)
+             */
+            mcp_servers?: string[] | null;
             memory_space?: components["schemas"]["MemorySpace"];
             /** Name */
             name: string;
