@@ -48,3 +48,12 @@ def close() -> None:
         if _service is not None:
             _service.close()
             _service = None
+
+
+def queued_operations(svc: SwarmService | None = None) -> int:
+    """How many operations are queued now: after an invocation, the host sends up to this many wake-up
+    messages (an output binding), so work that one operation queued fans out to parallel invocations. Extra
+    wake-ups are harmless (an invocation that finds nothing runnable returns 0)."""
+    from .engine.queue import queue_report
+
+    return sum(q.counts["queued"] for q in queue_report((svc or service()).db))
