@@ -238,3 +238,30 @@ test('swarm cards: the config named once, a long goal folded (no scroll box), a 
   await expect(page.getByRole('heading', { name: 'Origin swarm', level: 1 })).toBeVisible();
   await snap(page, 'clone-origin-opened');
 });
+
+test('node info sits beside the messages on a wide screen; any node\'s chat opens from the list', async ({ page }) => {
+  const { swarmId, chatId } = await swarmWaitingOnUser(page, 'Side panel');
+  await page.goto(`/swarms/${swarmId}/chat/${chatId}`);
+  const log = page.getByRole('log', { name: 'Messages' });
+  await expect(log.getByTestId('message').first()).toBeVisible();
+  const before = (await log.boundingBox())!;
+  await page.getByRole('button', { name: 'Node info' }).click();
+  const panel = page.getByTestId('node-info-panel');
+  await expect(panel.getByRole('heading', { name: 'Journal' })).toBeVisible();
+  const after = (await log.boundingBox())!;
+  const side = (await panel.boundingBox())!;
+  expect(side.x).toBeGreaterThanOrEqual(after.x + after.width - 1); // beside, to the right
+  expect(after.width).toBeGreaterThan(400);
+  expect(after.height).toBeGreaterThan(before.height * 0.9); // not squeezed from above either
+  await snap(page, 'node-info-beside');
+  await expectAccessible(page, 'chat with node info');
+
+  // A node that never talked: its chat opens from the list.
+  await page.locator('.other-chats summary').click();
+  const other = page.getByTestId('other-chat').first();
+  const title = ((await other.textContent()) ?? '').trim();
+  await other.click();
+  await expect(page.getByRole('region', { name: `Chat: ${title}` })).toBeVisible();
+  await expect(page.getByText('No messages yet.')).toBeVisible();
+  await expect(page).toHaveURL(/\/chat\/chat-/);
+});

@@ -8,7 +8,7 @@ import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import JournalList from '../components/JournalList';
 import Markdown from '../components/Markdown';
 import NodeSteering from '../components/NodeSteering';
-import { formatTime } from '../lib/format';
+import { formatTime, naturalCompare } from '../lib/format';
 import { plainPreview } from '../lib/plainText';
 import { useLive } from '../live/LiveContext';
 import { useAppDispatch, useAppSelector } from '../store';
@@ -75,11 +75,7 @@ export default function ChatPage() {
             );
           })
         )}
-        {idleCount > 0 ? (
-          <p className="hint idle-count">
-            {idleCount === 1 ? '1 other node has' : `${idleCount.toLocaleString()} other nodes have`} not talked to you.
-          </p>
-        ) : null}
+        {idleCount > 0 && view ? <OtherChats swarmId={swarmId} chats={view.chats} count={idleCount} activeId={chatId} /> : null}
       </nav>
       <section className="chat-main" aria-label={selected ? `Chat: ${selected.title}` : 'Chat'}>
         {chatId && !selected ? (
@@ -104,6 +100,56 @@ export default function ChatPage() {
         )}
       </section>
     </div>
+  );
+}
+
+const OTHERS_SHOWN = 50;
+
+/** The chats of nodes that have not talked yet: any node's chat can be opened from here (found by name). */
+function OtherChats({ swarmId, chats, count, activeId }: { swarmId: string; chats: Record<string, ChatSummary>; count: number; activeId?: string }) {
+  const [q, setQ] = useState('');
+  const uid = useId();
+  const matches = useMemo(() => {
+    const needle = q.trim().toLowerCase();
+    const out: ChatSummary[] = [];
+    for (const c of Object.values(chats)) {
+      if (c.status !== 'idle') continue;
+      if (needle && !c.title.toLowerCase().includes(needle) && !c.node_id.toLowerCase().includes(needle)) continue;
+      out.push(c);
+    }
+    return out.sort((a, b) => naturalCompare(a.node_id, b.node_id));
+  }, [chats, q]);
+  return (
+    <details className="other-chats">
+      <summary className="hint">
+        {count === 1 ? '1 other node has' : `${count.toLocaleString()} other nodes have`} not talked to you. Open one
+      </summary>
+      {count > 10 ? (
+        <div className="field">
+          <label htmlFor={`${uid}-find`} className="visually-hidden">
+            Find a node's chat
+          </label>
+          <input id={`${uid}-find`} type="search" placeholder="Find a node…" value={q} onChange={(e) => setQ(e.target.value)} />
+        </div>
+      ) : null}
+      <ul aria-label="Other nodes">
+        {matches.slice(0, OTHERS_SHOWN).map((c) => (
+          <li key={c.id}>
+            <Link
+              to={`/swarms/${swarmId}/chat/${encodeURIComponent(c.id)}`}
+              className={`chat-item ${c.id === activeId ? 'active' : ''}`}
+              aria-current={c.id === activeId ? 'page' : undefined}
+              data-testid="other-chat"
+            >
+              <span className="chat-item-title">{c.title}</span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+      {matches.length > OTHERS_SHOWN ? (
+        <p className="hint">{(matches.length - OTHERS_SHOWN).toLocaleString()} more: narrow the search to find them.</p>
+      ) : null}
+    </details>
   );
 }
 
@@ -162,6 +208,8 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
   const [post] = usePostMessageMutation();
   const [tell] = useTellNodeMutation();
   const logRef = useRef<HTMLDivElement>(null);
+  const [infoOpen, setInfoOpen] = useState(false);
+  const infoId = useId();
 
   // A missed event (or a chat seen in history) is repaired by refetching when counts disagree.
   const serverCount = messagesQ.data?.length ?? 0;
@@ -229,7 +277,9 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
           All chats
         </Link>
       </div>
-      <NodeInfo swarmId={swarmId} node={node} history={history} />
+      <NodeInfo swarmId={swarmId} node={node} history={history} open={infoOpen} panelId={infoId} onToggle={() => setInfoOpen((o) => !o)} />
+      <div className={`chat-body${infoOpen && node ? ' with-info' : ''}`}>
+      <div className="chat-column">
       <div className="messages" ref={logRef} role="log" aria-label="Messages" aria-live="polite" tabIndex={0}>
         {messagesQ.isLoading ? (
           <Loading label="Loading messages…" />
@@ -273,6 +323,14 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
                   : 'The agent is working. You can reply when it asks you something.'}
         </p>
       )}
+      </div>
+      {infoOpen && node ? (
+        // Beside the messages on wide screens, above them on narrow ones (CSS), never squeezing them.
+        <aside id={infoId} className="node-info-panel" aria-label="Node info" data-testid="node-info-panel">
+          <NodeJournalAndPrompts swarmId={swarmId} nodeId={node.id} />
+        </aside>
+      ) : null}
+      </div>
     </div>
   );
 }
@@ -370,15 +428,22 @@ function Composer({ chatId, disabled, onSend, label }: ComposerProps) {
   );
 }
 
-function NodeInfo({ swarmId, node, history }: { swarmId: string; node: Node | undefined; history: boolean }) {
-  const [open, setOpen] = useState(false);
+interface NodeInfoProps {
+  swarmId: string;
+  node: Node | undefined;
+  history: boolean;
+  open: boolean;
+  panelId: string;
+  onToggle(): void;
+}
+
+function NodeInfo({ swarmId, node, history, open, panelId, onToggle }: NodeInfoProps) {
   const navigate = useNavigate();
-  const panelId = useId();
   if (!node) return null;
   return (
     <div className="node-info">
       <div className="row">
-        <button type="button" aria-expanded={open} aria-controls={panelId} onClick={() => setOpen((o) => !o)}>
+        <button type="button" aria-expanded={open} aria-controls={panelId} onClick={onToggle}>
           {open ? 'Hide node info' : 'Node info'}
         </button>
         <button type="button" onClick={() => navigate(`/swarms/${swarmId}/tree?node=${encodeURIComponent(node.id)}`)}>
@@ -389,11 +454,6 @@ function NodeInfo({ swarmId, node, history }: { swarmId: string; node: Node | un
         </span>
       </div>
       {history ? null : <NodeSteering swarmId={swarmId} node={node} />}
-      {open ? (
-        <div id={panelId} className="node-info-panel">
-          <NodeJournalAndPrompts swarmId={swarmId} nodeId={node.id} />
-        </div>
-      ) : null}
     </div>
   );
 }
