@@ -91,7 +91,6 @@ test('pause, reply while paused (shown at once, held), resume: the page follows 
   await expect(mine).toContainText('Held until you resume');
   await expect(page.getByRole('region', { name: 'Waiting on you' })).toHaveCount(0);
   await expect(page.getByText('The swarm is paused. Your reply is held')).toBeVisible();
-  await expect(page.getByLabel('Your reply')).toHaveCount(0);
   await snap(page, 'reply-held-while-paused');
   await expectAccessible(page, 'chat (reply held while paused)');
 

@@ -303,6 +303,9 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
           </ol>
         )}
       </div>
+      {heldId && (awaiting || tellable) ? (
+        <p className="composer-note">The swarm is paused. Your reply is held; the agent reads it when you resume the swarm.</p>
+      ) : null}
       {awaiting || tellable ? (
         <Composer
           chatId={chat.id}
