@@ -590,41 +590,63 @@ def section_step_and_ask(p: dict[str, Any], base: Path, out: list[str], data: di
 
 
 # ---- 3: fan-out -------------------------------------------------------------------------------------
+FAN_TARGETS = {100: 3.0, 1000: 5.0}  # issue 12: AGA this many times faster than the fastest LangGraph
+
+
+def _fan_verdict(k: int, lg_best: float, aga: float, fastest: str) -> str:
+    target = FAN_TARGETS.get(k)
+    ratio = lg_best / aga
+    if target is None:
+        return f"K={k:,}: AGA (serve) is {c.fmt_ratio(ratio)} the speed of {fastest} (no target at this K)."
+    return (f"**Target (AGA at least {target:g}x faster than the fastest LangGraph at K={k:,}): "
+            f"{'MET' if ratio >= target else 'MISSED'}** — AGA (serve) is {c.fmt_ratio(ratio)} the speed of "
+            f"{fastest}, the fastest LangGraph configuration in this run.")
+
+
 def section_fan(p: dict[str, Any], base: Path, out: list[str], data: dict[str, Any]) -> None:
     serve, idle = Aga(base / "aga_fan_serve", "serve"), Aga(base / "aga_fan_idle", "idle")
-    lg = LG(base / "lg_fan.db", durability="sync", synchronous="NORMAL")
+    lgs = {LG_MATCHED: LG(base / "lg_fan.db", durability="sync", synchronous="NORMAL"),
+           LG_EXIT: LG(base / "lg_fan_exit.db", durability="exit", synchronous="NORMAL")}
     for a in (serve, idle):
         aga_fan(a, 3)
-    lg_fan(lg, 3)
-    rows = []
+    for lg in lgs.values():
+        lg_fan(lg, 3)
+    rows, verdicts = [], []
     data["fan"] = {}
     for k in p["fan_k"]:
-        s_s: list[c.Sample] = []
-        i_s: list[c.Sample] = []
-        l_s: list[c.Sample] = []
+        res: dict[str, list[c.Sample]] = {AGA_SERVE: [], AGA_IDLE: [], **{name: [] for name in lgs}}
         ops = 0
-        for _ in range(p["fan_reps"]):
+        for _ in range(p["fan_reps"]):  # interleaved, so background load hits every system alike
             smp, ops = aga_fan(serve, k)
-            s_s.append(smp)
-            i_s.append(aga_fan(idle, k)[0])
-            l_s.append(lg_fan(lg, k))
-        sw, iw, lw = (c.median([x.wall for x in v]) for v in (s_s, i_s, l_s))
-        rows.append([f"{k:,}", c.fmt_ms(sw), c.fmt_us(sw / k * 1e6), c.fmt_us(c.med_cpu(s_s) * 1e6), f"{ops:,}",
-                     c.fmt_ms(iw), c.fmt_ms(lw), c.fmt_us(lw / k * 1e6), c.fmt_us(c.med_cpu(l_s) * 1e6),
-                     c.fmt_ratio(lw / sw)])
-        data["fan"][k] = {"serve": [x.__dict__ for x in s_s], "idle": [x.__dict__ for x in i_s], "ops": ops,
-                          "lg": [x.__dict__ for x in l_s]}
+            res[AGA_SERVE].append(smp)
+            res[AGA_IDLE].append(aga_fan(idle, k)[0])
+            for name, lg in lgs.items():
+                res[name].append(lg_fan(lg, k))
+        sw = c.med_wall(res[AGA_SERVE])
+        fastest = min(lgs, key=lambda name: c.med_wall(res[name]))
+        rows.append([f"{k:,}", c.fmt_us(sw * 1e6), c.spread(res[AGA_SERVE]),
+                     c.fmt_us(c.med_cpu(res[AGA_SERVE]) * 1e6), f"{ops:,}",
+                     c.fmt_us(c.med_wall(res[AGA_IDLE]) * 1e6),
+                     *(c.fmt_us(c.med_wall(res[name]) * 1e6) for name in lgs),
+                     *(c.fmt_ratio(c.med_wall(res[name]) / sw) for name in lgs),
+                     c.fmt_ratio(c.med_cpu(res[fastest]) / c.med_cpu(res[AGA_SERVE]))])
+        verdicts.append(_fan_verdict(k, c.med_wall(res[fastest]), sw, fastest))
+        data["fan"][k] = {"ops": ops, **{name: [x.__dict__ for x in v] for name, v in res.items()}}
     serve.close()
     idle.close()
-    lg.close()
+    for lg in lgs.values():
+        lg.close()
     out += ["## 3. Spawning and finishing K children", "",
             "AGA: one step spawns K children of a trivial action (its entry step completes at once), waits for "
-            "them with `wait_children`, and completes when the join step runs. LangGraph (matched: "
-            "durability=sync, synchronous=NORMAL): `Send` fan-out from START to K workers, an `operator.add` "
-            f"reducer and a join node. Median of {p['fan_reps']} repetitions.", "",
-            c.md_table(["K", "AGA serve ms", "AGA µs per child", "AGA CPU µs per child", "AGA operations",
-                        "AGA run_until_idle ms", "LangGraph ms", "LangGraph µs per child",
-                        "LangGraph CPU µs per child", "LangGraph ÷ AGA serve (wall)"], rows), ""]
+            "them with `wait_children`, and completes when the join step runs. LangGraph: `Send` fan-out from "
+            "START to K workers, an `operator.add` reducer and a join node, on a SqliteSaver with "
+            "synchronous=NORMAL, once with durability=sync (a checkpoint after each super-step) and once with "
+            "durability=exit (one checkpoint when the invocation returns: its fastest configuration). Times are "
+            f"per child, medians of {p['fan_reps']} interleaved repetitions.", "",
+            c.md_table(["K", "AGA serve µs per child", "min–max µs", "AGA CPU µs per child", "AGA operations",
+                        "AGA run_until_idle µs per child", *(f"{name} µs per child" for name in lgs),
+                        *(f"{name} ÷ AGA serve (wall)" for name in lgs), "fastest LangGraph ÷ AGA serve (CPU)"],
+                       rows), "", *(v + "\n" for v in verdicts)]
 
 
 # ---- 4: bytes per operation ---------------------------------------------------------------------------
@@ -818,7 +840,7 @@ def section_profile(p: dict[str, Any], base: Path, out: list[str], data: dict[st
 
 
 # =====================================================================================================
-FULL = {"reps": 7, "chain_n": 200, "ask_reps": 5, "ask_m": 30, "fan_k": [100, 1000], "fan_reps": 3,
+FULL = {"reps": 7, "chain_n": 200, "ask_reps": 5, "ask_m": 30, "fan_k": [100, 1000], "fan_reps": 5,
         "bytes_n": [100, 400], "flat_k": [100, 1000, 10000], "flat_n": 100, "flat_r": 3}
 QUICK = {"reps": 2, "chain_n": 20, "ask_reps": 2, "ask_m": 4, "fan_k": [20], "fan_reps": 1,
          "bytes_n": [10, 30], "flat_k": [20, 100], "flat_n": 10, "flat_r": 1}
