@@ -137,3 +137,34 @@ async def test_node_detail_at_a_seq_shows_the_journal_and_calls_of_that_point(sv
         if mine[0].seq > 1:
             with pytest.raises(NodeNotFound):
                 svc.node_detail(s.id, node_id, at=mine[0].seq - 1)  # before the node existed
+
+
+def test_engine_built_nodes_and_chats_equal_validated_ones() -> None:
+    """A new node, its chat summary and a child's outcome are built without validation too
+    (``tx.trusted_with_defaults``, for wide fan-outs): the defaults they leave out are filled as pydantic
+    fills them, and they serialise and compare the same."""
+    from datetime import UTC, datetime
+
+    from aga_swarm.engine.context import ChildOutcome
+    from aga_swarm.engine.tx import trusted_with_defaults
+    from aga_swarm.schemas import ActionType, ChatSummary, Lifecycle, Node, TerminationPolicy
+
+    now = datetime.now(UTC)
+    args = {"id": "n.1", "swarm_id": "s1", "parent_id": "n", "depth": 1, "action_id": "do",
+            "action_type": next(iter(ActionType)), "directive": "Write", "title": "Write",
+            "termination_policy": TerminationPolicy.ALL, "context_down": {"j": 1}, "needs": [], "needed_by": [],
+            "lifecycle": Lifecycle.SPAWNED, "failure_reason": None, "chat_id": "chat-n.1", "created_at": now,
+            "updated_at": now}
+    cases = [(Node, args), (ChatSummary, {"id": "chat-n.1", "node_id": "n.1", "title": "Write"}),
+             (ChildOutcome, {"id": "n.1", "directive": "Write", "action_id": "do", "lifecycle": Lifecycle.DONE,
+                             "report": "ok", "failure_reason": None, "context_up": {}})]
+    for cls, fields in cases:
+        fast = trusted_with_defaults(cls, dict(fields))  # type: ignore[type-var]
+        slow = cls(**fields)  # type: ignore[operator]
+        assert fast == slow
+        assert fast.model_dump_json() == slow.model_dump_json()
+        assert fast.model_fields_set == slow.model_fields_set
+        assert cls.model_validate_json(fast.model_dump_json()) == slow  # type: ignore[attr-defined]
+    one, two = (trusted_with_defaults(Node, dict(args)) for _ in range(2))
+    one.children.append("n.1.1")
+    assert two.children == []  # each gets its own mutable defaults

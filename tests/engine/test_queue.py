@@ -350,3 +350,73 @@ async def test_a_step_that_fails_on_a_reply_keeps_the_reply_and_fails_alone(tmp_
     assert any(c.error and "cannot handle 'Ada'" in (c.raw_output or "") for c in detail.llm_calls)
     assert fold(svc.history(sid).events, SwarmState(swarm_id=sid)) == svc.state(sid)
     svc.close()
+
+
+class WideCtx(BaseModel):
+    k: int = 0
+
+
+def _wide_registry() -> Registry:
+    reg = register_builtins(Registry())
+
+    @reg.step("wide.start", context=WideCtx)
+    def wide(ctx: StepContext, data: WideCtx, result: None) -> None:
+        for j in range(data.k):
+            ctx.spawn(f"leaf {j}", action_id="leaf", context_down={"j": j})
+        ctx.wait_children("wide.done", data)
+
+    @reg.step("wide.done", context=WideCtx, result=ChildrenResult)
+    def wide_done(ctx: StepContext, data: WideCtx, result: ChildrenResult) -> None:
+        ctx.complete(f"{sum(c.report == 'ok' for c in result.children)} of {len(result.children)}")
+
+    @reg.step("leaf.start")
+    def leaf(ctx: StepContext, data: Any, result: None) -> None:
+        ctx.journal(f"leaf {ctx.node.context_down['j']}")
+        ctx.complete("ok")
+
+    return reg
+
+
+def _spawn_rows(svc: SwarmService, sid: str) -> list[str]:
+    with svc.db.read() as conn:
+        return [r.node_id for r in conn.execute(select(t.operations.c.node_id).where(
+            t.operations.c.swarm_id == sid, t.operations.c.kind == "spawn", t.operations.c.node_id != "n"))]
+
+
+async def test_a_fan_out_starts_its_children_in_the_transaction_that_creates_them(tmp_path: Path) -> None:
+    """The spawns of nodes created in a transaction run in it (they are not bound by the group budget of 32):
+    no child's spawn is ever written as a row to be claimed, every child runs once, and the state is the
+    fold of the history."""
+    k = 150
+    svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
+                              {"k": k})
+    await svc.run_until_idle(sid, timeout=30)
+    st = svc.state(sid)
+    assert st.status is SwarmStatus.COMPLETED and st.nodes["n"].report == f"{k} of {k}"
+    assert _spawn_rows(svc, sid) == []
+    for i in (1, k // 2, k):
+        assert [j.text for j in svc.node_detail(sid, f"n.{i}").journal] == [f"leaf {i - 1}"]
+    assert fold(svc.history(sid).events, SwarmState(swarm_id=sid)) == st
+    svc.close()
+
+
+async def test_spawns_past_the_spawn_budget_are_queued_for_any_worker(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spawns run in their creator's transaction are bounded (``SPAWN_GROUP_MAX``): past it, they are
+    written queued and claimed as usual, and the fan-out still ends with every child run once."""
+    from aga_swarm.engine import executor
+
+    monkeypatch.setattr(executor, "SPAWN_GROUP_MAX", 10)
+    k = 60
+    svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
+                              {"k": k})
+    await svc.run_until_idle(sid, timeout=30)
+    st = svc.state(sid)
+    assert st.status is SwarmStatus.COMPLETED and st.nodes["n"].report == f"{k} of {k}"
+    # 10 spawns free of the group budget, then 32 more operations of the group (the next spawns, as they
+    # come first); the rest were written queued
+    assert sorted(_spawn_rows(svc, sid), key=lambda n: int(n.split(".")[1])) == [f"n.{i}" for i in range(43, k + 1)]
+    for i in range(1, k + 1):
+        assert [j.text for j in svc.node_detail(sid, f"n.{i}").journal] == [f"leaf {i - 1}"]
+    assert fold(svc.history(sid).events, SwarmState(swarm_id=sid)) == st
+    svc.close()

@@ -26,7 +26,7 @@ from ..schemas import (
 from . import limits as lim_checks
 from .deps import Subtask, check_plan, start_lifecycle
 from .errors import InvalidPlan
-from .tx import SwarmTx, new_continuation
+from .tx import SwarmTx, new_continuation, trusted_with_defaults
 
 if TYPE_CHECKING:
     from ..actions.registry import Registry
@@ -147,9 +147,10 @@ class StepContext:
                            parent_directive=parent.directive if parent is not None else None, inputs=inputs)
 
     def children_outcomes(self) -> list[ChildOutcome]:
-        return [ChildOutcome(id=c.id, directive=c.directive, action_id=c.action_id, lifecycle=c.lifecycle,
-                             report=c.report, failure_reason=c.failure_reason, context_up=c.context_up)
-                for c in self.tx.children(self.node)]
+        return [trusted_with_defaults(ChildOutcome, {  # typed values from the nodes: nothing to validate
+            "id": c.id, "directive": c.directive, "action_id": c.action_id, "lifecycle": c.lifecycle,
+            "report": c.report, "failure_reason": c.failure_reason, "context_up": c.context_up})
+            for c in self.tx.children(self.node)]
 
     @property
     def inbox(self) -> list[str]:
@@ -344,14 +345,18 @@ def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, act
     """Create a node (and its chat) and queue its spawn operation, unless it waits for ``needs`` (see
     ``engine.deps``)."""
     lifecycle, reason = start_lifecycle(tx, needs) if needs else (Lifecycle.SPAWNED, None)
-    node = Node(id=node_id, swarm_id=tx.swarm_id, parent_id=parent_id, depth=depth, action_id=action.id,
-                action_type=action.action_type, directive=directive, title=title or _title(directive),
-                termination_policy=action.termination_policy, context_down=context_down,
-                needs=needs or [], needed_by=needed_by or [], lifecycle=lifecycle, failure_reason=reason,
-                chat_id=f"chat-{node_id}", created_at=tx.now, updated_at=tx.now)
-    from ..schemas import EventType
-
-    tx.emit(EventType.NODE_SPAWNED, node_id, {"node": node.model_dump(mode="json")})
+    fields = {"id": node_id, "swarm_id": tx.swarm_id, "parent_id": parent_id, "depth": depth, "action_id": action.id,
+              "action_type": action.action_type, "directive": directive, "title": title or _title(directive),
+              "termination_policy": action.termination_policy, "context_down": context_down,
+              "needs": list(needs or []), "needed_by": list(needed_by or []), "lifecycle": lifecycle,
+              "failure_reason": reason, "chat_id": f"chat-{node_id}", "created_at": tx.now, "updated_at": tx.now}
+    if type(directive) is str and type(fields["title"]) is str and type(context_down) is dict and all(
+            type(key) is str for key in context_down):  # the types Node declares: nothing to validate
+        fields["context_down"] = dict(context_down)
+        node = trusted_with_defaults(Node, fields)
+    else:
+        node = Node(**fields)
+    tx.spawned(node)
     if lifecycle is Lifecycle.SPAWNED:
         tx.enqueue(OperationKind.SPAWN, node_id, f"spawn:{node_id}")
 

@@ -47,6 +47,9 @@ T = TypeVar("T")
 
 MAX_TRANSIENT_ATTEMPTS = 5
 GROUP_COMMIT_MAX = 32  # operations run in the transaction of the operation that queued them (Executor._group)
+# spawns of nodes created (or released) in a transaction that run in it beyond GROUP_COMMIT_MAX: a fan-out's
+# children start in the transaction that creates them, which a crash loses (and re-runs) whole anyway
+SPAWN_GROUP_MAX = 4096
 CACHED_SWARMS = 256  # swarms whose last transaction's nodes and chats are kept (``Executor._keep_rows``)
 CACHED_ROWS_PER_SWARM = 64  # a transaction that touched more (a wide fan-in) leaves nothing to reuse
 INLINE_LOG_LIMIT = 16_000  # LLM call bodies above this many bytes go to the blob store
@@ -88,9 +91,10 @@ def retry_delay(attempts: int) -> float:
 class _GroupedFailed(Exception):
     """A grouped operation failed after ``completed`` others of its group succeeded (see ``_group``)."""
 
-    def __init__(self, completed: int) -> None:
+    def __init__(self, completed: int, spawns: int = 0) -> None:
         super().__init__(completed)
-        self.completed = completed
+        self.completed = completed  # operations run inline before the failing one
+        self.spawns = spawns  # how many of them were spawns counted in the spawn budget (``_drain``)
 
 
 class LostClaim(Exception):
@@ -167,20 +171,20 @@ class Executor:
         swarm runs, the group has room, no older operation of the node waits); else return False, and the
         caller queues a ``user_reply`` operation. A step that fails sends the group back to run without it
         (``_GroupedFailed``), so the reply commits and the operation then fails on its own, recorded."""
-        if not (tx.grouped < tx.group_budget and tx.state.status is SwarmStatus.RUNNING
+        if not (tx.grouped - tx.spawns_grouped < tx.group_budget and tx.state.status is SwarmStatus.RUNNING
                 and tx.may_run_inline(node_id)):
             return False
         step = self.engine.registry.get_step(cont.next_step)
         try:
             self.run_step(tx, node_id, step.name, step.load_context(cont.context), step.load_result(result))
         except Exception as exc:
-            raise _GroupedFailed(tx.grouped) from exc
+            raise _GroupedFailed(tx.grouped, tx.spawns_grouped) from exc
         tx.grouped += 1
         tx.ran.append(OperationKind.USER_REPLY.value)
         return True
 
     def _group(self, swarm_id: str, node_id: str | None, leader: Callable[[SwarmTx], T], *, claim_tail: bool,
-               group_limit: int | None = None) -> tuple[T, SwarmTx, ClaimedOp | None]:
+               group_limit: int | None = None, spawn_limit: int | None = None) -> tuple[T, SwarmTx, ClaimedOp | None]:
         """Run ``leader`` in one transaction, then, in the same transaction and ``SwarmTx``, up to
         ``group_limit`` of the operations it queued that may run there (group commit; see
         ``SwarmTx.enqueue``): the next operations of its own node (``node_id``, or the node ``leader`` names
@@ -188,25 +192,37 @@ class Executor:
         never become rows, because they commit with the operation that queued them, and everything the group
         changed is written once, at its end. If a grouped operation fails, the transaction is rolled back and
         the group runs again, stopping before it, so it runs (and fails, recorded) on its own. A crash before
-        the commit loses the whole group, which then runs again from its start."""
+        the commit loses the whole group, which then runs again from its start. The spawns of nodes created
+        in the transaction do not count in ``group_limit`` but in ``spawn_limit`` (``SPAWN_GROUP_MAX``)."""
+        limit = self.group_limit if group_limit is None else group_limit
         try:
             with self.engine.db.raw_tx() as conn:
-                tx = self._grouping_tx(conn, swarm_id, self.group_limit if group_limit is None else group_limit)
+                tx = self._grouping_tx(conn, swarm_id, limit, self._spawn_limit(limit, spawn_limit))
                 tx.lead(node_id)
                 result = leader(tx)
                 tail = self._drain(tx, claim_tail)
                 tx.flush()
         except _GroupedFailed as failed:
-            return self._group(swarm_id, node_id, leader, claim_tail=claim_tail, group_limit=failed.completed)
+            return self._group(swarm_id, node_id, leader, claim_tail=claim_tail,
+                               group_limit=failed.completed - failed.spawns, spawn_limit=failed.spawns)
         self._keep_rows(tx)
         return result, tx, tail
 
-    def _grouping_tx(self, conn: Any, swarm_id: str, budget: int) -> SwarmTx:
-        """A ``SwarmTx`` that keeps back the operations it may run itself, up to ``budget`` (``_drain``), and
-        starts from the nodes and chats the last committed transaction on this swarm left, if still current."""
+    def _spawn_limit(self, group_limit: int, spawn_limit: int | None) -> int:
+        """How many new nodes' spawns may run in a transaction besides ``group_limit`` other operations: none
+        without group commit (``group_limit`` 0 on an executor whose own limit is 0)."""
+        if spawn_limit is not None:
+            return spawn_limit
+        return SPAWN_GROUP_MAX if self.group_limit > 0 else 0
+
+    def _grouping_tx(self, conn: Any, swarm_id: str, budget: int, spawn_budget: int) -> SwarmTx:
+        """A ``SwarmTx`` that keeps back the operations it may run itself, up to ``budget`` (``_drain``) and
+        ``spawn_budget`` spawns of new nodes, and starts from the nodes and chats the last committed
+        transaction on this swarm left, if still current."""
         tx = SwarmTx(conn, swarm_id, now())
         tx.grouping = True
         tx.group_budget = budget
+        tx.spawn_budget = spawn_budget
         cached = self._rows_cache.pop(swarm_id, None)  # taken: no other transaction can use these objects
         if cached is not None and cached.seq == tx.state.seq:
             tx.adopt(cached)
@@ -258,16 +274,20 @@ class Executor:
 
     def _drain(self, tx: SwarmTx, claim_tail: bool) -> ClaimedOp | None:
         """Run the operations ``tx`` kept back, oldest first, while its budget lasts (see ``_group``); each one
-        counts in ``tx.grouped``. Model calls never run here: the first one of the leading node is written
-        claimed by this worker (``claim_tail``) and returned, to run right after the commit; the others, and
-        whatever is left past the budget, are written queued."""
+        counts in ``tx.grouped``. A spawn (only ever kept back for a node created or released in ``tx``, which
+        no other operation can concern yet) counts in ``tx.spawn_budget`` instead while that lasts: the
+        children of a fan-out start in the transaction that creates them, with no claim round trip. Model
+        calls never run here: the first one of the leading node is written claimed by this worker
+        (``claim_tail``) and returned, to run right after the commit; the others, and whatever is left past
+        the budget, are written queued."""
         tail: ClaimedOp | None = None
         while (row := tx.take_inline()) is not None:
             kind = OperationKind(row["kind"])
             if kind is OperationKind.TOOL_CALL:  # runs outside any transaction, by a runner
                 tx.enqueue_row(row)
                 continue
-            if kind is OperationKind.LLM_CALL or tx.grouped >= tx.group_budget:
+            free = kind is OperationKind.SPAWN and tx.spawns_grouped < tx.spawn_budget
+            if kind is OperationKind.LLM_CALL or not (free or tx.grouped - tx.spawns_grouped < tx.group_budget):
                 if claim_tail and tail is None and row["node_id"] == tx.chain_node:
                     tail = self._claimed_row(tx, row)
                 else:
@@ -278,8 +298,10 @@ class Executor:
             try:
                 self._dispatch(tx, nxt)
             except Exception as exc:
-                raise _GroupedFailed(tx.grouped) from exc
+                raise _GroupedFailed(tx.grouped, tx.spawns_grouped) from exc
             tx.grouped += 1
+            if free:
+                tx.spawns_grouped += 1
             tx.ran.append(kind.value)
         return tail
 
@@ -333,14 +355,15 @@ class Executor:
                 op, fn = items[i]
                 tx = txs.get(op.swarm_id)
                 if tx is None:
-                    tx = txs[op.swarm_id] = self._grouping_tx(conn, op.swarm_id, self.group_limit)
+                    tx = txs[op.swarm_id] = self._grouping_tx(conn, op.swarm_id, self.group_limit,
+                                                              self._spawn_limit(self.group_limit, None))
                 tx.lead(op.node_id)
                 start = len(tx.events)
                 fn(tx, op)
                 self._finish(tx, op, OperationStatus.DONE)
                 op.chained = self._drain(tx, True)
                 op.grouped, results[i] = tx.grouped, tx.events[start:]
-                tx.grouped = 0  # each leader's group has the whole budget
+                tx.grouped = tx.spawns_grouped = 0  # each leader's group has the whole budget
             for tx in txs.values():
                 tx.flush()
             for op, _ in items:

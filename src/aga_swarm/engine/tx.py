@@ -8,6 +8,8 @@ operations and the swarm row in the caller's transaction, so all of it commits o
 from __future__ import annotations
 
 import uuid
+from collections import deque
+from copy import copy
 from datetime import datetime
 from enum import Enum
 from functools import lru_cache
@@ -87,13 +89,15 @@ class SwarmTx:
         self._flushed_events = 0
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
         self.group_budget = 0  # how many kept-back operations the executor may run in this transaction
+        self.spawn_budget = 0  # how many kept-back spawns of new nodes it may run besides (``Executor._drain``)
         self.chain_node: str | None = None  # the node whose operation leads the transaction (see ``enqueue``)
         self.created_nodes: set[str] = set()
         self.released_nodes: set[str] = set()  # left waiting_deps in this transaction (see ``may_run_inline``)
-        self.inline: list[dict[str, Any]] = []  # operations kept back to run in this transaction, oldest first
+        self.inline: deque[dict[str, Any]] = deque()  # operations kept back to run in this transaction, oldest first
         self._swarm_dirty = False
         self._usage_dirty = False  # an event of ``fold.USAGE_EVENTS`` changed ``state.usage`` (see ``flush``)
         self.grouped = 0  # kept-back operations the executor ran after the leading change (``Executor._drain``)
+        self.spawns_grouped = 0  # how many of them were spawns counted in ``spawn_budget``
         self.queued_work = False  # whether a queued operation was written (a runner should look)
         self.ran: list[str] = []  # kinds of the operations this transaction ran (counted once it commits)
         self.model_calls: list[tuple[str, int, int, float, float, bool]] = []  # (model, in, out, $, s, error)
@@ -193,6 +197,25 @@ class SwarmTx:
             self._new_chats.add(data["node"]["chat_id"])
         self.events.append(event)
         return event
+
+    def spawned(self, node: Node) -> SwarmEvent:
+        """Emit ``node_spawned`` for ``node``, a new node the caller built (and pydantic validated), applying
+        the fold's rule for it with the typed node at hand rather than validating its JSON again (a
+        fan-out's children are made here by the thousand; ``tests/engine/test_fold.py`` checks the
+        outcome equals the fold's)."""
+        state = self.state
+        parent_id = node.parent_id
+        if parent_id is not None:
+            self.node(parent_id).children.append(node.id)
+            self._dirty_nodes.add(parent_id)
+        else:
+            state.root_node_id = node.id
+        state.nodes[node.id] = node
+        chat_id = node.chat_id
+        state.chats[chat_id] = trusted_with_defaults(ChatSummary, {"id": chat_id, "node_id": node.id,
+                                                                   "title": node.title})
+        state.usage.nodes += 1
+        return self.emit(EventType.NODE_SPAWNED, node.id, {"node": node.model_dump(mode="json")}, applied=True)
 
     def update_node(self, node_id: str, **changes: Any) -> Node:
         node = self.node(node_id)
@@ -383,11 +406,11 @@ class SwarmTx:
 
     def take_inline(self) -> dict[str, Any] | None:
         """The oldest operation kept back by ``enqueue`` (never written), or None."""
-        return self.inline.pop(0) if self.inline else None
+        return self.inline.popleft() if self.inline else None
 
     def absorb_inline(self, kind: OperationKind, node_id: str) -> None:
         """Drop kept-back operations of ``kind`` for ``node_id`` (see ``sql.ABSORB_TERMINATES``)."""
-        self.inline = [r for r in self.inline if not (r["kind"] == kind.value and r["node_id"] == node_id)]
+        self.inline = deque(r for r in self.inline if not (r["kind"] == kind.value and r["node_id"] == node_id))
 
     def enqueue_row(self, row: dict[str, Any]) -> None:
         """Write ``row`` (taken with ``take_inline``) as queued for any worker."""
@@ -446,6 +469,30 @@ def trusted(cls: type[M], fields: dict[str, Any]) -> M:
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
+
+
+def trusted_with_defaults(cls: type[M], fields: dict[str, Any]) -> M:
+    """``trusted`` for a model whose fields with defaults may be left out (filled as pydantic fills them:
+    a default factory is called, a mutable default copied); only the given fields count as set. For the
+    models a fan-out builds by the thousand (a new node, its chat summary, a child's outcome), where
+    validation would cost more than the rest of the child's work."""
+    given = set(fields)
+    for name, default, factory in _defaults(cls):
+        if name not in given:
+            fields[name] = factory() if factory is not None else (
+                copy(default) if type(default) in _MUTABLE else default)
+    obj = trusted(cls, {name: fields[name] for name in cls.model_fields})  # in declared order, as pydantic's
+    object.__setattr__(obj, "__pydantic_fields_set__", given)
+    return obj
+
+
+_MUTABLE = frozenset({list, dict, set})
+
+
+@lru_cache(maxsize=64)
+def _defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any, Any], ...]:
+    return tuple((name, field.default, field.default_factory) for name, field in cls.model_fields.items()
+                 if not field.is_required())
 
 
 def _event(swarm_id: str, seq: int, ts: datetime, type_: EventType, node_id: str | None,
