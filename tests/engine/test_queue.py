@@ -383,10 +383,14 @@ def _spawn_rows(svc: SwarmService, sid: str) -> list[str]:
             t.operations.c.swarm_id == sid, t.operations.c.kind == "spawn", t.operations.c.node_id != "n"))]
 
 
-async def test_a_fan_out_starts_its_children_in_the_transaction_that_creates_them(tmp_path: Path) -> None:
+async def test_a_fan_out_starts_its_children_in_the_transaction_that_creates_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The spawns of nodes created in a transaction run in it (they are not bound by the group budget of 32):
     no child's spawn is ever written as a row to be claimed, every child runs once, and the state is the
     fold of the history."""
+    from aga_swarm.engine import executor
+
+    monkeypatch.setattr(executor, "SPAWN_GROUP_SECONDS", 3600.0)  # the CPU bound is tested below, not here
     k = 150
     svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
                               {"k": k})
@@ -407,6 +411,7 @@ async def test_spawns_past_the_spawn_budget_are_queued_for_any_worker(tmp_path: 
     from aga_swarm.engine import executor
 
     monkeypatch.setattr(executor, "SPAWN_GROUP_MAX", 10)
+    monkeypatch.setattr(executor, "SPAWN_GROUP_SECONDS", 3600.0)
     k = 60
     svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
                               {"k": k})
@@ -416,6 +421,26 @@ async def test_spawns_past_the_spawn_budget_are_queued_for_any_worker(tmp_path: 
     # 10 spawns free of the group budget, then 32 more operations of the group (the next spawns, as they
     # come first); the rest were written queued
     assert sorted(_spawn_rows(svc, sid), key=lambda n: int(n.split(".")[1])) == [f"n.{i}" for i in range(43, k + 1)]
+    for i in range(1, k + 1):
+        assert [j.text for j in svc.node_detail(sid, f"n.{i}").journal] == [f"leaf {i - 1}"]
+    assert fold(svc.history(sid).events, SwarmState(swarm_id=sid)) == st
+    svc.close()
+
+
+async def test_spawns_past_the_spawn_cpu_bound_are_queued_for_any_worker(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no CPU time left for free spawns (``SPAWN_GROUP_SECONDS``), a fan-out's children fall back to the
+    group budget of 32: the rest are written queued, and every child still runs once."""
+    from aga_swarm.engine import executor
+
+    monkeypatch.setattr(executor, "SPAWN_GROUP_SECONDS", 0.0)
+    k = 50
+    svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
+                              {"k": k})
+    await svc.run_until_idle(sid, timeout=30)
+    st = svc.state(sid)
+    assert st.status is SwarmStatus.COMPLETED and st.nodes["n"].report == f"{k} of {k}"
+    assert sorted(_spawn_rows(svc, sid), key=lambda n: int(n.split(".")[1])) == [f"n.{i}" for i in range(33, k + 1)]
     for i in range(1, k + 1):
         assert [j.text for j in svc.node_detail(sid, f"n.{i}").journal] == [f"leaf {i - 1}"]
     assert fold(svc.history(sid).events, SwarmState(swarm_id=sid)) == st

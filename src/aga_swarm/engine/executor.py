@@ -50,6 +50,9 @@ GROUP_COMMIT_MAX = 32  # operations run in the transaction of the operation that
 # spawns of nodes created (or released) in a transaction that run in it beyond GROUP_COMMIT_MAX: a fan-out's
 # children start in the transaction that creates them, which a crash loses (and re-runs) whole anyway
 SPAWN_GROUP_MAX = 4096
+# ... and while the transaction has used less CPU than this (its own thread's time): entry steps can be costly
+# (a prompt to render), and a long transaction holds SQLite's write lock and is lost whole in a crash
+SPAWN_GROUP_SECONDS = 0.05
 CACHED_SWARMS = 256  # swarms whose last transaction's nodes and chats are kept (``Executor._keep_rows``)
 CACHED_ROWS_PER_SWARM = 64  # a transaction that touched more (a wide fan-in) leaves nothing to reuse
 INLINE_LOG_LIMIT = 16_000  # LLM call bodies above this many bytes go to the blob store
@@ -223,6 +226,7 @@ class Executor:
         tx.grouping = True
         tx.group_budget = budget
         tx.spawn_budget = spawn_budget
+        tx.spawn_deadline = time.thread_time() + SPAWN_GROUP_SECONDS
         cached = self._rows_cache.pop(swarm_id, None)  # taken: no other transaction can use these objects
         if cached is not None and cached.seq == tx.state.seq:
             tx.adopt(cached)
@@ -275,8 +279,9 @@ class Executor:
     def _drain(self, tx: SwarmTx, claim_tail: bool) -> ClaimedOp | None:
         """Run the operations ``tx`` kept back, oldest first, while its budget lasts (see ``_group``); each one
         counts in ``tx.grouped``. A spawn (only ever kept back for a node created or released in ``tx``, which
-        no other operation can concern yet) counts in ``tx.spawn_budget`` instead while that lasts: the
-        children of a fan-out start in the transaction that creates them, with no claim round trip. Model
+        no other operation can concern yet) counts in ``tx.spawn_budget`` instead while that lasts (and
+        ``SPAWN_GROUP_SECONDS`` of CPU): the children of a fan-out start in the transaction that creates them,
+        with no claim round trip. Model
         calls never run here: the first one of the leading node is written claimed by this worker
         (``claim_tail``) and returned, to run right after the commit; the others, and whatever is left past
         the budget, are written queued."""
@@ -286,7 +291,8 @@ class Executor:
             if kind is OperationKind.TOOL_CALL:  # runs outside any transaction, by a runner
                 tx.enqueue_row(row)
                 continue
-            free = kind is OperationKind.SPAWN and tx.spawns_grouped < tx.spawn_budget
+            free = (kind is OperationKind.SPAWN and tx.spawns_grouped < tx.spawn_budget
+                    and time.thread_time() < tx.spawn_deadline)
             if kind is OperationKind.LLM_CALL or not (free or tx.grouped - tx.spawns_grouped < tx.group_budget):
                 if claim_tail and tail is None and row["node_id"] == tx.chain_node:
                     tail = self._claimed_row(tx, row)

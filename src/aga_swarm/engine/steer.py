@@ -4,6 +4,7 @@ each names what it refused in a ``Conflict`` (409 over HTTP)."""
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 from ..schemas import (
@@ -56,7 +57,8 @@ def cancel(ex: Executor, tx: SwarmTx, node_id: str) -> Node:
     for n in subtree:
         sql.run(tx.conn, sql.DROP_PENDING_OF_NODE, {"sid": tx.swarm_id, "nid": n.id,
                                                     "why": f"dropped: {node.id} {CANCELLED_BY_PERSON}"})
-    tx.inline = [r for r in tx.inline if r["node_id"] not in {n.id for n in subtree}]
+    gone = {n.id for n in subtree}
+    tx.inline = deque(r for r in tx.inline if r["node_id"] not in gone)
     ex.after_terminal(tx, tx.node(node.id))
     if node.parent_id is None and tx.state.status is SwarmStatus.FAILED:
         tx.set_status(SwarmStatus.FAILED, f"the root node n was {CANCELLED_BY_PERSON}")

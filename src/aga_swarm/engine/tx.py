@@ -90,6 +90,7 @@ class SwarmTx:
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
         self.group_budget = 0  # how many kept-back operations the executor may run in this transaction
         self.spawn_budget = 0  # how many kept-back spawns of new nodes it may run besides (``Executor._drain``)
+        self.spawn_deadline = 0.0  # ... until this thread CPU time (``time.thread_time``)
         self.chain_node: str | None = None  # the node whose operation leads the transaction (see ``enqueue``)
         self.created_nodes: set[str] = set()
         self.released_nodes: set[str] = set()  # left waiting_deps in this transaction (see ``may_run_inline``)
