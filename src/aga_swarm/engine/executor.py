@@ -52,7 +52,7 @@ GROUP_COMMIT_MAX = 32  # operations run in the transaction of the operation that
 SPAWN_GROUP_MAX = 4096
 # ... and while the transaction has used less CPU than this (its own thread's time): entry steps can be costly
 # (a prompt to render), and a long transaction holds SQLite's write lock and is lost whole in a crash
-SPAWN_GROUP_SECONDS = 0.05
+SPAWN_GROUP_SECONDS = 0.25
 CACHED_SWARMS = 256  # swarms whose last transaction's nodes and chats are kept (``Executor._keep_rows``)
 CACHED_ROWS_PER_SWARM = 64  # a transaction that touched more (a wide fan-in) leaves nothing to reuse
 INLINE_LOG_LIMIT = 16_000  # LLM call bodies above this many bytes go to the blob store
