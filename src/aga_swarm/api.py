@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Text, and_, case, cast, delete, func, insert, or_, select, update
 
+from .actions.catalog import describe_space
 from .engine import history as hist
 from .engine import memory as mem
 from .engine import steer
@@ -55,6 +56,7 @@ from .schemas import (
     OperationKind,
     OperationStatus,
     Swarm,
+    SwarmActionSpace,
     SwarmConfig,
     SwarmEvent,
     SwarmHistory,
@@ -568,6 +570,13 @@ class SwarmService:
             copied.append({**r._asdict(), "swarm_id": new_id, "blob_key": key})
         if copied:
             conn.execute(insert(t.memory_files), copied)
+
+    # ---- action space --------------------------------------------------------------------------
+    def action_space(self, swarm_id: str, *, owner_id: str | None = None) -> SwarmActionSpace:
+        """Every folder and action the swarm's nodes may route to (its config's space), each described."""
+        swarm = self.get_swarm(swarm_id, owner_id)
+        return describe_space(self.engine.registry, self.engine.config_for(swarm.config_id, swarm.owner_id),
+                              swarm_id, self.engine.mcp_config)
 
     # ---- memory space --------------------------------------------------------------------------
     def memory(self, swarm_id: str, *, at: int | None = None, owner_id: str | None = None) -> MemoryListing:

@@ -16,6 +16,8 @@ import { useAppDispatch, useAppSelector } from './store';
 import { anonymous, loggedIn } from './store/authSlice';
 
 const TreePage = lazyPage(() => import('./pages/TreePage'));
+const ActionsPage = lazyPage(() => import('./pages/ActionsPage'));
+const MemoryPage = lazyPage(() => import('./pages/MemoryPage'));
 const BenchPage = lazyPage(() => import('./bench/BenchPage'));
 
 function useSessionCheck() {
@@ -65,6 +67,22 @@ export default function App() {
                   element={
                     <Suspense fallback={<Loading label="Loading the tree view…" />}>
                       <TreePage />
+                    </Suspense>
+                  }
+                />
+                <Route
+                  path="actions"
+                  element={
+                    <Suspense fallback={<Loading label="Loading the action space…" />}>
+                      <ActionsPage />
+                    </Suspense>
+                  }
+                />
+                <Route
+                  path="memory"
+                  element={
+                    <Suspense fallback={<Loading label="Loading the memory space…" />}>
+                      <MemoryPage />
                     </Suspense>
                   }
                 />

@@ -8,6 +8,9 @@ from .events import EventType, SwarmEvent, SwarmHistory, SwarmState
 from .ops import Continuation, ContinuationKind, Operation, OperationKind, OperationStatus
 from .spaces import (
     ActionFolder,
+    ActionFolderInfo,
+    ActionInfo,
+    ActionOrigin,
     ActionSpace,
     ActionSpec,
     ActionType,
@@ -16,6 +19,7 @@ from .spaces import (
     MemoryItem,
     MemoryListing,
     MemorySpace,
+    SwarmActionSpace,
     TerminationPolicy,
 )
 from .swarm import TERMINAL_LIFECYCLES, Lifecycle, Node, Swarm, SwarmListItem, SwarmPage, SwarmStatus, Usage
@@ -23,6 +27,9 @@ from .swarm import TERMINAL_LIFECYCLES, Lifecycle, Node, Swarm, SwarmListItem, S
 __all__ = [
     "TERMINAL_LIFECYCLES",
     "ActionFolder",
+    "ActionFolderInfo",
+    "ActionInfo",
+    "ActionOrigin",
     "ActionSpace",
     "ActionSpec",
     "ActionType",
@@ -52,6 +59,7 @@ __all__ = [
     "OperationStatus",
     "PromptMessage",
     "Swarm",
+    "SwarmActionSpace",
     "SwarmConfig",
     "SwarmEvent",
     "SwarmHistory",
@@ -71,5 +79,5 @@ def all_json_schemas() -> dict[str, object]:
     """JSON Schema of every top-level wire model, for export (``aga-swarm schema``)."""
     models: list[type[Model]] = [SwarmConfig, Swarm, Node, Operation, Continuation, ChatSummary, Message, JournalEntry,
               LLMCall, SwarmEvent, SwarmState, SwarmHistory, ActionSpace, MemorySpace, NodeDetail, MemoryFile,
-              MemoryListing, SwarmPage]
+              MemoryListing, SwarmPage, SwarmActionSpace]
     return {m.__name__: m.model_json_schema() for m in models}

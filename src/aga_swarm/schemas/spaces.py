@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -46,6 +47,50 @@ class ActionFolder(Model):
 
 class ActionSpace(Model):
     root: ActionFolder
+
+
+class ActionOrigin(StrEnum):
+    """Where an action comes from (the action space view groups and labels by it)."""
+
+    BUILT_IN = "built_in"  # plan, route, ask_user, do
+    TOOL = "tool"  # a built-in tool (the memory tools)
+    MCP = "mcp"  # a tool of one of the operator's MCP servers
+    CUSTOM = "custom"  # a plugin's or the operator's own action
+
+
+class ActionInfo(Model):
+    """One action as the action space view shows it. For an MCP tool: its server's name only, never the
+    command, URL, headers or environment the operator configured."""
+
+    id: str
+    description: str
+    action_type: ActionType
+    origin: ActionOrigin
+    routable: bool = True
+    termination_policy: TerminationPolicy = TerminationPolicy.ALL
+    input_schema: dict[str, Any] | None = Field(None, description="JSON Schema of a tool's arguments, or of a "
+                                                "custom action's entry context; None: the node's directive only")
+    approval: Literal["auto", "ask", "deny"] | None = Field(None, description="A tool's approval policy; None for "
+                                                            "actions that call no tool")
+    read_only: bool | None = Field(None, description="A tool that changes nothing (MCP readOnlyHint)")
+    idempotent: bool | None = Field(None, description="A tool safe to call again after a crash")
+    server: str | None = Field(None, description="The MCP server a tool belongs to (its name only)")
+
+
+class ActionFolderInfo(Model):
+    id: str
+    path: str = Field(description="'/'-separated folder ids from the root ('' for the root)")
+    description: str
+    folders: list[ActionFolderInfo] = Field(default_factory=list)
+    actions: list[ActionInfo] = Field(default_factory=list)
+
+
+class SwarmActionSpace(Model):
+    """The action space a swarm's nodes route down (its config's space), every action described."""
+
+    swarm_id: str
+    config_id: str
+    root: ActionFolderInfo
 
 
 class MemoryItem(Model):

@@ -29,7 +29,7 @@ from .middleware import EdgeMiddleware
 from .models import Health, SwarmNotice
 from .ratelimit import LoginLimiter, SignupLimiter
 from .realtime import Realtime
-from .routes import auth, chats, history, memory, nodes, swarms
+from .routes import actions, auth, chats, history, memory, nodes, swarms
 from .runner_thread import RunnerThread
 from .security import SecurityLayer
 from .settings import Settings
@@ -45,7 +45,7 @@ def build_api(settings: Settings, lifespan: Any = None) -> FastAPI:
                   openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None, lifespan=lifespan,
                   generate_unique_id_function=lambda route: route.name)
     install_error_handlers(app)
-    for module in (auth, swarms, history, chats, memory, nodes):
+    for module in (auth, swarms, history, chats, memory, nodes, actions):
         app.include_router(module.router)
 
     @app.get("/healthz", response_model=Health, tags=["ops"],

@@ -7,6 +7,7 @@ import type {
   CloneSwarmBody,
   CreateSwarmBody,
   LoginBody,
+  MemoryFile,
   Message,
   PasswordChangeBody,
   Node,
@@ -14,6 +15,7 @@ import type {
   SignupBody,
   Swarm,
   SwarmSummary,
+  SwarmActionSpace,
   SwarmConfig,
   SwarmHistory,
   SwarmListItem,
@@ -51,7 +53,7 @@ export interface ChatArg extends SwarmArg {
 export const api = createApi({
   reducerPath: 'api',
   baseQuery,
-  tagTypes: ['Swarm', 'Configs', 'Node'],
+  tagTypes: ['Swarm', 'Configs', 'Node', 'Actions'],
   endpoints: (b) => ({
     // ---- auth ----
     me: b.query<User, void>({ query: () => '/me' }),
@@ -132,6 +134,29 @@ export const api = createApi({
       }),
     }),
 
+    // ---- the action space and the memory space ----
+    actionSpace: b.query<SwarmActionSpace, string>({
+      query: (id) => `/swarms/${id}/actions`,
+      providesTags: (_r, _e, id) => [{ type: 'Actions', id }],
+    }),
+    // One version of a file (path + the seq that wrote it) never changes, so its text is cached as is.
+    memoryText: b.query<string, SwarmArg & { path: string; seq: number }>({
+      query: ({ swarmId, path, seq }) => ({
+        url: memoryFilePath(swarmId, path),
+        params: { at: seq },
+        responseHandler: 'text',
+      }),
+      keepUnusedDataFor: 120,
+    }),
+    uploadMemory: b.mutation<MemoryFile[], SwarmArg & { files: File[]; folder?: string }>({
+      query: ({ swarmId, files, folder }) => {
+        const body = new FormData();
+        for (const f of files) body.append('file', f, f.name);
+        if (folder !== undefined) body.append('folder', folder);
+        return { url: `/swarms/${swarmId}/memory`, method: 'POST', body };
+      },
+    }),
+
     // ---- chats ----
     messages: b.query<Message[], ChatArg>({
       query: ({ swarmId, chatId }) => `/swarms/${swarmId}/chats/${encodeURIComponent(chatId)}/messages`,
@@ -166,7 +191,24 @@ export const {
   usePostMessageMutation,
   useSteerNodeMutation,
   useTellNodeMutation,
+  useActionSpaceQuery,
+  useMemoryTextQuery,
+  useUploadMemoryMutation,
 } = api;
+
+/** A memory file's route, below the API base (each path segment encoded; the slashes kept). */
+export function memoryFilePath(swarmId: string, path: string): string {
+  return `/swarms/${swarmId}/memory/${path.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** A memory file's URL for links and images (same origin: the session cookie goes with it). */
+export function memoryFileUrl(swarmId: string, path: string, opts: { at?: number; download?: boolean } = {}): string {
+  const params = new URLSearchParams();
+  if (opts.at !== undefined) params.set('at', String(opts.at));
+  if (opts.download) params.set('download', 'true');
+  const q = params.toString();
+  return `/api${memoryFilePath(swarmId, path)}${q ? `?${q}` : ''}`;
+}
 
 export const GOAL_PREVIEW_CHARS = 200;
 

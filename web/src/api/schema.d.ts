@@ -186,6 +186,28 @@ export interface paths {
         patch: operations["update_swarm"];
         trace?: never;
     };
+    "/api/swarms/{swarm_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Action Space
+         * @description The swarm's action space (its config's): built-in actions, tools (the memory tools, the MCP servers' the
+         *     config picks) and custom ones, each with its description, input schema and, for a tool, its approval
+         *     policy. An MCP server is named, never its command, URL or environment.
+         */
+        get: operations["action_space"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/swarms/{swarm_id}/chats": {
         parameters: {
             query?: never;
@@ -515,6 +537,75 @@ export interface components {
             /** Id */
             id: string;
         };
+        /** ActionFolderInfo */
+        ActionFolderInfo: {
+            /** Actions */
+            actions?: components["schemas"]["ActionInfo"][];
+            /** Description */
+            description: string;
+            /** Folders */
+            folders?: components["schemas"]["ActionFolderInfo"][];
+            /** Id */
+            id: string;
+            /**
+             * Path
+             * @description '/'-separated folder ids from the root ('' for the root)
+             */
+            path: string;
+        };
+        /**
+         * ActionInfo
+         * @description One action as the action space view shows it. For an MCP tool: its server's name only, never the
+         *     command, URL, headers or environment the operator configured.
+         */
+        ActionInfo: {
+            action_type: components["schemas"]["ActionType"];
+            /**
+             * Approval
+             * @description A tool's approval policy; None for actions that call no tool
+             */
+            approval?: ("auto" | "ask" | "deny") | null;
+            /** Description */
+            description: string;
+            /** Id */
+            id: string;
+            /**
+             * Idempotent
+             * @description A tool safe to call again after a crash
+             */
+            idempotent?: boolean | null;
+            /**
+             * Input Schema
+             * @description JSON Schema of a tool's arguments, or of a custom action's entry context; None: the node's directive only
+             */
+            input_schema?: {
+                [key: string]: unknown;
+            } | null;
+            origin: components["schemas"]["ActionOrigin"];
+            /**
+             * Read Only
+             * @description A tool that changes nothing (MCP readOnlyHint)
+             */
+            read_only?: boolean | null;
+            /**
+             * Routable
+             * @default true
+             */
+            routable: boolean;
+            /**
+             * Server
+             * @description The MCP server a tool belongs to (its name only)
+             */
+            server?: string | null;
+            /** @default all */
+            termination_policy: components["schemas"]["TerminationPolicy"];
+        };
+        /**
+         * ActionOrigin
+         * @description Where an action comes from (the action space view groups and labels by it).
+         * @enum {string}
+         */
+        ActionOrigin: "built_in" | "tool" | "mcp" | "custom";
         /** ActionSpace */
         ActionSpace: {
             root: components["schemas"]["ActionFolder"];
@@ -1132,6 +1223,17 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * SwarmActionSpace
+         * @description The action space a swarm's nodes route down (its config's space), every action described.
+         */
+        SwarmActionSpace: {
+            /** Config Id */
+            config_id: string;
+            root: components["schemas"]["ActionFolderInfo"];
+            /** Swarm Id */
+            swarm_id: string;
         };
         /** SwarmConfig */
         SwarmConfig: {
@@ -2093,6 +2195,60 @@ export interface operations {
             };
             /** @description The request body is over AGA_SWARM_MAX_BODY_BYTES */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    action_space: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Swarm id */
+                swarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmActionSpace"];
+                };
+            };
+            /** @description Not logged in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description No such swarm (or node, or chat) for this user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

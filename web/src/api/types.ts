@@ -42,6 +42,13 @@ export type NodeDetail = {
 export type Continuation = Wire<Schemas['Continuation']>;
 
 export type MemoryFile = Wire<Schemas['MemoryFile']>;
+export type ActionInfo = Wire<Schemas['ActionInfo']>;
+export type ActionOrigin = Schemas['ActionOrigin'];
+export type ActionFolderInfo = Omit<Wire<Schemas['ActionFolderInfo']>, 'folders' | 'actions'> & {
+  folders: ActionFolderInfo[];
+  actions: ActionInfo[];
+};
+export type SwarmActionSpace = Omit<Wire<Schemas['SwarmActionSpace']>, 'root'> & { root: ActionFolderInfo };
 export type MemoryListing = Omit<Wire<Schemas['MemoryListing']>, 'files'> & { files: MemoryFile[] };
 
 /** SwarmState with its maps holding complete wire objects. */

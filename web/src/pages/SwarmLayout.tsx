@@ -30,9 +30,16 @@ function HistoryMark({ seq, liveSeq, onLive }: { seq: number | null; liveSeq: nu
   );
 }
 
+const TAB_NAMES = { chat: 'chat', tree: 'tree view', actions: 'action space', memory: 'memory space' } as const;
+
+function tabOf(pathname: string): keyof typeof TAB_NAMES {
+  const last = pathname.replace(/\/+$/, '').split('/').pop();
+  return last === 'tree' || last === 'actions' || last === 'memory' ? last : 'chat';
+}
+
 export default function SwarmLayout() {
   const { swarmId = '' } = useParams();
-  const tab = useLocation().pathname.endsWith('/tree') ? 'tree' : 'chat';
+  const tab = tabOf(useLocation().pathname);
   const dispatch = useAppDispatch();
   const live = useLive();
   const swarmQ = useGetSwarmQuery(swarmId);
@@ -131,6 +138,8 @@ export default function SwarmLayout() {
         <nav aria-label="Swarm views" className="tabs">
           <NavLink to={`/swarms/${swarmId}/chat`}>Chat</NavLink>
           <NavLink to={`/swarms/${swarmId}/tree`}>Tree</NavLink>
+          <NavLink to={`/swarms/${swarmId}/actions`}>Actions</NavLink>
+          <NavLink to={`/swarms/${swarmId}/memory`}>Memory</NavLink>
           <NavLink to="/swarms" end>
             All swarms
           </NavLink>
@@ -146,7 +155,7 @@ export default function SwarmLayout() {
       ) : !liveState ? (
         <Loading label="Loading the swarm's state…" />
       ) : (
-        <PageBoundary what={tab === 'tree' ? 'tree view' : 'chat'}>
+        <PageBoundary what={TAB_NAMES[tab]}>
           <Outlet />
         </PageBoundary>
       )}
