@@ -63,6 +63,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       ...process.env,
       AGA_SWARM_IDLE_SECONDS: process.env.AGA_SWARM_IDLE_SECONDS ?? '3',
       AGA_SWARM_BCRYPT_ROUNDS: '4',
+      // Every test signs up its own user from 127.0.0.1: more than the default 20 signups per address.
+      AGA_SWARM_SIGNUP_IP_MAX: '500',
       AGA_SWARM_LOG_LEVEL: 'info',
     },
     stdio: ['ignore', log, log],
