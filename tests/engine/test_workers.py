@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from aga_swarm.actions import Registry, register_builtins
 from aga_swarm.api import SwarmService
+from aga_swarm.plugins import load_actions
 from aga_swarm.schemas import SwarmStatus
 from aga_swarm.store import tables as t
 
@@ -62,9 +63,11 @@ def _stop_workers(procs: list[subprocess.Popen[bytes]]) -> list[int]:
 
 @pytest.fixture
 def shared_svc(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> SwarmService:
-    # the built-ins only, as in the workers: tests before this one may have added custom actions to the
-    # process's shared registry (the documented way to add them), and the routing prompts list every action
-    svc = make_service(backend, tmp_path, request, registry=register_builtins(Registry()))
+    # the built-ins and the installed plugins, as the workers load them: tests before this one may have added
+    # custom actions to the process's shared registry, and the routing prompts list every action
+    registry = register_builtins(Registry())
+    load_actions(registry=registry)
+    svc = make_service(backend, tmp_path, request, registry=registry)
     request.addfinalizer(svc.close)
     return svc
 
