@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from aga_swarm.api import SwarmService
 from aga_swarm.engine.core import Engine
+from aga_swarm.plugins import load_actions
 from aga_swarm.schemas import EventType, SwarmStatus
 from aga_swarm.store import tables as t
 
@@ -36,6 +37,7 @@ def _worker(data_dir: Path) -> subprocess.Popen[bytes]:
 
 
 async def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    load_actions()  # the worker processes load the installed plugins: so does this process's run
     rng = random.Random(int(os.environ.get("AGA_CRASH_SEED", "7")))
     # the uninterrupted run
     base = SwarmService(Engine(data_dir=tmp_path / "base"))

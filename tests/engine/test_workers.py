@@ -16,14 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from aga_swarm.actions import Registry, register_builtins
 from aga_swarm.api import SwarmService
-from aga_swarm.plugins import load_actions
 from aga_swarm.schemas import SwarmStatus
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service
-from .helpers import comparable
+from .helpers import builtins_and_installed_plugins, comparable
 
 GOAL = "\n".join([f"Write note {i}" for i in range(200)] + ["Plan: a; b; Plan: c; d", "Ask the user for a colour",
                                                           "Ask the user for a number", "Summarise the notes"])
@@ -65,9 +63,7 @@ def _stop_workers(procs: list[subprocess.Popen[bytes]]) -> list[int]:
 def shared_svc(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> SwarmService:
     # the built-ins and the installed plugins, as the workers load them: tests before this one may have added
     # custom actions to the process's shared registry, and the routing prompts list every action
-    registry = register_builtins(Registry())
-    load_actions(registry=registry)
-    svc = make_service(backend, tmp_path, request, registry=registry)
+    svc = make_service(backend, tmp_path, request, registry=builtins_and_installed_plugins())
     request.addfinalizer(svc.close)
     return svc
 
