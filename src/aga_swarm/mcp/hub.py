@@ -66,7 +66,11 @@ class _Connection:
 
             params = StdioServerParameters(command=str(self.cfg.command), args=list(self.cfg.args),
                                            env={**os.environ, **self.cfg.resolved_env()}, cwd=self.cfg.cwd)
-            return Client(params, mode="legacy")
+            from mcp.client.stdio import stdio_client
+
+            # the server's stderr is its own chatter, not our log lines: it goes to a file of its own
+            errlog = _server_errlog(self.name)
+            return Client(stdio_client(params, errlog=errlog), mode="legacy")
         headers = self.cfg.resolved_headers()
         if not headers:
             return Client(str(self.cfg.url), mode="legacy")
@@ -227,3 +231,14 @@ def list_all_tools(config: McpConfig) -> dict[str, list[McpTool]]:
     thread.start()
     thread.join()
     return found
+
+
+def _server_errlog(name: str) -> Any:
+    """Where a stdio server's stderr goes: ``$TMPDIR/aga-swarm-mcp-<name>.log`` (appended), so its messages
+    never mix with the process's structured log lines."""
+    import os
+    import re
+    import tempfile
+
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    return open(os.path.join(tempfile.gettempdir(), f"aga-swarm-mcp-{safe}.log"), "a")
