@@ -21,7 +21,7 @@ from aga_swarm.schemas import EventType, Lifecycle, SwarmStatus
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service
-from .helpers import comparable
+from .helpers import builtins_and_installed_plugins, comparable
 
 CHAINS = 5
 LINES = [line for i in range(CHAINS) for line in (
@@ -50,7 +50,8 @@ def _stranded(svc: SwarmService, swarm_id: str) -> list[str]:
 
 async def test_sigkill_between_a_prerequisite_ending_and_its_dependent_starting(
         backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    base = SwarmService(Engine(data_dir=tmp_path / "base"))
+    # the worker processes load the installed plugins (their actions change the routing prompts): so does the base
+    base = SwarmService(Engine(data_dir=tmp_path / "base", registry=builtins_and_installed_plugins()))
     b = base.create_swarm("u1", GOAL)
     base.spawn(b.id)
     for _ in range(10):

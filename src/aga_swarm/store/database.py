@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -105,13 +106,29 @@ def configured_url(data_dir: Path | None = None) -> str:
     return sqlite_url(data_dir)
 
 
+def _switch_to_wal(cur: Any, deadline_seconds: float = 30.0) -> None:
+    """Put the file in WAL mode. SQLite can answer "database is locked" to the switch at once, without calling
+    the busy handler, while another process switches or recovers the same fresh file: retry until the deadline."""
+    give_up = time.monotonic() + deadline_seconds
+    delay = 0.005
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > give_up:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # isolation_level=None lets us issue BEGIN IMMEDIATE ourselves, so writers queue on the lock
     # up front instead of failing on a read-to-write upgrade.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA busy_timeout=30000")  # first: switching a fresh file to WAL waits for its lock too
-    cur.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA wal_autocheckpoint=8000")  # fewer checkpoint fsyncs on the hot path (WAL <= ~32 MB)
