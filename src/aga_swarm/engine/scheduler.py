@@ -29,8 +29,9 @@ ENDED = {SwarmStatus.COMPLETED.value, SwarmStatus.FAILED.value}
 
 class Runner:
     def __init__(self, engine: Engine, *, concurrency: int = 32, poll_interval: float = 0.2,
-                 lease_seconds: float = 300.0) -> None:
+                 lease_seconds: float = 300.0, stall_seconds: float | None = None) -> None:
         self.engine = engine
+        self.stall_seconds = stall_seconds  # Procrastinate dispatch: a worker silent this long is taken over
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self.lease_seconds = lease_seconds
@@ -264,8 +265,15 @@ class Runner:
         return self.ops_done - before
 
     async def serve(self, stop: asyncio.Event) -> None:
-        """Run forever (until ``stop`` is set), re-queuing expired leases now and then."""
+        """Run forever (until ``stop`` is set), re-queuing expired leases now and then. On PostgreSQL (unless
+        ``AGA_SWARM_DISPATCH=poll``) as a Procrastinate worker woken by LISTEN/NOTIFY (``engine/jobs.py``);
+        else by claiming from the table, woken by ``notify`` or every ``poll_interval``."""
         self._bind_loop()
+        if self.engine.db.dispatch == "procrastinate":
+            from .jobs import JobDispatcher
+
+            await JobDispatcher(self, stall_seconds=self.stall_seconds).serve(stop)
+            return
         self._serving = True
         last_recover = 0.0
         while not stop.is_set():

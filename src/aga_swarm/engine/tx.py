@@ -43,6 +43,14 @@ from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
 from .fold import USAGE_EVENTS, apply_event, chat_ids_touched, node_ids_touched, reserve
 
 CHAIN_LEASE_SECONDS = 300.0
+# the prefix of the claim tokens this process writes: ``w<id>:`` while it is Procrastinate worker <id>, whose
+# heartbeat then tells whether a claim is orphaned (``engine/jobs.py``); empty for lease-based claims
+CLAIM_OWNER = ""
+
+
+def claim_token() -> str:
+    """A new claim token (at most 40 characters, the column's size), marked with ``CLAIM_OWNER``."""
+    return CLAIM_OWNER + uuid.uuid4().hex[:40 - len(CLAIM_OWNER)] if CLAIM_OWNER else uuid.uuid4().hex
 
 
 class CachedRows:
@@ -420,7 +428,7 @@ class SwarmTx:
 
     def insert_claimed(self, row: dict[str, Any]) -> int | None:
         """Write ``row`` as claimed by this worker; its id, or None when its key already exists."""
-        row.update(status=OperationStatus.RUNNING.value, claim=uuid.uuid4().hex, attempts=1,
+        row.update(status=OperationStatus.RUNNING.value, claim=claim_token(), attempts=1,
                    lease_until=self.now_ts + CHAIN_LEASE_SECONDS)
         found = sql.fetch_one(self.conn, sql.INSERT_OPERATION_RETURNING, _written(dict(row)))
         return None if found is None else int(found.id)

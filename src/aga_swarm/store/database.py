@@ -19,7 +19,7 @@ from .errors import SetupError
 from .tables import metadata
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0005"  # newest Alembic revision; a test checks it matches the migrations directory
+HEAD_REVISION = "0006"  # newest Alembic revision; a test checks it matches the migrations directory
 MIGRATION_LOCK_KEY = 0x4147415F4D494752  # PostgreSQL advisory lock id for migrations ("AGA_MIGR")
 
 
@@ -86,6 +86,17 @@ def env_int(name: str, default: int, minimum: int) -> int:
     if value < minimum:
         raise SetupError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def dispatch_mode(url: str) -> str:
+    """How operations reach workers: ``procrastinate`` (jobs deferred by a trigger, pushed by LISTEN/NOTIFY;
+    ``engine/jobs.py``) on PostgreSQL unless ``AGA_SWARM_DISPATCH=poll``; ``poll`` (the claim loop) on SQLite."""
+    if url.startswith("sqlite"):
+        return "poll"
+    mode = os.environ.get("AGA_SWARM_DISPATCH", "").strip().lower() or "procrastinate"
+    if mode not in ("procrastinate", "poll"):
+        raise ValueError(f"AGA_SWARM_DISPATCH must be 'procrastinate' or 'poll' (got {mode!r})")
+    return mode
 
 
 def default_data_dir() -> Path:
@@ -168,6 +179,7 @@ class Database:
             migrate = env_bool("AGA_SWARM_DB_AUTO_MIGRATE", True)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.dispatch = dispatch_mode(url)
         if self.is_sqlite:
             # a pool of reused connections: opening SQLite (and setting its pragmas) per transaction costs ms
             # no reset (a rollback) when a connection returns to the pool: every transaction here ends with its
@@ -187,7 +199,10 @@ class Database:
             # bench/bench_postgres.py). A connection idle in the pool for a while is pinged instead
             # (_ping_if_idle), and a dead one found in use invalidates the pool (SQLAlchemy's disconnect
             # handling), so a restarted server costs at most one failed transaction per process.
-            self.engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False)
+            # AGA_SWARM_DISPATCH=poll: this process's sessions defer no Procrastinate job (migration 0006)
+            connect_args = {"options": "-c aga_swarm.dispatch=poll"} if dispatch_mode(url) == "poll" else {}
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False,
+                                        connect_args=connect_args)
             event.listen(self.engine, "checkin", _mark_idle)
             event.listen(self.engine, "checkout", _ping_if_idle)
         self.pool_size = pool_size

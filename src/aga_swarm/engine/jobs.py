@@ -1,0 +1,250 @@
+"""Dispatch through Procrastinate (PostgreSQL): a worker that runs operations as Procrastinate jobs.
+
+The operation rows stay the queue's source of truth and ``execute(op)`` the only place the engine's rules run.
+A trigger (migration 0006) defers a job, in the transaction that makes an operation ``queued``, with lock
+``<swarm>:<node>``; Procrastinate's insert trigger NOTIFYs the workers, which LISTEN. Procrastinate runs at
+most one job of a lock at a time, so a node's job is the only runner of that node's operations: it claims the
+node's earliest queued operation (the same compare-and-set as the polling claim), runs it with the chain it
+commits with, and drains the node's queue before it ends. A job is a wake-up for its node, not a particular
+operation: jobs left over (the operation already ran in another job's drain, was held by a pause or dropped)
+claim nothing and end.
+
+Claims made under a worker carry ``w<worker id>:`` (``tx.CLAIM_OWNER``). A job retried because its worker
+stopped heartbeating (``retry_stalled``) takes over that worker's running operation of its node; a claim of a
+live worker, or a lease-based claim (``run_once``, ``run_until_idle``) that has not expired, is left alone and
+the node woken again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from ..schemas import OperationKind
+from ..store import sql
+from . import tx as tx_module
+from .executor import ClaimedOp, read_for_llm_call
+
+if TYPE_CHECKING:
+    import procrastinate
+
+    from .core import Engine
+    from .scheduler import Runner
+
+log = logging.getLogger("aga_swarm.jobs")
+
+QUEUE = "aga_swarm"
+TASK = "aga_swarm.operation"
+CLAIM_LOCK = 727274  # the polling claim's advisory lock: direct claims and jobs' claims never interleave
+BUSY_RETRY_SECONDS = 0.5  # a node busy under a claim no job holds is woken again this much later
+DEFAULT_STALL_SECONDS = 30.0
+
+
+def conninfo(db_url: str) -> str:
+    """A libpq connection string from a SQLAlchemy URL (``postgresql+psycopg://...``)."""
+    url = make_url(db_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def make_app(db_url: str | None, *, pool_size: int = 4) -> procrastinate.App:
+    """The Procrastinate app of a store: its connector and the one task, ``aga_swarm.operation``."""
+    import procrastinate
+
+    info = conninfo(db_url) if db_url else ""
+    connector = procrastinate.PsycopgConnector(conninfo=info, min_size=1, max_size=max(2, pool_size))
+    app = procrastinate.App(connector=connector)
+
+    @app.task(name=TASK, queue=QUEUE, pass_context=True)
+    async def run_operation(context: procrastinate.JobContext, swarm: str, node: str, op: int) -> None:
+        dispatcher: JobDispatcher | None = context.additional_context.get("dispatcher")
+        if dispatcher is None:  # pragma: no cover - only a worker made by JobDispatcher runs this task
+            raise RuntimeError("aga_swarm.operation runs only in an aga-swarm worker")
+        await dispatcher.drain(swarm, node)
+
+    return app
+
+
+@dataclass
+class _Busy:
+    """The node has a running operation this job may not take over."""
+
+
+@dataclass
+class _Later:
+    """The node's earliest queued operation may not start before ``at`` (a backoff)."""
+    at: float
+
+
+_BUSY = _Busy()
+
+RUNNING_OF_NODE = text("SELECT id, kind, payload, attempts, claim, lease_until FROM operations "
+                       "WHERE swarm_id = :sid AND node_id = :nid AND status = 'running' ORDER BY id LIMIT 1")
+QUEUED_OF_NODE = text("SELECT id, kind, payload, attempts, not_before FROM operations "
+                      "WHERE swarm_id = :sid AND node_id = :nid AND status = 'queued' ORDER BY id LIMIT 1")
+TAKE_OVER = text("UPDATE operations SET claim = :claim, attempts = attempts + 1, lease_until = :lease "
+                 "WHERE id = :id AND claim = :old AND status = 'running'")
+WORKER_ALIVE = text("SELECT 1 FROM procrastinate_workers WHERE id = :wid "
+                    "AND last_heartbeat > now() - make_interval(secs => :stall)")
+WAKE = text("SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
+            "CAST(:args AS jsonb), :at)::procrastinate_job_to_defer_v1])")
+
+
+def worker_of(claim: str | None) -> int | None:
+    """The Procrastinate worker id a claim token names (``w<id>:...``), or None for a lease-based claim."""
+    if not claim or not claim.startswith("w"):
+        return None
+    head, sep, _ = claim.partition(":")
+    return int(head[1:]) if sep and head[1:].isdigit() else None
+
+
+def wake(conn: Any, swarm: str, node: str, at: float | None = None) -> None:
+    """Defer one more job for a node (in the caller's transaction)."""
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(at, UTC) if at is not None else None
+    conn.execute(WAKE, {"queue": QUEUE, "task": TASK, "lock": f"{swarm}:{node}", "at": when,
+                        "args": sql.to_json({"swarm": swarm, "node": node, "op": 0})})
+
+
+def claim_node(engine: Engine, swarm: str, node: str, *, stall_seconds: float,
+               lease_seconds: float) -> ClaimedOp | _Busy | _Later | None:
+    """Claim the node's next operation for the job that holds its lock: an orphaned running one (its worker
+    stopped heartbeating, or its lease expired), else the earliest queued one."""
+    now = time.time()
+    token = tx_module.claim_token()
+    with engine.db.tx() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
+        params = {"sid": swarm, "nid": node}
+        running = conn.execute(RUNNING_OF_NODE, params).first()
+        if running is not None:
+            wid = worker_of(running.claim)
+            if wid is not None:
+                alive = conn.execute(WORKER_ALIVE, {"wid": wid, "stall": stall_seconds}).first() is not None
+            else:
+                alive = (running.lease_until or 0) >= now
+            if alive:
+                return _BUSY
+            won = conn.execute(TAKE_OVER, {"id": running.id, "claim": token, "old": running.claim,
+                                           "lease": now + lease_seconds}).rowcount
+            if won != 1:
+                return _BUSY
+            log.warning("operation %s of %s/%s taken over from a stalled claim (%s)", running.id, swarm, node,
+                        running.claim)
+            row, attempts = running, running.attempts + 1
+        else:
+            queued = conn.execute(QUEUED_OF_NODE, params).first()
+            if queued is None:
+                return None
+            if queued.not_before > now:
+                return _Later(float(queued.not_before))
+            attempts = queued.attempts + 1
+            won = sql.run(conn, sql.CLAIM, {"id": queued.id, "claim": token, "attempts": attempts,
+                                            "lease_until": now + lease_seconds})
+            if won != 1:  # pragma: no cover - the advisory lock serialises claims
+                return _BUSY
+            row = queued
+        kind = OperationKind(row.kind)
+        return ClaimedOp(id=int(row.id), swarm_id=swarm, node_id=node, kind=kind, payload=sql.from_json(row.payload),
+                         attempts=attempts, claim=token,
+                         prefetched=read_for_llm_call(conn, swarm, node) if kind is OperationKind.LLM_CALL else None)
+
+
+class JobDispatcher:
+    """A Procrastinate worker running a ``Runner``'s operations: ``serve`` until ``stop`` is set."""
+
+    def __init__(self, runner: Runner, *, stall_seconds: float | None = None) -> None:
+        self.runner = runner
+        self.engine = runner.engine
+        self.stall_seconds = stall_seconds if stall_seconds is not None else float(
+            os.environ.get("AGA_SWARM_STALL_SECONDS", DEFAULT_STALL_SECONDS))
+        self.worker: Any = None
+        self._stopping = False
+
+    async def drain(self, swarm: str, node: str) -> None:
+        """Run the node's operations, earliest first, until none is runnable (the task of every job)."""
+        runner = self.runner
+        worker_id = getattr(self.worker, "worker_id", None)
+        if worker_id is not None:
+            tx_module.CLAIM_OWNER = f"w{worker_id}:"
+        key = (swarm, node)
+        while True:
+            if self._stopping:  # SIGTERM: finish what runs, leave the rest (with a job) for another worker
+                with self.engine.db.tx() as conn:
+                    if conn.execute(QUEUED_OF_NODE, {"sid": swarm, "nid": node}).first() is not None:
+                        wake(conn, swarm, node)
+                return
+            outcome = claim_node(self.engine, swarm, node, stall_seconds=self.stall_seconds,
+                                 lease_seconds=runner.lease_seconds)
+            if outcome is None:
+                return
+            if isinstance(outcome, _Busy):
+                with self.engine.db.tx() as conn:
+                    wake(conn, swarm, node, time.time() + BUSY_RETRY_SECONDS)
+                return
+            if isinstance(outcome, _Later):
+                with self.engine.db.tx() as conn:
+                    wake(conn, swarm, node, max(outcome.at, time.time() + 0.05))
+                return
+            runner._active_nodes.add(key)
+            await runner._run_one(outcome)
+
+    async def retry_stalled(self, app: procrastinate.App, stop: asyncio.Event) -> None:
+        """Put the jobs of workers that stopped heartbeating back to ``todo`` (Procrastinate leaves this to
+        the application), every third of the stall timeout."""
+        while not stop.is_set():
+            try:
+                for job in await app.job_manager.get_stalled_jobs(queue=QUEUE,
+                                                                   seconds_since_heartbeat=self.stall_seconds):
+                    log.warning("job %s (%s) of a stalled worker is retried", job.id, job.lock)
+                    await app.job_manager.retry_job(job)
+            except Exception:
+                log.exception("retrying stalled jobs failed")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=max(0.2, self.stall_seconds / 3))
+            except TimeoutError:
+                pass
+
+    async def recover_leases(self, stop: asyncio.Event) -> None:
+        """Re-queue operations whose lease expired (claims of the polling path), as ``Runner.serve`` does."""
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.runner.recover, all_running=False)
+            except Exception:
+                log.exception("recovering expired leases failed")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.runner.lease_seconds / 4)
+            except TimeoutError:
+                pass
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        from procrastinate.worker import Worker
+
+        runner = self.runner
+        app = make_app(self.engine.db.url, pool_size=min(runner.concurrency, 8) + 2)
+        heartbeat = max(0.1, self.stall_seconds / 3)
+        async with app.open_async():
+            self.worker = Worker(app, queues=[QUEUE], name=f"aga-swarm-{os.getpid()}",
+                                 concurrency=runner.concurrency, listen_notify=True, install_signal_handlers=False,
+                                 delete_jobs="successful", additional_context={"dispatcher": self},
+                                 update_heartbeat_interval=heartbeat, stalled_worker_timeout=self.stall_seconds,
+                                 fetch_job_polling_interval=5.0)
+            side_stop = asyncio.Event()
+            side = [asyncio.create_task(self.retry_stalled(app, side_stop)),
+                    asyncio.create_task(self.recover_leases(side_stop))]
+            run = asyncio.create_task(self.worker.run())
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({run, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            self._stopping = True
+            self.worker.stop()  # finishes the running jobs (no graceful timeout), then unregisters
+            await run
+            stopped.cancel()
+            side_stop.set()
+            await asyncio.gather(*side, return_exceptions=True)
+
