@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from aga_swarm.actions import Registry, register_builtins
 from aga_swarm.api import SwarmService
 from aga_swarm.engine.core import Engine
 from aga_swarm.schemas import EventType, Lifecycle, SwarmStatus
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service
-from .helpers import builtins_and_installed_plugins, comparable
+from .helpers import comparable
 
 CHAINS = 5
 LINES = [line for i in range(CHAINS) for line in (
@@ -50,8 +51,9 @@ def _stranded(svc: SwarmService, swarm_id: str) -> list[str]:
 
 async def test_sigkill_between_a_prerequisite_ending_and_its_dependent_starting(
         backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    # the worker processes load the installed plugins (their actions change the routing prompts): so does the base
-    base = SwarmService(Engine(data_dir=tmp_path / "base", registry=builtins_and_installed_plugins()))
+    # the worker script (not `aga-swarm worker`) loads no plugins: the base has the built-ins only, not the actions
+    # that other tests or installed plugins put on this process's shared registry (they change the routing prompts)
+    base = SwarmService(Engine(data_dir=tmp_path / "base", registry=register_builtins(Registry())))
     b = base.create_swarm("u1", GOAL)
     base.spawn(b.id)
     for _ in range(10):
