@@ -10,13 +10,15 @@ import base64
 import json
 import os
 import re
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 
 from .actions.catalog import describe_space
 from .engine import history as hist
@@ -32,6 +34,7 @@ from .engine.errors import (
     InvalidTransition,
     MemoryFileNotFound,
     NodeNotFound,
+    QuotaExceeded,
     SwarmNotFound,
 )
 from .engine.scheduler import Runner
@@ -66,7 +69,7 @@ from .schemas import (
     SwarmStatus,
     SwarmSummary,
 )
-from .store import outcomes, rows, sql
+from .store import outcomes, rows, sql, usage
 from .store import tables as t
 from .store.blob import swarm_prefix
 
@@ -86,6 +89,9 @@ def clean_text(value: str, *, field: str, max_chars: int, allow_empty: bool = Fa
 
 
 GOAL_PREVIEW_CHARS = 200
+STORED_BYTES_MAX_AGE = 5.0
+"""Seconds a measure of what an owner stores is trusted (plus the bytes accepted since) before it is taken again:
+a reply must not scan all of its owner's events."""
 OUTCOME_PREVIEW_CHARS = 280  # list items carry only the beginning of an outcome
 
 
@@ -134,6 +140,11 @@ class SwarmService:
         self.engine = engine
         self.db = self.engine.db
         self.runner = Runner(self.engine)
+        self.storage_quota: int | None = None
+        """Bytes one owner may store (``check_storage_quota``); None, the default of the Python API and the CLI (the
+        operator's own tools): no limit. The server sets the operator's ``AGA_SWARM_QUOTA_STORED_BYTES``."""
+        self._stored: dict[str, tuple[float, int]] = {}  # owner -> (when measured, bytes then + accepted since)
+        self._stored_lock = threading.Lock()
 
     # ---- helpers -----------------------------------------------------------------------------
     def _now(self) -> datetime:
@@ -156,6 +167,42 @@ class SwarmService:
         self.engine.publish(tx.owner_id, tx.events)
         self.runner.notify()
         return result
+
+    # ---- the per-owner quota on stored bytes -------------------------------------------------------
+    def check_storage_quota(self, owner_id: str | None, adding: int) -> None:
+        """Refuse (QuotaExceeded, HTTP 429) to store ``adding`` more bytes for ``owner_id`` when that would take
+        what they store (``store/usage.py``: goals, messages, events, memory files) past ``storage_quota``; else
+        count them. Call it before storing any bytes a user sends: a goal, a reply or a tell, an upload, an
+        attachment. No check without a quota or an owner (the operator's own calls).
+
+        What an owner stores is measured at most every STORED_BYTES_MAX_AGE seconds, and the bytes accepted
+        since are added to it, so the check costs a scan of their events only now and then. Parallel requests
+        of one owner are counted one by one; the bytes their swarms' nodes write meanwhile show at the next
+        measure."""
+        limit = self.storage_quota
+        if limit is None or owner_id is None:
+            return
+        now = time.monotonic()
+        with self._stored_lock:
+            known = self._stored.get(owner_id)
+        if known is None or now - known[0] > STORED_BYTES_MAX_AGE:
+            with self.db.read() as conn:
+                measured = (now, usage.stored_bytes(conn, owner_id))
+            with self._stored_lock:
+                known = self._stored.get(owner_id)
+                if known is None or known[0] < measured[0]:
+                    self._stored[owner_id] = measured
+        with self._stored_lock:
+            when, held = self._stored[owner_id]
+            if held + adding > limit:
+                raise QuotaExceeded(
+                    f"your swarms store {held:,} bytes; {adding:,} more would pass the most one user may store "
+                    f"here ({limit:,} bytes); delete some swarms or files to make room")
+            self._stored[owner_id] = (when, held + adding)
+
+    def _forget_stored(self, owner_id: str) -> None:
+        with self._stored_lock:
+            self._stored.pop(owner_id, None)
 
     # ---- configs -------------------------------------------------------------------------------
     def configs(self, owner_id: str | None = None) -> list[SwarmConfig]:
@@ -202,6 +249,7 @@ class SwarmService:
         config = self.engine.config_for(config_id, owner_id)
         goal = clean_text(goal, field="goal", max_chars=config.limits.max_goal_chars)
         name = clean_text(name or goal.splitlines()[0][:60], field="name", max_chars=200)
+        self.check_storage_quota(owner_id, len(goal))
         now = self._now().timestamp()
         swarm_id = "s" + uuid.uuid4().hex[:16]
         with self.db.tx() as conn:
@@ -257,22 +305,16 @@ class SwarmService:
 
     def owner_usage(self, owner_id: str, *, forks_since: float) -> OwnerUsage:
         """What an owner holds, for per-user quotas: swarms, running ones, forks made since ``forks_since`` (a
-        timestamp), and the bytes of their goals, messages and events."""
+        timestamp), and the bytes they store (``store/usage.py``)."""
         c = t.swarms.c
-        mine = select(c.id).where(c.owner_id == owner_id).scalar_subquery()
         with self.db.read() as conn:
             counts = conn.execute(select(
                 func.count(),
                 func.coalesce(func.sum(case((c.status == SwarmStatus.RUNNING.value, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((and_(c.forked_from.is_not(None), c.created_at >= forks_since), 1),
-                                            else_=0)), 0),
-                func.coalesce(func.sum(func.length(c.goal)), 0)).where(c.owner_id == owner_id)).one()
-            message_bytes = conn.execute(select(func.coalesce(func.sum(func.length(t.messages.c.content)), 0))
-                                         .where(t.messages.c.swarm_id.in_(mine))).scalar_one()
-            event_bytes = conn.execute(select(func.coalesce(func.sum(func.length(cast(t.events.c.data, Text))), 0))
-                                       .where(t.events.c.swarm_id.in_(mine))).scalar_one()
-        return OwnerUsage(swarms=int(counts[0]), running=int(counts[1]), forks=int(counts[2]),
-                          stored_bytes=int(counts[3]) + int(message_bytes) + int(event_bytes))
+                                            else_=0)), 0)).where(c.owner_id == owner_id)).one()
+            stored = usage.stored_bytes(conn, owner_id)
+        return OwnerUsage(swarms=int(counts[0]), running=int(counts[1]), forks=int(counts[2]), stored_bytes=stored)
 
     def update_swarm(self, swarm_id: str, *, owner_id: str | None = None, name: str | None = None,
                      goal: str | None = None) -> Swarm:
@@ -285,6 +327,7 @@ class SwarmService:
                 raise InvalidTransition("the goal can only be changed while the swarm is a draft")
             limits = self.engine.config_for(row.config_id, row.owner_id).limits
             values["goal"] = clean_text(goal, field="goal", max_chars=limits.max_goal_chars)
+            self.check_storage_quota(owner_id, max(0, len(values["goal"]) - len(row.goal)))
         if values:
             values["updated_at"] = self._now().timestamp()
             with self.db.tx() as conn:
@@ -299,6 +342,7 @@ class SwarmService:
                 conn.execute(delete(table).where(table.c.swarm_id == swarm_id))
             conn.execute(delete(t.swarms).where(t.swarms.c.id == swarm_id))
         self.engine.blobs.delete_prefix(swarm_prefix(row.owner_id, swarm_id))
+        self._forget_stored(row.owner_id)  # measured afresh at the next check
 
     # ---- lifecycle -----------------------------------------------------------------------------
     def spawn(self, swarm_id: str, owner_id: str | None = None) -> Swarm:
@@ -370,6 +414,7 @@ class SwarmService:
                 return self.post_reply(swarm_id, node.chat_id, text, owner_id)
             except ChatNotAwaiting:
                 pass  # it moved on meanwhile: tell it instead
+        self.check_storage_quota(owner_id, len(text))
         return self._steer(swarm_id, node_id, owner_id,  # type: ignore[no-any-return]
                            lambda tx: steer.tell(tx, node_id, text))
 
@@ -404,6 +449,7 @@ class SwarmService:
             tx.enqueue(OperationKind.USER_REPLY, node.id, f"reply:{msg.id}", {"token": token})
             return msg
 
+        self.check_storage_quota(owner_id, len(content))
         handoff = self.runner.accepts_handoff()
         msg, tx, claimed = self.engine.executor.transact(swarm_id, do, claim_tail=handoff)
         self.runner.ops_done += tx.grouped
@@ -624,6 +670,7 @@ class SwarmService:
             target = mem.clean_path(path) if path is not None else mem.upload_path(folder, f.name)
             kind = mem.check_upload(f.name, f.content_type, f.data, allowed=allowed, max_bytes=max_file_bytes)
             planned.append((target, kind, f))
+        self.check_storage_quota(owner_id, total)
         keys: list[str] = []
         owner = self.get_swarm(swarm_id).owner_id
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import Server, create_swarm, signup
+from .helpers import Server, awaiting_chat, create_swarm, signup
 
 
 async def test_the_swarm_list_comes_in_pages_with_goal_previews(server: Server) -> None:
@@ -97,3 +97,47 @@ async def test_stored_bytes_are_limited(limited: Server) -> None:
         assert (await http.post(f"/api/swarms/{sid}/clone")).status_code == 429
         assert (await http.delete(f"/api/swarms/{sid}")).status_code == 204
         assert (await http.post("/api/swarms", json={"goal": "a small one"})).status_code == 201
+
+
+async def test_every_write_of_user_bytes_is_held_to_the_stored_bytes_quota(limited: Server) -> None:
+    """Replies, tells, uploads and goal edits count against the stored-bytes quota too (not only create, clone
+    and fork): past it each answers 429 naming the limit, and nothing of the refused request is stored."""
+    acct = await signup(limited)
+    async with acct.http() as http:
+        swarm = await create_swarm(http, "Ask the user for a colour\nAsk the user for a size")
+        sid = swarm["id"]
+        chat = await awaiting_chat(http, sid)
+        draft = await create_swarm(http, "A draft", spawn=False)
+        chunk = "t" * 10_000
+        told = []
+        for _ in range(7):  # 60,000 bytes allowed: a seventh 10,000 would pass it whatever the events hold
+            r = await http.post(f"/api/swarms/{sid}/nodes/n.2/tell", json={"content": chunk})
+            told.append(r.status_code)
+            if r.status_code != 202:
+                break
+        assert told[0] == 202 and told[-1] == 429, told
+        assert "bytes" in r.json()["detail"] and "(60,000 bytes)" in r.json()["detail"], r.text
+        messages = f"/api/swarms/{sid}/chats/{chat['id']}/messages"
+        before = (await http.get(messages)).json()
+        r = await http.post(messages, json={"content": chunk})
+        assert r.status_code == 429 and "delete some" in r.json()["detail"], r.text
+        assert (await http.get(messages)).json() == before  # the refused reply is not stored
+        assert (await awaiting_chat(http, sid))["id"] == chat["id"]  # and the node still waits for one
+        r = await http.post(f"/api/swarms/{sid}/memory", files={"file": ("notes.md", chunk.encode())})
+        assert r.status_code == 429 and "bytes" in r.json()["detail"], r.text
+        assert (await http.get(f"/api/swarms/{sid}/memory")).json()["files"] == []
+        r = await http.patch(f"/api/swarms/{draft['id']}", json={"goal": "A draft " + chunk})
+        assert r.status_code == 429, r.text
+        assert (await http.get(f"/api/swarms/{draft['id']}")).json()["goal"] == "A draft"
+        assert (await http.post("/api/swarms", json={"goal": chunk})).status_code == 429
+        # a rename stores nothing the quota counts; deleting the big swarm makes room again
+        assert (await http.patch(f"/api/swarms/{draft['id']}", json={"name": "Renamed"})).status_code == 200
+        assert (await http.delete(f"/api/swarms/{sid}")).status_code == 204
+        r = await http.patch(f"/api/swarms/{draft['id']}", json={"goal": "A draft " + chunk})
+        assert r.status_code == 200, r.text
+    other = await signup(limited)  # per user: another one is not held to this one's bytes
+    async with other.http() as http:
+        swarm = await create_swarm(http, "Ask the user for a colour")
+        chat = await awaiting_chat(http, swarm["id"])
+        r = await http.post(f"/api/swarms/{swarm['id']}/chats/{chat['id']}/messages", json={"content": "blue"})
+        assert r.status_code == 202, r.text

@@ -86,3 +86,7 @@ class FileTooLarge(SwarmError):
 
 class UnsupportedFileType(SwarmError):
     """A file's type is not on the operator's allowlist, or its bytes are not what its name says (HTTP 415)."""
+
+
+class QuotaExceeded(SwarmError):
+    """A per-user limit the operator set was reached (HTTP 429); the message names it and what to do."""

@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
         keepalive = _keep_sqlite_open(service)
         runner = Runner(service.engine, concurrency=settings.runner_concurrency)
         service.runner = runner  # SwarmService notifies it (and hands it work) after its writes, from any thread
+        service.storage_quota = settings.quota_stored_bytes  # checked by the service on every user write
         ctx = ServerContext(settings=settings, service=service, realtime=realtime, limiter=LoginLimiter(
             max_failures=settings.login_max_failures, ip_max_failures=settings.login_ip_max_failures,
             window_seconds=settings.login_window_seconds), signups=SignupLimiter(

@@ -19,6 +19,7 @@ from ..engine.errors import (
     HistoryCompacted,
     InvalidInput,
     NotFound,
+    QuotaExceeded,
     SwarmError,
     UnsupportedFileType,
 )
@@ -98,6 +99,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": str(exc)}, status_code=413)
         if isinstance(exc, UnsupportedFileType):
             return JSONResponse({"detail": str(exc)}, status_code=415)
+        if isinstance(exc, QuotaExceeded):
+            return JSONResponse({"detail": str(exc)}, status_code=429)
         log.error("unexpected engine error on %s: %s", request.url.path, type(exc).__name__,
                   exc_info=exc, extra={"request_id": request.state.request_id})
         return JSONResponse({"detail": "internal server error", "request_id": request.state.request_id},

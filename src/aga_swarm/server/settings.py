@@ -80,8 +80,9 @@ class Settings(BaseModel):
     quota_swarms: int = Field(1000, ge=1, description="Swarms one user may hold (drafts, forks and copies too)")
     quota_running_swarms: int = Field(50, ge=1, description="Swarms of one user running at once")
     quota_forks_per_hour: int = Field(60, ge=1, description="Forks (clones at a seq) one user may make per hour")
-    quota_stored_bytes: int = Field(1024**3, ge=1, description="Bytes of goals, messages and events one user may "
-                                    "store; checked when a swarm is created, copied or forked")
+    quota_stored_bytes: int = Field(1024**3, ge=1, description="Bytes one user may store (goals, messages, events "
+                                    "and memory files); checked before anything a user sends is stored: a swarm "
+                                    "created, copied or forked, a goal edited, a reply, a tell, an upload")
     run_workers: bool = Field(True, description="Run the operation runner in this process")
     runner_concurrency: int = Field(32, ge=1)
     log_level: str = "info"

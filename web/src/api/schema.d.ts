@@ -241,7 +241,7 @@ export interface paths {
         /**
          * Post Message
          * @description Reply to a node that awaits the user; it resumes at its next step. 409 when the chat is not awaiting a
-         *     reply (also for the losing side of two racing replies).
+         *     reply (also for the losing side of two racing replies); 429 past the stored-bytes quota.
          */
         post: operations["post_message"];
         delete?: never;
@@ -307,7 +307,8 @@ export interface paths {
          * Upload Memory
          * @description Upload files (multipart field `file`, repeatable) into the memory space. Each is checked against the
          *     operator's limits before anything is stored: 413 over the size a file (default 10 MB) or a request, 415 for
-         *     a type off the allowlist or bytes that are not of the type claimed. All files are stored, or none.
+         *     a type off the allowlist or bytes that are not of the type claimed, 429 past the stored-bytes quota. All files
+         *     are stored, or none.
          */
         post: operations["upload_memory"];
         delete?: never;
@@ -413,7 +414,7 @@ export interface paths {
          * Tell Node
          * @description Say something to a live node, whether or not it asked: posted to its chat at once; its next model call
          *     receives it (a node waiting on its children passes it to its review; to a node awaiting a reply, this is
-         *     the reply). 409 when the node has ended; 422 when the message is empty.
+         *     the reply). 409 when the node has ended; 422 when the message is empty; 429 past the stored-bytes quota.
          */
         post: operations["tell_node"];
         delete?: never;
@@ -2213,6 +2214,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description A per-user limit set by the operator (swarms, running swarms, forks per hour, stored bytes) is reached; `detail` says which */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
         };
     };
     action_space: {
@@ -2457,6 +2469,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A per-user limit set by the operator (swarms, running swarms, forks per hour, stored bytes) is reached; `detail` says which */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
                 };
             };
         };
@@ -2738,6 +2761,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A per-user limit set by the operator (swarms, running swarms, forks per hour, stored bytes) is reached; `detail` says which */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
             };
         };
     };
@@ -3084,6 +3118,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A per-user limit set by the operator (swarms, running swarms, forks per hour, stored bytes) is reached; `detail` says which */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
                 };
             };
         };

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from ...schemas import ChatSummary, Message
 from ..auth import Ctx, CurrentUser
 from ..models import PostMessageBody
-from .common import R401, R404, R409, R413, ChatId, SwarmId, json_response, to_json
+from .common import R401, R404, R409, R413, R429, ChatId, SwarmId, json_response, to_json
 
 router = APIRouter(prefix="/api", tags=["chats"], responses={**R401, **R404})
 
@@ -25,11 +25,11 @@ async def list_messages(swarm_id: SwarmId, chat_id: ChatId, ctx: Ctx, user: Curr
 
 
 @router.post("/swarms/{swarm_id}/chats/{chat_id}/messages", status_code=status.HTTP_202_ACCEPTED,
-             response_model=Message, responses={**R409, **R413})
+             response_model=Message, responses={**R409, **R413, **R429})
 async def post_message(swarm_id: SwarmId, chat_id: ChatId, body: PostMessageBody, ctx: Ctx,
                        user: CurrentUser) -> Message:
     """Reply to a node that awaits the user; it resumes at its next step. 409 when the chat is not awaiting a
-    reply (also for the losing side of two racing replies)."""
+    reply (also for the losing side of two racing replies); 429 past the stored-bytes quota."""
     ctx.realtime.reply_started(swarm_id, chat_id)  # for the reply-to-push latency metric
     try:
         message: Message = await ctx.offload(ctx.service.post_reply, swarm_id, chat_id, body.content,

@@ -16,7 +16,7 @@ from ...schemas import MemoryFile, MemoryListing
 from ..auth import Ctx, CurrentUser
 from ..errors import invalid
 from ..models import MAX_SEQ
-from .common import R401, R404, R413, Responses, SwarmId, json_response, to_json
+from .common import R401, R404, R413, R429, Responses, SwarmId, json_response, to_json
 
 router = APIRouter(prefix="/api", tags=["memory"], responses={**R401, **R404})
 
@@ -54,7 +54,7 @@ async def get_memory_file(swarm_id: SwarmId, path: FilePath, ctx: Ctx, user: Cur
 
 
 @router.post("/swarms/{swarm_id}/memory", status_code=status.HTTP_201_CREATED, response_model=list[MemoryFile],
-             responses={**R413, **R415, 422: {"description": "No file, a bad path, or a malformed form"}},
+             responses={**R413, **R415, **R429, 422: {"description": "No file, a bad path, or a malformed form"}},
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"], "properties": {
                      "file": {"type": "array", "items": {"type": "string", "format": "binary"},
@@ -65,7 +65,8 @@ async def get_memory_file(swarm_id: SwarmId, path: FilePath, ctx: Ctx, user: Cur
 async def upload_memory(swarm_id: SwarmId, request: Request, ctx: Ctx, user: CurrentUser) -> Response:
     """Upload files (multipart field `file`, repeatable) into the memory space. Each is checked against the
     operator's limits before anything is stored: 413 over the size a file (default 10 MB) or a request, 415 for
-    a type off the allowlist or bytes that are not of the type claimed. All files are stored, or none."""
+    a type off the allowlist or bytes that are not of the type claimed, 429 past the stored-bytes quota. All files
+    are stored, or none."""
     settings = ctx.settings
     try:
         form = await request.form(max_files=MAX_FILES, max_fields=10)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from ...schemas import Message, Node
 from ..auth import Ctx, CurrentUser
 from ..models import PostMessageBody
-from .common import R401, R404, R409, R413, NodeId, SwarmId
+from .common import R401, R404, R409, R413, R429, NodeId, SwarmId
 
 router = APIRouter(prefix="/api", tags=["steering"], responses={**R401, **R404, **R409})
 
@@ -29,12 +29,12 @@ async def retry_node(swarm_id: SwarmId, node_id: NodeId, ctx: Ctx, user: Current
 
 
 @router.post("/swarms/{swarm_id}/nodes/{node_id}/tell", status_code=status.HTTP_202_ACCEPTED,
-             response_model=Message, responses=R413)
+             response_model=Message, responses={**R413, **R429})
 async def tell_node(swarm_id: SwarmId, node_id: NodeId, body: PostMessageBody, ctx: Ctx,
                     user: CurrentUser) -> Message:
     """Say something to a live node, whether or not it asked: posted to its chat at once; its next model call
     receives it (a node waiting on its children passes it to its review; to a node awaiting a reply, this is
-    the reply). 409 when the node has ended; 422 when the message is empty."""
+    the reply). 409 when the node has ended; 422 when the message is empty; 429 past the stored-bytes quota."""
     message: Message = await ctx.offload(ctx.service.tell_node, swarm_id, node_id, body.content,
                                          owner_id=user.id)
     return message

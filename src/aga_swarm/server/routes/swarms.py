@@ -66,7 +66,7 @@ async def get_swarm(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Response:
         swarm_id, owner_id=user.id))))
 
 
-@router.patch("/swarms/{swarm_id}", response_model=Swarm, responses={**R404, **R409, **R413})
+@router.patch("/swarms/{swarm_id}", response_model=Swarm, responses={**R404, **R409, **R413, **R429})
 async def update_swarm(swarm_id: SwarmId, body: UpdateSwarmBody, ctx: Ctx, user: CurrentUser) -> Response:
     """Rename; change the goal (only while a draft, else 409)."""
     return json_response(await ctx.offload(lambda: to_json(ctx.service.update_swarm(
