@@ -45,6 +45,9 @@ TASK = "aga_swarm.operation"
 CLAIM_LOCK = 727274  # the polling claim's advisory lock: direct claims and jobs' claims never interleave
 BUSY_RETRY_SECONDS = 0.5  # a node busy under a claim no job holds is woken again this much later
 DEFAULT_STALL_SECONDS = 30.0
+# Procrastinate also fetches every this many seconds: jobs scheduled for later (a backoff) become due with no
+# NOTIFY, and a lost notification is found again (LISTEN/NOTIFY wakes workers for every job deferred now)
+DEFAULT_FETCH_POLL_SECONDS = 1.0
 
 
 def conninfo(db_url: str) -> str:
@@ -66,7 +69,7 @@ def make_app(db_url: str | None, *, pool_size: int = 4) -> procrastinate.App:
         dispatcher: JobDispatcher | None = context.additional_context.get("dispatcher")
         if dispatcher is None:  # pragma: no cover - only a worker made by JobDispatcher runs this task
             raise RuntimeError("aga_swarm.operation runs only in an aga-swarm worker")
-        await dispatcher.drain(swarm, node)
+        await dispatcher.drain(swarm, node, context.job.id)
 
     return app
 
@@ -92,6 +95,8 @@ TAKE_OVER = text("UPDATE operations SET claim = :claim, attempts = attempts + 1,
                  "WHERE id = :id AND claim = :old AND status = 'running'")
 WORKER_ALIVE = text("SELECT 1 FROM procrastinate_workers WHERE id = :wid "
                     "AND last_heartbeat > now() - make_interval(secs => :stall)")
+DROP_DUE_JOBS = text("DELETE FROM procrastinate_jobs WHERE lock = :lock AND status = 'todo' AND id <> :me "
+                     "AND (scheduled_at IS NULL OR scheduled_at <= now())")
 WAKE = text("SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
             "CAST(:args AS jsonb), :at)::procrastinate_job_to_defer_v1])")
 
@@ -167,8 +172,9 @@ class JobDispatcher:
         self.worker: Any = None
         self._stopping = False
 
-    async def drain(self, swarm: str, node: str) -> None:
-        """Run the node's operations, earliest first, until none is runnable (the task of every job)."""
+    async def drain(self, swarm: str, node: str, job_id: int | None = None) -> None:
+        """Run the node's operations, earliest first, until none is runnable (the task of every job); then drop
+        the node's other due jobs, which would find nothing (``settle``)."""
         runner = self.runner
         worker_id = getattr(self.worker, "worker_id", None)
         if worker_id is not None:
@@ -183,6 +189,8 @@ class JobDispatcher:
             outcome = claim_node(self.engine, swarm, node, stall_seconds=self.stall_seconds,
                                  lease_seconds=runner.lease_seconds)
             if outcome is None:
+                if self.settle(swarm, node, job_id):
+                    continue
                 return
             if isinstance(outcome, _Busy):
                 with self.engine.db.tx() as conn:
@@ -195,15 +203,26 @@ class JobDispatcher:
             runner._active_nodes.add(key)
             await runner._run_one(outcome)
 
+    def settle(self, swarm: str, node: str, job_id: int | None) -> bool:
+        """Delete the node's other due ``todo`` jobs (wake-ups for operations this job already ran), then look
+        for a queued operation once more: True if one appeared. In that order, no wake-up is lost: a job
+        committed before the delete has its operation visible to the look that follows; one committed after it
+        is not deleted. Jobs scheduled later (a backoff) are kept. Only this job holds the node's lock, so none
+        of them is running."""
+        with self.engine.db.tx() as conn:
+            conn.execute(DROP_DUE_JOBS, {"lock": f"{swarm}:{node}", "me": job_id or 0})
+            return conn.execute(QUEUED_OF_NODE, {"sid": swarm, "nid": node}).first() is not None
+
     async def retry_stalled(self, app: procrastinate.App, stop: asyncio.Event) -> None:
         """Put the jobs of workers that stopped heartbeating back to ``todo`` (Procrastinate leaves this to
         the application), every third of the stall timeout."""
         while not stop.is_set():
             try:
-                for job in await app.job_manager.get_stalled_jobs(queue=QUEUE,
-                                                                   seconds_since_heartbeat=self.stall_seconds):
+                stalled = list(await app.job_manager.get_stalled_jobs(queue=QUEUE,
+                                                                      seconds_since_heartbeat=self.stall_seconds))
+                for job in stalled:
                     log.warning("job %s (%s) of a stalled worker is retried", job.id, job.lock)
-                    await app.job_manager.retry_job(job)
+                    await app.job_manager.retry_job(job)  # announced by migration 0007's trigger
             except Exception:
                 log.exception("retrying stalled jobs failed")
             try:
@@ -234,7 +253,8 @@ class JobDispatcher:
                                  concurrency=runner.concurrency, listen_notify=True, install_signal_handlers=False,
                                  delete_jobs="successful", additional_context={"dispatcher": self},
                                  update_heartbeat_interval=heartbeat, stalled_worker_timeout=self.stall_seconds,
-                                 fetch_job_polling_interval=5.0)
+                                 fetch_job_polling_interval=float(os.environ.get(
+                                     "AGA_SWARM_JOB_POLL_SECONDS", DEFAULT_FETCH_POLL_SECONDS)))
             side_stop = asyncio.Event()
             side = [asyncio.create_task(self.retry_stalled(app, side_stop)),
                     asyncio.create_task(self.recover_leases(side_stop))]
