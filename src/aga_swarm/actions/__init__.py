@@ -1,5 +1,5 @@
-"""Actions: the registry, and the built-in plan, route, ask_user, do (with review as plan's last step) and the
-memory tools (memory.list, memory.read, memory.write, memory.search)."""
+"""Actions: the registry, and the built-in plan, route, ask_user, do (with review as plan's last step), the
+memory tools (memory.list, memory.read, memory.write, memory.search) and the confirm policy's review."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ def register_builtins(reg: Registry) -> Registry:
     """Register the built-in actions on ``reg`` (once)."""
     if id(reg) in _registered:
         return reg
-    from . import ask_user, do, plan, route, tools
+    from . import ask_user, confirm, do, plan, route, tools
 
-    for module in (plan, ask_user, do, route, tools):
+    for module in (plan, ask_user, do, route, tools, confirm):
         module.register(reg)
     _registered.add(id(reg))
     return reg

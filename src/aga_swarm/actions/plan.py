@@ -6,25 +6,17 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ..engine.context import ChildrenResult, StepContext
-from ..engine.deps import Subtask
-from ..schemas import ActionSpec, ActionType, Lifecycle
+from ..schemas import ActionSpec, ActionType
 from .outputs import PlanOutput, ReviewOutput
 from .prompts import render
 from .registry import NoContext, Registry
+from .reviews import non_empty, report_lines
 
 MAX_SUBTASKS = 1000
 
 
 class PlanCtx(BaseModel):
     round: int = 0
-
-
-def _non_empty(subtasks: list[Subtask]) -> list[Subtask]:
-    """The subtasks with text, their ``needs`` renumbered (a need of a dropped, empty subtask is dropped)."""
-    kept = [i for i, s in enumerate(subtasks, start=1) if s.task.strip()]
-    number = {old: new for new, old in enumerate(kept, start=1)}
-    return [Subtask(task=subtasks[i - 1].task.strip(), needs=[number[n] for n in subtasks[i - 1].needs if n in number])
-            for i in kept]
 
 
 def register(reg: Registry) -> None:
@@ -39,7 +31,7 @@ def register(reg: Registry) -> None:
 
     @reg.step("plan.on_plan", context=PlanCtx, result=PlanOutput)
     def on_plan(ctx: StepContext, data: PlanCtx, result: PlanOutput) -> None:
-        subtasks = _non_empty(result.subtasks)
+        subtasks = non_empty(result.subtasks)
         if not subtasks:
             ctx.fail("the plan had no subtasks")
             return
@@ -50,17 +42,14 @@ def register(reg: Registry) -> None:
         edges = sum(len(s.needs) for s in subtasks)
         ctx.journal(f"Split the task into {len(subtasks)} subtask{'s' if len(subtasks) != 1 else ''}"
                     + (f" with {edges} dependenc{'ies' if edges != 1 else 'y'}." if edges else "."))
+        if result.policy is not None and result.policy != ctx.node.termination_policy:
+            ctx.journal(f"When the subtasks end: the {result.policy!r} termination policy.")
+            ctx.update(termination_policy=result.policy)
         ctx.wait_children("plan.review", data)
 
     @reg.step("plan.review", context=PlanCtx, result=ChildrenResult)
     def review(ctx: StepContext, data: PlanCtx, result: ChildrenResult) -> None:
-        lines = []
-        for c in result.children:
-            if c.lifecycle is Lifecycle.DONE:
-                lines.append(f"- [done] {c.directive}: {c.report}")
-            else:
-                lines.append(f"- [{c.lifecycle.value}] {c.directive}: {c.failure_reason or 'no report'}")
-        reports = "\n".join(lines)
+        reports = report_lines(result.children)
         ctx.journal(f"All {len(result.children)} subtasks ended; reviewing their reports.")
         ctx.llm("plan.review", render("plan", "review", directive=ctx.node.directive, reports=reports,
                                       context=ctx.context().render()),
@@ -78,7 +67,7 @@ def register(reg: Registry) -> None:
                 ctx.close_chat()
             ctx.complete(result.summary)
             return
-        missing = _non_empty(result.missing)
+        missing = non_empty(result.missing)
         if node.replans >= ctx.limits.max_replans or not missing:
             why = "no missing subtasks were named" if not missing else f"re-plan limit ({ctx.limits.max_replans})"
             ctx.journal(f"The work is incomplete and cannot be re-planned: {why}.")

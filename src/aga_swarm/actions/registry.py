@@ -13,6 +13,16 @@ Public API for custom actions::
 
     registry.register_action(ActionSpec(id="greet", description="Say hello", entry_step="greet.start"),
                              folder="custom")
+
+A termination policy (what a parent does when its children end) is a function registered under a name, as a
+step is, and named by an action's ``ActionSpec.termination_policy``::
+
+    from aga_swarm.engine.policies import ChildrenView, Decision, Finish, WAIT
+
+    @registry.policy("two_done")
+    def two_done(view: ChildrenView) -> Decision:
+        done = view.done
+        return Finish("; ".join(c.report or "" for c in done[:2])) if len(done) >= 2 else WAIT
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from ..engine.errors import MalformedContinuation, UnknownStep
+from ..engine.policies import BUILTIN_POLICIES, PolicyFn, UnknownPolicy, check_policy_name
 from ..schemas import ActionFolder, ActionSpace, ActionSpec
 
 if TYPE_CHECKING:
@@ -64,6 +75,7 @@ class Registry:
         self.steps: dict[str, StepDef] = {}
         self.actions: dict[str, ActionSpec] = {}
         self.tools: dict[str, Any] = {}  # tool actions by action id (``actions/tools.py``)
+        self.policies: dict[str, PolicyFn] = dict(BUILTIN_POLICIES)  # termination policies by name
         self.space = ActionSpace(root=ActionFolder(id="actions", description="Everything this swarm can do"))
 
     def step(self, name: str, *, context: type[BaseModel] = NoContext,
@@ -84,11 +96,37 @@ class Registry:
         except KeyError:
             raise UnknownStep(f"no step registered as {name!r}") from None
 
+    def policy(self, name: str) -> Callable[[PolicyFn], PolicyFn]:
+        """Register a termination policy ``fn(view) -> decision`` under ``name`` (see ``engine/policies.py``).
+        It runs inside the engine's transaction and must be deterministic: a function of the view only."""
+
+        def deco(fn: PolicyFn) -> PolicyFn:
+            check_policy_name(name)
+            if name in BUILTIN_POLICIES:
+                raise ValueError(f"{name!r} is a built-in termination policy; register yours under another name")
+            if name in self.policies and self.policies[name] is not fn:
+                raise ValueError(f"termination policy {name!r} is already registered")
+            self.policies[name] = fn
+            return fn
+
+        return deco
+
+    def get_policy(self, name: str) -> PolicyFn:
+        try:
+            return self.policies[name]
+        except KeyError:
+            raise UnknownPolicy(f"no termination policy registered as {name!r} (the plugin that registers it must "
+                                "be loaded in every process that runs the swarm)") from None
+
     def register_action(self, spec: ActionSpec, *, folder: str | None = None,
                         folder_description: str = "") -> None:
-        """Add an action; ``folder`` is a '/'-separated path under the root, created if missing."""
+        """Add an action; ``folder`` is a '/'-separated path under the root, created if missing. Its entry step
+        and its termination policy must be registered first."""
         if spec.entry_step not in self.steps:
             raise UnknownStep(f"action {spec.id!r} names unregistered entry step {spec.entry_step!r}")
+        if spec.termination_policy not in self.policies:
+            raise UnknownPolicy(f"action {spec.id!r} names unregistered termination policy "
+                                f"{spec.termination_policy!r} (register it first with registry.policy)")
         self.actions[spec.id] = spec
         target = self._folder(folder, folder_description)
         target.actions = [a for a in target.actions if a.id != spec.id] + [spec]

@@ -37,6 +37,7 @@ from .context import ChildrenResult, StepContext
 from .deps import release_dependents
 from .errors import LimitExceeded, MalformedContinuation, NotFound, SwarmError
 from .limits import check_time
+from .policies import apply_policy
 from .tx import CachedRows, SwarmTx, attempt_key, new_continuation
 
 if TYPE_CHECKING:
@@ -460,28 +461,16 @@ class Executor:
 
     # ---- children ending -----------------------------------------------------------------------
     def _terminate(self, tx: SwarmTx, parent: Node, op: ClaimedOp) -> None:
+        if parent.termination_policy != TerminationPolicy.ALL:  # every other policy decides in engine/policies.py
+            apply_policy(self, tx, parent, op.payload.get("child_id"))
+            return
         cont = parent.continuation
-        child_id = op.payload.get("child_id")
-        if child_id is not None:
-            child = tx.node(child_id)
-            policy = parent.termination_policy
-            if policy is TerminationPolicy.FAIL_FAST and child.lifecycle is Lifecycle.FAILED:
-                self.cancel_children(tx, parent, f"sibling {child.id} failed")
-                self.fail_node(tx, parent.id, f"child {child.id} failed: {child.failure_reason}")
-                return
-            if policy is TerminationPolicy.FIRST and child.lifecycle is Lifecycle.DONE:
-                self.cancel_children(tx, parent, f"sibling {child.id} finished first")
-                tx.update_node(parent.id, lifecycle=Lifecycle.DONE, report=child.report, continuation=None,
-                               context_up=child.context_up)
-                self.after_terminal(tx, tx.node(parent.id))
-                return
         if cont is None or cont.kind is not ContinuationKind.CHILDREN:
             return
-        if parent.termination_policy is TerminationPolicy.ALL:
-            # under "all", every queued child-ended notice asks the same question (are all children done?),
-            # so this check answers them all: fan-in costs a few operations, not one per child
-            sql.run(tx.conn, sql.ABSORB_TERMINATES, {"sid": tx.swarm_id, "nid": parent.id})
-            tx.absorb_inline(OperationKind.TERMINATE, parent.id)
+        # under "all", every queued child-ended notice asks the same question (are all children done?),
+        # so this check answers them all: fan-in costs a few operations, not one per child
+        sql.run(tx.conn, sql.ABSORB_TERMINATES, {"sid": tx.swarm_id, "nid": parent.id})
+        tx.absorb_inline(OperationKind.TERMINATE, parent.id)
         if tx.has_live_children(parent):
             return
         step = self.engine.registry.get_step(cont.next_step)

@@ -7,6 +7,9 @@ Rules (by request purpose):
   ``Ask`` subtask of the same plan (so "Write a haiku about it" waits for "Ask the user for their favourite
   colour"); an explicit ``(after 1, 3)`` at the end of a line (or of a ``;`` part) lists the 1-based numbers
   of the subtasks it needs instead (``(after)`` with no numbers: none), and is removed from its text.
+  A line (or ``;`` part) ``Policy: <name>`` is no subtask: it picks the planning node's termination policy
+  (``all``, ``fail_fast``, ``first`` or ``confirm``), and the numbers in ``(after ...)`` count only the
+  subtask lines.
 - ``route.choose``: ``Ask...`` goes to ask_user, ``Plan:...`` to plan; a directive that names a custom
   action (one other than the built-in ask_user, plan and do) goes to it; anything else to do. A directive
   names an action when the action's id appears in it as whole words, ignoring case, with ``_`` and ``-``
@@ -32,6 +35,12 @@ Rules (by request purpose):
   re-planned); the summary lists the children's reports. Otherwise
   the children that did not finish are named as missing (so they are re-planned, within the limit), with
   the same default dependencies as a plan (a missing subtask needs every earlier missing ``Ask`` subtask).
+- ``confirm.review`` (the ``confirm`` policy, once every child has ended): met when the latest attempt of
+  every subtask is done (a subtask the person cancelled does not count) and no child's report contains the
+  marker ``[unconfirmed]`` (attempts of a subtask are matched by their directive without the marker); the
+  reason names each child that is not. When not met, the missing subtasks are those children's directives
+  with the marker removed (so a ``do`` line with ``[unconfirmed]`` in it, whose report quotes it, is
+  re-planned once and then confirmed; a failing one is re-planned until ``max_replans``).
 
 A script file (YAML or JSON: a list of ``{purpose, match?, output, repeat?}``) overrides these: the first
 rule whose purpose equals the request's and whose ``match`` (if any) occurs in the directive answers, and is
@@ -111,6 +120,7 @@ def _target(directive: str, options: Sequence[dict[str, Any]] = ()) -> str:
     return "do"
 
 
+_POLICY = re.compile(r"^Policy:\s*(all|fail_fast|first|confirm)\s*$", re.IGNORECASE)
 _AFTER = re.compile(r"\s*\(after\b([\d,\s]*)\)\s*$", re.IGNORECASE)
 
 
@@ -155,7 +165,11 @@ def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
     if purpose == "plan.decompose":
         d = directive.strip()
         parts = d[len("Plan:"):].split(";") if d.startswith("Plan:") else d.splitlines()
-        return {"subtasks": plan_lines(parts)}
+        policies = [m.group(1).lower() for p in parts if (m := _POLICY.match(p.strip()))]
+        answer: dict[str, Any] = {"subtasks": plan_lines([p for p in parts if not _POLICY.match(p.strip())])}
+        if policies:
+            answer["policy"] = policies[-1]
+        return answer
     if purpose == "route.choose":
         options = list(facts.get("options", []))
         target = _target(directive, options)
@@ -189,7 +203,33 @@ def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
                  for c in final] + [f"- The person said: {t}" for t in told]
         missing = [d for d, c in latest.items() if c.get("lifecycle") != "done" and not _dropped(c)]
         return {"complete": complete, "summary": "\n".join(lines), "missing": plan_lines(missing)}
+    if purpose == "confirm.review":
+        return _confirm(list(facts.get("children", [])))
     raise LLMError(f"the scripted model has no rule for {purpose!r}; add one in a script file")
+
+
+UNCONFIRMED = "[unconfirmed]"
+
+
+def _unmarked(directive: str) -> str:
+    return " ".join(directive.replace(UNCONFIRMED, " ").split())
+
+
+def _confirm(children: list[dict[str, Any]]) -> dict[str, Any]:
+    """``confirm.review``: met unless a subtask's latest attempt did not end done, or its report says
+    ``[unconfirmed]``; the subtasks to do again are theirs, without the marker."""
+    latest: dict[str, dict[str, Any]] = {}
+    for c in children:  # a re-planned subtask's latest attempt counts: its directive without the marker
+        latest[_unmarked(str(c.get("directive", "")))] = c
+    unmet = [c for c in latest.values() if not _dropped(c)
+             and (c.get("lifecycle") != "done" or UNCONFIRMED in str(c.get("report") or ""))]
+    if not unmet:
+        return {"met": True, "reason": f"all {len(latest)} subtasks are done", "missing": []}
+    why = "; ".join(f"{c.get('id')} {'is ' + UNCONFIRMED if c.get('lifecycle') == 'done' else c.get('lifecycle')}"
+                    + (f" ({_quote(str(c['failure_reason']), 200)})" if c.get("failure_reason") else "")
+                    for c in unmet)
+    missing = [_unmarked(str(c.get("directive", ""))) for c in unmet]
+    return {"met": False, "reason": why, "missing": plan_lines(missing)}
 
 
 class ScriptedModel:

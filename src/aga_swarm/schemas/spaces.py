@@ -22,11 +22,22 @@ class ActionType(StrEnum):
 
 
 class TerminationPolicy(StrEnum):
-    """How a parent reacts to its children ending."""
+    """The built-in policies deciding how a parent reacts to its children ending (a custom action may register
+    more under names of its own: ``engine/policies.py``)."""
 
     ALL = "all"  # wait for every child, then review (failures included)
     FAIL_FAST = "fail_fast"  # the first failed child fails the parent and cancels siblings
     FIRST = "first"  # the first child done completes the parent and cancels siblings
+    CONFIRM = "confirm"  # wait for every child, then the review must confirm the directive is met, or re-plan
+
+
+POLICY_DESCRIPTION = ("How the node reacts to its children ending: a built-in policy (all, fail_fast, first, "
+                      "confirm) or the name a custom action registered one under")
+
+
+def policy_field() -> Any:
+    """The ``termination_policy`` field: a name, so policies registered by plugins fit (default ``all``)."""
+    return Field("all", min_length=1, max_length=100, description=POLICY_DESCRIPTION)
 
 
 class ActionSpec(Model):
@@ -34,7 +45,7 @@ class ActionSpec(Model):
     description: str
     action_type: ActionType = ActionType.CUSTOM
     entry_step: str
-    termination_policy: TerminationPolicy = TerminationPolicy.ALL
+    termination_policy: str = policy_field()
     routable: bool = True
 
 
@@ -67,7 +78,7 @@ class ActionInfo(Model):
     action_type: ActionType
     origin: ActionOrigin
     routable: bool = True
-    termination_policy: TerminationPolicy = TerminationPolicy.ALL
+    termination_policy: str = policy_field()
     input_schema: dict[str, Any] | None = Field(None, description="JSON Schema of a tool's arguments, or of a "
                                                 "custom action's entry context; None: the node's directive only")
     approval: Literal["auto", "ask", "deny"] | None = Field(None, description="A tool's approval policy; None for "

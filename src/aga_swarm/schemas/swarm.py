@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 
 from .common import Model
 from .ops import Continuation
-from .spaces import ActionType, TerminationPolicy
+from .spaces import ActionType, policy_field
 
 
 class SwarmStatus(StrEnum):
@@ -113,7 +113,7 @@ class Node(Model):
     directive: str
     title: str
     lifecycle: Lifecycle = Lifecycle.SPAWNED
-    termination_policy: TerminationPolicy = TerminationPolicy.ALL
+    termination_policy: str = policy_field()
     report: str | None = None
     failure_reason: str | None = None
     context_down: dict[str, Any] = Field(default_factory=dict, description="Context the parent passed down")

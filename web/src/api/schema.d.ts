@@ -598,8 +598,12 @@ export interface components {
              * @description The MCP server a tool belongs to (its name only)
              */
             server?: string | null;
-            /** @default all */
-            termination_policy: components["schemas"]["TerminationPolicy"];
+            /**
+             * Termination Policy
+             * @description How the node reacts to its children ending: a built-in policy (all, fail_fast, first, confirm) or the name a custom action registered one under
+             * @default all
+             */
+            termination_policy: string;
         };
         /**
          * ActionOrigin
@@ -626,8 +630,12 @@ export interface components {
              * @default true
              */
             routable: boolean;
-            /** @default all */
-            termination_policy: components["schemas"]["TerminationPolicy"];
+            /**
+             * Termination Policy
+             * @description How the node reacts to its children ending: a built-in policy (all, fail_fast, first, confirm) or the name a custom action registered one under
+             * @default all
+             */
+            termination_policy: string;
         };
         /**
          * ActionType
@@ -1130,8 +1138,12 @@ export interface components {
             report?: string | null;
             /** Swarm Id */
             swarm_id: string;
-            /** @default all */
-            termination_policy: components["schemas"]["TerminationPolicy"];
+            /**
+             * Termination Policy
+             * @description How the node reacts to its children ending: a built-in policy (all, fail_fast, first, confirm) or the name a custom action registered one under
+             * @default all
+             */
+            termination_policy: string;
             /** Title */
             title: string;
             /**
@@ -1500,12 +1512,6 @@ export interface components {
              */
             waiting_count: number;
         };
-        /**
-         * TerminationPolicy
-         * @description How a parent reacts to its children ending.
-         * @enum {string}
-         */
-        TerminationPolicy: "all" | "fail_fast" | "first";
         /** UpdateSwarmBody */
         UpdateSwarmBody: {
             /**

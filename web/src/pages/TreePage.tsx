@@ -17,6 +17,13 @@ import Legend from '../tree/Legend';
 import TreeCanvas, { type TreeCanvasHandle } from '../tree/TreeCanvas';
 
 const EMPTY: string[] = [];
+// the built-in termination policies (engine/policies.py); any other name is a custom action's own
+const POLICY_LABELS: Record<string, string> = {
+  all: 'all: review every report',
+  fail_fast: 'fail fast: the first failure fails it',
+  first: 'first: the first one done is the answer',
+  confirm: 'confirm: the task must be confirmed met, or re-planned',
+};
 
 /** `collapsed` without the ancestors of node `id` (the same array when none of them is collapsed). */
 export function withoutAncestors(collapsed: string[], state: SwarmState | null, id: string | null): string[] {
@@ -274,6 +281,14 @@ function NodePanel({ swarmId, node, at, collapsed, onToggleCollapse, onClose }: 
           <>
             <dt>Needed by</dt>
             <dd>{node.needed_by.join(', ')}</dd>
+          </>
+        ) : null}
+        {node.children.length || node.termination_policy !== 'all' ? (
+          <>
+            <dt>When subtasks end</dt>
+            <dd data-testid="node-policy" title={`termination policy: ${node.termination_policy}`}>
+              {POLICY_LABELS[node.termination_policy] ?? `${node.termination_policy} (custom policy)`}
+            </dd>
           </>
         ) : null}
         <dt>Updated</dt>
