@@ -233,6 +233,24 @@ async def test_confirm_re_plans_once_when_the_directive_is_not_met_then_complete
     assert 'Done: "Write a poem"' in (n["n"].report or "")
 
 
+async def test_a_fork_taken_while_the_confirm_review_waits_ends_as_the_original(svc: SwarmService) -> None:
+    """The review's continuation is stored on the node by step names, so a fork re-derives it and runs on."""
+    s = svc.create_swarm("u1", "Policy: confirm\nWrite a poem [unconfirmed]\nWrite a song")
+    svc.spawn(s.id)
+    assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+    events = svc.history(s.id).events
+    at = next(e.seq for e in events if e.node_id == "n" and e.type.value == "node_updated"
+              and (e.data["changes"].get("continuation") or {}).get("next_step") == "confirm.on_review")
+    assert svc.state_at(s.id, at).nodes["n"].lifecycle is Lifecycle.WAITING_LLM
+    fork = svc.clone(s.id, at_seq=at)
+    svc.resume(fork.id)
+    assert await run_answering(svc, fork.id) is SwarmStatus.COMPLETED
+    mine, theirs = _consistent(svc, fork.id), svc.state(s.id)
+    assert {k: (v.directive, v.lifecycle, v.report) for k, v in mine.nodes.items()} == \
+        {k: (v.directive, v.lifecycle, v.report) for k, v in theirs.nodes.items()}
+    assert mine.nodes["n"].replans == 1
+
+
 async def test_confirm_stops_at_max_replans_with_a_reason_naming_the_cause(svc: SwarmService) -> None:
     s = svc.create_swarm("u1", "Policy: confirm\nTool: memory.read notes/missing.md\nWrite a song",
                          config_id=_config(svc, 1))
