@@ -107,12 +107,13 @@ export default function TreePage() {
         </button>
         <button
           type="button"
+          className="tree-fold"
           onClick={() => setCollapsed(view ? Object.values(view.nodes).filter((n) => n.depth >= 1 && n.children.length).map((n) => n.id) : [])}
           disabled={!view || nodeCount < 2}
         >
           Collapse all
         </button>
-        <button type="button" onClick={() => setCollapsed([])} disabled={!collapsed.length}>
+        <button type="button" className="tree-fold" onClick={() => setCollapsed([])} disabled={!collapsed.length}>
           Expand all
         </button>
         <button type="button" aria-pressed={showLegend} onClick={() => setShowLegend((v) => !v)}>
