@@ -417,7 +417,7 @@ async def _work(args: argparse.Namespace, svc: Any) -> int:
     if redis_url:  # push this worker's events to every server's sockets through Redis
         from .server.realtime import RedisEmitter
 
-        emitter = RedisEmitter(redis_url)
+        emitter = RedisEmitter(redis_url, channel=os.environ.get("AGA_SWARM_REDIS_CHANNEL") or "aga_swarm")
         await emitter.start(svc.engine)
     try:
         await svc.runner.serve(stop)
