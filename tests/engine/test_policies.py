@@ -251,6 +251,21 @@ async def test_a_fork_taken_while_the_confirm_review_waits_ends_as_the_original(
     assert mine.nodes["n"].replans == 1
 
 
+async def test_confirm_does_not_re_plan_what_the_person_cancelled(svc: SwarmService) -> None:
+    s = svc.create_swarm("u1", "Policy: confirm\nAsk the user for a colour\nWrite a poem (after)")
+    svc.spawn(s.id)
+    await svc.run_until_idle(s.id)
+    assert svc.state(s.id).nodes["n.1"].lifecycle is Lifecycle.WAITING_USER
+    svc.cancel_node(s.id, "n.1")
+    await svc.run_until_idle(s.id)
+    st = _consistent(svc, s.id)
+    assert st.status is SwarmStatus.COMPLETED and list(st.nodes) == ["n", "n.1", "n.2"]
+    assert st.nodes["n"].replans == 0
+    [confirm] = [c for c in svc.node_detail(s.id, "n").llm_calls if c.step == "confirm.on_review"]
+    assert confirm.parsed_output == {"met": True, "missing": [],
+                                     "reason": "every subtask is done (1); 1 cancelled by the person"}
+
+
 async def test_confirm_stops_at_max_replans_with_a_reason_naming_the_cause(svc: SwarmService) -> None:
     s = svc.create_swarm("u1", "Policy: confirm\nTool: memory.read notes/missing.md\nWrite a song",
                          config_id=_config(svc, 1))

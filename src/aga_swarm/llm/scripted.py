@@ -221,10 +221,12 @@ def _confirm(children: list[dict[str, Any]]) -> dict[str, Any]:
     latest: dict[str, dict[str, Any]] = {}
     for c in children:  # a re-planned subtask's latest attempt counts: its directive without the marker
         latest[_unmarked(str(c.get("directive", "")))] = c
-    unmet = [c for c in latest.values() if not _dropped(c)
-             and (c.get("lifecycle") != "done" or UNCONFIRMED in str(c.get("report") or ""))]
+    final = [c for c in latest.values() if not _dropped(c)]
+    unmet = [c for c in final if c.get("lifecycle") != "done" or UNCONFIRMED in str(c.get("report") or "")]
     if not unmet:
-        return {"met": True, "reason": f"all {len(latest)} subtasks are done", "missing": []}
+        dropped = len(latest) - len(final)
+        return {"met": True, "reason": f"every subtask is done ({len(final)})"
+                + (f"; {dropped} cancelled by the person" if dropped else ""), "missing": []}
     why = "; ".join(f"{c.get('id')} {'is ' + UNCONFIRMED if c.get('lifecycle') == 'done' else c.get('lifecycle')}"
                     + (f" ({_quote(str(c['failure_reason']), 200)})" if c.get("failure_reason") else "")
                     for c in unmet)
