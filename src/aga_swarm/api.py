@@ -13,6 +13,8 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +23,11 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 
 from .actions.catalog import describe_space
+from .engine import attachments as att
 from .engine import history as hist
 from .engine import memory as mem
 from .engine import steer
+from .engine.attachments import AttachmentLimits
 from .engine.context import UserReply, spawn_node
 from .engine.core import Engine
 from .engine.errors import (
@@ -42,6 +46,7 @@ from .engine.tx import SwarmTx
 from .llm.prices import UnknownPrice, require_price
 from .schemas import (
     TERMINAL_LIFECYCLES,
+    Attachment,
     ChatStatus,
     ChatSummary,
     Continuation,
@@ -71,7 +76,7 @@ from .schemas import (
 )
 from .store import outcomes, rows, sql, usage
 from .store import tables as t
-from .store.blob import swarm_prefix
+from .store.blob import BlobStore, swarm_prefix
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -86,6 +91,16 @@ def clean_text(value: str, *, field: str, max_chars: int, allow_empty: bool = Fa
     if len(value) > max_chars:
         raise InvalidInput(f"{field} is too long ({len(value)} characters; the limit is {max_chars})")
     return value
+
+
+def _attaching(tx: SwarmTx, blobs: BlobStore, put: list[att.Checked], attach: Sequence[str]
+               ) -> Callable[[], list[Attachment]]:
+    """Records the person's checked files (bytes already put) and cites ``attach`` paths, in ``tx``."""
+    def files() -> list[Attachment]:
+        if not put and not attach:
+            return []
+        return att.record(tx, put) + att.cite(mem.MemoryAccess(tx, blobs, None), attach)
+    return files
 
 
 GOAL_PREVIEW_CHARS = 200
@@ -245,7 +260,25 @@ class SwarmService:
 
     # ---- swarms --------------------------------------------------------------------------------
     def create_swarm(self, owner_id: str, goal: str, *, name: str | None = None,
-                     config_id: str = "local") -> Swarm:
+                     config_id: str = "local", files: Sequence[mem.Upload] = (),
+                     limits: AttachmentLimits | None = None) -> Swarm:
+        """A draft. ``files`` (the goal's attachments, checked against ``limits`` first) land in its memory space
+        under ``uploads/``; when it is spawned, the root receives every file the person put there meanwhile."""
+        if files:
+            checked = att.check_files(files, limits or AttachmentLimits())
+            self.check_storage_quota(owner_id, sum(len(f.data) for f in checked))
+            swarm = self._create_swarm(owner_id, goal, name=name, config_id=config_id)
+            created = att.put_blobs(self.engine.blobs, owner_id, swarm.id, checked)
+            try:
+                self._write(swarm.id, owner_id, lambda tx: att.record(tx, checked))
+            except BaseException:
+                att.discard(self.engine.blobs, created)
+                self.delete_swarm(swarm.id, owner_id)
+                raise
+            return self.get_swarm(swarm.id)
+        return self._create_swarm(owner_id, goal, name=name, config_id=config_id)
+
+    def _create_swarm(self, owner_id: str, goal: str, *, name: str | None, config_id: str) -> Swarm:
         config = self.engine.config_for(config_id, owner_id)
         goal = clean_text(goal, field="goal", max_chars=config.limits.max_goal_chars)
         name = clean_text(name or goal.splitlines()[0][:60], field="name", max_chars=200)
@@ -353,6 +386,10 @@ class SwarmService:
             tx.set_status(SwarmStatus.RUNNING)
             action = self.engine.registry.get_action("plan")
             spawn_node(tx, "n", None, 0, action, tx.swarm.goal, tx.swarm.name, {})
+            given = [att.stored_attachment(f) for f in mem.committed_files(tx.conn, tx.swarm_id)
+                     if f.file.node_id is None]  # the goal's files, and any the person put there before
+            if given:
+                tx.update_node("n", attachments=att.dumped(given))
 
         self._write(swarm_id, owner_id, do)
         return self.get_swarm(swarm_id)
@@ -398,46 +435,86 @@ class SwarmService:
         return self._steer(swarm_id, node_id, owner_id,  # type: ignore[no-any-return]
                            lambda tx: steer.retry(self.engine.executor, tx, node_id))
 
-    def tell_node(self, swarm_id: str, node_id: str, content: str, owner_id: str | None = None) -> Message:
+    def tell_node(self, swarm_id: str, node_id: str, content: str, owner_id: str | None = None, *,
+                  files: Sequence[mem.Upload] = (), attach: Sequence[str] = (),
+                  limits: AttachmentLimits | None = None) -> Message:
         """Say something to a live node, whether or not it asked: posted to its chat at once, received by its
         next model call (a node waiting on its children passes it to its review). To a node awaiting a reply
-        this is the reply. InvalidInput when empty; Conflict when the node has ended."""
+        this is the reply. ``files`` (the person's, checked against ``limits``) and ``attach`` (memory paths)
+        go with it as attachments. InvalidInput when empty; Conflict when the node has ended."""
         row = self._row(swarm_id, owner_id)
-        limits = self.engine.config_for(row.config_id, row.owner_id).limits
-        text = clean_text(content, field="content", max_chars=limits.max_message_chars)
+        config_limits = self.engine.config_for(row.config_id, row.owner_id).limits
+        text = clean_text(content, field="content", max_chars=config_limits.max_message_chars,
+                          allow_empty=bool(files or attach))
         with self.db.read() as conn:
             node = rows.load_node(conn, swarm_id, node_id)
         if node is None:
             raise NodeNotFound(node_id)
-        if node.lifecycle is Lifecycle.WAITING_USER:
-            try:
-                return self.post_reply(swarm_id, node.chat_id, text, owner_id)
-            except ChatNotAwaiting:
-                pass  # it moved on meanwhile: tell it instead
-        self.check_storage_quota(owner_id, len(text))
-        return self._steer(swarm_id, node_id, owner_id,  # type: ignore[no-any-return]
-                           lambda tx: steer.tell(tx, node_id, text))
+        with self._stored_files(row, owner_id, files, limits) as put:
+            if node.lifecycle is Lifecycle.WAITING_USER:
+                try:
+                    return self._reply(swarm_id, node.chat_id, text, owner_id, put, attach)
+                except ChatNotAwaiting:
+                    pass  # it moved on meanwhile: tell it instead
+            self.check_storage_quota(owner_id, len(text))
+            return self._steer(swarm_id, node_id, owner_id,  # type: ignore[no-any-return]
+                               lambda tx: steer.tell(tx, node_id, text, _attaching(tx, self.engine.blobs, put,
+                                                                                   attach)))
+
+    @contextmanager
+    def _stored_files(self, row: Any, owner_id: str | None, files: Sequence[mem.Upload],
+                      limits: AttachmentLimits | None) -> Iterator[list[att.Checked]]:
+        """Check the person's files (limits, then the stored-bytes quota) and put their bytes (content-addressed)
+        before the transaction that records them; if the block fails, the bytes it put are deleted again."""
+        if not files:
+            yield []
+            return
+        checked = att.check_files(files, limits or AttachmentLimits())
+        self.check_storage_quota(owner_id, sum(len(f.data) for f in checked))
+        created = att.put_blobs(self.engine.blobs, row.owner_id, row.id, checked)
+        try:
+            yield checked
+        except BaseException:
+            att.discard(self.engine.blobs, created)
+            raise
 
     # ---- chats ---------------------------------------------------------------------------------
-    def post_reply(self, swarm_id: str, chat_id: str, content: str, owner_id: str | None = None) -> Message:
+    def post_reply(self, swarm_id: str, chat_id: str, content: str, owner_id: str | None = None, *,
+                   files: Sequence[mem.Upload] = (), attach: Sequence[str] = (),
+                   limits: AttachmentLimits | None = None) -> Message:
         """Record the user's reply and resume the waiting node at its next step, in the reply's transaction
         (so the node's next message commits with the reply). While the swarm is paused, or when the step
-        fails, the resumption is a ``user_reply`` operation instead: held, or run (and failed) on its own."""
+        fails, the resumption is a ``user_reply`` operation instead: held, or run (and failed) on its own.
+        ``files`` (the person's, checked against ``limits``: 413/415/422 before anything is stored) and
+        ``attach`` (paths already in the memory space) go with the reply as attachments: each file lands in
+        the memory space under ``uploads/`` in the reply's transaction, and the node receives them."""
+        if not files:
+            return self._reply(swarm_id, chat_id, content, owner_id, [], attach)
+        with self._stored_files(self._row(swarm_id, owner_id), owner_id, files, limits) as put:
+            return self._reply(swarm_id, chat_id, content, owner_id, put, attach)
 
+    def _reply(self, swarm_id: str, chat_id: str, content: str, owner_id: str | None, put: list[att.Checked],
+               attach: Sequence[str]) -> Message:
         def do(tx: SwarmTx) -> Message:
             if owner_id is not None and tx.owner_id != owner_id:
                 raise SwarmNotFound(swarm_id)
             limits = self.engine.config_for(tx.config_id, tx.owner_id).limits
-            text = clean_text(content, field="content", max_chars=limits.max_message_chars)
+            text = clean_text(content, field="content", max_chars=limits.max_message_chars,
+                              allow_empty=bool(put or attach))
             chat = tx.chat(chat_id)
             node = tx.node(chat.node_id)
             cont = node.continuation
             if (chat.status is not ChatStatus.AWAITING_USER or node.lifecycle is not Lifecycle.WAITING_USER
                     or cont is None or cont.kind is not ContinuationKind.USER):
                 raise ChatNotAwaiting(chat_id)
-            msg = tx.post_message(chat_id, MessageRole.USER, text, reply_to=cont.request.get("message_id"))
+            files = _attaching(tx, self.engine.blobs, put, attach)()
+            msg = tx.post_message(chat_id, MessageRole.USER, text, reply_to=cont.request.get("message_id"),
+                                  attachments=files)
             tx.update_chat(chat_id, status=ChatStatus.OPEN, awaiting_since=None)
-            reply = UserReply(content=text, message_id=msg.id).model_dump()
+            if files:
+                tx.update_node(node.id, attachments=att.dumped([*node.attachments, *files]))
+            reply = UserReply(content=text, message_id=msg.id, attachments=files).model_dump(
+                mode="json", exclude_defaults=True)
             tx.lead(node.id)  # the node's next operations may run in this transaction (Executor.transact)
             if self.engine.executor.resume_now(tx, node.id, cont, reply):
                 return msg

@@ -118,6 +118,24 @@ def _config_id(svc: Any, args: argparse.Namespace) -> str:
     return str(args.config)
 
 
+ATTACH_COMMAND = "/attach "
+
+
+def _files(paths: list[str] | None) -> list[Any]:
+    """The files named on the command line, read whole (their types are checked against their bytes when
+    attached); a missing one stops the command with one line."""
+    from .engine.memory import Upload
+
+    out = []
+    for raw in paths or []:
+        path = Path(raw).expanduser()
+        try:
+            out.append(Upload(path.name, None, path.read_bytes()))
+        except OSError as exc:
+            die(f"cannot attach {raw}: {exc.strerror or exc}")
+    return out
+
+
 class Answers:
     """Answers to questions: the terminal when interactive, else one line per answer from stdin."""
 
@@ -162,7 +180,8 @@ async def _run(args: argparse.Namespace) -> int:
         goal = args.goal
         if goal == "-":
             goal = sys.stdin.read()
-        swarm = svc.create_swarm(CLI_OWNER, goal, name=args.name, config_id=_config_id(svc, args))
+        swarm = svc.create_swarm(CLI_OWNER, goal, name=args.name, config_id=_config_id(svc, args),
+                                 files=_files(args.attach))
         svc.spawn(swarm.id)
     sid = swarm.id
     _current["swarm_id"] = sid
@@ -204,14 +223,23 @@ async def _run(args: argparse.Namespace) -> int:
                 out.print()
                 out.print(Text(chat.title, style="bold magenta"))
                 print_markdown(out, question)
-                answer = answers.read("> ")
+                for a in svc.messages(sid, chat.id)[-1].attachments:
+                    out.print(Text(f"  attached: {a.path} ({a.content_type}, {a.size} bytes)", style="dim"))
+                files: list[str] = []
+                while (answer := answers.read("> ")) is not None and answer.startswith(ATTACH_COMMAND):
+                    path = answer[len(ATTACH_COMMAND):].strip()
+                    if Path(path).is_file():
+                        files.append(path)
+                        err.print(f"attached {path}; type your answer (or /attach another file)", markup=False)
+                    else:
+                        err.print(Text(f"no such file: {path}", style="yellow"))
                 if answer is None:
                     svc.pause(sid)
                     err.print(f"no more answers on stdin; swarm paused. Continue with: aga-swarm run --resume {sid}",
                               soft_wrap=True)
                     return 3
                 try:
-                    svc.post_reply(sid, chat.id, answer)
+                    svc.post_reply(sid, chat.id, answer, files=_files(files))
                 except SwarmError as exc:
                     err.print(Text(str(exc), style="yellow"))
     finally:
@@ -281,9 +309,11 @@ def _steer(args: argparse.Namespace) -> int:
     ``run --resume``, carries it on)."""
     svc = _service(args)
     if args.command == "tell":
-        text = args.text if args.text not in (None, "-") else sys.stdin.read()
-        msg = svc.tell_node(args.swarm_id, args.node_id, text)
-        print(f"told {args.node_id}: posted to {msg.chat_id} as message {msg.index}")
+        from_stdin = args.text == "-" or (args.text is None and not args.attach)
+        text = sys.stdin.read() if from_stdin else args.text or ""
+        msg = svc.tell_node(args.swarm_id, args.node_id, text, files=_files(args.attach))
+        sent = f" with {', '.join(a.path for a in msg.attachments)}" if msg.attachments else ""
+        print(f"told {args.node_id}: posted to {msg.chat_id} as message {msg.index}{sent}")
     elif args.command == "cancel":
         node = svc.cancel_node(args.swarm_id, args.node_id)
         print(f"cancelled {node.id} and its subtree")
@@ -519,6 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config-file", help="a SwarmConfig as JSON or YAML")
     run.add_argument("--script", help="scripted-model script (YAML/JSON rules fixing outputs per step)")
     run.add_argument("--no-tree", action="store_true", help="do not draw the live tree")
+    run.add_argument("--attach", action="append", default=[], metavar="FILE",
+                     help="attach a file to the goal (repeatable; the root receives it). While answering a "
+                          "question, a line '/attach FILE' attaches a file to the next answer")
     _add_actions_option(run)
     _add_mcp_option(run)
 
@@ -542,7 +575,10 @@ def build_parser() -> argparse.ArgumentParser:
         steer.add_argument("swarm_id")
         steer.add_argument("node_id")
         if name == "tell":
-            steer.add_argument("text", nargs="?", help="what to say ('-' or nothing: read it from stdin)")
+            steer.add_argument("text", nargs="?", help="what to say ('-' or nothing without --attach: read it "
+                               "from stdin)")
+            steer.add_argument("--attach", action="append", default=[], metavar="FILE",
+                               help="attach a file (repeatable); it lands in the memory space under uploads/")
 
     me = command("memory", "list a swarm's memory space, or print one of its files")
     me.add_argument("swarm_id")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from ..engine.context import StepContext, UserReply
+from ..engine.errors import InvalidInput
 from ..schemas import ActionSpec, ActionType
 from .outputs import AskEvaluation, AskMessage
 from .prompts import render
@@ -18,6 +19,14 @@ from .registry import NoContext, Registry
 class AskCtx(BaseModel):
     followups: int = 0
     transcript: list[dict[str, str]] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list, description="Memory paths of the files the person replied with")
+
+
+def _exists(ctx: StepContext, path: str) -> bool:
+    try:
+        return ctx.memory.get(path) is not None
+    except InvalidInput:
+        return False
 
 
 def _transcript(t: list[dict[str, str]]) -> str:
@@ -38,11 +47,17 @@ def register(reg: Registry) -> None:
     def on_compose(ctx: StepContext, data: AskCtx, result: AskMessage) -> None:
         ctx.journal("Asked the person and parked until they reply.")
         data.transcript.append({"role": "agent", "content": result.message})
-        ctx.ask(result.message, next_step="ask.on_reply", context=data)
+        cited = [p for p in dict.fromkeys(result.attachments) if _exists(ctx, p)]
+        if len(cited) < len(set(result.attachments)):
+            ctx.journal("Left out attachments the memory space does not have: "
+                        + ", ".join(p for p in result.attachments if p not in cited))
+        ctx.ask(result.message, next_step="ask.on_reply", context=data, attachments=cited)
 
     @reg.step("ask.on_reply", context=AskCtx, result=UserReply)
     def on_reply(ctx: StepContext, data: AskCtx, result: UserReply) -> None:
         data.transcript.append({"role": "user", "content": result.content})
+        if result.attachments:
+            data.files = list(dict.fromkeys([*data.files, *(a.path for a in result.attachments)]))
         ctx.journal("The person replied; checking whether the answer is enough.")
         directive = ctx.node.directive
         ctx.llm("ask.evaluate", render("ask_user", "evaluate", directive=directive, context=ctx.context().render(),
@@ -70,7 +85,7 @@ def register(reg: Registry) -> None:
             learned = f"Follow-up limit reached; best answer from the person: {last_reply}"
             ctx.journal(learned)
         ctx.close_chat()
-        ctx.complete(learned, context_up={"answer": last_reply})
+        ctx.complete(learned, context_up={"answer": last_reply, **({"files": data.files} if data.files else {})})
 
     reg.register_action(ActionSpec(
         id="ask_user", description="Ask the person for information, a preference or a decision only they have.",

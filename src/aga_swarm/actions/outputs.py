@@ -58,6 +58,8 @@ class RouteChoice(BaseModel):
 
 class AskMessage(BaseModel):
     message: str
+    attachments: list[str] = Field(default_factory=list, description="Paths of memory-space files to show the "
+                                   "person with the question (optional)")
 
 
 class AskEvaluation(BaseModel):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from ..schemas import (
     TERMINAL_LIFECYCLES,
     ActionSpec,
+    Attachment,
     ChatStatus,
     Continuation,
     ContinuationKind,
@@ -69,6 +70,8 @@ class NodeContext(BaseModel):
     directive: str
     parent_directive: str | None = None
     inputs: list[Prerequisite] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list, description="Files the person gave this node or "
+                                          "its ancestors (with the goal, a reply or a tell), by memory path")
 
     def render(self) -> str:
         """The context as the built-in prompts show it to the model (empty for the root, which has only its
@@ -88,6 +91,9 @@ class NodeContext(BaseModel):
                 if p.files:
                     lines.append(f"  Files: {', '.join(p.files)}")
             parts.append("Results of the subtasks this task builds on:\n" + "\n".join(lines))
+        if self.attachments:
+            parts.append("Files the person gave you (in the memory space):\n" + "\n".join(
+                f"- {a.path} ({a.content_type}, {a.size} bytes)" for a in self.attachments))
         return "\n\n".join(parts)
 
 
@@ -103,6 +109,7 @@ def files_of(context_up: dict[str, Any]) -> list[str]:
 class UserReply(BaseModel):
     content: str
     message_id: str
+    attachments: list[Attachment] = Field(default_factory=list, description="Files the reply carried")
 
 
 @dataclass
@@ -144,7 +151,19 @@ class StepContext:
                                data=p.context_up)
                   for p in (self.tx.node(n) for n in node.needs)]
         return NodeContext(goal=self.tx.swarm.goal, directive=node.directive,
-                           parent_directive=parent.directive if parent is not None else None, inputs=inputs)
+                           parent_directive=parent.directive if parent is not None else None, inputs=inputs,
+                           attachments=self.attachments())
+
+    def attachments(self) -> list[Attachment]:
+        """The files the person gave this node and its ancestors (the goal's are the root's), each path once."""
+        from .attachments import received
+
+        chain: list[list[Attachment]] = []
+        node: Node | None = self.node
+        while node is not None:
+            chain.append(node.attachments)
+            node = self.tx.node(node.parent_id) if node.parent_id is not None else None
+        return received(reversed(chain))
 
     def children_outcomes(self) -> list[ChildOutcome]:
         return [trusted_with_defaults(ChildOutcome, {  # typed values from the nodes: nothing to validate
@@ -170,10 +189,10 @@ class StepContext:
     def journal(self, text: str) -> None:
         self.tx.journal(self.node_id, self.step, text)
 
-    def say(self, content: str) -> None:
-        """Post an agent message in this node's chat (no reply expected)."""
+    def say(self, content: str, *, attachments: Sequence[str] = ()) -> None:
+        """Post an agent message in this node's chat (no reply expected), citing memory-space files by path."""
         chat = self.tx.chat(self.node.chat_id)
-        self.tx.post_message(chat.id, MessageRole.AGENT, content)
+        self.tx.post_message(chat.id, MessageRole.AGENT, content, attachments=self.cite(attachments))
         if chat.status is ChatStatus.IDLE:
             self.tx.update_chat(chat.id, status=ChatStatus.OPEN)
 
@@ -195,12 +214,22 @@ class StepContext:
         self.changes.update(lifecycle=lifecycle, continuation=cont)
         return cont
 
+    def cite(self, paths: Sequence[str]) -> list[Attachment]:
+        """Attachments for files of the memory space, by path (InvalidInput for a path with no file)."""
+        if not paths:
+            return []
+        from .attachments import cite
+
+        return cite(self.memory, paths)
+
     def llm(self, purpose: str, messages: list[PromptMessage] | list[dict[str, str]], *, next_step: str,
             context: BaseModel,
-            facts: dict[str, Any] | None = None, take_inbox: bool = True) -> None:
+            facts: dict[str, Any] | None = None, take_inbox: bool = True, attachments: bool | None = None) -> None:
         """Ask the model; ``next_step`` (whose registered result model is the output schema) gets the answer.
         What a person told the node since its last call is appended to the prompt (``take_inbox``), unless
-        ``take_inbox`` is false (routing leaves it for the action it hands over to)."""
+        ``take_inbox`` is false (routing leaves it for the action it hands over to). The files the person gave
+        the node (``attachments()``) come with it too (text as text, images as image inputs), unless
+        ``attachments`` is false (by default it follows ``take_inbox``)."""
         result_model = self.services.registry.get_step(next_step).result
         if result_model is None:
             raise RuntimeError(f"step {next_step!r} declares no result model to receive an LLM answer")
@@ -210,20 +239,39 @@ class StepContext:
             prompts.append(PromptMessage(role="user", content="The person you work for told you this while you "
                                          "worked; take it into account:\n" + "\n".join(f"- {t}" for t in told)))
             facts = {**(facts or {}), "told": told}
+        images: list[Attachment] = []
+        files = self.attachments() if (take_inbox if attachments is None else attachments) else []
+        if files:
+            from .attachments import model_input
+
+            given = model_input(files, self.memory.read)
+            prompts.append(PromptMessage(role="user", content=given.text))
+            images = given.images
+            facts = {**(facts or {}), "attachments": given.facts}
         dumped = [m.model_dump() for m in prompts]
         worst = lim_checks.worst_case_tokens(self.config.llm, dumped, _schema_json(result_model))
+        if images:
+            from .attachments import IMAGE_TOKENS
+
+            worst = (worst[0] + IMAGE_TOKENS * len(images) * max(1, worst[1] // max(1, self.config.llm.max_tokens)),
+                     worst[1])
         held = lim_checks.check_call(self.tx.state, self.limits, self.config.llm, self.node_id, worst)
         request = {"purpose": purpose, "messages": dumped,
                    "output_schema": _schema_of(result_model), "schema_name": result_model.__name__,
                    "facts": facts or {}}
+        if images:
+            request["images"] = [a.model_dump(mode="json") for a in images]
         cont = self._continue(ContinuationKind.LLM, next_step, context, {"llm": request, "reserve": held},
                               Lifecycle.WAITING_LLM)
         self.tx.enqueue(OperationKind.LLM_CALL, self.node_id, f"llm:{cont.token}", {"token": cont.token})
 
-    def ask(self, content: str, *, next_step: str, context: BaseModel) -> None:
-        """Ask the user in this node's chat. The node parks until a reply resumes it at ``next_step``."""
-        cont = self._continue(ContinuationKind.USER, next_step, context, {"message": content, "posted": False},
-                              Lifecycle.RUNNING)
+    def ask(self, content: str, *, next_step: str, context: BaseModel, attachments: Sequence[str] = ()) -> None:
+        """Ask the user in this node's chat, citing memory-space files by path (``attachments``). The node parks
+        until a reply resumes it at ``next_step``."""
+        request: dict[str, Any] = {"message": content, "posted": False}
+        if attachments:
+            request["attachments"] = [a.model_dump(mode="json") for a in self.cite(attachments)]
+        cont = self._continue(ContinuationKind.USER, next_step, context, request, Lifecycle.RUNNING)
         self.tx.enqueue(OperationKind.USER_PROMPT, self.node_id, f"prompt:{cont.token}", {"token": cont.token})
 
     def call_tool(self, server: str, tool: str, arguments: dict[str, Any], *, idempotent: bool, next_step: str,

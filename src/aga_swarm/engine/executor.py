@@ -17,6 +17,7 @@ from ..llm.prices import price_cost, price_of
 from ..llm.protocol import LLMError, LLMRequest, TransientLLMError
 from ..schemas import (
     TERMINAL_LIFECYCLES,
+    Attachment,
     ChatStatus,
     Continuation,
     ContinuationKind,
@@ -452,7 +453,8 @@ class Executor:
             return
         if cont.request.get("posted"):
             return
-        msg = tx.post_message(node.chat_id, MessageRole.AGENT, str(cont.request["message"]))
+        cited = [Attachment.model_validate(a) for a in cont.request.get("attachments", ())]
+        msg = tx.post_message(node.chat_id, MessageRole.AGENT, str(cont.request["message"]), attachments=cited)
         chat = tx.chat(node.chat_id)
         tx.update_chat(chat.id, status=ChatStatus.AWAITING_USER, awaiting_since=tx.now)
         posted = new_continuation(cont.node_id, cont.kind, {**cont.request, "posted": True, "message_id": msg.id},
@@ -556,6 +558,8 @@ class Executor:
         owner = self.owner_and_config(op.swarm_id)
         if owner is None:
             return self._in_tx(op, lambda tx, o: None)  # the swarm was deleted meanwhile
+        if request.images:
+            request = request.model_copy(update={"image_data": self._image_data(op.swarm_id, request.images)})
         config = self.engine.config_for(config_id, owner[0])
         client = self.engine.llm_for(config)
         started = time.perf_counter()
@@ -596,6 +600,25 @@ class Executor:
             return reported
         price = price_of(llm)
         return reported if price is None else price_cost(price, tokens_in, tokens_out)
+
+    def _image_data(self, swarm_id: str, images: list[Attachment]) -> list[str]:
+        """The images a model call receives, as data URLs, read from the versions attached (one that is gone
+        is left out: the prompt names it anyway)."""
+        from .attachments import data_url
+        from .memory import LATEST, committed_file
+
+        out: list[str] = []
+        with self.engine.db.raw_read() as conn:
+            found = [committed_file(conn, swarm_id, a.path, a.seq if a.seq is not None else LATEST)
+                     for a in images]
+        for a, stored in zip(images, found, strict=True):
+            if stored is None:
+                continue
+            try:
+                out.append(data_url(stored.file.content_type, self.engine.blobs.get(stored.blob_key)))
+            except KeyError:
+                log.warning("attached image %s of swarm %s has no bytes", a.path, swarm_id)
+        return out
 
     def _read_for_llm_call(self, op: ClaimedOp) -> Prefetched | None:
         with self.engine.db.raw_read() as conn:

@@ -5,10 +5,12 @@ each names what it refused in a ``Conflict`` (409 over HTTP)."""
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..schemas import (
     TERMINAL_LIFECYCLES,
+    Attachment,
     ChatStatus,
     Lifecycle,
     Message,
@@ -97,16 +99,26 @@ def retry(ex: Executor, tx: SwarmTx, node_id: str) -> Node:
     return fresh
 
 
-def tell(tx: SwarmTx, node_id: str, content: str) -> Message:
+def tell(tx: SwarmTx, node_id: str, content: str, attachments: Callable[[], list[Attachment]] | None = None
+         ) -> Message:
     """Post what the person says to a live node's chat at once and put it in the node's inbox: its next model
-    call receives it (a node waiting on its children passes it to its review)."""
+    call receives it (a node waiting on its children passes it to its review). ``attachments`` records the
+    files the message carries (in this transaction, once the node is known to be live); the node receives them
+    with its next model calls (``Node.attachments``)."""
     node = tx.node(node_id)
     if node.lifecycle in TERMINAL_LIFECYCLES:
         raise NodeEnded(node, "there is nobody left to tell")
+    files = attachments() if attachments is not None else []
     chat = tx.chat(node.chat_id)
-    msg = tx.post_message(chat.id, MessageRole.USER, content)
+    msg = tx.post_message(chat.id, MessageRole.USER, content, attachments=files)
     if chat.status in (ChatStatus.IDLE, ChatStatus.CLOSED):
         tx.update_chat(chat.id, status=ChatStatus.OPEN)
-    tx.journal(node.id, "person", "The person said (delivered with the next model call): " + content[:500])
-    tx.update_node(node.id, inbox=[*node.inbox, content])
+    said = content or "(files only)"
+    if files:
+        said += " [files: " + ", ".join(a.path for a in files) + "]"
+    tx.journal(node.id, "person", "The person said (delivered with the next model call): " + said[:500])
+    changes: dict[str, Any] = {"inbox": [*node.inbox, said]}
+    if files:
+        changes["attachments"] = [a.model_dump(mode="json") for a in [*node.attachments, *files]]
+    tx.update_node(node.id, **changes)
     return msg

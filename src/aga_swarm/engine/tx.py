@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from copy import copy
 from datetime import datetime
 from enum import Enum
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from ..schemas import (
+    Attachment,
     ChatStatus,
     ChatSummary,
     Continuation,
@@ -267,19 +269,20 @@ class SwarmTx:
         self.emit(EventType.USAGE, None, {"delta": delta})
 
     def post_message(self, chat_id: str, role: MessageRole, content: str, *, reply_to: str | None = None,
-                     attachments: list[str] | None = None) -> Message:
+                     attachments: Sequence[Attachment] = ()) -> Message:
         chat = self.chat(chat_id)
         index = chat.message_count
         fields = {"id": f"{chat_id}.m{index}", "chat_id": chat_id, "index": index, "role": role, "content": content,
-                  "attachments": attachments or [], "reply_to": reply_to, "created_at": self.now}
+                  "attachments": list(attachments), "reply_to": reply_to, "created_at": self.now}
         plain = type(content) is str and not attachments and type(role) is MessageRole
         msg = trusted(Message, fields) if plain else Message(**fields)
+        files = [a.model_dump(mode="json") for a in msg.attachments]
         self._messages.append((self.swarm_id, msg.id, chat_id, index, role.value, content, reply_to,
-                               sql.to_json(msg.attachments), self.now_ts))  # sql.INSERT_MESSAGE's order
+                               sql.to_json(files), self.now_ts))  # sql.INSERT_MESSAGE's order
         # msg.model_dump(mode="json"), written out: every field is plain already
         self.emit(EventType.MESSAGE_POSTED, chat.node_id, {"message": {
             "id": msg.id, "chat_id": chat_id, "index": index, "role": role.value, "content": content,
-            "attachments": list(msg.attachments), "reply_to": reply_to, "created_at": iso(self.now)}})
+            "attachments": files, "reply_to": reply_to, "created_at": iso(self.now)}})
         return msg
 
     def journal(self, node_id: str, step: str, text: str) -> None:

@@ -40,6 +40,20 @@ _MAX_ERROR_CHARS = 2000
 _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n(.*?)\n?\s*```\s*$", re.DOTALL)
 
 
+def _wire_messages(request: LLMRequest) -> list[ChatCompletionMessageParam]:
+    """The prompt in the chat-completions format; the call's images (data URLs) go as ``image_url`` content
+    parts of its last user message (a message of their own when there is none)."""
+    messages: list[dict[str, Any]] = [{"role": m.role, "content": m.content} for m in request.messages]
+    if request.image_data:
+        images = [{"type": "image_url", "image_url": {"url": url}} for url in request.image_data]
+        last = next((m for m in reversed(messages) if m["role"] == "user"), None)
+        if last is None:
+            messages.append({"role": "user", "content": images})
+        else:
+            last["content"] = [{"type": "text", "text": last["content"]}, *images]
+    return [cast("ChatCompletionMessageParam", m) for m in messages]
+
+
 def _strip_fence(text: str) -> str:
     """Accept a reply wrapped in a single Markdown code fence, as local models often do."""
     match = _FENCE.match(text)
@@ -223,10 +237,7 @@ class OpenAIClient:
     # ------------------------------------------------------------------ the call
 
     async def complete(self, request: LLMRequest, output_model: type[BaseModel]) -> LLMResponse:
-        messages: list[ChatCompletionMessageParam] = [
-            cast("ChatCompletionMessageParam", {"role": m.role, "content": m.content})
-            for m in request.messages
-        ]
+        messages = _wire_messages(request)
         response_format: Any = {
             "type": "json_schema",
             "json_schema": {"name": request.schema_name, "schema": request.output_schema, "strict": False},

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from ..schemas import PromptMessage
+from ..schemas import Attachment, PromptMessage
 
 
 class LLMRequest(BaseModel):
@@ -18,6 +18,10 @@ class LLMRequest(BaseModel):
     output_schema: dict[str, Any] = Field(description="JSON schema the output must satisfy")
     schema_name: str = "output"
     facts: dict[str, Any] = Field(default_factory=dict)
+    images: list[Attachment] = Field(default_factory=list, description="Images the call receives (the node's "
+                                     "attachments), by memory path and seq; the last user message carries them")
+    image_data: list[str] = Field(default_factory=list, exclude=True, description="Their bytes as data URLs, "
+                                  "filled in when the call is made (never stored)")
 
 
 class LLMResponse(BaseModel):

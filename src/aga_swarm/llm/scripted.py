@@ -31,6 +31,13 @@ Rules (by request purpose):
   ``Done: "Write a haiku about it" (with: blue)``.
 - Whatever a person told the node (``tell``) and its call received (``facts["told"]``) shows: the ``do``
   report ends with `` (told: ...)`` and the review summary adds ``- The person said: ...``.
+- Attachments (files the person gave the node or its ancestors, ``facts["attachments"]``) show in the ``do``
+  report and in what ``ask.evaluate`` learned: `` (files: <path> "<first line of a text file>"; <path> <type>
+  <size> bytes)``, e.g. ``Done: "Describe the photo" (files: uploads/cat.png image/png 68 bytes)``: a text
+  file by the beginning of its first line (60 characters), anything else by its type and size.
+- ``ask.compose`` cites the files the subtask's prerequisites wrote (``inputs[].files``) as attachments of its
+  question, so ``Tool: memory.write notes/plan.md ...`` then ``Ask the user to check the plan (after 1)``
+  asks with ``notes/plan.md`` attached.
 - ``plan.review``: complete when every child is done (a child the person cancelled does not count, and is not
   re-planned); the summary lists the children's reports. Otherwise
   the children that did not finish are named as missing (so they are re-planned, within the limit), with
@@ -160,6 +167,18 @@ def _quote(text: str, limit: int = 500) -> str:
     return flat if len(flat) <= limit else flat[:limit] + "…"
 
 
+def _files(facts: dict[str, Any]) -> str:
+    seen = []
+    for f in facts.get("attachments", []):
+        text = str(f.get("text", "")).strip()
+        if "text" in f:
+            first = text.splitlines()[0] if text else ""
+            seen.append(f'{f.get("path")} "{_quote(first, 60)}"')
+        else:
+            seen.append(f"{f.get('path')} {f.get('content_type')} {f.get('size')} bytes")
+    return f" (files: {'; '.join(seen)})" if seen else ""
+
+
 def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
     directive = str(facts.get("directive", ""))
     if purpose == "plan.decompose":
@@ -178,17 +197,19 @@ def default_answer(purpose: str, facts: dict[str, Any]) -> dict[str, Any]:
                 return {"choice": opt["id"], "reason": f"{target} fits"}
         return {"choice": "none", "reason": "nothing here leads to " + target}
     if purpose == "ask.compose":
-        return {"message": f"I need your input on this: **{_quote(directive)}**"}
+        cited = [str(p) for i in facts.get("inputs", []) for p in i.get("files", [])]
+        return {"message": f"I need your input on this: **{_quote(directive)}**", "attachments": cited}
     if purpose == "ask.evaluate":
         reply = str(facts.get("reply", ""))
-        if len(reply.strip()) < 3:
+        if len(reply.strip()) < 3 and not facts.get("attachments"):
             return {"sufficient": False, "followup": "Could you say a little more? A few words are enough."}
         return {"sufficient": True, "closing": "Thank you, that is what I needed.",
-                "learned": f"The person answered: {_quote(reply)}"}
+                "learned": f"The person answered: {_quote(reply)}{_files(facts)}"}
     told = [_quote(str(t), 200) for t in facts.get("told", [])]
     heard = f" (told: {'; '.join(told)})" if told else ""
     if purpose == "do.execute":
-        return {"report": f'Done: "{_quote(directive)}"{_received(list(facts.get("inputs", [])))}{heard}'}
+        return {"report": f'Done: "{_quote(directive)}"{_received(list(facts.get("inputs", [])))}{heard}'
+                          f'{_files(facts)}'}
     if purpose == "tool.args":
         tool = str(facts.get("tool", ""))
         return {"arguments": tool_arguments(directive, list(facts.get("positional", []))),

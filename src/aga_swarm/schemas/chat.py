@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from .common import Model
 
@@ -24,15 +24,41 @@ class MessageRole(StrEnum):
     SYSTEM = "system"
 
 
+class Attachment(Model):
+    """A file carried by a message: a version of a file in the swarm's memory space, by path and seq."""
+
+    path: str = Field(description="Its path in the swarm's memory space")
+    name: str = Field(description="Its file name, as the sender gave it (for display and download)")
+    content_type: str = Field(description="Its type, checked against its bytes when the person sent it")
+    size: int = Field(ge=0, description="Bytes")
+    sha256: str = Field(description="Hex SHA-256 of its bytes (empty for a reference from an old history)")
+    seq: int | None = Field(None, description="The seq of the memory write holding this version: "
+                            "GET /api/swarms/{id}/memory/{path}?at=seq downloads exactly it")
+
+
+def attachment_list(value: object) -> object:
+    """Attachments as stored: typed ones, or the bare strings (memory paths or blob keys) of old histories,
+    read as untyped references so an old event or row still loads."""
+    if not isinstance(value, list):
+        return value
+    return [{"path": v, "name": v.rsplit("/", 1)[-1], "content_type": "application/octet-stream", "size": 0,
+             "sha256": ""} if isinstance(v, str) else v for v in value]
+
+
 class Message(Model):
     id: str
     chat_id: str
     index: int
     role: MessageRole
     content: str = Field(description="Markdown")
-    attachments: list[str] = Field(default_factory=list, description="Blob keys")
+    attachments: list[Attachment] = Field(default_factory=list, description="Files the message carries")
     reply_to: str | None = None
     created_at: datetime
+
+    @field_validator("attachments", mode="before")
+    @classmethod
+    def _old_attachments(cls, value: object) -> object:
+        return attachment_list(value)
 
 
 class ChatSummary(Model):

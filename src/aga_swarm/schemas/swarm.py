@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
+from .chat import Attachment, attachment_list
 from .common import Model
 from .ops import Continuation
 from .spaces import ActionType, policy_field
@@ -123,6 +124,13 @@ class Node(Model):
     attempt: int = Field(1, description="1, then one more each time a person retries the node")
     inbox: list[str] = Field(default_factory=list, description="What a person told the node that its steps have "
                              "not received yet (its next model call gets it)")
+    attachments: list[Attachment] = Field(default_factory=list, description="Files the person gave this node (with "
+                                          "the goal, a reply or a tell): its model calls receive them")
     continuation: Continuation | None = Field(None, description="What resumes this node: kind, context, next step")
     created_at: datetime
     updated_at: datetime
+
+    @field_validator("attachments", mode="before")
+    @classmethod
+    def _old_attachments(cls, value: object) -> object:
+        return attachment_list(value)

@@ -39,8 +39,8 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers: lis
     await send({"type": "http.response.body", "body": payload})
 
 
-UPLOAD_PATH = re.compile(r"^/api/swarms/[^/]+/memory/?$")
-"""Routes that take files: their bodies may be as large as the operator's upload limit."""
+UPLOAD_PATH = re.compile(r"^/api/swarms(/[^/]+/memory|/[^/]+/chats/[^/]+/messages|/[^/]+/nodes/[^/]+/tell)?/?$")
+"""Routes that take files: a multipart body may be as large as the operator's upload limit."""
 
 
 class EdgeMiddleware:
@@ -58,7 +58,7 @@ class EdgeMiddleware:
         state: dict[str, Any] = {"status": None}
         scope.setdefault("state", {})["request_id"] = request_id
         limit = self.max_body_bytes
-        if scope.get("method") == "POST" and UPLOAD_PATH.match(scope.get("path", "")):
+        if scope.get("method") == "POST" and UPLOAD_PATH.match(scope.get("path", "")) and _multipart(scope):
             limit = self.upload_body_bytes
 
         async def send_wrapper(message: Message) -> None:
@@ -104,6 +104,11 @@ class EdgeMiddleware:
                     "request_id": request_id, "method": scope.get("method"), "path": _logged_path(scope),
                     "status": state["status"], "ms": round((time.perf_counter() - started) * 1000, 2),
                     "user_id": scope.get("state", {}).get("user_id")})
+
+
+def _multipart(scope: Scope) -> bool:
+    return any(name == b"content-type" and value[:19].lower() == b"multipart/form-data"
+               for name, value in scope.get("headers", ()))
 
 
 def _logged_path(scope: Scope) -> str:

@@ -65,7 +65,9 @@ class CloneBody(Body):
 
 
 class PostMessageBody(Body):
-    content: str = Field(min_length=1, max_length=1_000_000, description="Markdown")
+    content: str = Field("", max_length=1_000_000, description="Markdown (may be empty when files are attached)")
+    attachments: list[str] = Field(default_factory=list, max_length=100, description="Paths of files already in "
+                                   "the swarm's memory space to attach (multipart: field `attach`, repeatable)")
 
 
 class Health(BaseModel):

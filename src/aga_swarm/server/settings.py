@@ -43,6 +43,8 @@ class Settings(BaseModel):
                                        "into a swarm's memory space (413 above)")
     upload_max_request_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="Largest upload request (all "
                                           "its files together); it replaces max_body_bytes on upload routes")
+    upload_max_files: int = Field(10, ge=1, le=100, description="Files one message (a reply, a tell, a goal) "
+                                  "or one upload may carry (413 above)")
     upload_types: list[str] = Field(default_factory=lambda: list(DEFAULT_UPLOAD_TYPES), description="Content "
                                     "types accepted for uploads, comma-separated; each file's bytes must show "
                                     "its type (415 otherwise)")

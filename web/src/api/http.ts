@@ -126,11 +126,11 @@ export const api = createApi({
       }),
       invalidatesTags: (_r, _e, { swarmId, nodeId }) => [{ type: 'Node', id: `${swarmId}/${nodeId}` }],
     }),
-    tellNode: b.mutation<Message, SwarmArg & { nodeId: string; content: string }>({
-      query: ({ swarmId, nodeId, content }) => ({
+    tellNode: b.mutation<Message, SwarmArg & { nodeId: string; content: string; files?: File[] }>({
+      query: ({ swarmId, nodeId, content, files }) => ({
         url: `/swarms/${swarmId}/nodes/${encodeURIComponent(nodeId)}/tell`,
         method: 'POST',
-        body: { content },
+        body: messageBody(content, files),
       }),
     }),
 
@@ -161,11 +161,11 @@ export const api = createApi({
     messages: b.query<Message[], ChatArg>({
       query: ({ swarmId, chatId }) => `/swarms/${swarmId}/chats/${encodeURIComponent(chatId)}/messages`,
     }),
-    postMessage: b.mutation<Message, ChatArg & { content: string }>({
-      query: ({ swarmId, chatId, content }) => ({
+    postMessage: b.mutation<Message, ChatArg & { content: string; files?: File[] }>({
+      query: ({ swarmId, chatId, content, files }) => ({
         url: `/swarms/${swarmId}/chats/${encodeURIComponent(chatId)}/messages`,
         method: 'POST',
-        body: { content },
+        body: messageBody(content, files),
       }),
     }),
   }),
@@ -195,6 +195,16 @@ export const {
   useMemoryTextQuery,
   useUploadMemoryMutation,
 } = api;
+
+/** A reply's or a tell's body: JSON for text alone, multipart (`content` and `file` parts) when it carries
+ * files; the server stores each file in the memory space under uploads/ and hands it to the node. */
+export function messageBody(content: string, files?: readonly File[]): { content: string } | FormData {
+  if (!files?.length) return { content };
+  const form = new FormData();
+  form.append('content', content);
+  for (const f of files) form.append('file', f, f.name);
+  return form;
+}
 
 /** A memory file's route, below the API base (each path segment encoded; the slashes kept). */
 export function memoryFilePath(swarmId: string, path: string): string {

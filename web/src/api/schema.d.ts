@@ -152,7 +152,9 @@ export interface paths {
         put?: never;
         /**
          * Create Swarm
-         * @description Create a draft.
+         * @description Create a draft. JSON `{name?, goal, config?}`, or the same fields as multipart with files (`file`,
+         *     repeatable): the goal's attachments, stored in the draft's memory space under `uploads/`; the root node
+         *     receives them when the swarm is spawned. 413/415 for files as on a reply.
          */
         post: operations["create_swarm"];
         delete?: never;
@@ -240,8 +242,11 @@ export interface paths {
         put?: never;
         /**
          * Post Message
-         * @description Reply to a node that awaits the user; it resumes at its next step. 409 when the chat is not awaiting a
-         *     reply (also for the losing side of two racing replies); 429 past the stored-bytes quota.
+         * @description Reply to a node that awaits the user; it resumes at its next step. JSON `{content, attachments?}`, or
+         *     multipart with files (`file`, repeatable) that land in the memory space under `uploads/` and go to the
+         *     node with the reply. 409 when the chat is not awaiting a reply (also for the losing side of two racing
+         *     replies); 413 over the operator's size limits or file count, 415 for a type off the allowlist or bytes
+         *     that are not what they claim, 429 past the stored-bytes quota.
          */
         post: operations["post_message"];
         delete?: never;
@@ -414,7 +419,8 @@ export interface paths {
          * Tell Node
          * @description Say something to a live node, whether or not it asked: posted to its chat at once; its next model call
          *     receives it (a node waiting on its children passes it to its review; to a node awaiting a reply, this is
-         *     the reply). 409 when the node has ended; 422 when the message is empty; 429 past the stored-bytes quota.
+         *     the reply). JSON `{content, attachments?}` or multipart with files, as a reply. 409 when the node has
+         *     ended; 422 when the message is empty; 413/415/429 for files as on a reply.
          */
         post: operations["tell_node"];
         delete?: never;
@@ -643,6 +649,42 @@ export interface components {
          * @enum {string}
          */
         ActionType: "plan" | "route" | "ask" | "do" | "review" | "custom";
+        /**
+         * Attachment
+         * @description A file carried by a message: a version of a file in the swarm's memory space, by path and seq.
+         */
+        Attachment: {
+            /**
+             * Content Type
+             * @description Its type, checked against its bytes when the person sent it
+             */
+            content_type: string;
+            /**
+             * Name
+             * @description Its file name, as the sender gave it (for display and download)
+             */
+            name: string;
+            /**
+             * Path
+             * @description Its path in the swarm's memory space
+             */
+            path: string;
+            /**
+             * Seq
+             * @description The seq of the memory write holding this version: GET /api/swarms/{id}/memory/{path}?at=seq downloads exactly it
+             */
+            seq?: number | null;
+            /**
+             * Sha256
+             * @description Hex SHA-256 of its bytes (empty for a reference from an old history)
+             */
+            sha256: string;
+            /**
+             * Size
+             * @description Bytes
+             */
+            size: number;
+        };
         /** AuthResponse */
         AuthResponse: {
             /**
@@ -732,19 +774,6 @@ export interface components {
          * @enum {string}
          */
         ContinuationKind: "llm" | "user" | "children" | "tool" | "step";
-        /** CreateSwarmBody */
-        CreateSwarmBody: {
-            /**
-             * Config
-             * @description A config id from GET /api/configs
-             * @default local
-             */
-            config: string;
-            /** Goal */
-            goal: string;
-            /** Name */
-            name?: string | null;
-        };
         /**
          * EventType
          * @enum {string}
@@ -1035,9 +1064,9 @@ export interface components {
         Message: {
             /**
              * Attachments
-             * @description Blob keys
+             * @description Files the message carries
              */
-            attachments?: string[];
+            attachments?: components["schemas"]["Attachment"][];
             /** Chat Id */
             chat_id: string;
             /**
@@ -1068,6 +1097,11 @@ export interface components {
             /** Action Id */
             action_id: string;
             action_type: components["schemas"]["ActionType"];
+            /**
+             * Attachments
+             * @description Files the person gave this node (with the goal, a reply or a tell): its model calls receive them
+             */
+            attachments?: components["schemas"]["Attachment"][];
             /**
              * Attempt
              * @description 1, then one more each time a person retries the node
@@ -1170,14 +1204,6 @@ export interface components {
              * @description Not the username, not blank, not one of the most common passwords
              */
             new_password: string;
-        };
-        /** PostMessageBody */
-        PostMessageBody: {
-            /**
-             * Content
-             * @description Markdown
-             */
-            content: string;
         };
         /** PromptMessage */
         PromptMessage: {
@@ -1981,7 +2007,28 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateSwarmBody"];
+                "application/json": {
+                    /**
+                     * Config
+                     * @description A config id from GET /api/configs
+                     * @default local
+                     */
+                    config?: string;
+                    /** Goal */
+                    goal: string;
+                    /** Name */
+                    name?: string | null;
+                };
+                "multipart/form-data": {
+                    /** @description Paths of files already in the memory space to attach (repeatable) */
+                    attach?: string[];
+                    /** @description A config id from GET /api/configs */
+                    config?: string;
+                    /** @description Files to attach (repeatable); each lands in the memory space under uploads/ */
+                    file?: string[];
+                    goal?: string;
+                    name?: string;
+                };
             };
         };
         responses: {
@@ -2007,6 +2054,17 @@ export interface operations {
             };
             /** @description The request body is over AGA_SWARM_MAX_BODY_BYTES */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A file's type is not accepted, or its bytes are not what it claims */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2411,7 +2469,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PostMessageBody"];
+                "application/json": {
+                    /**
+                     * Attachments
+                     * @description Paths of files already in the swarm's memory space to attach (multipart: field `attach`, repeatable)
+                     */
+                    attachments?: string[];
+                    /**
+                     * Content
+                     * @description Markdown (may be empty when files are attached)
+                     * @default
+                     */
+                    content?: string;
+                };
+                "multipart/form-data": {
+                    /** @description Paths of files already in the memory space to attach (repeatable) */
+                    attach?: string[];
+                    /** @description Markdown (may be empty with files) */
+                    content?: string;
+                    /** @description Files to attach (repeatable); each lands in the memory space under uploads/ */
+                    file?: string[];
+                };
             };
         };
         responses: {
@@ -2468,14 +2546,23 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description A file's type is not accepted, or its bytes are not what it claims */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        detail: string;
+                    };
                 };
+            };
+            /** @description A malformed body, an empty message, a file without a name or a bad path */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A per-user limit set by the operator (swarms, running swarms, forks per hour, stored bytes) is reached; `detail` says which */
             429: {
@@ -3060,7 +3147,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PostMessageBody"];
+                "application/json": {
+                    /**
+                     * Attachments
+                     * @description Paths of files already in the swarm's memory space to attach (multipart: field `attach`, repeatable)
+                     */
+                    attachments?: string[];
+                    /**
+                     * Content
+                     * @description Markdown (may be empty when files are attached)
+                     * @default
+                     */
+                    content?: string;
+                };
+                "multipart/form-data": {
+                    /** @description Paths of files already in the memory space to attach (repeatable) */
+                    attach?: string[];
+                    /** @description Markdown (may be empty with files) */
+                    content?: string;
+                    /** @description Files to attach (repeatable); each lands in the memory space under uploads/ */
+                    file?: string[];
+                };
             };
         };
         responses: {
@@ -3117,14 +3224,23 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description A file's type is not accepted, or its bytes are not what it claims */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        detail: string;
+                    };
                 };
+            };
+            /** @description A malformed body, an empty message, a file without a name or a bad path */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A per-user limit set by the operator (swarms, running swarms, forks per hour, stored bytes) is reached; `detail` says which */
             429: {

@@ -25,6 +25,8 @@ export type ActionType = Schemas['ActionType'];
 export type ChatSummary = Wire<Schemas['ChatSummary']>;
 export type ChatStatus = Schemas['ChatStatus'];
 export type Message = Wire<Schemas['Message']>;
+/** As a message or a node carries it (its `seq` may be left out by old histories). */
+export type Attachment = Schemas['Attachment'];
 export type MessageRole = Schemas['MessageRole'];
 export type JournalEntry = Wire<Schemas['JournalEntry']>;
 export type LLMCall = Wire<Schemas['LLMCall']>;

@@ -26,6 +26,7 @@ export function makeNode(swarmId: string, id: string, parentId: string | null, d
     needed_by: [],
     attempt: 1,
     inbox: [],
+    attachments: [],
     depth,
     action_id: ACTION_TYPES[action]!,
     action_type: ACTION_TYPES[action]!,

@@ -1,9 +1,10 @@
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { addMessageToCache, useMessagesQuery, usePostMessageMutation, useTellNodeMutation } from '../api/http';
 import { describeError } from '../api/errors';
 import { useLiveNodeDetail } from '../api/useLiveNodeDetail';
 import type { ChatSummary, Message, Node } from '../api/types';
+import { AttachmentList, PickedFiles, pastedFiles } from '../components/Attachments';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import JournalList from '../components/JournalList';
 import Markdown from '../components/Markdown';
@@ -237,20 +238,25 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
     if (el) el.scrollTop = el.scrollHeight;
   }, [count]);
 
-  const send = async (p: { content: string; tempId?: string }) => {
+  // Files of messages being sent, by their temporary id (File objects stay out of the store), for a retry.
+  const pendingFiles = useRef(new Map<string, File[]>());
+  const send = async (p: { content: string; files?: File[]; tempId?: string }) => {
     let tempId = p.tempId;
+    const files = p.files ?? (tempId ? pendingFiles.current.get(tempId) : undefined) ?? [];
     if (tempId) dispatch(retrying({ chatId: chat.id, tempId }));
     else {
-      const action = dispatch(sendStarted({ swarmId, chatId: chat.id, content: p.content }));
+      const action = dispatch(sendStarted({ swarmId, chatId: chat.id, content: p.content, files: files.map((f) => f.name) }));
       tempId = action.payload.tempId;
     }
+    if (files.length) pendingFiles.current.set(tempId, files);
     try {
       // a node that asked gets a reply; any other live node is told (its next model call reads it)
       const msg = await (chat.status === 'awaiting_user'
-        ? post({ swarmId, chatId: chat.id, content: p.content })
-        : tell({ swarmId, nodeId: chat.node_id, content: p.content })
+        ? post({ swarmId, chatId: chat.id, content: p.content, files })
+        : tell({ swarmId, nodeId: chat.node_id, content: p.content, files })
       ).unwrap();
       addMessageToCache(dispatch, swarmId, msg);
+      pendingFiles.current.delete(tempId);
       dispatch(sendSucceeded({ chatId: chat.id, tempId }));
       live?.wake(swarmId);
     } catch (err) {
@@ -290,14 +296,17 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
         ) : (
           <ol className="message-list">
             {messages.map((m) => (
-              <MessageItem key={m.id} m={m} held={m.id === heldId} />
+              <MessageItem key={m.id} swarmId={swarmId} m={m} held={m.id === heldId} />
             ))}
             {(pending ?? []).map((p) => (
               <PendingItem
                 key={p.tempId}
                 p={p}
                 onRetry={() => void send({ content: p.content, tempId: p.tempId })}
-                onDiscard={() => dispatch(discarded({ chatId: chat.id, tempId: p.tempId }))}
+                onDiscard={() => {
+                  pendingFiles.current.delete(p.tempId);
+                  dispatch(discarded({ chatId: chat.id, tempId: p.tempId }));
+                }}
               />
             ))}
           </ol>
@@ -310,7 +319,7 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
         <Composer
           chatId={chat.id}
           disabled={sending}
-          onSend={(content) => void send({ content })}
+          onSend={(content, files) => void send({ content, files })}
           label={awaiting ? undefined : 'Tell this agent something (it reads it at its next step)'}
         />
       ) : (
@@ -340,7 +349,7 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
 
 const ROLE_LABEL = { agent: 'Agent', user: 'You', system: 'System' } as const;
 
-function MessageItem({ m, held }: { m: Message; held: boolean }) {
+function MessageItem({ swarmId, m, held }: { swarmId: string; m: Message; held: boolean }) {
   return (
     <li className={`message message-${m.role}${held ? ' held' : ''}`} data-testid="message">
       <div className="message-meta">
@@ -348,7 +357,8 @@ function MessageItem({ m, held }: { m: Message; held: boolean }) {
         <time dateTime={m.created_at}>{formatTime(m.created_at)}</time>
         {held ? <span className="held-label">Held until you resume</span> : null}
       </div>
-      <Markdown>{m.content}</Markdown>
+      {m.content ? <Markdown>{m.content}</Markdown> : null}
+      <AttachmentList swarmId={swarmId} attachments={m.attachments ?? []} />
     </li>
   );
 }
@@ -361,6 +371,7 @@ function PendingItem({ p, onRetry, onDiscard }: { p: PendingMessage; onRetry(): 
         <span className="pending-label">{p.status === 'sending' ? 'Sending…' : 'Not sent'}</span>
       </div>
       <div className="md md-plain">{p.content}</div>
+      {p.files?.length ? <p className="pending-files">Files: {p.files.join(', ')}</p> : null}
       {p.status === 'failed' ? (
         <div className="pending-actions">
           <ErrorMessage>{p.error}</ErrorMessage>
@@ -379,7 +390,7 @@ function PendingItem({ p, onRetry, onDiscard }: { p: PendingMessage; onRetry(): 
 interface ComposerProps {
   chatId: string;
   disabled: boolean;
-  onSend(content: string): void;
+  onSend(content: string, files: File[]): void;
   /** Set when the node has not asked: the message is told to it (``POST .../tell``), not a reply. */
   label?: string;
 }
@@ -387,16 +398,23 @@ interface ComposerProps {
 function Composer({ chatId, disabled, onSend, label }: ComposerProps) {
   const dispatch = useAppDispatch();
   const draft = useAppSelector((s) => s.chat.drafts[chatId] ?? '');
+  const [files, setFiles] = useState<File[]>([]);
+  const [dragging, setDragging] = useState(false);
   const uid = useId();
   const ref = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
   useEffect(() => {
     ref.current?.focus();
   }, []);
+  const add = (more: File[]) => {
+    if (more.length) setFiles((now) => [...now, ...more]);
+  };
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
     const content = draft.trim();
-    if (!content || disabled) return;
-    onSend(content);
+    if ((!content && !files.length) || disabled) return;
+    onSend(content, files);
+    setFiles([]);
   };
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
@@ -404,8 +422,33 @@ function Composer({ chatId, disabled, onSend, label }: ComposerProps) {
       submit();
     }
   };
+  const onPaste = (e: ClipboardEvent<HTMLTextAreaElement>) => {
+    const pasted = pastedFiles(e.clipboardData);
+    if (pasted.length) {
+      e.preventDefault(); // a pasted screenshot is a file, not text
+      add(pasted);
+    }
+  };
+  const onDrop = (e: DragEvent<HTMLFormElement>) => {
+    if (!e.dataTransfer.types.includes('Files')) return;
+    e.preventDefault();
+    setDragging(false);
+    add(Array.from(e.dataTransfer.files));
+  };
+  const onDragOver = (e: DragEvent<HTMLFormElement>) => {
+    if (!e.dataTransfer.types.includes('Files')) return;
+    e.preventDefault();
+    setDragging(true);
+  };
   return (
-    <form className="composer" onSubmit={submit}>
+    <form
+      className={`composer${dragging ? ' dragging' : ''}`}
+      onSubmit={submit}
+      onDrop={onDrop}
+      onDragOver={onDragOver}
+      onDragLeave={() => setDragging(false)}
+      data-testid="composer"
+    >
       <label htmlFor={`${uid}-reply`} className="visually-hidden">
         {label ?? 'Your reply'}
       </label>
@@ -415,15 +458,32 @@ function Composer({ chatId, disabled, onSend, label }: ComposerProps) {
         value={draft}
         onChange={(e) => dispatch(draftChanged({ chatId, text: e.target.value }))}
         onKeyDown={onKeyDown}
+        onPaste={onPaste}
         rows={3}
         placeholder={label ? 'Tell this agent something…' : 'Write your reply…'}
         aria-describedby={`${uid}-hint`}
       />
+      <PickedFiles files={files} onRemove={(i) => setFiles((now) => now.filter((_, j) => j !== i))} />
       <div className="composer-foot">
         <span className="hint" id={`${uid}-hint`}>
-          Enter sends · Shift+Enter adds a line · Markdown works
+          Enter sends · Shift+Enter adds a line · Markdown works · drop or paste files to attach
         </span>
-        <button type="submit" className="primary" disabled={disabled || !draft.trim()}>
+        <input
+          ref={picker}
+          type="file"
+          multiple
+          hidden
+          aria-label="Files to attach"
+          data-testid="attach-input"
+          onChange={(e) => {
+            add(Array.from(e.target.files ?? []));
+            e.target.value = '';
+          }}
+        />
+        <button type="button" className="attach-button" onClick={() => picker.current?.click()} disabled={disabled}>
+          Attach files
+        </button>
+        <button type="submit" className="primary" disabled={disabled || (!draft.trim() && !files.length)}>
           Send
         </button>
       </div>

@@ -8,6 +8,8 @@ export interface PendingMessage {
   swarmId: string;
   chatId: string;
   content: string;
+  /** Names of the files it carries (the files themselves stay with the chat view, for a retry). */
+  files?: string[];
   status: 'sending' | 'failed';
   error: string | null;
   createdAt: string;
@@ -85,13 +87,14 @@ const slice = createSlice({
         (s.pending[payload.chatId] ??= []).push(payload);
         delete s.drafts[payload.chatId];
       },
-      prepare(p: { swarmId: string; chatId: string; content: string; tempId?: string }) {
+      prepare(p: { swarmId: string; chatId: string; content: string; files?: string[]; tempId?: string }) {
         return {
           payload: {
             tempId: p.tempId ?? nanoid(),
             swarmId: p.swarmId,
             chatId: p.chatId,
             content: p.content,
+            ...(p.files?.length ? { files: p.files } : {}),
             status: 'sending' as const,
             error: null,
             createdAt: new Date().toISOString(),

@@ -24,6 +24,10 @@ R409: Responses = {409: {"description": "Not allowed in the swarm's (or chat's) 
 R413: Responses = {413: {"description": "The request body is over AGA_SWARM_MAX_BODY_BYTES", **_detail}}
 R429: Responses = {429: {"description": "A per-user limit set by the operator (swarms, running swarms, forks "
                                          "per hour, stored bytes) is reached; `detail` says which", **_detail}}
+R415: Responses = {415: {"description": "A file's type is not accepted, or its bytes are not what it claims",
+                         **_detail}}
+R422: Responses = {422: {"description": "A malformed body, an empty message, a file without a name or a bad "
+                                         "path"}}
 R410: Responses = {410: {"description": "That part of the history was compacted", **_detail}}
 
 _adapters: dict[Any, TypeAdapter[Any]] = {}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, Response, status
 
 from ...schemas import Message, Node
 from ..auth import Ctx, CurrentUser
 from ..models import PostMessageBody
-from .common import R401, R404, R409, R413, R429, NodeId, SwarmId
+from .common import R401, R404, R409, R413, R415, R422, R429, NodeId, SwarmId, json_response, to_json
+from .forms import MESSAGE_FIELDS, Parsed, limits_of, message_body, read_body, request_body
 
 router = APIRouter(prefix="/api", tags=["steering"], responses={**R401, **R404, **R409})
 
@@ -29,12 +30,19 @@ async def retry_node(swarm_id: SwarmId, node_id: NodeId, ctx: Ctx, user: Current
 
 
 @router.post("/swarms/{swarm_id}/nodes/{node_id}/tell", status_code=status.HTTP_202_ACCEPTED,
-             response_model=Message, responses={**R413, **R429})
-async def tell_node(swarm_id: SwarmId, node_id: NodeId, body: PostMessageBody, ctx: Ctx,
-                    user: CurrentUser) -> Message:
+             response_model=Message, responses={**R413, **R415, **R422, **R429},
+             openapi_extra=request_body(PostMessageBody, MESSAGE_FIELDS))
+async def tell_node(swarm_id: SwarmId, node_id: NodeId, request: Request, ctx: Ctx,
+                    user: CurrentUser) -> Response:
     """Say something to a live node, whether or not it asked: posted to its chat at once; its next model call
     receives it (a node waiting on its children passes it to its review; to a node awaiting a reply, this is
-    the reply). 409 when the node has ended; 422 when the message is empty; 429 past the stored-bytes quota."""
+    the reply). JSON `{content, attachments?}` or multipart with files, as a reply. 409 when the node has
+    ended; 422 when the message is empty; 413/415/429 for files as on a reply."""
+    parsed = message_body(await read_body(request, PostMessageBody, ctx.settings))
+    if not isinstance(parsed, Parsed):
+        return parsed
+    body: PostMessageBody = parsed.body
     message: Message = await ctx.offload(ctx.service.tell_node, swarm_id, node_id, body.content,
-                                         owner_id=user.id)
-    return message
+                                         owner_id=user.id, files=parsed.files, attach=parsed.attach,
+                                         limits=limits_of(ctx.settings))
+    return json_response(to_json(message), status.HTTP_202_ACCEPTED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from ...engine.errors import ConfigNotFound
 from ...llm.redact import redact_url
@@ -12,7 +12,8 @@ from ...schemas import Swarm, SwarmConfig, SwarmPage, SwarmSummary
 from ..auth import Ctx, CurrentUser
 from ..errors import invalid
 from ..models import CloneBody, CreateSwarmBody, UpdateSwarmBody
-from .common import R401, R404, R409, R413, R429, SwarmId, json_response, to_json
+from .common import R401, R404, R409, R413, R415, R429, SwarmId, json_response, to_json
+from .forms import SWARM_FIELDS, Parsed, limits_of, read_body, request_body
 
 router = APIRouter(prefix="/api", tags=["swarms"], responses=R401)
 
@@ -46,11 +47,20 @@ async def list_swarms(ctx: Ctx, user: CurrentUser,
 
 @router.post("/swarms", status_code=status.HTTP_201_CREATED, response_model=Swarm,
              responses={422: {"description": "Invalid body, unknown config, or a goal over the config's limit"},
-                        **R413, **R429})
-async def create_swarm(body: CreateSwarmBody, ctx: Ctx, user: CurrentUser) -> Response:
-    """Create a draft."""
+                        **R413, **R415, **R429},
+             openapi_extra=request_body(CreateSwarmBody, SWARM_FIELDS))
+async def create_swarm(request: Request, ctx: Ctx, user: CurrentUser) -> Response:
+    """Create a draft. JSON `{name?, goal, config?}`, or the same fields as multipart with files (`file`,
+    repeatable): the goal's attachments, stored in the draft's memory space under `uploads/`; the root node
+    receives them when the swarm is spawned. 413/415 for files as on a reply."""
+    parsed = await read_body(request, CreateSwarmBody, ctx.settings, repeated=frozenset())
+    if not isinstance(parsed, Parsed):
+        return parsed
+    body: CreateSwarmBody = parsed.body
+
     def create() -> bytes:
-        return to_json(ctx.service.create_swarm(user.id, body.goal, name=body.name, config_id=body.config))
+        return to_json(ctx.service.create_swarm(user.id, body.goal, name=body.name, config_id=body.config,
+                                                files=parsed.files, limits=limits_of(ctx.settings)))
 
     async with ctx.quotas.guard(ctx, user.id, new_swarm=True):
         try:
