@@ -230,9 +230,10 @@ async def _run(args: argparse.Namespace) -> int:
                     path = answer[len(ATTACH_COMMAND):].strip()
                     if Path(path).is_file():
                         files.append(path)
-                        err.print(f"attached {path}; type your answer (or /attach another file)", markup=False)
+                        err.print(f"attached {path}; type your answer (or /attach another file)", markup=False,
+                                  soft_wrap=True)
                     else:
-                        err.print(Text(f"no such file: {path}", style="yellow"))
+                        err.print(Text(f"no such file: {path}", style="yellow"), soft_wrap=True)
                 if answer is None:
                     svc.pause(sid)
                     err.print(f"no more answers on stdin; swarm paused. Continue with: aga-swarm run --resume {sid}",

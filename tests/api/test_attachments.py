@@ -183,7 +183,7 @@ async def test_limits_types_names_and_quota(tight_server: Server) -> None:
         await http.post(f"/api/swarms/{sid2}/spawn")
         chat2 = await awaiting_chat(http, sid2)
         r = await http.post(f"/api/swarms/{sid2}/chats/{chat2['id']}/messages", data={"content": "hi"},
-                            files={"file": ("late.txt", b"late", "text/plain")})
+                            files={"file": ("late.txt", b"l" * 999, "text/plain")})
         assert r.status_code == 429 and "most one user may store" in r.json()["detail"]
         r = await http.post(f"/api/swarms/{sid2}/chats/{chat2['id']}/messages", json={"content": "plain text"})
         assert r.status_code == 202
