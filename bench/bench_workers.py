@@ -1,9 +1,11 @@
 """Worker processes on PostgreSQL: operations per second with 1, 2 and 4 ``aga-swarm worker`` processes, and
 the latency from an operation's creation (the spawn's commit) to the first event a worker commits for it.
 
-Today's dispatch is the database claim loop (``engine/scheduler.py``: compare-and-set under an advisory lock,
-waking every 0.2 s when idle). Procrastinate's push dispatch is not built yet; when it is, it runs here beside
-the polling workers in the same run.
+Two dispatches side by side in the same run: the database claim loop (``AGA_SWARM_DISPATCH=poll``,
+``engine/scheduler.py``: compare-and-set under an advisory lock, waking every 0.2 s when idle) and Procrastinate
+(the default on PostgreSQL, ``engine/jobs.py``: a job deferred by a trigger in the operation's transaction,
+LISTEN/NOTIFY wake-up). The operations are created by this process through ``SwarmService`` (what an API
+process runs), with the same dispatch setting as the workers.
 
     python bench/bench_workers.py [--notes 400] [--latency-samples 40]
 """
@@ -49,6 +51,14 @@ def drop_db(url: str) -> None:
     admin.dispose()
 
 
+DISPATCHES = {"poll": "polling claim loop", "procrastinate": "Procrastinate (push)"}
+
+
+def service(url: str, tmp: Path, dispatch: str) -> SwarmService:
+    os.environ["AGA_SWARM_DISPATCH"] = dispatch  # read when the store opens: poll sessions defer no job
+    return SwarmService(Engine(db_url=url, blob_url=str(tmp / "blobs")))
+
+
 def start_workers(url: str, blobs: Path, n: int) -> list[subprocess.Popen[str]]:
     env = {**os.environ, "AGA_SWARM_DB_URL": url, "AGA_SWARM_BLOB_URL": str(blobs)}
     procs = [subprocess.Popen([str(BIN), "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -67,10 +77,10 @@ def stop_workers(procs: list[subprocess.Popen[str]]) -> int:
     return ran
 
 
-def throughput(n_workers: int, notes: int, tmp: Path) -> tuple[int, float]:
+def throughput(n_workers: int, notes: int, tmp: Path, dispatch: str) -> tuple[int, float]:
     url = fresh_db()
     try:
-        svc = SwarmService(Engine(db_url=url, blob_url=str(tmp / "blobs")))
+        svc = service(url, tmp, dispatch)
         procs = start_workers(url, tmp / "blobs", n_workers)
         sid = svc.create_swarm("bench", "\n".join(f"Write note {i}" for i in range(notes))).id
         started = time.perf_counter()
@@ -86,11 +96,12 @@ def throughput(n_workers: int, notes: int, tmp: Path) -> tuple[int, float]:
         drop_db(url)
 
 
-def latency(samples: int, tmp: Path) -> list[float]:
-    """Spawn one single-task swarm at a time on an idle worker: spawn commit -> the worker's first event."""
+def latency(samples: int, tmp: Path, dispatch: str) -> list[float]:
+    """Spawn one single-task swarm at a time on an idle worker: spawn commit -> the worker's first event (the
+    ``ts`` of the worker's transaction is taken when it starts the operation)."""
     url = fresh_db()
     try:
-        svc = SwarmService(Engine(db_url=url, blob_url=str(tmp / "blobs")))
+        svc = service(url, tmp, dispatch)
         procs = start_workers(url, tmp / "blobs", 1)
         out: list[float] = []
         for _ in range(samples):
@@ -119,19 +130,24 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--notes", type=int, default=400)
     ap.add_argument("--latency-samples", type=int, default=40)
+    ap.add_argument("--dispatch", default="poll,procrastinate", help="comma-separated: poll, procrastinate")
     args = ap.parse_args()
+    chosen = {d: DISPATCHES[d] for d in args.dispatch.split(",")}
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_workers_{uuid.uuid4().hex[:6]}"
     tmp.mkdir(parents=True)
     print(f"load average at start: {os.getloadavg()}; cores: {os.cpu_count()}")
     print("| dispatch | workers | operations | wall s | operations/s |")
     print("|---|---|---|---|---|")
     for n in (1, 2, 4):
-        ran, wall = throughput(n, args.notes, tmp)
-        print(f"| polling claim loop | {n} | {ran} | {wall:.2f} | {ran / wall:.0f} |", flush=True)
-    lat = sorted(latency(args.latency_samples, tmp))
-    p99 = lat[min(len(lat) - 1, round(0.99 * (len(lat) - 1)))]
-    print(f"spawn commit -> first worker event (polling, idle worker, {len(lat)} samples): "
-          f"p50 {statistics.median(lat):.1f} ms, p99 {p99:.1f} ms, max {lat[-1]:.1f} ms")
+        for dispatch, label in chosen.items():
+            ran, wall = throughput(n, args.notes, tmp, dispatch)
+            print(f"| {label} | {n} | {ran} | {wall:.2f} | {ran / wall:.0f} |", flush=True)
+    for dispatch, label in chosen.items():
+        lat = sorted(latency(args.latency_samples, tmp, dispatch))
+        p99 = lat[min(len(lat) - 1, round(0.99 * (len(lat) - 1)))]
+        print(f"spawn commit -> first worker event ({label}, idle worker, {len(lat)} samples): "
+              f"p50 {statistics.median(lat):.1f} ms, p99 {p99:.1f} ms, max {lat[-1]:.1f} ms", flush=True)
+    print(f"load average at end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,10 @@ The operation rows stay the queue's source of truth and ``execute(op)`` the only
 A trigger (migration 0006) defers a job, in the transaction that makes an operation ``queued``, with lock
 ``<swarm>:<node>``; Procrastinate's insert trigger NOTIFYs the workers, which LISTEN. Procrastinate runs at
 most one job of a lock at a time, so a node's job is the only runner of that node's operations: it claims the
-node's earliest queued operation (the same compare-and-set as the polling claim), runs it with the chain it
-commits with, and drains the node's queue before it ends. A job is a wake-up for its node, not a particular
-operation: jobs left over (the operation already ran in another job's drain, was held by a pause or dropped)
-claim nothing and end.
+node's earliest queued operation (the same compare-and-set as the polling claim) and runs it with the chain it
+commits with. A job is a wake-up for its node, not a particular operation: one whose operation already ran (in
+a group commit, or taken by an earlier job of the node), was held by a pause or dropped claims nothing and
+ends.
 
 Claims made under a worker carry ``w<worker id>:`` (``tx.CLAIM_OWNER``). A job retried because its worker
 stopped heartbeating (``retry_stalled``) takes over that worker's running operation of its node; a claim of a
@@ -69,7 +69,7 @@ def make_app(db_url: str | None, *, pool_size: int = 4) -> procrastinate.App:
         dispatcher: JobDispatcher | None = context.additional_context.get("dispatcher")
         if dispatcher is None:  # pragma: no cover - only a worker made by JobDispatcher runs this task
             raise RuntimeError("aga_swarm.operation runs only in an aga-swarm worker")
-        await dispatcher.drain(swarm, node, context.job.id)
+        await dispatcher.drain(swarm, node)
 
     return app
 
@@ -87,16 +87,14 @@ class _Later:
 
 _BUSY = _Busy()
 
-RUNNING_OF_NODE = text("SELECT id, kind, payload, attempts, claim, lease_until FROM operations "
-                       "WHERE swarm_id = :sid AND node_id = :nid AND status = 'running' ORDER BY id LIMIT 1")
-QUEUED_OF_NODE = text("SELECT id, kind, payload, attempts, not_before FROM operations "
-                      "WHERE swarm_id = :sid AND node_id = :nid AND status = 'queued' ORDER BY id LIMIT 1")
+# the node's running operation if it has one, else its earliest queued one (one round trip)
+NEXT_OF_NODE = text("SELECT id, kind, payload, attempts, claim, lease_until, not_before, status FROM operations "
+                    "WHERE swarm_id = :sid AND node_id = :nid AND status IN ('running', 'queued') "
+                    "ORDER BY status = 'running' DESC, id LIMIT 1")
 TAKE_OVER = text("UPDATE operations SET claim = :claim, attempts = attempts + 1, lease_until = :lease "
                  "WHERE id = :id AND claim = :old AND status = 'running'")
 WORKER_ALIVE = text("SELECT 1 FROM procrastinate_workers WHERE id = :wid "
                     "AND last_heartbeat > now() - make_interval(secs => :stall)")
-DROP_DUE_JOBS = text("DELETE FROM procrastinate_jobs WHERE lock = :lock AND status = 'todo' AND id <> :me "
-                     "AND (scheduled_at IS NULL OR scheduled_at <= now())")
 WAKE = text("SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
             "CAST(:args AS jsonb), :at)::procrastinate_job_to_defer_v1])")
 
@@ -125,36 +123,33 @@ def claim_node(engine: Engine, swarm: str, node: str, *, stall_seconds: float,
     now = time.time()
     token = tx_module.claim_token()
     with engine.db.tx() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
-        params = {"sid": swarm, "nid": node}
-        running = conn.execute(RUNNING_OF_NODE, params).first()
-        if running is not None:
-            wid = worker_of(running.claim)
+        # shared: jobs never claim for the same node at once (Procrastinate's lock); the claim loop's direct
+        # claims take this lock exclusively, so a job and a direct claim never interleave
+        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": CLAIM_LOCK})
+        row = conn.execute(NEXT_OF_NODE, {"sid": swarm, "nid": node}).first()
+        if row is None:
+            return None
+        if row.status == "running":
+            wid = worker_of(row.claim)
             if wid is not None:
                 alive = conn.execute(WORKER_ALIVE, {"wid": wid, "stall": stall_seconds}).first() is not None
             else:
-                alive = (running.lease_until or 0) >= now
+                alive = (row.lease_until or 0) >= now
             if alive:
                 return _BUSY
-            won = conn.execute(TAKE_OVER, {"id": running.id, "claim": token, "old": running.claim,
+            won = conn.execute(TAKE_OVER, {"id": row.id, "claim": token, "old": row.claim,
                                            "lease": now + lease_seconds}).rowcount
             if won != 1:
                 return _BUSY
-            log.warning("operation %s of %s/%s taken over from a stalled claim (%s)", running.id, swarm, node,
-                        running.claim)
-            row, attempts = running, running.attempts + 1
+            log.warning("operation %s of %s/%s taken over from a stalled claim (%s)", row.id, swarm, node, row.claim)
         else:
-            queued = conn.execute(QUEUED_OF_NODE, params).first()
-            if queued is None:
-                return None
-            if queued.not_before > now:
-                return _Later(float(queued.not_before))
-            attempts = queued.attempts + 1
-            won = sql.run(conn, sql.CLAIM, {"id": queued.id, "claim": token, "attempts": attempts,
+            if row.not_before > now:
+                return _Later(float(row.not_before))
+            won = sql.run(conn, sql.CLAIM, {"id": row.id, "claim": token, "attempts": row.attempts + 1,
                                             "lease_until": now + lease_seconds})
-            if won != 1:  # pragma: no cover - the advisory lock serialises claims
+            if won != 1:  # pragma: no cover - claims of a node are serialised (lock, advisory lock)
                 return _BUSY
-            row = queued
+        attempts = row.attempts + 1
         kind = OperationKind(row.kind)
         return ClaimedOp(id=int(row.id), swarm_id=swarm, node_id=node, kind=kind, payload=sql.from_json(row.payload),
                          attempts=attempts, claim=token,
@@ -170,48 +165,31 @@ class JobDispatcher:
         self.stall_seconds = stall_seconds if stall_seconds is not None else float(
             os.environ.get("AGA_SWARM_STALL_SECONDS", DEFAULT_STALL_SECONDS))
         self.worker: Any = None
-        self._stopping = False
 
-    async def drain(self, swarm: str, node: str, job_id: int | None = None) -> None:
-        """Run the node's operations, earliest first, until none is runnable (the task of every job); then drop
-        the node's other due jobs, which would find nothing (``settle``)."""
+    async def drain(self, swarm: str, node: str) -> None:
+        """The task of every job: claim the node's next operation (its earliest queued one, or a running one
+        whose worker died) and run it with the chain it commits with. One operation per job: each operation
+        that became queued deferred a job of its own, so the node's next one has its job waiting (announced
+        when this one ends, migration 0007); a job whose operation already ran (in a group, or taken by an
+        earlier job of the node) claims nothing."""
         runner = self.runner
         worker_id = getattr(self.worker, "worker_id", None)
         if worker_id is not None:
             tx_module.CLAIM_OWNER = f"w{worker_id}:"
-        key = (swarm, node)
-        while True:
-            if self._stopping:  # SIGTERM: finish what runs, leave the rest (with a job) for another worker
-                with self.engine.db.tx() as conn:
-                    if conn.execute(QUEUED_OF_NODE, {"sid": swarm, "nid": node}).first() is not None:
-                        wake(conn, swarm, node)
-                return
-            outcome = claim_node(self.engine, swarm, node, stall_seconds=self.stall_seconds,
-                                 lease_seconds=runner.lease_seconds)
-            if outcome is None:
-                if self.settle(swarm, node, job_id):
-                    continue
-                return
-            if isinstance(outcome, _Busy):
-                with self.engine.db.tx() as conn:
-                    wake(conn, swarm, node, time.time() + BUSY_RETRY_SECONDS)
-                return
-            if isinstance(outcome, _Later):
-                with self.engine.db.tx() as conn:
-                    wake(conn, swarm, node, max(outcome.at, time.time() + 0.05))
-                return
-            runner._active_nodes.add(key)
-            await runner._run_one(outcome)
-
-    def settle(self, swarm: str, node: str, job_id: int | None) -> bool:
-        """Delete the node's other due ``todo`` jobs (wake-ups for operations this job already ran), then look
-        for a queued operation once more: True if one appeared. In that order, no wake-up is lost: a job
-        committed before the delete has its operation visible to the look that follows; one committed after it
-        is not deleted. Jobs scheduled later (a backoff) are kept. Only this job holds the node's lock, so none
-        of them is running."""
-        with self.engine.db.tx() as conn:
-            conn.execute(DROP_DUE_JOBS, {"lock": f"{swarm}:{node}", "me": job_id or 0})
-            return conn.execute(QUEUED_OF_NODE, {"sid": swarm, "nid": node}).first() is not None
+        outcome = claim_node(self.engine, swarm, node, stall_seconds=self.stall_seconds,
+                             lease_seconds=runner.lease_seconds)
+        if outcome is None:
+            return
+        if isinstance(outcome, _Busy):  # under a direct claim (--once, the serverless handler): look again soon
+            with self.engine.db.tx() as conn:
+                wake(conn, swarm, node, time.time() + BUSY_RETRY_SECONDS)
+            return
+        if isinstance(outcome, _Later):  # a backoff: its own job is scheduled; this one keeps the count
+            with self.engine.db.tx() as conn:
+                wake(conn, swarm, node, max(outcome.at, time.time() + 0.05))
+            return
+        runner._active_nodes.add((swarm, node))
+        await runner._run_one(outcome)
 
     async def retry_stalled(self, app: procrastinate.App, stop: asyncio.Event) -> None:
         """Put the jobs of workers that stopped heartbeating back to ``todo`` (Procrastinate leaves this to
@@ -261,7 +239,6 @@ class JobDispatcher:
             run = asyncio.create_task(self.worker.run())
             stopped = asyncio.create_task(stop.wait())
             await asyncio.wait({run, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            self._stopping = True
             self.worker.stop()  # finishes the running jobs (no graceful timeout), then unregisters
             await run
             stopped.cancel()
