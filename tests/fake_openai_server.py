@@ -6,6 +6,7 @@ Usage::
     base_url = await server.start()          # http://127.0.0.1:<free port>/v1
     server.reply_content('{"answer": 42}')   # queue replies, consumed in order
     server.reply_error(429, headers={"retry-after-ms": "1"})
+    server.reply_tool_calls([("read_file", {"path": "a.txt"})])   # the model calls functions (finish: tool_calls)
     ...
     server.requests[0].json["response_format"]
     await server.stop()
@@ -92,6 +93,25 @@ def chat_completion_body(
     }
 
 
+def tool_calls_body(
+    calls: list[tuple[str, dict[str, Any] | str]],
+    *,
+    content: str | None = None,
+    model: str = "gpt-4o-mini",
+    prompt_tokens: int = 10,
+    completion_tokens: int = 5,
+) -> dict[str, Any]:
+    """A chat completion whose message calls functions, as the API sends it (``finish_reason: tool_calls``;
+    each call's arguments a JSON string)."""
+    body = chat_completion_body(content, model=model, prompt_tokens=prompt_tokens,
+                                completion_tokens=completion_tokens, finish_reason="tool_calls")
+    body["choices"][0]["message"]["tool_calls"] = [
+        {"id": f"call_{next(_ids)}", "type": "function",
+         "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)}}
+        for name, args in calls]
+    return body
+
+
 def error_body(message: str, *, type_: str = "server_error", code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": None, "code": code}}
 
@@ -126,6 +146,10 @@ class FakeOpenAIServer:
             finish_reason=finish_reason,
         )
         self.enqueue(FakeReply(200, body, delay))
+
+    def reply_tool_calls(self, calls: list[tuple[str, dict[str, Any] | str]], *, content: str | None = None,
+                         delay: float = 0.0) -> None:
+        self.enqueue(FakeReply(200, tool_calls_body(calls, content=content), delay))
 
     def reply_error(
         self,

@@ -484,3 +484,43 @@ async def test_plan_with_bad_dependencies_is_asked_again(server: FakeOpenAIServe
         assert "does not match the schema" in feedback and problem in feedback
     sent = server.requests[0].json["response_format"]["json_schema"]["schema"]
     assert "needs" in json.dumps(sent)
+
+
+async def test_function_calling_wire_format(server: FakeOpenAIServer, client: OpenAIClient) -> None:
+    """A turn of a tool-using loop: the functions go out as ``tools``, the model's ``tool_calls`` come back as
+    calls (no output parsed), and the next turn sends the assistant's calls and each ``tool`` result back."""
+    functions = [{"name": "fs__read_text_file", "description": "Read a file", "tool": "fs.read_text_file",
+                  "positional": [], "parameters": {"type": "object", "properties": {"path": {"type": "string"}},
+                                                   "required": ["path"]}}]
+    server.reply_tool_calls([("fs__read_text_file", {"path": "a.txt"}), ("fs__read_text_file", '{"path": "b"}')],
+                            content="I need both files")
+    request = make_request().model_copy(update={"tools": functions})
+    first = await client.complete(request, Answer)
+    assert first.parsed == {} and first.raw_output == "I need both files"
+    assert [(c["name"], json.loads(c["arguments"])) for c in first.tool_calls] == [
+        ("fs__read_text_file", {"path": "a.txt"}), ("fs__read_text_file", {"path": "b"})]
+    sent = server.requests[0].json
+    assert sent["tools"] == [{"type": "function", "function": {
+        "name": "fs__read_text_file", "description": "Read a file", "parameters": functions[0]["parameters"]}}]
+    assert sent["response_format"]["type"] == "json_schema"  # it may still answer with the output instead
+
+    server.reply_content(GOOD)
+    ids = [c["id"] for c in first.tool_calls]
+    follow = request.model_copy(update={"messages": [
+        *request.messages,
+        PromptMessage(role="assistant", content="I need both files", tool_calls=first.tool_calls),
+        PromptMessage(role="tool", content="alpha", tool_call_id=ids[0]),
+        PromptMessage(role="tool", content="beta", tool_call_id=ids[1])]})
+    second = await client.complete(follow, Answer)
+    assert second.parsed == {"answer": 42, "reason": "because"} and second.tool_calls == []
+    wire = server.requests[1].json["messages"][-3:]
+    assert wire[0] == {"role": "assistant", "content": "I need both files", "tool_calls": [
+        {"id": ids[0], "type": "function", "function": {"name": "fs__read_text_file", "arguments": '{"path": "a.txt"}'}},
+        {"id": ids[1], "type": "function", "function": {"name": "fs__read_text_file", "arguments": '{"path": "b"}'}}]}
+    assert wire[1:] == [{"role": "tool", "content": "alpha", "tool_call_id": ids[0]},
+                        {"role": "tool", "content": "beta", "tool_call_id": ids[1]}]
+
+    # the last turn offers no functions ([]): the request carries no tools, and calls would not be taken
+    server.reply_content(GOOD)
+    await client.complete(request.model_copy(update={"tools": []}), Answer)
+    assert "tools" not in server.requests[2].json

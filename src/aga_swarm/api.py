@@ -663,7 +663,8 @@ class SwarmService:
                     t.messages.c.idx < chat.message_count)).all()
                 if msgs:
                     conn.execute(insert(t.messages), [{**r._asdict(), "swarm_id": new_id} for r in msgs])
-            call_ids = [r.data["id"] for r in src_events if r.type == EventType.LLM_CALL.value]
+            call_ids = [r.data["id"] for r in src_events
+                        if r.type in (EventType.LLM_CALL.value, EventType.TOOL_CALL.value)]
             if call_ids:
                 calls = conn.execute(select(t.llm_calls).where(t.llm_calls.c.swarm_id == src.id,
                                                                t.llm_calls.c.id.in_(call_ids))).all()

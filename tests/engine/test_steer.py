@@ -260,7 +260,7 @@ async def test_tell_a_node_whose_model_call_is_under_way(svc: SwarmService) -> N
     s = svc.create_swarm("u1", "Write a poem")
     svc.spawn(s.id)
     step = Stepper(svc, s.id)
-    await step.until(lambda st: bool(step.held), hold_calls_of="n.1", step="do.on_result")
+    await step.until(lambda st: bool(step.held), hold_calls_of="n.1", step="tools.on_turn")
     assert step.state().nodes["n.1"].lifecycle is Lifecycle.WAITING_LLM
     svc.tell_node(s.id, "n.1", "shorter please")
     await step.release()  # this call was sent before: the node does the task again with what it was told

@@ -13,9 +13,9 @@ def register_builtins(reg: Registry) -> Registry:
     """Register the built-in actions on ``reg`` (once)."""
     if id(reg) in _registered:
         return reg
-    from . import ask_user, confirm, do, plan, route, tools
+    from . import ask_user, confirm, do, plan, route, toolloop, tools
 
-    for module in (plan, ask_user, do, route, tools, confirm):
+    for module in (plan, ask_user, do, route, tools, toolloop, confirm):
         module.register(reg)
     _registered.add(id(reg))
     return reg

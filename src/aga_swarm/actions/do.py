@@ -1,4 +1,5 @@
-"""do: the model carries out a directive and writes a report (optionally saving an artifact)."""
+"""do: the model carries out a directive and writes a report (optionally saving an artifact), calling the swarm's
+tools through function calling as it needs (``actions/toolloop.py``)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def register(reg: Registry) -> None:
                                      context=context.render()),
                 next_step="do.on_result", context=data,
                 facts={"directive": directive, "guidance": data.guidance,
-                       "inputs": [i.model_dump() for i in context.inputs]})
+                       "inputs": [i.model_dump() for i in context.inputs]},
+                tools=ctx.tools())  # the model may call the swarm's tools (actions/toolloop.py)
 
     @reg.step("do.on_result", context=DoCtx, result=DoOutput)
     def on_result(ctx: StepContext, data: DoCtx, result: DoOutput) -> None:

@@ -76,6 +76,8 @@ class Registry:
         self.actions: dict[str, ActionSpec] = {}
         self.tools: dict[str, Any] = {}  # tool actions by action id (``actions/tools.py``)
         self.policies: dict[str, PolicyFn] = dict(BUILTIN_POLICIES)  # termination policies by name
+        # how ``StepContext.llm(..., tools=...)`` runs a tool-using loop (``actions/toolloop.py``)
+        self.tool_loop: Callable[..., None] | None = None
         self.space = ActionSpace(root=ActionFolder(id="actions", description="Everything this swarm can do"))
 
     def step(self, name: str, *, context: type[BaseModel] = NoContext,

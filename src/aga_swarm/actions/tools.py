@@ -85,6 +85,7 @@ class ToolOutcome(BaseModel):
     is_error: bool = False
     error: str | None = None
     blob_key: str | None = None
+    path: str | None = None  # a result over 16 KB: saved whole in the memory space there (``text`` is its start)
 
 
 class ToolCallCtx(BaseModel):
@@ -96,6 +97,7 @@ class ToolCallCtx(BaseModel):
     idempotent: bool = False
     next_step: str = "tool.on_result"
     reason: str = ""
+    resume_context: dict[str, Any] = Field(default_factory=dict, description="next_step's context")
 
 
 def _list(ctx: StepContext, args: ListArgs) -> str:
@@ -162,7 +164,7 @@ def register(reg: Registry) -> None:
             if allowed is not None and tool.remote[0] not in allowed:  # routed here only by a stale plan
                 ctx.fail(f"{tool.id} is not among the tools this swarm's config allows")
                 return
-            shown = ", ".join(f"{k}={_short(v)}" for k, v in result.arguments.items())
+            shown = ", ".join(f"{k}={short(v)}" for k, v in result.arguments.items())
             call = ToolCallCtx(server=tool.remote[0], name=tool.remote[1], arguments=result.arguments,
                                idempotent=tool.idempotent, reason=result.reason)
             if tool.policy == "deny":
@@ -171,11 +173,8 @@ def register(reg: Registry) -> None:
                 return
             if tool.policy == "ask":
                 ctx.journal(f"Asking the person to approve {tool.id}({shown}).")
-                why = f"\n\nWhy: {result.reason}" if result.reason else ""
-                ctx.ask(f"May I call `{tool.id}` with these arguments?\n\n```json\n"
-                        f"{json.dumps(result.arguments, indent=2, ensure_ascii=False)[:4000]}\n```{why}\n\n"
-                        "Answer **yes** to approve, or **no** (with a reason, if you like) to deny.",
-                        next_step="tool.on_approval", context=call)
+                ctx.ask(approval_text(tool.id, result.arguments, result.reason), next_step="tool.on_approval",
+                        context=call)
                 return
             ctx.journal(f"Calling {tool.id}({shown})" + (f": {result.reason}" if result.reason else "."))
             ctx.call_tool(call.server, call.name, call.arguments, idempotent=call.idempotent,
@@ -190,7 +189,7 @@ def register(reg: Registry) -> None:
             ctx.journal(f"The arguments for {tool.id} are invalid: {problems}")
             ctx.fail(f"invalid arguments for {tool.id}: {problems}")
             return
-        shown = ", ".join(f"{k}={_short(v)}" for k, v in args.model_dump(exclude_none=True).items())
+        shown = ", ".join(f"{k}={short(v)}" for k, v in args.model_dump(exclude_none=True).items())
         ctx.journal(f"Calling {tool.id}({shown})" + (f": {result.reason}" if result.reason else "."))
         try:
             output = tool.run(ctx, args)
@@ -217,14 +216,13 @@ def register(reg: Registry) -> None:
         if result.blob_key:
             text = ctx.services.blobs.get(result.blob_key).decode("utf-8", "replace")
         if result.is_error:
-            ctx.fail(f"{tool.id} returned an error: {_short(text, 500)}")
+            ctx.fail(f"{tool.id} returned an error: {short(text, 500)}")
             return
         finish(ctx, tool, text)
 
     @reg.step("tool.on_approval", context=ToolCallCtx, result=UserReply)
     def on_approval(ctx: StepContext, data: ToolCallCtx, result: UserReply) -> None:
-        answer = result.content.strip()
-        word = answer.lower().split()[0].strip(".,!:;") if answer else ""
+        word, reason = deny_reason(result.content)
         tool_id = f"{data.server}.{data.name}"
         if word in APPROVE_WORDS:
             ctx.say("Approved; calling it now.")
@@ -233,7 +231,6 @@ def register(reg: Registry) -> None:
             ctx.call_tool(data.server, data.name, data.arguments, idempotent=data.idempotent,
                           next_step=data.next_step, context=NoContext())
             return
-        reason = answer[len(word):].strip(" .,:;-") if word in DENY_WORDS else answer
         ctx.say("Understood; I will not call it.")
         ctx.close_chat()
         ctx.journal(f"The person denied {tool_id}" + (f": {reason}" if reason else "."))
@@ -242,7 +239,7 @@ def register(reg: Registry) -> None:
 
     @reg.step("tool.in_doubt", context=ToolCallCtx)
     def in_doubt(ctx: StepContext, data: ToolCallCtx, result: None) -> None:
-        args = ", ".join(f"{k}={_short(v)}" for k, v in data.arguments.items())
+        args = ", ".join(f"{k}={short(v)}" for k, v in data.arguments.items())
         ctx.journal(f"The call of {data.server}.{data.name} was in flight when its worker stopped.")
         ctx.ask(f"The call of `{data.server}.{data.name}`({args}) was running when the worker stopped, so I cannot "
                 "tell whether it took effect. Should I run it again? Answer **yes** or **no**.",
@@ -250,15 +247,21 @@ def register(reg: Registry) -> None:
 
     @reg.step("tool.on_rerun", context=ToolCallCtx, result=UserReply)
     def on_rerun(ctx: StepContext, data: ToolCallCtx, result: UserReply) -> None:
+        step = reg.get_step(data.next_step)
+        resume = step.load_context(data.resume_context)
         if result.content.strip().lower().startswith("y"):
             ctx.say("Running it again.")
             ctx.close_chat()
             ctx.call_tool(data.server, data.name, data.arguments, idempotent=data.idempotent,
-                          next_step=data.next_step, context=NoContext())
+                          next_step=data.next_step, context=resume)
             return
         ctx.say("I will not run it again.")
         ctx.close_chat()
-        ctx.fail(f"{data.server}.{data.name} was interrupted and the person chose not to run it again")
+        # the step that waited for the result gets why there is none (a tool node fails with it; a tool-using
+        # loop tells the model)
+        ctx.step = step.name
+        step.fn(ctx, resume, ToolOutcome(is_error=True, error=f"{data.server}.{data.name} was interrupted and the "
+                                         "person chose not to run it again"))
 
     for tool in MEMORY_TOOLS:
         add_tool(reg, tool, folder="memory",
@@ -283,6 +286,23 @@ def register_mcp_tools(reg: Registry, listed: dict[str, list[McpTool]], config: 
                      folder=server, folder_description=f"Tools of the MCP server {server!r}")
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def approval_text(tool_id: str, arguments: dict[str, Any], reason: str) -> str:
+    """The question an ``ask`` policy posts in the node's chat: the tool, its arguments and why."""
+    why = f"\n\nWhy: {reason}" if reason else ""
+    return (f"May I call `{tool_id}` with these arguments?\n\n```json\n"
+            f"{json.dumps(arguments, indent=2, ensure_ascii=False)[:4000]}\n```{why}\n\n"
+            "Answer **yes** to approve, or **no** (with a reason, if you like) to deny.")
+
+
+def deny_reason(answer: str) -> tuple[str, str]:
+    """A reply to an approval request: its first word (lower case) and, for a denial, the reason given
+    (``no, not that file`` -> ``not that file``; free text is the reason as a whole)."""
+    answer = answer.strip()
+    word = answer.lower().split()[0].strip(".,!:;") if answer else ""
+    reason = answer[len(word):].strip(" .,:;-") if word in DENY_WORDS else answer
+    return word, reason
+
+
+def short(value: Any, limit: int = 60) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= limit else text[:limit] + "…"

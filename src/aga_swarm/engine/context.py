@@ -222,17 +222,42 @@ class StepContext:
 
         return cite(self.memory, paths)
 
-    def llm(self, purpose: str, messages: list[PromptMessage] | list[dict[str, str]], *, next_step: str,
-            context: BaseModel,
-            facts: dict[str, Any] | None = None, take_inbox: bool = True, attachments: bool | None = None) -> None:
+    def llm(self, purpose: str, messages: list[PromptMessage] | list[dict[str, Any]], *, next_step: str,
+            context: BaseModel, facts: dict[str, Any] | None = None, take_inbox: bool = True,
+            attachments: bool | None = None, tools: Sequence[str] | None = None,
+            save_tool_results: bool = False) -> None:
         """Ask the model; ``next_step`` (whose registered result model is the output schema) gets the answer.
         What a person told the node since its last call is appended to the prompt (``take_inbox``), unless
         ``take_inbox`` is false (routing leaves it for the action it hands over to). The files the person gave
         the node (``attachments()``) come with it too (text as text, images as image inputs), unless
-        ``attachments`` is false (by default it follows ``take_inbox``)."""
-        result_model = self.services.registry.get_step(next_step).result
+        ``attachments`` is false (by default it follows ``take_inbox``).
+
+        ``tools`` (tool action ids, e.g. ``self.tools()``) makes it a tool-using loop: the model is given those
+        tools as functions; each call it makes is an operation whose result is committed before the model sees
+        it (``actions/toolloop.py``), under the tool's approval policy, until it answers without calls or the
+        node has made ``limits.max_tool_calls`` calls; then ``next_step`` gets the answer. With
+        ``save_tool_results`` every result is also saved in the memory space (results over 16 KB always are)."""
+        if tools is not None:
+            loop = self.services.registry.tool_loop
+            if loop is None:
+                raise RuntimeError("no tool loop is registered (register_builtins registers it)")
+            loop(self, purpose, messages, tools=list(tools), next_step=next_step, context=context, facts=facts,
+                 save_results=save_tool_results)
+            return
+        self.llm_turn(purpose, messages, next_step=next_step, context=context, facts=facts, take_inbox=take_inbox,
+                      attachments=attachments)
+
+    def llm_turn(self, purpose: str, messages: list[PromptMessage] | list[dict[str, Any]], *, next_step: str,
+                 context: BaseModel, facts: dict[str, Any] | None = None, take_inbox: bool = True,
+                 attachments: bool | None = None, output_step: str | None = None,
+                 functions: list[dict[str, Any]] | None = None) -> None:
+        """One model call (``llm`` without tools). For a turn of a tool-using loop: ``functions`` are offered
+        to the model, ``output_step``'s result model is the schema of its final answer, and ``next_step`` (the
+        loop's) receives a ``loop_turn`` (the calls, or that answer)."""
+        result_model = self.services.registry.get_step(output_step or next_step).result
         if result_model is None:
-            raise RuntimeError(f"step {next_step!r} declares no result model to receive an LLM answer")
+            raise RuntimeError(f"step {output_step or next_step!r} declares no result model to receive an LLM "
+                               "answer")
         prompts = [m if isinstance(m, PromptMessage) else PromptMessage.model_validate(m) for m in messages]
         told = self.take_inbox() if take_inbox else []
         if told:  # what the person said since this node's last model call: this call gets it
@@ -248,22 +273,44 @@ class StepContext:
             prompts.append(PromptMessage(role="user", content=given.text))
             images = given.images
             facts = {**(facts or {}), "attachments": given.facts}
-        dumped = [m.model_dump() for m in prompts]
-        worst = lim_checks.worst_case_tokens(self.config.llm, dumped, _schema_json(result_model))
+        dumped = [m.model_dump(exclude_none=True) for m in prompts]
+        schema = _schema_json(result_model)
+        if functions:
+            import json
+
+            schema += json.dumps(functions)
+        worst = lim_checks.worst_case_tokens(self.config.llm, dumped, schema)
         if images:
             from .attachments import IMAGE_TOKENS
 
             worst = (worst[0] + IMAGE_TOKENS * len(images) * max(1, worst[1] // max(1, self.config.llm.max_tokens)),
                      worst[1])
         held = lim_checks.check_call(self.tx.state, self.limits, self.config.llm, self.node_id, worst)
-        request = {"purpose": purpose, "messages": dumped,
-                   "output_schema": _schema_of(result_model), "schema_name": result_model.__name__,
-                   "facts": facts or {}}
+        request: dict[str, Any] = {"purpose": purpose, "messages": dumped, "output_schema": _schema_of(result_model),
+                                   "schema_name": result_model.__name__, "facts": facts or {}}
         if images:
             request["images"] = [a.model_dump(mode="json") for a in images]
-        cont = self._continue(ContinuationKind.LLM, next_step, context, {"llm": request, "reserve": held},
-                              Lifecycle.WAITING_LLM)
+        if functions is not None:
+            request["tools"] = functions
+        held_request: dict[str, Any] = {"llm": request, "reserve": held}
+        if output_step is not None:
+            held_request["output_step"] = output_step
+        cont = self._continue(ContinuationKind.LLM, next_step, context, held_request, Lifecycle.WAITING_LLM)
         self.tx.enqueue(OperationKind.LLM_CALL, self.node_id, f"llm:{cont.token}", {"token": cont.token})
+
+    def tools(self) -> list[str]:
+        """The tools this node may use (action ids): the built-in memory tools and those of the operator's MCP
+        servers its swarm's config picks, except the ones the operator's policy denies."""
+        allowed = self.config.mcp_servers
+        out: list[str] = []
+        for tool_id, tool in self.services.registry.tools.items():
+            remote = getattr(tool, "remote", None)
+            if getattr(tool, "policy", "auto") == "deny":
+                continue
+            if remote is not None and allowed is not None and remote[0] not in allowed:
+                continue
+            out.append(tool_id)
+        return out
 
     def ask(self, content: str, *, next_step: str, context: BaseModel, attachments: Sequence[str] = ()) -> None:
         """Ask the user in this node's chat, citing memory-space files by path (``attachments``). The node parks

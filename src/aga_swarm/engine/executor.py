@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import update
 
 from ..llm.prices import price_cost, price_of
-from ..llm.protocol import LLMError, LLMRequest, TransientLLMError
+from ..llm.protocol import LLMError, LLMRequest, TransientLLMError, loop_turn
 from ..schemas import (
     TERMINAL_LIFECYCLES,
     Attachment,
@@ -551,7 +551,8 @@ class Executor:
                 or cont.token != op.payload.get("token")):
             return self._in_tx(op, lambda tx, o: None)  # moot (a stale token commits nothing but the finish)
         node_id = op.node_id
-        step = self.engine.registry.get_step(cont.next_step)
+        # a turn of a tool-using loop resumes the loop's step; the model's final answer is ``output_step``'s
+        step = self.engine.registry.get_step(cont.request.get("output_step") or cont.next_step)
         if step.result is None:
             raise MalformedContinuation(f"step {step.name!r} has no result model")
         request = LLMRequest.model_validate(cont.request["llm"])
@@ -575,8 +576,10 @@ class Executor:
         def commit(tx: SwarmTx, o: ClaimedOp) -> None:
             n = tx.node(node_id)
             c = n.continuation
-            self._record_llm_call(tx, n, cont.next_step, request, response.model, raw=response.raw_output,
-                                  parsed=response.parsed, tokens_in=response.tokens_in,
+            result = response.parsed if request.tools is None else loop_turn(response)
+            logged = {"tool_calls": response.tool_calls} if response.tool_calls else response.parsed
+            self._record_llm_call(tx, n, step.name, request, response.model, raw=response.raw_output,
+                                  parsed=logged, tokens_in=response.tokens_in,
                                   tokens_out=response.tokens_out, latency_ms=response.latency_ms,
                                   cost_usd=self._cost(config, response.tokens_in, response.tokens_out,
                                                       response.cost_usd),
@@ -585,7 +588,7 @@ class Executor:
                 return  # the node was cancelled or moved on meanwhile: the call is recorded (it was paid), no more
             token = f"{n.id}@{tx.state.seq + 1}"
             resumed = c.model_copy(update={"kind": ContinuationKind.STEP, "token": token,
-                                           "request": {"result": response.parsed}})
+                                           "request": {"result": result}})
             tx.update_node(n.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
             tx.enqueue(OperationKind.STEP, n.id, f"step:{token}", {"token": token})
 
@@ -655,7 +658,8 @@ class Executor:
                          raw: str | None, parsed: Any, tokens_in: int, tokens_out: int, latency_ms: float,
                          cost_usd: float, attempts: int, error: str | None) -> None:
         call_id = f"{node.id}.llm{tx.state.seq + 1}"
-        body = {"messages": [m.model_dump() for m in request.messages], "raw_output": raw, "parsed_output": parsed}
+        body = {"messages": [m.model_dump(exclude_none=True) for m in request.messages], "raw_output": raw,
+                "parsed_output": parsed}
         encoded = sql.to_json(body)
         blob_key = None
         if len(encoded) > INLINE_LOG_LIMIT:

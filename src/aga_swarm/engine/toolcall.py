@@ -13,14 +13,18 @@ never repeats the call: its result is in the continuation.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..schemas import TERMINAL_LIFECYCLES, Continuation, ContinuationKind, Lifecycle, OperationKind
+from ..schemas import TERMINAL_LIFECYCLES, Continuation, ContinuationKind, EventType, Lifecycle, OperationKind
+from ..store import sql
 from ..store.blob import scoped_key
+from . import memory
 from .tx import SwarmTx, new_continuation
 
 if TYPE_CHECKING:
+    from ..store.blob import BlobStore
     from .executor import ClaimedOp, Executor
 
 INLINE_RESULT_LIMIT = 16_000  # result text above this many bytes goes to the blob store
@@ -43,9 +47,10 @@ async def run_tool_call(ex: Executor, op: ClaimedOp) -> list[Any]:
     from ..mcp.hub import McpCallError
 
     server, name = str(spec["server"]), str(spec["name"])
+    arguments = dict(spec.get("arguments") or {})
     started = time.perf_counter()
     try:
-        result = await ex.engine.mcp_hub().call(server, name, dict(spec.get("arguments") or {}))
+        result = await ex.engine.mcp_hub().call(server, name, arguments)
         outcome: dict[str, Any] = {"text": result.text, "is_error": result.is_error, "error": None}
     except McpCallError as exc:
         outcome = {"text": "", "is_error": True, "error": str(exc)}
@@ -58,12 +63,15 @@ async def run_tool_call(ex: Executor, op: ClaimedOp) -> list[Any]:
             return
         done = dict(outcome)
         data = str(done["text"]).encode()
-        if len(data) > INLINE_RESULT_LIMIT:
-            key = scoped_key(tx.owner_id, tx.swarm_id, "tools", f"{n.id}.{tx.state.seq + 1}.txt")
-            ex.engine.blobs.put(key, data)
-            done.update(text=data[:INLINE_RESULT_LIMIT].decode("utf-8", "ignore"), blob_key=key)
+        if len(data) > INLINE_RESULT_LIMIT:  # kept whole in the memory space (the blob store); the text's start
+            path = save_result(tx, ex.engine.blobs, n.id, f"{server}.{name}", str(done["text"]))
+            done.update(text=data[:INLINE_RESULT_LIMIT].decode("utf-8", "ignore"), path=path,
+                        blob_key=tx.memory_keys.get(path) if path else None)
         what = (f"failed: {done['error']}" if done["error"] else
                 f"returned {'an error' if done['is_error'] else 'a result'} of {len(data)} bytes")
+        step = str(c.context.get("final_step") or c.next_step)  # a tool-using loop's: the step it works for
+        record_tool_call(tx, ex.engine.blobs, n.id, step, f"{server}.{name}", arguments,
+                         str(done["error"] or outcome["text"]), error=bool(done["error"] or done["is_error"]), ms=ms)
         tx.journal(n.id, c.next_step, f"Called {server}.{name}: {what} ({ms:.0f} ms).")
         token = f"{n.id}@{tx.state.seq + 1}"
         resumed = new_continuation(n.id, ContinuationKind.STEP, {"result": done}, c.context, c.next_step, token,
@@ -98,5 +106,40 @@ def _ask_again(ex: Executor, tx: SwarmTx, node_id: str, cont: Continuation) -> N
     if n.continuation is None or n.continuation.token != cont.token:
         return
     step = ex.engine.registry.get_step("tool.in_doubt")
-    ctx = step.load_context({**cont.request["tool"], "next_step": cont.next_step})
+    ctx = step.load_context({**cont.request["tool"], "next_step": cont.next_step, "resume_context": cont.context})
     ex.run_step(tx, node_id, step.name, ctx, None)
+
+
+def record_tool_call(tx: SwarmTx, blobs: BlobStore, node_id: str, step: str, tool: str, arguments: dict[str, Any],
+                     result: str, *, error: bool, ms: float) -> None:
+    """A tool call in the node's developer log: a record beside its model calls (model ``tool:<id>``, the
+    arguments as the prompt, the result as the output; a body over 16 KB in the blob store, as a model call's)
+    and a ``tool_call`` event (which changes no state; forks copy the record by it)."""
+    seq = tx.state.seq + 1
+    call_id = f"{node_id}.tool{seq}"
+    body = {"messages": [{"role": "tool_call", "content": json.dumps(arguments, ensure_ascii=False)}],
+            "raw_output": result, "parsed_output": {"tool": tool, "arguments": arguments, "is_error": error}}
+    encoded = sql.to_json(body)
+    blob_key = None
+    if len(encoded) > INLINE_RESULT_LIMIT:
+        blob_key = scoped_key(tx.owner_id, tx.swarm_id, "llm", f"{call_id}.json")
+        blobs.put(blob_key, encoded.encode())
+    sql.run(tx.conn, sql.INSERT_LLM_CALL, {
+        "swarm_id": tx.swarm_id, "id": call_id, "node_id": node_id, "step": step, "model": f"tool:{tool}",
+        "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": 0, "tokens_out": 0,
+        "latency_ms": ms, "cost_usd": 0.0, "attempts": 1, "error": result[:2000] if error else None,
+        "created_at": tx.now.timestamp(), "seq": seq})
+    tx.emit(EventType.TOOL_CALL, node_id, {"id": call_id, "step": step, "tool": tool, "latency_ms": round(ms, 3),
+                                           "bytes": len(result.encode()), "error": error})
+
+
+def save_result(tx: SwarmTx, blobs: BlobStore, node_id: str, tool: str, text: str) -> str | None:
+    """Keep a tool's result in the swarm's memory space (``tool-results/<node>/<seq>-<tool>.txt``, written by the
+    node); its path, or None when it is too large even for that."""
+    data = text.encode()
+    if len(data) > memory.MAX_WRITE_BYTES:
+        return None
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in tool)[:80]
+    path = f"tool-results/{node_id}/{tx.state.seq + 1}-{safe}.txt"
+    return memory.write(tx, blobs, path, data, node_id=node_id, title=f"Result of {tool}",
+                        content_type="text/plain").path

@@ -43,7 +43,7 @@ _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n(.*?)\n?\s*```\s*$", re.DOTALL)
 def _wire_messages(request: LLMRequest) -> list[ChatCompletionMessageParam]:
     """The prompt in the chat-completions format; the call's images (data URLs) go as ``image_url`` content
     parts of its last user message (a message of their own when there is none)."""
-    messages: list[dict[str, Any]] = [{"role": m.role, "content": m.content} for m in request.messages]
+    messages: list[dict[str, Any]] = [_wire_message(m) for m in request.messages]
     if request.image_data:
         images = [{"type": "image_url", "image_url": {"url": url}} for url in request.image_data]
         last = next((m for m in reversed(messages) if m["role"] == "user"), None)
@@ -81,6 +81,7 @@ class _Reply:
     content: str | None
     refusal: str | None
     finish_reason: str | None
+    tool_calls: list[dict[str, Any]]
 
 
 def _int(value: Any) -> int:
@@ -112,10 +113,31 @@ def _read_reply(completion: Any) -> _Reply:
         raise ValueError("a chat completion whose message content is not text")
     usage = completion.usage
     model = completion.model if isinstance(completion.model, str) else None
+    calls: list[dict[str, Any]] = []
+    for call in getattr(message, "tool_calls", None) or []:
+        function = getattr(call, "function", None)
+        name = getattr(function, "name", None)
+        if not isinstance(name, str) or not name:
+            raise ValueError("a chat completion with a tool call that names no function")
+        arguments = getattr(function, "arguments", None)
+        calls.append({"id": str(getattr(call, "id", "") or f"call_{len(calls) + 1}"), "name": name,
+                      "arguments": arguments if isinstance(arguments, str) else "{}"})
     return _Reply(model=model or None, tokens_in=_int(getattr(usage, "prompt_tokens", 0)),
                   tokens_out=_int(getattr(usage, "completion_tokens", 0)), content=content,
                   refusal=refusal if isinstance(refusal, str) else None,
-                  finish_reason=getattr(choice, "finish_reason", None))
+                  finish_reason=getattr(choice, "finish_reason", None), tool_calls=calls)
+
+
+def _wire_message(m: Any) -> dict[str, Any]:
+    """A prompt message as the chat-completions API takes it (a tool loop's assistant calls and results
+    included)."""
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.tool_calls:
+        out["tool_calls"] = [{"id": c["id"], "type": "function",
+                              "function": {"name": c["name"], "arguments": c["arguments"]}} for c in m.tool_calls]
+    if m.tool_call_id is not None:
+        out["tool_call_id"] = m.tool_call_id
+    return out
 
 
 class OpenAIClient:
@@ -238,6 +260,11 @@ class OpenAIClient:
 
     async def complete(self, request: LLMRequest, output_model: type[BaseModel]) -> LLMResponse:
         messages = _wire_messages(request)
+        tools: Any = openai.omit
+        if request.tools:  # a turn of a tool-using loop: the model may call these functions, or answer
+            tools = [{"type": "function", "function": {"name": f["name"], "description": f.get("description", ""),
+                                                       "parameters": f.get("parameters") or {"type": "object"}}}
+                     for f in request.tools]
         response_format: Any = {
             "type": "json_schema",
             "json_schema": {"name": request.schema_name, "schema": request.output_schema, "strict": False},
@@ -259,6 +286,7 @@ class OpenAIClient:
                     timeout=self.settings.timeout_s,
                     max_completion_tokens=cap if official else openai.omit,
                     max_tokens=openai.omit if official else cap,
+                    tools=tools,
                 )
             except openai.OpenAIError as err:
                 mapped = self._map_error(err, attempt, last)
@@ -291,6 +319,18 @@ class OpenAIClient:
             tokens_out += reply.tokens_out
             content = reply.content
             last = content
+            if reply.tool_calls and request.tools:  # the model calls tools: the loop runs them, then asks again
+                return LLMResponse(
+                    model=model_seen,
+                    raw_output=content or "",
+                    parsed={},
+                    tokens_in=tokens_in,
+                    tokens_out=tokens_out,
+                    latency_ms=(time.perf_counter() - started) * 1000.0,
+                    cost_usd=self._cost(model_seen, tokens_in, tokens_out),
+                    attempts=attempt,
+                    tool_calls=reply.tool_calls,
+                )
             problem: str
             if content is None or not content.strip():
                 refusal = reply.refusal

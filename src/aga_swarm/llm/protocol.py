@@ -22,6 +22,9 @@ class LLMRequest(BaseModel):
                                      "attachments), by memory path and seq; the last user message carries them")
     image_data: list[str] = Field(default_factory=list, exclude=True, description="Their bytes as data URLs, "
                                   "filled in when the call is made (never stored)")
+    tools: list[dict[str, Any]] | None = Field(
+        None, description="A turn of a tool-using loop: the functions the model may call (each {name, "
+        "description, parameters}; [] on the last turn, when no more calls are allowed). None: a plain call")
 
 
 class LLMResponse(BaseModel):
@@ -33,6 +36,17 @@ class LLMResponse(BaseModel):
     latency_ms: float = 0.0
     cost_usd: float = 0.0
     attempts: int = 1
+    tool_calls: list[dict[str, Any]] = Field(
+        default_factory=list, description="The calls the model asked for ({id, name, arguments: JSON text}); "
+        "for a turn of a tool-using loop, ``parsed`` is then {}")
+
+
+def loop_turn(response: LLMResponse) -> dict[str, Any]:
+    """What a tool-using loop's step receives from a turn (``actions.toolloop.ModelTurn``): the calls asked
+    for, or the final output (``parsed``), and the text the model wrote besides."""
+    if response.tool_calls:
+        return {"tool_calls": response.tool_calls, "output": None, "content": response.raw_output or ""}
+    return {"tool_calls": [], "output": response.parsed, "content": ""}
 
 
 class LLMError(Exception):

@@ -23,6 +23,14 @@ Rules (by request purpose):
   ``Tool: memory.list [folder]``, ``Tool: memory.search <text>``. The node's report is the tool's result (a
   read's report is the file's text). Subtasks of a plan run at once unless ordered: end a read's line with
   ``(after 1)`` to read what line 1 wrote.
+- Function calling (a turn of a tool-using loop: ``do``, or a custom action's ``ctx.llm(..., tools=...)``):
+  every ``Tool: <tool> <arguments>`` segment *inside* a directive that does not start with ``Tool:`` (so it is
+  routed to ``do``, not to the tool's action) becomes one function call, in order, one per turn: ``Save the
+  plan Tool: memory.write notes/plan.md buy milk Tool: memory.read notes/plan.md`` calls ``memory.write`` and,
+  once its result is in, ``memory.read``. A segment runs to the next ``Tool:``; its arguments are read as
+  above. When every segment has its result (or no more calls are offered), the model answers; ``do``'s report
+  is then its usual ``Done: "..."`` followed by each tool result's text. A script rule for the purpose may
+  answer ``{"tool_calls": [{"name", "arguments"}]}`` (``name``: the tool's id) to call tools instead.
 - ``ask.compose``: a question that contains the subtask's text.
 - ``ask.evaluate``: a reply shorter than 3 characters after trimming is not sufficient (follow-up);
   anything else is, and what was learned contains the reply.
@@ -91,6 +99,15 @@ def tool_call(directive: str) -> tuple[str, str] | None:
     return (head, rest.strip()) if head else None
 
 
+_SEGMENT = re.compile(r"(?:^|(?<=\s))Tool:\s+")
+
+
+def tool_segments(directive: str) -> list[str]:
+    """The ``Tool: ...`` segments of a directive, each as a ``Tool: <id> <arguments>`` line."""
+    parts = _SEGMENT.split(directive.strip())
+    return [f"Tool: {p.strip()}" for p in parts[1:] if p.strip()]
+
+
 def tool_arguments(directive: str, positional: Sequence[str]) -> dict[str, Any]:
     """The arguments of a ``Tool:`` line: a JSON object, or words given to the tool's positional arguments in
     order, the last one taking the rest of the line (``Tool: memory.write notes/plan.md Buy milk``)."""
@@ -120,11 +137,12 @@ def _target(directive: str, options: Sequence[dict[str, Any]] = ()) -> str:
         return "ask_user"
     if d.startswith("Plan:"):
         return "plan"
+    named = _SEGMENT.split(d)[0]  # the tools a task names inside it are not the action it is routed to
     for opt in options:
         for action_id in opt.get("contains", []):
-            if action_id not in BUILTIN_TARGETS and _names(d, str(action_id)):
+            if action_id not in BUILTIN_TARGETS and _names(named, str(action_id)):
                 return str(action_id)
-    return "do"
+    return "do"  # tools named inside a task: do calls them through function calling
 
 
 _POLICY = re.compile(r"^Policy:\s*(all|fail_fast|first|confirm)\s*$", re.IGNORECASE)
@@ -282,18 +300,53 @@ class ScriptedModel:
         started = time.perf_counter()
         self.calls += 1
         answer = self._scripted(request)
-        if answer is None:
+        calls: list[dict[str, Any]] = []
+        if request.tools is not None:
+            answer, calls = self._turn(request, answer)
+        elif answer is None:
             answer = default_answer(request.purpose, request.facts)
+        prompt_chars = sum(len(m.content) for m in request.messages)
+        if calls:
+            raw = "Calling " + ", ".join(str(c["name"]) for c in calls)
+            return LLMResponse(model=self.model, raw_output=raw, parsed={}, tokens_in=prompt_chars // 4 + 1,
+                               tokens_out=len(json.dumps(calls)) // 4 + 1, tool_calls=calls,
+                               latency_ms=(time.perf_counter() - started) * 1000, cost_usd=0.0)
         raw = json.dumps(answer)
         try:
             parsed = output_model.model_validate(answer)
         except ValidationError as exc:
             raise LLMError(f"scripted output for {request.purpose!r} is invalid: {exc.error_count()} error(s)",
                            raw_output=raw) from None
-        prompt_chars = sum(len(m.content) for m in request.messages)
         return LLMResponse(model=self.model, raw_output=raw, parsed=parsed.model_dump(mode="json"),
                            tokens_in=prompt_chars // 4 + 1, tokens_out=len(raw) // 4 + 1,
                            latency_ms=(time.perf_counter() - started) * 1000, cost_usd=0.0)
+
+
+    def _turn(self, request: LLMRequest,
+              scripted: dict[str, Any] | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """A turn of a tool-using loop: the next ``Tool:`` segment's call, or the final answer."""
+        functions = {str(f.get("tool") or f["name"]): f for f in request.tools or []}
+        done = sum(1 for m in request.messages if m.role == "tool")
+        if scripted is not None and "tool_calls" in scripted:
+            wanted = [(str(c["name"]), dict(c.get("arguments") or {})) for c in scripted["tool_calls"]]
+        else:
+            segments = tool_segments(str(request.facts.get("directive", "")))
+            wanted = []
+            if scripted is None and done < len(segments) and functions:
+                tool_id = (tool_call(segments[done]) or ("", ""))[0]
+                f = functions.get(tool_id, {})
+                wanted = [(tool_id, tool_arguments(segments[done], list(f.get("positional", []))))]
+        if wanted and functions:
+            calls = [{"id": f"call_{done + i + 1}", "name": str(functions.get(t, {}).get("name") or t),
+                      "arguments": json.dumps(args)} for i, (t, args) in enumerate(wanted)]
+            return {}, calls
+        if scripted is not None and "tool_calls" not in scripted:
+            return scripted, []
+        answer = default_answer(request.purpose, request.facts)
+        results = [m.content for m in request.messages if m.role == "tool"]
+        if request.purpose == "do.execute" and results:
+            answer = {**answer, "report": "\n\n".join([str(answer["report"]), *results])}
+        return answer, []
 
 
 def load_script(path: str | Path) -> list[dict[str, Any]]:

@@ -84,8 +84,14 @@ class JournalEntry(Model):
 
 
 class PromptMessage(Model):
+    """One message of a model call's prompt. In a tool-using loop, an assistant message may carry the model's
+    ``tool_calls`` (each ``{id, name, arguments}``, arguments as JSON text) and a ``tool`` message answers one
+    of them (``tool_call_id``)."""
+
     role: str
     content: str
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
 
 
 class LLMCall(Model):

@@ -38,6 +38,8 @@ class Limits(Model):
     max_nodes: int = Field(20000, ge=1)
     max_replans: int = Field(2, ge=0)
     max_followups: int = Field(3, ge=0)
+    max_tool_calls: int = Field(20, ge=0, description="Tool calls one node may make in a tool-using loop (do's "
+                                "function calling); at the limit the model is told so and must answer")
     max_llm_calls: int = Field(50000, ge=0)
     max_tokens: int = Field(50_000_000, ge=0, description="Tokens in and out; a call starts only if its worst "
                                                            "case fits")

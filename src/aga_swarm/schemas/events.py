@@ -24,6 +24,7 @@ class EventType(StrEnum):
     LLM_CALL = "llm_call"  # data: {id, step, model, tokens_in, tokens_out, cost_usd, latency_ms, error}
     USAGE = "usage"  # data: {changes}
     MEMORY_WRITTEN = "memory_written"  # data: {path, title, size, content_type, node_id}
+    TOOL_CALL = "tool_call"  # data: {id, step, tool, latency_ms, bytes, error}: a developer-log record, no state
 
 
 class SwarmEvent(Model):

@@ -778,7 +778,7 @@ export interface components {
          * EventType
          * @enum {string}
          */
-        EventType: "swarm_status" | "node_spawned" | "node_updated" | "chat_updated" | "message_posted" | "journal" | "llm_call" | "usage" | "memory_written";
+        EventType: "swarm_status" | "node_spawned" | "node_updated" | "chat_updated" | "message_posted" | "journal" | "llm_call" | "usage" | "memory_written" | "tool_call";
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -992,6 +992,12 @@ export interface components {
              * @default 50000000
              */
             max_tokens: number;
+            /**
+             * Max Tool Calls
+             * @description Tool calls one node may make in a tool-using loop (do's function calling); at the limit the model is told so and must answer
+             * @default 20
+             */
+            max_tool_calls: number;
         };
         /** LoginBody */
         LoginBody: {
@@ -1205,12 +1211,23 @@ export interface components {
              */
             new_password: string;
         };
-        /** PromptMessage */
+        /**
+         * PromptMessage
+         * @description One message of a model call's prompt. In a tool-using loop, an assistant message may carry the model's
+         *     ``tool_calls`` (each ``{id, name, arguments}``, arguments as JSON text) and a ``tool`` message answers one
+         *     of them (``tool_call_id``).
+         */
         PromptMessage: {
             /** Content */
             content: string;
             /** Role */
             role: string;
+            /** Tool Call Id */
+            tool_call_id?: string | null;
+            /** Tool Calls */
+            tool_calls?: {
+                [key: string]: unknown;
+            }[] | null;
         };
         /** SignupBody */
         SignupBody: {

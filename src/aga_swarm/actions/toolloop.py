@@ -1,0 +1,275 @@
+"""The tool-using loop: a step lets the model call the node's tools through the provider's function calling
+(``StepContext.llm(..., tools=...)``; ``do`` uses it with every tool of its swarm).
+
+Each turn is a model call (an ``llm_call`` operation) offered the tools as functions. The model answers with
+calls or with its final output. Each call is then made under the tool's approval policy:
+
+- a built-in tool (the memory tools) runs inside the step's transaction, so its effect and its result commit
+  together;
+- an MCP tool is a ``tool_call`` operation (``engine/toolcall.py``): ``started`` is committed before the call,
+  the result after it, and only then does the loop go on, so the model never sees a result that is not
+  committed and a crash never repeats a completed call;
+- ``ask``: the node asks the person in its chat (tool, arguments, the model's reason) and parks; a denial
+  goes back to the model as the call's result; ``deny``: the call is refused and the model told so.
+
+The conversation (the prompt, the model's calls and every result, each cut at 16 KB) is the loop's context,
+stored in the node's continuation like any step's. The loop ends when the model answers without calls (its
+answer goes to the caller's ``next_step``), or after ``limits.max_tool_calls`` calls, when the model is asked
+once more with no tools offered and told why.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from ..engine.context import StepContext, UserReply
+from ..engine.errors import SwarmError
+from ..engine.toolcall import record_tool_call, save_result
+from ..schemas import PromptMessage
+from .registry import Registry
+from .tools import APPROVE_WORDS, Tool, ToolOutcome, approval_text, deny_reason, short
+
+RESULT_IN_PROMPT = 16_000  # characters of a result the model sees (a longer one is saved whole in the memory space)
+
+
+class ToolRequest(BaseModel):
+    """A call the model asked for: the provider's call id, the function's name, its arguments as JSON text."""
+
+    id: str
+    name: str
+    arguments: str = "{}"
+
+
+class ModelTurn(BaseModel):
+    """What one turn of the loop returned (``llm.protocol.loop_turn``): calls, or the final output."""
+
+    tool_calls: list[ToolRequest] = Field(default_factory=list)
+    output: dict[str, Any] | None = None
+    content: str = ""
+
+
+class LoopState(BaseModel):
+    """The loop's context, kept in the node's continuation between its operations."""
+
+    purpose: str
+    messages: list[dict[str, Any]]
+    functions: dict[str, str] = Field(default_factory=dict, description="function name -> tool action id")
+    final_step: str
+    final_context: dict[str, Any] = Field(default_factory=dict)
+    facts: dict[str, Any] = Field(default_factory=dict)
+    pending: list[ToolRequest] = Field(default_factory=list)
+    current: ToolRequest | None = None
+    reason: str = ""
+    calls: int = 0
+    asked: bool = False
+    save_results: bool = False
+
+
+def function_name(tool_id: str) -> str:
+    """A tool's id as a function name the providers accept (``^[A-Za-z0-9_-]{1,64}$``): ``memory.write`` ->
+    ``memory__write``."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", tool_id.replace(".", "__"))[:64] or "tool"
+
+
+def definition(tool: Tool, name: str) -> dict[str, Any]:
+    """The function offered to the model (``tool`` and ``positional`` are ours: the scripted model reads them;
+    the OpenAI client sends only name, description and parameters)."""
+    return {"name": name, "description": (tool.description or tool.id)[:1024], "parameters": tool.schema,
+            "tool": tool.id, "positional": list(tool.positional)}
+
+
+def register(reg: Registry) -> None:
+    def start(ctx: StepContext, purpose: str, messages: list[PromptMessage] | list[dict[str, Any]], *,
+              tools: list[str], next_step: str, context: BaseModel, facts: dict[str, Any] | None,
+              save_results: bool) -> None:
+        if reg.get_step(next_step).result is None:
+            raise RuntimeError(f"step {next_step!r} declares no result model to receive the model's answer")
+        functions: dict[str, str] = {}
+        for tool_id in tools:
+            if tool_id in reg.tools:
+                functions[function_name(tool_id)] = tool_id
+        dumped = [(m if isinstance(m, PromptMessage) else PromptMessage.model_validate(m)).model_dump(
+            exclude_none=True) for m in messages]
+        state = LoopState(purpose=purpose, messages=dumped, functions=functions, final_step=next_step,
+                          final_context=context.model_dump(mode="json"), facts=dict(facts or {}),
+                          save_results=save_results)
+        ask_model(ctx, state)
+
+    def ask_model(ctx: StepContext, state: LoopState) -> None:
+        told = ctx.take_inbox()
+        if told:  # kept in the conversation, so every later turn has it too
+            state.messages.append({"role": "user", "content": "The person you work for told you this while you "
+                                   "worked; take it into account:\n" + "\n".join(f"- {t}" for t in told)})
+            state.facts["told"] = [*state.facts.get("told", []), *told]
+        limit = ctx.limits.max_tool_calls
+        offered = [] if state.calls >= limit else [definition(reg.tools[t], name)
+                                                   for name, t in state.functions.items()]
+        ctx.llm_turn(state.purpose, state.messages, next_step="tools.on_turn", context=state, facts=state.facts,
+                     take_inbox=False, output_step=state.final_step, functions=offered)
+
+    def finish(ctx: StepContext, state: LoopState, output: dict[str, Any]) -> None:
+        step = reg.get_step(state.final_step)
+        assert step.result is not None
+        if state.asked:
+            ctx.close_chat()
+        ctx.step = step.name
+        step.fn(ctx, step.load_context(state.final_context), step.result.model_validate(output))
+
+    @reg.step("tools.on_turn", context=LoopState, result=ModelTurn)
+    def on_turn(ctx: StepContext, state: LoopState, turn: ModelTurn) -> None:
+        if not turn.tool_calls:
+            if turn.output is None:
+                ctx.fail("the model answered with neither tool calls nor an output")
+                return
+            finish(ctx, state, turn.output)
+            return
+        state.messages.append({"role": "assistant", "content": turn.content,
+                               "tool_calls": [c.model_dump() for c in turn.tool_calls]})
+        state.pending = list(turn.tool_calls)
+        state.reason = turn.content.strip()
+        names = ", ".join(state.functions.get(c.name, c.name) for c in turn.tool_calls)
+        ctx.journal(f"The model asks for {len(turn.tool_calls)} tool call{'s' if len(turn.tool_calls) > 1 else ''}:"
+                    f" {names}.")
+        advance(ctx, state)
+
+    def advance(ctx: StepContext, state: LoopState) -> None:
+        """Make the pending calls in order until one must wait (an approval, an MCP call), then ask the model."""
+        limit = ctx.limits.max_tool_calls
+        while state.pending:
+            call = state.pending.pop(0)
+            tool_id = state.functions.get(call.name)
+            tool: Tool | None = reg.tools.get(tool_id) if tool_id else None
+            if tool is None:
+                answer(ctx, state, call, call.name, {}, f"error: there is no tool {call.name!r}", error=True)
+                continue
+            try:
+                args = json.loads(call.arguments or "{}")
+            except json.JSONDecodeError as exc:
+                args = exc
+            if not isinstance(args, dict):
+                answer(ctx, state, call, tool.id, {}, "error: the arguments must be a JSON object", error=True)
+                continue
+            if state.calls >= limit:
+                answer(ctx, state, call, tool.id, args, f"not called: this task may make at most {limit} tool calls",
+                       error=True)
+                continue
+            allowed = ctx.config.mcp_servers
+            if tool.remote is not None and allowed is not None and tool.remote[0] not in allowed:
+                answer(ctx, state, call, tool.id, args, f"not called: {tool.id} is not among this swarm's tools",
+                       error=True)
+                continue
+            if tool.policy == "deny":
+                answer(ctx, state, call, tool.id, args, f"not called: the operator's policy denies {tool.id}",
+                       error=True)
+                continue
+            if tool.policy == "ask":
+                state.current, state.asked = call, True
+                ctx.journal(f"Asking the person to approve {tool.id}({shown(args)}).")
+                ctx.ask(approval_text(tool.id, args, state.reason), next_step="tools.on_approval", context=state)
+                return
+            if not run(ctx, state, call, tool, args):
+                return
+        ask_model(ctx, state)
+
+    def run(ctx: StepContext, state: LoopState, call: ToolRequest, tool: Tool, args: dict[str, Any]) -> bool:
+        """Make the call: True when its result is in (a built-in tool), False when it is an operation of its own
+        (an MCP tool: ``tools.on_result`` goes on)."""
+        state.calls += 1
+        if tool.remote is not None:
+            state.current = call
+            ctx.journal(f"Calling {tool.id}({shown(args)})" + (f": {short(state.reason, 200)}" if state.reason
+                                                               else "."))
+            ctx.call_tool(tool.remote[0], tool.remote[1], args, idempotent=tool.idempotent,
+                          next_step="tools.on_result", context=state)
+            return False
+        assert tool.arguments is not None and tool.run is not None
+        started = time.perf_counter()
+        try:
+            output = tool.run(ctx, tool.arguments.model_validate(args))
+            failed = False
+        except ValidationError as exc:
+            output, failed = "error: invalid arguments: " + "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in exc.errors()), True
+        except SwarmError as exc:  # a missing file, a bad path, too large: the model is told and may try again
+            output, failed = f"error: {exc}", True
+        ms = (time.perf_counter() - started) * 1000
+        ctx.journal(f"Called {tool.id}({shown(args)}): " + (short(output, 200) if failed else
+                                                           f"{len(output)} characters."))
+        record_tool_call(ctx.tx, ctx.services.blobs, ctx.node_id, state.final_step, tool.id, args, output,
+                         error=failed, ms=ms)
+        answer(ctx, state, call, tool.id, args, output, error=failed, recorded=True)
+        return True
+
+    def answer(ctx: StepContext, state: LoopState, call: ToolRequest, tool_id: str, args: dict[str, Any],
+               text: str, *, error: bool = False, recorded: bool = False, path: str | None = None) -> None:
+        """Give the model a call's result (cut at 16 KB; saved whole in the memory space when longer, or always
+        with ``save_results``)."""
+        if not recorded:
+            record_tool_call(ctx.tx, ctx.services.blobs, ctx.node_id, state.final_step, tool_id, args, text,
+                             error=error, ms=0.0)
+        if path is None and not error and not tool_id.startswith("memory.") and (
+                state.save_results or len(text.encode()) > RESULT_IN_PROMPT):
+            path = save_result(ctx.tx, ctx.services.blobs, ctx.node_id, tool_id, text)
+        seen = text
+        if len(seen) > RESULT_IN_PROMPT:
+            seen = seen[:RESULT_IN_PROMPT] + f"\n\n… (cut at {RESULT_IN_PROMPT} characters)"
+        if path is not None:
+            seen += f"\n\n(The whole result is saved in the memory space as {path}; memory.read reads it.)"
+            files = [*ctx.node.context_up.get("files", []), *ctx.changes.get("context_up", {}).get("files", [])]
+            ctx.update(context_up={**ctx.node.context_up, **ctx.changes.get("context_up", {}),
+                                   "files": list(dict.fromkeys([*files, path]))})
+        state.messages.append({"role": "tool", "tool_call_id": call.id, "content": seen})
+        if error:
+            ctx.journal(f"{tool_id}: {short(text, 300)}")
+
+    @reg.step("tools.on_result", context=LoopState, result=ToolOutcome)
+    def on_result(ctx: StepContext, state: LoopState, outcome: ToolOutcome) -> None:
+        call = state.current
+        state.current = None
+        if call is None:
+            ctx.fail("a tool result arrived for no call")
+            return
+        tool_id = state.functions.get(call.name, call.name)
+        if outcome.error:
+            text, error = f"error: {outcome.error}", True
+        else:
+            text, error = (f"error: {outcome.text}" if outcome.is_error else outcome.text), outcome.is_error
+            if outcome.blob_key and outcome.path is None:
+                text = ctx.services.blobs.get(outcome.blob_key).decode("utf-8", "replace")
+        answer(ctx, state, call, tool_id, {}, text, error=error, recorded=True, path=outcome.path)
+        advance(ctx, state)
+
+    @reg.step("tools.on_approval", context=LoopState, result=UserReply)
+    def on_approval(ctx: StepContext, state: LoopState, reply: UserReply) -> None:
+        call = state.current
+        state.current = None
+        if call is None:
+            ctx.fail("an approval arrived for no call")
+            return
+        tool_id = state.functions.get(call.name, call.name)
+        tool: Tool | None = reg.tools.get(tool_id)
+        args = json.loads(call.arguments or "{}")
+        word, reason = deny_reason(reply.content)
+        if word in APPROVE_WORDS and tool is not None:
+            ctx.say("Approved; calling it now.")
+            ctx.journal(f"The person approved {tool_id}.")
+            if not run(ctx, state, call, tool, args):
+                return
+            advance(ctx, state)
+            return
+        ctx.say("Understood; I will not call it.")
+        ctx.journal(f"The person denied {tool_id}" + (f": {reason}" if reason else "."))
+        denied = f"The person denied this call of {tool_id}" + (f": {reason}" if reason else ".")
+        answer(ctx, state, call, tool_id, args, denied, error=True)
+        advance(ctx, state)
+
+    reg.tool_loop = start
+
+
+def shown(args: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={short(v)}" for k, v in args.items())

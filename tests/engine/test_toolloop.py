@@ -1,0 +1,146 @@
+"""The tool-using loop (``actions/toolloop.py``) on the engine with the scripted model, SQLite and PostgreSQL:
+``do`` is given the swarm's tools as functions; the scripted model turns each ``Tool:`` segment of a task into a
+call, one per turn; each result is committed before the next turn sees it; the node's developer log and journal
+show every call; the limit on tool calls per node ends the loop; a custom action uses the same loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from aga_swarm.actions import ActionSpec, Registry, register_builtins
+from aga_swarm.actions.outputs import DoOutput
+from aga_swarm.actions.toolloop import function_name
+from aga_swarm.api import SwarmService
+from aga_swarm.engine.context import StepContext
+from aga_swarm.llm.scripted import tool_segments
+from aga_swarm.schemas import EventType, Lifecycle, Limits, SwarmConfig, SwarmStatus
+
+from ..conftest import make_service
+from .helpers import run_answering
+
+GOAL = "Save the plan Tool: memory.write notes/plan.md buy milk Tool: memory.read notes/plan.md"
+
+
+def _service(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
+             registry: Registry | None = None) -> SwarmService:
+    return make_service(backend, tmp_path, request, registry=registry or register_builtins(Registry()))
+
+
+def test_tool_segments_and_function_names() -> None:
+    assert tool_segments(GOAL) == ["Tool: memory.write notes/plan.md buy milk", "Tool: memory.read notes/plan.md"]
+    assert tool_segments("Tool: memory.read a.md") == ["Tool: memory.read a.md"]
+    assert tool_segments("No tools here (Toolbox: x)") == []
+    assert function_name("memory.write") == "memory__write"
+    assert function_name("fs.read text/file") == "fs__read_text_file"
+
+
+async def test_do_calls_the_memory_tools_through_function_calling(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    svc = _service(backend, tmp_path, request)
+    try:
+        s = svc.create_swarm("u1", GOAL)
+        svc.spawn(s.id)
+        assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+        state = svc.state(s.id)
+        node = state.nodes["n.1"]
+        assert node.action_id == "do" and node.lifecycle is Lifecycle.DONE
+        # the report has each result, the second made after the first committed (it reads what it wrote)
+        assert node.report == f'Done: "{GOAL}"\n\nWrote notes/plan.md (8 bytes).\n\nbuy milk'
+        assert state.memory["notes/plan.md"].node_id == "n.1"
+        assert node.context_up["files"] == ["notes/plan.md"]
+        detail = svc.node_detail(s.id, "n.1")
+        journal = [j.text for j in detail.journal]
+        assert "The model asks for 1 tool call: memory.write." in journal
+        assert "Called memory.write(path=notes/plan.md, content=buy milk): 30 characters." in journal
+        assert "Called memory.read(path=notes/plan.md): 8 characters." in journal
+        calls = [(c.step, c.model) for c in detail.llm_calls]
+        assert calls[-5:] == [("do.on_result", "scripted-1"), ("do.on_result", "tool:memory.write"),
+                              ("do.on_result", "scripted-1"), ("do.on_result", "tool:memory.read"),
+                              ("do.on_result", "scripted-1")]
+        read = next(c for c in detail.llm_calls if c.model == "tool:memory.read")
+        assert read.raw_output == "buy milk" and read.parsed_output["arguments"] == {"path": "notes/plan.md"}
+        # the last turn saw both calls and both results, in the provider's message shapes
+        last = [c for c in detail.llm_calls if c.model == "scripted-1"][-1]
+        shapes = [(m.role, bool(m.tool_calls), m.tool_call_id) for m in last.messages]
+        assert shapes[-4:] == [("assistant", True, None), ("tool", False, "call_1"), ("assistant", True, None),
+                               ("tool", False, "call_2")]
+        events = svc.history(s.id).events
+        tool_events = [e for e in events if e.type is EventType.TOOL_CALL]
+        assert [e.data["tool"] for e in tool_events] == ["memory.write", "memory.read"]
+        assert all(e.node_id == "n.1" and e.data["error"] is False for e in tool_events)
+        # a fork past the calls has their developer-log records too
+        fork = svc.clone(s.id, at_seq=state.seq)
+        assert [c.model for c in svc.node_detail(fork.id, "n.1").llm_calls] == [c.model for c in detail.llm_calls]
+    finally:
+        svc.close()
+
+
+async def test_the_limit_on_tool_calls_ends_the_loop(backend: str, tmp_path: Path,
+                                                     request: pytest.FixtureRequest) -> None:
+    svc = _service(backend, tmp_path, request)
+    try:
+        svc.save_config(SwarmConfig(id="one-call", name="one call", limits=Limits(max_tool_calls=1)), "u1")
+        s = svc.create_swarm("u1", GOAL, config_id="one-call")
+        svc.spawn(s.id)
+        assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+        node = svc.state(s.id).nodes["n.1"]
+        # one call made; the next turn offered no tools, so the model answered with what it had
+        assert node.report == f'Done: "{GOAL}"\n\nWrote notes/plan.md (8 bytes).'
+        detail = svc.node_detail(s.id, "n.1")
+        assert [c.model for c in detail.llm_calls if c.model.startswith("tool:")] == ["tool:memory.write"]
+    finally:
+        svc.close()
+
+
+async def test_a_failing_tool_call_goes_back_to_the_model(backend: str, tmp_path: Path,
+                                                         request: pytest.FixtureRequest) -> None:
+    svc = _service(backend, tmp_path, request)
+    try:
+        s = svc.create_swarm("u1", "Look it up Tool: memory.read missing.md")
+        svc.spawn(s.id)
+        assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+        node = svc.state(s.id).nodes["n.1"]
+        assert node.lifecycle is Lifecycle.DONE
+        assert "error: no file 'missing.md' in the memory space" in (node.report or "")
+        rec = next(c for c in svc.node_detail(s.id, "n.1").llm_calls if c.model == "tool:memory.read")
+        assert rec.error is not None and "missing.md" in rec.error
+    finally:
+        svc.close()
+
+
+class Summary(BaseModel):
+    text: str
+
+
+async def test_a_custom_action_uses_the_loop(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    reg = register_builtins(Registry())
+
+    @reg.step("keeper.start")
+    def start(ctx: StepContext, data: BaseModel, result: None) -> None:
+        ctx.llm("do.execute", [{"role": "user", "content": ctx.node.directive}], next_step="keeper.done",
+                context=data, facts={"directive": ctx.node.directive}, tools=["memory.write"],
+                save_tool_results=True)
+
+    @reg.step("keeper.done", result=DoOutput)
+    def done(ctx: StepContext, data: BaseModel, result: DoOutput) -> None:
+        ctx.complete(result.report)
+
+    reg.register_action(ActionSpec(id="keeper", description="Keep notes", entry_step="keeper.start"),
+                        folder="custom")
+    svc = _service(backend, tmp_path, request, reg)
+    try:
+        # routed by its name; memory.read is not among its tools, so that call is refused and the model told
+        s = svc.create_swarm("u1", "keeper: Tool: memory.write a.md hello Tool: memory.read a.md")
+        svc.spawn(s.id)
+        assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+        node = svc.state(s.id).nodes["n.1"]
+        assert node.action_id == "keeper"
+        assert "Wrote a.md (5 bytes)." in (node.report or "")
+        assert "error: there is no tool 'memory.read'" in (node.report or "")
+        memory = svc.state(s.id).memory
+        assert memory["a.md"].size == 5 and "memory.read" not in str(memory)
+    finally:
+        svc.close()
