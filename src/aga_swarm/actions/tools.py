@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -74,8 +75,13 @@ class Tool:
     @property
     def schema(self) -> dict[str, Any]:
         if self.arguments is not None:
-            return self.arguments.model_json_schema()
+            return _schema_of(self.arguments)
         return self.input_schema or {"type": "object"}
+
+
+@cache
+def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
 
 
 class ToolOutcome(BaseModel):
