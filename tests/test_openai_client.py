@@ -514,9 +514,10 @@ async def test_function_calling_wire_format(server: FakeOpenAIServer, client: Op
     second = await client.complete(follow, Answer)
     assert second.parsed == {"answer": 42, "reason": "because"} and second.tool_calls == []
     wire = server.requests[1].json["messages"][-3:]
+    name = "fs__read_text_file"
     assert wire[0] == {"role": "assistant", "content": "I need both files", "tool_calls": [
-        {"id": ids[0], "type": "function", "function": {"name": "fs__read_text_file", "arguments": '{"path": "a.txt"}'}},
-        {"id": ids[1], "type": "function", "function": {"name": "fs__read_text_file", "arguments": '{"path": "b"}'}}]}
+        {"id": ids[0], "type": "function", "function": {"name": name, "arguments": '{"path": "a.txt"}'}},
+        {"id": ids[1], "type": "function", "function": {"name": name, "arguments": '{"path": "b"}'}}]}
     assert wire[1:] == [{"role": "tool", "content": "alpha", "tool_call_id": ids[0]},
                         {"role": "tool", "content": "beta", "tool_call_id": ids[1]}]
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from aga_swarm.api import SwarmService
 from aga_swarm.mcp.config import McpConfig
 from aga_swarm.schemas import ChatStatus, EventType, Lifecycle, LLMSettings, SwarmConfig, SwarmStatus
 
