@@ -193,3 +193,37 @@ def test_config_files_json_and_yaml_and_their_errors(tmp_path: Path, monkeypatch
         load_mcp_config(tmp_path / "broken.json")
     with pytest.raises(McpConfigError, match="cannot read it"):
         load_mcp_config(tmp_path / "missing.json")
+
+
+async def test_a_servers_tools_are_listed_again_when_it_reports_a_change(tmp_path: Path) -> None:
+    """server-everything registers tools after the handshake and sends notifications/tools/list_changed: the
+    engine's hub lists them again and the server's folder of the action space is replaced by the new list."""
+    from aga_swarm.actions import Registry, register_builtins
+    from aga_swarm.engine.core import Engine
+
+    everything = Path(__file__).parent / "node_modules" / ".bin" / "mcp-server-everything"
+    config = McpConfig.model_validate({"mcpServers": {"ev": {"command": str(everything), "args": ["stdio"]}}})
+    engine = Engine(data_dir=tmp_path, registry=register_builtins(Registry()), mcp_config=config)
+    try:
+        reg = engine.registry
+        assert "ev.echo" in reg.tools and "ev.get-sum" in reg.tools
+        # as if the list at start were stale: echo missing, a tool the server no longer has present
+        del reg.tools["ev.echo"]
+        folder = next(f for f in reg.space.root.folders if f.id == "ev")
+        folder.actions = [a for a in folder.actions if a.id != "ev.echo"]
+        stale = reg.tools["ev.get-sum"]
+        reg.tools["ev.retired"] = stale
+        hub = engine.mcp_hub()
+        result = await hub.call("ev", "get-sum", {"a": 2, "b": 3})  # connects: the server then reports its tools
+        assert "5" in result.text
+        for _ in range(300):
+            if hub.relisted.get("ev"):
+                break
+            await asyncio.sleep(0.1)
+        assert hub.relisted.get("ev", 0) >= 1
+        assert "ev.echo" in reg.tools and "ev.echo" in {a.id for a in folder.actions}
+        assert "ev.retired" not in reg.tools
+        assert reg.tools["ev.get-sum"].remote == ("ev", "get-sum")
+    finally:
+        await engine.mcp_hub().close()
+        engine.dispose()

@@ -292,6 +292,18 @@ def register_mcp_tools(reg: Registry, listed: dict[str, list[McpTool]], config: 
                      folder=server, folder_description=f"Tools of the MCP server {server!r}")
 
 
+def replace_mcp_tools(reg: Registry, server: str, tools: list[McpTool], config: McpConfig) -> None:
+    """A server's tools listed again (it reported a change): its folder's actions become exactly ``tools``."""
+    gone = [i for i, t in reg.tools.items() if getattr(t, "remote", None) and t.remote[0] == server]
+    for tool_id in gone:
+        del reg.tools[tool_id]
+        reg.actions.pop(tool_id, None)
+    folder = next((f for f in reg.space.root.folders if f.id == server), None)
+    if folder is not None:
+        folder.actions = []
+    register_mcp_tools(reg, {server: tools}, config)
+
+
 def approval_text(tool_id: str, arguments: dict[str, Any], reason: str) -> str:
     """The question an ``ask`` policy posts in the node's chat: the tool, its arguments and why."""
     why = f"\n\nWhy: {reason}" if reason else ""

@@ -111,7 +111,13 @@ class Engine:
         if self.mcp_config is None:
             raise McpCallError("no MCP servers are configured (--mcp-config or AGA_SWARM_MCP_CONFIG)")
         if self._mcp_hub is None:
-            self._mcp_hub = McpHub(self.mcp_config)
+            from ..actions.tools import replace_mcp_tools
+
+            config = self.mcp_config
+            self._mcp_hub = McpHub(config)
+            # a server that reports a changed tool list: its folder of the action space is listed again
+            self._mcp_hub.on_tools_changed = lambda server, tools: replace_mcp_tools(self.registry, server, tools,
+                                                                                     config)
         return self._mcp_hub
 
     # ---- configs and clients -----------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,9 +48,10 @@ class McpResult:
 class _Connection:
     """A live session to one server, owned by its task; ``closed`` is set when the server goes away."""
 
-    def __init__(self, name: str, cfg: McpServerConfig) -> None:
+    def __init__(self, name: str, cfg: McpServerConfig, on_tools_changed: Callable[[], None] | None = None) -> None:
         self.name = name
         self.cfg = cfg
+        self.on_tools_changed = on_tools_changed
         self.client: Any = None
         self.ready = asyncio.Event()
         self.closed = asyncio.Event()
@@ -57,6 +59,14 @@ class _Connection:
         self.error: BaseException | None = None
         self.task: asyncio.Task[None] | None = None
         self.starts = 0
+
+    async def _on_message(self, message: Any) -> None:
+        """Server notifications: ``notifications/tools/list_changed`` has the hub list the tools again."""
+        from mcp_types import ToolListChangedNotification
+
+        if isinstance(message, ToolListChangedNotification) and self.on_tools_changed is not None:
+            self.on_tools_changed()
+        await asyncio.sleep(0)
 
     def _client(self) -> Any:
         from mcp import Client, StdioServerParameters
@@ -70,15 +80,15 @@ class _Connection:
 
             # the server's stderr is its own chatter, not our log lines: it goes to a file of its own
             errlog = _server_errlog(self.name)
-            return Client(stdio_client(params, errlog=errlog), mode="legacy")
+            return Client(stdio_client(params, errlog=errlog), mode="legacy", message_handler=self._on_message)
         headers = self.cfg.resolved_headers()
         if not headers:
-            return Client(str(self.cfg.url), mode="legacy")
+            return Client(str(self.cfg.url), mode="legacy", message_handler=self._on_message)
         import httpx2
         from mcp.client.streamable_http import streamable_http_client
 
         return Client(streamable_http_client(str(self.cfg.url), http_client=httpx2.AsyncClient(headers=headers)),
-                      mode="legacy")
+                      mode="legacy", message_handler=self._on_message)
 
     async def run(self) -> None:
         try:
@@ -104,6 +114,10 @@ class McpHub:
         self._connections: dict[str, _Connection] = {}
         self._lock = asyncio.Lock()
         self.starts: dict[str, int] = {}  # how many times each server was started (reuse is visible)
+        self.relisted: dict[str, int] = {}  # how many times each server's tools were listed again on its notice
+        # called with a server's new tool list after it reported a change (the engine updates the action space)
+        self.on_tools_changed: Callable[[str, list[McpTool]], None] | None = None
+        self._relisting: set[asyncio.Task[None]] = set()
 
     @property
     def servers(self) -> list[str]:
@@ -120,7 +134,7 @@ class McpHub:
         async with self._lock:
             conn = self._connections.get(name)
             if conn is None or conn.closed.is_set():
-                conn = _Connection(name, cfg)
+                conn = _Connection(name, cfg, lambda: self._tools_changed(name))
                 self._connections[name] = conn
                 self.starts[name] = self.starts.get(name, 0) + 1
                 conn.task = asyncio.get_running_loop().create_task(conn.run(), name=f"mcp:{name}")
@@ -132,6 +146,22 @@ class McpHub:
         if conn.client is None:
             raise McpCallError(f"MCP server {name!r} is not available: {_describe(conn.error)}")
         return conn
+
+    def _tools_changed(self, server: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._relist(server), name=f"mcp-relist:{server}")
+        self._relisting.add(task)
+        task.add_done_callback(self._relisting.discard)
+
+    async def _relist(self, server: str) -> None:
+        try:
+            tools = await self.list_tools(server)
+        except McpCallError as exc:
+            log.warning("MCP server %s reported new tools but could not list them: %s", server, exc)
+            return
+        self.relisted[server] = self.relisted.get(server, 0) + 1
+        if self.on_tools_changed is not None:
+            self.on_tools_changed(server, tools)
+        log.info("MCP server %s: tools listed again (%d)", server, len(tools))
 
     async def _drop(self, name: str, conn: _Connection) -> None:
         """Stop a connection (hung or broken): the next call starts the server again."""
