@@ -109,8 +109,9 @@ def register(reg: Registry) -> None:
         limit = ctx.limits.max_tool_calls
         offered = [] if state.calls >= limit else [definition(reg.tools[t], name)
                                                    for name, t in state.functions.items()]
+        # the person's files (ctx.attachments()) come with every turn, as with any model call of the node
         ctx.llm_turn(state.purpose, state.messages, next_step="tools.on_turn", context=state, facts=state.facts,
-                     take_inbox=False, output_step=state.final_step, functions=offered)
+                     take_inbox=False, attachments=True, output_step=state.final_step, functions=offered)
 
     def finish(ctx: StepContext, state: LoopState, output: dict[str, Any]) -> None:
         step = reg.get_step(state.final_step)
