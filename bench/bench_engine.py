@@ -174,10 +174,10 @@ class Aga:
     """
 
     def __init__(self, data_dir: Path, mode: str = "serve", *, group_limit: int | None = None,
-                 db_url: str | None = None) -> None:
+                 db_url: str | None = None, registry: Registry | None = None) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.mode = mode
-        self.reg = build_registry()
+        self.reg = registry or build_registry()
         self.svc = SwarmService(Engine(data_dir=data_dir, db_url=db_url, registry=self.reg))
         if group_limit is not None:  # 0: no group commit (each operation commits on its own)
             self.svc.engine.executor.group_limit = group_limit
