@@ -103,14 +103,16 @@ async def drive(svc: SwarmService, swarm_id: str) -> tuple[int, int]:
             answers += 1
 
 
-def run(p: dict[str, Any], base: Path, profile: bool) -> dict[str, Any]:
+def run(p: dict[str, Any], base: Path, profile: bool, inline_bytes: int | None = None) -> dict[str, Any]:
     goal, rules = build_scenario(p["sections"], p["chapters"], p["leaves"], p["asks"])
     model = TimedModel(ScriptedModel(rules=rules))
 
     def factory(config: SwarmConfig) -> TimedModel:
         return model
 
-    svc = SwarmService(Engine(data_dir=base, llm_factory=factory))
+    engine = Engine(data_dir=base, llm_factory=factory, inline_bytes=inline_bytes)
+    inline_bytes = engine.requests.inline_bytes
+    svc = SwarmService(engine)
     loop = asyncio.new_event_loop()
     rss_before = c.rss_bytes()
     gc.collect()
@@ -147,8 +149,11 @@ def run(p: dict[str, Any], base: Path, profile: bool) -> dict[str, Any]:
     if not_done:
         problems.append(f"{len(not_done)} nodes not done, e.g. {not_done[:3]}")
     events = state.seq
-    size = c.file_size(base / "swarm.db")
     svc.close()
+    size = c.file_size(base / "swarm.db")
+    tables = c.table_bytes(base / "swarm.db")
+    blob_bytes = sum(f.stat().st_size for f in (base / "blobs").rglob("*") if f.is_file()) \
+        if (base / "blobs").exists() else 0
     loop.close()
 
     top = ""
@@ -162,7 +167,8 @@ def run(p: dict[str, Any], base: Path, profile: bool) -> dict[str, Any]:
             line for line in buf.getvalue().splitlines()[6:] if line.strip())
     return {"wall": tm.wall, "cpu": tm.cpu, "ops": ops, "calls": model.calls, "model_s": model.seconds,
             "by_purpose": dict(model.by_purpose), "nodes": len(state.nodes), "kinds": dict(kinds),
-            "rounds": rounds, "answers": answers, "events": events, "db_bytes": size, "peak_rss": peak,
+            "rounds": rounds, "answers": answers, "events": events, "db_bytes": size, "tables": tables,
+            "blob_bytes": blob_bytes, "inline_bytes": inline_bytes, "peak_rss": peak,
             "rss_before": rss_before, "rss_after": rss_after, "problems": problems, "top": top}
 
 
@@ -177,10 +183,12 @@ def main(argv: list[str] | None = None) -> int:
                                                          "(slows the run; its timings are then not comparable)")
     ap.add_argument("--dir", help="where to create the temporary database (default: the system temp dir)")
     ap.add_argument("--json", help="also write the raw figures to this JSON file")
+    ap.add_argument("--inline-bytes", type=int, help="bodies above this size go to the blob store "
+                                                    "(default: AGA_SWARM_BLOB_INLINE_BYTES or 1,024)")
     args = ap.parse_args(argv)
     p = QUICK if args.quick else FULL
     with c.temp_dir(args.dir, "aga-bench-agents-") as base:
-        r = run(p, base, args.profile)
+        r = run(p, base, args.profile, args.inline_bytes)
     engine_s = r["wall"] - r["model_s"]
     per_call_ms = engine_s / r["calls"] * 1000
     cpu_per_call_ms = (r["cpu"] - r["model_s"]) / r["calls"] * 1000
@@ -216,7 +224,15 @@ def main(argv: list[str] | None = None) -> int:
                ["RSS before the run / after", f"{r['rss_before'] / 2**20:,.0f} MiB / "
                                              f"{r['rss_after'] / 2**20:,.0f} MiB"],
                ["Database size after the run", f"{r['db_bytes'] / 1e6:,.1f} MB"],
+               ["**Database bytes per node**", f"**{r['db_bytes'] / r['nodes']:,.0f} B**"],
+               ["Blob store after the run (bodies above the inline size, "
+                f"`AGA_SWARM_BLOB_INLINE_BYTES` = {r['inline_bytes']:,})",
+                f"{r['blob_bytes'] / 1e6:,.1f} MB ({r['blob_bytes'] / r['nodes']:,.0f} B per node)"],
            ], "lr"), "",
+           "Where the database's bytes go (SQLite's dbstat; each table with its indexes):", "",
+           c.md_table(["Table", "bytes", "bytes per node"],
+                      [[k, f"{v:,}", f"{v / r['nodes']:,.0f}"] for k, v in
+                       sorted(r["tables"].items(), key=lambda kv: -kv[1]) if v >= 50_000], "lrr"), "",
            f"**Target (engine overhead under 1 ms per LLM call): {'MET' if per_call_ms < 1 else 'MISSED'}** "
            f"({per_call_ms:,.2f} ms per call).", ""]
     if r["top"]:

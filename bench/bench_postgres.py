@@ -1,12 +1,20 @@
-"""PostgreSQL benchmark: what the pool's pre-ping costs the engine's hot path, and the hot queries' plans.
+"""PostgreSQL benchmark: AGA against LangGraph's PostgresSaver on the same server, and the pool's pre-ping.
 
-SQLAlchemy's ``pool_pre_ping=True`` sends ``SELECT 1`` on every checkout, one more round trip per
-transaction. The store now pings only connections that sat idle in the pool (``IDLE_PING_SECONDS``). This runs
-the engine benchmark's durable step and ask cycle (``bench_engine.py``) on PostgreSQL, interleaved, with the
-pre-ping on and off, on fresh databases of the server at ``$AGA_SWARM_TEST_PG``
-(default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``). Prints Markdown.
+Default (``--langgraph``): the engine benchmark's durable step and ask cycle (``bench_engine.py`` sections 1
+and 2) with AGA's store on PostgreSQL (serve mode, group commit as by default) and LangGraph's graphs compiled
+with ``PostgresSaver`` (langgraph-checkpoint-postgres) on the same server, each in a fresh database, interleaved
+repetition by repetition in one process. LangGraph runs as ``durability="sync"`` (a checkpoint per super-step),
+``durability="exit"`` with the chain in invocations of 32 super-steps (the bound AGA's group commit puts on lost
+work), and the same with the saver in psycopg's pipeline mode; the verdict takes the fastest. Issue 14's
+targets: AGA at least 5x faster per step and 3x per ask cycle.
 
-    python bench/bench_postgres.py [--quick]
+``--preping``: SQLAlchemy's ``pool_pre_ping=True`` sends ``SELECT 1`` on every checkout; the store pings only
+connections that sat idle in the pool (``IDLE_PING_SECONDS``). Step and ask cycle with the pre-ping on and off.
+
+The server is ``$AGA_SWARM_TEST_PG`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``).
+Prints Markdown.
+
+    python bench/bench_postgres.py [--quick] [--preping]
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-def run(quick: bool) -> str:
+def run_preping(quick: bool) -> str:
     chain_n, ask_m, reps = (100, 20, 2) if quick else (1000, 200, 5)
     base = Path(tempfile.mkdtemp(prefix="aga-bench-pg-"))
     urls = {"pre-ping on every checkout": fresh_database(), "no pre-ping (idle ping only)": fresh_database()}
@@ -93,13 +101,112 @@ def run(quick: bool) -> str:
                       "idle polls included).", ""])
 
 
+# ---- AGA against LangGraph's PostgresSaver ----------------------------------------------------------------------
+class LGPostgres(be.LG):
+    """``bench_engine.LG`` with a ``PostgresSaver`` on a fresh database (autocommit, no prepared statements,
+    dict rows: the connection the saver's documentation asks for); ``pipeline``: the saver's writes go through
+    psycopg's pipeline mode (``PostgresSaver.from_conn_string(..., pipeline=True)`` does the same)."""
+
+    def __init__(self, url: str, *, durability: str, chunk: int = 0, pipeline: bool = False) -> None:
+        import contextlib
+
+        import psycopg
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+
+        self.chunk = chunk
+        self.durability = durability
+        self.url = url
+        self._stack = contextlib.ExitStack()
+        conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True,
+                               prepare_threshold=0, row_factory=dict_row)
+        self._stack.callback(conn.close)
+        PostgresSaver(conn).setup()
+        pipe = self._stack.enter_context(conn.pipeline()) if pipeline else None
+        self.saver = PostgresSaver(conn, pipe=pipe)
+        self.graphs = {k: g.compile(checkpointer=self.saver) for k, g in be.build_lg_graphs().items()}
+        self._threads = 0
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+AGA_PG = "AGA Swarm (serve, PostgreSQL)"
+LG_PG = {
+    "LangGraph (sync)": ("PostgresSaver, durability=sync: a checkpoint committed after every super-step",
+                         {"durability": "sync"}),
+    "LangGraph (exit)": ("PostgresSaver, durability=exit, the chain in invocations of 32 super-steps (the bound "
+                         "AGA's group commit puts on lost work)", {"durability": "exit", "chunk": 32}),
+    "LangGraph (exit, pipeline)": ("the same with the saver in psycopg's pipeline mode",
+                                   {"durability": "exit", "chunk": 32, "pipeline": True}),
+}
+TARGETS = {"step": 5.0, "ask": 3.0}  # issue 14: AGA this many times faster than LangGraph's fastest
+
+
+def run_langgraph(quick: bool) -> tuple[str, dict[str, Any]]:
+    be.lg_imports()
+    chain_n, ask_m, reps = (100, 20, 2) if quick else (400, 60, 7)
+    base = Path(tempfile.mkdtemp(prefix="aga-bench-pg-lg-"))
+    urls = {AGA_PG: fresh_database(), **{name: fresh_database() for name in LG_PG}}
+    systems: dict[str, Any] = {AGA_PG: be.Aga(base / "aga", "serve", db_url=urls[AGA_PG])}
+    for name, (_, kw) in LG_PG.items():
+        systems[name] = LGPostgres(urls[name], **kw)
+    step: dict[str, list[c.Sample]] = {k: [] for k in systems}
+    ask: dict[str, list[c.Sample]] = {k: [] for k in systems}
+    try:
+        for name, sys_ in systems.items():  # warm-up
+            (be.aga_chain if name == AGA_PG else be.lg_chain)(sys_, 5)
+            (be.aga_ask if name == AGA_PG else be.lg_ask)(sys_, 2)
+        for _ in range(reps):  # interleaved, so background load hits every system alike
+            for name, sys_ in systems.items():
+                step[name].append((be.aga_chain if name == AGA_PG else be.lg_chain)(sys_, chain_n))
+            for name, sys_ in systems.items():
+                ask[name].append((be.aga_ask if name == AGA_PG else be.lg_ask)(sys_, ask_m))
+    finally:
+        for sys_ in systems.values():
+            sys_.close()
+        for url in urls.values():
+            drop_database(url)
+    out = [f"## AGA on PostgreSQL against LangGraph's PostgresSaver ({chain_n}-step chains, {ask_m} ask cycles, "
+           f"median of {reps} interleaved repetitions)", ""]
+    data: dict[str, Any] = {}
+    for what, res, unit in (("step", step, "durable step"), ("ask", ask, "ask cycle")):
+        fastest = min(LG_PG, key=lambda n: c.med_wall(res[n]))
+        aw = c.med_wall(res[AGA_PG])
+        rows = [[name, how, c.fmt_us(c.med_wall(res[name]) * 1e6), c.spread(res[name]),
+                 c.fmt_us(c.med_cpu(res[name]) * 1e6),
+                 "-" if name == AGA_PG else c.fmt_ratio(c.med_wall(res[name]) / aw)]
+                for name, how in [(AGA_PG, "background `Runner.serve`, group commit (the default)"),
+                                  *((n, h) for n, (h, _) in LG_PG.items())]]
+        ratio = c.med_wall(res[fastest]) / aw
+        cpu_ratio = c.med_cpu(res[fastest]) / c.med_cpu(res[AGA_PG])
+        target = TARGETS[what]
+        out += [f"### Per {unit}", "",
+                c.md_table(["System", "How it runs", f"µs per {unit} (median wall)", "min–max µs",
+                            f"CPU µs per {unit}", "LangGraph ÷ AGA (wall)"], rows, "llrrrr"), "",
+                f"**Target (AGA at least {target:.0f}x faster than LangGraph's fastest configuration per {unit}): "
+                f"{'MET' if ratio >= target else 'MISSED'}** — {c.fmt_ratio(ratio)} against {fastest} in wall "
+                f"time, {c.fmt_ratio(cpu_ratio)} in this process's CPU time.", ""]
+        data[what] = {k: [s.__dict__ for s in v] for k, v in res.items()}
+    return "\n".join(out), data
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--preping", action="store_true", help="the pool pre-ping comparison instead")
+    ap.add_argument("--json", help="also write the raw figures to this JSON file")
     args = ap.parse_args()
-    print(c.machine_section())
-    print(f"Load average: {c.load_average()}")
-    print(run(args.quick))
+    print(c.machine_section(c.versions("aga-swarm", "langgraph", "langgraph-checkpoint-postgres", "psycopg",
+                                       "sqlalchemy")))
+    print(f"\nLoad average at start: {c.load_average()}\n")
+    if args.preping:
+        print(run_preping(args.quick))
+    else:
+        text, data = run_langgraph(args.quick)
+        print(text)
+        c.write_json(args.json, data)
+    print(f"Load average at the end: {c.load_average()}")
     return 0
 
 

@@ -74,7 +74,7 @@ from .schemas import (
     SwarmStatus,
     SwarmSummary,
 )
-from .store import outcomes, rows, sql, usage
+from .store import outcomes, payloads, rows, sql, usage
 from .store import tables as t
 from .store.blob import BlobStore, swarm_prefix
 
@@ -371,7 +371,7 @@ class SwarmService:
         row = self._row(swarm_id, owner_id)
         with self.db.tx() as conn:
             for table in (t.operations, t.events, t.snapshots, t.messages, t.chats, t.nodes, t.journal,
-                          t.llm_calls, t.memory_files):
+                          t.llm_calls, t.llm_requests, t.memory_files):
                 conn.execute(delete(table).where(table.c.swarm_id == swarm_id))
             conn.execute(delete(t.swarms).where(t.swarms.c.id == swarm_id))
         self.engine.blobs.delete_prefix(swarm_prefix(row.owner_id, swarm_id))
@@ -616,7 +616,13 @@ class SwarmService:
                     body = json.loads(self.engine.blobs.get(r.blob_key))
                 except KeyError:
                     body = {"raw_output": "(log body missing from the blob store)"}
-            calls.append(rows.llm_call_from_row(r, body))
+            request = None
+            if "request" in body:  # stored once, by key (migration 0006)
+                try:
+                    request = self.engine.requests.fetch(self.db, swarm_id, body["request"])
+                except KeyError:
+                    request = {"messages": [{"role": "system", "content": "(prompt missing from the store)"}]}
+            calls.append(rows.llm_call_from_row(r, payloads.read_call_body(body, request)))
         return NodeDetail(node=node, journal=[rows.journal_from_row(r) for r in journal_rows], llm_calls=calls,
                           continuation=node.continuation)
 
@@ -668,7 +674,14 @@ class SwarmService:
             if call_ids:
                 calls = conn.execute(select(t.llm_calls).where(t.llm_calls.c.swarm_id == src.id,
                                                                t.llm_calls.c.id.in_(call_ids))).all()
-                conn.execute(insert(t.llm_calls), [{**r._asdict(), "swarm_id": new_id} for r in calls])
+                conn.execute(insert(t.llm_calls), [{**r._asdict(), "swarm_id": new_id,
+                                                    "blob_key": self._copy_blob(r.blob_key, src, new_id)}
+                                                   for r in calls])
+            requests = conn.execute(select(t.llm_requests).where(t.llm_requests.c.swarm_id == src.id)).all()
+            if requests:  # all of them: the continuations and calls kept refer to some (a few extra are harmless)
+                conn.execute(insert(t.llm_requests), [{**r._asdict(), "swarm_id": new_id,
+                                                       "blob_key": self._copy_blob(r.blob_key, src, new_id)}
+                                                      for r in requests])
             jrows = [{"swarm_id": new_id, "node_id": r.node_id, "step": r.data["step"], "text": r.data["text"],
                       "created_at": r.ts, "seq": r.seq} for r in src_events if r.type == EventType.JOURNAL.value]
             if jrows:
@@ -678,6 +691,20 @@ class SwarmService:
                 self._derive_operations(conn, new_id, state, OperationStatus.HELD if status is not
                                         SwarmStatus.RUNNING else OperationStatus.QUEUED)
         return self.get_swarm(new_id)
+
+    def _copy_blob(self, key: str | None, src: Swarm, new_id: str) -> str | None:
+        """A blob of the source swarm copied under the fork (a swarm's blobs are deleted with it); None for none."""
+        if key is None:
+            return None
+        prefix = swarm_prefix(src.owner_id, src.id)
+        if not key.startswith(prefix):
+            return key
+        new_key = swarm_prefix(src.owner_id, new_id) + key[len(prefix):]
+        try:
+            self.engine.blobs.put(new_key, self.engine.blobs.get(key))
+        except KeyError:
+            return key  # lost from the blob store: the fork shows it as missing, as the source does
+        return new_key
 
     def _copy_memory(self, conn: Any, src: Swarm, new_id: str, seq: int) -> None:
         """A fork's memory space: every version written at or before ``seq``, its bytes copied under the fork

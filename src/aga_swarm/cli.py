@@ -680,7 +680,9 @@ def _main(argv: list[str] | None) -> int:
     handlers: dict[str, Any] = {"swarms": _swarms, "state": _state, "history": _history, "serve": _serve,
                                 "schema": _schema, "db": _db, "memory": _memory, "cancel": _steer,
                                 "retry": _steer, "tell": _steer, "queue": _queue}
+    traced = False
     try:
+        traced = args.command in ("run", "worker", "serve") and _start_tracing(args.command)
         if args.command == "run":
             # a plain event loop (not asyncio.run) keeps Python's own SIGINT handling, so Ctrl-C interrupts
             # even a blocking read of the terminal
@@ -709,6 +711,21 @@ def _main(argv: list[str] | None) -> int:
             raise
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if traced:
+            from . import tracing
+
+            tracing.shutdown()  # export the spans still batched
+
+
+def _start_tracing(command: str) -> bool:
+    """OpenTelemetry traces when the OTEL_* variables ask for them (aga_swarm/tracing.py)."""
+    from . import tracing
+
+    try:
+        return tracing.configure_from_env(f"aga-swarm-{command}")
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
 
 if __name__ == "__main__":

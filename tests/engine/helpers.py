@@ -72,3 +72,13 @@ def builtins_and_installed_plugins() -> Registry:
 
     copy(shared.space.root, "")
     return reg
+
+
+def keep_done_operations(monkeypatch: Any) -> None:
+    """Keep the rows of done operations (marked done instead of deleted) for a test that asks which operations
+    were ever written as rows: the engine prunes them once done (migration 0007)."""
+    from aga_swarm.store import sql
+
+    monkeypatch.setattr(sql, "DELETE_DONE_OPERATION", sql.Q(
+        "UPDATE operations SET status = 'done', lease_until = NULL "
+        "WHERE id = :id AND claim = :claim AND status = 'running'"))

@@ -24,7 +24,7 @@ from aga_swarm.schemas import OperationStatus, SwarmState, SwarmStatus
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service
-from .helpers import run_answering
+from .helpers import keep_done_operations, run_answering
 
 
 class SlowModel:
@@ -391,6 +391,7 @@ async def test_a_fan_out_starts_its_children_in_the_transaction_that_creates_the
     from aga_swarm.engine import executor
 
     monkeypatch.setattr(executor, "SPAWN_GROUP_SECONDS", 3600.0)  # the CPU bound is tested below, not here
+    keep_done_operations(monkeypatch)  # the spawns written as rows stay to be counted
     k = 150
     svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
                               {"k": k})
@@ -412,6 +413,7 @@ async def test_spawns_past_the_spawn_budget_are_queued_for_any_worker(tmp_path: 
 
     monkeypatch.setattr(executor, "SPAWN_GROUP_MAX", 10)
     monkeypatch.setattr(executor, "SPAWN_GROUP_SECONDS", 3600.0)
+    keep_done_operations(monkeypatch)  # the spawns written as rows stay to be counted
     k = 60
     svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
                               {"k": k})
@@ -434,6 +436,7 @@ async def test_spawns_past_the_spawn_cpu_bound_are_queued_for_any_worker(tmp_pat
     from aga_swarm.engine import executor
 
     monkeypatch.setattr(executor, "SPAWN_GROUP_SECONDS", 0.0)
+    keep_done_operations(monkeypatch)  # the spawns written as rows stay to be counted
     k = 50
     svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
                               {"k": k})

@@ -24,6 +24,7 @@ from ..schemas import (
     PromptMessage,
     SwarmConfig,
 )
+from ..store.payloads import REF
 from . import limits as lim_checks
 from .deps import Subtask, check_plan, start_lifecycle
 from .errors import InvalidPlan
@@ -32,6 +33,7 @@ from .tx import SwarmTx, new_continuation, trusted_with_defaults
 if TYPE_CHECKING:
     from ..actions.registry import Registry
     from ..store.blob import BlobStore
+    from ..store.payloads import RequestStore
     from .memory import MemoryAccess
 
 
@@ -116,6 +118,7 @@ class UserReply(BaseModel):
 class Services:
     registry: Registry
     blobs: BlobStore
+    requests: RequestStore
 
 
 class StepContext:
@@ -292,7 +295,8 @@ class StepContext:
             request["images"] = [a.model_dump(mode="json") for a in images]
         if functions is not None:
             request["tools"] = functions
-        held_request: dict[str, Any] = {"llm": request, "reserve": held}
+        key = self.tx.store_request(self.services.requests, request)  # stored once, by content
+        held_request: dict[str, Any] = {REF: key, "purpose": purpose, "reserve": held}
         if output_step is not None:
             held_request["output_step"] = output_step
         cont = self._continue(ContinuationKind.LLM, next_step, context, held_request, Lifecycle.WAITING_LLM)

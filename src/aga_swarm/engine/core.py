@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from .. import tracing
 from ..actions.registry import Registry
 from ..llm.protocol import LLMClient
 from ..schemas import SwarmConfig, SwarmEvent
 from ..store import tables as t
 from ..store.blob import BlobStore, open_blob_store
 from ..store.database import Database, default_data_dir, sqlite_url
+from ..store.payloads import RequestStore
 from .context import Services
 from .errors import ConfigNotFound
 from .stats import EngineStats
@@ -69,7 +71,8 @@ class Engine:
     def __init__(self, *, db_url: str | None = None, blob_url: str | None = None, data_dir: Path | None = None,
                  registry: Registry | None = None, llm_factory: Callable[[SwarmConfig], LLMClient] | None = None,
                  migrate: bool | None = None, pool_size: int | None = None,
-                 max_overflow: int | None = None, mcp_config: McpConfig | None = None) -> None:
+                 max_overflow: int | None = None, mcp_config: McpConfig | None = None,
+                 inline_bytes: int | None = None) -> None:
         if db_url is None or blob_url is None:
             data_dir = Path(data_dir or default_data_dir())
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -83,7 +86,8 @@ class Engine:
 
             registry = builtin_registry()
         self.registry = registry
-        self.services = Services(registry=registry, blobs=self.blobs)
+        self.requests = RequestStore(self.blobs, inline_bytes)  # model requests, stored once (store/payloads.py)
+        self.services = Services(registry=registry, blobs=self.blobs, requests=self.requests)
         self._llm_factory = llm_factory
         self._clients: dict[str, LLMClient] = {}  # by the LLM settings (configs of several owners may share one)
         self._configs: dict[str, SwarmConfig] = dict(BUILTIN_CONFIGS)
@@ -159,6 +163,8 @@ class Engine:
                 from ..llm.factory import make_client
 
                 client = make_client(config.llm)
+            if tracing.ON:
+                client = tracing.TracedModel(client)
             self._clients[key] = client
         return client
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import update
 
+from .. import tracing
 from ..llm.prices import price_cost, price_of
 from ..llm.protocol import LLMError, LLMRequest, TransientLLMError, loop_turn
 from ..schemas import (
@@ -31,9 +32,8 @@ from ..schemas import (
     SwarmStatus,
     TerminationPolicy,
 )
-from ..store import sql
+from ..store import payloads, sql
 from ..store import tables as t
-from ..store.blob import scoped_key
 from .context import ChildrenResult, StepContext
 from .deps import release_dependents
 from .errors import LimitExceeded, MalformedContinuation, NotFound, SwarmError
@@ -57,7 +57,6 @@ SPAWN_GROUP_MAX = 4096
 SPAWN_GROUP_SECONDS = 0.25
 CACHED_SWARMS = 256  # swarms whose last transaction's nodes and chats are kept (``Executor._keep_rows``)
 CACHED_ROWS_PER_SWARM = 64  # a transaction that touched more (a wide fan-in) leaves nothing to reuse
-INLINE_LOG_LIMIT = 16_000  # LLM call bodies above this many bytes go to the blob store
 
 
 @dataclass
@@ -314,6 +313,7 @@ class Executor:
         return tail
 
     # ---- committing claimed operations together ---------------------------------------------------
+    @tracing.in_callers_context
     async def _commit_together(self, op: ClaimedOp, fn: Callable[[SwarmTx, ClaimedOp], None]) -> list[Any]:
         """Run ``fn`` for the claimed ``op`` (its dispatch, or a model's answer) and commit it with the other
         operations that reach this point in the same turn of the event loop, in one transaction (see
@@ -391,14 +391,18 @@ class Executor:
                          prefetched=(tx.config_id, node.lifecycle, node.continuation))
 
     def _finish(self, tx: SwarmTx, op: ClaimedOp, status: OperationStatus, error: str | None = None) -> None:
-        done = sql.run(tx.conn, sql.FINISH_OPERATION, {"id": op.id, "claim": op.claim, "status": status.value,
-                                                       "error": error})
+        if status is OperationStatus.DONE:  # pruned: its effects are in the history (migration 0007)
+            done = sql.run(tx.conn, sql.DELETE_DONE_OPERATION, {"id": op.id, "claim": op.claim})
+        else:
+            done = sql.run(tx.conn, sql.FINISH_OPERATION, {"id": op.id, "claim": op.claim, "status": status.value,
+                                                           "error": error})
         if done != 1:
             raise LostClaim()
         if status is OperationStatus.DONE:
             tx.ran.append(op.kind.value)
 
     # ---- dispatch ------------------------------------------------------------------------------
+    @tracing.traced_operation
     def _dispatch(self, tx: SwarmTx, op: ClaimedOp) -> None:
         node = tx.node(op.node_id)
         if node.lifecycle in TERMINAL_LIFECYCLES:
@@ -542,6 +546,7 @@ class Executor:
             tx.set_status(SwarmStatus.FAILED, node.failure_reason or "the root node failed")
 
     # ---- LLM calls -----------------------------------------------------------------------------
+    @tracing.traced_async_operation
     async def _llm_call(self, op: ClaimedOp) -> list[Any]:
         known = op.prefetched or self._read_for_llm_call(op)
         if known is None:
@@ -555,7 +560,9 @@ class Executor:
         step = self.engine.registry.get_step(cont.request.get("output_step") or cont.next_step)
         if step.result is None:
             raise MalformedContinuation(f"step {step.name!r} has no result model")
-        request = LLMRequest.model_validate(cont.request["llm"])
+        ref = cont.request.get(payloads.REF)
+        request = LLMRequest.model_validate(cont.request["llm"] if ref is None else  # "llm": before migration 0007
+                                            self.engine.requests.fetch(self.engine.db, op.swarm_id, ref))
         owner = self.owner_and_config(op.swarm_id)
         if owner is None:
             return self._in_tx(op, lambda tx, o: None)  # the swarm was deleted meanwhile
@@ -569,17 +576,17 @@ class Executor:
         except TransientLLMError as exc:
             if op.attempts < MAX_TRANSIENT_ATTEMPTS:
                 return self._retry_later(op, exc)
-            return self._llm_failed(op, node_id, request, client.model, exc, started, config)
+            return self._llm_failed(op, node_id, request, ref, client.model, exc, started, config)
         except LLMError as exc:
-            return self._llm_failed(op, node_id, request, client.model, exc, started, config)
+            return self._llm_failed(op, node_id, request, ref, client.model, exc, started, config)
 
         def commit(tx: SwarmTx, o: ClaimedOp) -> None:
             n = tx.node(node_id)
             c = n.continuation
             result = response.parsed if request.tools is None else loop_turn(response)
             logged = {"tool_calls": response.tool_calls} if response.tool_calls else response.parsed
-            self._record_llm_call(tx, n, step.name, request, response.model, raw=response.raw_output,
-                                  parsed=logged, tokens_in=response.tokens_in,
+            self._record_llm_call(tx, n, step.name, request, response.model, request_ref=ref,
+                                  raw=response.raw_output, parsed=logged, tokens_in=response.tokens_in,
                                   tokens_out=response.tokens_out, latency_ms=response.latency_ms,
                                   cost_usd=self._cost(config, response.tokens_in, response.tokens_out,
                                                       response.cost_usd),
@@ -640,12 +647,12 @@ class Executor:
         op.queued_work = True
         return []
 
-    def _llm_failed(self, op: ClaimedOp, node_id: str, request: LLMRequest, model: str, exc: LLMError,
-                    started: float, config: SwarmConfig) -> list[Any]:
+    def _llm_failed(self, op: ClaimedOp, node_id: str, request: LLMRequest, ref: str | None, model: str,
+                    exc: LLMError, started: float, config: SwarmConfig) -> list[Any]:
         def commit(tx: SwarmTx, o: ClaimedOp) -> None:
             n = tx.node(node_id)
             step = n.continuation.next_step if n.continuation else "llm"
-            self._record_llm_call(tx, n, step, request, model, raw=exc.raw_output, parsed=None,
+            self._record_llm_call(tx, n, step, request, model, request_ref=ref, raw=exc.raw_output, parsed=None,
                                   tokens_in=exc.tokens_in, tokens_out=exc.tokens_out,
                                   latency_ms=(time.perf_counter() - started) * 1000,
                                   cost_usd=self._cost(config, exc.tokens_in, exc.tokens_out, 0.0),
@@ -656,14 +663,14 @@ class Executor:
 
     def _record_llm_call(self, tx: SwarmTx, node: Node, step: str, request: LLMRequest, model: str, *,
                          raw: str | None, parsed: Any, tokens_in: int, tokens_out: int, latency_ms: float,
-                         cost_usd: float, attempts: int, error: str | None) -> None:
+                         cost_usd: float, attempts: int, error: str | None, request_ref: str | None = None) -> None:
         call_id = f"{node.id}.llm{tx.state.seq + 1}"
-        body = {"messages": [m.model_dump(exclude_none=True) for m in request.messages], "raw_output": raw,
-                "parsed_output": parsed}
+        body = payloads.call_body(request_ref, [m.model_dump(exclude_none=True) for m in request.messages], raw,
+                                  parsed)
         encoded = sql.to_json(body)
         blob_key = None
-        if len(encoded) > INLINE_LOG_LIMIT:
-            blob_key = scoped_key(tx.owner_id, tx.swarm_id, "llm", f"{call_id}.json")
+        if len(encoded) > self.engine.requests.inline_bytes:
+            blob_key = payloads.body_blob_key(tx.owner_id, tx.swarm_id, call_id)
             self.engine.blobs.put(blob_key, encoded.encode())
         sql.run(tx.conn, sql.INSERT_LLM_CALL, {
             "swarm_id": tx.swarm_id, "id": call_id, "node_id": node.id, "step": step, "model": model,

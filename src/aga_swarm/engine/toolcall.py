@@ -17,6 +17,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from .. import tracing
 from ..schemas import TERMINAL_LIFECYCLES, Continuation, ContinuationKind, EventType, Lifecycle, OperationKind
 from ..store import sql
 from ..store.blob import scoped_key
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 INLINE_RESULT_LIMIT = 16_000  # result text above this many bytes goes to the blob store
 
 
+@tracing.traced_async_operation
 async def run_tool_call(ex: Executor, op: ClaimedOp) -> list[Any]:
     known = ex._read_for_llm_call(op)
     if known is None:
@@ -50,7 +52,9 @@ async def run_tool_call(ex: Executor, op: ClaimedOp) -> list[Any]:
     arguments = dict(spec.get("arguments") or {})
     started = time.perf_counter()
     try:
-        result = await ex.engine.mcp_hub().call(server, name, arguments)
+        with tracing.span(f"tool {server}.{name}", {"aga.tool.server": server, "aga.tool.name": name},
+                          client=True):
+            result = await ex.engine.mcp_hub().call(server, name, arguments)
         outcome: dict[str, Any] = {"text": result.text, "is_error": result.is_error, "error": None}
     except McpCallError as exc:
         outcome = {"text": "", "is_error": True, "error": str(exc)}

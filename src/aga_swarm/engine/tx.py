@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
+from .. import tracing
 from ..schemas import (
     Attachment,
     ChatStatus,
@@ -41,6 +42,7 @@ from ..schemas import (
 )
 from ..store import rows, sql
 from ..store.database import RawConnection
+from ..store.payloads import RequestStore
 from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
 from .fold import USAGE_EVENTS, apply_event, chat_ids_touched, node_ids_touched, reserve
 
@@ -95,6 +97,7 @@ class SwarmTx:
         self._messages: list[tuple[Any, ...]] = []
         self._journal: list[dict[str, Any]] = []
         self._memory_rows: list[dict[str, Any]] = []
+        self._requests: list[tuple[Any, ...]] = []  # llm_requests rows (``store_request``)
         self.memory_keys: dict[str, str] = {}  # blob key of each memory file written in this transaction
         self._flushed_events = 0
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
@@ -302,10 +305,18 @@ class SwarmTx:
         return self.state.memory[path]
 
     # ---- operations ----------------------------------------------------------------------------
+    def store_request(self, requests: RequestStore, request: dict[str, Any]) -> str:
+        """Store a model request once, by content (written with this transaction); returns its key."""
+        key, row = requests.row_for(self.owner_id, self.swarm_id, request)
+        self._requests.append(row)
+        return key
+
     def enqueue(self, kind: OperationKind, node_id: str, idem_key: str, payload: dict[str, Any] | None = None,
                 *, not_before: float = 0.0) -> None:
         """Queue an operation; held instead while the swarm is not running. Duplicate keys are ignored."""
         status = OperationStatus.QUEUED if self.state.status is SwarmStatus.RUNNING else OperationStatus.HELD
+        if tracing.ON:  # the operation's span will be the child of the code queuing it (tracing.py)
+            payload = tracing.with_trace(payload or {})
         row = {"swarm_id": self.swarm_id, "node_id": node_id, "kind": kind.value, "status": status.value,
                "payload": payload or {}, "attempts": 0, "idem_key": idem_key, "not_before": not_before,
                "claim": None, "lease_until": None, "created_at": self.now_ts}
@@ -364,6 +375,8 @@ class SwarmTx:
             sql.run_many(conn, sql.INSERT_JOURNAL, self._journal)
         if self._memory_rows:
             sql.run_many(conn, sql.INSERT_MEMORY_FILE, self._memory_rows)
+        if self._requests:
+            sql.run_rows(conn, sql.INSERT_LLM_REQUEST, self._requests)
         if self._ops:
             sql.run_many(conn, sql.INSERT_OPERATION, self._ops)
             self.queued_work = self.queued_work or any(
@@ -388,6 +401,7 @@ class SwarmTx:
         self._messages.clear()
         self._journal.clear()
         self._memory_rows.clear()
+        self._requests.clear()
 
     def lead(self, node_id: str | None) -> None:
         """Start a leading operation (or change) in this ``SwarmTx``, one of several in a batch

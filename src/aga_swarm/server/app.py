@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Response
 from fastapi.concurrency import run_in_threadpool
 
+from .. import tracing
 from ..api import SwarmService
 from ..engine.core import Engine
 from ..engine.scheduler import Runner
@@ -34,6 +35,7 @@ from .runner_thread import RunnerThread
 from .security import SecurityLayer
 from .settings import Settings
 from .static import install_static
+from .tracing_layer import TracingLayer
 
 API_DESCRIPTION = """HTTP API of AGA Swarm. Client-to-server is always HTTP; server-to-client events arrive over
 Socket.IO at `/socket.io` (`swarm_event`, `swarm_notice`). See docs/api-contract.md."""
@@ -128,6 +130,7 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
     """The app. ``service``, when given (``serve`` opens it first, so a store that cannot work stops the
     command with one line), is used by the first lifespan and closed by it."""
     settings = settings or Settings.from_env()
+    tracing.configure_from_env("aga-swarm-server")  # off unless the OTEL_* variables ask for traces
     load_actions(settings.actions)  # installed plugins and settings.actions; a failure raises PluginError
     service_ready = [service] if service is not None else []
     realtime = Realtime(settings)
@@ -176,5 +179,5 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
 
     api = build_api(settings, lifespan=lifespan)
     guarded = SecurityLayer(realtime.asgi_app(api), extra_origins=settings.cors_origins)
-    return EdgeMiddleware(guarded, max_body_bytes=settings.max_body_bytes,
+    return EdgeMiddleware(TracingLayer(guarded), max_body_bytes=settings.max_body_bytes,
                           upload_body_bytes=settings.upload_max_request_bytes)

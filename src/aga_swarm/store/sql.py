@@ -128,7 +128,7 @@ INSERT_OPERATION = Q("INSERT INTO operations (swarm_id, node_id, kind, status, p
 INSERT_OPERATION_RETURNING = Q(INSERT_OPERATION.sqlite + " RETURNING id")
 HOLD_QUEUED = Q("UPDATE operations SET status = 'held' WHERE swarm_id = :sid AND status = 'queued'")
 RELEASE_HELD = Q("UPDATE operations SET status = 'queued' WHERE swarm_id = :sid AND status = 'held'")
-ABSORB_TERMINATES = Q("UPDATE operations SET status = 'done', error = 'absorbed by an earlier check' "
+ABSORB_TERMINATES = Q("DELETE FROM operations "
                      "WHERE swarm_id = :sid AND node_id = :nid AND kind = 'terminate' AND status = 'queued'")
 DROP_PENDING = Q("UPDATE operations SET status = 'done', error = :why "
                  "WHERE swarm_id = :sid AND status IN ('queued', 'held')")
@@ -142,12 +142,18 @@ UPDATE_SWARM = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, fail
 UPDATE_SWARM_SEQ = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "
                      "root_node_id = :root_node_id, updated_at = :updated_at WHERE id = :id"
                      ).positional("last_seq", "status", "failure_reason", "root_node_id", "updated_at", "id")
+# a done operation's row is deleted (its effects are in the history); a failed one stays, with its error
+DELETE_DONE_OPERATION = Q("DELETE FROM operations WHERE id = :id AND claim = :claim AND status = 'running'")
 FINISH_OPERATION = Q("UPDATE operations SET status = :status, error = :error, lease_until = NULL "
                         "WHERE id = :id AND claim = :claim AND status = 'running'")
 INSERT_LLM_CALL = Q("INSERT INTO llm_calls (swarm_id, id, node_id, step, model, body, blob_key, tokens_in, "
                        "tokens_out, latency_ms, cost_usd, attempts, error, created_at, seq) VALUES (:swarm_id, "
                        ":id, :node_id, :step, :model, :body, :blob_key, :tokens_in, :tokens_out, :latency_ms, "
                        ":cost_usd, :attempts, :error, :created_at, :seq)")
+INSERT_LLM_REQUEST = Q("INSERT INTO llm_requests (swarm_id, key, body, blob_key) VALUES (:swarm_id, :key, "
+                       ":body, :blob_key) ON CONFLICT (swarm_id, key) DO NOTHING"
+                       ).positional("swarm_id", "key", "body", "blob_key")
+LLM_REQUEST = Q("SELECT body, blob_key FROM llm_requests WHERE swarm_id = :sid AND key = :key")
 INSERT_MEMORY_FILE = Q("INSERT INTO memory_files (swarm_id, path, seq, title, size, content_type, node_id, blob_key, "
                        "created_at) VALUES (:swarm_id, :path, :seq, :title, :size, :content_type, :node_id, "
                        ":blob_key, :created_at)")

@@ -118,6 +118,7 @@ events = Table(
     Column("type", String(30), nullable=False),
     Column("node_id", ID, nullable=True),
     Column("data", JSON, nullable=False),
+    sqlite_with_rowid=False,  # (swarm, seq) is the row's place: no second b-tree (migration 0007)
 )
 
 snapshots = Table(
@@ -160,6 +161,16 @@ journal = Table(
     Column("created_at", Float, nullable=False),
     Column("seq", Integer, nullable=True),  # its journal event's seq (migration 0003; older rows: none)
     Index("ix_journal_node", "swarm_id", "node_id"),
+)
+
+llm_requests = Table(
+    "llm_requests",
+    metadata,
+    Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(64), primary_key=True),  # SHA-256 of the request's canonical JSON (migration 0007)
+    Column("body", JSON, nullable=True),  # the request, or None when it is in the blob store
+    Column("blob_key", String(500), nullable=True),
+    sqlite_with_rowid=False,  # the key is the row's place: no second b-tree
 )
 
 llm_calls = Table(

@@ -1,0 +1,149 @@
+"""Model requests stored once, by their content, and large bodies in the blob store (migration 0007).
+
+A model call's request (its prompt messages and output schema) is needed twice: by the ``llm_call`` operation
+that makes the call, and by the developer log that shows it. It is stored once, as a row of ``llm_requests``
+keyed by a SHA-256 digest of its canonical JSON, and both refer to it by that key: the node's ``llm`` continuation
+holds ``{"llm_ref": key}`` instead of the request, and the ``llm_calls`` body ``{"request": key, ...}``. A request
+above the operator's inline size (``AGA_SWARM_BLOB_INLINE_BYTES``) goes to the blob store and its row keeps the
+blob's key; so does a developer-log body above that size.
+
+Rows keyed by content are immutable, so a cache of them is never stale, and writing one twice (a retried
+transaction, the same prompt asked again) is a no-op (``ON CONFLICT DO NOTHING``). A request put in the blob store
+by a transaction that then rolls back stays there under its content key, as a rolled-back model body does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+
+from . import sql
+from .blob import BlobStore, scoped_key
+from .database import Database
+
+INLINE_BYTES_ENV = "AGA_SWARM_BLOB_INLINE_BYTES"
+DEFAULT_INLINE_BYTES = 1024
+"""Bodies (model requests, developer-log bodies) larger than this go to the blob store; smaller ones stay rows."""
+
+REF = "llm_ref"  # the key of a continuation's request (``Continuation.request[REF]``)
+_CACHE_MAX = 4096
+
+
+def inline_bytes_from_env() -> int:
+    raw = os.environ.get(INLINE_BYTES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_INLINE_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{INLINE_BYTES_ENV} must be a whole number of bytes, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{INLINE_BYTES_ENV} must be 0 or more, not {value}")
+    return value
+
+
+def canonical(request: dict[str, Any]) -> bytes:
+    return orjson.dumps(request, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
+def request_key(encoded: bytes) -> str:
+    """128 bits of SHA-256 (32 hex digits): keys are per swarm, so this is far past any chance of a collision."""
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+class RequestStore:
+    """Puts and gets model requests by content key, with a bounded cache of recent ones."""
+
+    def __init__(self, blobs: BlobStore, inline_bytes: int | None = None) -> None:
+        self.blobs = blobs
+        self.inline_bytes = inline_bytes_from_env() if inline_bytes is None else inline_bytes
+        self._cache: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()  # the runner's thread and the API's threads share it
+
+    def row_for(self, owner_id: str, swarm_id: str, request: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        """The key of ``request`` and the ``llm_requests`` row to write in the caller's transaction
+        (``sql.INSERT_LLM_REQUEST``); a large request's bytes are put in the blob store now."""
+        encoded = canonical(request)
+        key = request_key(encoded)
+        blob_key = None
+        if len(encoded) > self.inline_bytes:
+            blob_key = scoped_key(owner_id, swarm_id, "llm", f"req-{key}.json")
+            with self._lock:
+                known = (swarm_id, key) in self._cache  # its bytes were put already
+            if not known:
+                self.blobs.put(blob_key, encoded)
+        self._remember(swarm_id, key, request)
+        return key, (swarm_id, key, None if blob_key else encoded.decode(), blob_key)
+
+    def get(self, conn: Any, swarm_id: str, key: str) -> dict[str, Any]:
+        """The request stored under ``key`` (KeyError if neither the row nor its blob is there)."""
+        with self._lock:
+            found = self._cache.get((swarm_id, key))
+        if found is not None:
+            return found
+        row = sql.fetch_one(conn, sql.LLM_REQUEST, {"sid": swarm_id, "key": key})
+        if row is None:
+            raise KeyError(key)
+        request: dict[str, Any] = (orjson.loads(self.blobs.get(row.blob_key)) if row.blob_key
+                                   else sql.from_json(row.body))
+        self._remember(swarm_id, key, request)
+        return request
+
+    def fetch(self, db: Database, swarm_id: str, key: str) -> dict[str, Any]:
+        """``get`` on a read connection of its own, opened only when the request is not cached."""
+        with self._lock:
+            found = self._cache.get((swarm_id, key))
+        if found is not None:
+            return found
+        with db.raw_read() as conn:
+            return self.get(conn, swarm_id, key)
+
+    def _remember(self, swarm_id: str, key: str, request: dict[str, Any]) -> None:
+        with self._lock:
+            self._cache[(swarm_id, key)] = request
+            self._cache.move_to_end((swarm_id, key))
+            if len(self._cache) > _CACHE_MAX:
+                self._cache.popitem(last=False)
+
+
+def body_blob_key(owner_id: str, swarm_id: str, call_id: str) -> str:
+    """Where a developer-log body above the inline size goes."""
+    return scoped_key(owner_id, swarm_id, "llm", f"{call_id}.json")
+
+
+def call_body(request_ref: str | None, messages: list[dict[str, Any]], raw: str | None,
+              parsed: Any) -> dict[str, Any]:
+    """A developer-log body. With a stored request, the body names it instead of repeating its messages, and the
+    parsed output is left out when it is what the raw output parses to (``read_call_body`` restores both)."""
+    if request_ref is None:
+        return {"messages": messages, "raw_output": raw, "parsed_output": parsed}
+    body: dict[str, Any] = {"request": request_ref, "raw_output": raw}
+    if parsed is None or raw is None or _parses_to(raw) != parsed:
+        body["parsed_output"] = parsed
+    return body
+
+
+def _parses_to(raw: str) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _UNPARSABLE
+
+
+_UNPARSABLE = object()
+
+
+def read_call_body(body: dict[str, Any], request: dict[str, Any] | None) -> dict[str, Any]:
+    """The body as the developer log shows it: messages from the stored request, the parsed output restored."""
+    if "request" not in body:
+        return body  # written before migration 0007: whole
+    raw = body.get("raw_output")
+    parsed = body["parsed_output"] if "parsed_output" in body else (
+        None if raw is None else orjson.loads(raw))
+    messages = request.get("messages", []) if request is not None else []
+    return {"messages": messages, "raw_output": raw, "parsed_output": parsed}
