@@ -1,0 +1,215 @@
+"""One server process holding many running swarms: reply-to-push latency under issue 14's load.
+
+Issue 14: "One server process must hold 20,000 running swarms with reply-to-push p99 under 100 ms. The load is
+10% of swarms with an active user replying every 5-15 s, plus 500 idle sockets." This builds that load:
+
+1. Background swarms (90%): created and run in this process on the server's store before the server starts
+   (SwarmService on its SQLite file, the scripted model), each parked on a question nobody answers, so they are
+   running swarms the server holds (its idle check scans them; its state cache and memory carry them).
+2. The server starts (its own process, `aga_swarm.server.main.serve`, in-process runner, as `make run` has it).
+3. Active users (10%): each signs up, opens a Socket.IO connection, creates and spawns a swarm with a few
+   questions, and replies every uniform(5, 15) s for ``--seconds``; a sample is the time from sending the POST
+   of a reply to the arrival of the resumed node's next agent message on the user's socket.
+4. Idle sockets: users who sign up and connect and do nothing.
+
+The load client is this process (2 cores shared with the server: its own CPU time is printed too). Reported:
+p50/p90/p99 reply-to-push latency, replies per second, the server's CPU share, its RSS after the background
+swarms are loaded and after every socket is connected (memory per socket and per swarm), and the load average.
+
+    .venv/bin/python bench/bench_scale.py --swarms 20000            # the issue's test
+    .venv/bin/python bench/bench_scale.py --swarms 2500 --seconds 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import math
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import aiohttp
+
+import bench_server as bs
+import common as c
+
+GOAL_BG = "Ask the user which colour item {i} should be"
+
+
+class ActiveUser(bs.User):
+    """``bench_server.User`` whose questions are asked at once (``(after)``: no question waits for another), so
+    a user has as many replies to give as the run needs."""
+
+    async def setup(self, http: aiohttp.ClientSession) -> None:
+        self.sio.on("swarm_event", self.on_event)
+        await self.sio.connect(self.base, auth={"token": self.token}, transports=["websocket"], wait_timeout=60)
+        goal = "\n".join(f"Ask the user question {i} about the launch (after)" for i in range(self.n_questions))
+        async with http.post(self.base + "/api/swarms", json={"goal": goal}, headers=self.headers) as r:
+            assert r.status == 201, await r.text()
+            self.swarm_id = (await r.json())["id"]
+        async with http.post(f"{self.base}/api/swarms/{self.swarm_id}/spawn", headers=self.headers) as r:
+            assert r.status == 200, await r.text()
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def seed_background(data_dir: Path, n: int, owners: int) -> float:
+    """``n`` running swarms, each with one question waiting, in the store at ``data_dir`` (before the server)."""
+    from aga_swarm.api import SwarmService
+
+    svc = SwarmService(data_dir=data_dir)
+    t0 = time.perf_counter()
+    loop = asyncio.new_event_loop()
+    batch: list[str] = []
+    for i in range(n):
+        s = svc.create_swarm(f"bg-owner-{i % owners}", GOAL_BG.format(i=i))
+        svc.spawn(s.id)
+        batch.append(s.id)
+        if len(batch) >= 500 or i == n - 1:
+            loop.run_until_complete(svc.run_until_idle(timeout=3600))
+            batch.clear()
+            print(f"  seeded {i + 1:,} / {n:,} background swarms ({time.perf_counter() - t0:.0f} s)",
+                  file=sys.stderr, flush=True)
+    waiting = sum(1 for s in svc.list_swarms() if s.status.value == "running" and s.owner_id.startswith("bg-"))
+    svc.close()
+    loop.close()
+    if waiting < n:
+        raise RuntimeError(f"only {waiting} of {n} background swarms are running")
+    return time.perf_counter() - t0
+
+
+async def idle_socket(base: str, http: aiohttp.ClientSession) -> Any:
+    import socketio
+
+    _, token = await bs.signup(http, base)
+    sio = socketio.AsyncClient(reconnection=False)
+    await sio.connect(base, auth={"token": token}, transports=["websocket"], wait_timeout=60)
+    return sio
+
+
+async def run(srv: bs.ServerProcess, active: int, idle: int, seconds: float) -> dict[str, Any]:
+    base = srv.url
+    assert srv.proc is not None
+    rss_start = rss_kib(srv.proc.pid)
+    questions = max(2, math.ceil(seconds / 10 / bs.REPLIES_PER_QUESTION) + 1)
+    rng = random.Random(14)
+    conn = aiohttp.TCPConnector(limit=0, keepalive_timeout=2)
+    async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=300)) as http:
+        sem = asyncio.Semaphore(16)
+
+        async def make_user() -> bs.User:
+            async with sem:
+                _, token = await bs.signup(http, base)
+                u = ActiveUser(base, token, questions)
+                await u.setup(http)
+                return u
+
+        t0 = time.perf_counter()
+        people = await asyncio.gather(*(make_user() for _ in range(active)))
+        print(f"  {active:,} active users connected ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+        await asyncio.wait_for(asyncio.gather(*(u.ready.wait() for u in people)), timeout=1800)
+        print(f"  their questions are waiting ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+
+        async def make_idle() -> Any:
+            async with sem:
+                return await idle_socket(base, http)
+
+        idles = await asyncio.gather(*(make_idle() for _ in range(idle)))
+        setup_s = time.perf_counter() - t0
+        print(f"  {idle:,} idle sockets connected ({setup_s:.0f} s); replying for {seconds:.0f} s", file=sys.stderr,
+              flush=True)
+        await asyncio.sleep(2)
+        rss_loaded = rss_kib(srv.proc.pid)
+        t_run, cpu0, own0 = time.perf_counter(), srv.cpu_seconds(), time.process_time()
+        load0 = os.getloadavg()[0]
+
+        async def converse(u: bs.User) -> None:
+            try:
+                await asyncio.wait_for(u.converse(http, 10.0, rng), timeout=seconds)
+            except TimeoutError:
+                pass  # the window closed mid-conversation: the samples so far count
+
+        await asyncio.gather(*(converse(u) for u in people))
+        run_s = time.perf_counter() - t_run
+        cpu, own = srv.cpu_seconds() - cpu0, time.process_time() - own0
+        load1 = os.getloadavg()[0]
+        for s in [*idles, *(u.sio for u in people)]:
+            await s.disconnect()
+    samples = [x for u in people for x in u.samples]
+    commit = [x for u in people for x in u.commit_ms]
+    push = [x for u in people for x in u.push_ms]
+    return {"active": active, "idle_sockets": idle, "questions_per_user": questions, "samples": len(samples),
+            "p50": bs.pct(samples, 50), "p90": bs.pct(samples, 90), "p99": bs.pct(samples, 99),
+            "max": max(samples) if samples else math.nan, "replies_per_s": len(samples) / run_s,
+            "commit_p99": bs.pct(commit, 99), "push_p99": bs.pct(push, 99),
+            "server_cpu_pct": 100 * cpu / run_s, "client_cpu_pct": 100 * own / run_s, "setup_s": setup_s,
+            "rss_start_kib": rss_start, "rss_loaded_kib": rss_loaded, "run_s": run_s, "load": (load0, load1)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--swarms", type=int, default=20_000, help="running swarms the server holds in all")
+    ap.add_argument("--active-share", type=float, default=0.1, help="share of them with an active user")
+    ap.add_argument("--idle-sockets", type=int, default=500)
+    ap.add_argument("--seconds", type=float, default=120.0, help="how long the active users reply")
+    ap.add_argument("--dir", help="where to put the store (default: a temp dir)")
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra server settings")
+    args = ap.parse_args()
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # a socket each; the server raises its own too
+    active = round(args.swarms * args.active_share)
+    background = args.swarms - active
+    work = Path(tempfile.mkdtemp(prefix="aga-bench-scale-", dir=args.dir))
+    env = {"AGA_SWARM_QUOTA_SWARMS": "1000000", "AGA_SWARM_QUOTA_RUNNING_SWARMS": "1000000",
+           "AGA_SWARM_IDLE_SECONDS": "600", **dict(e.split("=", 1) for e in args.env)}
+    print(f"# One server process holding {args.swarms:,} running swarms (bench/bench_scale.py)\n")
+    print(c.machine_section(c.versions("aga-swarm", "python-socketio", "uvicorn")) + "\n")
+    print(f"Load average at start: {c.load_average()}\n", flush=True)
+    gc.collect()
+    seed_s = seed_background(work / "data", background, max(1, background // 10))
+    srv = bs.ServerProcess(work, env)
+    srv.start()
+    try:
+        r = asyncio.run(run(srv, active, args.idle_sockets, args.seconds))
+    finally:
+        srv.stop()
+    sockets = active + args.idle_sockets
+    verdict = "MET" if r["p99"] < 100 else "MISSED"
+    rows = [["Running swarms held", f"{args.swarms:,} ({background:,} parked on a question, {active:,} active)"],
+            ["Sockets", f"{sockets:,} ({active:,} active users, {args.idle_sockets:,} idle)"],
+            ["Background swarms seeded in", f"{seed_s:,.0f} s"],
+            ["Active users set up in", f"{r['setup_s']:,.0f} s ({r['questions_per_user']} questions each)"],
+            ["Run", f"{r['run_s']:,.0f} s, {r['samples']:,} replies, {r['replies_per_s']:,.1f} replies/s"],
+            ["**Reply-to-push p50 / p90 / p99 / max**", f"**{r['p50']:,.1f} / {r['p90']:,.1f} / {r['p99']:,.1f} / "
+                                                         f"{r['max']:,.1f} ms**"],
+            ["commit p99 / push p99", f"{r['commit_p99']:,.1f} / {r['push_p99']:,.1f} ms"],
+            ["Server CPU (share of one core) / load client CPU", f"{r['server_cpu_pct']:.0f}% / "
+                                                                 f"{r['client_cpu_pct']:.0f}%"],
+            ["Server RSS with the swarms loaded, before sockets", f"{r['rss_start_kib'] / 1024:,.0f} MiB"],
+            ["Server RSS with every socket connected", f"{r['rss_loaded_kib'] / 1024:,.0f} MiB "
+             f"(+{(r['rss_loaded_kib'] - r['rss_start_kib']) / max(sockets, 1):,.1f} KiB per socket and active "
+             "swarm)"],
+            ["Load average during the run (start / end)", f"{r['load'][0]:.1f} / {r['load'][1]:.1f}"]]
+    print(c.md_table(["Measure", "Value"], rows, "lr") + "\n")
+    print(f"**Target (p99 under 100 ms at 20,000 swarms): {verdict if args.swarms >= 20_000 else 'not this run'}**"
+          f" (p99 {r['p99']:,.1f} ms at {args.swarms:,} swarms).\n")
+    print(f"Load average at the end: {c.load_average()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
