@@ -76,7 +76,7 @@ def builtins_and_installed_plugins() -> Registry:
 
 def keep_done_operations(monkeypatch: Any) -> None:
     """Keep the rows of done operations (marked done instead of deleted) for a test that asks which operations
-    were ever written as rows: the engine prunes them once done (migration 0007)."""
+    were ever written as rows: the engine prunes them once done (migration 0008)."""
     from aga_swarm.store import sql
 
     monkeypatch.setattr(sql, "DELETE_DONE_OPERATION", sql.Q(

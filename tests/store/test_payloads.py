@@ -1,4 +1,4 @@
-"""Model requests stored once, by content; large bodies in the blob store; done operations pruned (migration 0007)."""
+"""Model requests stored once, by content; large bodies in the blob store; done operations pruned (migration 0008)."""
 
 from __future__ import annotations
 
@@ -107,9 +107,9 @@ def test_the_inline_size_is_the_operators_setting(tmp_path: Path, monkeypatch: p
         Engine(data_dir=tmp_path)
 
 
-async def test_upgrading_a_0006_store_prunes_done_operations_and_runs_its_waiting_model_calls(
+async def test_upgrading_a_0007_store_prunes_done_operations_and_runs_its_waiting_model_calls(
         tmp_path: Path, empty_pg_url: str) -> None:
-    """Migration 0007: done operations go, and a model call whose continuation holds its request inline (as the
+    """Migration 0008: done operations go, and a model call whose continuation holds its request inline (as the
     code before it wrote them) still runs, its prompt shown in the developer log."""
     from alembic import command
     from alembic.config import Config
@@ -118,7 +118,7 @@ async def test_upgrading_a_0006_store_prunes_done_operations_and_runs_its_waitin
     from aga_swarm.store.database import HEAD_REVISION, MIGRATIONS_DIR
     from aga_swarm.store.sql import from_json, to_json
 
-    for i, url in enumerate((f"sqlite:///{tmp_path / 'old6.db'}", empty_pg_url)):
+    for i, url in enumerate((f"sqlite:///{tmp_path / 'old7.db'}", empty_pg_url)):
         # a paused fork whose root waits on its planning call, its request then put back inline
         svc = SwarmService(Engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
         s = svc.create_swarm("u1", GOAL)
@@ -138,7 +138,7 @@ async def test_upgrading_a_0006_store_prunes_done_operations_and_runs_its_waitin
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         cfg.attributes["connection_engine"] = engine
-        command.downgrade(cfg, "0006")  # the table of requests goes
+        command.downgrade(cfg, "0007")  # the table of requests goes
         with engine.begin() as conn:
             conn.execute(text("UPDATE nodes SET data = :d WHERE swarm_id = :s AND id = 'n'"),
                          {"d": to_json(node), "s": fork.id})

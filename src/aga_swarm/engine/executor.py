@@ -391,7 +391,7 @@ class Executor:
                          prefetched=(tx.config_id, node.lifecycle, node.continuation))
 
     def _finish(self, tx: SwarmTx, op: ClaimedOp, status: OperationStatus, error: str | None = None) -> None:
-        if status is OperationStatus.DONE:  # pruned: its effects are in the history (migration 0007)
+        if status is OperationStatus.DONE:  # pruned: its effects are in the history (migration 0008)
             done = sql.run(tx.conn, sql.DELETE_DONE_OPERATION, {"id": op.id, "claim": op.claim})
         else:
             done = sql.run(tx.conn, sql.FINISH_OPERATION, {"id": op.id, "claim": op.claim, "status": status.value,
@@ -561,7 +561,7 @@ class Executor:
         if step.result is None:
             raise MalformedContinuation(f"step {step.name!r} has no result model")
         ref = cont.request.get(payloads.REF)
-        request = LLMRequest.model_validate(cont.request["llm"] if ref is None else  # "llm": before migration 0007
+        request = LLMRequest.model_validate(cont.request["llm"] if ref is None else  # "llm": before migration 0008
                                             self.engine.requests.fetch(self.engine.db, op.swarm_id, ref))
         owner = self.owner_and_config(op.swarm_id)
         if owner is None:

@@ -1,4 +1,4 @@
-"""Model requests stored once, by their content, and large bodies in the blob store (migration 0007).
+"""Model requests stored once, by their content, and large bodies in the blob store (migration 0008).
 
 A model call's request (its prompt messages and output schema) is needed twice: by the ``llm_call`` operation
 that makes the call, and by the developer log that shows it. It is stored once, as a row of ``llm_requests``
@@ -141,7 +141,7 @@ _UNPARSABLE = object()
 def read_call_body(body: dict[str, Any], request: dict[str, Any] | None) -> dict[str, Any]:
     """The body as the developer log shows it: messages from the stored request, the parsed output restored."""
     if "request" not in body:
-        return body  # written before migration 0007: whole
+        return body  # written before migration 0008: whole
     raw = body.get("raw_output")
     parsed = body["parsed_output"] if "parsed_output" in body else (
         None if raw is None else orjson.loads(raw))

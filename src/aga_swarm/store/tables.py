@@ -118,7 +118,7 @@ events = Table(
     Column("type", String(30), nullable=False),
     Column("node_id", ID, nullable=True),
     Column("data", JSON, nullable=False),
-    sqlite_with_rowid=False,  # (swarm, seq) is the row's place: no second b-tree (migration 0007)
+    sqlite_with_rowid=False,  # (swarm, seq) is the row's place: no second b-tree (migration 0008)
 )
 
 snapshots = Table(
@@ -167,7 +167,7 @@ llm_requests = Table(
     "llm_requests",
     metadata,
     Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), primary_key=True),
-    Column("key", String(64), primary_key=True),  # SHA-256 of the request's canonical JSON (migration 0007)
+    Column("key", String(64), primary_key=True),  # SHA-256 of the request's canonical JSON (migration 0008)
     Column("body", JSON, nullable=True),  # the request, or None when it is in the blob store
     Column("blob_key", String(500), nullable=True),
     sqlite_with_rowid=False,  # the key is the row's place: no second b-tree

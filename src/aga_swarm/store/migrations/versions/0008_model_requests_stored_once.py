@@ -8,15 +8,15 @@ done (their effects are in the history), so the rows of finished ones are delete
 table becomes a WITHOUT ROWID table: its key (swarm, seq) is where a row lives, so the second b-tree that held
 that key beside the rowid (about a tenth of the file) goes.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
