@@ -4,6 +4,7 @@ import { addMessageToCache, useMessagesQuery, usePostMessageMutation, useTellNod
 import { describeError } from '../api/errors';
 import { useLiveNodeDetail } from '../api/useLiveNodeDetail';
 import type { ChatSummary, Message, Node } from '../api/types';
+import ApprovalBar, { decisionFor } from '../components/ApprovalBar';
 import { AttachmentList, PickedFiles, pastedFiles } from '../components/Attachments';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import JournalList from '../components/JournalList';
@@ -314,6 +315,9 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
       </div>
       {heldId && (awaiting || tellable) ? (
         <p className="composer-note">The swarm is paused. Your reply is held; the agent reads it when you resume the swarm.</p>
+      ) : null}
+      {awaiting && decisionFor(node) ? (
+        <ApprovalBar kind={decisionFor(node)!} disabled={sending} onDecide={(content) => void send({ content })} />
       ) : null}
       {awaiting || tellable ? (
         <Composer
