@@ -104,6 +104,10 @@ def test_bad_config_file_and_unreachable_model(tmp_path: Path) -> None:
     bad.write_text("id: x\nname: x\nlimits: {max_depth: -1}\n")
     res = cli(["run", "x", "--config-file", str(bad)], tmp_path)
     assert res.returncode == 1 and "bad config file" in res.stderr and "Traceback" not in res.stderr
+    assert "limits.max_depth: Input should be greater than or equal to 1" in res.stderr  # the reason, not "1 error"
+    bad.write_text("id: x\nname: x\nlimits: {max_seconds: 0}\n")
+    res = cli(["run", "x", "--config-file", str(bad)], tmp_path)
+    assert res.returncode == 1 and "limits.max_seconds: Input should be greater than 0" in res.stderr
     unreachable = tmp_path / "remote.yaml"
     unreachable.write_text("id: remote\nname: remote\nllm: {provider: openai, model: gpt-4o-mini, "
                            "base_url: 'http://127.0.0.1:9/v1', timeout_s: 0.2, max_retries: 0}\n")

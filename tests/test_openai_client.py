@@ -525,3 +525,40 @@ async def test_function_calling_wire_format(server: FakeOpenAIServer, client: Op
     server.reply_content(GOOD)
     await client.complete(request.model_copy(update={"tools": []}), Answer)
     assert "tools" not in server.requests[2].json
+
+
+async def test_a_call_that_never_validates_records_the_tokens_the_provider_reported(
+        server: FakeOpenAIServer, tmp_path: Any) -> None:
+    """Failed calls are paid: the LLMError carries every attempt's tokens, and the swarm records them (and
+    their cost) in the node's developer log and the swarm's usage, instead of 0."""
+    from aga_swarm.api import SwarmService
+    from aga_swarm.schemas import SwarmConfig, SwarmStatus
+
+    for _ in range(2):
+        server.reply_content(json.dumps({"wrong": 1}), prompt_tokens=100, completion_tokens=7)
+    c = OpenAIClient(settings_for(server, max_invalid_retries=1))
+    try:
+        with pytest.raises(LLMError) as info:
+            await c.complete(make_request(), Answer)
+    finally:
+        await c.aclose()
+    assert (info.value.tokens_in, info.value.tokens_out) == (200, 14)
+
+    svc = SwarmService(data_dir=tmp_path)
+    try:
+        svc.save_config(SwarmConfig(id="never-valid", name="never valid", llm=settings_for(
+            server, max_retries=0, max_invalid_retries=1)), owner_id="u1")
+        for _ in range(2):
+            server.reply_content(json.dumps({"wrong": 1}), prompt_tokens=100, completion_tokens=7)
+        swarm = svc.create_swarm("u1", "Write a haiku", config_id="never-valid")
+        svc.spawn(swarm.id)
+        await svc.run_until_idle(swarm.id, timeout=60)
+        assert svc.get_swarm(swarm.id).status is SwarmStatus.FAILED
+        failed = [call for call in svc.node_detail(swarm.id, "n").llm_calls if call.error]
+        assert [(call.tokens_in, call.tokens_out) for call in failed] == [(200, 14)]
+        assert failed[0].cost_usd == pytest.approx(cost_usd("gpt-4o-mini", 200, 14))
+        usage = svc.state(swarm.id).usage
+        assert (usage.tokens_in, usage.tokens_out) == (200, 14)
+        assert usage.cost_usd == pytest.approx(cost_usd("gpt-4o-mini", 200, 14))
+    finally:
+        svc.close()

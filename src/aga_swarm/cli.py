@@ -94,6 +94,16 @@ def _load_actions(args: argparse.Namespace) -> None:
         die(str(exc))
 
 
+def _config_problem(exc: Exception) -> str:
+    """One line naming what is wrong: a validation error's first line is only "1 validation error for ..."."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
+                         for e in exc.errors(include_url=False)[:5])
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def _config_id(svc: Any, args: argparse.Namespace) -> str:
     from .schemas import LLMSettings, SwarmConfig
 
@@ -103,7 +113,7 @@ def _config_id(svc: Any, args: argparse.Namespace) -> str:
         except FileNotFoundError:
             die(f"config file not found: {args.config_file}")
         except (ValueError, TypeError) as exc:
-            die(f"bad config file {args.config_file}: {str(exc).splitlines()[0]}")
+            die(f"bad config file {args.config_file}: {_config_problem(exc)}")
     if args.script:
         path = Path(args.script).resolve()
         if not path.exists():
