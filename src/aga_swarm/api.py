@@ -427,13 +427,13 @@ class SwarmService:
         """Cancel a live node and its subtree (their queued operations dropped); its parent is told, and its
         termination policy decides what follows. Conflict when the node has ended."""
         return self._steer(swarm_id, node_id, owner_id,  # type: ignore[no-any-return]
-                           lambda tx: steer.cancel(self.engine.executor, tx, node_id))
+                           lambda tx: steer.cancel(tx, node_id))
 
     def retry_node(self, swarm_id: str, node_id: str, owner_id: str | None = None) -> Node:
         """Run a failed or cancelled node again from its entry step, as a new attempt (the earlier one stays in
         its developer log). Conflict when it is running or done, or its parent no longer waits for it."""
         return self._steer(swarm_id, node_id, owner_id,  # type: ignore[no-any-return]
-                           lambda tx: steer.retry(self.engine.executor, tx, node_id))
+                           lambda tx: steer.retry(tx, node_id))
 
     def tell_node(self, swarm_id: str, node_id: str, content: str, owner_id: str | None = None, *,
                   files: Sequence[mem.Upload] = (), attach: Sequence[str] = (),
@@ -515,7 +515,7 @@ class SwarmService:
                 tx.update_node(node.id, attachments=att.dumped([*node.attachments, *files]))
             reply = UserReply(content=text, message_id=msg.id, attachments=files).model_dump(
                 mode="json", exclude_defaults=True)
-            tx.lead(node.id)  # the node's next operations may run in this transaction (Executor.transact)
+            tx.lead(node.id)  # the node's next operations may run in this transaction (GroupCommit.transact)
             if self.engine.executor.resume_now(tx, node.id, cont, reply):
                 return msg
             token = f"{node.id}@{tx.state.seq + 1}"

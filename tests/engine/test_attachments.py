@@ -79,10 +79,10 @@ async def test_images_are_loaded_as_data_urls_of_the_version_attached(svc: Swarm
     svc.spawn(swarm.id)
     [image] = svc.state(swarm.id).nodes["n"].attachments
     svc.upload_memory(swarm.id, [Upload("cat.png", "image/png", PNG + b"later")], path="uploads/cat.png")
-    [url] = svc.engine.executor._image_data(swarm.id, [image])
+    [url] = svc.engine.executor.model_calls._image_data(swarm.id, [image])
     assert url == "data:image/png;base64," + base64.b64encode(PNG).decode()  # the version attached, not the later
     gone = image.model_copy(update={"path": "uploads/none.png"})
-    assert svc.engine.executor._image_data(swarm.id, [gone]) == []
+    assert svc.engine.executor.model_calls._image_data(swarm.id, [gone]) == []
 
 
 async def test_a_question_cites_the_files_its_prerequisites_wrote(svc: SwarmService) -> None:

@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel
 
 from aga_swarm.api import SwarmService
-from aga_swarm.engine import executor as executor_mod
+from aga_swarm.engine import modelcall
 from aga_swarm.engine.fold import fold
 from aga_swarm.llm.protocol import LLMError, LLMRequest, LLMResponse, TransientLLMError
 from aga_swarm.llm.scripted import ScriptedModel
@@ -40,7 +40,7 @@ class FlakyModel:
 
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(executor_mod, "retry_delay", lambda attempts: 0.01)
+    monkeypatch.setattr(modelcall, "retry_delay", lambda attempts: 0.01)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -62,7 +62,7 @@ async def test_transient_errors_give_up_after_the_limit(backend: str, tmp_path: 
     s = svc.create_swarm("u1", "Write a poem")
     svc.spawn(s.id)
     assert await run_answering(svc, s.id) is SwarmStatus.FAILED
-    assert model.calls == executor_mod.MAX_TRANSIENT_ATTEMPTS
+    assert model.calls == modelcall.MAX_TRANSIENT_ATTEMPTS
     assert "rate limited" in (svc.get_swarm(s.id).failure_reason or "")
 
 

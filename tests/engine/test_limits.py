@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from aga_swarm.api import SwarmService
-from aga_swarm.engine import executor as executor_mod
+from aga_swarm.engine import grouping
 from aga_swarm.engine.fold import fold
 from aga_swarm.schemas import Lifecycle, Limits, LLMSettings, SwarmConfig, SwarmState, SwarmStatus
 from aga_swarm.store import tables as t
@@ -126,7 +126,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    monkeypatch.setattr(executor_mod, "now", c)
+    monkeypatch.setattr(grouping, "now", c)
     monkeypatch.setattr(SwarmService, "_now", lambda self: c())
     return c
 

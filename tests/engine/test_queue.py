@@ -55,8 +55,7 @@ class SlowModel:
 
 async def _execute_chain(svc: SwarmService, op: Any) -> None:
     while op is not None:
-        await svc.engine.executor.execute(op)
-        op = op.chained
+        op = (await svc.engine.executor.execute(op)).chained
 
 
 async def test_pause_holds_and_resume_releases_in_order(svc: SwarmService) -> None:
@@ -125,11 +124,11 @@ async def test_reexecuting_a_committed_operation_changes_nothing(svc: SwarmServi
     s = svc.create_swarm("u1", "Write a poem")
     svc.spawn(s.id)
     op = svc.runner.claim(1, s.id)[0]
-    await svc.engine.executor.execute(op)
-    assert op.chained is not None  # the node's next operation was claimed in the same transaction
+    first = await svc.engine.executor.execute(op)
+    assert first.chained is not None  # the node's next operation was claimed in the same transaction
     seq = svc.get_swarm(s.id).last_seq
-    again: Any = await svc.engine.executor.execute(op)  # same claim, already done: rolled back
-    assert again == []
+    again = await svc.engine.executor.execute(op)  # same claim, already done: rolled back
+    assert again.events == [] and again.chained is None
     assert svc.get_swarm(s.id).last_seq == seq
 
 
@@ -178,10 +177,10 @@ async def test_a_failing_chained_step_fails_alone_and_keeps_the_steps_before_it(
 
 def _watch_batches(svc: SwarmService) -> tuple[list[int], list[int]]:
     """Record the size of every transaction that commits several claimed operations together, and of those
-    rolled back (``Executor._run_batch``)."""
+    rolled back (``GroupCommit._run_batch``)."""
     batches: list[int] = []
     rolled_back: list[int] = []
-    original = svc.engine.executor._run_batch
+    original = svc.engine.executor.group._run_batch
 
     def spy(items: Any) -> Any:
         batches.append(len(items))
@@ -191,7 +190,7 @@ def _watch_batches(svc: SwarmService) -> tuple[list[int], list[int]]:
             rolled_back.append(len(items))
             raise
 
-    svc.engine.executor._run_batch = spy  # type: ignore[method-assign]
+    svc.engine.executor.group._run_batch = spy  # type: ignore[method-assign]
     return batches, rolled_back
 
 
@@ -388,9 +387,9 @@ async def test_a_fan_out_starts_its_children_in_the_transaction_that_creates_the
     """The spawns of nodes created in a transaction run in it (they are not bound by the group budget of 32):
     no child's spawn is ever written as a row to be claimed, every child runs once, and the state is the
     fold of the history."""
-    from aga_swarm.engine import executor
+    from aga_swarm.engine import grouping
 
-    monkeypatch.setattr(executor, "SPAWN_GROUP_SECONDS", 3600.0)  # the CPU bound is tested below, not here
+    monkeypatch.setattr(grouping, "SPAWN_GROUP_SECONDS", 3600.0)  # the CPU bound is tested below, not here
     keep_done_operations(monkeypatch)  # the spawns written as rows stay to be counted
     k = 150
     svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
@@ -409,10 +408,10 @@ async def test_spawns_past_the_spawn_budget_are_queued_for_any_worker(tmp_path: 
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The spawns run in their creator's transaction are bounded (``SPAWN_GROUP_MAX``): past it, they are
     written queued and claimed as usual, and the fan-out still ends with every child run once."""
-    from aga_swarm.engine import executor
+    from aga_swarm.engine import grouping
 
-    monkeypatch.setattr(executor, "SPAWN_GROUP_MAX", 10)
-    monkeypatch.setattr(executor, "SPAWN_GROUP_SECONDS", 3600.0)
+    monkeypatch.setattr(grouping, "SPAWN_GROUP_MAX", 10)
+    monkeypatch.setattr(grouping, "SPAWN_GROUP_SECONDS", 3600.0)
     keep_done_operations(monkeypatch)  # the spawns written as rows stay to be counted
     k = 60
     svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
@@ -433,9 +432,9 @@ async def test_spawns_past_the_spawn_cpu_bound_are_queued_for_any_worker(tmp_pat
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """With no CPU time left for free spawns (``SPAWN_GROUP_SECONDS``), a fan-out's children fall back to the
     group budget of 32: the rest are written queued, and every child still runs once."""
-    from aga_swarm.engine import executor
+    from aga_swarm.engine import grouping
 
-    monkeypatch.setattr(executor, "SPAWN_GROUP_SECONDS", 0.0)
+    monkeypatch.setattr(grouping, "SPAWN_GROUP_SECONDS", 0.0)
     keep_done_operations(monkeypatch)  # the spawns written as rows stay to be counted
     k = 50
     svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from aga_swarm.api import SwarmService
+from aga_swarm.engine.claimed import ClaimedOp
 from aga_swarm.engine.errors import Conflict, InvalidInput, NodeNotFound, SwarmNotFound
-from aga_swarm.engine.executor import ClaimedOp
 from aga_swarm.engine.fold import fold
 from aga_swarm.llm.protocol import LLMError, LLMRequest, LLMResponse
 from aga_swarm.llm.scripted import ScriptedModel
@@ -50,21 +50,19 @@ class Stepper:
             assert ops, "nothing left to run and the state never came"
             op: ClaimedOp | None = ops[0]
             while op is not None:
-                cont = op.prefetched[2] if op.prefetched else None
+                cont = op.prefetched.continuation if op.prefetched else None
                 if (op.kind.value == "llm_call" and op.node_id == hold_calls_of
                         and (step is None or (cont is not None and cont.next_step == step))):
                     self.held.append(op)
                     break
-                await self.svc.engine.executor.execute(op)
-                op = op.chained
+                op = (await self.svc.engine.executor.execute(op)).chained
         raise AssertionError("the state never came")
 
     async def release(self) -> None:
         for held in self.held:
             op: ClaimedOp | None = held
             while op is not None:  # and what it claimed to run next
-                await self.svc.engine.executor.execute(op)
-                op = op.chained
+                op = (await self.svc.engine.executor.execute(op)).chained
         self.held.clear()
 
 

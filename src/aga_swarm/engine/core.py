@@ -19,6 +19,7 @@ from ..store.database import Database, default_data_dir, sqlite_url
 from ..store.payloads import RequestStore
 from .context import Services
 from .errors import ConfigNotFound
+from .executor import Executor
 from .stats import EngineStats
 
 if TYPE_CHECKING:
@@ -97,9 +98,10 @@ class Engine:
             self._configs["openai"] = openai_cfg
         self.listeners: list[EventListener] = []
         self.stats = EngineStats()  # counters for metrics (``aga_swarm.metrics`` exports them)
-        from .executor import Executor
-
-        self.executor = Executor(self)
+        self.executor = Executor(db=self.db, blobs=self.blobs, requests=self.requests, registry=registry,
+                                 services=self.services,
+                                 config_for=self.config_for, llm_for=self.llm_for, stats=self.stats,
+                                 publish=self.publish, mcp_hub=self.mcp_hub)
         self.mcp_config = mcp_config if mcp_config is not None else _mcp_config_from_env()
         self._mcp_hub: McpHub | None = None
         if self.mcp_config is not None and self.mcp_config.servers:

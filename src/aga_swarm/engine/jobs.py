@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from ..schemas import OperationKind
 from ..store import sql
 from . import tx as tx_module
-from .executor import ClaimedOp, read_for_llm_call
+from .claimed import ClaimedOp, read_for_llm_call
 
 if TYPE_CHECKING:
     import procrastinate

@@ -36,11 +36,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from ..schemas import TERMINAL_LIFECYCLES, ContinuationKind, Lifecycle, Node, TerminationPolicy
+from . import lifecycle as rules
 from .context import ChildOutcome, ChildrenResult, StepContext
 from .errors import SwarmError
 
 if TYPE_CHECKING:
-    from .executor import Executor
+    from .dispatch import Dispatcher
     from .tx import SwarmTx
 
 CONFIRM_STEP = "confirm.review"  # the built-in step the Confirm decision runs (actions/confirm.py)
@@ -216,11 +217,11 @@ class ConfirmCtx(BaseModel):
     review_context: dict[str, Any] = Field(default_factory=dict)
 
 
-def apply_policy(ex: Executor, tx: SwarmTx, parent: Node, child_id: str | None) -> None:
+def apply_policy(ex: Dispatcher, tx: SwarmTx, parent: Node, child_id: str | None) -> None:
     """A child of ``parent`` ended (``child_id``; None when the parent asks on its own): ask the parent's policy
     and carry out its decision, in this transaction."""
     name = parent.termination_policy
-    fn = ex.engine.registry.get_policy(name)
+    fn = ex.registry.get_policy(name)
     view = ChildrenView(tx, parent, tx.node(child_id) if child_id is not None else None)
     decision = fn(view)
     cont = parent.continuation
@@ -230,22 +231,22 @@ def apply_policy(ex: Executor, tx: SwarmTx, parent: Node, child_id: str | None) 
             return
         decision = Review()
     if isinstance(decision, Finish):
-        ex.cancel_children(tx, parent, decision.cancel_reason or f"parent {parent.id} finished (policy {name})")
+        rules.cancel_children(tx, parent, decision.cancel_reason or f"parent {parent.id} finished (policy {name})")
         changes: dict[str, Any] = {"lifecycle": Lifecycle.DONE, "report": decision.report, "continuation": None}
         if decision.data is not None:
             changes["context_up"] = dict(decision.data)
         tx.journal(parent.id, "policy", f"Finished by its termination policy {name!r}.")
         tx.update_node(parent.id, **changes)
-        ex.after_terminal(tx, tx.node(parent.id))
+        rules.after_terminal(tx, tx.node(parent.id))
         return
     if isinstance(decision, Fail):
-        ex.cancel_children(tx, parent, decision.cancel_reason or f"parent {parent.id} failed (policy {name})")
-        ex.fail_node(tx, parent.id, decision.reason)
+        rules.cancel_children(tx, parent, decision.cancel_reason or f"parent {parent.id} failed (policy {name})")
+        rules.fail_node(tx, parent.id, decision.reason)
         return
     if isinstance(decision, Review | Confirm):
         if view.any_live:
             reason = decision.reason if isinstance(decision, Review) else ""
-            ex.cancel_children(tx, parent, reason or f"parent {parent.id} stopped waiting (policy {name})")
+            rules.cancel_children(tx, parent, reason or f"parent {parent.id} stopped waiting (policy {name})")
         if not waiting:  # it has not begun to wait: ``wait_children`` will ask again
             return
         assert cont is not None
@@ -254,7 +255,7 @@ def apply_policy(ex: Executor, tx: SwarmTx, parent: Node, child_id: str | None) 
                         ConfirmCtx(review_step=cont.next_step, review_context=cont.context),
                         ChildrenResult(children=_outcomes(ex, tx, parent)))
             return
-        step = ex.engine.registry.get_step(cont.next_step)
+        step = ex.registry.get_step(cont.next_step)
         ex.run_step(tx, parent.id, step.name, step.load_context(cont.context),
                     ChildrenResult(children=_outcomes(ex, tx, parent)))
         return
@@ -262,6 +263,6 @@ def apply_policy(ex: Executor, tx: SwarmTx, parent: Node, child_id: str | None) 
                     "(Wait, Review, CancelRest, Finish, Fail or Confirm)")
 
 
-def _outcomes(ex: Executor, tx: SwarmTx, parent: Node) -> list[ChildOutcome]:
-    ctx = StepContext(tx, parent.id, "policy", ex.engine.config_for(tx.config_id, tx.owner_id), ex.engine.services)
+def _outcomes(ex: Dispatcher, tx: SwarmTx, parent: Node) -> list[ChildOutcome]:
+    ctx = StepContext(tx, parent.id, "policy", ex.config_for(tx.config_id, tx.owner_id), ex.services)
     return ctx.children_outcomes()

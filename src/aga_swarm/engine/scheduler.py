@@ -18,8 +18,8 @@ from sqlalchemy import and_, select, text, update
 from ..schemas import EventType, OperationKind, OperationStatus, SwarmStatus
 from ..store import sql
 from ..store import tables as t
+from .claimed import ClaimedOp, read_for_llm_call
 from .core import Engine
-from .executor import ClaimedOp, read_for_llm_call
 
 log = logging.getLogger("aga_swarm.scheduler")
 
@@ -177,17 +177,18 @@ class Runner:
             stats = self.engine.stats
             while next_op is not None:
                 started = time.perf_counter()
-                events = await self.engine.executor.execute(next_op)
+                done = await self.engine.executor.execute(next_op)
                 stats.executed(next_op.kind.value, time.perf_counter() - started)
-                queued = queued or next_op.queued_work
-                self.ops_done += 1 + next_op.grouped
+                queued = queued or done.queued_work
+                self.ops_done += 1 + done.grouped
+                events = done.events
                 if events:
                     owner = self._owner(op.swarm_id)
                     if owner is not None:
                         self.engine.publish(owner, events)
                     if any(e.type is EventType.SWARM_STATUS and e.data.get("status") in ENDED for e in events):
                         self._apply_retention(op.swarm_id)
-                next_op = next_op.chained  # the node's next operation, claimed in the same transaction
+                next_op = done.chained  # the node's next operation, claimed in the same transaction
                 if next_op is not None:
                     await asyncio.sleep(0)  # let other nodes' tasks run between a node's operations
         finally:

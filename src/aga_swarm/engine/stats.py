@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
+from typing import NamedTuple
 
 # seconds: from a grouped step on SQLite (tens of µs) to a slow model call (a minute)
 LATENCY_BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
@@ -49,6 +50,17 @@ class ModelStats:
         self.tokens_out = 0
         self.cost_usd = 0.0
         self.seconds = Histogram()
+
+
+class ModelCallRecord(NamedTuple):
+    """A model call a transaction recorded, counted once it commits."""
+
+    model: str
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    seconds: float
+    error: bool
 
 
 class EngineStats:

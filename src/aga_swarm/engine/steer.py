@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..schemas import (
     TERMINAL_LIFECYCLES,
@@ -20,12 +20,10 @@ from ..schemas import (
     SwarmStatus,
 )
 from ..store import sql
+from . import lifecycle as rules
 from .deps import start_lifecycle
 from .errors import Conflict
 from .tx import SwarmTx, attempt_key
-
-if TYPE_CHECKING:
-    from .executor import Executor
 
 CANCELLED_BY_PERSON = "cancelled by the person"
 RETRYABLE = frozenset({Lifecycle.FAILED, Lifecycle.CANCELLED})
@@ -45,15 +43,15 @@ def _live_subtree(tx: SwarmTx, node: Node) -> list[Node]:
     return out
 
 
-def cancel(ex: Executor, tx: SwarmTx, node_id: str) -> Node:
+def cancel(tx: SwarmTx, node_id: str) -> Node:
     """Cancel a live node and its subtree, drop their queued operations, and tell the parent (its termination
     policy decides what follows), or end the swarm when it is the root."""
     node = tx.node(node_id)
     if node.lifecycle in TERMINAL_LIFECYCLES:
         raise NodeEnded(node, "only a live node can be cancelled")
     subtree = [node, *_live_subtree(tx, node)]
-    ex.cancel_children(tx, node, f"parent {node.id} was {CANCELLED_BY_PERSON}")
-    ex.close_chat(tx, node)
+    rules.cancel_children(tx, node, f"parent {node.id} was {CANCELLED_BY_PERSON}")
+    rules.close_chat(tx, node)
     tx.journal(node.id, "person", "Cancelled by the person.")
     tx.update_node(node.id, lifecycle=Lifecycle.CANCELLED, failure_reason=CANCELLED_BY_PERSON, continuation=None)
     for n in subtree:
@@ -61,13 +59,13 @@ def cancel(ex: Executor, tx: SwarmTx, node_id: str) -> Node:
                                                     "why": f"dropped: {node.id} {CANCELLED_BY_PERSON}"})
     gone = {n.id for n in subtree}
     tx.inline = deque(r for r in tx.inline if r["node_id"] not in gone)
-    ex.after_terminal(tx, tx.node(node.id))
+    rules.after_terminal(tx, tx.node(node.id))
     if node.parent_id is None and tx.state.status is SwarmStatus.FAILED:
         tx.set_status(SwarmStatus.FAILED, f"the root node n was {CANCELLED_BY_PERSON}")
     return tx.node(node.id)
 
 
-def retry(ex: Executor, tx: SwarmTx, node_id: str) -> Node:
+def retry(tx: SwarmTx, node_id: str) -> Node:
     """Run a failed or cancelled node again from its action's entry step, as attempt ``n + 1``. Its earlier
     attempt stays in the history and its developer log; its old children stay as they ended. The parent must
     still be waiting for its children (a root's retry reopens an ended swarm)."""

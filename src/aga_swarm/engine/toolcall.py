@@ -22,30 +22,31 @@ from ..schemas import TERMINAL_LIFECYCLES, Continuation, ContinuationKind, Event
 from ..store import sql
 from ..store.blob import scoped_key
 from . import memory
+from .claimed import ClaimedOp, Executed, now
 from .tx import SwarmTx, new_continuation
 
 if TYPE_CHECKING:
     from ..store.blob import BlobStore
-    from .executor import ClaimedOp, Executor
+    from .executor import Executor
 
 INLINE_RESULT_LIMIT = 16_000  # result text above this many bytes goes to the blob store
 
 
 @tracing.traced_async_operation
-async def run_tool_call(ex: Executor, op: ClaimedOp) -> list[Any]:
-    known = ex._read_for_llm_call(op)
+async def run_tool_call(ex: Executor, op: ClaimedOp) -> Executed:
+    known = ex.model_calls.prefetch(op)
     if known is None:
-        return ex._in_tx(op, lambda tx, o: None)
+        return ex.in_tx(op, lambda tx, o: None)
     _, lifecycle, cont = known
     if (lifecycle in TERMINAL_LIFECYCLES or cont is None or cont.kind is not ContinuationKind.TOOL
             or cont.token != op.payload.get("token")):
-        return ex._in_tx(op, lambda tx, o: None)  # moot
+        return ex.in_tx(op, lambda tx, o: None)  # moot
     spec = dict(cont.request["tool"])
     if cont.request.get("started"):
         if not spec.get("idempotent"):
-            return ex._in_tx(op, lambda tx, o: _ask_again(ex, tx, op.node_id, cont))
+            return ex.in_tx(op, lambda tx, o: _ask_again(ex, tx, op.node_id, cont))
     elif not _mark_started(ex, op, cont):
-        return ex._in_tx(op, lambda tx, o: None)
+        return ex.in_tx(op, lambda tx, o: None)
     from ..mcp.hub import McpCallError
 
     server, name = str(spec["server"]), str(spec["name"])
@@ -54,7 +55,7 @@ async def run_tool_call(ex: Executor, op: ClaimedOp) -> list[Any]:
     try:
         with tracing.span(f"tool {server}.{name}", {"aga.tool.server": server, "aga.tool.name": name},
                           client=True):
-            result = await ex.engine.mcp_hub().call(server, name, arguments)
+            result = await ex.mcp_hub().call(server, name, arguments)
         outcome: dict[str, Any] = {"text": result.text, "is_error": result.is_error, "error": None}
     except McpCallError as exc:
         outcome = {"text": "", "is_error": True, "error": str(exc)}
@@ -68,13 +69,13 @@ async def run_tool_call(ex: Executor, op: ClaimedOp) -> list[Any]:
         done = dict(outcome)
         data = str(done["text"]).encode()
         if len(data) > INLINE_RESULT_LIMIT:  # kept whole in the memory space (the blob store); the text's start
-            path = save_result(tx, ex.engine.blobs, n.id, f"{server}.{name}", str(done["text"]))
+            path = save_result(tx, ex.blobs, n.id, f"{server}.{name}", str(done["text"]))
             done.update(text=data[:INLINE_RESULT_LIMIT].decode("utf-8", "ignore"), path=path,
                         blob_key=tx.memory_keys.get(path) if path else None)
         what = (f"failed: {done['error']}" if done["error"] else
                 f"returned {'an error' if done['is_error'] else 'a result'} of {len(data)} bytes")
         step = str(c.context.get("final_step") or c.next_step)  # a tool-using loop's: the step it works for
-        record_tool_call(tx, ex.engine.blobs, n.id, step, f"{server}.{name}", arguments,
+        record_tool_call(tx, ex.blobs, n.id, step, f"{server}.{name}", arguments,
                          str(done["error"] or outcome["text"]), error=bool(done["error"] or done["is_error"]), ms=ms)
         tx.journal(n.id, c.next_step, f"Called {server}.{name}: {what} ({ms:.0f} ms).")
         token = f"{n.id}@{tx.state.seq + 1}"
@@ -83,14 +84,12 @@ async def run_tool_call(ex: Executor, op: ClaimedOp) -> list[Any]:
         tx.update_node(n.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
         tx.enqueue(OperationKind.STEP, n.id, f"step:{token}", {"token": token})
 
-    return await ex._commit_together(op, commit)
+    return await ex.commit_together(op, commit)
 
 
 def _mark_started(ex: Executor, op: ClaimedOp, cont: Continuation) -> bool:
     """Commit ``started`` on the continuation before the call; False if the node moved on meanwhile."""
-    from .executor import now
-
-    with ex.engine.db.raw_tx() as conn:
+    with ex.db.raw_tx() as conn:
         tx = SwarmTx(conn, op.swarm_id, now())
         n = tx.node(op.node_id)
         c = n.continuation
@@ -100,7 +99,7 @@ def _mark_started(ex: Executor, op: ClaimedOp, cont: Continuation) -> bool:
                                   c.created_at)
         tx.update_node(n.id, continuation=marked)
         tx.flush()
-    ex.engine.publish(tx.owner_id, tx.events)
+    ex.publish(tx.owner_id, tx.events)
     return True
 
 
@@ -109,7 +108,7 @@ def _ask_again(ex: Executor, tx: SwarmTx, node_id: str, cont: Continuation) -> N
     n = tx.node(node_id)
     if n.continuation is None or n.continuation.token != cont.token:
         return
-    step = ex.engine.registry.get_step("tool.in_doubt")
+    step = ex.registry.get_step("tool.in_doubt")
     ctx = step.load_context({**cont.request["tool"], "next_step": cont.next_step, "resume_context": cont.context})
     ex.run_step(tx, node_id, step.name, ctx, None)
 

@@ -45,6 +45,8 @@ from ..store.database import RawConnection
 from ..store.payloads import RequestStore
 from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
 from .fold import USAGE_EVENTS, apply_event, chat_ids_touched, node_ids_touched, reserve
+from .rowcache import CachedRows
+from .stats import ModelCallRecord
 
 CHAIN_LEASE_SECONDS = 300.0
 # the prefix of the claim tokens this process writes: ``w<id>:`` while it is Procrastinate worker <id>, whose
@@ -55,20 +57,6 @@ CLAIM_OWNER = ""
 def claim_token() -> str:
     """A new claim token (at most 40 characters, the column's size), marked with ``CLAIM_OWNER``."""
     return CLAIM_OWNER + uuid.uuid4().hex[:40 - len(CLAIM_OWNER)] if CLAIM_OWNER else uuid.uuid4().hex
-
-
-class CachedRows:
-    """The nodes and chats as a committed transaction left them, valid while the swarm's ``last_seq`` is still
-    ``seq``: every change to a swarm's nodes or chats appends an event, which moves that number, in the same
-    transaction. The objects pass from one transaction to the next (never shared by two at once): a
-    transaction that takes them and rolls back simply does not hand them on."""
-
-    __slots__ = ("chats", "nodes", "seq")
-
-    def __init__(self, seq: int, nodes: dict[str, Node], chats: dict[str, ChatSummary]) -> None:
-        self.seq = seq
-        self.nodes = nodes
-        self.chats = chats
 
 
 class SwarmTx:
@@ -102,7 +90,7 @@ class SwarmTx:
         self._flushed_events = 0
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
         self.group_budget = 0  # how many kept-back operations the executor may run in this transaction
-        self.spawn_budget = 0  # how many kept-back spawns of new nodes it may run besides (``Executor._drain``)
+        self.spawn_budget = 0  # how many kept-back spawns of new nodes it may run besides (``GroupCommit.drain``)
         self.spawn_deadline = 0.0  # ... until this thread CPU time (``time.thread_time``)
         self.chain_node: str | None = None  # the node whose operation leads the transaction (see ``enqueue``)
         self.created_nodes: set[str] = set()
@@ -110,17 +98,17 @@ class SwarmTx:
         self.inline: deque[dict[str, Any]] = deque()  # operations kept back to run in this transaction, oldest first
         self._swarm_dirty = False
         self._usage_dirty = False  # an event of ``fold.USAGE_EVENTS`` changed ``state.usage`` (see ``flush``)
-        self.grouped = 0  # kept-back operations the executor ran after the leading change (``Executor._drain``)
+        self.grouped = 0  # kept-back operations the executor ran after the leading change (``GroupCommit.drain``)
         self.spawns_grouped = 0  # how many of them were spawns counted in ``spawn_budget``
         self.queued_work = False  # whether a queued operation was written (a runner should look)
         self.ran: list[str] = []  # kinds of the operations this transaction ran (counted once it commits)
-        self.model_calls: list[tuple[str, int, int, float, float, bool]] = []  # (model, in, out, $, s, error)
+        self.model_calls: list[ModelCallRecord] = []  # counted once the transaction commits
         self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)
 
     # ---- loading -------------------------------------------------------------------------------
     def adopt(self, cached: CachedRows) -> None:
         """Take the nodes and chats a committed transaction left at this swarm's current sequence number
-        (``Executor`` keeps them, see ``CachedRows``), so they are not read and parsed again."""
+        (``RowCache`` keeps them), so they are not read and parsed again."""
         self.state.nodes.update(cached.nodes)
         self.state.chats.update(cached.chats)
         for node_id, node in cached.nodes.items():
@@ -405,7 +393,7 @@ class SwarmTx:
 
     def lead(self, node_id: str | None) -> None:
         """Start a leading operation (or change) in this ``SwarmTx``, one of several in a batch
-        (``Executor._run_batch``): ``node_id``'s operations queued from now on may run inline."""
+        (``GroupCommit._run_batch``): ``node_id``'s operations queued from now on may run inline."""
         self.chain_node = node_id
         self._older_queued = None
 

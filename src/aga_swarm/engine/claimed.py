@@ -1,0 +1,63 @@
+"""A claimed operation, what running it produced, and the few things every part of the executor shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from ..schemas import Continuation, Lifecycle, OperationKind, SwarmEvent
+from ..store import sql
+
+
+class Prefetched(NamedTuple):
+    """What a model (or tool) call needs to start, read when it was claimed (the commit re-checks it)."""
+
+    config_id: str
+    lifecycle: Lifecycle
+    continuation: Continuation | None
+
+
+@dataclass
+class ClaimedOp:
+    """An operation row this worker holds a claim on (``claim``), or one run from memory (``id`` 0)."""
+
+    id: int
+    swarm_id: str
+    node_id: str
+    kind: OperationKind
+    payload: dict[str, Any]
+    attempts: int
+    claim: str
+    prefetched: Prefetched | None = None  # for a model call: what it needs, read when it was claimed
+
+
+class Executed(NamedTuple):
+    """What running a claimed operation committed."""
+
+    events: list[SwarmEvent]
+    chained: ClaimedOp | None = None  # the node's next operation, already claimed in the same transaction
+    grouped: int = 0  # operations run after this one in its transaction (group commit)
+    queued_work: bool = False  # it wrote queued operations (for any worker)
+
+
+NOTHING = Executed([])
+
+
+class LostClaim(Exception):
+    """Another worker took the operation over (lease expired); our effects are rolled back."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def read_for_llm_call(conn: Any, swarm_id: str, node_id: str) -> Prefetched | None:
+    """What a model call needs to start, in one query (the commit re-checks it under the write lock)."""
+    found = sql.fetch_one(conn, sql.NODE_FOR_LLM_CALL, {"sid": swarm_id, "id": node_id})
+    if found is None:
+        return None
+    data = sql.from_json(found.data)
+    raw = data.get("continuation")
+    return Prefetched(found.config_id, Lifecycle(data["lifecycle"]),
+                      Continuation.model_validate(raw) if raw else None)

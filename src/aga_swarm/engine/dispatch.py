@@ -1,0 +1,126 @@
+"""Dispatch: run an operation's step (or rule) against a ``SwarmTx``. Which step, with what data, and how the
+step's changes land on its node; the lifecycle rules are in ``lifecycle``, committing in ``grouping``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .. import tracing
+from ..actions.registry import Registry
+from ..schemas import (
+    TERMINAL_LIFECYCLES,
+    Attachment,
+    ChatStatus,
+    ContinuationKind,
+    Lifecycle,
+    MessageRole,
+    Node,
+    OperationKind,
+    SwarmConfig,
+    TerminationPolicy,
+)
+from ..store import sql
+from . import lifecycle as rules
+from .claimed import ClaimedOp
+from .context import ChildrenResult, Services, StepContext
+from .errors import LimitExceeded, MalformedContinuation
+from .limits import check_time
+from .policies import apply_policy
+from .tx import SwarmTx, new_continuation
+
+ConfigLookup = Callable[[str, str], SwarmConfig]
+"""(config id, owner id) -> the config that owner means (``Engine.config_for``)."""
+
+
+class Dispatcher:
+    def __init__(self, registry: Registry, config_for: ConfigLookup, services: Services) -> None:
+        self.registry = registry
+        self.config_for = config_for
+        self.services = services
+
+    @tracing.traced_operation
+    def dispatch(self, tx: SwarmTx, op: ClaimedOp) -> None:
+        """Run ``op`` (any kind but the model and tool calls, which run outside transactions) in ``tx``."""
+        node = tx.node(op.node_id)
+        if node.lifecycle in TERMINAL_LIFECYCLES:
+            return  # cancelled or finished meanwhile: the operation is moot
+        kind = op.kind
+        if kind is OperationKind.SPAWN:
+            if node.lifecycle is not Lifecycle.SPAWNED:
+                return
+            action = self.registry.get_action(node.action_id)
+            step = self.registry.get_step(action.entry_step)
+            self.run_step(tx, node.id, step.name, step.load_context(node.context_down), None)
+        elif kind in (OperationKind.STEP, OperationKind.USER_REPLY):
+            cont = node.continuation
+            if cont is None or cont.token != op.payload.get("token") or cont.kind is not ContinuationKind.STEP:
+                return  # stale
+            step = self.registry.get_step(cont.next_step)
+            self.run_step(tx, node.id, step.name, step.load_context(cont.context),
+                          step.load_result(cont.request.get("result")))
+        elif kind is OperationKind.USER_PROMPT:
+            self._user_prompt(tx, node, op)
+        elif kind is OperationKind.TERMINATE:
+            self._terminate(tx, node, op)
+        elif kind is OperationKind.FAILURE:
+            rules.fail_node(tx, node.id, str(op.payload.get("reason", "failed")))
+        else:  # pragma: no cover - LLM_CALL and TOOL_CALL are handled before
+            raise MalformedContinuation(f"unknown operation kind {kind}")
+
+    def run_step(self, tx: SwarmTx, node_id: str, step_name: str, data: Any, result: Any) -> None:
+        """Run a registered step on ``node_id`` and apply what it did to the node; a limit it reaches is final
+        for the swarm (``lifecycle.breach``)."""
+        step = self.registry.get_step(step_name)
+        config = self.config_for(tx.config_id, tx.owner_id)
+        ctx = StepContext(tx, node_id, step_name, config, self.services)
+        if tx.node(node_id).lifecycle is not Lifecycle.RUNNING:
+            ctx.changes["lifecycle"] = Lifecycle.RUNNING
+        ctx.changes["continuation"] = None
+        try:
+            check_time(tx.state, config.limits, node_id, tx.now)
+            step.fn(ctx, data, result)
+        except LimitExceeded as exc:  # final for the swarm: never reviewed or re-planned
+            rules.breach(tx, node_id, str(exc))
+            return
+        if not ctx.continued:
+            raise RuntimeError(f"step {step_name!r} returned without continuing, completing or failing the node")
+        tx.update_node(node_id, **ctx.changes)
+        node = tx.node(node_id)
+        if node.lifecycle in TERMINAL_LIFECYCLES:
+            rules.after_terminal(tx, node)
+
+    def _user_prompt(self, tx: SwarmTx, node: Node, op: ClaimedOp) -> None:
+        cont = node.continuation
+        if cont is None or cont.token != op.payload.get("token") or cont.kind is not ContinuationKind.USER:
+            return
+        if cont.request.get("posted"):
+            return
+        cited = [Attachment.model_validate(a) for a in cont.request.get("attachments", ())]
+        msg = tx.post_message(node.chat_id, MessageRole.AGENT, str(cont.request["message"]), attachments=cited)
+        chat = tx.chat(node.chat_id)
+        tx.update_chat(chat.id, status=ChatStatus.AWAITING_USER, awaiting_since=tx.now)
+        posted = new_continuation(cont.node_id, cont.kind, {**cont.request, "posted": True, "message_id": msg.id},
+                                  cont.context, cont.next_step, cont.token, cont.created_at)
+        tx.update_node(node.id, lifecycle=Lifecycle.WAITING_USER, continuation=posted)
+
+    def _terminate(self, tx: SwarmTx, parent: Node, op: ClaimedOp) -> None:
+        """A child ended (or the parent checks whether all have): its termination policy decides
+        (``engine/policies.py``); under ``all``, once no child is live, its ``children`` continuation (a plan's
+        review) runs."""
+        if parent.termination_policy != TerminationPolicy.ALL:  # every other policy decides in engine/policies.py
+            apply_policy(self, tx, parent, op.payload.get("child_id"))
+            return
+        cont = parent.continuation
+        if cont is None or cont.kind is not ContinuationKind.CHILDREN:
+            return
+        # under "all", every queued child-ended notice asks the same question (are all children done?),
+        # so this check answers them all: fan-in costs a few operations, not one per child
+        sql.run(tx.conn, sql.ABSORB_TERMINATES, {"sid": tx.swarm_id, "nid": parent.id})
+        tx.absorb_inline(OperationKind.TERMINATE, parent.id)
+        if tx.has_live_children(parent):
+            return
+        step = self.registry.get_step(cont.next_step)
+        ctx = StepContext(tx, parent.id, step.name, self.config_for(tx.config_id, tx.owner_id), self.services)
+        result = ChildrenResult(children=ctx.children_outcomes())
+        self.run_step(tx, parent.id, step.name, step.load_context(cont.context), result)

@@ -1,0 +1,282 @@
+"""Grouping and group commit: one transaction carries as many operations as it safely can.
+
+- *A node's chain*: the operations an operation queues for its own node run right after it, in the same
+  transaction and ``SwarmTx``, from memory (up to ``GROUP_COMMIT_MAX``); so do the spawns of nodes created in
+  the transaction (up to ``SPAWN_GROUP_MAX`` and ``SPAWN_GROUP_SECONDS``).
+- *Operations claimed together*: whatever reaches the commit in the same turn of the event loop commits in one
+  transaction, each operation followed by its own chain.
+
+Everything a group changed is written once, at its end. A grouped operation that fails rolls the group back,
+which runs again stopping before it, so it runs (and fails, recorded) on its own. See docs/architecture.md,
+"Group commit".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .. import tracing
+from ..schemas import Continuation, OperationKind, OperationStatus, SwarmStatus
+from ..store import sql
+from ..store.database import Database
+from .claimed import ClaimedOp, Executed, LostClaim, Prefetched, now
+from .dispatch import Dispatcher
+from .rowcache import CACHED_ROWS_PER_SWARM, RowCache
+from .stats import EngineStats
+from .tx import SwarmTx
+
+log = logging.getLogger("aga_swarm.engine")
+T = TypeVar("T")
+
+GROUP_COMMIT_MAX = 32  # operations run in the transaction of the operation that queued them (``GroupCommit``)
+# spawns of nodes created (or released) in a transaction that run in it beyond GROUP_COMMIT_MAX: a fan-out's
+# children start in the transaction that creates them, which a crash loses (and re-runs) whole anyway
+SPAWN_GROUP_MAX = 4096
+# ... and while the transaction has used less CPU than this (its own thread's time): entry steps can be costly
+# (a prompt to render), and a long transaction holds SQLite's write lock and is lost whole in a crash
+SPAWN_GROUP_SECONDS = 0.25
+
+OpFn = Callable[[SwarmTx, ClaimedOp], None]
+"""What a claimed operation does in its transaction (its dispatch, or a model's answer)."""
+
+
+class _GroupedFailed(Exception):
+    """A grouped operation failed after ``completed`` others of its group succeeded (see ``_group``)."""
+
+    def __init__(self, completed: int, spawns: int = 0) -> None:
+        super().__init__(completed)
+        self.completed = completed  # operations run inline before the failing one
+        self.spawns = spawns  # how many of them were spawns counted in the spawn budget (``drain``)
+
+
+class GroupCommit:
+    def __init__(self, db: Database, dispatcher: Dispatcher, rows: RowCache, stats: EngineStats) -> None:
+        self.db = db
+        self.dispatcher = dispatcher
+        self.rows = rows
+        self.stats = stats
+        self.group_limit = GROUP_COMMIT_MAX  # 0: every operation in a transaction of its own
+        self._together: list[tuple[ClaimedOp, OpFn, asyncio.Future[Executed]]] = []
+
+    # ---- one operation, or a change from outside the queue --------------------------------------
+    def in_tx(self, op: ClaimedOp, fn: OpFn) -> Executed:
+        """Run the claimed ``op`` (``fn``) and the operations of its node that it chains (see ``_group``)."""
+        def leader(tx: SwarmTx) -> None:
+            fn(tx, op)
+            self.finish(tx, op, OperationStatus.DONE)
+
+        _, tx, chained = self._group(op.swarm_id, op.node_id, leader, claim_tail=True)
+        return Executed(tx.events, chained, tx.grouped, tx.queued_work)
+
+    def transact(self, swarm_id: str, fn: Callable[[SwarmTx], T], *,
+                 claim_tail: bool = False) -> tuple[T, SwarmTx, ClaimedOp | None]:
+        """A change from outside the queue (a user's reply) in one transaction, together with the operations
+        it queues for the node it names as ``tx.chain_node``, run at once (see ``_group``): a reply resumes
+        its node in the reply's own transaction, and the node's next message commits with it. Operations
+        left over (a model call, say) are queued for the runner, except that with ``claim_tail`` the node's
+        model call is claimed and returned, for the caller to hand to a running runner. Returns ``fn``'s
+        result, the committed ``SwarmTx`` (its events, its swarm) and that claimed operation."""
+        return self._group(swarm_id, None, fn, claim_tail=claim_tail)
+
+    def resume_now(self, tx: SwarmTx, node_id: str, cont: Continuation, result: dict[str, Any]) -> bool:
+        """Run the step a reply resumes right here, in the reply's transaction, when it may run now (the
+        swarm runs, the group has room, no older operation of the node waits); else return False, and the
+        caller queues a ``user_reply`` operation. A step that fails sends the group back to run without it
+        (``_GroupedFailed``), so the reply commits and the operation then fails on its own, recorded."""
+        if not (tx.grouped - tx.spawns_grouped < tx.group_budget and tx.state.status is SwarmStatus.RUNNING
+                and tx.may_run_inline(node_id)):
+            return False
+        step = self.dispatcher.registry.get_step(cont.next_step)
+        try:
+            self.dispatcher.run_step(tx, node_id, step.name, step.load_context(cont.context),
+                                     step.load_result(result))
+        except Exception as exc:
+            raise _GroupedFailed(tx.grouped, tx.spawns_grouped) from exc
+        tx.grouped += 1
+        tx.ran.append(OperationKind.USER_REPLY.value)
+        return True
+
+    def _group(self, swarm_id: str, node_id: str | None, leader: Callable[[SwarmTx], T], *, claim_tail: bool,
+               group_limit: int | None = None, spawn_limit: int | None = None) -> tuple[T, SwarmTx, ClaimedOp | None]:
+        """Run ``leader`` in one transaction, then, in the same transaction and ``SwarmTx``, up to
+        ``group_limit`` of the operations it queued that may run there (see ``SwarmTx.enqueue``): the next
+        operations of its own node (``node_id``, or the node ``leader`` names as ``tx.chain_node``) and those
+        of nodes it created (a new child's spawn). They run from memory and never become rows, because they
+        commit with the operation that queued them, and everything the group changed is written once, at its
+        end. If a grouped operation fails, the transaction is rolled back and the group runs again, stopping
+        before it, so it runs (and fails, recorded) on its own. A crash before the commit loses the whole
+        group, which then runs again from its start. The spawns of nodes created in the transaction do not
+        count in ``group_limit`` but in ``spawn_limit`` (``SPAWN_GROUP_MAX``)."""
+        limit = self.group_limit if group_limit is None else group_limit
+        try:
+            with self.db.raw_tx() as conn:
+                tx = self._grouping_tx(conn, swarm_id, limit, self._spawn_limit(limit, spawn_limit))
+                tx.lead(node_id)
+                result = leader(tx)
+                tail = self.drain(tx, claim_tail)
+                tx.flush()
+        except _GroupedFailed as failed:
+            return self._group(swarm_id, node_id, leader, claim_tail=claim_tail,
+                               group_limit=failed.completed - failed.spawns, spawn_limit=failed.spawns)
+        self._committed(tx)
+        return result, tx, tail
+
+    def _spawn_limit(self, group_limit: int, spawn_limit: int | None) -> int:
+        """How many new nodes' spawns may run in a transaction besides ``group_limit`` other operations: none
+        without group commit (``group_limit`` 0 on a ``GroupCommit`` whose own limit is 0)."""
+        if spawn_limit is not None:
+            return spawn_limit
+        return SPAWN_GROUP_MAX if self.group_limit > 0 else 0
+
+    def _grouping_tx(self, conn: Any, swarm_id: str, budget: int, spawn_budget: int) -> SwarmTx:
+        """A ``SwarmTx`` that keeps back the operations it may run itself, up to ``budget`` (``drain``) and
+        ``spawn_budget`` spawns of new nodes, and starts from the nodes and chats the last committed
+        transaction on this swarm left, if still current."""
+        tx = SwarmTx(conn, swarm_id, now())
+        tx.grouping = True
+        tx.group_budget = budget
+        tx.spawn_budget = spawn_budget
+        tx.spawn_deadline = time.thread_time() + SPAWN_GROUP_SECONDS
+        cached = self.rows.take(swarm_id, tx.state.seq)
+        if cached is not None:
+            tx.adopt(cached)
+        return tx
+
+    def _committed(self, tx: SwarmTx) -> None:
+        """After ``tx`` committed: count what it ran (metrics), and keep the nodes and chats it holds for the
+        next transaction on its swarm."""
+        stats = self.stats
+        if tx.ran:
+            stats.ran(tx.ran)
+        for call in tx.model_calls:
+            stats.model_call(call.model, tokens_in=call.tokens_in, tokens_out=call.tokens_out,
+                             cost_usd=call.cost_usd, seconds=call.seconds, error=call.error)
+        self.rows.remember_owner(tx.swarm_id, tx.owner_id, tx.config_id)
+        self.rows.keep(tx.swarm_id, tx.cacheable(CACHED_ROWS_PER_SWARM))
+
+    def drain(self, tx: SwarmTx, claim_tail: bool) -> ClaimedOp | None:
+        """Run the operations ``tx`` kept back, oldest first, while its budget lasts (see ``_group``); each one
+        counts in ``tx.grouped``. A spawn (only ever kept back for a node created or released in ``tx``, which
+        no other operation can concern yet) counts in ``tx.spawn_budget`` instead while that lasts (and
+        ``SPAWN_GROUP_SECONDS`` of CPU): the children of a fan-out start in the transaction that creates them,
+        with no claim round trip. Model calls never run here: the first one of the leading node is written
+        claimed by this worker (``claim_tail``) and returned, to run right after the commit; the others, and
+        whatever is left past the budget, are written queued."""
+        tail: ClaimedOp | None = None
+        dispatch = self.dispatcher.dispatch
+        while (row := tx.take_inline()) is not None:
+            kind = OperationKind(row["kind"])
+            if kind is OperationKind.TOOL_CALL:  # runs outside any transaction, by a runner
+                tx.enqueue_row(row)
+                continue
+            free = (kind is OperationKind.SPAWN and tx.spawns_grouped < tx.spawn_budget
+                    and time.thread_time() < tx.spawn_deadline)
+            if kind is OperationKind.LLM_CALL or not (free or tx.grouped - tx.spawns_grouped < tx.group_budget):
+                if claim_tail and tail is None and row["node_id"] == tx.chain_node:
+                    tail = self._claimed_row(tx, row)
+                else:
+                    tx.enqueue_row(row)
+                continue
+            nxt = ClaimedOp(id=0, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=kind,
+                            payload=row["payload"], attempts=1, claim="")
+            try:
+                dispatch(tx, nxt)
+            except Exception as exc:
+                raise _GroupedFailed(tx.grouped, tx.spawns_grouped) from exc
+            tx.grouped += 1
+            if free:
+                tx.spawns_grouped += 1
+            tx.ran.append(kind.value)
+        return tail
+
+    # ---- claimed operations committed together ---------------------------------------------------
+    @tracing.in_callers_context
+    async def commit_together(self, op: ClaimedOp, fn: OpFn) -> Executed:
+        """Run ``fn`` for the claimed ``op`` (its dispatch, or a model's answer) and commit it with the other
+        operations that reach this point in the same turn of the event loop, in one transaction (see
+        ``_commit_batch``): the runner starts a batch of claimed operations at once (a fan-out's children,
+        say), and model answers arrive together. The result is what ``in_tx`` would return."""
+        loop = asyncio.get_running_loop()
+        if self._together and self._together[0][2].get_loop() is not loop:
+            self._together = []  # left by an event loop that stopped before committing them: nothing awaits them
+        fut: asyncio.Future[Executed] = loop.create_future()
+        self._together.append((op, fn, fut))
+        if len(self._together) == 1:
+            loop.call_soon(self._commit_batch)
+        return await fut
+
+    def _commit_batch(self) -> None:
+        """One transaction for many operations (of any nodes and swarms) that came in together: a commit
+        costs more than the work of one such operation. Each operation still runs its grouped operations; on
+        any error the transaction is rolled back and each runs in its own transaction instead, where
+        failures are isolated and recorded as usual."""
+        batch, self._together = self._together, []
+        results: list[Executed] | None = None
+        if len(batch) > 1:
+            try:
+                results = self._run_batch([(op, fn) for op, fn, _ in batch])
+            except Exception:
+                log.debug("batched commit of %d operations rolled back; committing one by one", len(batch))
+                results = None
+        for i, (op, fn, fut) in enumerate(batch):
+            if fut.done():
+                continue
+            if results is not None:
+                fut.set_result(results[i])
+                continue
+            try:
+                fut.set_result(self.in_tx(op, fn))
+            except Exception as exc:  # handed to the operation's task, which records it like any failure
+                fut.set_exception(exc)
+
+    def _run_batch(self, items: list[tuple[ClaimedOp, OpFn]]) -> list[Executed]:
+        order = sorted(range(len(items)), key=lambda i: items[i][0].swarm_id)  # one lock order (PostgreSQL)
+        ran: list[tuple[list[Any], ClaimedOp | None, int]] = [([], None, 0) for _ in items]
+        with self.db.raw_tx() as conn:
+            txs: dict[str, SwarmTx] = {}
+            for i in order:
+                op, fn = items[i]
+                tx = txs.get(op.swarm_id)
+                if tx is None:
+                    tx = txs[op.swarm_id] = self._grouping_tx(conn, op.swarm_id, self.group_limit,
+                                                              self._spawn_limit(self.group_limit, None))
+                tx.lead(op.node_id)
+                start = len(tx.events)
+                fn(tx, op)
+                self.finish(tx, op, OperationStatus.DONE)
+                chained = self.drain(tx, True)
+                ran[i] = (tx.events[start:], chained, tx.grouped)
+                tx.grouped = tx.spawns_grouped = 0  # each leader's group has the whole budget
+            for tx in txs.values():
+                tx.flush()
+        for tx in txs.values():
+            self._committed(tx)
+        return [Executed(events, chained, grouped, txs[op.swarm_id].queued_work)
+                for (events, chained, grouped), (op, _) in zip(ran, items, strict=True)]
+
+    def _claimed_row(self, tx: SwarmTx, row: dict[str, Any]) -> ClaimedOp | None:
+        """Write the node's next operation claimed by this worker, to run right after this transaction."""
+        claimed = tx.insert_claimed(row)
+        if claimed is None:
+            return None
+        node = tx.node(row["node_id"])
+        return ClaimedOp(id=claimed, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=OperationKind(row["kind"]),
+                         payload=row["payload"], attempts=1, claim=row["claim"],
+                         prefetched=Prefetched(tx.config_id, node.lifecycle, node.continuation))
+
+    @staticmethod
+    def finish(tx: SwarmTx, op: ClaimedOp, status: OperationStatus, error: str | None = None) -> None:
+        """Mark the claimed ``op`` ``status`` in ``tx``, if its claim still holds (else ``LostClaim``)."""
+        if status is OperationStatus.DONE:  # pruned: its effects are in the history (migration 0008)
+            done = sql.run(tx.conn, sql.DELETE_DONE_OPERATION, {"id": op.id, "claim": op.claim})
+        else:
+            done = sql.run(tx.conn, sql.FINISH_OPERATION, {"id": op.id, "claim": op.claim, "status": status.value,
+                                                           "error": error})
+        if done != 1:
+            raise LostClaim()
+        if status is OperationStatus.DONE:
+            tx.ran.append(op.kind.value)

@@ -1,0 +1,215 @@
+"""Model calls: an ``llm_call`` operation calls the model outside any transaction, then commits the call's
+record (the developer log), the parsed answer in the node's continuation and the node's next step together.
+A transient error re-queues the operation with backoff; any other fails the node."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import update
+
+from .. import tracing
+from ..actions.registry import Registry
+from ..llm.prices import price_cost, price_of
+from ..llm.protocol import LLMClient, LLMError, LLMRequest, TransientLLMError, loop_turn
+from ..schemas import (
+    TERMINAL_LIFECYCLES,
+    Attachment,
+    ContinuationKind,
+    EventType,
+    Lifecycle,
+    Node,
+    OperationKind,
+    OperationStatus,
+    SwarmConfig,
+)
+from ..store import payloads, sql
+from ..store import tables as t
+from ..store.blob import BlobStore
+from ..store.database import Database
+from ..store.payloads import RequestStore
+from . import lifecycle as rules
+from .claimed import NOTHING, ClaimedOp, Executed, LostClaim, Prefetched, read_for_llm_call
+from .dispatch import ConfigLookup
+from .errors import MalformedContinuation
+from .grouping import GroupCommit
+from .rowcache import RowCache
+from .stats import ModelCallRecord
+from .tx import SwarmTx
+
+log = logging.getLogger("aga_swarm.engine")
+
+MAX_TRANSIENT_ATTEMPTS = 5
+STEP_ERROR_MODEL = "-"  # the model name under which a step's own error is recorded in the developer log
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff for transient failures: 0.5 s, 1 s, 2 s, ... capped at 30 s."""
+    return float(min(30.0, 0.5 * 2 ** (attempts - 1)))
+
+
+def call_cost(config: SwarmConfig, tokens_in: int, tokens_out: int, reported: float) -> float:
+    """A call's cost: at the config's own price if it gives one, else as the client reported it, else at the
+    table's price for the config's model (see ``price_of``)."""
+    llm = config.llm
+    if reported and (llm.price_in_per_mtok is None or llm.price_out_per_mtok is None):
+        return reported
+    price = price_of(llm)
+    return reported if price is None else price_cost(price, tokens_in, tokens_out)
+
+
+def record_llm_call(tx: SwarmTx, requests: RequestStore, node: Node, step: str, request: LLMRequest, model: str,
+                    *, raw: str | None, parsed: Any, tokens_in: int, tokens_out: int, latency_ms: float,
+                    cost_usd: float, attempts: int, error: str | None, request_ref: str | None = None) -> None:
+    """Record a model call (or, as ``STEP_ERROR_MODEL``, a step's error) in the node's developer log: the row
+    (its body in the blob store above ``requests.inline_bytes``; the request itself stored once, by
+    ``request_ref``) and the ``llm_call`` event."""
+    call_id = f"{node.id}.llm{tx.state.seq + 1}"
+    body = payloads.call_body(request_ref, [m.model_dump(exclude_none=True) for m in request.messages], raw,
+                              parsed)
+    encoded = sql.to_json(body)
+    blob_key = None
+    if len(encoded) > requests.inline_bytes:
+        blob_key = payloads.body_blob_key(tx.owner_id, tx.swarm_id, call_id)
+        requests.blobs.put(blob_key, encoded.encode())
+    sql.run(tx.conn, sql.INSERT_LLM_CALL, {
+        "swarm_id": tx.swarm_id, "id": call_id, "node_id": node.id, "step": step, "model": model,
+        "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": tokens_in,
+        "tokens_out": tokens_out, "latency_ms": latency_ms, "cost_usd": cost_usd, "attempts": attempts,
+        "error": error, "created_at": tx.now.timestamp(), "seq": tx.state.seq + 1})  # the event's, below
+    if model != STEP_ERROR_MODEL:
+        tx.model_calls.append(ModelCallRecord(model, tokens_in, tokens_out, cost_usd, latency_ms / 1000,
+                                              error is not None))
+    tx.emit(EventType.LLM_CALL, node.id, {"id": call_id, "step": step, "model": model,
+                                          "tokens_in": tokens_in, "tokens_out": tokens_out,
+                                          "cost_usd": cost_usd, "latency_ms": round(latency_ms, 3),
+                                          "error": error})
+
+
+class ModelCalls:
+    def __init__(self, *, db: Database, registry: Registry, config_for: ConfigLookup,
+                 llm_for: Callable[[SwarmConfig], LLMClient], blobs: BlobStore, requests: RequestStore,
+                 rows: RowCache, group: GroupCommit) -> None:
+        self.db = db
+        self.requests = requests
+        self.registry = registry
+        self.config_for = config_for
+        self.llm_for = llm_for
+        self.blobs = blobs
+        self.rows = rows
+        self.group = group
+
+    def prefetch(self, op: ClaimedOp) -> Prefetched | None:
+        """What the call needs to start: read when it was claimed, else now."""
+        if op.prefetched is not None:
+            return op.prefetched
+        with self.db.raw_read() as conn:
+            return read_for_llm_call(conn, op.swarm_id, op.node_id)
+
+    @tracing.traced_async_operation
+    async def run(self, op: ClaimedOp) -> Executed:
+        known = self.prefetch(op)
+        if known is None:
+            return self.group.in_tx(op, _moot)
+        lifecycle, cont = known.lifecycle, known.continuation
+        if (lifecycle in TERMINAL_LIFECYCLES or cont is None or cont.kind is not ContinuationKind.LLM
+                or cont.token != op.payload.get("token")):
+            return self.group.in_tx(op, _moot)  # a stale token commits nothing but the finish
+        node_id = op.node_id
+        # a turn of a tool-using loop resumes the loop's step; the model's final answer is ``output_step``'s
+        step = self.registry.get_step(cont.request.get("output_step") or cont.next_step)
+        if step.result is None:
+            raise MalformedContinuation(f"step {step.name!r} has no result model")
+        ref = cont.request.get(payloads.REF)
+        request = LLMRequest.model_validate(cont.request["llm"] if ref is None else  # "llm": before migration 0008
+                                            self.requests.fetch(self.db, op.swarm_id, ref))
+        owner = self.rows.owner_and_config(op.swarm_id)
+        if owner is None:
+            return self.group.in_tx(op, _moot)  # the swarm was deleted meanwhile
+        if request.images:
+            request = request.model_copy(update={"image_data": self._image_data(op.swarm_id, request.images)})
+        config = self.config_for(known.config_id, owner[0])
+        client = self.llm_for(config)
+        started = time.perf_counter()
+        try:
+            response = await client.complete(request, step.result)
+        except TransientLLMError as exc:
+            if op.attempts < MAX_TRANSIENT_ATTEMPTS:
+                return self._retry_later(op, exc)
+            return self._failed(op, node_id, request, ref, client.model, exc, started, config)
+        except LLMError as exc:
+            return self._failed(op, node_id, request, ref, client.model, exc, started, config)
+
+        def commit(tx: SwarmTx, o: ClaimedOp) -> None:
+            n = tx.node(node_id)
+            c = n.continuation
+            result = response.parsed if request.tools is None else loop_turn(response)
+            logged = {"tool_calls": response.tool_calls} if response.tool_calls else response.parsed
+            record_llm_call(tx, self.requests, n, step.name, request, response.model, request_ref=ref,
+                            raw=response.raw_output, parsed=logged, tokens_in=response.tokens_in,
+                            tokens_out=response.tokens_out, latency_ms=response.latency_ms,
+                            cost_usd=call_cost(config, response.tokens_in, response.tokens_out,
+                                               response.cost_usd),
+                            attempts=response.attempts, error=None)
+            if c is None or c.token != cont.token:
+                return  # the node was cancelled or moved on meanwhile: the call is recorded (it was paid), no more
+            token = f"{n.id}@{tx.state.seq + 1}"
+            resumed = c.model_copy(update={"kind": ContinuationKind.STEP, "token": token,
+                                           "request": {"result": result}})
+            tx.update_node(n.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
+            tx.enqueue(OperationKind.STEP, n.id, f"step:{token}", {"token": token})
+
+        return await self.group.commit_together(op, commit)
+
+    def _image_data(self, swarm_id: str, images: list[Attachment]) -> list[str]:
+        """The images a model call receives, as data URLs, read from the versions attached (one that is gone
+        is left out: the prompt names it anyway)."""
+        from .attachments import data_url
+        from .memory import LATEST, committed_file
+
+        out: list[str] = []
+        with self.db.raw_read() as conn:
+            found = [committed_file(conn, swarm_id, a.path, a.seq if a.seq is not None else LATEST)
+                     for a in images]
+        for a, stored in zip(images, found, strict=True):
+            if stored is None:
+                continue
+            try:
+                out.append(data_url(stored.file.content_type, self.blobs.get(stored.blob_key)))
+            except KeyError:
+                log.warning("attached image %s of swarm %s has no bytes", a.path, swarm_id)
+        return out
+
+    def _retry_later(self, op: ClaimedOp, exc: Exception) -> Executed:
+        delay = retry_delay(op.attempts)
+        with self.db.tx() as conn:
+            res = conn.execute(update(t.operations).where(t.operations.c.id == op.id,
+                                                          t.operations.c.claim == op.claim)
+                               .values(status=OperationStatus.QUEUED.value, claim=None, lease_until=None,
+                                       not_before=time.time() + delay, error=f"retrying: {exc}"))
+            if res.rowcount != 1:
+                raise LostClaim()
+        log.info("operation %s transient failure (%s); retry in %.1fs", op.id, exc, delay)
+        return NOTHING._replace(queued_work=True)
+
+    def _failed(self, op: ClaimedOp, node_id: str, request: LLMRequest, ref: str | None, model: str,
+                exc: LLMError, started: float, config: SwarmConfig) -> Executed:
+        def commit(tx: SwarmTx, o: ClaimedOp) -> None:
+            n = tx.node(node_id)
+            step = n.continuation.next_step if n.continuation else "llm"
+            record_llm_call(tx, self.requests, n, step, request, model, request_ref=ref, raw=exc.raw_output,
+                            parsed=None,
+                            tokens_in=exc.tokens_in, tokens_out=exc.tokens_out,
+                            latency_ms=(time.perf_counter() - started) * 1000,
+                            cost_usd=call_cost(config, exc.tokens_in, exc.tokens_out, 0.0),
+                            attempts=exc.attempts, error=str(exc))
+            rules.fail_node(tx, n.id, f"model call failed: {exc}")
+
+        return self.group.in_tx(op, commit)
+
+
+def _moot(tx: SwarmTx, op: ClaimedOp) -> None:
+    """An operation that has nothing left to do: only its finish commits."""
