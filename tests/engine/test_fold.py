@@ -77,42 +77,6 @@ async def test_retention_setting_compacts_when_the_swarm_ends(sqlite_svc: SwarmS
     assert svc.state_at(s.id, hist.last_seq) == svc.state(s.id)
 
 
-def test_engine_built_events_equal_validated_ones() -> None:
-    """The engine builds events without validation (``tx._event``); they must be the same objects pydantic
-    would build, serialise the same and compare equal."""
-    from datetime import UTC, datetime
-
-    from aga_swarm.engine.tx import _event
-    from aga_swarm.schemas import EventType, SwarmEvent
-
-    now = datetime.now(UTC)
-    data = {"changes": {"lifecycle": "done", "report": "ok"}}
-    fast = _event("s1", 3, now, EventType.NODE_UPDATED, "n.1", data)
-    slow = SwarmEvent(swarm_id="s1", seq=3, ts=now, type=EventType.NODE_UPDATED, node_id="n.1", data=data)
-    assert fast == slow
-    assert fast.model_dump_json() == slow.model_dump_json()
-    assert fast.model_fields_set == slow.model_fields_set
-    assert SwarmEvent.model_validate_json(fast.model_dump_json()) == slow
-
-
-def test_engine_built_continuations_equal_validated_ones() -> None:
-    """Continuations are built without validation too (``tx.new_continuation``)."""
-    from datetime import UTC, datetime
-
-    from aga_swarm.engine.tx import new_continuation
-    from aga_swarm.schemas import Continuation, ContinuationKind
-
-    now = datetime.now(UTC)
-    args = {"node_id": "n.1", "kind": ContinuationKind.USER, "request": {"message": "Why?", "posted": False},
-            "context": {"i": 1, "items": ["a"]}, "next_step": "ask.on_reply", "token": "n.1@7", "created_at": now}
-    fast = new_continuation(**args)  # type: ignore[arg-type]
-    slow = Continuation(**args)  # type: ignore[arg-type]
-    assert fast == slow
-    assert fast.model_dump_json() == slow.model_dump_json()
-    assert fast.model_fields_set == slow.model_fields_set
-    assert Continuation.model_validate_json(fast.model_dump_json()) == slow
-
-
 async def test_node_detail_at_a_seq_shows_the_journal_and_calls_of_that_point(svc: SwarmService) -> None:
     """The history slider's node panel: at any seq, the journal lines and model calls whose events came at or
     before it, in order, even when one transaction wrote several of them (they share its timestamp)."""
@@ -137,34 +101,3 @@ async def test_node_detail_at_a_seq_shows_the_journal_and_calls_of_that_point(sv
         if mine[0].seq > 1:
             with pytest.raises(NodeNotFound):
                 svc.node_detail(s.id, node_id, at=mine[0].seq - 1)  # before the node existed
-
-
-def test_engine_built_nodes_and_chats_equal_validated_ones() -> None:
-    """A new node, its chat summary and a child's outcome are built without validation too
-    (``tx.trusted_with_defaults``, for wide fan-outs): the defaults they leave out are filled as pydantic
-    fills them, and they serialise and compare the same."""
-    from datetime import UTC, datetime
-
-    from aga_swarm.engine.context import ChildOutcome
-    from aga_swarm.engine.tx import trusted_with_defaults
-    from aga_swarm.schemas import ActionType, ChatSummary, Lifecycle, Node, TerminationPolicy
-
-    now = datetime.now(UTC)
-    args = {"id": "n.1", "swarm_id": "s1", "parent_id": "n", "depth": 1, "action_id": "do",
-            "action_type": next(iter(ActionType)), "directive": "Write", "title": "Write",
-            "termination_policy": TerminationPolicy.ALL, "context_down": {"j": 1}, "needs": [], "needed_by": [],
-            "lifecycle": Lifecycle.SPAWNED, "failure_reason": None, "chat_id": "chat-n.1", "created_at": now,
-            "updated_at": now}
-    cases = [(Node, args), (ChatSummary, {"id": "chat-n.1", "node_id": "n.1", "title": "Write"}),
-             (ChildOutcome, {"id": "n.1", "directive": "Write", "action_id": "do", "lifecycle": Lifecycle.DONE,
-                             "report": "ok", "failure_reason": None, "context_up": {}})]
-    for cls, fields in cases:
-        fast = trusted_with_defaults(cls, dict(fields))  # type: ignore[type-var]
-        slow = cls(**fields)  # type: ignore[operator]
-        assert fast == slow
-        assert fast.model_dump_json() == slow.model_dump_json()
-        assert fast.model_fields_set == slow.model_fields_set
-        assert cls.model_validate_json(fast.model_dump_json()) == slow  # type: ignore[attr-defined]
-    one, two = (trusted_with_defaults(Node, dict(args)) for _ in range(2))
-    one.children.append("n.1.1")
-    assert two.children == []  # each gets its own mutable defaults

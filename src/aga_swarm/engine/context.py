@@ -24,11 +24,12 @@ from ..schemas import (
     PromptMessage,
     SwarmConfig,
 )
+from ..store.codec import new_continuation, trusted_with_defaults
 from ..store.payloads import REF
 from . import limits as lim_checks
 from .deps import Subtask, check_plan, start_lifecycle
 from .errors import InvalidPlan
-from .tx import SwarmTx, new_continuation, trusted_with_defaults
+from .tx import SwarmTx
 
 if TYPE_CHECKING:
     from ..actions.registry import Registry

@@ -21,13 +21,14 @@ from ..schemas import (
     TerminationPolicy,
 )
 from ..store import sql
+from ..store.codec import new_continuation
 from . import lifecycle as rules
 from .claimed import ClaimedOp
 from .context import ChildrenResult, Services, StepContext
 from .errors import LimitExceeded, MalformedContinuation
 from .limits import check_time
 from .policies import apply_policy
-from .tx import SwarmTx, new_continuation
+from .tx import SwarmTx
 
 ConfigLookup = Callable[[str, str], SwarmConfig]
 """(config id, owner id) -> the config that owner means (``Engine.config_for``)."""

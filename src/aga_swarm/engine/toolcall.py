@@ -21,9 +21,10 @@ from .. import tracing
 from ..schemas import TERMINAL_LIFECYCLES, Continuation, ContinuationKind, EventType, Lifecycle, OperationKind
 from ..store import sql
 from ..store.blob import scoped_key
+from ..store.codec import new_continuation
 from . import memory
 from .claimed import ClaimedOp, Executed, now
-from .tx import SwarmTx, new_continuation
+from .tx import SwarmTx
 
 if TYPE_CHECKING:
     from ..store.blob import BlobStore

@@ -10,13 +10,9 @@ from __future__ import annotations
 import uuid
 from collections import deque
 from collections.abc import Sequence
-from copy import copy
 from datetime import datetime
-from enum import Enum
-from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from .. import tracing
@@ -25,7 +21,6 @@ from ..schemas import (
     ChatStatus,
     ChatSummary,
     Continuation,
-    ContinuationKind,
     EventType,
     Lifecycle,
     MemoryFile,
@@ -41,6 +36,26 @@ from ..schemas import (
     Usage,
 )
 from ..store import rows, sql
+from ..store.codec import (
+    ChatRow,
+    ChatUpdateRow,
+    EventRow,
+    JournalRow,
+    MessageRow,
+    NodeDataRow,
+    NodeRow,
+    NodeUpdateRow,
+    RequestRow,
+    SwarmSeqRow,
+    SwarmUpdateRow,
+    iso,
+    jsonable_changes,
+    set_field,
+    set_fields,
+    trusted,
+    trusted_event,
+    trusted_with_defaults,
+)
 from ..store.database import RawConnection
 from ..store.payloads import RequestStore
 from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
@@ -82,10 +97,10 @@ class SwarmTx:
         self._new_chats: set[str] = set()
         self._dirty_chats: set[str] = set()
         self._ops: list[dict[str, Any]] = []
-        self._messages: list[tuple[Any, ...]] = []
-        self._journal: list[dict[str, Any]] = []
+        self._messages: list[MessageRow] = []
+        self._journal: list[JournalRow] = []
         self._memory_rows: list[dict[str, Any]] = []
-        self._requests: list[tuple[Any, ...]] = []  # llm_requests rows (``store_request``)
+        self._requests: list[RequestRow] = []  # llm_requests rows (``store_request``)
         self.memory_keys: dict[str, str] = {}  # blob key of each memory file written in this transaction
         self._flushed_events = 0
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
@@ -179,9 +194,9 @@ class SwarmTx:
              applied: bool = False) -> SwarmEvent:
         """Append an event and apply it to the partial state (``applied``: the caller already changed the
         state exactly as the fold would, see ``update_node``)."""
-        event = _event(self.swarm_id, self.state.seq + 1, self.now, type_, node_id, data)
+        event = trusted_event(self.swarm_id, self.state.seq + 1, self.now, type_, node_id, data)
         if applied:
-            self.state.__dict__["seq"] = event.seq  # an int, as declared: no need for pydantic's setattr
+            set_field(self.state, "seq", event.seq)  # an int, as declared: no need for pydantic's setattr
         else:
             for nid in node_ids_touched(event):
                 self.node(nid)
@@ -221,20 +236,14 @@ class SwarmTx:
 
     def update_node(self, node_id: str, **changes: Any) -> Node:
         node = self.node(node_id)
-        jsonable = _jsonable(changes)
+        jsonable = jsonable_changes(changes)
         self.emit(EventType.NODE_UPDATED, node_id, {"changes": jsonable}, applied=True)
         swapped = "continuation" in changes
         if swapped and reserve(self.state.usage, node.continuation, -1):  # as the fold does
             self._usage_dirty = True
-        # what apply_event does with the event's JSON, but with the typed values at hand (no re-validation);
-        # a validated assignment replaces the model's __dict__, so it is looked up each time
-        for key, value in changes.items():
-            kind = _TYPED_CHANGES.get(key)
-            if kind is not None and isinstance(value, kind):
-                node.__dict__[key] = value
-            else:
-                setattr(node, key, jsonable[key])
-        node.__dict__["updated_at"] = self.now
+        # what apply_event does with the event's JSON, but with the typed values at hand (no re-validation)
+        set_fields(node, changes, jsonable, _TYPED_CHANGES)
+        set_field(node, "updated_at", self.now)
         self._dirty_nodes.add(node_id)
         if swapped and reserve(self.state.usage, node.continuation, 1):
             self._usage_dirty = True
@@ -242,14 +251,9 @@ class SwarmTx:
 
     def update_chat(self, chat_id: str, **changes: Any) -> ChatSummary:
         chat = self.chat(chat_id)
-        jsonable = _jsonable(changes)
+        jsonable = jsonable_changes(changes)
         self.emit(EventType.CHAT_UPDATED, None, {"chat_id": chat_id, "changes": jsonable}, applied=True)
-        for key, value in changes.items():  # as in update_node: typed values set directly, others validated
-            kind = _TYPED_CHAT_CHANGES.get(key)
-            if kind is not None and isinstance(value, kind):
-                chat.__dict__[key] = value
-            else:
-                setattr(chat, key, jsonable[key])
+        set_fields(chat, changes, jsonable, _TYPED_CHAT_CHANGES)  # as in update_node
         self._dirty_chats.add(chat_id)
         return chat
 
@@ -268,8 +272,8 @@ class SwarmTx:
         plain = type(content) is str and not attachments and type(role) is MessageRole
         msg = trusted(Message, fields) if plain else Message(**fields)
         files = [a.model_dump(mode="json") for a in msg.attachments]
-        self._messages.append((self.swarm_id, msg.id, chat_id, index, role.value, content, reply_to,
-                               sql.to_json(files), self.now_ts))  # sql.INSERT_MESSAGE's order
+        self._messages.append(MessageRow(self.swarm_id, msg.id, chat_id, index, role.value, content, reply_to,
+                                         sql.to_json(files), self.now_ts))
         # msg.model_dump(mode="json"), written out: every field is plain already
         self.emit(EventType.MESSAGE_POSTED, chat.node_id, {"message": {
             "id": msg.id, "chat_id": chat_id, "index": index, "role": role.value, "content": content,
@@ -277,8 +281,8 @@ class SwarmTx:
         return msg
 
     def journal(self, node_id: str, step: str, text: str) -> None:
-        self._journal.append({"swarm_id": self.swarm_id, "node_id": node_id, "step": step, "text": text,
-                              "created_at": self.now_ts, "seq": self.state.seq + 1})  # the event's, below
+        self._journal.append(JournalRow(self.swarm_id, node_id, step, text, self.now_ts,
+                                        self.state.seq + 1))  # the event's, below
         self.emit(EventType.JOURNAL, node_id, {"step": step, "text": text})
 
     def write_memory(self, path: str, *, title: str, size: int, content_type: str, node_id: str | None,
@@ -323,26 +327,26 @@ class SwarmTx:
         new_events = self.events[self._flushed_events:]
         if new_events:
             sql.run_rows(conn, sql.INSERT_EVENT, [
-                (sid, e.seq, now_ts, e.type.value, e.node_id, sql.to_json(e.data)) for e in new_events])
+                EventRow(sid, e.seq, now_ts, e.type.value, e.node_id, sql.to_json(e.data)) for e in new_events])
         nodes = self.state.nodes
         stored = self._stored_lifecycle
         if self._new_nodes:
-            sql.run_many(conn, sql.INSERT_NODE, [
-                {"swarm_id": sid, "id": n.id, "parent_id": n.parent_id, "lifecycle": n.lifecycle.value,
-                 "data": n.model_dump_json()} for n in (nodes[i] for i in sorted(self._new_nodes))])
+            sql.run_rows(conn, sql.INSERT_NODE, [
+                NodeRow(sid, n.id, n.parent_id, n.lifecycle.value, n.model_dump_json())
+                for n in (nodes[i] for i in sorted(self._new_nodes))])
             for i in self._new_nodes:
                 stored[i] = nodes[i].lifecycle.value
         changed = self._dirty_nodes - self._new_nodes
         if changed:
-            moved: list[tuple[Any, ...]] = []
-            kept: list[tuple[Any, ...]] = []
+            moved: list[NodeUpdateRow] = []
+            kept: list[NodeDataRow] = []
             for i in sorted(changed):
                 n = nodes[i]
                 lifecycle = n.lifecycle.value
                 if stored.get(i) == lifecycle:
-                    kept.append((n.model_dump_json(), sid, i))
+                    kept.append(NodeDataRow(n.model_dump_json(), sid, i))
                 else:
-                    moved.append((lifecycle, n.model_dump_json(), sid, i))
+                    moved.append(NodeUpdateRow(lifecycle, n.model_dump_json(), sid, i))
                     stored[i] = lifecycle
             if moved:
                 sql.run_rows(conn, sql.UPDATE_NODE, moved)
@@ -350,17 +354,18 @@ class SwarmTx:
                 sql.run_rows(conn, sql.UPDATE_NODE_DATA, kept)
         chats = self.state.chats
         if self._new_chats:
-            sql.run_many(conn, sql.INSERT_CHAT, [
-                {"swarm_id": sid, "id": c.id, "node_id": c.node_id, "status": c.status.value,
-                 "data": c.model_dump_json()} for c in (chats[i] for i in sorted(self._new_chats))])
+            sql.run_rows(conn, sql.INSERT_CHAT, [
+                ChatRow(sid, c.id, c.node_id, c.status.value, c.model_dump_json())
+                for c in (chats[i] for i in sorted(self._new_chats))])
         changed = self._dirty_chats - self._new_chats
         if changed:
             sql.run_rows(conn, sql.UPDATE_CHAT, [
-                (c.status.value, c.model_dump_json(), sid, c.id) for c in (chats[i] for i in sorted(changed))])
+                ChatUpdateRow(c.status.value, c.model_dump_json(), sid, c.id)
+                for c in (chats[i] for i in sorted(changed))])
         if self._messages:
             sql.run_rows(conn, sql.INSERT_MESSAGE, self._messages)
         if self._journal:
-            sql.run_many(conn, sql.INSERT_JOURNAL, self._journal)
+            sql.run_rows(conn, sql.INSERT_JOURNAL, self._journal)
         if self._memory_rows:
             sql.run_many(conn, sql.INSERT_MEMORY_FILE, self._memory_rows)
         if self._requests:
@@ -375,12 +380,14 @@ class SwarmTx:
         if swarm_row and self._swarm_dirty:
             self._swarm_dirty = False
             st = self.state
-            head = (st.seq, st.status.value, st.failure_reason, st.root_node_id, now_ts)
             if self._usage_dirty:  # most transactions leave it alone: no need to write it back
                 self._usage_dirty = False
-                sql.run_rows(conn, sql.UPDATE_SWARM, [(*head, st.usage.model_dump_json(), sid)])
+                sql.run_rows(conn, sql.UPDATE_SWARM, [SwarmUpdateRow(
+                    st.seq, st.status.value, st.failure_reason, st.root_node_id, now_ts, st.usage.model_dump_json(),
+                    sid)])
             else:
-                sql.run_rows(conn, sql.UPDATE_SWARM_SEQ, [(*head, sid)])
+                sql.run_rows(conn, sql.UPDATE_SWARM_SEQ, [SwarmSeqRow(
+                    st.seq, st.status.value, st.failure_reason, st.root_node_id, now_ts, sid)])
         self._new_nodes.clear()
         self._dirty_nodes.clear()
         self._new_chats.clear()
@@ -462,101 +469,9 @@ def attempt_key(kind: str, node: Node) -> str:
     return f"{kind}:{node.id}" if node.attempt == 1 else f"{kind}:{node.id}#{node.attempt}"
 
 
-@lru_cache(maxsize=256)
-def iso(value: datetime) -> str:
-    """A UTC datetime as pydantic renders it in JSON (cached: a transaction stamps everything with its
-    ``now``)."""
-    return value.isoformat().replace("+00:00", "Z")
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def trusted(cls: type[M], fields: dict[str, Any]) -> M:
-    """``cls(**fields)`` without validation, for values the engine built itself with the declared types
-    (what ``model_construct`` does, minus its per-field default handling: every field must be given). The
-    engine makes a handful of events and continuations per operation; validating them cost more than the
-    rest of the step. ``tests/engine/test_fold.py`` checks they equal validated ones."""
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", fields)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
-
-
-def trusted_with_defaults(cls: type[M], fields: dict[str, Any]) -> M:
-    """``trusted`` for a model whose fields with defaults may be left out (filled as pydantic fills them:
-    a default factory is called, a mutable default copied); only the given fields count as set. For the
-    models a fan-out builds by the thousand (a new node, its chat summary, a child's outcome), where
-    validation would cost more than the rest of the child's work."""
-    given = set(fields)
-    for name, default, factory in _defaults(cls):
-        if name not in given:
-            fields[name] = factory() if factory is not None else (
-                copy(default) if type(default) in _MUTABLE else default)
-    obj = trusted(cls, {name: fields[name] for name in cls.model_fields})  # in declared order, as pydantic's
-    object.__setattr__(obj, "__pydantic_fields_set__", given)
-    return obj
-
-
-_MUTABLE = frozenset({list, dict, set})
-
-
-@lru_cache(maxsize=64)
-def _defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any, Any], ...]:
-    return tuple((name, field.default, field.default_factory) for name, field in cls.model_fields.items()
-                 if not field.is_required())
-
-
-def _event(swarm_id: str, seq: int, ts: datetime, type_: EventType, node_id: str | None,
-           data: dict[str, Any]) -> SwarmEvent:
-    return trusted(SwarmEvent, {"swarm_id": swarm_id, "seq": seq, "ts": ts, "type": type_, "node_id": node_id,
-                                "data": data})
-
-
-def new_continuation(node_id: str, kind: ContinuationKind, request: dict[str, Any], context: dict[str, Any],
-                     next_step: str, token: str, created_at: datetime) -> Continuation:
-    """A Continuation from plain values: ``request`` and ``context`` must be JSON already (see
-    ``continuation_json``)."""
-    return trusted(Continuation, {"node_id": node_id, "kind": kind, "request": request, "context": context,
-                                  "next_step": next_step, "token": token, "created_at": created_at})
-
-
 def _written(row: dict[str, Any]) -> dict[str, Any]:
     """An operation row as the table takes it: its payload as JSON text (kept-back rows hold the dict)."""
     payload = row["payload"]
     if not isinstance(payload, str):
         row["payload"] = sql.to_json(payload)
     return row
-
-
-def continuation_json(cont: Continuation) -> dict[str, Any]:
-    """``cont.model_dump(mode="json")``, written out: its request and context are JSON already (the step
-    context API builds them from JSON-mode dumps and parsed model output), so they are not walked again."""
-    return {"node_id": cont.node_id, "kind": cont.kind.value, "request": cont.request, "context": cont.context,
-            "next_step": cont.next_step, "token": cont.token, "created_at": iso(cont.created_at)}
-
-
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
-def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in changes.items():
-        kind = type(value)
-        if kind in _PLAIN:
-            out[key] = value
-        elif kind is Continuation:
-            out[key] = continuation_json(value)
-        elif isinstance(value, Enum):
-            out[key] = value.value
-        elif hasattr(value, "model_dump"):
-            out[key] = value.model_dump(mode="json")
-        elif hasattr(value, "value") and not isinstance(value, (int, float, str)):
-            out[key] = value.value
-        elif isinstance(value, datetime):
-            out[key] = iso(value)
-        else:
-            out[key] = value
-    return out

@@ -34,9 +34,9 @@ import orjson
 import socketio
 
 from ..engine.stats import Histogram
-from ..engine.tx import iso
 from ..schemas import EventType, SwarmEvent, SwarmStatus
 from ..store import accounts
+from ..store.codec import iso
 from .auth import COOKIE_NAME, token_from_headers
 from .idle import find_idle
 from .logs import log

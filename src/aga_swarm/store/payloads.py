@@ -24,6 +24,7 @@ import orjson
 
 from . import sql
 from .blob import BlobStore, scoped_key
+from .codec import RequestRow
 from .database import Database
 
 INLINE_BYTES_ENV = "AGA_SWARM_BLOB_INLINE_BYTES"
@@ -65,7 +66,7 @@ class RequestStore:
         self._cache: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()  # the runner's thread and the API's threads share it
 
-    def row_for(self, owner_id: str, swarm_id: str, request: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    def row_for(self, owner_id: str, swarm_id: str, request: dict[str, Any]) -> tuple[str, RequestRow]:
         """The key of ``request`` and the ``llm_requests`` row to write in the caller's transaction
         (``sql.INSERT_LLM_REQUEST``); a large request's bytes are put in the blob store now."""
         encoded = canonical(request)
@@ -78,7 +79,7 @@ class RequestStore:
             if not known:
                 self.blobs.put(blob_key, encoded)
         self._remember(swarm_id, key, request)
-        return key, (swarm_id, key, None if blob_key else encoded.decode(), blob_key)
+        return key, RequestRow(swarm_id, key, None if blob_key else encoded.decode(), blob_key)
 
     def get(self, conn: Any, swarm_id: str, key: str) -> dict[str, Any]:
         """The request stored under ``key`` (KeyError if neither the row nor its blob is there)."""

@@ -11,10 +11,25 @@ through :func:`from_json`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
 import orjson
+
+from .codec import (
+    ChatRow,
+    ChatUpdateRow,
+    EventRow,
+    JournalRow,
+    MessageRow,
+    NodeDataRow,
+    NodeRow,
+    NodeUpdateRow,
+    RequestRow,
+    SwarmSeqRow,
+    SwarmUpdateRow,
+)
 
 _PARAM = re.compile(r"(?<!:):(\w+)")
 
@@ -29,6 +44,7 @@ class Q:
         self.names = tuple(_PARAM.findall(sql))
         self._sqlite_pos = _PARAM.sub("?", sql)
         self._pg_pos = _PARAM.sub("%s", sql)
+        self.row: type[tuple[Any, ...]] | None = None  # the NamedTuple ``run_rows`` takes (``positional``)
 
     def text_for(self, conn: Any) -> str:
         return self.pg if conn.dialect.name == "postgresql" else self.sqlite
@@ -36,10 +52,13 @@ class Q:
     def positional_text_for(self, conn: Any) -> str:
         return self._pg_pos if conn.dialect.name == "postgresql" else self._sqlite_pos
 
-    def positional(self, *names: str) -> Q:
-        """Declare the order of the values in the tuples given to ``run_rows`` (checked here, once)."""
+    def positional(self, row: type[tuple[Any, ...]]) -> Q:
+        """Declare the NamedTuple (``codec``) whose values ``run_rows`` gives, in its fields' order (checked here,
+        once: its fields must be this statement's parameters, in order)."""
+        names = tuple(getattr(row, "_fields", ()))
         if names != self.names:
-            raise ValueError(f"parameters are {self.names}, not {names}: {self.sqlite}")
+            raise ValueError(f"parameters are {self.names}, not {row.__name__}'s {names}: {self.sqlite}")
+        self.row = row
         return self
 
 
@@ -66,7 +85,7 @@ def run_many(conn: Any, q: Q, params: list[dict[str, Any]]) -> None:
         cur.executemany(q.text_for(conn), params)
 
 
-def run_rows(conn: Any, q: Q, rows: list[tuple[Any, ...]]) -> None:
+def run_rows(conn: Any, q: Q, rows: Sequence[tuple[Any, ...]]) -> None:
     """Execute for each tuple, its values in the order ``q.positional`` declared."""
     cur = _cursor(conn)
     if len(rows) == 1:
@@ -103,24 +122,23 @@ CHAT = Q("SELECT data FROM chats WHERE swarm_id = :sid AND id = :id")
 
 INSERT_EVENT = Q("INSERT INTO events (swarm_id, seq, ts, type, node_id, data) "
                  "VALUES (:swarm_id, :seq, :ts, :type, :node_id, :data)"
-                 ).positional("swarm_id", "seq", "ts", "type", "node_id", "data")
+                 ).positional(EventRow)
 INSERT_NODE = Q("INSERT INTO nodes (swarm_id, id, parent_id, lifecycle, data) "
-                   "VALUES (:swarm_id, :id, :parent_id, :lifecycle, :data)")
+                "VALUES (:swarm_id, :id, :parent_id, :lifecycle, :data)").positional(NodeRow)
 UPDATE_NODE = Q("UPDATE nodes SET lifecycle = :lifecycle, data = :data WHERE swarm_id = :swarm_id AND id = :id"
-                ).positional("lifecycle", "data", "swarm_id", "id")
+                ).positional(NodeUpdateRow)
 UPDATE_NODE_DATA = Q("UPDATE nodes SET data = :data WHERE swarm_id = :swarm_id AND id = :id"
-                     ).positional("data", "swarm_id", "id")
+                     ).positional(NodeDataRow)
 INSERT_CHAT = Q("INSERT INTO chats (swarm_id, id, node_id, status, data) "
-                   "VALUES (:swarm_id, :id, :node_id, :status, :data)")
+                "VALUES (:swarm_id, :id, :node_id, :status, :data)").positional(ChatRow)
 UPDATE_CHAT = Q("UPDATE chats SET status = :status, data = :data WHERE swarm_id = :swarm_id AND id = :id"
-                ).positional("status", "data", "swarm_id", "id")
+                ).positional(ChatUpdateRow)
 INSERT_MESSAGE = Q("INSERT INTO messages (swarm_id, id, chat_id, idx, role, content, reply_to, attachments, "
                       "created_at) VALUES (:swarm_id, :id, :chat_id, :idx, :role, :content, :reply_to, "
                       ":attachments, :created_at)"
-                   ).positional("swarm_id", "id", "chat_id", "idx", "role", "content", "reply_to", "attachments",
-                                "created_at")
+                   ).positional(MessageRow)
 INSERT_JOURNAL = Q("INSERT INTO journal (swarm_id, node_id, step, text, created_at, seq) "
-                   "VALUES (:swarm_id, :node_id, :step, :text, :created_at, :seq)")
+                   "VALUES (:swarm_id, :node_id, :step, :text, :created_at, :seq)").positional(JournalRow)
 INSERT_OPERATION = Q("INSERT INTO operations (swarm_id, node_id, kind, status, payload, attempts, idem_key, "
                      "not_before, claim, lease_until, created_at) VALUES (:swarm_id, :node_id, :kind, :status, "
                      ":payload, :attempts, :idem_key, :not_before, :claim, :lease_until, :created_at) "
@@ -138,10 +156,10 @@ NODE_HAS_QUEUED = Q("SELECT count(*) AS n FROM operations WHERE swarm_id = :sid 
                     "AND status = 'queued'")
 UPDATE_SWARM = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "
                  "root_node_id = :root_node_id, updated_at = :updated_at, usage = :usage WHERE id = :id"
-                 ).positional("last_seq", "status", "failure_reason", "root_node_id", "updated_at", "usage", "id")
+                 ).positional(SwarmUpdateRow)
 UPDATE_SWARM_SEQ = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "
                      "root_node_id = :root_node_id, updated_at = :updated_at WHERE id = :id"
-                     ).positional("last_seq", "status", "failure_reason", "root_node_id", "updated_at", "id")
+                     ).positional(SwarmSeqRow)
 # a done operation's row is deleted (its effects are in the history); a failed one stays, with its error
 DELETE_DONE_OPERATION = Q("DELETE FROM operations WHERE id = :id AND claim = :claim AND status = 'running'")
 FINISH_OPERATION = Q("UPDATE operations SET status = :status, error = :error, lease_until = NULL "
@@ -152,7 +170,7 @@ INSERT_LLM_CALL = Q("INSERT INTO llm_calls (swarm_id, id, node_id, step, model, 
                        ":cost_usd, :attempts, :error, :created_at, :seq)")
 INSERT_LLM_REQUEST = Q("INSERT INTO llm_requests (swarm_id, key, body, blob_key) VALUES (:swarm_id, :key, "
                        ":body, :blob_key) ON CONFLICT (swarm_id, key) DO NOTHING"
-                       ).positional("swarm_id", "key", "body", "blob_key")
+                       ).positional(RequestRow)
 LLM_REQUEST = Q("SELECT body, blob_key FROM llm_requests WHERE swarm_id = :sid AND key = :key")
 INSERT_MEMORY_FILE = Q("INSERT INTO memory_files (swarm_id, path, seq, title, size, content_type, node_id, blob_key, "
                        "created_at) VALUES (:swarm_id, :path, :seq, :title, :size, :content_type, :node_id, "

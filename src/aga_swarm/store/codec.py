@@ -1,0 +1,233 @@
+"""The hot path's codec, in one place: rows written by position, and models built without validation.
+
+Both are tricks the engine plays because a fan-out makes thousands of these per transaction and pydantic's
+validation, or binding parameters by name, cost more than the rest of the work. Each has a parity test
+(``tests/store/test_codec.py``): a trusted build equals the validated model, field for field, in JSON and in
+its fields-set; a row's fields are its statement's parameters, in order (``sql.Q.positional`` checks it when
+the statement is defined).
+"""
+
+from __future__ import annotations
+
+from copy import copy
+from datetime import datetime
+from enum import Enum
+from functools import lru_cache
+from typing import Any, NamedTuple, TypeVar
+
+from pydantic import BaseModel
+
+from ..schemas import Continuation, ContinuationKind, EventType, SwarmEvent
+
+
+# ---- rows by position (``sql.run_rows``): the fields are the statement's parameters, in order ----------------
+class EventRow(NamedTuple):
+    swarm_id: str
+    seq: int
+    ts: float
+    type: str
+    node_id: str | None
+    data: str
+
+
+class NodeRow(NamedTuple):
+    swarm_id: str
+    id: str
+    parent_id: str | None
+    lifecycle: str
+    data: str
+
+
+class NodeUpdateRow(NamedTuple):
+    lifecycle: str
+    data: str
+    swarm_id: str
+    id: str
+
+
+class NodeDataRow(NamedTuple):
+    """A node row whose lifecycle ends where it began: written without that column (its index untouched)."""
+
+    data: str
+    swarm_id: str
+    id: str
+
+
+class ChatRow(NamedTuple):
+    swarm_id: str
+    id: str
+    node_id: str
+    status: str
+    data: str
+
+
+class ChatUpdateRow(NamedTuple):
+    status: str
+    data: str
+    swarm_id: str
+    id: str
+
+
+class MessageRow(NamedTuple):
+    swarm_id: str
+    id: str
+    chat_id: str
+    idx: int
+    role: str
+    content: str
+    reply_to: str | None
+    attachments: str
+    created_at: float
+
+
+class JournalRow(NamedTuple):
+    swarm_id: str
+    node_id: str
+    step: str
+    text: str
+    created_at: float
+    seq: int
+
+
+class RequestRow(NamedTuple):
+    """A model request stored once, by content (``payloads.RequestStore``): inline, or its blob's key."""
+
+    swarm_id: str
+    key: str
+    body: str | None
+    blob_key: str | None
+
+
+class SwarmUpdateRow(NamedTuple):
+    last_seq: int
+    status: str
+    failure_reason: str | None
+    root_node_id: str | None
+    updated_at: float
+    usage: str
+    id: str
+
+
+class SwarmSeqRow(NamedTuple):
+    """The swarm row without its usage, which most transactions leave alone."""
+
+    last_seq: int
+    status: str
+    failure_reason: str | None
+    root_node_id: str | None
+    updated_at: float
+    id: str
+
+
+# ---- models built without validation ----------------------------------------------------------------------
+M = TypeVar("M", bound=BaseModel)
+
+
+def trusted(cls: type[M], fields: dict[str, Any]) -> M:
+    """``cls(**fields)`` without validation, for values the engine built itself with the declared types
+    (what ``model_construct`` does, minus its per-field default handling: every field must be given). The
+    engine makes a handful of events and continuations per operation; validating them cost more than the
+    rest of the step."""
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", fields)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+def trusted_with_defaults(cls: type[M], fields: dict[str, Any]) -> M:
+    """``trusted`` for a model whose fields with defaults may be left out (filled as pydantic fills them:
+    a default factory is called, a mutable default copied); only the given fields count as set. For the
+    models a fan-out builds by the thousand (a new node, its chat summary, a child's outcome), where
+    validation would cost more than the rest of the child's work."""
+    given = set(fields)
+    for name, default, factory in _defaults(cls):
+        if name not in given:
+            fields[name] = factory() if factory is not None else (
+                copy(default) if type(default) in _MUTABLE else default)
+    obj = trusted(cls, {name: fields[name] for name in cls.model_fields})  # in declared order, as pydantic's
+    object.__setattr__(obj, "__pydantic_fields_set__", given)
+    return obj
+
+
+_MUTABLE = frozenset({list, dict, set})
+
+
+@lru_cache(maxsize=64)
+def _defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any, Any], ...]:
+    return tuple((name, field.default, field.default_factory) for name, field in cls.model_fields.items()
+                 if not field.is_required())
+
+
+def set_fields(model: BaseModel, changes: dict[str, Any], jsonable: dict[str, Any],
+               typed: dict[str, type | tuple[type, ...]]) -> None:
+    """Apply ``changes`` to ``model`` as validating their JSON form (``jsonable``) would: a value whose field is
+    in ``typed`` and has that type is set directly (it serialises to exactly what validation would set), any
+    other goes through pydantic's validated assignment. A validated assignment replaces the model's
+    ``__dict__``, so it is looked up each time."""
+    for key, value in changes.items():
+        kind = typed.get(key)
+        if kind is not None and isinstance(value, kind):
+            model.__dict__[key] = value
+        else:
+            setattr(model, key, jsonable[key])
+
+
+def set_field(model: BaseModel, key: str, value: Any) -> None:
+    """Set a field to a value of its declared type, without validation."""
+    model.__dict__[key] = value
+
+
+@lru_cache(maxsize=256)
+def iso(value: datetime) -> str:
+    """A UTC datetime as pydantic renders it in JSON (cached: a transaction stamps everything with its
+    ``now``)."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def trusted_event(swarm_id: str, seq: int, ts: datetime, type_: EventType, node_id: str | None,
+                  data: dict[str, Any]) -> SwarmEvent:
+    """A ``SwarmEvent`` from plain values, without validation."""
+    return trusted(SwarmEvent, {"swarm_id": swarm_id, "seq": seq, "ts": ts, "type": type_, "node_id": node_id,
+                                "data": data})
+
+
+def new_continuation(node_id: str, kind: ContinuationKind, request: dict[str, Any], context: dict[str, Any],
+                     next_step: str, token: str, created_at: datetime) -> Continuation:
+    """A Continuation from plain values: ``request`` and ``context`` must be JSON already (see
+    ``continuation_json``)."""
+    return trusted(Continuation, {"node_id": node_id, "kind": kind, "request": request, "context": context,
+                                  "next_step": next_step, "token": token, "created_at": created_at})
+
+
+def continuation_json(cont: Continuation) -> dict[str, Any]:
+    """``cont.model_dump(mode="json")``, written out: its request and context are JSON already (the step
+    context API builds them from JSON-mode dumps and parsed model output), so they are not walked again."""
+    return {"node_id": cont.node_id, "kind": cont.kind.value, "request": cont.request, "context": cont.context,
+            "next_step": cont.next_step, "token": cont.token, "created_at": iso(cont.created_at)}
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def jsonable_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """Field changes as their JSON form (what ``model_dump(mode="json")`` gives each value)."""
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        kind = type(value)
+        if kind in _PLAIN:
+            out[key] = value
+        elif kind is Continuation:
+            out[key] = continuation_json(value)
+        elif isinstance(value, Enum):
+            out[key] = value.value
+        elif hasattr(value, "model_dump"):
+            out[key] = value.model_dump(mode="json")
+        elif hasattr(value, "value") and not isinstance(value, (int, float, str)):
+            out[key] = value.value
+        elif isinstance(value, datetime):
+            out[key] = iso(value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,110 @@
+"""Parity tests of the hot path's codec (``aga_swarm.store.codec``): models built without validation equal the
+validated ones (fields, JSON, fields-set), and rows written by position carry each statement's parameters in
+order."""
+
+from __future__ import annotations
+
+import pytest
+
+from aga_swarm.store import sql
+from aga_swarm.store.codec import (
+    MessageRow,
+    jsonable_changes,
+    new_continuation,
+    set_fields,
+    trusted_event,
+    trusted_with_defaults,
+)
+
+
+def test_engine_built_events_equal_validated_ones() -> None:
+    """The engine builds events without validation (``codec.trusted_event``); they must be the same objects pydantic
+    would build, serialise the same and compare equal."""
+    from datetime import UTC, datetime
+
+    from aga_swarm.schemas import EventType, SwarmEvent
+
+    now = datetime.now(UTC)
+    data = {"changes": {"lifecycle": "done", "report": "ok"}}
+    fast = trusted_event("s1", 3, now, EventType.NODE_UPDATED, "n.1", data)
+    slow = SwarmEvent(swarm_id="s1", seq=3, ts=now, type=EventType.NODE_UPDATED, node_id="n.1", data=data)
+    assert fast == slow
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_fields_set == slow.model_fields_set
+    assert SwarmEvent.model_validate_json(fast.model_dump_json()) == slow
+
+
+def test_engine_built_continuations_equal_validated_ones() -> None:
+    """Continuations are built without validation too (``codec.new_continuation``)."""
+    from datetime import UTC, datetime
+
+    from aga_swarm.schemas import Continuation, ContinuationKind
+
+    now = datetime.now(UTC)
+    args = {"node_id": "n.1", "kind": ContinuationKind.USER, "request": {"message": "Why?", "posted": False},
+            "context": {"i": 1, "items": ["a"]}, "next_step": "ask.on_reply", "token": "n.1@7", "created_at": now}
+    fast = new_continuation(**args)  # type: ignore[arg-type]
+    slow = Continuation(**args)  # type: ignore[arg-type]
+    assert fast == slow
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_fields_set == slow.model_fields_set
+    assert Continuation.model_validate_json(fast.model_dump_json()) == slow
+
+
+def test_engine_built_nodes_and_chats_equal_validated_ones() -> None:
+    """A new node, its chat summary and a child's outcome are built without validation too
+    (``codec.trusted_with_defaults``, for wide fan-outs): the defaults they leave out are filled as pydantic
+    fills them, and they serialise and compare the same."""
+    from datetime import UTC, datetime
+
+    from aga_swarm.engine.context import ChildOutcome
+    from aga_swarm.schemas import ActionType, ChatSummary, Lifecycle, Node, TerminationPolicy
+
+    now = datetime.now(UTC)
+    args = {"id": "n.1", "swarm_id": "s1", "parent_id": "n", "depth": 1, "action_id": "do",
+            "action_type": next(iter(ActionType)), "directive": "Write", "title": "Write",
+            "termination_policy": TerminationPolicy.ALL, "context_down": {"j": 1}, "needs": [], "needed_by": [],
+            "lifecycle": Lifecycle.SPAWNED, "failure_reason": None, "chat_id": "chat-n.1", "created_at": now,
+            "updated_at": now}
+    cases = [(Node, args), (ChatSummary, {"id": "chat-n.1", "node_id": "n.1", "title": "Write"}),
+             (ChildOutcome, {"id": "n.1", "directive": "Write", "action_id": "do", "lifecycle": Lifecycle.DONE,
+                             "report": "ok", "failure_reason": None, "context_up": {}})]
+    for cls, fields in cases:
+        fast = trusted_with_defaults(cls, dict(fields))  # type: ignore[type-var]
+        slow = cls(**fields)  # type: ignore[operator]
+        assert fast == slow
+        assert fast.model_dump_json() == slow.model_dump_json()
+        assert fast.model_fields_set == slow.model_fields_set
+        assert cls.model_validate_json(fast.model_dump_json()) == slow  # type: ignore[attr-defined]
+    one, two = (trusted_with_defaults(Node, dict(args)) for _ in range(2))
+    one.children.append("n.1.1")
+    assert two.children == []  # each gets its own mutable defaults
+
+
+def test_every_positional_statement_names_its_row_and_a_wrong_row_is_refused() -> None:
+    positional = [q for q in vars(sql).values() if isinstance(q, sql.Q) and q.row is not None]
+    assert {q.row.__name__ for q in positional if q.row is not None} >= {
+        "EventRow", "NodeRow", "NodeUpdateRow", "NodeDataRow", "ChatRow", "ChatUpdateRow", "MessageRow",
+        "JournalRow", "RequestRow", "SwarmUpdateRow", "SwarmSeqRow"}
+    for q in positional:
+        assert q.row is not None and tuple(q.row._fields) == q.names  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="MessageRow"):
+        sql.Q("INSERT INTO journal (swarm_id, node_id) VALUES (:swarm_id, :node_id)").positional(MessageRow)
+
+
+def test_typed_changes_set_directly_equal_validated_assignment() -> None:
+    """``set_fields`` sets a value of the declared type directly and validates anything else, as the fold's
+    validated assignment of the JSON form would."""
+    from datetime import UTC, datetime
+
+    from aga_swarm.schemas import ChatStatus, ChatSummary
+
+    now = datetime.now(UTC)
+    fast = ChatSummary(id="c", node_id="n", title="t")
+    slow = ChatSummary(id="c", node_id="n", title="t")
+    changes = {"status": ChatStatus.AWAITING_USER, "awaiting_since": now, "followups": 2}
+    jsonable = jsonable_changes(changes)
+    set_fields(fast, changes, jsonable, {"status": ChatStatus, "followups": int})  # awaiting_since: validated
+    for key, value in jsonable.items():
+        setattr(slow, key, value)
+    assert fast == slow and fast.model_dump_json() == slow.model_dump_json()
