@@ -349,13 +349,15 @@ class StepContext:
         """Create a child running ``action_id``. ``needs``: ids of this node's children (already spawned) whose
         results the new child needs; it waits (``waiting_deps``) until they are all done, and is cancelled if
         one of them fails or is cancelled. Returns the child's id."""
-        parent = self.node
         needs = list(dict.fromkeys(needs))
-        known = set(parent.children)
-        unknown = [n for n in needs if n not in known]
-        if unknown:
-            raise InvalidPlan(f"a subtask of {parent.id} needs {', '.join(unknown)}, which "
-                              f"{'is not a subtask' if len(unknown) == 1 else 'are not subtasks'} of {parent.id}")
+        if needs:
+            parent = self.node
+            known = set(parent.children)
+            unknown = [n for n in needs if n not in known]
+            if unknown:
+                raise InvalidPlan(f"a subtask of {parent.id} needs {', '.join(unknown)}, which "
+                                  f"{'is not a subtask' if len(unknown) == 1 else 'are not subtasks'} of "
+                                  f"{parent.id}")
         child_id = self._spawn(directive, action_id, title, context_down or {}, needs, [])
         for prerequisite in needs:  # it is released when they end (Node.needed_by)
             node = self.tx.node(prerequisite)
