@@ -416,8 +416,11 @@ async def _worker(args: argparse.Namespace) -> int:
         die("--once and --until-idle cannot be used together")
     if args.concurrency < 1:
         die(f"--concurrency must be at least 1 (got {args.concurrency})")
+    if args.stall_seconds is not None and not args.stall_seconds > 0:
+        die(f"--stall-seconds must be positive (got {args.stall_seconds:g})")
     svc = _service(args)
     svc.runner.concurrency = args.concurrency
+    svc.runner.stall_seconds = args.stall_seconds
     if args.recover:
         svc.recover()
     metrics = None
@@ -610,6 +613,9 @@ def build_parser() -> argparse.ArgumentParser:
     wk.add_argument("--concurrency", type=int, default=32, metavar="N",
                     help="operations run at once by this process, on different nodes (default 32)")
     wk.add_argument("--recover", action="store_true", help="re-queue operations left running first")
+    wk.add_argument("--stall-seconds", type=float, default=None, metavar="S",
+                    help="PostgreSQL: take over the operations of a worker silent this long "
+                         "(default $AGA_SWARM_STALL_SECONDS or 30)")
     _add_actions_option(wk)
     _add_mcp_option(wk)
     wk.add_argument("--metrics-port", type=int, default=None, metavar="PORT",

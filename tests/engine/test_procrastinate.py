@@ -36,6 +36,7 @@ PLUGINS = Path(__file__).parent.parent / "plugins"
 GOAL = "\n".join([f"Write note {i}" for i in range(40)] + ["Plan: a; b; Plan: c; d", "Ask the user for a colour",
                                                          "Summarise the notes"])
 GATED = "Plan: Gated one; Gated two; Write a closing line"
+GATED_TWO = "Plan: Gated one; Gated two"  # while both wait at the gate, nothing else of the swarm runs
 
 AUDIT = """
 CREATE TABLE aga_test_claims (seq bigserial PRIMARY KEY, swarm_id text, node_id text, op_id bigint,
@@ -252,18 +253,18 @@ async def test_a_paused_swarm_holds_its_operations_while_workers_run(svc: SwarmS
 
 async def test_a_sigkilled_workers_operations_are_taken_over_after_the_stall_timeout(
         svc: SwarmService, tmp_path: Path) -> None:
-    reference = await _reference(svc, GATED)  # in this process the gate is not installed
+    reference = await _reference(svc, GATED_TWO)  # in this process the gate is not installed
     env = _env(svc, tmp_path, AGA_SWARM_STALL_SECONDS="2")
     gate = tmp_path / "gate"
     doomed = _worker(env, "--concurrency", "4")
     others: list[subprocess.Popen[str]] = []
     try:
-        sid = svc.create_swarm("u1", GATED).id
+        sid = svc.create_swarm("u1", GATED_TWO).id
         svc.spawn(sid)
         _wait_for(lambda: len(list(gate.glob("started-*"))) == 2, "both gated calls in flight in one worker")
         running = _rows(svc, "SELECT id, claim FROM operations WHERE swarm_id = :s AND status = 'running'", s=sid)
         assert len(running) == 2 and all(r.claim.startswith("w") for r in running)
-        others.append(_worker(env, "--concurrency", "4"))
+        others.append(_worker(env, "--concurrency", "4", "--stall-seconds", "2"))
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=30)
         for p in gate.glob("started-*"):

@@ -158,6 +158,9 @@ def test_once_and_until_idle_together_is_one_line(tmp_path: Path) -> None:
     res = subprocess.run([str(BIN), "worker", "--concurrency", "0"], capture_output=True, text=True,
                          env={**os.environ, "AGA_SWARM_DATA": str(tmp_path)}, timeout=60)
     assert (res.returncode, res.stderr.strip()) == (1, "error: --concurrency must be at least 1 (got 0)")
+    res = subprocess.run([str(BIN), "worker", "--stall-seconds", "0"], capture_output=True, text=True,
+                         env={**os.environ, "AGA_SWARM_DATA": str(tmp_path)}, timeout=60)
+    assert (res.returncode, res.stderr.strip()) == (1, "error: --stall-seconds must be positive (got 0)")
 
 
 def test_queue_shows_queued_running_held_and_failed_per_swarm(shared_svc: SwarmService, tmp_path: Path) -> None:
