@@ -104,7 +104,9 @@ async def test_goal_reply_and_tell_carry_files_to_the_nodes(server: Server) -> N
         assert state["nodes"]["n.1"]["attachments"] == []
 
 
-async def test_tell_with_files_and_citing_memory_paths(server: Server) -> None:
+@pytest.mark.parametrize("which", ["server", "pg_server"])
+async def test_tell_with_files_and_citing_memory_paths(which: str, request: pytest.FixtureRequest) -> None:
+    server: Server = request.getfixturevalue(which)
     ann = await signup(server)
     async with ann.http() as http:
         r = await http.post("/api/swarms", json={"goal": "Ask the user for a name\nWrite a haiku about it"})

@@ -71,3 +71,22 @@ test('a reply with an image and a text file: thumbnail, chip, download, the node
   await page.locator('[data-testid="memory-file"][data-path="uploads/ideas.md"]').click();
   await expect(page.getByTestId('file-body')).toContainText('Round, blue, with a wave');
 });
+
+test("a new swarm's goal with a file: the root and its subtask receive it, and it is in the Memory tab", async ({ page }) => {
+  await signUp(page, uniqueName('goalfile'), 'correct horse battery');
+  await page.getByLabel('Name (optional)').fill('Brief');
+  await page.getByLabel('Goal').fill('Summarise the brief');
+  await page.getByTestId('goal-files').setInputFiles({ name: 'brief.md', mimeType: 'text/markdown', buffer: Buffer.from('Harbour fair poster\nblue and gold') });
+  await expect(page.getByTestId('picked-file')).toContainText('brief.md');
+  await page.getByRole('button', { name: 'Create swarm' }).click();
+  const card = page.getByTestId('swarm-card').filter({ hasText: 'Brief' });
+  await card.getByRole('button', { name: 'Spawn' }).click();
+  await card.getByRole('link', { name: 'Open tree of Brief' }).click();
+  await expect(page.getByTestId('tree-summary')).toContainText('done', { timeout: 30_000 });
+  const swarmId = new URL(page.url()).pathname.split('/')[2]!;
+  const node = (await (await page.request.get(`/api/swarms/${swarmId}/nodes/n.1`)).json()) as { node: { report: string } };
+  expect(node.node.report).toContain('uploads/brief.md "Harbour fair poster"');
+  await page.getByRole('navigation', { name: 'Swarm views' }).getByRole('link', { name: 'Memory' }).click();
+  await page.locator('[data-testid="memory-file"][data-path="uploads/brief.md"]').click();
+  await expect(page.getByTestId('file-body')).toContainText('blue and gold');
+});

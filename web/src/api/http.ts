@@ -80,8 +80,8 @@ export const api = createApi({
       ],
     }),
     getSwarm: b.query<SwarmSummary, string>({ query: (id) => `/swarms/${id}`, providesTags: (_r, _e, id) => [{ type: 'Swarm', id }] }),
-    createSwarm: b.mutation<Swarm, CreateSwarmBody>({
-      query: (body) => ({ url: '/swarms', method: 'POST', body }),
+    createSwarm: b.mutation<Swarm, CreateSwarmBody & { files?: File[] }>({
+      query: ({ files, ...body }) => ({ url: '/swarms', method: 'POST', body: swarmBody(body, files) }),
       invalidatesTags: [{ type: 'Swarm', id: 'LIST' }],
     }),
     updateSwarm: b.mutation<Swarm, SwarmArg & { body: UpdateSwarmBody }>({
@@ -202,6 +202,17 @@ export function messageBody(content: string, files?: readonly File[]): { content
   if (!files?.length) return { content };
   const form = new FormData();
   form.append('content', content);
+  for (const f of files) form.append('file', f, f.name);
+  return form;
+}
+
+/** A new swarm's body: JSON, or multipart with the goal's files (its root receives them when spawned). */
+export function swarmBody(body: CreateSwarmBody, files?: readonly File[]): CreateSwarmBody | FormData {
+  if (!files?.length) return body;
+  const form = new FormData();
+  form.append('goal', body.goal);
+  if (body.name) form.append('name', body.name);
+  if (body.config) form.append('config', body.config);
   for (const f of files) form.append('file', f, f.name);
   return form;
 }

@@ -1,6 +1,6 @@
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { messageBody } from '../api/http';
+import { messageBody, swarmBody } from '../api/http';
 import { AttachmentList, isThumbnail, pastedFiles } from './Attachments';
 
 afterEach(cleanup);
@@ -44,6 +44,12 @@ describe('sending files', () => {
     const form = body as FormData;
     expect(form.get('content')).toBe('');
     expect((form.getAll('file') as File[]).map((x) => x.name)).toEqual(['a.txt', 'b.png']);
+  });
+
+  it("sends a new swarm's goal as JSON, or as multipart with its files", () => {
+    expect(swarmBody({ goal: 'g', config: 'local' })).toEqual({ goal: 'g', config: 'local' });
+    const form = swarmBody({ goal: 'g', name: null, config: 'local' }, [new File(['x'], 'a.md')]) as FormData;
+    expect([form.get('goal'), form.get('name'), form.get('config'), form.getAll('file').length]).toEqual(['g', null, 'local', 1]);
   });
 
   it('names a pasted image that came without a name, and ignores pasted text', () => {

@@ -20,6 +20,7 @@ import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import StatusBadge from '../components/StatusBadge';
 import { OutcomePreview } from '../components/SwarmOutcome';
 import { formatTime } from '../lib/format';
+import { PickedFiles } from '../components/Attachments';
 import { configLabel, isLongGoal } from '../lib/labels';
 import { useSessionDraft } from '../lib/useSessionDraft';
 import { useLive } from '../live/LiveContext';
@@ -90,6 +91,7 @@ function CreateSwarmForm({ onCreated }: { onCreated(s: Swarm): void }) {
   const [goal, setGoal] = useSessionDraft('create.goal', '');
   const [config, setConfig] = useState('local');
   const [error, setError] = useState<string | null>(null);
+  const [files, setFiles] = useState<File[]>([]);
   const configs = useConfigsQuery();
   const [create, { isLoading }] = useCreateSwarmMutation();
 
@@ -101,9 +103,10 @@ function CreateSwarmForm({ onCreated }: { onCreated(s: Swarm): void }) {
       return;
     }
     try {
-      const s = await create({ goal, name: name.trim() || null, config }).unwrap();
+      const s = await create({ goal, name: name.trim() || null, config, files }).unwrap();
       setName('');
       setGoal('');
+      setFiles([]);
       onCreated(s);
     } catch (err) {
       setError(describeError(err));
@@ -148,6 +151,21 @@ function CreateSwarmForm({ onCreated }: { onCreated(s: Swarm): void }) {
           <p className="hint" id={`${uid}-goal-hint`}>
             One subtask per line. A line starting with “Ask” asks you something; “Plan: a; b; c” plans deeper.
           </p>
+        </div>
+        <div className="field">
+          <label htmlFor={`${uid}-files`}>Attach files (optional)</label>
+          <input
+            id={`${uid}-files`}
+            type="file"
+            multiple
+            data-testid="goal-files"
+            onChange={(e) => {
+              const picked = Array.from(e.target.files ?? []);
+              setFiles((now) => [...now, ...picked]);
+              e.target.value = '';
+            }}
+          />
+          <PickedFiles files={files} onRemove={(i) => setFiles((now) => now.filter((_, j) => j !== i))} />
         </div>
         <ErrorMessage>{error}</ErrorMessage>
         <button type="submit" className="primary" disabled={isLoading}>
