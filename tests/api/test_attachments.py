@@ -30,7 +30,8 @@ def tight_server(tmp_root: Path) -> Iterator[Server]:
 
 
 def _blobs(srv: Server, owner: str, swarm_id: str) -> list[Path]:
-    base = srv.data_dir / "blobs" / "users" / owner / "swarms" / swarm_id
+    """The swarm's memory-space blobs (model bodies are blobs too, under llm/)."""
+    base = srv.data_dir / "blobs" / "users" / owner / "swarms" / swarm_id / "memory"
     return sorted(p for p in base.rglob("*") if p.is_file()) if base.exists() else []
 
 
