@@ -58,3 +58,48 @@ test('cancel and retry a node from the node panel, and tell a node that has not 
   await selectNode(page, 'n.2');
   await expect(panel).toContainText('Done: "Write a haiku about it" (with: blue) (told: use the word sea)', { timeout: 30_000 });
 });
+
+test('cancel and retry from the chat page, and the history slider replays the cancel', async ({ page }) => {
+  await signUp(page, uniqueName('steerchat'), 'correct horse battery');
+  await page.getByLabel('Name (optional)').fill('Steered from chat');
+  await page.getByLabel('Goal').fill(GOAL);
+  await page.getByRole('button', { name: 'Create swarm' }).click();
+  const card = page.getByTestId('swarm-card').filter({ hasText: 'Steered from chat' });
+  await card.getByRole('button', { name: 'Spawn' }).click();
+  await card.getByRole('link', { name: 'Open tree of Steered from chat' }).click();
+  await expect(page.getByTestId('tree-summary')).toContainText('waiting on you', { timeout: 20_000, ignoreCase: true });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByRole('button', { name: 'Resume' })).toBeVisible();
+
+  // the haiku's chat (it waits for the question): cancel it from the node info, then retry it
+  const swarmUrl = page.url().replace(/\/tree.*$/, '');
+  await page.goto(`${swarmUrl}/chat/chat-n.2`);
+  const info = page.locator('.node-info');
+  await info.getByRole('button', { name: 'Cancel node' }).click();
+  await expect(info.getByRole('button', { name: 'Retry node' })).toBeVisible();
+  await expect(info).toContainText('Cancelled');
+  await info.getByRole('button', { name: 'Retry node' }).click();
+  await expect(info).toContainText('attempt 2');
+  await expect(info.getByRole('button', { name: 'Cancel node' })).toBeVisible();
+
+  // the slider brings back the cancel: some event shows the haiku cancelled, the last one its second attempt
+  await page.getByRole('navigation', { name: 'Swarm views' }).getByRole('link', { name: 'Tree' }).click();
+  await expect(page.getByTestId('tree-canvas')).toBeVisible();
+  const lifecycleOf = (id: string) =>
+    page.evaluate((id) => {
+      const L = window.__treeDebug?.renderer.layout;
+      const i = L?.index.get(id);
+      return L && i !== undefined ? L.refs[i]!.lifecycle : null;
+    }, id);
+  await expect.poll(() => lifecycleOf('n.2'), { timeout: 20_000 }).toBe('waiting_deps');
+  const slider = page.getByRole('slider', { name: 'History position' });
+  await slider.focus();
+  await slider.press('End');
+  let found = false;
+  for (let k = 0; k < 20 && !found; k++) {
+    await slider.press('ArrowLeft');
+    found = (await lifecycleOf('n.2')) === 'cancelled';
+  }
+  expect(found).toBe(true);
+  await expect(page.getByTestId('tree-summary')).toContainText('At event');
+});
