@@ -5,7 +5,10 @@
 //
 // Measures, through the app's real store, reducer, seeker and canvas renderer (the /__bench page):
 //   - tree first render (state dispatched -> first frame drawn) and frame time while panning,
-//     at 500, 5,000 and 20,000 nodes, at a readable zoom and with the whole tree on screen;
+//     at 500, 5,000 and 20,000 nodes, at a readable zoom and with the whole tree on screen, with the
+//     renderer's main-thread CPU per frame from a Chromium trace (script + the canvas's commit: thread
+//     time, which the machine's load does not inflate as it does wall time and fps), and a check that
+//     frames copied from the tree's bitmap match frames drawn directly;
 //   - seek time in a 100,000-event history (snapshot at the anchor below + fold of the rest);
 //   - gzipped size of the initial bundle and of each lazy chunk.
 import { execFileSync } from 'node:child_process';
@@ -78,6 +81,16 @@ const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
+// Pan for `frames` frames under a Chromium trace: the page's figures plus the renderer main thread's CPU time
+// per frame (ProxyMain::BeginMainFrame: the frame's script, style, layout, paint and the canvas's commit).
+async function tracedPan(page, frames, view) {
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'cc', 'blink'] });
+  const res = await page.evaluate(([f, v]) => window.__bench.pan(f, v), [frames, view]);
+  const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
+  const cpu = (name) => events.filter((e) => e.name === name && e.ph === 'X').reduce((a, e) => a + (e.tdur ?? 0), 0) / 1000 / frames;
+  return { ...res, cpuMs: { frame: cpu('ProxyMain::BeginMainFrame'), script: cpu('FireAnimationFrame'), commit: cpu('Commit') } };
+}
+
 const results = { date: new Date().toISOString().slice(0, 10), nproc: cpus().length, load: loadavg().map((x) => x.toFixed(2)).join(' '), chromium: browser.version(), tree: [], readability: [], seek: null, sizes };
 try {
   for (const n of [500, 5000, 20000]) {
@@ -86,9 +99,19 @@ try {
     await page.goto(`${base}/__bench`);
     await page.waitForFunction(() => window.__benchReady === true);
     const first = await page.evaluate((k) => window.__bench.tree(k), n);
-    const detail = await page.evaluate(() => window.__bench.pan(240, 'detail'));
-    const fit = await page.evaluate(() => window.__bench.pan(240, 'fit'));
-    results.tree.push({ n, first, detail, fit });
+    const detail = await tracedPan(page, 240, 'detail');
+    // The whole tree on screen, drawing every frame (as before the bitmap copies) and with them, interleaved.
+    const useScene = (on) => page.evaluate((v) => { window.__treeDebug.renderer.useScene = v; }, on);
+    await useScene(false);
+    const fitDirect = await tracedPan(page, 240, 'fit');
+    await useScene(true);
+    const fit = await tracedPan(page, 240, 'fit');
+    await useScene(false);
+    const fitDirect2 = await tracedPan(page, 240, 'fit');
+    await useScene(true);
+    const fit2 = await tracedPan(page, 240, 'fit');
+    const scene = await page.evaluate(() => window.__bench.sceneCheck());
+    results.tree.push({ n, first, detail, fit, scene, fitRuns: { direct: [fitDirect, fitDirect2], copied: [fit, fit2] } });
     process.stderr.write(`tree ${n}: first ${first.firstRenderMs.toFixed(1)} ms, pan draw p95 ${detail.draw.p95.toFixed(2)} / fit ${fit.draw.p95.toFixed(2)} ms\n`);
     await page.close();
   }
@@ -122,10 +145,22 @@ const kb = (b) => `${(b / 1024).toFixed(1)} KB`;
 const out = [];
 out.push(`Web app benchmark, ${results.date}, nproc ${results.nproc}, load average ${results.load} at the start, ${results.chromium} headless (--disable-gpu), 1280x860 page, 1200x700 canvas`);
 out.push('');
-out.push('| nodes | first render (ms) | pan, readable zoom: draw p50 / p95 (ms) | nodes drawn | fps | pan, whole tree on screen: draw p50 / p95 (ms) | nodes drawn | fps |');
-out.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
+out.push('| nodes | first render (ms) | pan, readable zoom: draw p50 / p95 (ms) | CPU per frame (ms) | nodes drawn | fps | pan, whole tree on screen: draw p50 / p95 (ms) | CPU per frame (ms) | nodes drawn | fps | bitmap copies: used, max channel delta vs direct |');
+out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const t of results.tree) {
-  out.push(`| ${t.n.toLocaleString('en')} | ${f1(t.first.firstRenderMs)} | ${f2(t.detail.draw.p50)} / ${f2(t.detail.draw.p95)} | ${t.detail.drawn} | ${f1(t.detail.fps)} | ${f2(t.fit.draw.p50)} / ${f2(t.fit.draw.p95)} | ${t.fit.drawn} | ${f1(t.fit.fps)} |`);
+  out.push(`| ${t.n.toLocaleString('en')} | ${f1(t.first.firstRenderMs)} | ${f2(t.detail.draw.p50)} / ${f2(t.detail.draw.p95)} | ${f2(t.detail.cpuMs.frame)} | ${t.detail.drawn} | ${f1(t.detail.fps)} | ${f2(t.fit.draw.p50)} / ${f2(t.fit.draw.p95)} | ${f2(t.fit.cpuMs.frame)} | ${t.fit.drawn} | ${f1(t.fit.fps)} | ${t.scene.cached ? 'yes' : 'no'}, ${t.scene.maxDelta} |`);
+}
+out.push('');
+out.push('CPU per frame: the renderer main thread\'s thread time per frame while panning (script + the canvas\'s commit), from a Chromium trace.');
+out.push('');
+out.push('Whole tree on screen, two runs each, interleaved: drawing every frame (as before) vs copying the bitmap of the tree (trees from 1,000 nodes)');
+out.push('');
+out.push('| nodes | drawing every frame: CPU per frame (ms) | fps | copying the bitmap: CPU per frame (ms) | fps |');
+out.push('|---:|---:|---:|---:|---:|');
+for (const t of results.tree) {
+  const d = t.fitRuns.direct;
+  const c = t.fitRuns.copied;
+  out.push(`| ${t.n.toLocaleString('en')} | ${d.map((x) => f2(x.cpuMs.frame)).join(', ')} | ${d.map((x) => f1(x.fps)).join(', ')} | ${c.map((x) => f2(x.cpuMs.frame)).join(', ')} | ${c.map((x) => f1(x.fps)).join(', ')} |`);
 }
 out.push('');
 out.push('Readability: glyph diameter at "Fit" (all glyphs are drawn the same size, so this is also the smallest)');

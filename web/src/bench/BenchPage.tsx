@@ -29,6 +29,17 @@ function summary(xs: number[]) {
   };
 }
 
+interface SceneCompare {
+  cached: boolean;
+  differing: number;
+  maxDelta: number;
+}
+export interface SceneCheck extends SceneCompare {
+  pixels: number;
+  /** After a node is selected (its ring is part of the picture): the next frame drawn directly, then copied. */
+  afterSelect: SceneCompare & { firstCached: boolean };
+}
+
 export interface BenchApi {
   tree(n: number): Promise<{ nodes: number; firstRenderMs: number; layoutRebuilds: number }>;
   pan(frames: number, view?: 'detail' | 'fit'): Promise<{ draw: ReturnType<typeof summary>; frame: ReturnType<typeof summary>; fps: number; drawn: number }>;
@@ -37,6 +48,13 @@ export interface BenchApi {
   glyphAtFit(): Promise<{ nodes: number; glyphPx: number; width: number; height: number }>;
   /** Load a root with n - 1 children: the widest fan-out. */
   fanOut(n: number): Promise<{ nodes: number }>;
+  /**
+   * With the whole tree on screen: whether frames are copied from the tree's bitmap, and how such a frame
+   * differs from the same view drawn directly (after a pan by whole pixels from where the bitmap was made):
+   * pixels that differ at all, and the largest difference of a colour channel (0-255; antialiasing may round
+   * a pixel's edge coverage one step apart).
+   */
+  sceneCheck(): Promise<SceneCheck>;
 }
 
 declare global {
@@ -152,6 +170,48 @@ function makeApi(
       r.draw();
       const b = r.layout.bounds();
       return { nodes: r.layout.size, glyphPx: r.glyphPx(), width: b.x1 - b.x0, height: b.y1 - b.y0 };
+    },
+
+    async sceneCheck() {
+      const r = handle.current?.renderer();
+      const canvas = document.querySelector<HTMLCanvasElement>('.bench-stage canvas');
+      const ctx = canvas?.getContext('2d');
+      if (!r || !canvas || !ctx) throw new Error('no renderer');
+      const pixels = () => ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      // This frame (copied when the bitmap is in use) against the same view drawn directly.
+      const compare = (): SceneCompare => {
+        const cached = r.cached;
+        const a = pixels();
+        r.useScene = false;
+        r.draw();
+        const b = pixels();
+        r.useScene = true;
+        let differing = 0;
+        let maxDelta = 0;
+        for (let k = 0; k < a.length; k += 4) {
+          const d = Math.max(Math.abs(a[k]! - b[k]!), Math.abs(a[k + 1]! - b[k + 1]!), Math.abs(a[k + 2]! - b[k + 2]!));
+          if (d) differing++;
+          maxDelta = Math.max(maxDelta, d);
+        }
+        return { cached, differing, maxDelta };
+      };
+      r.useScene = true;
+      r.selected = -1;
+      r.fit();
+      r.draw();
+      r.draw(); // the same view twice: the bitmap is made
+      r.camera.ox += 17; // a pan by whole pixels, as a drag makes
+      r.camera.oy -= 9;
+      r.draw();
+      const first = compare();
+      r.selected = r.layout.root;
+      r.draw();
+      const firstCached = r.cached;
+      r.camera.ox -= 5;
+      r.draw();
+      const afterSelect = { firstCached, ...compare() };
+      r.selected = -1;
+      return { ...first, pixels: canvas.width * canvas.height, afterSelect };
     },
 
     async fanOut(n) {

@@ -23,6 +23,25 @@ const SELECT_COLOUR = '#111827';
 const HIGHLIGHT_COLOUR = '#ea580c';
 const MIN_SCALE = 0.002;
 const MAX_SCALE = 4;
+/** Trees from this size are kept as one bitmap while only the pan changes (see sceneFor). */
+export const SCENE_MIN_NODES = 1000;
+/** The largest such bitmap, in device pixels (10 MB). */
+export const SCENE_MAX_PIXELS = 2_500_000;
+
+/**
+ * The whole tree drawn once at one scale (and selection, highlight, tree version): while only the pan
+ * changes, a frame is one copy of it instead of drawing every glyph and edge again. With the whole tree on
+ * screen (thousands of nodes drawn) that was most of a frame's cost, in the script and in the browser's
+ * rasterization of the canvas.
+ */
+interface Scene {
+  key: string;
+  canvas: HTMLCanvasElement;
+  /** Screen position (CSS px) of world origin in the bitmap. */
+  ox: number;
+  oy: number;
+  drawn: number;
+}
 
 export class TreeRenderer {
   readonly layout: TreeLayout;
@@ -36,9 +55,14 @@ export class TreeRenderer {
   onFrame: ((ms: number) => void) | null = null;
   /** Extra kinds of edges drawn over the tree edges (see edges.ts). */
   edgeLayers: EdgeLayer[] = [];
+  /** Copy frames from a bitmap of the whole tree while only the pan changes (off: always draw; for checks). */
+  useScene = true;
   private canvas: HTMLCanvasElement;
   private ctx: CanvasRenderingContext2D | null;
   private frameRequested = false;
+  private scene: Scene | null = null;
+  /** The scene key of the last frame drawn directly: a bitmap is made only once a key repeats (not while zooming). */
+  private lastKey = '';
   // Per-frame buckets, reused: node index and screen position per lifecycle colour.
   private bx: number[][] = LIFECYCLES.map(() => []);
   private by: number[][] = LIFECYCLES.map(() => []);
@@ -153,13 +177,82 @@ export class TreeRenderer {
     const ctx = this.ctx;
     if (!ctx) return;
     const t0 = performance.now();
-    const { scale, ox, oy } = this.camera;
-    const L = this.layout;
-    L.ensure();
+    this.layout.ensure();
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     ctx.fillStyle = '#ffffff';
     ctx.fillRect(0, 0, this.width, this.height);
+    const scene = this.sceneFor();
+    let drawn: number;
+    if (scene) {
+      // Whole device pixels: the copy is exact, never resampled.
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.drawImage(scene.canvas, Math.round((this.camera.ox - scene.ox) * this.dpr), Math.round((this.camera.oy - scene.oy) * this.dpr));
+      drawn = scene.drawn;
+    } else {
+      drawn = this.paint(ctx, this.camera, this.width, this.height);
+    }
+    const ms = performance.now() - t0;
+    this.stats = { ms, drawn, frames: this.stats.frames + 1 };
+    this.onFrame?.(ms);
+  }
 
+  /** Whether frames are copies of one bitmap of the whole tree now (for tests and the benchmark). */
+  get cached(): boolean {
+    return this.scene !== null && this.scene.key === this.sceneKey();
+  }
+
+  private sceneKey(): string {
+    const L = this.layout;
+    return `${L.swarmId}|${L.version}|${L.size}|${this.camera.scale}|${this.dpr}|${this.selected}|${this.highlighted}|${this.edgeLayers.length}`;
+  }
+
+  /**
+   * The bitmap of the whole tree for this frame, or null to draw directly: for trees of SCENE_MIN_NODES or
+   * more whose drawing at this scale fits in SCENE_MAX_PIXELS, once the same key is drawn a second time in a
+   * row (a pan, not a zoom, whose every frame has a new scale).
+   */
+  private sceneFor(): Scene | null {
+    const L = this.layout;
+    if (!this.useScene || L.size < SCENE_MIN_NODES || typeof document === 'undefined') {
+      this.scene = null;
+      return null;
+    }
+    const key = this.sceneKey();
+    if (this.scene?.key === key) return this.scene;
+    this.scene = null;
+    const repeated = key === this.lastKey;
+    this.lastKey = key;
+    if (!repeated) return null;
+    const scale = this.camera.scale;
+    const b = L.bounds();
+    // Room around the nodes for rings, "+N" badges and the curves of dependency links.
+    const margin = NODE_R * scale + 40;
+    const width = (b.x1 - b.x0) * scale + 2 * margin;
+    const height = (b.y1 - b.y0) * scale + 2 * margin;
+    const pw = Math.ceil(width * this.dpr);
+    const ph = Math.ceil(height * this.dpr);
+    if (pw * ph > SCENE_MAX_PIXELS) return null;
+    const canvas = document.createElement('canvas');
+    canvas.width = pw;
+    canvas.height = ph;
+    const ctx = canvas.getContext('2d', { alpha: false });
+    if (!ctx) return null;
+    // The bitmap's origin sits a whole number of device pixels from the view's, so the copy puts every glyph
+    // exactly where drawing it would (and pans by whole pixels keep it so).
+    const snap = (view: number, at: number) => view - Math.round((view - at) * this.dpr) / this.dpr;
+    const cam = { scale, ox: snap(this.camera.ox, margin - b.x0 * scale), oy: snap(this.camera.oy, margin - b.y0 * scale) };
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, pw, ph); // every device pixel: an opaque canvas starts black
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    const drawn = this.paint(ctx, cam, width, height);
+    this.scene = { key, canvas, ox: cam.ox, oy: cam.oy, drawn };
+    return this.scene;
+  }
+
+  /** Draw what the view (camera, size in CSS px) shows of the tree onto ctx; returns the shapes drawn. */
+  private paint(ctx: CanvasRenderingContext2D, cam: Camera, width: number, height: number): number {
+    const { scale, ox, oy } = cam;
+    const L = this.layout;
     const r = NODE_R * scale;
     const tiny = r < 2.5;
     // A subtree smaller than this both ways is drawn as one block (its glyphs could not be told apart).
@@ -175,7 +268,7 @@ export class TreeRenderer {
 
     ctx.beginPath();
     L.visit(
-      this.viewport(),
+      { x0: -ox / scale, y0: -oy / scale, x1: (width - ox) / scale, y1: (height - oy) / scale },
       (i) => {
         const lc = L.lifecycle[i]!;
         this.bx[lc]!.push(L.x[i]! * scale + ox);
@@ -184,7 +277,7 @@ export class TreeRenderer {
         if (L.children[i]!.length && L.isCollapsed(i)) folded.push(i);
         drawn++;
       },
-      (i) => childEdges(ctx, L, i, scale, ox, oy, this.width),
+      (i) => childEdges(ctx, L, i, scale, ox, oy, width),
       (i) => {
         if (L.children[i]!.length && L.bx1[i]! - L.bx0[i]! < lodBelow && L.by1[i]! - L.y[i]! < lodBelow) {
           blocks.push(i);
@@ -273,19 +366,15 @@ export class TreeRenderer {
     // Selection and highlight rings.
     const ring = (i: number, colour: string, width: number, extra: number) => {
       if (i < 0 || i >= L.size || L.hidden[i]) return;
-      const p = this.screenOf(i);
       ctx.beginPath();
-      ctx.arc(p.x, p.y, Math.max(r, 3) + extra, 0, Math.PI * 2);
+      ctx.arc(L.x[i]! * scale + ox, L.y[i]! * scale + oy, Math.max(r, 3) + extra, 0, Math.PI * 2);
       ctx.strokeStyle = colour;
       ctx.lineWidth = width;
       ctx.stroke();
     };
     ring(this.highlighted, HIGHLIGHT_COLOUR, 3, 7);
     ring(this.selected, SELECT_COLOUR, 2, 4);
-
-    const ms = performance.now() - t0;
-    this.stats = { ms, drawn, frames: this.stats.frames + 1 };
-    this.onFrame?.(ms);
+    return drawn;
   }
 }
 
