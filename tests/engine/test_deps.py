@@ -309,7 +309,7 @@ async def test_a_planner_output_with_a_cycle_fails_the_scripted_call(svc: SwarmS
     await svc.run_until_idle(s.id)
     st = svc.state(s.id)
     assert st.status is SwarmStatus.FAILED and list(st.nodes) == ["n"]
-    assert "is invalid" in (st.failure_reason or "")
+    assert "is invalid: dependency cycle: subtask 1 -> subtask 2 -> subtask 1" in (st.failure_reason or "")
 
 
 @pytest.mark.parametrize(("needs", "problem"), [

@@ -273,6 +273,17 @@ def _confirm(children: list[dict[str, Any]]) -> dict[str, Any]:
     return {"met": False, "reason": why, "missing": plan_lines(missing)}
 
 
+def _problems(exc: ValidationError) -> str:
+    """What is wrong, in a line: the scripted output comes from a person's goal or script (a hand-written
+    dependency cycle, an unknown subtask number), so the reason must say what to change."""
+    parts = []
+    for e in exc.errors(include_url=False)[:5]:
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        loc = ".".join(str(p) for p in e.get("loc", ()))
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
 class ScriptedModel:
     """Deterministic offline model. ``model`` is ``scripted-1``; tokens are estimated at 4 characters each."""
 
@@ -315,7 +326,7 @@ class ScriptedModel:
         try:
             parsed = output_model.model_validate(answer)
         except ValidationError as exc:
-            raise LLMError(f"scripted output for {request.purpose!r} is invalid: {exc.error_count()} error(s)",
+            raise LLMError(f"scripted output for {request.purpose!r} is invalid: {_problems(exc)}",
                            raw_output=raw) from None
         return LLMResponse(model=self.model, raw_output=raw, parsed=parsed.model_dump(mode="json"),
                            tokens_in=prompt_chars // 4 + 1, tokens_out=len(raw) // 4 + 1,
