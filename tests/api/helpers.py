@@ -4,6 +4,7 @@ real Socket.IO client that records what it receives."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -40,7 +41,22 @@ class Secrets:
         return cls.passwords | cls.tokens
 
 
-LOG_FILES: list[Path] = []
+def check_log(path: Path) -> list[dict[str, Any]]:
+    """A server's log is one JSON object a line, requests carry their fields (and no query string), and no
+    password, token or cookie any test used is in it. Returns its records."""
+    records = []
+    text = path.read_text(errors="replace")
+    for line in text.splitlines():
+        record = json.loads(line)  # every line is one JSON object
+        assert {"ts", "level", "logger", "msg"} <= set(record), line
+        if record["logger"] == "aga_swarm.server.access":
+            assert {"method", "path", "status", "ms", "user_id", "request_id"} <= set(record), line
+            assert "?" not in record["path"], line
+        records.append(record)
+    for secret in Secrets.all():
+        assert secret not in text, f"a password or token reached the log {path.name}"
+    assert "aga_session=" not in text and "Bearer " not in text, f"a credential reached the log {path.name}"
+    return records
 
 
 @dataclass
@@ -74,7 +90,6 @@ class Server:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen([sys.executable, "-c", code], env=self.env, stdout=log, stderr=log,
                                      cwd=ROOT)
-        LOG_FILES.append(self.log_path)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -89,6 +104,8 @@ class Server:
         raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-4000:]}")
 
     def stop(self) -> None:
+        """Stop the server and check its whole log (``check_log``): every test's server is checked when it
+        stops, whatever ran before or after it."""
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.send_signal(signal.SIGTERM)
@@ -97,6 +114,7 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=5)
+        check_log(self.log_path)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -9,21 +9,15 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from ..store.accounts import Session, User
 from .context import ServerContext, get_ctx
+from .tokens import COOKIE_NAME, token_from_headers
 
-COOKIE_NAME = "aga_session"
+__all__ = ["COOKIE_NAME", "Ctx", "CurrentSession", "CurrentUser", "clear_session_cookie", "current_session",
+           "current_user", "set_session_cookie", "token_from_headers", "unauthorized"]
 
 bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearer",
                            description="The token from signup/login")
 cookie_scheme = APIKeyCookie(name=COOKIE_NAME, auto_error=False, scheme_name="cookie",
                              description="Set by signup/login (httpOnly, SameSite=Lax)")
-
-
-def token_from_headers(authorization: str | None, cookie_token: str | None) -> str | None:
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-    return cookie_token or None
 
 
 def unauthorized(detail: str) -> HTTPException:

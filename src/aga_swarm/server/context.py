@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,10 +17,8 @@ from .cache import StateCache
 from .hashgate import HashGate
 from .quotas import Quotas
 from .ratelimit import LoginLimiter, SignupLimiter
+from .realtime import Realtime
 from .settings import Settings
-
-if TYPE_CHECKING:
-    from .realtime import Realtime
 
 T = TypeVar("T")
 

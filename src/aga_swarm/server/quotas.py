@@ -13,14 +13,22 @@ import weakref
 from asyncio import Lock
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from fastapi import HTTPException
 
-from ..api import OwnerUsage
+from ..api import OwnerUsage, SwarmService
+from .settings import Settings
 
-if TYPE_CHECKING:
-    from .context import ServerContext
+
+class QuotaSource(Protocol):
+    """What the checks need of the server's context (``ServerContext``)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def service(self) -> SwarmService: ...
+    async def offload(self, fn: Any, *args: Any, **kwargs: Any) -> Any: ...
 
 FORK_WINDOW_SECONDS = 3600.0
 
@@ -35,7 +43,7 @@ class Quotas:
         self._locks: weakref.WeakValueDictionary[str, Lock] = weakref.WeakValueDictionary()
 
     @asynccontextmanager
-    async def guard(self, ctx: ServerContext, user_id: str, *, new_swarm: bool = False, run: bool = False,
+    async def guard(self, ctx: QuotaSource, user_id: str, *, new_swarm: bool = False, run: bool = False,
                     fork: bool = False) -> AsyncIterator[OwnerUsage]:
         """Check the user's limits for what the request is about to do, and hold their lock while it does it."""
         lock = self._locks.get(user_id)

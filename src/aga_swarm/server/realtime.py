@@ -28,7 +28,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookies import CookieError, SimpleCookie
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import socketio
@@ -37,14 +37,25 @@ from ..engine.stats import Histogram
 from ..schemas import EventType, SwarmEvent, SwarmStatus
 from ..store import accounts
 from ..store.codec import iso
-from .auth import COOKIE_NAME, token_from_headers
 from .idle import find_idle
 from .logs import log
 from .security import origin_allowed
 from .settings import Settings
+from .tokens import COOKIE_NAME, token_from_headers
 
 if TYPE_CHECKING:
-    from .context import ServerContext
+    from ..store.accounts import Session
+    from ..store.database import Database
+
+
+class SessionSource(Protocol):
+    """What the hub needs of the server's context (``ServerContext``): sessions and the store."""
+
+    @property
+    def db(self) -> Database: ...
+    async def offload(self, fn: Any, *args: Any, **kwargs: Any) -> Any: ...
+    async def resolve_session(self, token: str) -> Session | None: ...
+    def forget_session(self, token_hash: str) -> None: ...
 
 NOTICE_KIND = {SwarmStatus.PAUSED.value: "paused", SwarmStatus.RUNNING.value: "resumed",
                SwarmStatus.COMPLETED.value: "finished", SwarmStatus.FAILED.value: "finished"}
@@ -124,7 +135,7 @@ class Realtime:
             max_http_buffer_size=settings.max_body_bytes, logger=False, engineio_logger=False)
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
-        self._ctx: ServerContext | None = None
+        self._ctx: SessionSource | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._queue: asyncio.Queue[Batch] | None = None
@@ -150,7 +161,7 @@ class Realtime:
         return socketio.ASGIApp(self.sio, other_asgi_app=other, socketio_path="socket.io")
 
     # ---- lifecycle -----------------------------------------------------------------------------
-    async def start(self, ctx: ServerContext) -> None:
+    async def start(self, ctx: SessionSource) -> None:
         self._ctx = ctx
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()

@@ -15,7 +15,7 @@ import obstore
 from obstore.exceptions import BaseError as ObstoreError
 from obstore.exceptions import NotFoundError
 
-from .blob import BlobStore, check_key, check_prefix
+from .blob_keys import BlobStore, check_key, check_prefix
 from .errors import BlobUrlError
 
 if TYPE_CHECKING:
