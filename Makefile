@@ -98,6 +98,7 @@ browser:
 
 lint:
 	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck:
 	$(VENV)/bin/mypy
