@@ -108,3 +108,37 @@ def test_typed_changes_set_directly_equal_validated_assignment() -> None:
     for key, value in jsonable.items():
         setattr(slow, key, value)
     assert fast == slow and fast.model_dump_json() == slow.model_dump_json()
+
+
+def test_new_nodes_and_chats_built_in_one_go_equal_validated_ones() -> None:
+    """``new_node`` and ``new_chat`` (a fan-out's children, without validation) equal ``Node(...)`` and
+    ``ChatSummary(...)`` with the same fields: values, JSON (key order included), fields-set; and ``node_json``
+    equals ``model_dump(mode="json")`` for such a node, and for one with contexts, a continuation and children."""
+    from datetime import UTC, datetime
+
+    from aga_swarm.schemas import ActionType, ChatSummary, ContinuationKind, Lifecycle, Node
+    from aga_swarm.store.codec import new_chat, new_node, node_json
+
+    now = datetime.now(UTC)
+    args = {"id": "n.1", "swarm_id": "s1", "parent_id": "n", "depth": 1, "action_id": "do",
+            "action_type": next(iter(ActionType)), "directive": "Write", "title": "Write",
+            "termination_policy": "all", "context_down": {}, "needs": ["n.0"], "needed_by": [],
+            "lifecycle": Lifecycle.WAITING_DEPS, "failure_reason": None, "chat_id": "chat-n.1", "created_at": now,
+            "updated_at": now}
+    fast, slow = new_node(**args), Node(**args)  # type: ignore[arg-type]
+    assert fast == slow
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_fields_set == slow.model_fields_set
+    assert node_json(fast) == slow.model_dump(mode="json")
+    assert list(node_json(fast)) == list(slow.model_dump(mode="json"))
+    other = new_node(**args)  # type: ignore[arg-type]
+    other.children.append("n.1.1")
+    assert fast.children == [] and fast.context_up == {}  # each gets its own mutable defaults
+    cont = new_continuation("n.1", ContinuationKind.STEP, {}, {}, "do.go", "n.1@3", now)
+    busy = slow.model_copy(update={"context_down": {"k": [1]}, "children": ["n.1.1"], "continuation": cont})
+    assert node_json(busy) == busy.model_dump(mode="json")
+    chat_fast, chat_slow = new_chat("chat-n.1", "n.1", "Write"), ChatSummary(id="chat-n.1", node_id="n.1",
+                                                                            title="Write")
+    assert chat_fast == chat_slow
+    assert chat_fast.model_dump_json() == chat_slow.model_dump_json()
+    assert chat_fast.model_fields_set == chat_slow.model_fields_set

@@ -24,7 +24,7 @@ from ..schemas import (
     PromptMessage,
     SwarmConfig,
 )
-from ..store.codec import new_continuation, trusted_with_defaults
+from ..store.codec import new_continuation, new_node, trusted_with_defaults
 from ..store.payloads import REF
 from . import limits as lim_checks
 from .deps import Subtask, check_plan, start_lifecycle
@@ -447,17 +447,20 @@ def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, act
     """Create a node (and its chat) and queue its spawn operation, unless it waits for ``needs`` (see
     ``engine.deps``)."""
     lifecycle, reason = start_lifecycle(tx, needs) if needs else (Lifecycle.SPAWNED, None)
-    fields = {"id": node_id, "swarm_id": tx.swarm_id, "parent_id": parent_id, "depth": depth, "action_id": action.id,
-              "action_type": action.action_type, "directive": directive, "title": title or _title(directive),
-              "termination_policy": action.termination_policy, "context_down": context_down,
-              "needs": list(needs or []), "needed_by": list(needed_by or []), "lifecycle": lifecycle,
-              "failure_reason": reason, "chat_id": f"chat-{node_id}", "created_at": tx.now, "updated_at": tx.now}
-    if type(directive) is str and type(fields["title"]) is str and type(context_down) is dict and all(
+    title = title or _title(directive)
+    if type(directive) is str and type(title) is str and type(context_down) is dict and all(
             type(key) is str for key in context_down):  # the types Node declares: nothing to validate
-        fields["context_down"] = dict(context_down)
-        node = trusted_with_defaults(Node, fields)
+        node = new_node(id=node_id, swarm_id=tx.swarm_id, parent_id=parent_id, depth=depth, action_id=action.id,
+                        action_type=action.action_type, directive=directive, title=title,
+                        termination_policy=action.termination_policy, context_down=dict(context_down),
+                        needs=list(needs or []), needed_by=list(needed_by or []), lifecycle=lifecycle,
+                        failure_reason=reason, chat_id=f"chat-{node_id}", created_at=tx.now, updated_at=tx.now)
     else:
-        node = Node(**fields)
+        node = Node(id=node_id, swarm_id=tx.swarm_id, parent_id=parent_id, depth=depth, action_id=action.id,
+                    action_type=action.action_type, directive=directive, title=title,
+                    termination_policy=action.termination_policy, context_down=context_down,
+                    needs=list(needs or []), needed_by=list(needed_by or []), lifecycle=lifecycle,
+                    failure_reason=reason, chat_id=f"chat-{node_id}", created_at=tx.now, updated_at=tx.now)
     tx.spawned(node)
     if lifecycle is Lifecycle.SPAWNED:
         tx.enqueue(OperationKind.SPAWN, node_id, f"spawn:{node_id}")

@@ -21,7 +21,7 @@ from ..schemas import (
     TerminationPolicy,
 )
 from ..store import sql
-from ..store.codec import new_continuation
+from ..store.codec import new_continuation, trusted_with_defaults
 from . import lifecycle as rules
 from .claimed import ClaimedOp
 from .context import ChildrenResult, Services, StepContext
@@ -43,10 +43,13 @@ class Dispatcher:
     @tracing.traced_operation
     def dispatch(self, tx: SwarmTx, op: ClaimedOp) -> None:
         """Run ``op`` (any kind but the model and tool calls, which run outside transactions) in ``tx``."""
-        node = tx.node(op.node_id)
+        self.run(tx, op.node_id, op.kind, op.payload)
+
+    def run(self, tx: SwarmTx, node_id: str, kind: OperationKind, payload: dict[str, Any]) -> None:
+        """Run an operation of ``kind`` on ``node_id`` in ``tx``: a claimed one, or one kept back in ``tx``."""
+        node = tx.node(node_id)
         if node.lifecycle in TERMINAL_LIFECYCLES:
             return  # cancelled or finished meanwhile: the operation is moot
-        kind = op.kind
         if kind is OperationKind.SPAWN:
             if node.lifecycle is not Lifecycle.SPAWNED:
                 return
@@ -55,17 +58,17 @@ class Dispatcher:
             self.run_step(tx, node.id, step.name, step.load_context(node.context_down), None)
         elif kind in (OperationKind.STEP, OperationKind.USER_REPLY):
             cont = node.continuation
-            if cont is None or cont.token != op.payload.get("token") or cont.kind is not ContinuationKind.STEP:
+            if cont is None or cont.token != payload.get("token") or cont.kind is not ContinuationKind.STEP:
                 return  # stale
             step = self.registry.get_step(cont.next_step)
             self.run_step(tx, node.id, step.name, step.load_context(cont.context),
                           step.load_result(cont.request.get("result")))
         elif kind is OperationKind.USER_PROMPT:
-            self._user_prompt(tx, node, op)
+            self._user_prompt(tx, node, payload)
         elif kind is OperationKind.TERMINATE:
-            self._terminate(tx, node, op)
+            self._terminate(tx, node, payload)
         elif kind is OperationKind.FAILURE:
-            rules.fail_node(tx, node.id, str(op.payload.get("reason", "failed")))
+            rules.fail_node(tx, node.id, str(payload.get("reason", "failed")))
         else:  # pragma: no cover - LLM_CALL and TOOL_CALL are handled before
             raise MalformedContinuation(f"unknown operation kind {kind}")
 
@@ -91,9 +94,9 @@ class Dispatcher:
         if node.lifecycle in TERMINAL_LIFECYCLES:
             rules.after_terminal(tx, node)
 
-    def _user_prompt(self, tx: SwarmTx, node: Node, op: ClaimedOp) -> None:
+    def _user_prompt(self, tx: SwarmTx, node: Node, payload: dict[str, Any]) -> None:
         cont = node.continuation
-        if cont is None or cont.token != op.payload.get("token") or cont.kind is not ContinuationKind.USER:
+        if cont is None or cont.token != payload.get("token") or cont.kind is not ContinuationKind.USER:
             return
         if cont.request.get("posted"):
             return
@@ -105,12 +108,12 @@ class Dispatcher:
                                   cont.context, cont.next_step, cont.token, cont.created_at)
         tx.update_node(node.id, lifecycle=Lifecycle.WAITING_USER, continuation=posted)
 
-    def _terminate(self, tx: SwarmTx, parent: Node, op: ClaimedOp) -> None:
+    def _terminate(self, tx: SwarmTx, parent: Node, payload: dict[str, Any]) -> None:
         """A child ended (or the parent checks whether all have): its termination policy decides
         (``engine/policies.py``); under ``all``, once no child is live, its ``children`` continuation (a plan's
         review) runs."""
         if parent.termination_policy != TerminationPolicy.ALL:  # every other policy decides in engine/policies.py
-            apply_policy(self, tx, parent, op.payload.get("child_id"))
+            apply_policy(self, tx, parent, payload.get("child_id"))
             return
         cont = parent.continuation
         if cont is None or cont.kind is not ContinuationKind.CHILDREN:
@@ -123,5 +126,5 @@ class Dispatcher:
             return
         step = self.registry.get_step(cont.next_step)
         ctx = StepContext(tx, parent.id, step.name, self.config_for(tx.config_id, tx.owner_id), self.services)
-        result = ChildrenResult(children=ctx.children_outcomes())
+        result = trusted_with_defaults(ChildrenResult, {"children": ctx.children_outcomes()})
         self.run_step(tx, parent.id, step.name, step.load_context(cont.context), result)

@@ -14,11 +14,9 @@ which runs again stopping before it, so it runs (and fails, recorded) on its own
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .. import tracing
@@ -27,6 +25,7 @@ from ..store import sql
 from ..store.database import Database
 from .claimed import ClaimedOp, Executed, LostClaim, Prefetched, now
 from .dispatch import Dispatcher
+from .gcpause import gc_paused
 from .rowcache import CACHED_ROWS_PER_SWARM, RowCache
 from .stats import EngineStats
 from .tx import SwarmTx
@@ -48,23 +47,6 @@ OpFn = Callable[[SwarmTx, ClaimedOp], None]
 
 
 _KINDS = {kind.value: kind for kind in OperationKind}
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a group runs. A fan-out's transaction makes tens of
-    thousands of objects that all stay alive until it commits (nodes, events, rows), and the collector, run
-    every 700 allocations, would scan them again and again for nothing: about a sixth of a trivial child's
-    cost. Collection is deferred, not skipped: the next allocation after the group collects as usual. A
-    collector already off (the application's choice) stays off."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class _GroupedFailed(Exception):
@@ -136,7 +118,7 @@ class GroupCommit:
         count in ``group_limit`` but in ``spawn_limit`` (``SPAWN_GROUP_MAX``)."""
         limit = self.group_limit if group_limit is None else group_limit
         try:
-            with _gc_paused(), self.db.raw_tx() as conn:
+            with gc_paused(), self.db.raw_tx() as conn:
                 tx = self._grouping_tx(conn, swarm_id, limit, self._spawn_limit(limit, spawn_limit))
                 tx.lead(node_id)
                 result = leader(tx)
@@ -190,7 +172,7 @@ class GroupCommit:
         claimed by this worker (``claim_tail``) and returned, to run right after the commit; the others, and
         whatever is left past the budget, are written queued."""
         tail: ClaimedOp | None = None
-        dispatch = self.dispatcher.dispatch
+        run = self.dispatcher.run
         in_time = True
         while (row := tx.take_inline()) is not None:
             kind = _KINDS[row["kind"]]
@@ -208,10 +190,12 @@ class GroupCommit:
                 else:
                     tx.enqueue_row(row)
                 continue
-            nxt = ClaimedOp(id=0, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=kind,
-                            payload=row["payload"], attempts=1, claim="")
             try:
-                dispatch(tx, nxt)
+                if tracing.ON:  # a span of its own, as a claimed operation gets
+                    self.dispatcher.dispatch(tx, ClaimedOp(id=0, swarm_id=tx.swarm_id, node_id=row["node_id"],
+                                                           kind=kind, payload=row["payload"], attempts=1, claim=""))
+                else:
+                    run(tx, row["node_id"], kind, row["payload"])
             except Exception as exc:
                 raise _GroupedFailed(tx.grouped, tx.spawns_grouped) from exc
             tx.grouped += 1
@@ -263,7 +247,7 @@ class GroupCommit:
     def _run_batch(self, items: list[tuple[ClaimedOp, OpFn]]) -> list[Executed]:
         order = sorted(range(len(items)), key=lambda i: items[i][0].swarm_id)  # one lock order (PostgreSQL)
         ran: list[tuple[list[Any], ClaimedOp | None, int]] = [([], None, 0) for _ in items]
-        with _gc_paused(), self.db.raw_tx() as conn:
+        with gc_paused(), self.db.raw_tx() as conn:
             txs: dict[str, SwarmTx] = {}
             for i in order:
                 op, fn = items[i]

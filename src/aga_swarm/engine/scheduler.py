@@ -20,11 +20,14 @@ from ..store import sql
 from ..store import tables as t
 from .claimed import ClaimedOp, read_for_llm_call
 from .core import Engine
+from .gcpause import gc_paused
+from .stats import EngineStats
 
 log = logging.getLogger("aga_swarm.scheduler")
 
 op_t = t.operations
 ENDED = {SwarmStatus.COMPLETED.value, SwarmStatus.FAILED.value}
+AWAITS_IO = frozenset({OperationKind.LLM_CALL, OperationKind.TOOL_CALL})  # operations that await the network
 
 
 class Runner:
@@ -176,19 +179,12 @@ class Runner:
             next_op: ClaimedOp | None = op
             stats = self.engine.stats
             while next_op is not None:
-                started = time.perf_counter()
-                done = await self.engine.executor.execute(next_op)
-                stats.executed(next_op.kind.value, time.perf_counter() - started)
-                queued = queued or done.queued_work
-                self.ops_done += 1 + done.grouped
-                events = done.events
-                if events:
-                    owner = self._owner(op.swarm_id)
-                    if owner is not None:
-                        self.engine.publish(owner, events)
-                    if any(e.type is EventType.SWARM_STATUS and e.data.get("status") in ENDED for e in events):
-                        self._apply_retention(op.swarm_id)
-                next_op = done.chained  # the node's next operation, claimed in the same transaction
+                if next_op.kind in AWAITS_IO:  # no pause across a network call; its commit pauses on its own
+                    next_op, more = await self._execute_and_publish(next_op, stats)
+                else:
+                    with gc_paused():  # until the events are published and let go (``engine/gcpause.py``)
+                        next_op, more = await self._execute_and_publish(next_op, stats)
+                queued = queued or more
                 if next_op is not None:
                     await asyncio.sleep(0)  # let other nodes' tasks run between a node's operations
         finally:
@@ -202,6 +198,22 @@ class Runner:
             self._blocked_nodes.discard(key)
             if queued or was_full or blocked or not self._serving:  # else a wake-up would find nothing
                 self._wake.set()
+
+    async def _execute_and_publish(self, op: ClaimedOp, stats: EngineStats) -> tuple[ClaimedOp | None, bool]:
+        """Execute ``op`` and publish its events; the operation it chained (the node's next one, claimed in the
+        same transaction) and whether it queued work for any worker."""
+        started = time.perf_counter()
+        done = await self.engine.executor.execute(op)
+        stats.executed(op.kind.value, time.perf_counter() - started)
+        self.ops_done += 1 + done.grouped
+        events = done.events
+        if events:
+            owner = self._owner(op.swarm_id)
+            if owner is not None:
+                self.engine.publish(owner, events)
+            if any(e.type is EventType.SWARM_STATUS and e.data.get("status") in ENDED for e in events):
+                self._apply_retention(op.swarm_id)
+        return done.chained, done.queued_work
 
     def _apply_retention(self, swarm_id: str) -> None:
         """When a swarm ends, compact its history to the config's retention, if it sets one."""

@@ -50,11 +50,12 @@ from ..store.codec import (
     SwarmUpdateRow,
     iso,
     jsonable_changes,
+    new_chat,
+    node_json,
     set_field,
     set_fields,
     trusted,
     trusted_event,
-    trusted_with_defaults,
 )
 from ..store.database import RawConnection
 from ..store.payloads import RequestStore
@@ -80,6 +81,7 @@ class SwarmTx:
         if row is None:
             raise SwarmNotFound(swarm_id)
         self.conn = conn
+        self.swarm_id = str(row.id)
         self.now = now
         self.now_ts = rows.ts(now)  # ``now`` as the float the tables store
         self.row = row  # the swarm row as read under the lock (``swarm`` is built from it when asked)
@@ -135,10 +137,6 @@ class SwarmTx:
         if len(nodes) > max_nodes or len(chats) > max_nodes:
             return None
         return CachedRows(self.state.seq, dict(nodes), dict(chats))
-
-    @property
-    def swarm_id(self) -> str:
-        return str(self.row.id)
 
     @property
     def swarm(self) -> Swarm:
@@ -229,10 +227,9 @@ class SwarmTx:
             state.root_node_id = node.id
         state.nodes[node.id] = node
         chat_id = node.chat_id
-        state.chats[chat_id] = trusted_with_defaults(ChatSummary, {"id": chat_id, "node_id": node.id,
-                                                                   "title": node.title})
-        state.usage.nodes += 1
-        return self.emit(EventType.NODE_SPAWNED, node.id, {"node": node.model_dump(mode="json")}, applied=True)
+        state.chats[chat_id] = new_chat(chat_id, node.id, node.title)
+        set_field(state.usage, "nodes", state.usage.nodes + 1)
+        return self.emit(EventType.NODE_SPAWNED, node.id, {"node": node_json(node)}, applied=True)
 
     def update_node(self, node_id: str, **changes: Any) -> Node:
         node = self.node(node_id)
@@ -327,7 +324,7 @@ class SwarmTx:
         new_events = self.events[self._flushed_events:]
         if new_events:
             sql.run_rows(conn, sql.INSERT_EVENT, [
-                EventRow(sid, e.seq, now_ts, e.type.value, e.node_id, sql.to_json(e.data)) for e in new_events])
+                EventRow(sid, e.seq, now_ts, e.type._value_, e.node_id, sql.to_json(e.data)) for e in new_events])
         nodes = self.state.nodes
         stored = self._stored_lifecycle
         if self._new_nodes:

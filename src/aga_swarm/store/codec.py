@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
-from ..schemas import Continuation, ContinuationKind, EventType, SwarmEvent
+from ..schemas import ChatStatus, ChatSummary, Continuation, ContinuationKind, EventType, Lifecycle, Node, SwarmEvent
 
 
 # ---- rows by position (``sql.run_rows``): the fields are the statement's parameters, in order ----------------
@@ -142,12 +142,19 @@ def trusted_with_defaults(cls: type[M], fields: dict[str, Any]) -> M:
     models a fan-out builds by the thousand (a new node, its chat summary, a child's outcome), where
     validation would cost more than the rest of the child's work."""
     given = set(fields)
-    for name, default, factory in _defaults(cls):
-        if name not in given:
-            fields[name] = factory() if factory is not None else (
-                copy(default) if type(default) in _MUTABLE else default)
-    obj = trusted(cls, {name: fields[name] for name in cls.model_fields})  # in declared order, as pydantic's
+    ordered: dict[str, Any] = {}
+    for name, default, factory in _plan(cls):  # every field, in declared order (as pydantic's __dict__)
+        if name in fields:
+            ordered[name] = fields[name]
+        elif factory is not None:
+            ordered[name] = factory()
+        else:
+            ordered[name] = copy(default) if type(default) in _MUTABLE else default
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", ordered)
     object.__setattr__(obj, "__pydantic_fields_set__", given)
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
     return obj
 
 
@@ -155,9 +162,66 @@ _MUTABLE = frozenset({list, dict, set})
 
 
 @lru_cache(maxsize=64)
-def _defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any, Any], ...]:
-    return tuple((name, field.default, field.default_factory) for name, field in cls.model_fields.items()
-                 if not field.is_required())
+def _plan(cls: type[BaseModel]) -> tuple[tuple[str, Any, Any], ...]:
+    """Each field of ``cls`` in declared order: (name, default, default factory); a required field's default is
+    never used (``trusted_with_defaults`` requires it given)."""
+    return tuple((name, field.default, field.default_factory) for name, field in cls.model_fields.items())
+
+
+_NEW_NODE_GIVEN = frozenset({"id", "swarm_id", "parent_id", "depth", "action_id", "action_type", "directive", "title",
+                             "termination_policy", "context_down", "needs", "needed_by", "lifecycle",
+                             "failure_reason", "chat_id", "created_at", "updated_at"})
+
+
+def new_node(*, id: str, swarm_id: str, parent_id: str | None, depth: int, action_id: str, action_type: Any,
+             directive: str, title: str, termination_policy: str, context_down: dict[str, Any], needs: list[str],
+             needed_by: list[str], lifecycle: Lifecycle, failure_reason: str | None, chat_id: str,
+             created_at: datetime, updated_at: datetime) -> Node:
+    """``Node(**those fields)`` without validation, the others at their defaults, for values of the declared types
+    (a fan-out makes nodes by the thousand). The fields in declared order, as pydantic's ``__dict__``."""
+    node = Node.__new__(Node)
+    object.__setattr__(node, "__dict__", {
+        "id": id, "swarm_id": swarm_id, "parent_id": parent_id, "children": [], "needs": needs,
+        "needed_by": needed_by, "depth": depth, "action_id": action_id, "action_type": action_type,
+        "directive": directive, "title": title, "lifecycle": lifecycle, "termination_policy": termination_policy,
+        "report": None, "failure_reason": failure_reason, "context_down": context_down, "context_up": {},
+        "chat_id": chat_id, "replans": 0, "attempt": 1, "inbox": [], "attachments": [], "continuation": None,
+        "created_at": created_at, "updated_at": updated_at})
+    object.__setattr__(node, "__pydantic_fields_set__", set(_NEW_NODE_GIVEN))
+    object.__setattr__(node, "__pydantic_extra__", None)
+    object.__setattr__(node, "__pydantic_private__", None)
+    return node
+
+
+_NEW_CHAT_GIVEN = frozenset({"id", "node_id", "title"})
+
+
+def new_chat(chat_id: str, node_id: str, title: str) -> ChatSummary:
+    """``ChatSummary(id=, node_id=, title=)`` without validation (a new node's chat)."""
+    chat = ChatSummary.__new__(ChatSummary)
+    object.__setattr__(chat, "__dict__", {
+        "id": chat_id, "node_id": node_id, "title": title, "status": ChatStatus.IDLE, "message_count": 0,
+        "last_message": None, "last_role": None, "awaiting_since": None, "followups": 0})
+    object.__setattr__(chat, "__pydantic_fields_set__", set(_NEW_CHAT_GIVEN))
+    object.__setattr__(chat, "__pydantic_extra__", None)
+    object.__setattr__(chat, "__pydantic_private__", None)
+    return chat
+
+
+def node_json(node: Node) -> dict[str, Any]:
+    """``node.model_dump(mode="json")``, written out for a node whose contexts and attachments are empty and
+    which has no continuation (a new node, as a fan-out makes them); any other goes to pydantic."""
+    v = node.__dict__
+    if v["context_down"] or v["context_up"] or v["attachments"] or v["continuation"] is not None:
+        return node.model_dump(mode="json")
+    return {
+        "id": v["id"], "swarm_id": v["swarm_id"], "parent_id": v["parent_id"], "children": list(v["children"]),
+        "needs": list(v["needs"]), "needed_by": list(v["needed_by"]), "depth": v["depth"],
+        "action_id": v["action_id"], "action_type": v["action_type"]._value_, "directive": v["directive"],
+        "title": v["title"], "lifecycle": v["lifecycle"]._value_, "termination_policy": v["termination_policy"],
+        "report": v["report"], "failure_reason": v["failure_reason"], "context_down": {}, "context_up": {},
+        "chat_id": v["chat_id"], "replans": v["replans"], "attempt": v["attempt"], "inbox": list(v["inbox"]),
+        "attachments": [], "continuation": None, "created_at": iso(v["created_at"]), "updated_at": iso(v["updated_at"])}
 
 
 def set_fields(model: BaseModel, changes: dict[str, Any], jsonable: dict[str, Any],
