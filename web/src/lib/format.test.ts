@@ -8,5 +8,6 @@ describe('formatCost (the swarm header)', () => {
     expect(formatCost(0.01)).toBe('$0.01');
     expect(formatCost(0.0042)).toBe('$0.0042');
     expect(formatCost(0.00005)).toBe('$0.0001');
+    expect(formatCost(0.00000015)).toBe('<$0.0001'); // one gpt-4o-mini token: spent, so not "$0.0000"
   });
 });

@@ -9,8 +9,10 @@ export function formatTime(iso: string | null | undefined): string {
     : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+/** The swarm header's cost: cents, four decimals below a cent, and never `$0.0000` for a spend that is not 0. */
 export function formatCost(usd: number): string {
   if (!usd) return '$0';
+  if (usd < 0.00005) return '<$0.0001';
   return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
 
