@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", help="where to create the temporary database (default: the system temp dir)")
     ap.add_argument("--json", help="also write the raw figures to this JSON file")
     ap.add_argument("--inline-bytes", type=int, help="bodies above this size go to the blob store "
-                                                    "(default: AGA_SWARM_BLOB_INLINE_BYTES or 1,024)")
+                                                    "(default: AGA_SWARM_BLOB_INLINE_BYTES or 16,000)")
     args = ap.parse_args(argv)
     p = QUICK if args.quick else FULL
     with c.temp_dir(args.dir, "aga-bench-agents-") as base:

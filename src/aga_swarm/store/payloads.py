@@ -28,7 +28,7 @@ from .codec import RequestRow
 from .database import Database
 
 INLINE_BYTES_ENV = "AGA_SWARM_BLOB_INLINE_BYTES"
-DEFAULT_INLINE_BYTES = 1024
+DEFAULT_INLINE_BYTES = 16_000
 """Bodies (model requests, developer-log bodies) larger than this go to the blob store; smaller ones stay rows."""
 
 REF = "llm_ref"  # the key of a continuation's request (``Continuation.request[REF]``)
