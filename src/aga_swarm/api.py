@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 
 from .actions.catalog import describe_space
+from .actions.tools import pending_approval
 from .engine import attachments as att
 from .engine import history as hist
 from .engine import memory as mem
@@ -108,6 +109,8 @@ STORED_BYTES_MAX_AGE = 5.0
 """Seconds a measure of what an owner stores is trusted (plus the bytes accepted since) before it is taken again:
 a reply must not scan all of its owner's events."""
 OUTCOME_PREVIEW_CHARS = 280  # list items carry only the beginning of an outcome
+TOOL_ID = re.compile(r"\*|[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){1,3}")
+AUTO_APPROVED = "yes (approved automatically: auto-approve is on for this tool in this swarm)"
 
 
 @dataclass(frozen=True)
@@ -403,6 +406,35 @@ class SwarmService:
 
         self._write(swarm_id, owner_id, do)
         return self.get_swarm(swarm_id)
+
+    def set_auto_approve(self, swarm_id: str, enabled: bool, tool: str | None = None,
+                         owner_id: str | None = None) -> list[str]:
+        """The person's per-swarm switch: turn on (or off) approving ``tool`` (an action id such as
+        ``files.write_file``; None for every tool) automatically in this swarm. It relaxes the operator's ``ask``
+        to ``auto``, never ``deny``, and is an event of the swarm's history (the fold, the slider and forks see
+        it). Turned on, it answers the approvals that nodes wait on for the tools it covers, as a ``yes`` from the
+        switch. Returns the tools now covered (``*``: all)."""
+        key = "*" if tool is None else tool.strip()
+        if not TOOL_ID.fullmatch(key):
+            raise InvalidInput("tool must be a tool's id such as files.write_file (or left out for every tool)")
+
+        def do(tx: SwarmTx) -> list[str]:
+            tx.emit(EventType.AUTO_APPROVE, None, {"tool": key, "enabled": enabled})
+            return list(tx.state.usage.auto_approve)
+
+        covered: list[str] = self._write(swarm_id, owner_id, do)
+        if enabled:
+            for node in self.state(swarm_id, owner_id).nodes.values():
+                cont = node.continuation
+                if node.lifecycle is not Lifecycle.WAITING_USER or cont is None:
+                    continue
+                waiting = pending_approval(cont.next_step, cont.context)
+                if waiting is not None and (key == "*" or waiting == key):
+                    try:
+                        self._reply(swarm_id, node.chat_id, AUTO_APPROVED, owner_id, [], ())
+                    except ChatNotAwaiting:
+                        pass  # answered meanwhile
+        return covered
 
     def resume(self, swarm_id: str, owner_id: str | None = None) -> Swarm:
         def do(tx: SwarmTx) -> None:

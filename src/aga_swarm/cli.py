@@ -377,6 +377,13 @@ def _memory(args: argparse.Namespace) -> int:
     return 0
 
 
+def _approve_tools(args: argparse.Namespace) -> int:
+    """Turn the per-swarm auto-approve switch on or off, for one tool or all of them."""
+    covered = _service(args).set_auto_approve(args.swarm_id, args.on, args.tool)
+    print(f"approved automatically in {args.swarm_id}: " + (", ".join(covered) if covered else "nothing"))
+    return 0
+
+
 def _event_line(kind: str, data: dict[str, Any]) -> str:
     if kind == "node_spawned":
         return f"{data['node']['action_id']}: {data['node']['title']}"
@@ -600,6 +607,14 @@ def build_parser() -> argparse.ArgumentParser:
     me.add_argument("--at", type=int, metavar="SEQ", help="as of this seq")
     me.add_argument("--json", action="store_true", help="the listing as JSON")
 
+    aa = command("approve-tools", "approve a tool (or every tool) automatically in this swarm, or stop: relaxes "
+                 "the operator's 'ask' policy to 'auto' (never 'deny') and answers the approvals it covers")
+    aa.add_argument("swarm_id")
+    aa.add_argument("tool", nargs="?", help="a tool's id such as files.write_file (default: every tool)")
+    on_off = aa.add_mutually_exclusive_group(required=True)
+    on_off.add_argument("--on", dest="on", action="store_true", help="approve automatically")
+    on_off.add_argument("--off", dest="on", action="store_false", help="ask again")
+
     sv = command("serve", "serve the web app and API (workers in-process); logs one JSON line per request")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
@@ -695,6 +710,7 @@ def _main(argv: list[str] | None) -> int:
 
     handlers: dict[str, Any] = {"swarms": _swarms, "state": _state, "history": _history, "serve": _serve,
                                 "schema": _schema, "db": _db, "memory": _memory, "cancel": _steer,
+                                "approve-tools": _approve_tools,
                                 "retry": _steer, "tell": _steer, "queue": _queue}
     traced = False
     try:

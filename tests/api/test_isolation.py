@@ -17,6 +17,7 @@ def routes(sid: str, chat_id: str, node_id: str) -> list[tuple[str, str, dict | 
         ("PATCH", base, {"name": "stolen"}),
         ("POST", f"{base}/spawn", None),
         ("POST", f"{base}/pause", None),
+        ("PUT", f"{base}/auto_approve", {"enabled": True}),
         ("POST", f"{base}/resume", None),
         ("POST", f"{base}/clone", None),
         ("POST", f"{base}/clone", {"at_seq": 1}),

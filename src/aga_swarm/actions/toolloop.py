@@ -32,7 +32,7 @@ from ..engine.errors import SwarmError
 from ..engine.toolcall import record_tool_call, save_result
 from ..schemas import PromptMessage
 from .registry import Registry
-from .tools import APPROVE_WORDS, Tool, ToolOutcome, approval_text, deny_reason, short
+from .tools import APPROVE_WORDS, Tool, ToolOutcome, approval_text, deny_reason, policy_for, short
 
 RESULT_IN_PROMPT = 16_000  # characters of a result the model sees (a longer one is saved whole in the memory space)
 
@@ -164,11 +164,12 @@ def register(reg: Registry) -> None:
                 answer(ctx, state, call, tool.id, args, f"not called: {tool.id} is not among this swarm's tools",
                        error=True)
                 continue
-            if tool.policy == "deny":
+            policy = policy_for(tool, ctx.tx.state.usage.auto_approve)
+            if policy == "deny":
                 answer(ctx, state, call, tool.id, args, f"not called: the operator's policy denies {tool.id}",
                        error=True)
                 continue
-            if tool.policy == "ask":
+            if policy == "ask":
                 state.current, state.asked = call, True
                 ctx.journal(f"Asking the person to approve {tool.id}({shown(args)}).")
                 ctx.ask(approval_text(tool.id, args, state.reason), next_step="tools.on_approval", context=state)

@@ -9,7 +9,7 @@ node's report and a crash never half-applies one. The node's report is the tool'
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -173,11 +173,12 @@ def register(reg: Registry) -> None:
             shown = ", ".join(f"{k}={short(v)}" for k, v in result.arguments.items())
             call = ToolCallCtx(server=tool.remote[0], name=tool.remote[1], arguments=result.arguments,
                                idempotent=tool.idempotent, reason=result.reason)
-            if tool.policy == "deny":
+            policy = policy_for(tool, ctx.tx.state.usage.auto_approve)
+            if policy == "deny":
                 ctx.journal(f"{tool.id} is denied by the operator's policy.")
                 ctx.fail(f"{tool.id} is not allowed (the operator's policy denies it)")
                 return
-            if tool.policy == "ask":
+            if policy == "ask":
                 ctx.journal(f"Asking the person to approve {tool.id}({shown}).")
                 ctx.ask(approval_text(tool.id, result.arguments, result.reason), next_step="tool.on_approval",
                         context=call)
@@ -302,6 +303,25 @@ def replace_mcp_tools(reg: Registry, server: str, tools: list[McpTool], config: 
     if folder is not None:
         folder.actions = []
     register_mcp_tools(reg, {server: tools}, config)
+
+
+def policy_for(tool: Tool, auto_approve: Sequence[str]) -> str:
+    """The tool's policy in one swarm: the person's auto-approve switch (``Usage.auto_approve``, a tool id or
+    ``*``) relaxes ``ask`` to ``auto``; ``deny`` stays ``deny``."""
+    if tool.policy == "ask" and ("*" in auto_approve or tool.id in auto_approve):
+        return "auto"
+    return tool.policy
+
+
+def pending_approval(next_step: str, context: dict[str, Any]) -> str | None:
+    """The tool id a node's user continuation waits to have approved, or None when it waits for no approval."""
+    if next_step == "tool.on_approval":
+        return f"{context.get('server')}.{context.get('name')}"
+    if next_step == "tools.on_approval":
+        current = context.get("current") or {}
+        name = str(current.get("name", ""))
+        return str((context.get("functions") or {}).get(name, name)) or None
+    return None
 
 
 def approval_text(tool_id: str, arguments: dict[str, Any], reason: str) -> str:

@@ -25,6 +25,7 @@ class EventType(StrEnum):
     USAGE = "usage"  # data: {changes}
     MEMORY_WRITTEN = "memory_written"  # data: {path, title, size, content_type, node_id}
     TOOL_CALL = "tool_call"  # data: {id, step, tool, latency_ms, bytes, error}: a developer-log record, no state
+    AUTO_APPROVE = "auto_approve"  # data: {tool, enabled}: the person's per-swarm switch ("*" is every tool)
 
 
 class SwarmEvent(Model):

@@ -64,6 +64,16 @@ class CloneBody(Body):
     name: str | None = Field(None, max_length=200)
 
 
+class AutoApproveBody(Body):
+    enabled: bool = Field(description="Turn approving automatically on or off")
+    tool: str | None = Field(None, max_length=200, description="One tool's id (`server.tool`, as the action space "
+                             "lists it); without it, every tool of this swarm")
+
+
+class AutoApproveState(Body):
+    auto_approve: list[str] = Field(description="The tools approved automatically in this swarm now (`*`: all)")
+
+
 class PostMessageBody(Body):
     content: str = Field("", max_length=1_000_000, description="Markdown (may be empty when files are attached)")
     attachments: list[str] = Field(default_factory=list, max_length=100, description="Paths of files already in "

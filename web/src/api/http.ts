@@ -4,6 +4,8 @@ import { createApi, fetchBaseQuery, type BaseQueryFn, type FetchArgs, type Fetch
 import { sessionExpired } from '../store/authSlice';
 import type {
   AuthResponse,
+  AutoApproveBody,
+  AutoApproveState,
   CloneSwarmBody,
   CreateSwarmBody,
   LoginBody,
@@ -96,6 +98,9 @@ export const api = createApi({
       query: ({ swarmId, action }) => ({ url: `/swarms/${swarmId}/${action}`, method: 'POST' }),
       invalidatesTags: (_r, _e, { swarmId }) => [{ type: 'Swarm', id: swarmId }],
     }),
+    autoApprove: b.mutation<AutoApproveState, SwarmArg & { body: AutoApproveBody }>({
+      query: ({ swarmId, body }) => ({ url: `/swarms/${swarmId}/auto_approve`, method: 'PUT', body }),
+    }),
     cloneSwarm: b.mutation<Swarm, SwarmArg & { body: CloneSwarmBody }>({
       query: ({ swarmId, body }) => ({ url: `/swarms/${swarmId}/clone`, method: 'POST', body }),
       invalidatesTags: [{ type: 'Swarm', id: 'LIST' }],
@@ -186,6 +191,7 @@ export const {
   useDeleteSwarmMutation,
   useSwarmActionMutation,
   useCloneSwarmMutation,
+  useAutoApproveMutation,
   useNodeDetailQuery,
   useMessagesQuery,
   usePostMessageMutation,

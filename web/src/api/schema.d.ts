@@ -210,6 +210,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/swarms/{swarm_id}/auto_approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Auto Approve
+         * @description Approve one tool (`tool`) or every tool automatically in this swarm, or stop: relaxes the operator's `ask`
+         *     policy to `auto` (never `deny`), recorded as an `auto_approve` event. Turned on, it answers the approvals the
+         *     swarm's nodes wait on for those tools.
+         */
+        put: operations["auto_approve"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/swarms/{swarm_id}/chats": {
         parameters: {
             query?: never;
@@ -699,6 +721,27 @@ export interface components {
             token: string;
             user: components["schemas"]["User"];
         };
+        /** AutoApproveBody */
+        AutoApproveBody: {
+            /**
+             * Enabled
+             * @description Turn approving automatically on or off
+             */
+            enabled: boolean;
+            /**
+             * Tool
+             * @description One tool's id (`server.tool`, as the action space lists it); without it, every tool of this swarm
+             */
+            tool?: string | null;
+        };
+        /** AutoApproveState */
+        AutoApproveState: {
+            /**
+             * Auto Approve
+             * @description The tools approved automatically in this swarm now (`*`: all)
+             */
+            auto_approve: string[];
+        };
         /**
          * ChatStatus
          * @enum {string}
@@ -778,7 +821,7 @@ export interface components {
          * EventType
          * @enum {string}
          */
-        EventType: "swarm_status" | "node_spawned" | "node_updated" | "chat_updated" | "message_posted" | "journal" | "llm_call" | "usage" | "memory_written" | "tool_call";
+        EventType: "swarm_status" | "node_spawned" | "node_updated" | "chat_updated" | "message_posted" | "journal" | "llm_call" | "usage" | "memory_written" | "tool_call" | "auto_approve";
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -1567,6 +1610,11 @@ export interface components {
         };
         /** Usage */
         Usage: {
+            /**
+             * Auto Approve
+             * @description Tools (ids, or `*` for every tool) whose `ask` policy the person relaxed to `auto` for this swarm; kept with the counters so the swarm row, snapshots and forks carry it
+             */
+            auto_approve?: string[];
             /**
              * Cost Usd
              * @default 0
@@ -2359,6 +2407,62 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    auto_approve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Swarm id */
+                swarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutoApproveBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoApproveState"];
+                };
+            };
+            /** @description Not logged in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description No such swarm (or node, or chat) for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description A malformed body, an empty message, a file without a name or a bad path */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -1,12 +1,12 @@
 import { cleanup, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import ApprovalBar, { decisionFor, decisionReply } from './ApprovalBar';
+import ApprovalBar, { decisionFor, decisionReply, pendingTool } from './ApprovalBar';
 
 afterEach(cleanup);
 
-const waiting = (next_step: string) => ({
-  continuation: { node_id: 'n.1', kind: 'user' as const, request: {}, context: {}, next_step, token: 't', created_at: '2026-12-01T00:00:00Z' },
+const waiting = (next_step: string, context: Record<string, unknown> = {}) => ({
+  continuation: { node_id: 'n.1', kind: 'user' as const, request: {}, context, next_step, token: 't', created_at: '2026-12-01T00:00:00Z' },
 });
 
 describe('ApprovalBar', () => {
@@ -36,5 +36,33 @@ describe('ApprovalBar', () => {
     expect((screen.getByRole('button', { name: 'Run it again' }) as HTMLButtonElement).disabled).toBe(true);
     expect((screen.getByRole('button', { name: "Don't run it" }) as HTMLButtonElement).disabled).toBe(true);
     expect(screen.queryByLabelText('Reason for a denial (optional)')).toBeNull();
+  });
+
+  it('reads the tool waiting for approval from either tool step', () => {
+    expect(pendingTool(waiting('tool.on_approval', { server: 'fs', name: 'write_file' }))).toBe('fs.write_file');
+    const loop = { current: { id: 'c1', name: 'fs__write_file' }, functions: { fs__write_file: 'fs.write_file' } };
+    expect(pendingTool(waiting('tools.on_approval', loop))).toBe('fs.write_file');
+    expect(pendingTool(waiting('ask.on_reply'))).toBeNull();
+    expect(pendingTool(undefined)).toBeNull();
+  });
+
+  it('approves the tool automatically in this swarm when the box is ticked', async () => {
+    const onDecide = vi.fn();
+    const onAutoApprove = vi.fn();
+    render(<ApprovalBar kind="approval" disabled={false} onDecide={onDecide} tool="fs.write_file" onAutoApprove={onAutoApprove} />);
+    const box = screen.getByRole('checkbox', { name: 'Approve fs.write_file automatically in this swarm' });
+    await userEvent.click(screen.getByRole('button', { name: 'Approve' })); // unticked: this call only
+    await userEvent.click(box);
+    await userEvent.click(screen.getByRole('button', { name: 'Approve' }));
+    expect(onDecide.mock.calls).toEqual([['yes']]);
+    expect(onAutoApprove.mock.calls).toEqual([['fs.write_file']]);
+  });
+
+  it('offers no checkbox without a tool, or for an interrupted call', () => {
+    render(<ApprovalBar kind="rerun" disabled={false} onDecide={() => {}} tool="fs.write_file" onAutoApprove={() => {}} />);
+    expect(screen.queryByRole('checkbox')).toBeNull();
+    cleanup();
+    render(<ApprovalBar kind="approval" disabled={false} onDecide={() => {}} tool={null} onAutoApprove={() => {}} />);
+    expect(screen.queryByRole('checkbox')).toBeNull();
   });
 });

@@ -22,7 +22,7 @@ describe('fold (port of engine/fold.py)', () => {
 
   it('covers every event type the engine emitted in the fixture', () => {
     const types = new Set(events.map((e) => e.type));
-    for (const t of ['swarm_status', 'node_spawned', 'node_updated', 'chat_updated', 'message_posted', 'journal', 'llm_call', 'memory_written']) {
+    for (const t of ['swarm_status', 'node_spawned', 'node_updated', 'chat_updated', 'message_posted', 'journal', 'llm_call', 'memory_written', 'auto_approve']) {
       expect(types.has(t as SwarmEvent['type'])).toBe(true);
     }
   });

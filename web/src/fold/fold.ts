@@ -17,6 +17,7 @@ export function emptyUsage(): Usage {
     reserved_cost_usd: 0,
     run_ms: 0,
     running_since: null,
+    auto_approve: [],
   };
 }
 
@@ -178,6 +179,12 @@ export function applyEvent(state: SwarmState, event: SwarmEvent): void {
       };
       if (!state.memory) state.memory = {};
       state.memory[path] = file;
+      break;
+    }
+    case 'auto_approve': {
+      const tool = String(data.tool);
+      const rest = (state.usage.auto_approve ?? []).filter((t) => t !== tool);
+      state.usage.auto_approve = data.enabled ? [...rest, tool].sort() : rest;
       break;
     }
     // 'journal' events carry narrative only; they do not change state.

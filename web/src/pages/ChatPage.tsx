@@ -1,10 +1,10 @@
 import { useEffect, useId, useMemo, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { addMessageToCache, useMessagesQuery, usePostMessageMutation, useTellNodeMutation } from '../api/http';
+import { addMessageToCache, useAutoApproveMutation, useMessagesQuery, usePostMessageMutation, useTellNodeMutation } from '../api/http';
 import { describeError } from '../api/errors';
 import { useLiveNodeDetail } from '../api/useLiveNodeDetail';
 import type { ChatSummary, Message, Node } from '../api/types';
-import ApprovalBar, { decisionFor } from '../components/ApprovalBar';
+import ApprovalBar, { decisionFor, pendingTool } from '../components/ApprovalBar';
 import { AttachmentList, PickedFiles, pastedFiles } from '../components/Attachments';
 import { EmptyState, ErrorMessage, Loading } from '../components/Feedback';
 import JournalList from '../components/JournalList';
@@ -209,6 +209,18 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
   const pending = useAppSelector((s) => s.chat.pending[chat.id]);
   const [post] = usePostMessageMutation();
   const [tell] = useTellNodeMutation();
+  const [autoApprove, autoApproving] = useAutoApproveMutation();
+  const [autoError, setAutoError] = useState<string | null>(null);
+  // the swarm's switch for this tool: the server then answers the approval the node waits on
+  const approveAlways = async (tool: string) => {
+    setAutoError(null);
+    try {
+      await autoApprove({ swarmId, body: { enabled: true, tool } }).unwrap();
+      live?.wake(swarmId);
+    } catch (err) {
+      setAutoError(describeError(err));
+    }
+  };
   const logRef = useRef<HTMLDivElement>(null);
   const [infoOpen, setInfoOpen] = useState(false);
   const infoId = useId();
@@ -317,7 +329,16 @@ function ChatView({ swarmId, chat, node, history, paused }: ChatViewProps) {
         <p className="composer-note">The swarm is paused. Your reply is held; the agent reads it when you resume the swarm.</p>
       ) : null}
       {awaiting && decisionFor(node) ? (
-        <ApprovalBar kind={decisionFor(node)!} disabled={sending} onDecide={(content) => void send({ content })} />
+        <>
+          <ApprovalBar
+            kind={decisionFor(node)!}
+            disabled={sending || autoApproving.isLoading}
+            onDecide={(content) => void send({ content })}
+            tool={pendingTool(node)}
+            onAutoApprove={(tool) => void approveAlways(tool)}
+          />
+          <ErrorMessage>{autoError}</ErrorMessage>
+        </>
       ) : null}
       {awaiting || tellable ? (
         <Composer

@@ -11,8 +11,8 @@ from ...llm.redact import redact_url
 from ...schemas import Swarm, SwarmConfig, SwarmPage, SwarmSummary
 from ..auth import Ctx, CurrentUser
 from ..errors import invalid
-from ..models import CloneBody, CreateSwarmBody, UpdateSwarmBody
-from .common import R401, R404, R409, R413, R415, R429, SwarmId, json_response, to_json
+from ..models import AutoApproveBody, AutoApproveState, CloneBody, CreateSwarmBody, UpdateSwarmBody
+from .common import R401, R404, R409, R413, R415, R422, R429, SwarmId, json_response, to_json
 from .forms import SWARM_FIELDS, Parsed, limits_of, read_body, request_body
 
 router = APIRouter(prefix="/api", tags=["swarms"], responses=R401)
@@ -111,6 +111,15 @@ async def resume(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Swarm:
     async with ctx.quotas.guard(ctx, user.id, run=True):
         swarm: Swarm = await ctx.offload(ctx.service.resume, swarm_id, owner_id=user.id)
     return swarm
+
+
+@router.put("/swarms/{swarm_id}/auto_approve", response_model=AutoApproveState, responses={**R404, **R422})
+async def auto_approve(swarm_id: SwarmId, body: AutoApproveBody, ctx: Ctx, user: CurrentUser) -> AutoApproveState:
+    """Approve one tool (`tool`) or every tool automatically in this swarm, or stop: relaxes the operator's `ask`
+    policy to `auto` (never `deny`), recorded as an `auto_approve` event. Turned on, it answers the approvals the
+    swarm's nodes wait on for those tools."""
+    covered = await ctx.offload(ctx.service.set_auto_approve, swarm_id, body.enabled, body.tool, owner_id=user.id)
+    return AutoApproveState(auto_approve=covered)
 
 
 @router.post("/swarms/{swarm_id}/clone", status_code=status.HTTP_201_CREATED, response_model=Swarm,

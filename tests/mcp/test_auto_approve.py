@@ -1,0 +1,74 @@
+"""The per-swarm auto-approve switch, on the engine (SQLite and PostgreSQL) with the real filesystem server: it
+relaxes the operator's ``ask`` to ``auto`` in one swarm only, never ``deny``; turned on, it lets a call that
+waits for approval proceed; it is an event of the history, so the fold, ``state_at`` and forks see it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aga_swarm.api import AUTO_APPROVED
+from aga_swarm.engine.errors import InvalidInput, SwarmNotFound
+from aga_swarm.engine.fold import fold
+from aga_swarm.schemas import Lifecycle, MessageRole, SwarmState
+
+from .test_tool_actions import _config, _line, _service
+
+
+async def test_auto_approve_relaxes_ask_in_one_swarm_only(backend: str, tmp_path: Path,
+                                                          request: pytest.FixtureRequest) -> None:
+    share = tmp_path / "share"
+    share.mkdir()
+    svc = _service(backend, tmp_path, request, _config(share, policy={"move_file": "deny"}))
+    try:
+        assert svc.engine.registry.tools["fs.write_file"].policy == "ask"
+        mine = svc.create_swarm("u1", _line("fs.write_file", {"path": str(share / "a.md"), "content": "A"}))
+        other = svc.create_swarm("u1", _line("fs.write_file", {"path": str(share / "b.md"), "content": "B"}))
+        for s in (mine, other):
+            svc.spawn(s.id)
+            await svc.run_until_idle(s.id, timeout=120)
+        waiting = svc.waiting_chats(mine.id)
+        assert [c.node_id for c in waiting] == ["n.1"] and not (share / "a.md").exists()
+
+        with pytest.raises(SwarmNotFound):  # someone else's swarm
+            svc.set_auto_approve(mine.id, True, "fs.write_file", owner_id="u2")
+        with pytest.raises(InvalidInput):
+            svc.set_auto_approve(mine.id, True, "not a tool")
+        assert svc.set_auto_approve(mine.id, True, "fs.write_file", owner_id="u1") == ["fs.write_file"]
+        await svc.run_until_idle(mine.id, timeout=120)
+        # the waiting call proceeded, answered by the switch
+        assert (share / "a.md").read_text() == "A"
+        last_user = [m for m in svc.messages(mine.id, waiting[0].id) if m.role is MessageRole.USER][-1]
+        assert last_user.content == AUTO_APPROVED
+        assert svc.state(mine.id).nodes["n.1"].lifecycle is Lifecycle.DONE
+        # the other swarm still asks
+        assert [c.node_id for c in svc.waiting_chats(other.id)] == ["n.1"] and not (share / "b.md").exists()
+
+        # every tool, set before the swarm runs: writes go ahead without asking, the operator's deny stays
+        goal = "\n".join([_line("fs.write_file", {"path": str(share / "c.md"), "content": "C"}),
+                          _line("fs.move_file", {"source": str(share / "c.md"), "destination": str(share / "d.md")},
+                                " (after 1)")])
+        third = svc.create_swarm("u1", goal)
+        assert svc.set_auto_approve(third.id, True) == ["*"]
+        svc.spawn(third.id)
+        await svc.run_until_idle(third.id, timeout=120)
+        nodes = svc.state(third.id).nodes
+        assert (share / "c.md").read_text() == "C" and not svc.waiting_chats(third.id)
+        assert nodes["n.2"].failure_reason == "fs.move_file is not allowed (the operator's policy denies it)"
+
+        # off again; the fold of the history equals the live state, at every seq the slider shows
+        assert svc.set_auto_approve(mine.id, True) == ["*", "fs.write_file"]
+        assert svc.set_auto_approve(mine.id, False, "fs.write_file") == ["*"]
+        live = svc.state(mine.id)
+        events = svc.history(mine.id).events
+        assert fold(events, SwarmState(swarm_id=mine.id)).usage == live.usage
+        assert live.usage.auto_approve == ["*"]
+        seq_on = next(e.seq for e in events if e.type.value == "auto_approve")
+        assert svc.state_at(mine.id, seq_on - 1).usage.auto_approve == []
+        assert svc.state_at(mine.id, seq_on).usage.auto_approve == ["fs.write_file"]
+        fork = svc.clone(mine.id, at_seq=seq_on)
+        assert svc.state(fork.id).usage.auto_approve == ["fs.write_file"]
+    finally:
+        await svc.engine.mcp_hub().close()
+        svc.close()
