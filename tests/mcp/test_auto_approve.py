@@ -72,3 +72,29 @@ async def test_auto_approve_relaxes_ask_in_one_swarm_only(backend: str, tmp_path
     finally:
         await svc.engine.mcp_hub().close()
         svc.close()
+
+
+def test_the_cli_switch(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from aga_swarm.api import SwarmService
+
+    svc = SwarmService(data_dir=tmp_path / "data")
+    sid = svc.create_swarm("local", "Describe an apple").id
+    svc.close()
+    aga = Path(sys.executable).parent / "aga-swarm"
+    env = {**os.environ, "AGA_SWARM_DATA": str(tmp_path / "data")}
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(aga), "approve-tools", *argv], capture_output=True, text=True, timeout=60,
+                              env=env)
+
+    res = run(sid, "fs.write_file", "--on")
+    assert res.returncode == 0 and res.stdout.strip() == f"approved automatically in {sid}: fs.write_file"
+    res = run(sid, "fs.write_file", "--off")
+    assert res.returncode == 0 and res.stdout.strip() == f"approved automatically in {sid}: nothing"
+    res = run(sid, "not a tool", "--on")
+    assert res.returncode == 1 and res.stderr.startswith("error: tool must be") and "Traceback" not in res.stderr
+    assert run(sid, "--on", "--off").returncode == 2  # argparse: one or the other
