@@ -12,6 +12,7 @@ from aga_swarm.api import SwarmService
 from aga_swarm.engine.core import Engine
 from aga_swarm.schemas import ContinuationKind, SwarmStatus
 from aga_swarm.store import tables as t
+from aga_swarm.store.errors import SetupError
 from aga_swarm.store.payloads import REF, canonical, request_key
 from tests.conftest import make_service
 from tests.engine.helpers import run_answering
@@ -103,7 +104,7 @@ def test_the_inline_size_is_the_operators_setting(tmp_path: Path, monkeypatch: p
     with Engine(data_dir=tmp_path) as engine:
         assert engine.requests.inline_bytes == 2048
     monkeypatch.setenv("AGA_SWARM_BLOB_INLINE_BYTES", "lots")
-    with pytest.raises(ValueError, match="AGA_SWARM_BLOB_INLINE_BYTES must be a whole number"):
+    with pytest.raises(SetupError, match="AGA_SWARM_BLOB_INLINE_BYTES must be a whole number"):
         Engine(data_dir=tmp_path)
 
 

@@ -15,7 +15,6 @@ by a transaction that then rolls back stays there under its content key, as a ro
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -25,7 +24,7 @@ import orjson
 from . import sql
 from .blob import BlobStore, scoped_key
 from .codec import RequestRow
-from .database import Database
+from .database import Database, env_int
 
 INLINE_BYTES_ENV = "AGA_SWARM_BLOB_INLINE_BYTES"
 DEFAULT_INLINE_BYTES = 16_000
@@ -36,16 +35,7 @@ _CACHE_MAX = 4096
 
 
 def inline_bytes_from_env() -> int:
-    raw = os.environ.get(INLINE_BYTES_ENV, "").strip()
-    if not raw:
-        return DEFAULT_INLINE_BYTES
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{INLINE_BYTES_ENV} must be a whole number of bytes, not {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"{INLINE_BYTES_ENV} must be 0 or more, not {value}")
-    return value
+    return env_int(INLINE_BYTES_ENV, DEFAULT_INLINE_BYTES, 0)
 
 
 def canonical(request: dict[str, Any]) -> bytes:

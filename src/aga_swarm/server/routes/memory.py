@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from ...engine.errors import FileTooLarge
 from ...engine.memory import Upload
 from ...engine.memory import serving as serving_type
 from ...schemas import MemoryFile, MemoryListing
@@ -17,6 +16,7 @@ from ..auth import Ctx, CurrentUser
 from ..errors import invalid
 from ..models import MAX_SEQ
 from .common import R401, R404, R413, R429, Responses, SwarmId, json_response, to_json
+from .forms import read_at_most
 
 router = APIRouter(prefix="/api", tags=["memory"], responses={**R401, **R404})
 
@@ -79,7 +79,7 @@ async def upload_memory(swarm_id: SwarmId, request: Request, ctx: Ctx, user: Cur
         for item in form.getlist("file"):
             if not isinstance(item, UploadFile):
                 return invalid("`file` must be a file part", ["body", "file"])
-            data = await _read_at_most(item, settings.upload_max_file_bytes)
+            data = await read_at_most(item, settings.upload_max_file_bytes)
             uploads.append(Upload(item.filename or "", item.content_type, data))
         path, folder = form.get("path"), form.get("folder")
         if not isinstance(path, (str, type(None))) or not isinstance(folder, (str, type(None))):
@@ -93,15 +93,3 @@ async def upload_memory(swarm_id: SwarmId, request: Request, ctx: Ctx, user: Cur
         folder=folder if folder is not None else "uploads", allowed=frozenset(settings.upload_types),
         max_file_bytes=settings.upload_max_file_bytes, max_request_bytes=settings.upload_max_request_bytes)
     return json_response(to_json(written), status.HTTP_201_CREATED)
-
-
-async def _read_at_most(item: UploadFile, limit: int) -> bytes:
-    """The part's bytes, or FileTooLarge as soon as it passes ``limit`` (not read further)."""
-    chunks: list[bytes] = []
-    seen = 0
-    while chunk := await item.read(1024 * 1024):
-        seen += len(chunk)
-        if seen > limit:
-            raise FileTooLarge(f"{item.filename!r} is over the limit of {limit} bytes a file")
-        chunks.append(chunk)
-    return b"".join(chunks)
