@@ -1,4 +1,4 @@
-// The test hook the tree view exposes (see src/tree/TreeCanvas.tsx).
+// The test hook the tree view exposes (see src/features/tree/TreeCanvas.tsx).
 export {};
 declare global {
   interface Window {

@@ -2,10 +2,10 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Provider } from 'react-redux';
 import { BrowserRouter } from 'react-router';
-import App from './App';
-import { LiveConnection } from './live/connection';
-import { LiveContext } from './live/LiveContext';
-import { makeStore } from './store';
+import App from './app/App';
+import { LiveConnection } from './features/live/connection';
+import { LiveContext } from './features/live/LiveContext';
+import { makeStore } from './app/store';
 import './index.css';
 
 const store = makeStore();

@@ -1,7 +1,7 @@
 // All HTTP goes through this RTK Query API. A 401 on any call but the auth ones means the session
 // expired: the app returns to the login page and keeps the location to come back to.
 import { createApi, fetchBaseQuery, type BaseQueryFn, type FetchArgs, type FetchBaseQueryError } from '@reduxjs/toolkit/query/react';
-import { sessionExpired } from '../store/authSlice';
+import { sessionExpired } from '../features/auth/authSlice';
 import type {
   AuthResponse,
   AutoApproveBody,

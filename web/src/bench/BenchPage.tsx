@@ -4,11 +4,11 @@ import { useEffect, useRef, useState } from 'react';
 import type { SwarmHistory, SwarmState } from '../api/types';
 import { foldInPlace, emptyState, newChatSummary } from '../fold/fold';
 import { deepFreeze } from '../lib/freeze';
-import { HistorySeeker, STRIDE } from '../history/seeker';
-import { useAppDispatch, useAppSelector, type AppDispatch } from '../store';
-import { liveLoaded, liveLoading } from '../store/liveSlice';
-import { selectViewState } from '../store/selectors';
-import TreeCanvas, { type TreeCanvasHandle } from '../tree/TreeCanvas';
+import { HistorySeeker, STRIDE } from '../features/history/seeker';
+import { useAppDispatch, useAppSelector, type AppDispatch } from '../app/store';
+import { liveLoaded, liveLoading } from '../features/live/liveSlice';
+import { selectViewState } from '../features/history/selectors';
+import TreeCanvas, { type TreeCanvasHandle } from '../features/tree/TreeCanvas';
 import { makeNode, syntheticHistory, syntheticState } from './synthetic';
 
 const SWARM = 'bench';

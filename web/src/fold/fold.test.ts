@@ -3,7 +3,7 @@ import type { SwarmEvent, SwarmHistory, SwarmState } from '../api/types';
 import fixture from '../test/fixtures/fold-history.json';
 import { applyEvent, codePointPrefix, emptyState, foldInPlace, round9 } from './fold';
 import { eventsApplied, foldEvents, foldReducer } from './reducer';
-import liveReducer, { eventsReceived, liveLoaded, liveLoading } from '../store/liveSlice';
+import liveReducer, { eventsReceived, liveLoaded, liveLoading } from '../features/live/liveSlice';
 
 const history = fixture.history as unknown as SwarmHistory;
 const expected = fixture.state as unknown as SwarmState;

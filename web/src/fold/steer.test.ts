@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SwarmHistory, SwarmState } from '../api/types';
 import fixture from '../test/fixtures/steer-history.json';
-import { HistorySeeker, type HistorySource } from '../history/seeker';
-import liveReducer, { eventsReceived, liveLoaded, liveLoading } from '../store/liveSlice';
+import { HistorySeeker, type HistorySource } from '../features/history/seeker';
+import liveReducer, { eventsReceived, liveLoaded, liveLoading } from '../features/live/liveSlice';
 import { emptyState, foldInPlace } from './fold';
 
 const history = fixture.history as unknown as SwarmHistory;
