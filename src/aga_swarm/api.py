@@ -26,8 +26,8 @@ from .actions.catalog import describe_space
 from .actions.tools import pending_approval
 from .engine import attachments as att
 from .engine import history as hist
+from .engine import keys, steer
 from .engine import memory as mem
-from .engine import steer
 from .engine.attachments import AttachmentLimits
 from .engine.context import UserReply, spawn_node
 from .engine.core import Engine
@@ -550,12 +550,12 @@ class SwarmService:
             tx.lead(node.id)  # the node's next operations may run in this transaction (GroupCommit.transact)
             if self.engine.executor.resume_now(tx, node.id, cont, reply):
                 return msg
-            token = f"{node.id}@{tx.state.seq + 1}"
+            token = keys.continuation_token(node.id, tx.state.seq)
             resumed = Continuation(node_id=node.id, kind=ContinuationKind.STEP, next_step=cont.next_step,
                                    context=cont.context, token=token, created_at=tx.now,
                                    request={"result": reply})
             tx.update_node(node.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
-            tx.enqueue(OperationKind.USER_REPLY, node.id, f"reply:{msg.id}", {"token": token})
+            tx.enqueue(OperationKind.USER_REPLY, node.id, keys.reply_key(msg.id), {"token": token})
             return msg
 
         self.check_storage_quota(owner_id, len(content))
@@ -832,7 +832,7 @@ class SwarmService:
         now = self._now().timestamp()
         ops: list[dict[str, Any]] = []
 
-        def add(kind: OperationKind, node_id: str, key: str, payload: dict[str, Any]) -> None:
+        def add(kind: OperationKind, node_id: str, key: str, payload: dict[str, object]) -> None:
             ops.append({"swarm_id": swarm_id, "node_id": node_id, "kind": kind.value, "status": status.value,
                         "payload": payload, "attempts": 0, "idem_key": key, "not_before": 0.0, "created_at": now})
 
@@ -841,19 +841,10 @@ class SwarmService:
                 continue
             cont = node.continuation
             if node.lifecycle is Lifecycle.SPAWNED:
-                add(OperationKind.SPAWN, node.id, f"spawn:{node.id}", {})
-            elif cont is None:
-                continue
-            elif cont.kind is ContinuationKind.LLM:
-                add(OperationKind.LLM_CALL, node.id, f"llm:{cont.token}", {"token": cont.token})
-            elif cont.kind is ContinuationKind.TOOL:
-                add(OperationKind.TOOL_CALL, node.id, f"tool:{cont.token}", {"token": cont.token})
-            elif cont.kind is ContinuationKind.STEP:
-                add(OperationKind.STEP, node.id, f"step:{cont.token}", {"token": cont.token})
-            elif cont.kind is ContinuationKind.USER:
-                add(OperationKind.USER_PROMPT, node.id, f"prompt:{cont.token}", {"token": cont.token})
-            elif cont.kind is ContinuationKind.CHILDREN:
-                add(OperationKind.TERMINATE, node.id, f"check:{cont.token}", {"check": True})
+                add(OperationKind.SPAWN, node.id, keys.attempt_key("spawn", node), {})
+            elif cont is not None:
+                kind, key, payload = keys.continuation_operation(cont.kind, cont.token)
+                add(kind, node.id, key, payload)
         if ops:
             conn.execute(insert(t.operations), ops)
 

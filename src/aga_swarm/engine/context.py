@@ -26,6 +26,7 @@ from ..schemas import (
 )
 from ..store.codec import new_continuation, new_node, trusted_with_defaults
 from ..store.payloads import REF
+from . import keys
 from . import limits as lim_checks
 from .deps import Subtask, check_plan, start_lifecycle
 from .errors import InvalidPlan
@@ -212,7 +213,7 @@ class StepContext:
             raise RuntimeError(f"step {self.step!r} continued twice")
         self.services.registry.get_step(next_step)  # fail now, not at resume time
         self.continued = True
-        token = f"{self.node_id}@{self.tx.state.seq + 1}"
+        token = keys.continuation_token(self.node_id, self.tx.state.seq)
         cont = new_continuation(self.node_id, kind, request, context.model_dump(mode="json"), next_step, token,
                                 self.tx.now)
         self.changes.update(lifecycle=lifecycle, continuation=cont)
@@ -301,7 +302,7 @@ class StepContext:
         if output_step is not None:
             held_request["output_step"] = output_step
         cont = self._continue(ContinuationKind.LLM, next_step, context, held_request, Lifecycle.WAITING_LLM)
-        self.tx.enqueue(OperationKind.LLM_CALL, self.node_id, f"llm:{cont.token}", {"token": cont.token})
+        self.tx.enqueue(OperationKind.LLM_CALL, self.node_id, keys.llm_call_key(cont.token), {"token": cont.token})
 
     def tools(self) -> list[str]:
         """The tools this node may use (action ids): the built-in memory tools and those of the operator's MCP
@@ -324,7 +325,8 @@ class StepContext:
         if attachments:
             request["attachments"] = [a.model_dump(mode="json") for a in self.cite(attachments)]
         cont = self._continue(ContinuationKind.USER, next_step, context, request, Lifecycle.RUNNING)
-        self.tx.enqueue(OperationKind.USER_PROMPT, self.node_id, f"prompt:{cont.token}", {"token": cont.token})
+        self.tx.enqueue(OperationKind.USER_PROMPT, self.node_id, keys.user_prompt_key(cont.token),
+                        {"token": cont.token})
 
     def call_tool(self, server: str, tool: str, arguments: dict[str, Any], *, idempotent: bool, next_step: str,
                   context: BaseModel) -> None:
@@ -334,7 +336,7 @@ class StepContext:
         request = {"tool": {"server": server, "name": tool, "arguments": arguments, "idempotent": idempotent},
                    "started": False}
         cont = self._continue(ContinuationKind.TOOL, next_step, context, request, Lifecycle.RUNNING)
-        self.tx.enqueue(OperationKind.TOOL_CALL, self.node_id, f"tool:{cont.token}", {"token": cont.token})
+        self.tx.enqueue(OperationKind.TOOL_CALL, self.node_id, keys.tool_call_key(cont.token), {"token": cont.token})
 
     def goto(self, next_step: str, context: BaseModel, *, action: ActionSpec | None = None) -> None:
         """Chain to another step of this node as a separate operation (optionally becoming another action)."""
@@ -342,7 +344,7 @@ class StepContext:
             self.changes.update(action_id=action.id, action_type=action.action_type,
                                 termination_policy=action.termination_policy)
         cont = self._continue(ContinuationKind.STEP, next_step, context, {}, Lifecycle.RUNNING)
-        self.tx.enqueue(OperationKind.STEP, self.node_id, f"step:{cont.token}", {"token": cont.token})
+        self.tx.enqueue(OperationKind.STEP, self.node_id, keys.step_key(cont.token), {"token": cont.token})
 
     def spawn(self, directive: str, *, action_id: str = "route", title: str | None = None,
               context_down: dict[str, Any] | None = None, needs: Sequence[str] = ()) -> str:
@@ -396,7 +398,7 @@ class StepContext:
             raise RuntimeError("wait_children called with no children")
         cont = self._continue(ContinuationKind.CHILDREN, next_step, context, {}, Lifecycle.WAITING_CHILDREN)
         if all(c.lifecycle in TERMINAL_LIFECYCLES for c in self.tx.children(self.node)):
-            self.tx.enqueue(OperationKind.TERMINATE, self.node_id, f"check:{cont.token}", {"check": True})
+            self.tx.enqueue(OperationKind.TERMINATE, self.node_id, keys.children_check_key(cont.token), {"check": True})
 
     def update(self, **changes: Any) -> None:
         """Change node fields (context_up, title, ...) together with the step's other changes."""
@@ -463,7 +465,7 @@ def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, act
                     failure_reason=reason, chat_id=f"chat-{node_id}", created_at=tx.now, updated_at=tx.now)
     tx.spawned(node)
     if lifecycle is Lifecycle.SPAWNED:
-        tx.enqueue(OperationKind.SPAWN, node_id, f"spawn:{node_id}")
+        tx.enqueue(OperationKind.SPAWN, node_id, keys.spawn_key(node_id))
 
 
 @cache

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field, model_validator
 
 from ..schemas import TERMINAL_LIFECYCLES, Lifecycle, Node, OperationKind
+from . import keys
 from .errors import InvalidPlan, NodeNotFound
-from .tx import attempt_key
 
 if TYPE_CHECKING:
     from .tx import SwarmTx
@@ -123,4 +123,4 @@ def release_dependents(tx: SwarmTx, prerequisite: Node) -> None:
             tx.journal(dependent.id, "dependencies", f"Starting: {', '.join(dependent.needs)} done.")
             tx.update_node(dependent.id, lifecycle=Lifecycle.SPAWNED)
             tx.released_nodes.add(dependent.id)  # its spawn may run in this transaction (group commit)
-            tx.enqueue(OperationKind.SPAWN, dependent.id, attempt_key("spawn", dependent))
+            tx.enqueue(OperationKind.SPAWN, dependent.id, keys.attempt_key("spawn", dependent))

@@ -10,6 +10,7 @@ from ..llm.protocol import LLMRequest
 from ..schemas import OperationKind, OperationStatus
 from ..store.database import Database
 from ..store.payloads import RequestStore
+from . import keys
 from .claimed import NOTHING, ClaimedOp, Executed, LostClaim, now
 from .errors import NotFound, SwarmError
 from .grouping import GroupCommit
@@ -57,7 +58,7 @@ def record_failure(db: Database, requests: RequestStore, stats: EngineStats, op:
                 record_llm_call(tx, requests, node, step, req, STEP_ERROR_MODEL, raw=detail, parsed=None,
                                 tokens_in=0, tokens_out=0, latency_ms=0.0, cost_usd=0.0, attempts=op.attempts,
                                 error=reason)
-                tx.enqueue(OperationKind.FAILURE, node.id, f"failure:{op.id}", {"reason": reason})
+                tx.enqueue(OperationKind.FAILURE, node.id, keys.failure_key(op.id), {"reason": reason})
             tx.flush()
             GroupCommit.finish(tx, op, OperationStatus.FAILED, detail[-4000:])
     except (LostClaim, NotFound):

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from ..schemas import TERMINAL_LIFECYCLES, ChatStatus, Lifecycle, Node, OperationKind, SwarmStatus
 from ..store import sql
+from . import keys
 from .deps import release_dependents
-from .tx import SwarmTx, attempt_key
+from .tx import SwarmTx
 
 
 def cancel_children(tx: SwarmTx, parent: Node, reason: str) -> None:
@@ -71,7 +72,8 @@ def after_terminal(tx: SwarmTx, node: Node) -> None:
     if node.needed_by:  # siblings waiting for this node start (or are cancelled) in this same transaction
         release_dependents(tx, node)
     if node.parent_id is not None:
-        tx.enqueue(OperationKind.TERMINATE, node.parent_id, attempt_key("terminate", node), {"child_id": node.id})
+        tx.enqueue(OperationKind.TERMINATE, node.parent_id, keys.attempt_key("terminate", node),
+                   {"child_id": node.id})
         return
     if node.lifecycle is Lifecycle.DONE:
         tx.set_status(SwarmStatus.COMPLETED)

@@ -31,6 +31,7 @@ from ..store import tables as t
 from ..store.blob import BlobStore
 from ..store.database import Database
 from ..store.payloads import RequestStore
+from . import keys
 from . import lifecycle as rules
 from .claimed import NOTHING, ClaimedOp, Executed, LostClaim, Prefetched, read_for_llm_call
 from .dispatch import ConfigLookup
@@ -156,11 +157,11 @@ class ModelCalls:
                             attempts=response.attempts, error=None)
             if c is None or c.token != cont.token:
                 return  # the node was cancelled or moved on meanwhile: the call is recorded (it was paid), no more
-            token = f"{n.id}@{tx.state.seq + 1}"
+            token = keys.continuation_token(n.id, tx.state.seq)
             resumed = c.model_copy(update={"kind": ContinuationKind.STEP, "token": token,
                                            "request": {"result": result}})
             tx.update_node(n.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
-            tx.enqueue(OperationKind.STEP, n.id, f"step:{token}", {"token": token})
+            tx.enqueue(OperationKind.STEP, n.id, keys.step_key(token), {"token": token})
 
         return await self.group.commit_together(op, commit)
 

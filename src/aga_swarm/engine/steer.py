@@ -20,10 +20,11 @@ from ..schemas import (
     SwarmStatus,
 )
 from ..store import sql
+from . import keys
 from . import lifecycle as rules
 from .deps import start_lifecycle
 from .errors import Conflict
-from .tx import SwarmTx, attempt_key
+from .tx import SwarmTx
 
 CANCELLED_BY_PERSON = "cancelled by the person"
 RETRYABLE = frozenset({Lifecycle.FAILED, Lifecycle.CANCELLED})
@@ -93,7 +94,7 @@ def retry(tx: SwarmTx, node_id: str) -> Node:
         tx.update_chat(chat.id, status=ChatStatus.OPEN)
     fresh = tx.node(node.id)
     if lifecycle is Lifecycle.SPAWNED:
-        tx.enqueue(OperationKind.SPAWN, node.id, attempt_key("spawn", fresh))
+        tx.enqueue(OperationKind.SPAWN, node.id, keys.attempt_key("spawn", fresh))
     return fresh
 
 

@@ -22,7 +22,7 @@ from ..schemas import TERMINAL_LIFECYCLES, Continuation, ContinuationKind, Event
 from ..store import sql
 from ..store.blob import scoped_key
 from ..store.codec import new_continuation
-from . import memory
+from . import keys, memory
 from .claimed import ClaimedOp, Executed, now
 from .tx import SwarmTx
 
@@ -79,11 +79,11 @@ async def run_tool_call(ex: Executor, op: ClaimedOp) -> Executed:
         record_tool_call(tx, ex.blobs, n.id, step, f"{server}.{name}", arguments,
                          str(done["error"] or outcome["text"]), error=bool(done["error"] or done["is_error"]), ms=ms)
         tx.journal(n.id, c.next_step, f"Called {server}.{name}: {what} ({ms:.0f} ms).")
-        token = f"{n.id}@{tx.state.seq + 1}"
+        token = keys.continuation_token(n.id, tx.state.seq)
         resumed = new_continuation(n.id, ContinuationKind.STEP, {"result": done}, c.context, c.next_step, token,
                                    tx.now)
         tx.update_node(n.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
-        tx.enqueue(OperationKind.STEP, n.id, f"step:{token}", {"token": token})
+        tx.enqueue(OperationKind.STEP, n.id, keys.step_key(token), {"token": token})
 
     return await ex.commit_together(op, commit)
 

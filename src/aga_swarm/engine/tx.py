@@ -460,12 +460,6 @@ _TYPED_CHAT_CHANGES: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def attempt_key(kind: str, node: Node) -> str:
-    """The idempotency key of a once-per-attempt operation of ``node`` (its spawn, its parent's notice): a
-    retried node runs them again (``steer.retry``)."""
-    return f"{kind}:{node.id}" if node.attempt == 1 else f"{kind}:{node.id}#{node.attempt}"
-
-
 def _written(row: dict[str, Any]) -> dict[str, Any]:
     """An operation row as the table takes it: its payload as JSON text (kept-back rows hold the dict)."""
     payload = row["payload"]
