@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from aga_swarm.actions import ActionSpec, Registry, register_builtins
 from aga_swarm.actions.outputs import DoOutput
-from aga_swarm.actions.toolloop import function_name
+from aga_swarm.actions.toolloop import LoopState, function_name
 from aga_swarm.api import SwarmService
 from aga_swarm.engine.context import StepContext
 from aga_swarm.llm.scripted import tool_segments
@@ -144,3 +144,35 @@ async def test_a_custom_action_uses_the_loop(backend: str, tmp_path: Path, reque
         assert memory["a.md"].size == 5 and "memory.read" not in str(memory)
     finally:
         svc.close()
+
+
+async def test_the_conversation_is_kept_by_reference(backend: str, tmp_path: Path,
+                                                     request: pytest.FixtureRequest) -> None:
+    """Each continuation of the loop keeps the key of the last stored request and only the turns since, so it
+    does not grow with the conversation; every model call still sees the whole conversation."""
+    svc = _service(backend, tmp_path, request)
+    try:
+        goal = "Keep notes " + " ".join(f"Tool: memory.write n{i}.md note {i}" for i in range(5))
+        s = svc.create_swarm("u1", goal)
+        svc.spawn(s.id)
+        assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+        contexts = [e.data["changes"]["continuation"]["context"] for e in svc.history(s.id).events
+                    if e.type is EventType.NODE_UPDATED and e.node_id == "n.1"
+                    and (e.data["changes"].get("continuation") or {}).get("next_step", "").startswith("tools.")]
+        assert len(contexts) >= 10
+        assert max(len(c["messages"]) for c in contexts) <= 2  # the model's calls and their result, no more
+        assert contexts[0]["base"] is None and len({c["base"] for c in contexts}) == 6  # the first turn, then 5
+        last = [c for c in svc.node_detail(s.id, "n.1").llm_calls if c.model == "scripted-1"][-1]
+        results = [m.content for m in last.messages if m.role == "tool"]
+        assert [r.split(" (")[0] for r in results] == [f"Wrote n{i}.md" for i in range(5)]
+        assert svc.state(s.id).nodes["n.1"].report == f'Done: "{goal}"\n\n' + "\n\n".join(
+            f"Wrote n{i}.md (6 bytes)." for i in range(5))
+    finally:
+        svc.close()
+
+
+def test_a_continuation_stored_whole_still_loads() -> None:
+    """A loop context stored before requests were referenced (the whole conversation in ``messages``)."""
+    state = LoopState.model_validate({"purpose": "do.execute", "messages": [{"role": "user", "content": "hi"}],
+                                      "final_step": "do.on_result"})
+    assert state.base is None and state.base_len == 0 and len(state.messages) == 1

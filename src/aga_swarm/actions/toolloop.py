@@ -13,7 +13,11 @@ calls or with its final output. Each call is then made under the tool's approval
   goes back to the model as the call's result; ``deny``: the call is refused and the model told so.
 
 The conversation (the prompt, the model's calls and every result, each cut at 16 KB) is the loop's context,
-stored in the node's continuation like any step's. The loop ends when the model answers without calls (its
+stored in the node's continuation like any step's, by reference: each turn's request is stored once
+(``store/payloads.py``, ``llm_requests``), so the context keeps the key of the last one (``base``, and how many of
+its messages are the conversation's) plus only the turns since; the conversation is rebuilt from them when the
+model is asked again. So a continuation, and the ``node_updated`` event that carries it, stays the same size
+however long the conversation grows. The loop ends when the model answers without calls (its
 answer goes to the caller's ``next_step``), or after ``limits.max_tool_calls`` calls, when the model is asked
 once more with no tools offered and told why.
 """
@@ -51,13 +55,19 @@ class ModelTurn(BaseModel):
     tool_calls: list[ToolRequest] = Field(default_factory=list)
     output: dict[str, Any] | None = None
     content: str = ""
+    request: str | None = Field(default=None, description="the key of the stored request this turn answered")
 
 
 class LoopState(BaseModel):
-    """The loop's context, kept in the node's continuation between its operations."""
+    """The loop's context, kept in the node's continuation between its operations. The conversation is the
+    first ``base_len`` messages of the stored request ``base`` followed by ``messages`` (``conversation``);
+    without ``base`` (the first turn, or a continuation stored before requests were referenced), ``messages``
+    is all of it."""
 
     purpose: str
-    messages: list[dict[str, Any]]
+    messages: list[dict[str, Any]] = Field(description="the conversation's turns after the base request's")
+    base: str | None = Field(default=None, description="the key of the stored request the conversation extends")
+    base_len: int = 0
     functions: dict[str, str] = Field(default_factory=dict, description="function name -> tool action id")
     final_step: str
     final_context: dict[str, Any] = Field(default_factory=dict)
@@ -100,6 +110,13 @@ def register(reg: Registry) -> None:
                           save_results=save_results)
         ask_model(ctx, state)
 
+    def conversation(ctx: StepContext, state: LoopState) -> list[dict[str, Any]]:
+        """The whole conversation: the base request's first ``base_len`` messages, then the turns since."""
+        if state.base is None:
+            return state.messages
+        stored = ctx.services.requests.get(ctx.tx.conn, ctx.tx.swarm_id, state.base)
+        return [*stored["messages"][:state.base_len], *state.messages]
+
     def ask_model(ctx: StepContext, state: LoopState) -> None:
         told = ctx.take_inbox()
         if told:  # kept in the conversation, so every later turn has it too
@@ -110,8 +127,9 @@ def register(reg: Registry) -> None:
         offered = [] if state.calls >= limit else [definition(reg.tools[t], name)
                                                    for name, t in state.functions.items()]
         # the person's files (ctx.attachments()) come with every turn, as with any model call of the node
-        ctx.llm_turn(state.purpose, state.messages, next_step="tools.on_turn", context=state, facts=state.facts,
-                     take_inbox=False, attachments=True, output_step=state.final_step, functions=offered)
+        ctx.llm_turn(state.purpose, conversation(ctx, state), next_step="tools.on_turn", context=state,
+                     facts=state.facts, take_inbox=False, attachments=True, output_step=state.final_step,
+                     functions=offered)
 
     def finish(ctx: StepContext, state: LoopState, output: dict[str, Any]) -> None:
         step = reg.get_step(state.final_step)
@@ -129,6 +147,8 @@ def register(reg: Registry) -> None:
                 return
             finish(ctx, state, turn.output)
             return
+        if turn.request is not None:  # that request holds the conversation so far: keep only its key
+            state.base, state.base_len, state.messages = turn.request, state.base_len + len(state.messages), []
         state.messages.append({"role": "assistant", "content": turn.content,
                                "tool_calls": [c.model_dump() for c in turn.tool_calls]})
         state.pending = list(turn.tool_calls)

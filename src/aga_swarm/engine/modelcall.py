@@ -147,7 +147,7 @@ class ModelCalls:
         def commit(tx: SwarmTx, o: ClaimedOp) -> None:
             n = tx.node(node_id)
             c = n.continuation
-            result = response.parsed if request.tools is None else loop_turn(response)
+            result = response.parsed if request.tools is None else loop_turn(response, ref)
             logged = {"tool_calls": response.tool_calls} if response.tool_calls else response.parsed
             record_llm_call(tx, self.requests, n, step.name, request, response.model, request_ref=ref,
                             raw=response.raw_output, parsed=logged, tokens_in=response.tokens_in,
