@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pydantic import BaseModel
 
 import common as c
-from aga_swarm.api import SwarmService
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.llm.protocol import LLMRequest, LLMResponse
 from aga_swarm.llm.scripted import ScriptedModel
 from aga_swarm.schemas import Lifecycle, SwarmConfig, SwarmStatus
+from aga_swarm.service import SwarmService
 
 ROOT_MARK = "Write the handbook in these parts"
 ANSWER = "Worked examples, please: one per idea."

@@ -40,11 +40,11 @@ from sqlalchemy import func, select
 
 import common as c
 from aga_swarm.actions import ActionSpec, Registry
-from aga_swarm.api import SwarmService
 from aga_swarm.engine.context import ChildrenResult, StepContext, UserReply, spawn_node
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.engine.tx import SwarmTx
 from aga_swarm.schemas import EventType, SwarmEvent, SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
 ITEM_PAD = "x" * 52
@@ -755,7 +755,7 @@ def section_flat(p: dict[str, Any], base: Path, out: list[str], data: dict[str, 
 
 # ---- where AGA's time goes --------------------------------------------------------------------------
 PROFILE_KEYS = [
-    ("Runner.claim (claim transaction)", "scheduler.py", "claim"),
+    ("Runner.claim (claim transaction)", "runner.py", "claim"),
     ("GroupCommit.in_tx (the operation's transaction)", "grouping.py", "in_tx"),
     ("  SwarmTx.__init__ (load swarm row)", "tx.py", "__init__"),
     ("  Dispatcher.dispatch (load node + run the step)", "dispatch.py", "dispatch"),

@@ -69,7 +69,7 @@ def rss_kib(pid: int) -> int:
 
 def seed_background(data_dir: Path, n: int, owners: int) -> float:
     """``n`` running swarms, each with one question waiting, in the store at ``data_dir`` (before the server)."""
-    from aga_swarm.api import SwarmService
+    from aga_swarm.service import SwarmService
 
     svc = SwarmService(data_dir=data_dir)
     t0 = time.perf_counter()

@@ -2,7 +2,7 @@
 the latency from an operation's creation (the spawn's commit) to the first event a worker commits for it.
 
 Two dispatches side by side in the same run: the database claim loop (``AGA_SWARM_DISPATCH=poll``,
-``engine/scheduler.py``: compare-and-set under an advisory lock, waking every 0.2 s when idle) and Procrastinate
+``engine/runner.py``: compare-and-set under an advisory lock, waking every 0.2 s when idle) and Procrastinate
 (the default on PostgreSQL, ``engine/jobs.py``: a job deferred by a trigger in the operation's transaction,
 LISTEN/NOTIFY wake-up). The operations are created by this process through ``SwarmService`` (what an API
 process runs), with the same dispatch setting as the workers.
@@ -24,9 +24,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select, text
 
 import common  # noqa: F401  (puts src/ on sys.path)
-from aga_swarm.api import SwarmService
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.schemas import SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
 ADMIN = os.environ.get("AGA_SWARM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

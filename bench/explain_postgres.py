@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sqlalchemy import text
 
 import common  # noqa: F401  (puts src/ on the path for a source checkout)
-from aga_swarm.api import SwarmService
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
+from aga_swarm.service import SwarmService
 from aga_swarm.store import sql
 from bench_postgres import drop_database, fresh_database
 

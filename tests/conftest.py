@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from aga_swarm.api import SwarmService
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
+from aga_swarm.service import SwarmService
 
 PG_ADMIN_URL = os.environ.get("AGA_SWARM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

@@ -30,8 +30,8 @@ def test_run_reads_answers_from_stdin_and_prints_the_summary(tmp_path: Path) -> 
 def test_the_readme_haiku_waits_for_the_colour_and_its_developer_log_holds_it(tmp_path: Path) -> None:
     """README: printf 'blue\\n' | aga-swarm run $'Ask the user ...\\nWrite a haiku about it'. The haiku subtask
     needs the question (the scripted planner's default), so it starts after the answer and is given it."""
-    from aga_swarm.api import SwarmService
     from aga_swarm.schemas import EventType
+    from aga_swarm.service import SwarmService
 
     res = cli(["run", "Ask the user for their favourite colour\nWrite a haiku about it"], tmp_path, "blue\n")
     assert res.returncode == 0, res.stderr

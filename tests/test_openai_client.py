@@ -427,8 +427,8 @@ async def test_swarm_on_a_provider_that_answers_non_json_fails_with_a_readable_r
     no attribute 'model'"; a password in the base URL reached the reason and the HTTP client's log."""
     import logging
 
-    from aga_swarm.api import SwarmService
     from aga_swarm.schemas import SwarmConfig, SwarmStatus
+    from aga_swarm.service import SwarmService
 
     caplog.set_level(logging.DEBUG)
     svc = SwarmService(data_dir=tmp_path)
@@ -531,8 +531,8 @@ async def test_a_call_that_never_validates_records_the_tokens_the_provider_repor
         server: FakeOpenAIServer, tmp_path: Any) -> None:
     """Failed calls are paid: the LLMError carries every attempt's tokens, and the swarm records them (and
     their cost) in the node's developer log and the swarm's usage, instead of 0."""
-    from aga_swarm.api import SwarmService
     from aga_swarm.schemas import SwarmConfig, SwarmStatus
+    from aga_swarm.service import SwarmService
 
     for _ in range(2):
         server.reply_content(json.dumps({"wrong": 1}), prompt_tokens=100, completion_tokens=7)

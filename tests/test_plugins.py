@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aga_swarm.api import SwarmService
 from aga_swarm.cli import CLI_OWNER
+from aga_swarm.service import SwarmService
 
 from .test_cli_serve import json_lines, serving
 

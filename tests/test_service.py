@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aga_swarm.api import SwarmService
 from aga_swarm.schemas import SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store.blob import scoped_key
 
 

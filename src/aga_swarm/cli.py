@@ -77,7 +77,7 @@ def print_markdown(console: Any, text: str) -> None:
 
 # ---- commands -----------------------------------------------------------------------------------
 def _service(args: argparse.Namespace) -> Any:
-    from .api import SwarmService
+    from .service import SwarmService
 
     # SwarmService reads the settings the server reads (AGA_SWARM_DB_URL, AGA_SWARM_BLOB_URL), so a worker
     # can share a PostgreSQL store and blob location

@@ -32,7 +32,7 @@ from prometheus_client.registry import Collector
 from .engine.stats import Histogram
 
 if TYPE_CHECKING:
-    from .engine.core import Engine
+    from .engine.engine import Engine
 
 QUEUE_QUERY = ("SELECT kind, status, count(*), min(created_at) FROM operations "
                "WHERE status IN ('queued', 'held', 'running') GROUP BY kind, status")

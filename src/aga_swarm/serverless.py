@@ -13,7 +13,7 @@ import asyncio
 import threading
 from typing import Any
 
-from .api import SwarmService
+from .service import SwarmService
 
 _lock = threading.Lock()
 _service: SwarmService | None = None

@@ -9,8 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
-from aga_swarm.api import SwarmService
 from aga_swarm.schemas import LLMSettings, SwarmConfig
+from aga_swarm.service import SwarmService
 
 from .helpers import Secrets, Server, signup
 

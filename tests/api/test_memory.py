@@ -86,8 +86,8 @@ async def test_upload_list_download_at_seqs_and_owner_checks(which: str, request
 async def test_markup_is_never_served_as_itself(server: Server) -> None:
     """Even a file an agent wrote as HTML (here: through the service, as a step would) goes out as an
     octet-stream attachment."""
-    from aga_swarm.api import SwarmService
     from aga_swarm.engine import memory
+    from aga_swarm.service import SwarmService
 
     ann = await signup(server)
     async with ann.http() as http:

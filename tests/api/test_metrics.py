@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from aga_swarm.api import SwarmService
+from aga_swarm.service import SwarmService
 
 from .helpers import (
     Recorder,

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from aga_swarm.api import SwarmService
 from aga_swarm.schemas import Limits, LLMSettings, SwarmConfig
+from aga_swarm.service import SwarmService
 
 from .helpers import Server, awaiting_chat, create_swarm, poll, signup
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from aga_swarm.api import SwarmService
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.schemas import SwarmStatus
+from aga_swarm.service import SwarmService
 
 from ..engine.helpers import builtins_and_installed_plugins, comparable, run_answering
 from .conftest import PG_ADMIN, PG_ADMIN_SA

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from aga_swarm.actions import Registry
-from aga_swarm.api import SwarmService
 from aga_swarm.schemas import SwarmState, SwarmStatus
+from aga_swarm.service import SwarmService
 
 VOLATILE = {"created_at", "updated_at", "awaiting_since", "ts", "token", "run_ms", "running_since"}  # wall-clock
 

@@ -8,12 +8,12 @@ import pytest
 from pydantic import BaseModel
 
 from aga_swarm.actions import ActionSpec, ActionType, NoContext, Registry, TerminationPolicy, register_builtins
-from aga_swarm.api import SwarmService
 from aga_swarm.engine.context import ChildrenResult, StepContext
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.engine.errors import InvalidInput
 from aga_swarm.schemas import ActionType as AT
 from aga_swarm.schemas import ChatStatus, Lifecycle, LLMSettings, MessageRole, SwarmConfig, SwarmStatus
+from aga_swarm.service import SwarmService
 
 from .helpers import run_answering
 

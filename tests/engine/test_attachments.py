@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from aga_swarm.api import SwarmService
 from aga_swarm.engine import attachments as att
 from aga_swarm.engine.errors import FileTooLarge, InvalidInput, UnsupportedFileType
 from aga_swarm.engine.fold import fold
@@ -22,6 +21,7 @@ from aga_swarm.llm.openai_client import OpenAIClient
 from aga_swarm.llm.protocol import LLMRequest
 from aga_swarm.schemas import Attachment, EventType, Message, PromptMessage, SwarmState, SwarmStatus
 from aga_swarm.schemas.config import LLMSettings
+from aga_swarm.service import SwarmService
 
 from .helpers import comparable, run_answering
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import insert
 
-from aga_swarm.api import SwarmService
 from aga_swarm.engine.errors import InvalidInput
 from aga_swarm.llm.prices import Price, price_of
 from aga_swarm.schemas import LLMSettings, SwarmConfig, SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from aga_swarm.api import SwarmService
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.plugins import load_actions
 from aga_swarm.schemas import EventType, SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
 from .helpers import comparable

@@ -13,12 +13,12 @@ from pydantic import BaseModel, ValidationError
 
 from aga_swarm.actions import ActionSpec, NoContext, Registry, register_builtins
 from aga_swarm.actions.outputs import PlanOutput, ReviewOutput
-from aga_swarm.api import SwarmService
 from aga_swarm.engine.context import ChildrenResult, StepContext, spawn_node
-from aga_swarm.engine.core import Engine
 from aga_swarm.engine.deps import Subtask, plan_problem
+from aga_swarm.engine.engine import Engine
 from aga_swarm.engine.tx import SwarmTx
 from aga_swarm.schemas import EventType, Lifecycle, LLMSettings, SwarmConfig, SwarmEvent, SwarmStatus
+from aga_swarm.service import SwarmService
 
 from ..conftest import make_service
 from .helpers import run_answering

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from aga_swarm.actions import Registry, register_builtins
-from aga_swarm.api import SwarmService
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.schemas import EventType, Lifecycle, SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service

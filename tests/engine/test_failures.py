@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from aga_swarm.api import SwarmService
 from aga_swarm.engine import modelcall
 from aga_swarm.engine.fold import fold
 from aga_swarm.llm.protocol import LLMError, LLMRequest, LLMResponse, TransientLLMError
 from aga_swarm.llm.scripted import ScriptedModel
 from aga_swarm.schemas import Lifecycle, Limits, LLMSettings, SwarmConfig, SwarmState, SwarmStatus
+from aga_swarm.service import SwarmService
 
 from ..conftest import make_service
 from .helpers import run_answering

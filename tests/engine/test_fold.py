@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from aga_swarm.api import SwarmService
 from aga_swarm.engine.errors import HistoryCompacted, InvalidInput
 from aga_swarm.engine.fold import fold
 from aga_swarm.schemas import SwarmState, SwarmStatus
+from aga_swarm.service import SwarmService
 
 from .helpers import run_answering
 

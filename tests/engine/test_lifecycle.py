@@ -7,8 +7,7 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
-from aga_swarm.api import SwarmService
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.engine.errors import (
     ChatNotAwaiting,
     ChatNotFound,
@@ -18,6 +17,7 @@ from aga_swarm.engine.errors import (
     SwarmNotFound,
 )
 from aga_swarm.schemas import ChatStatus, Lifecycle, SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
 from .helpers import run_answering

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from aga_swarm.api import SwarmService
 from aga_swarm.engine import grouping
 from aga_swarm.engine.fold import fold
 from aga_swarm.schemas import Lifecycle, Limits, LLMSettings, SwarmConfig, SwarmState, SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
 from .helpers import comparable, run_answering

@@ -9,7 +9,6 @@ import pytest
 from pydantic import BaseModel
 
 from aga_swarm.actions import ActionSpec, Registry, register_builtins
-from aga_swarm.api import SwarmService
 from aga_swarm.engine import memory
 from aga_swarm.engine.context import StepContext
 from aga_swarm.engine.errors import (
@@ -22,6 +21,7 @@ from aga_swarm.engine.errors import (
 from aga_swarm.engine.fold import fold
 from aga_swarm.engine.memory import Upload
 from aga_swarm.schemas import EventType, LLMSettings, SwarmConfig, SwarmState, SwarmStatus
+from aga_swarm.service import SwarmService
 
 from ..conftest import make_service
 from .helpers import run_answering

@@ -12,9 +12,8 @@ import pytest
 
 from aga_swarm.actions import ActionSpec, NoContext, Registry, register_builtins
 from aga_swarm.actions.outputs import PlanOutput
-from aga_swarm.api import SwarmService
 from aga_swarm.engine.context import ChildrenResult, StepContext, spawn_node
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.engine.fold import fold
 from aga_swarm.engine.policies import (
     WAIT,
@@ -28,6 +27,7 @@ from aga_swarm.engine.policies import (
 )
 from aga_swarm.engine.tx import SwarmTx
 from aga_swarm.schemas import Lifecycle, LLMSettings, SwarmConfig, SwarmState, SwarmStatus
+from aga_swarm.service import SwarmService
 
 from ..conftest import make_service
 from .helpers import comparable, run_answering

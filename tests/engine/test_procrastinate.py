@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from aga_swarm.api import SwarmService
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.schemas import SwarmStatus
+from aga_swarm.service import SwarmService
 
 from .helpers import builtins_and_installed_plugins, comparable
 
@@ -186,7 +186,7 @@ def test_a_job_is_deferred_with_its_operation_and_only_then(svc: SwarmService) -
 
     # AGA_SWARM_DISPATCH=poll: this process's sessions defer no job (the claim loop runs them)
     env = {**os.environ, "AGA_SWARM_DISPATCH": "poll"}
-    code = ("from aga_swarm.api import SwarmService; import sys; s = SwarmService(db_url=sys.argv[1], "
+    code = ("from aga_swarm.service import SwarmService; import sys; s = SwarmService(db_url=sys.argv[1], "
             "blob_url='memory://'); x = s.create_swarm('u1', 'Plan: a'); s.spawn(x.id); print(x.id)")
     out = subprocess.run([sys.executable, "-c", code, svc.db.url], env=env, capture_output=True, text=True,
                          timeout=120)

@@ -13,14 +13,14 @@ from sqlalchemy import select
 
 from aga_swarm.actions import ActionSpec, Registry, register_builtins
 from aga_swarm.actions.outputs import DoOutput
-from aga_swarm.api import SwarmService
 from aga_swarm.engine.context import ChildrenResult, StepContext, spawn_node
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.engine.fold import fold
 from aga_swarm.engine.tx import SwarmTx
 from aga_swarm.llm.protocol import LLMRequest, LLMResponse
 from aga_swarm.llm.scripted import ScriptedModel
 from aga_swarm.schemas import OperationStatus, SwarmState, SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service

@@ -14,13 +14,13 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from aga_swarm.api import SwarmService
 from aga_swarm.engine.claimed import ClaimedOp
 from aga_swarm.engine.errors import Conflict, InvalidInput, NodeNotFound, SwarmNotFound
 from aga_swarm.engine.fold import fold
 from aga_swarm.llm.protocol import LLMError, LLMRequest, LLMResponse
 from aga_swarm.llm.scripted import ScriptedModel
 from aga_swarm.schemas import ChatStatus, Lifecycle, MessageRole, SwarmState, SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service

@@ -8,9 +8,9 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from aga_swarm.api import SwarmService
 from aga_swarm.engine.errors import InvalidInput
 from aga_swarm.schemas import SwarmConfig
+from aga_swarm.service import SwarmService
 from aga_swarm.store.blob import BlobKeyError, LocalBlobStore, MemoryBlobStore, scoped_key
 from aga_swarm.store.database import HEAD_REVISION, MIGRATIONS_DIR, Database
 
@@ -168,7 +168,7 @@ def test_upgrading_a_0004_store_adds_the_memory_space(tmp_path: Path, empty_pg_u
     from alembic import command
     from sqlalchemy import create_engine, text
 
-    from aga_swarm.engine.core import Engine
+    from aga_swarm.engine.engine import Engine
     from aga_swarm.engine.memory import Upload
 
     for i, url in enumerate((f"sqlite:///{tmp_path / 'old4.db'}", empty_pg_url)):

@@ -13,10 +13,10 @@ from pydantic import BaseModel
 from aga_swarm.actions import ActionSpec, Registry, register_builtins
 from aga_swarm.actions.outputs import DoOutput
 from aga_swarm.actions.toolloop import LoopState, function_name
-from aga_swarm.api import SwarmService
 from aga_swarm.engine.context import StepContext
 from aga_swarm.llm.scripted import tool_segments
 from aga_swarm.schemas import EventType, Lifecycle, Limits, SwarmConfig, SwarmStatus
+from aga_swarm.service import SwarmService
 
 from ..conftest import make_service
 from .helpers import run_answering

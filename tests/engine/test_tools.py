@@ -5,9 +5,9 @@ the reason."""
 from __future__ import annotations
 
 from aga_swarm.actions import builtin_registry
-from aga_swarm.api import SwarmService
 from aga_swarm.llm.scripted import tool_arguments
 from aga_swarm.schemas import EventType, Lifecycle, SwarmStatus
+from aga_swarm.service import SwarmService
 
 from .helpers import run_answering
 

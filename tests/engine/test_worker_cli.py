@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from aga_swarm.actions import Registry, register_builtins
-from aga_swarm.api import SwarmService
 from aga_swarm.schemas import OperationStatus, SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from aga_swarm.api import SwarmService
 from aga_swarm.schemas import SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service

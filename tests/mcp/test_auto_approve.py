@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from aga_swarm.api import AUTO_APPROVED
 from aga_swarm.engine.errors import InvalidInput, SwarmNotFound
 from aga_swarm.engine.fold import fold
 from aga_swarm.schemas import Lifecycle, MessageRole, SwarmState
+from aga_swarm.service import AUTO_APPROVED
 
 from .test_tool_actions import _config, _line, _service
 
@@ -79,7 +79,7 @@ def test_the_cli_switch(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from aga_swarm.api import SwarmService
+    from aga_swarm.service import SwarmService
 
     svc = SwarmService(data_dir=tmp_path / "data")
     sid = svc.create_swarm("local", "Describe an apple").id

@@ -199,7 +199,7 @@ async def test_a_servers_tools_are_listed_again_when_it_reports_a_change(tmp_pat
     """server-everything registers tools after the handshake and sends notifications/tools/list_changed: the
     engine's hub lists them again and the server's folder of the action space is replaced by the new list."""
     from aga_swarm.actions import Registry, register_builtins
-    from aga_swarm.engine.core import Engine
+    from aga_swarm.engine.engine import Engine
 
     everything = Path(__file__).parent / "node_modules" / ".bin" / "mcp-server-everything"
     config = McpConfig.model_validate({"mcpServers": {"ev": {"command": str(everything), "args": ["stdio"]}}})

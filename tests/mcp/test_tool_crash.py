@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
-from aga_swarm.api import SwarmService
 from aga_swarm.mcp.config import McpConfig
 from aga_swarm.schemas import ChatStatus, Lifecycle, SwarmStatus
+from aga_swarm.service import SwarmService
 
 from ..conftest import make_service
 from ..engine.helpers import run_answering

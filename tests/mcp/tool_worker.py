@@ -14,8 +14,8 @@ import signal
 import sys
 from typing import Any
 
-from aga_swarm.api import SwarmService
 from aga_swarm.schemas import EventType
+from aga_swarm.service import SwarmService
 
 
 async def main(kill_after_result: bool) -> None:

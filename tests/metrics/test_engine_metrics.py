@@ -9,11 +9,11 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from aga_swarm.actions import ActionSpec, NoContext, Registry, register_builtins
-from aga_swarm.api import SwarmService
 from aga_swarm.engine.context import StepContext
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.metrics import registry_for
 from aga_swarm.schemas import EventType, SwarmStatus
+from aga_swarm.service import SwarmService
 
 from ..conftest import make_service
 from ..engine.helpers import run_answering

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.server.settings import Settings, SettingsError
 from aga_swarm.store.blob import LocalBlobStore, MemoryBlobStore, open_blob_store
 from aga_swarm.store.errors import BlobUrlError

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from aga_swarm.api import SwarmService
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.engine.fold import fold
 from aga_swarm.schemas import SwarmState, SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store.blob import swarm_prefix
 from aga_swarm.store.object_blob import ObjectBlobStore
 

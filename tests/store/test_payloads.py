@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from aga_swarm.api import SwarmService
-from aga_swarm.engine.core import Engine
+from aga_swarm.engine.engine import Engine
 from aga_swarm.schemas import ContinuationKind, SwarmStatus
+from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 from aga_swarm.store.errors import SetupError
 from aga_swarm.store.payloads import REF, canonical, request_key

@@ -6,8 +6,8 @@ import asyncio
 import json
 import tempfile
 
-from aga_swarm.api import SwarmService
 from aga_swarm.engine.memory import Upload
+from aga_swarm.service import SwarmService
 
 
 async def main() -> None:

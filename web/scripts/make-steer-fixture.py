@@ -9,7 +9,7 @@ import asyncio
 import json
 import tempfile
 
-from aga_swarm.api import SwarmService
+from aga_swarm.service import SwarmService
 
 
 async def main() -> None:

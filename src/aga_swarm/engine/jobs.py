@@ -35,8 +35,8 @@ from .claimed import ClaimedOp, read_for_llm_call
 if TYPE_CHECKING:
     import procrastinate
 
-    from .core import Engine
-    from .scheduler import Runner
+    from .engine import Engine
+    from .runner import Runner
 
 log = logging.getLogger("aga_swarm.jobs")
 

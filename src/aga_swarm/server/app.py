@@ -16,11 +16,11 @@ from fastapi import FastAPI, Response
 from fastapi.concurrency import run_in_threadpool
 
 from .. import tracing
-from ..api import SwarmService
-from ..engine.core import Engine
-from ..engine.scheduler import Runner
+from ..engine.engine import Engine
+from ..engine.runner import Runner
 from ..plugins import load_actions
 from ..schemas import SwarmEvent
+from ..service import SwarmService
 from .cache import StateCache
 from .context import ServerContext
 from .errors import install_error_handlers

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
-from ..api import SwarmService
+from ..service import SwarmService
 from ..store import accounts
 from ..store.accounts import Session
 from ..store.database import Database

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from fastapi import HTTPException
 
-from ..api import OwnerUsage, SwarmService
+from ..service import OwnerUsage, SwarmService
 from .settings import Settings
 
 

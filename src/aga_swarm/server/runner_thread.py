@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from ..engine.scheduler import Runner
+from ..engine.runner import Runner
 from .logs import log
 
 

@@ -1,4 +1,4 @@
-"""The scheduler: claims queued operations and runs them, one at a time per node, many nodes at once.
+"""Runner: claims queued operations and runs them, one at a time per node, many nodes at once (the scheduler).
 
 Claiming is a compare-and-set on the operation row, so several worker processes can share one database.
 A claim carries a lease; operations whose worker died are re-queued when the lease expires (and, in the
@@ -19,7 +19,7 @@ from ..schemas import EventType, OperationKind, OperationStatus, SwarmStatus
 from ..store import sql
 from ..store import tables as t
 from .claimed import ClaimedOp, read_for_llm_call
-from .core import Engine
+from .engine import Engine
 from .gcpause import gc_paused
 from .stats import EngineStats
 

@@ -1,4 +1,4 @@
-"""The Python API: everything a server, the CLI or a notebook does with swarms goes through here.
+"""``SwarmService``, the Python API: everything a server, the CLI or a notebook does with swarms goes through here.
 
 Every method that names a swarm takes an optional ``owner_id``; when given, a swarm owned by someone
 else is reported as not found, exactly like a missing one.
@@ -22,16 +22,16 @@ from typing import Any
 
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 
-from .actions.catalog import describe_space
-from .actions.tools import pending_approval
-from .engine import attachments as att
-from .engine import history as hist
-from .engine import keys, steer
-from .engine import memory as mem
-from .engine.attachments import AttachmentLimits
-from .engine.context import UserReply, spawn_node
-from .engine.core import Engine
-from .engine.errors import (
+from ..actions.catalog import describe_space
+from ..actions.tools import pending_approval
+from ..engine import attachments as att
+from ..engine import history as hist
+from ..engine import keys, steer
+from ..engine import memory as mem
+from ..engine.attachments import AttachmentLimits
+from ..engine.context import UserReply, spawn_node
+from ..engine.engine import Engine
+from ..engine.errors import (
     ChatNotAwaiting,
     ChatNotFound,
     FileTooLarge,
@@ -42,10 +42,10 @@ from .engine.errors import (
     QuotaExceeded,
     SwarmNotFound,
 )
-from .engine.scheduler import Runner
-from .engine.tx import SwarmTx
-from .llm.prices import UnknownPrice, require_price
-from .schemas import (
+from ..engine.runner import Runner
+from ..engine.tx import SwarmTx
+from ..llm.prices import UnknownPrice, require_price
+from ..schemas import (
     TERMINAL_LIFECYCLES,
     Attachment,
     ChatStatus,
@@ -75,9 +75,9 @@ from .schemas import (
     SwarmStatus,
     SwarmSummary,
 )
-from .store import outcomes, payloads, rows, sql, usage
-from .store import tables as t
-from .store.blob import BlobStore, swarm_prefix
+from ..store import outcomes, payloads, rows, sql, usage
+from ..store import tables as t
+from ..store.blob import BlobStore, swarm_prefix
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
