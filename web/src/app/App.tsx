@@ -1,9 +1,9 @@
 import { Suspense, useEffect } from 'react';
-import { Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
+import { Navigate, Route, Routes } from 'react-router';
 import { api } from '../api/http';
 import { describeError, isServerDown } from '../api/errors';
 import AppShell from './AppShell';
-import { Loading } from '../components/Feedback';
+import Loading from '../components/Loading';
 import PageBoundary from '../components/PageBoundary';
 import { lazyPage } from '../lib/lazyPage';
 import LoginPage from '../features/auth/LoginPage';
@@ -12,8 +12,9 @@ import SwarmLayout from '../features/swarms/SwarmLayout';
 import ChatPage from '../features/chat/ChatPage';
 import NotFound from './NotFound';
 import AccountPage from '../features/auth/AccountPage';
-import { useAppDispatch, useAppSelector } from './store';
+import { useAppDispatch } from './store';
 import { anonymous, loggedIn } from '../features/auth/authSlice';
+import RequireAuth from './RequireAuth';
 
 const TreePage = lazyPage(() => import('../features/tree/TreePage'));
 const ActionsPage = lazyPage(() => import('../features/spaces/ActionsPage'));
@@ -29,19 +30,6 @@ function useSessionCheck() {
       .then((user) => dispatch(loggedIn(user)))
       .catch((e: unknown) => dispatch(anonymous(isServerDown(e) ? describeError(e) : null)));
   }, [dispatch]);
-}
-
-function RequireAuth() {
-  const status = useAppSelector((s) => s.auth.status);
-  const loggedOut = useAppSelector((s) => s.auth.loggedOut);
-  const loc = useLocation();
-  if (status === 'unknown') return <Loading label="Checking your session…" page />;
-  if (status === 'anonymous') {
-    if (loggedOut) return <Navigate to="/login" replace />;
-    const next = loc.pathname + loc.search;
-    return <Navigate to={`/login?next=${encodeURIComponent(next)}`} replace />;
-  }
-  return <Outlet />;
 }
 
 export default function App() {

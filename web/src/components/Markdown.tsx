@@ -1,16 +1,8 @@
 import { lazy, Suspense } from 'react';
 import ErrorBoundary from './ErrorBoundary';
+import PlainText from './PlainText';
 
 const MarkdownRenderer = lazy(() => import('./MarkdownRenderer'));
-
-function PlainText({ children, note }: { children: string; note?: string }) {
-  return (
-    <>
-      <div className="md md-plain">{children}</div>
-      {note ? <p className="hint md-fallback-note">{note}</p> : null}
-    </>
-  );
-}
 
 /**
  * Markdown with tables, code highlighting and LaTeX; the renderer (and KaTeX) load on first use. A message

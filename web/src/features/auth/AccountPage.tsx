@@ -2,7 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { useChangePasswordMutation, useLogoutAllMutation } from '../../api/http';
 import { describeError } from '../../api/errors';
 import ConfirmDialog from '../../components/ConfirmDialog';
-import { ErrorMessage } from '../../components/Feedback';
+import ErrorMessage from '../../components/ErrorMessage';
 import { useSignOut } from './useSignOut';
 import { useAppSelector } from '../../app/store';
 

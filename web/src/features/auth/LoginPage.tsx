@@ -2,7 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { api, useLoginMutation, useSignupMutation } from '../../api/http';
 import { describeError } from '../../api/errors';
-import { ErrorMessage } from '../../components/Feedback';
+import ErrorMessage from '../../components/ErrorMessage';
 import { resetSeekers } from '../history/controller';
 import { resetEffects } from '../live/effects';
 import { useLive } from '../live/LiveContext';

@@ -4,7 +4,9 @@ import { patchSwarmCaches, useGetSwarmQuery, useSwarmActionMutation } from '../.
 import { describeError } from '../../api/errors';
 import ConnectionIndicator from '../live/ConnectionIndicator';
 import PageBoundary from '../../components/PageBoundary';
-import { EmptyState, ErrorMessage, Loading } from '../../components/Feedback';
+import EmptyState from '../../components/EmptyState';
+import ErrorMessage from '../../components/ErrorMessage';
+import Loading from '../../components/Loading';
 import StatusBadge from './StatusBadge';
 import { SwarmOutcome } from './SwarmOutcome';
 import { formatCost, plural } from '../../lib/format';
@@ -13,22 +15,7 @@ import { loadLive } from '../live/thunks';
 import { useAppDispatch, useAppSelector } from '../../app/store';
 import { backToLive } from '../history/scrubSlice';
 import { selectIsHistory } from '../history/selectors';
-
-/** In place of the live indicator and controls while the slider is in the past: where, and the way back. */
-function HistoryMark({ seq, liveSeq, onLive }: { seq: number | null; liveSeq: number; onLive(): void }) {
-  return (
-    <>
-      <span className="history-mark" role="status" data-testid="history-mark">
-        {seq === null
-          ? 'History: loading…'
-          : `History: as of event ${seq.toLocaleString()} of ${liveSeq.toLocaleString()}`}
-      </span>
-      <button type="button" className="primary swarm-controls" onClick={onLive}>
-        Back to live
-      </button>
-    </>
-  );
-}
+import HistoryMark from './HistoryMark';
 
 const TAB_NAMES = { chat: 'chat', tree: 'tree view', actions: 'action space', memory: 'memory space' } as const;
 

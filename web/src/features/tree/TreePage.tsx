@@ -1,29 +1,20 @@
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router';
-import { describeError } from '../../api/errors';
-import { useLiveNodeDetail } from '../logs/useLiveNodeDetail';
-import type { LLMCall, Node, SwarmState } from '../../api/types';
+import { useEffect, useRef, useState } from 'react';
+import { useParams, useSearchParams } from 'react-router';
+import type { SwarmState } from '../../api/types';
 import { LIFECYCLES } from '../../api/types';
-import { EmptyState, ErrorMessage, Loading } from '../../components/Feedback';
-import JournalList from '../logs/JournalList';
-import Markdown from '../../components/Markdown';
-import NodeSteering from '../steering/NodeSteering';
-import { formatCost, formatMs, formatTime, plural } from '../../lib/format';
+import EmptyState from '../../components/EmptyState';
+import { plural } from '../../lib/format';
 import { useAppSelector } from '../../app/store';
-import { lifecycleCounts, selectIsHistory, selectOrderedChats, selectViewState } from '../history/selectors';
-import { ACTION_LABELS, LIFECYCLE_LABELS } from './glyphs';
+import { lifecycleCounts, selectIsHistory, selectViewState } from '../history/selectors';
+import { LIFECYCLE_LABELS } from './glyphs';
 import HistoryBar from '../history/HistoryBar';
 import Legend from './Legend';
 import TreeCanvas, { type TreeCanvasHandle } from './TreeCanvas';
+import FindNode from './FindNode';
+import ChatsAtPoint from './ChatsAtPoint';
+import NodePanel from './NodePanel';
 
 const EMPTY: string[] = [];
-// the built-in termination policies (engine/policies.py); any other name is a custom action's own
-const POLICY_LABELS: Record<string, string> = {
-  all: 'all: review every report',
-  fail_fast: 'fail fast: the first failure fails it',
-  first: 'first: the first one done is the answer',
-  confirm: 'confirm: the task must be confirmed met, or re-planned',
-};
 
 /** `collapsed` without the ancestors of node `id` (the same array when none of them is collapsed). */
 export function withoutAncestors(collapsed: string[], state: SwarmState | null, id: string | null): string[] {
@@ -169,221 +160,5 @@ export default function TreePage() {
       </div>
       <HistoryBar swarmId={swarmId} liveSeq={liveSeq} />
     </div>
-  );
-}
-
-function FindNode({ state, onPick }: { state: SwarmState | null; onPick(id: string): void }) {
-  const [q, setQ] = useState('');
-  const uid = useId();
-  const matches = useMemo(() => {
-    const needle = q.trim().toLowerCase();
-    if (!needle || !state) return [];
-    const out: Node[] = [];
-    for (const id in state.nodes) {
-      const n = state.nodes[id]!;
-      if (n.title.toLowerCase().includes(needle) || n.id.toLowerCase() === needle) out.push(n);
-      if (out.length >= 8) break;
-    }
-    return out;
-  }, [q, state]);
-  return (
-    <div className="find-node">
-      <label htmlFor={`${uid}-find`} className="visually-hidden">
-        Find a node
-      </label>
-      <input
-        id={`${uid}-find`}
-        type="search"
-        placeholder="Find a node…"
-        value={q}
-        onChange={(e) => setQ(e.target.value)}
-      />
-      {matches.length ? (
-        <ul className="find-results" aria-label="Matching nodes">
-          {matches.map((n) => (
-            <li key={n.id}>
-              <button
-                type="button"
-                onClick={() => {
-                  onPick(n.id);
-                  setQ('');
-                }}
-              >
-                {n.title} <span className="hint">({LIFECYCLE_LABELS[n.lifecycle]})</span>
-              </button>
-            </li>
-          ))}
-        </ul>
-      ) : null}
-    </div>
-  );
-}
-
-function ChatsAtPoint({ swarmId, state }: { swarmId: string; state: SwarmState | null }) {
-  const chats = selectOrderedChats(state);
-  return (
-    <div className="side-section">
-      <p className="hint">Click a glyph to see that node's developer log, journal and report.</p>
-      <h2>Chats</h2>
-      {chats.length ? (
-        <ul className="mini-chats">
-          {chats.slice(0, 50).map((c) => (
-            <li key={c.id}>
-              <Link to={`/swarms/${swarmId}/chat/${encodeURIComponent(c.id)}`}>{c.title}</Link>{' '}
-              <span className={`chip chip-${c.status}`}>{c.status.replace('_', ' ')}</span>
-            </li>
-          ))}
-        </ul>
-      ) : (
-        <p className="hint">No conversations at this point.</p>
-      )}
-    </div>
-  );
-}
-
-interface NodePanelProps {
-  swarmId: string;
-  node: Node;
-  at?: number;
-  collapsed: boolean;
-  onToggleCollapse(): void;
-  onClose(): void;
-}
-
-function NodePanel({ swarmId, node, at, collapsed, onToggleCollapse, onClose }: NodePanelProps) {
-  const q = useLiveNodeDetail(swarmId, node.id, at);
-
-  return (
-    <div className="node-panel" data-testid="node-panel">
-      <div className="node-panel-head">
-        <h2>{node.title}</h2>
-        <button type="button" onClick={onClose} aria-label="Close node details">
-          ✕
-        </button>
-      </div>
-      <dl className="facts">
-        <dt>Lifecycle</dt>
-        <dd>{LIFECYCLE_LABELS[node.lifecycle]}</dd>
-        <dt>Action</dt>
-        <dd>
-          {ACTION_LABELS[node.action_type]} ({node.action_id})
-        </dd>
-        <dt>Node</dt>
-        <dd>
-          <code>{node.id}</code>, depth {node.depth}
-        </dd>
-        {node.needs.length ? (
-          <>
-            <dt>Needs</dt>
-            <dd data-testid="node-needs">{node.needs.join(', ')}</dd>
-          </>
-        ) : null}
-        {node.needed_by.length ? (
-          <>
-            <dt>Needed by</dt>
-            <dd>{node.needed_by.join(', ')}</dd>
-          </>
-        ) : null}
-        {node.children.length || node.termination_policy !== 'all' ? (
-          <>
-            <dt>When subtasks end</dt>
-            <dd data-testid="node-policy" title={`termination policy: ${node.termination_policy}`}>
-              {POLICY_LABELS[node.termination_policy] ?? `${node.termination_policy} (custom policy)`}
-            </dd>
-          </>
-        ) : null}
-        <dt>Updated</dt>
-        <dd>{formatTime(node.updated_at)}</dd>
-      </dl>
-      {at === undefined ? <NodeSteering swarmId={swarmId} node={node} /> : null}
-      <p>
-        <Link to={`/swarms/${swarmId}/chat/${encodeURIComponent(node.chat_id)}`}>Open this node's chat</Link>
-      </p>
-      {node.children.length ? (
-        <p>
-          <button type="button" aria-pressed={collapsed} onClick={onToggleCollapse}>
-            {collapsed ? 'Expand subtree' : 'Collapse subtree'}
-          </button>
-        </p>
-      ) : null}
-      <h3>Directive</h3>
-      <p className="pre">{node.directive}</p>
-      {node.failure_reason ? (
-        <>
-          <h3>Failure</h3>
-          <p className="failure">{node.failure_reason}</p>
-        </>
-      ) : null}
-      <h3>Report</h3>
-      {node.report ? <Markdown>{node.report}</Markdown> : <p className="hint">No report yet.</p>}
-      {q.isLoading ? (
-        <Loading label="Loading the developer log…" />
-      ) : q.error || !q.data ? (
-        <ErrorMessage>{describeError(q.error)}</ErrorMessage>
-      ) : (
-        <>
-          {at !== undefined ? (
-            <p className="hint" data-testid="detail-as-of">
-              Journal and developer log as of event {at.toLocaleString()}.
-            </p>
-          ) : null}
-          <h3>Journal</h3>
-          <JournalList entries={q.data.journal} />
-          <h3>Developer log</h3>
-          <section aria-label="Developer log" data-testid="developer-log">
-            {q.data.llm_calls.length ? (
-              q.data.llm_calls.map((c) => <LLMCallView key={c.id} c={c} />)
-            ) : (
-              <p className="hint">No model calls yet.</p>
-            )}
-          </section>
-        </>
-      )}
-    </div>
-  );
-}
-
-function LLMCallView({ c }: { c: LLMCall }) {
-  return (
-    <details className="llm-call" data-testid="llm-call">
-      <summary>
-        <span className="llm-step">{c.step}</span>
-        <span className="llm-meta">
-          {c.model} · {c.tokens_in.toLocaleString()} in / {c.tokens_out.toLocaleString()} out · {formatMs(c.latency_ms)} ·{' '}
-          {formatCost(c.cost_usd)}
-          {c.attempts > 1 ? ` · ${c.attempts} attempts` : ''}
-        </span>
-        {c.error ? <span className="failure"> · error</span> : null}
-      </summary>
-      <dl className="facts">
-        <dt>Model</dt>
-        <dd>{c.model}</dd>
-        <dt>Tokens</dt>
-        <dd>
-          {c.tokens_in.toLocaleString()} in, {c.tokens_out.toLocaleString()} out
-        </dd>
-        <dt>Latency</dt>
-        <dd>{formatMs(c.latency_ms)}</dd>
-        <dt>Cost</dt>
-        <dd>{formatCost(c.cost_usd)}</dd>
-        <dt>When</dt>
-        <dd>{formatTime(c.created_at)}</dd>
-      </dl>
-      <h4>Prompt</h4>
-      {c.messages.map((m, k) => (
-        <div key={k} className="prompt-msg">
-          <div className="prompt-role">{m.role}</div>
-          <div className="prompt-content">{m.content}</div>
-        </div>
-      ))}
-      <h4>Output</h4>
-      {c.raw_output ? <pre className="output">{c.raw_output}</pre> : <p className="hint">No output.</p>}
-      {c.error ? (
-        <>
-          <h4>Error</h4>
-          <p className="failure">{c.error}</p>
-        </>
-      ) : null}
-    </details>
   );
 }

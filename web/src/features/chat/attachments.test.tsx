@@ -1,7 +1,8 @@
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { messageBody, swarmBody } from '../../api/http';
-import { AttachmentList, isThumbnail, pastedFiles } from './Attachments';
+import { isThumbnail, pastedFiles } from './attachments';
+import AttachmentList from './AttachmentList';
 
 afterEach(cleanup);
 
