@@ -398,6 +398,9 @@ async def test_a_fan_out_starts_its_children_in_the_transaction_that_creates_the
     st = svc.state(sid)
     assert st.status is SwarmStatus.COMPLETED and st.nodes["n"].report == f"{k} of {k}"
     assert _spawn_rows(svc, sid) == []
+    # under the ``all`` policy the children's notices to the parent are one: the first, still kept back when
+    # the others end, answers for them all (``SwarmTx.notify_parent``)
+    assert svc.engine.stats.ops_done == {"spawn": k + 1, "terminate": 1}
     for i in (1, k // 2, k):
         assert [j.text for j in svc.node_detail(sid, f"n.{i}").journal] == [f"leaf {i - 1}"]
     assert fold(svc.history(sid).events, SwarmState(swarm_id=sid)) == st

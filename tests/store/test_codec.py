@@ -142,3 +142,38 @@ def test_new_nodes_and_chats_built_in_one_go_equal_validated_ones() -> None:
     assert chat_fast == chat_slow
     assert chat_fast.model_dump_json() == chat_slow.model_dump_json()
     assert chat_fast.model_fields_set == chat_slow.model_fields_set
+
+
+def test_row_json_writes_what_pydantic_writes() -> None:
+    """``row_json`` (the node and chat rows, by orjson from the fields) gives the very text of
+    ``model_dump_json()``: for a new node, one with contexts, a continuation, attachments, inbox and a report, a
+    validated one, and chat summaries idle and awaiting since a time with and without microseconds; a value
+    orjson cannot write falls back to pydantic."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from aga_swarm.schemas import ActionType, Attachment, ChatStatus, ChatSummary, ContinuationKind, Lifecycle, Node
+    from aga_swarm.store.codec import new_chat, new_node, row_json
+
+    now = datetime.now(UTC)
+    args = {"id": "n.1", "swarm_id": "s1", "parent_id": "n", "depth": 1, "action_id": "do",
+            "action_type": next(iter(ActionType)), "directive": "Write «it»", "title": "Write",
+            "termination_policy": "all", "context_down": {}, "needs": [], "needed_by": ["n.2"],
+            "lifecycle": Lifecycle.SPAWNED, "failure_reason": None, "chat_id": "chat-n.1", "created_at": now,
+            "updated_at": now}
+    fresh = new_node(**args)  # type: ignore[arg-type]
+    cont = new_continuation("n.1", ContinuationKind.LLM, {"llm_ref": "k", "reserve": {"cost_usd": 0.5, "calls": 1}},
+                            {"i": 1, "items": ["a", None, 2.5]}, "do.go", "n.1@3", now.replace(microsecond=0))
+    att = Attachment(path="uploads/a.png", name="a.png", content_type="image/png", size=3, sha256="ab", seq=4)
+    busy = Node(**{**args, "context_down": {"k": [1, {"x": True}]}, "context_up": {"files": ["f.md"]},
+                   "children": ["n.1.1"], "continuation": cont, "attachments": [att], "inbox": ["hi"],
+                   "report": "done\nwell", "replans": 2, "attempt": 3, "lifecycle": Lifecycle.WAITING_LLM,
+                   "updated_at": now + timedelta(seconds=1)})
+    for node in (fresh, busy, Node.model_validate_json(busy.model_dump_json())):
+        assert row_json(node) == node.model_dump_json()
+    waiting = ChatSummary(id="chat-n.1", node_id="n.1", title="Write", status=ChatStatus.AWAITING_USER,
+                          message_count=2, last_message="Why?", awaiting_since=now.replace(microsecond=0))
+    for chat in (new_chat("chat-n.1", "n.1", "Write"), waiting, waiting.model_copy(update={"awaiting_since": now})):
+        assert row_json(chat) == chat.model_dump_json()
+    odd = busy.model_copy(update={"context_up": {"raw": b"bytes"},
+                                  "created_at": now.astimezone(timezone(timedelta(hours=2)))})
+    assert row_json(odd) == odd.model_dump_json()

@@ -450,8 +450,8 @@ def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, act
     ``engine.deps``)."""
     lifecycle, reason = start_lifecycle(tx, needs) if needs else (Lifecycle.SPAWNED, None)
     title = title or _title(directive)
-    if type(directive) is str and type(title) is str and type(context_down) is dict and all(
-            type(key) is str for key in context_down):  # the types Node declares: nothing to validate
+    if type(directive) is str and type(title) is str and type(context_down) is dict and (not context_down or all(
+            type(key) is str for key in context_down)):  # the types Node declares: nothing to validate
         node = new_node(id=node_id, swarm_id=tx.swarm_id, parent_id=parent_id, depth=depth, action_id=action.id,
                         action_type=action.action_type, directive=directive, title=title,
                         termination_policy=action.termination_policy, context_down=dict(context_down),
@@ -481,5 +481,8 @@ def _schema_json(model: type[BaseModel]) -> str:
 
 
 def _title(directive: str) -> str:
+    if 0 < len(directive) <= 80 and directive.isprintable() and not (directive[0].isspace()
+                                                                     or directive[-1].isspace()):
+        return directive  # one line, nothing to strip, short enough: what the general case below gives
     line = directive.strip().splitlines()[0] if directive.strip() else "(empty)"
     return line[:80] + ("…" if len(line) > 80 else "")

@@ -4,9 +4,8 @@ a ``SwarmTx`` (its events are the only effect); no step runs here (``dispatch`` 
 
 from __future__ import annotations
 
-from ..schemas import TERMINAL_LIFECYCLES, ChatStatus, Lifecycle, Node, OperationKind, SwarmStatus
+from ..schemas import TERMINAL_LIFECYCLES, ChatStatus, Lifecycle, Node, SwarmStatus
 from ..store import sql
-from . import keys
 from .deps import release_dependents
 from .tx import SwarmTx
 
@@ -62,7 +61,7 @@ def end_swarm(tx: SwarmTx, reason: str) -> None:
         tx.update_node(live.id, lifecycle=Lifecycle.CANCELLED, failure_reason=f"swarm stopped: {reason}",
                        continuation=None)
     sql.run(tx.conn, sql.DROP_PENDING, {"sid": tx.swarm_id, "why": f"dropped: {reason}"[:4000]})
-    tx.inline.clear()
+    tx.drop_inline()
     tx.set_status(SwarmStatus.FAILED, reason)
 
 
@@ -72,8 +71,7 @@ def after_terminal(tx: SwarmTx, node: Node) -> None:
     if node.needed_by:  # siblings waiting for this node start (or are cancelled) in this same transaction
         release_dependents(tx, node)
     if node.parent_id is not None:
-        tx.enqueue(OperationKind.TERMINATE, node.parent_id, keys.attempt_key("terminate", node),
-                   {"child_id": node.id})
+        tx.notify_parent(node)
         return
     if node.lifecycle is Lifecycle.DONE:
         tx.set_status(SwarmStatus.COMPLETED)

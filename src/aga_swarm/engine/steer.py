@@ -4,7 +4,6 @@ each names what it refused in a ``Conflict`` (409 over HTTP)."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -59,7 +58,7 @@ def cancel(tx: SwarmTx, node_id: str) -> Node:
         sql.run(tx.conn, sql.DROP_PENDING_OF_NODE, {"sid": tx.swarm_id, "nid": n.id,
                                                     "why": f"dropped: {node.id} {CANCELLED_BY_PERSON}"})
     gone = {n.id for n in subtree}
-    tx.inline = deque(r for r in tx.inline if r["node_id"] not in gone)
+    tx.drop_inline(gone)
     rules.after_terminal(tx, tx.node(node.id))
     if node.parent_id is None and tx.state.status is SwarmStatus.FAILED:
         tx.set_status(SwarmStatus.FAILED, f"the root node n was {CANCELLED_BY_PERSON}")

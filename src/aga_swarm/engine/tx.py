@@ -33,6 +33,7 @@ from ..schemas import (
     SwarmEvent,
     SwarmState,
     SwarmStatus,
+    TerminationPolicy,
     Usage,
 )
 from ..store import rows, sql
@@ -52,6 +53,7 @@ from ..store.codec import (
     jsonable_changes,
     new_chat,
     node_json,
+    row_json,
     set_field,
     set_fields,
     trusted,
@@ -59,6 +61,7 @@ from ..store.codec import (
 )
 from ..store.database import RawConnection
 from ..store.payloads import RequestStore
+from . import keys
 from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
 from .fold import USAGE_EVENTS, apply_event, chat_ids_touched, node_ids_touched, reserve
 from .rowcache import CachedRows
@@ -113,6 +116,9 @@ class SwarmTx:
         self.created_nodes: set[str] = set()
         self.released_nodes: set[str] = set()  # left waiting_deps in this transaction (see ``may_run_inline``)
         self.inline: deque[dict[str, Any]] = deque()  # operations kept back to run in this transaction, oldest first
+        # parents under the ``all`` policy with a child-ended notice kept back in ``inline`` and not run yet
+        # (``notify_parent``); clearing it is always safe (it only means a notice more)
+        self._pending_notices: set[str] = set()
         self._swarm_dirty = False
         self._usage_dirty = False  # an event of ``fold.USAGE_EVENTS`` changed ``state.usage`` (see ``flush``)
         self.grouped = 0  # kept-back operations the executor ran after the leading change (``GroupCommit.drain``)
@@ -329,7 +335,7 @@ class SwarmTx:
         stored = self._stored_lifecycle
         if self._new_nodes:
             sql.run_rows(conn, sql.INSERT_NODE, [
-                NodeRow(sid, n.id, n.parent_id, n.lifecycle.value, n.model_dump_json())
+                NodeRow(sid, n.id, n.parent_id, n.lifecycle.value, row_json(n))
                 for n in (nodes[i] for i in sorted(self._new_nodes))])
             for i in self._new_nodes:
                 stored[i] = nodes[i].lifecycle.value
@@ -341,9 +347,9 @@ class SwarmTx:
                 n = nodes[i]
                 lifecycle = n.lifecycle.value
                 if stored.get(i) == lifecycle:
-                    kept.append(NodeDataRow(n.model_dump_json(), sid, i))
+                    kept.append(NodeDataRow(row_json(n), sid, i))
                 else:
-                    moved.append(NodeUpdateRow(lifecycle, n.model_dump_json(), sid, i))
+                    moved.append(NodeUpdateRow(lifecycle, row_json(n), sid, i))
                     stored[i] = lifecycle
             if moved:
                 sql.run_rows(conn, sql.UPDATE_NODE, moved)
@@ -352,12 +358,12 @@ class SwarmTx:
         chats = self.state.chats
         if self._new_chats:
             sql.run_rows(conn, sql.INSERT_CHAT, [
-                ChatRow(sid, c.id, c.node_id, c.status.value, c.model_dump_json())
+                ChatRow(sid, c.id, c.node_id, c.status.value, row_json(c))
                 for c in (chats[i] for i in sorted(self._new_chats))])
         changed = self._dirty_chats - self._new_chats
         if changed:
             sql.run_rows(conn, sql.UPDATE_CHAT, [
-                ChatUpdateRow(c.status.value, c.model_dump_json(), sid, c.id)
+                ChatUpdateRow(c.status.value, row_json(c), sid, c.id)
                 for c in (chats[i] for i in sorted(changed))])
         if self._messages:
             sql.run_rows(conn, sql.INSERT_MESSAGE, self._messages)
@@ -424,11 +430,42 @@ class SwarmTx:
 
     def take_inline(self) -> dict[str, Any] | None:
         """The oldest operation kept back by ``enqueue`` (never written), or None."""
-        return self.inline.popleft() if self.inline else None
+        if not self.inline:
+            return None
+        row = self.inline.popleft()
+        if row["kind"] == _TERMINATE:
+            self._pending_notices.discard(row["node_id"])
+        return row
 
     def absorb_inline(self, kind: OperationKind, node_id: str) -> None:
         """Drop kept-back operations of ``kind`` for ``node_id`` (see ``sql.ABSORB_TERMINATES``)."""
         self.inline = deque(r for r in self.inline if not (r["kind"] == kind.value and r["node_id"] == node_id))
+        if kind is OperationKind.TERMINATE:
+            self._pending_notices.discard(node_id)
+
+    def drop_inline(self, node_ids: set[str] | None = None) -> None:
+        """Drop the kept-back operations of ``node_ids`` (of every node when None)."""
+        if node_ids is None:
+            self.inline.clear()
+        else:
+            self.inline = deque(r for r in self.inline if r["node_id"] not in node_ids)
+        self._pending_notices.clear()
+
+    def notify_parent(self, child: Node) -> None:
+        """Queue the notice that ``child`` ended to its parent. Under the ``all`` policy a notice only asks
+        whether every child has ended, and the first one to run answers for all of them (``dispatch._terminate``
+        absorbs the rest): so while one for the same parent is still kept back in this transaction (it runs
+        after this child's end), no second one is made. A fan-out's K children then leave one notice, not K."""
+        parent_id = child.parent_id
+        assert parent_id is not None
+        if parent_id in self._pending_notices:
+            return
+        self.enqueue(OperationKind.TERMINATE, parent_id, keys.attempt_key("terminate", child),
+                     {"child_id": child.id})
+        inline = self.inline
+        if (inline and inline[-1]["node_id"] == parent_id and inline[-1]["kind"] == _TERMINATE
+                and self.node(parent_id).termination_policy == TerminationPolicy.ALL):
+            self._pending_notices.add(parent_id)
 
     def enqueue_row(self, row: dict[str, Any]) -> None:
         """Write ``row`` (taken with ``take_inline``) as queued for any worker."""
@@ -445,6 +482,9 @@ class SwarmTx:
     @property
     def usage(self) -> Usage:
         return self.state.usage
+
+
+_TERMINATE = OperationKind.TERMINATE.value
 
 
 # node fields whose typed value ``update_node`` may set directly: it serialises to exactly what the fold,

@@ -15,6 +15,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
+import orjson
 from pydantic import BaseModel
 
 from ..schemas import ChatStatus, ChatSummary, Continuation, ContinuationKind, EventType, Lifecycle, Node, SwarmEvent
@@ -222,6 +223,26 @@ def node_json(node: Node) -> dict[str, Any]:
         "report": v["report"], "failure_reason": v["failure_reason"], "context_down": {}, "context_up": {},
         "chat_id": v["chat_id"], "replans": v["replans"], "attempt": v["attempt"], "inbox": list(v["inbox"]),
         "attachments": [], "continuation": None, "created_at": iso(v["created_at"]), "updated_at": iso(v["updated_at"])}
+
+
+_ROW_JSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z  # datetimes as pydantic writes them (``...Z``)
+
+
+def _plain_model(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.__dict__
+    raise TypeError(type(value).__name__)
+
+
+def row_json(model: Node | ChatSummary) -> str:
+    """``model.model_dump_json()`` for a node or a chat summary, by orjson from its fields (nested models by
+    theirs): the same text, at a third of the cost (a fan-out writes a row of each per child). Neither model
+    has a field serializer, alias or excluded field, which this would skip; a value orjson cannot write (none
+    the engine makes) goes to pydantic. ``tests/store/test_codec.py`` checks the parity."""
+    try:
+        return orjson.dumps(model.__dict__, default=_plain_model, option=_ROW_JSON).decode()
+    except TypeError:
+        return model.model_dump_json()
 
 
 def set_fields(model: BaseModel, changes: dict[str, Any], jsonable: dict[str, Any],

@@ -1,0 +1,69 @@
+"""Fan-out CPU per child, AGA only, for comparing engine versions on a loaded machine (issue 12).
+
+Runs the K-children fan-out of ``bench_engine.py`` (serve mode) ``--reps`` times and prints this process's CPU
+µs per child (median, min) and wall. Run two versions interleaved by pointing ``PYTHONPATH`` at each one's
+``src/`` in turn (``--rounds``: one repetition each per round), or add ``--profile`` for a cProfile of the runs
+(``--top`` functions by own time).
+
+    python bench/fanout_cpu.py --k 1000 --reps 7
+    python bench/fanout_cpu.py --k 1000 --reps 3 --profile --top 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_engine as be
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--k", type=int, default=1000)
+    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--json", action="store_true", help="print one JSON line (cpu and wall µs per child, lists)")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="aga-fan-cpu-") as base:
+        aga = be.Aga(Path(base) / "aga", "serve")
+        be.aga_fan(aga, 3)
+        be.aga_fan(aga, args.k)  # warm-up at full size
+        prof = cProfile.Profile() if args.profile else None
+        cpu, wall = [], []
+        for _ in range(args.reps):
+            if prof:
+                prof.enable()
+            smp, _ops = be.aga_fan(aga, args.k)
+            if prof:
+                prof.disable()
+            cpu.append(smp.cpu / args.k * 1e6)
+            wall.append(smp.wall / args.k * 1e6)
+        aga.close()
+    if args.json:
+        print(json.dumps({"cpu": cpu, "wall": wall, "load": os.getloadavg()[0]}))
+    else:
+        print(f"K={args.k}: CPU µs per child median {statistics.median(cpu):.1f} min {min(cpu):.1f}; "
+              f"wall median {statistics.median(wall):.1f}; load {os.getloadavg()[0]:.1f}")
+    if prof:
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(args.top)
+        print(buf.getvalue())
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(args.top)
+        print(buf.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
