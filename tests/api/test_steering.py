@@ -67,5 +67,11 @@ async def test_cancel_retry_and_tell_over_http(server: Server) -> None:
             assert report == 'Done: "Write a haiku about it" (with: blue) (told: use the word sea)'
             r = await http.post(f"{base}/n.2/tell", json={"content": "too late"})
             assert r.status_code == 409 and "has ended" in r.json()["detail"]
+
+            # the question's developer log keeps both attempts, each call saying which one made it
+            calls = (await http.get(f"{base}/n.1")).json()["llm_calls"]
+            attempts = [c["attempt"] for c in calls]
+            assert attempts[0] == 1 and attempts[-1] == 2 and attempts == sorted(attempts), calls
+            assert {c["replan"] for c in calls} == {0}
     finally:
         await rec.close()

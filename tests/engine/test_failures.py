@@ -85,6 +85,9 @@ async def test_permanent_error_fails_node_and_parent_reviews(backend: str, tmp_p
     # the root reviewed the failure (plan policy: wait for all), re-planned it up to the limit, then gave up
     assert "re-plan limit" in (svc.get_swarm(s.id).failure_reason or "")
     assert state.usage.replans == 2 and state.nodes["n"].replans == 2
+    # the root's developer log says which re-plan each review belongs to
+    reviews = [c for c in svc.node_detail(s.id, "n").llm_calls if c.step == "plan.on_review"]
+    assert [(c.attempt, c.replan) for c in reviews] == [(1, 0), (1, 1), (1, 2)]
     assert [state.nodes[c].directive for c in state.nodes["n"].children] == [
         "Write a poem", "Do the poison task", "Do the poison task", "Do the poison task"]
     svc.close()

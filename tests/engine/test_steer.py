@@ -195,6 +195,11 @@ async def test_retry_a_failed_node_runs_it_again_as_a_new_attempt(flaky_svc: Swa
     errors = [c for c in detail.llm_calls if c.error]
     assert len(errors) == 1 and errors[0].tokens_in == 11 and errors[0].tokens_out == 3  # the failed attempt
     assert any(c.error is None and c.step == "do.on_result" for c in detail.llm_calls)  # and the new one
+    # each record says which attempt made it: the failed call the first, every call after the retry the second
+    assert errors[0].attempt == 1 and detail.llm_calls.index(errors[0]) < len(detail.llm_calls) - 1
+    after = detail.llm_calls[detail.llm_calls.index(errors[0]) + 1:]
+    assert {c.attempt for c in after} == {2} and {c.replan for c in detail.llm_calls} == {0}
+    assert {c.attempt for c in svc.node_detail(s.id, "n").llm_calls} == {1}  # its parent was never retried
     with pytest.raises(Conflict, match="is done"):
         svc.retry_node(s.id, "n.2")
 

@@ -179,6 +179,7 @@ test('sign up, run a swarm, answer it, scrub its history, inspect a node, and ke
   await expect(calls.first()).toBeVisible();
   await calls.first().locator('summary').click();
   await expect(calls.first()).toContainText('scripted-1');
+  await expect(calls.first()).toContainText('attempt 1');
   await expect(calls.first()).toContainText(/\d+ in, \d+ out/);
   await expect(calls.first()).toContainText('Latency');
   await expect(calls.first()).toContainText('Cost');

@@ -80,7 +80,8 @@ def record_llm_call(tx: SwarmTx, requests: RequestStore, node: Node, step: str, 
         "swarm_id": tx.swarm_id, "id": call_id, "node_id": node.id, "step": step, "model": model,
         "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": tokens_in,
         "tokens_out": tokens_out, "latency_ms": latency_ms, "cost_usd": cost_usd, "attempts": attempts,
-        "error": error, "created_at": tx.now.timestamp(), "seq": tx.state.seq + 1})  # the event's, below
+        "error": error, "created_at": tx.now.timestamp(), "seq": tx.state.seq + 1,  # the event's, below
+        "attempt": node.attempt, "replan": node.replans})
     if model != STEP_ERROR_MODEL:
         tx.model_calls.append(ModelCallRecord(model, tokens_in, tokens_out, cost_usd, latency_ms / 1000,
                                               error is not None))

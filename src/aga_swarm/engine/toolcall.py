@@ -121,6 +121,7 @@ def record_tool_call(tx: SwarmTx, blobs: BlobStore, node_id: str, step: str, too
     and a ``tool_call`` event (which changes no state; forks copy the record by it)."""
     seq = tx.state.seq + 1
     call_id = f"{node_id}.tool{seq}"
+    node = tx.node(node_id)
     body = {"messages": [{"role": "tool_call", "content": json.dumps(arguments, ensure_ascii=False)}],
             "raw_output": result, "parsed_output": {"tool": tool, "arguments": arguments, "is_error": error}}
     encoded = sql.to_json(body)
@@ -132,7 +133,7 @@ def record_tool_call(tx: SwarmTx, blobs: BlobStore, node_id: str, step: str, too
         "swarm_id": tx.swarm_id, "id": call_id, "node_id": node_id, "step": step, "model": f"tool:{tool}",
         "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": 0, "tokens_out": 0,
         "latency_ms": ms, "cost_usd": 0.0, "attempts": 1, "error": result[:2000] if error else None,
-        "created_at": tx.now.timestamp(), "seq": seq})
+        "created_at": tx.now.timestamp(), "seq": seq, "attempt": node.attempt, "replan": node.replans})
     tx.emit(EventType.TOOL_CALL, node_id, {"id": call_id, "step": step, "tool": tool, "latency_ms": round(ms, 3),
                                            "bytes": len(result.encode()), "error": error})
 

@@ -108,6 +108,11 @@ class LLMCall(Model):
     tokens_out: int = 0
     latency_ms: float = 0.0
     cost_usd: float = 0.0
-    attempts: int = 1
+    attempts: int = Field(1, description="Tries the client made for this call (an output that did not validate is "
+                          "asked again, with the error)")
+    attempt: int | None = Field(None, description="The node's attempt that made the call: 1, then one more each time "
+                                "a person retried the node (none: recorded before this was kept)")
+    replan: int | None = Field(None, description="How many times the node had re-planned when it made the call: 0 "
+                               "for its first plan (none: recorded before this was kept)")
     error: str | None = None
     created_at: datetime

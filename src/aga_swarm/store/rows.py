@@ -88,8 +88,8 @@ def llm_call_from_row(row: Row[Any], body: dict[str, Any]) -> LLMCall:
     return LLMCall(id=row.id, node_id=row.node_id, step=row.step, model=row.model,
                    messages=body.get("messages", []), raw_output=body.get("raw_output"),
                    parsed_output=body.get("parsed_output"), tokens_in=row.tokens_in, tokens_out=row.tokens_out,
-                   latency_ms=row.latency_ms, cost_usd=row.cost_usd, attempts=row.attempts, error=row.error,
-                   created_at=dt(row.created_at))
+                   latency_ms=row.latency_ms, cost_usd=row.cost_usd, attempts=row.attempts, attempt=row.attempt,
+                   replan=row.replan, error=row.error, created_at=dt(row.created_at))
 
 
 def load_swarm_row(conn: Any, swarm_id: str, *, for_update: bool = False) -> Any:

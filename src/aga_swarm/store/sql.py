@@ -165,9 +165,9 @@ DELETE_DONE_OPERATION = Q("DELETE FROM operations WHERE id = :id AND claim = :cl
 FINISH_OPERATION = Q("UPDATE operations SET status = :status, error = :error, lease_until = NULL "
                         "WHERE id = :id AND claim = :claim AND status = 'running'")
 INSERT_LLM_CALL = Q("INSERT INTO llm_calls (swarm_id, id, node_id, step, model, body, blob_key, tokens_in, "
-                       "tokens_out, latency_ms, cost_usd, attempts, error, created_at, seq) VALUES (:swarm_id, "
-                       ":id, :node_id, :step, :model, :body, :blob_key, :tokens_in, :tokens_out, :latency_ms, "
-                       ":cost_usd, :attempts, :error, :created_at, :seq)")
+                       "tokens_out, latency_ms, cost_usd, attempts, error, created_at, seq, attempt, replan) VALUES "
+                       "(:swarm_id, :id, :node_id, :step, :model, :body, :blob_key, :tokens_in, :tokens_out, "
+                       ":latency_ms, :cost_usd, :attempts, :error, :created_at, :seq, :attempt, :replan)")
 INSERT_LLM_REQUEST = Q("INSERT INTO llm_requests (swarm_id, key, body, blob_key) VALUES (:swarm_id, :key, "
                        ":body, :blob_key) ON CONFLICT (swarm_id, key) DO NOTHING"
                        ).positional(RequestRow)

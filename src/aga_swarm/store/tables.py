@@ -191,6 +191,9 @@ llm_calls = Table(
     Column("error", Text, nullable=True),
     Column("created_at", Float, nullable=False),
     Column("seq", Integer, nullable=True),  # its llm_call event's seq (migration 0003; older rows: none)
+    # the node's attempt and re-plan count when the call was made (migration 0009; older rows: none)
+    Column("attempt", Integer, nullable=True),
+    Column("replan", Integer, nullable=True),
     Index("ix_llm_calls_node", "swarm_id", "node_id"),
 )
 

@@ -856,7 +856,13 @@ export interface components {
          */
         LLMCall: {
             /**
+             * Attempt
+             * @description The node's attempt that made the call: 1, then one more each time a person retried the node (none: recorded before this was kept)
+             */
+            attempt?: number | null;
+            /**
              * Attempts
+             * @description Tries the client made for this call (an output that did not validate is asked again, with the error)
              * @default 1
              */
             attempts: number;
@@ -889,6 +895,11 @@ export interface components {
             parsed_output?: unknown;
             /** Raw Output */
             raw_output?: string | null;
+            /**
+             * Replan
+             * @description How many times the node had re-planned when it made the call: 0 for its first plan (none: recorded before this was kept)
+             */
+            replan?: number | null;
             /** Step */
             step: string;
             /**

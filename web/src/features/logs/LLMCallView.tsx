@@ -9,7 +9,9 @@ export default function LLMCallView({ c }: { c: LLMCall }) {
         <span className="llm-meta">
           {c.model} · {c.tokens_in.toLocaleString()} in / {c.tokens_out.toLocaleString()} out · {formatMs(c.latency_ms)} ·{' '}
           {formatCost(c.cost_usd)}
-          {c.attempts > 1 ? ` · ${c.attempts} attempts` : ''}
+          {c.attempts > 1 ? ` · ${c.attempts} tries` : ''}
+          {c.attempt != null ? ` · attempt ${c.attempt}` : ''}
+          {c.replan ? ` · re-plan ${c.replan}` : ''}
         </span>
         {c.error ? <span className="failure"> · error</span> : null}
       </summary>
