@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from aga_swarm.actions import ActionSpec, Registry, register_builtins
 from aga_swarm.actions.outputs import DoOutput
 from aga_swarm.actions.toolloop import LoopState, function_name
+from aga_swarm.actions.tools import Tool, add_tool
 from aga_swarm.engine.context import StepContext
 from aga_swarm.llm.scripted import tool_segments
 from aga_swarm.schemas import EventType, Lifecycle, Limits, SwarmConfig, SwarmStatus
@@ -161,7 +162,8 @@ async def test_the_conversation_is_kept_by_reference(backend: str, tmp_path: Pat
                     and (e.data["changes"].get("continuation") or {}).get("next_step", "").startswith("tools.")]
         assert len(contexts) >= 10
         assert max(len(c["messages"]) for c in contexts) <= 2  # the model's calls and their result, no more
-        assert contexts[0]["base"] is None and len({c["base"] for c in contexts}) == 6  # the first turn, then 5
+        assert all(c["base"] for c in contexts) and len({c["base"] for c in contexts}) == 6  # one per turn
+        assert not any(c["facts"] for c in contexts)  # they are in the stored requests too
         last = [c for c in svc.node_detail(s.id, "n.1").llm_calls if c.model == "scripted-1"][-1]
         results = [m.content for m in last.messages if m.role == "tool"]
         assert [r.split(" (")[0] for r in results] == [f"Wrote n{i}.md" for i in range(5)]
@@ -176,3 +178,32 @@ def test_a_continuation_stored_whole_still_loads() -> None:
     state = LoopState.model_validate({"purpose": "do.execute", "messages": [{"role": "user", "content": "hi"}],
                                       "final_step": "do.on_result"})
     assert state.base is None and state.base_len == 0 and len(state.messages) == 1
+
+
+class EchoArgs(BaseModel):
+    text: str
+
+
+async def test_what_the_person_tells_a_looping_node_stays_with_it(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Told while the loop is under way: the next turn gets it, and so does every later one (the facts travel
+    by reference with the conversation)."""
+    reg = register_builtins(Registry())
+    add_tool(reg, Tool("t.echo", "Echo", EchoArgs, ("text",), lambda ctx, a: f"echo: {a.text}", read_only=False,
+                       policy="ask"), folder="t", folder_description="Test tools")
+    svc = _service(backend, tmp_path, request, reg)
+    try:
+        s = svc.create_swarm("u1", "Echo Tool: t.echo one Tool: t.echo two Tool: t.echo three")
+        svc.spawn(s.id)
+        await svc.run_until_idle(s.id, timeout=120)
+        svc.post_reply(s.id, "chat-n.1", "yes")  # the first call is made; the next turn is queued, not yet run
+        assert svc.state(s.id).nodes["n.1"].lifecycle is Lifecycle.WAITING_LLM
+        svc.tell_node(s.id, "n.1", "be brief")
+        assert await run_answering(svc, s.id, default="yes") is SwarmStatus.COMPLETED
+        node = svc.state(s.id).nodes["n.1"]
+        assert "told: be brief" in (node.report or "") and "echo: three" in (node.report or "")
+        turns = [c for c in svc.node_detail(s.id, "n.1").llm_calls if c.model == "scripted-1"]
+        told = [i for i, c in enumerate(turns) if any("be brief" in m.content for m in c.messages)]
+        assert told and told == list(range(told[0], len(turns))) and told[0] < len(turns) - 1
+    finally:
+        svc.close()

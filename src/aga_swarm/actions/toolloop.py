@@ -15,11 +15,11 @@ calls or with its final output. Each call is then made under the tool's approval
 The conversation (the prompt, the model's calls and every result, each cut at 16 KB) is the loop's context,
 stored in the node's continuation like any step's, by reference: each turn's request is stored once
 (``store/payloads.py``, ``llm_requests``), so the context keeps the key of the last one (``base``, and how many of
-its messages are the conversation's) plus only the turns since; the conversation is rebuilt from them when the
-model is asked again. So a continuation, and the ``node_updated`` event that carries it, stays the same size
-however long the conversation grows. The loop ends when the model answers without calls (its
-answer goes to the caller's ``next_step``), or after ``limits.max_tool_calls`` calls, when the model is asked
-once more with no tools offered and told why.
+its messages are the conversation's) plus only the turns since (and the facts the model gets, likewise); the
+conversation is rebuilt from them when the model is asked again. So a continuation, and the ``node_updated``
+event that carries it, stays the same size however long the conversation grows. The loop ends when the model
+answers without calls (its answer goes to the caller's ``next_step``), or after ``limits.max_tool_calls`` calls,
+when the model is asked once more with no tools offered and told why.
 """
 
 from __future__ import annotations
@@ -55,14 +55,13 @@ class ModelTurn(BaseModel):
     tool_calls: list[ToolRequest] = Field(default_factory=list)
     output: dict[str, Any] | None = None
     content: str = ""
-    request: str | None = Field(default=None, description="the key of the stored request this turn answered")
 
 
 class LoopState(BaseModel):
     """The loop's context, kept in the node's continuation between its operations. The conversation is the
-    first ``base_len`` messages of the stored request ``base`` followed by ``messages`` (``conversation``);
-    without ``base`` (the first turn, or a continuation stored before requests were referenced), ``messages``
-    is all of it."""
+    first ``base_len`` messages of the stored request ``base`` (the last turn's) followed by ``messages``, the
+    turns since (``conversation``); without ``base`` (before the first turn, or a continuation stored before
+    requests were referenced), ``messages`` is all of it."""
 
     purpose: str
     messages: list[dict[str, Any]] = Field(description="the conversation's turns after the base request's")
@@ -71,7 +70,7 @@ class LoopState(BaseModel):
     functions: dict[str, str] = Field(default_factory=dict, description="function name -> tool action id")
     final_step: str
     final_context: dict[str, Any] = Field(default_factory=dict)
-    facts: dict[str, Any] = Field(default_factory=dict)
+    facts: dict[str, Any] = Field(default_factory=dict, description="the base request's facts, updated by these")
     pending: list[ToolRequest] = Field(default_factory=list)
     current: ToolRequest | None = None
     reason: str = ""
@@ -110,26 +109,32 @@ def register(reg: Registry) -> None:
                           save_results=save_results)
         ask_model(ctx, state)
 
-    def conversation(ctx: StepContext, state: LoopState) -> list[dict[str, Any]]:
-        """The whole conversation: the base request's first ``base_len`` messages, then the turns since."""
+    def conversation(ctx: StepContext, state: LoopState) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The whole conversation (the base request's first ``base_len`` messages, then the turns since) and
+        the facts the model call gets (the base request's, updated by those since)."""
         if state.base is None:
-            return state.messages
+            return state.messages, state.facts
         stored = ctx.services.requests.get(ctx.tx.conn, ctx.tx.swarm_id, state.base)
-        return [*stored["messages"][:state.base_len], *state.messages]
+        return [*stored["messages"][:state.base_len], *state.messages], {**stored.get("facts", {}), **state.facts}
 
     def ask_model(ctx: StepContext, state: LoopState) -> None:
         told = ctx.take_inbox()
         if told:  # kept in the conversation, so every later turn has it too
             state.messages.append({"role": "user", "content": "The person you work for told you this while you "
                                    "worked; take it into account:\n" + "\n".join(f"- {t}" for t in told)})
-            state.facts["told"] = [*state.facts.get("told", []), *told]
+            state.facts["told"] = [*conversation(ctx, state)[1].get("told", []), *told]
+        messages, facts = conversation(ctx, state)
         limit = ctx.limits.max_tool_calls
         offered = [] if state.calls >= limit else [definition(reg.tools[t], name)
                                                    for name, t in state.functions.items()]
+
+        def rebase(key: str) -> None:  # this turn's stored request holds the conversation and facts: keep its key
+            state.base, state.base_len, state.messages, state.facts = key, len(messages), [], {}
+
         # the person's files (ctx.attachments()) come with every turn, as with any model call of the node
-        ctx.llm_turn(state.purpose, conversation(ctx, state), next_step="tools.on_turn", context=state,
-                     facts=state.facts, take_inbox=False, attachments=True, output_step=state.final_step,
-                     functions=offered)
+        ctx.llm_turn(state.purpose, messages, next_step="tools.on_turn", context=state, facts=facts,
+                     take_inbox=False, attachments=True, output_step=state.final_step, functions=offered,
+                     stored=rebase)
 
     def finish(ctx: StepContext, state: LoopState, output: dict[str, Any]) -> None:
         step = reg.get_step(state.final_step)
@@ -147,8 +152,6 @@ def register(reg: Registry) -> None:
                 return
             finish(ctx, state, turn.output)
             return
-        if turn.request is not None:  # that request holds the conversation so far: keep only its key
-            state.base, state.base_len, state.messages = turn.request, state.base_len + len(state.messages), []
         state.messages.append({"role": "assistant", "content": turn.content,
                                "tool_calls": [c.model_dump() for c in turn.tool_calls]})
         state.pending = list(turn.tool_calls)

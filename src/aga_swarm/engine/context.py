@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from ..schemas import (
     TERMINAL_LIFECYCLES,
@@ -255,15 +255,17 @@ class StepContext:
     def llm_turn(self, purpose: str, messages: list[PromptMessage] | list[dict[str, Any]], *, next_step: str,
                  context: BaseModel, facts: dict[str, Any] | None = None, take_inbox: bool = True,
                  attachments: bool | None = None, output_step: str | None = None,
-                 functions: list[dict[str, Any]] | None = None) -> None:
+                 functions: list[dict[str, Any]] | None = None,
+                 stored: Callable[[str], None] | None = None) -> None:
         """One model call (``llm`` without tools). For a turn of a tool-using loop: ``functions`` are offered
-        to the model, ``output_step``'s result model is the schema of its final answer, and ``next_step`` (the
-        loop's) receives a ``loop_turn`` (the calls, or that answer)."""
+        to the model, ``output_step``'s result model is the schema of its final answer, ``next_step`` (the
+        loop's) receives a ``loop_turn`` (the calls, or that answer), and ``stored`` is called with the key of
+        the stored request before ``context`` is (the loop keeps its conversation by that reference)."""
         result_model = self.services.registry.get_step(output_step or next_step).result
         if result_model is None:
             raise RuntimeError(f"step {output_step or next_step!r} declares no result model to receive an LLM "
                                "answer")
-        prompts = [m if isinstance(m, PromptMessage) else PromptMessage.model_validate(m) for m in messages]
+        prompts = _PROMPTS.validate_python(messages)
         told = self.take_inbox() if take_inbox else []
         if told:  # what the person said since this node's last model call: this call gets it
             prompts.append(PromptMessage(role="user", content="The person you work for told you this while you "
@@ -278,7 +280,7 @@ class StepContext:
             prompts.append(PromptMessage(role="user", content=given.text))
             images = given.images
             facts = {**(facts or {}), "attachments": given.facts}
-        dumped = [m.model_dump(exclude_none=True) for m in prompts]
+        dumped: list[dict[str, Any]] = _PROMPTS.dump_python(prompts, exclude_none=True)
         schema = _schema_json(result_model)
         if functions:
             import json
@@ -298,6 +300,8 @@ class StepContext:
         if functions is not None:
             request["tools"] = functions
         key = self.tx.store_request(self.services.requests, request)  # stored once, by content
+        if stored is not None:
+            stored(key)
         held_request: dict[str, Any] = {REF: key, "purpose": purpose, "reserve": held}
         if output_step is not None:
             held_request["output_step"] = output_step
@@ -466,6 +470,9 @@ def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, act
     tx.spawned(node)
     if lifecycle is Lifecycle.SPAWNED:
         tx.enqueue(OperationKind.SPAWN, node_id, keys.spawn_key(node_id))
+
+
+_PROMPTS = TypeAdapter(list[PromptMessage])  # a conversation validated and dumped in one call each, not per message
 
 
 @cache

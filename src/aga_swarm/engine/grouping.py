@@ -145,7 +145,6 @@ class GroupCommit:
         tx.grouping = True
         tx.group_budget = budget
         tx.spawn_budget = spawn_budget
-        tx.spawn_deadline = time.thread_time() + SPAWN_GROUP_SECONDS
         cached = self.rows.take(swarm_id, tx.state.seq)
         if cached is not None:
             tx.adopt(cached)
@@ -182,6 +181,8 @@ class GroupCommit:
             free = kind is OperationKind.SPAWN and tx.spawns_grouped < tx.spawn_budget
             if free:
                 if tx.spawns_grouped % SPAWN_CLOCK_EVERY == 0:
+                    if not tx.spawn_deadline:  # read at the first spawn: most groups run none (a system call)
+                        tx.spawn_deadline = time.thread_time() + SPAWN_GROUP_SECONDS
                     in_time = time.thread_time() < tx.spawn_deadline
                 free = in_time
             if kind is OperationKind.LLM_CALL or not (free or tx.grouped - tx.spawns_grouped < tx.group_budget):

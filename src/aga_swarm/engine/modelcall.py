@@ -69,8 +69,8 @@ def record_llm_call(tx: SwarmTx, requests: RequestStore, node: Node, step: str, 
     (its body in the blob store above ``requests.inline_bytes``; the request itself stored once, by
     ``request_ref``) and the ``llm_call`` event."""
     call_id = f"{node.id}.llm{tx.state.seq + 1}"
-    body = payloads.call_body(request_ref, [m.model_dump(exclude_none=True) for m in request.messages], raw,
-                              parsed)
+    messages = [] if request_ref is not None else [m.model_dump(exclude_none=True) for m in request.messages]
+    body = payloads.call_body(request_ref, messages, raw, parsed)
     encoded = sql.to_json(body)
     blob_key = None
     if len(encoded) > requests.inline_bytes:
@@ -148,7 +148,7 @@ class ModelCalls:
         def commit(tx: SwarmTx, o: ClaimedOp) -> None:
             n = tx.node(node_id)
             c = n.continuation
-            result = response.parsed if request.tools is None else loop_turn(response, ref)
+            result = response.parsed if request.tools is None else loop_turn(response)
             logged = {"tool_calls": response.tool_calls} if response.tool_calls else response.parsed
             record_llm_call(tx, self.requests, n, step.name, request, response.model, request_ref=ref,
                             raw=response.raw_output, parsed=logged, tokens_in=response.tokens_in,

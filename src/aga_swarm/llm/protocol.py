@@ -41,14 +41,12 @@ class LLMResponse(BaseModel):
         "for a turn of a tool-using loop, ``parsed`` is then {}")
 
 
-def loop_turn(response: LLMResponse, request_ref: str | None = None) -> dict[str, Any]:
+def loop_turn(response: LLMResponse) -> dict[str, Any]:
     """What a tool-using loop's step receives from a turn (``actions.toolloop.ModelTurn``): the calls asked
-    for, or the final output (``parsed``), the text the model wrote besides, and the key of the stored request
-    it answered (the loop keeps the conversation by that reference)."""
+    for, or the final output (``parsed``), and the text the model wrote besides."""
     if response.tool_calls:
-        return {"tool_calls": response.tool_calls, "output": None, "content": response.raw_output or "",
-                "request": request_ref}
-    return {"tool_calls": [], "output": response.parsed, "content": "", "request": request_ref}
+        return {"tool_calls": response.tool_calls, "output": None, "content": response.raw_output or ""}
+    return {"tool_calls": [], "output": response.parsed, "content": ""}
 
 
 class LLMError(Exception):
