@@ -76,12 +76,12 @@ def print_markdown(console: Any, text: str) -> None:
 
 
 # ---- commands -----------------------------------------------------------------------------------
-def _service(args: argparse.Namespace) -> Any:
+def _service(args: argparse.Namespace, **runner: Any) -> Any:
     from .service import SwarmService
 
     # SwarmService reads the settings the server reads (AGA_SWARM_DB_URL, AGA_SWARM_BLOB_URL), so a worker
     # can share a PostgreSQL store and blob location
-    return SwarmService(data_dir=Path(args.data_dir) if args.data_dir else None)
+    return SwarmService(data_dir=Path(args.data_dir) if args.data_dir else None, **runner)
 
 
 def _load_actions(args: argparse.Namespace) -> None:
@@ -425,9 +425,7 @@ async def _worker(args: argparse.Namespace) -> int:
         die(f"--concurrency must be at least 1 (got {args.concurrency})")
     if args.stall_seconds is not None and not args.stall_seconds > 0:
         die(f"--stall-seconds must be positive (got {args.stall_seconds:g})")
-    svc = _service(args)
-    svc.runner.concurrency = args.concurrency
-    svc.runner.stall_seconds = args.stall_seconds
+    svc = _service(args, concurrency=args.concurrency, stall_seconds=args.stall_seconds)
     if args.recover:
         svc.recover()
     metrics = None

@@ -46,6 +46,10 @@ class Runner:
         self.loop: asyncio.AbstractEventLoop | None = None  # the loop the runner runs on, once it runs
         self._serving = False
 
+    def count_done(self, count: int) -> None:
+        """Count ``count`` operations this process ran outside the runner (those a reply's transaction ran)."""
+        self.ops_done += count
+
     def notify(self) -> None:
         """Wake the loop (call after enqueueing from this process); safe from any thread."""
         self._on_loop(self._wake.set)

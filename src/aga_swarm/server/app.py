@@ -17,7 +17,6 @@ from fastapi.concurrency import run_in_threadpool
 
 from .. import tracing
 from ..engine.engine import Engine
-from ..engine.runner import Runner
 from ..plugins import load_actions
 from ..schemas import SwarmEvent
 from ..service import SwarmService
@@ -123,12 +122,13 @@ def open_service(settings: Settings) -> SwarmService:
     db_url = settings.db_url or os.environ.get("AGA_SWARM_DB_URL") or None
     return SwarmService(Engine(data_dir=settings.data_dir, db_url=db_url, blob_url=settings.blob_url,
                                migrate=settings.db_auto_migrate, pool_size=settings.db_pool_size,
-                               max_overflow=settings.db_max_overflow))
+                               max_overflow=settings.db_max_overflow),
+                        concurrency=settings.runner_concurrency, storage_quota=settings.quota_stored_bytes)
 
 
 def create_app(settings: Settings | None = None, service: SwarmService | None = None) -> Any:
-    """The app. ``service``, when given (``serve`` opens it first, so a store that cannot work stops the
-    command with one line), is used by the first lifespan and closed by it."""
+    """The app. ``service``, when given (``serve`` opens it first with ``open_service(settings)``, so a store that
+    cannot work stops the command with one line), is used by the first lifespan and closed by it."""
     settings = settings or Settings.from_env()
     tracing.configure_from_env("aga-swarm-server")  # off unless the OTEL_* variables ask for traces
     load_actions(settings.actions)  # installed plugins and settings.actions; a failure raises PluginError
@@ -142,9 +142,7 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
         else:
             service = await run_in_threadpool(open_service, settings)
         keepalive = _keep_sqlite_open(service)
-        runner = Runner(service.engine, concurrency=settings.runner_concurrency)
-        service.runner = runner  # SwarmService notifies it (and hands it work) after its writes, from any thread
-        service.storage_quota = settings.quota_stored_bytes  # checked by the service on every user write
+        runner = service.runner  # the service notifies it (and hands it work) after its writes, from any thread
         ctx = ServerContext(settings=settings, service=service, realtime=realtime, limiter=LoginLimiter(
             max_failures=settings.login_max_failures, ip_max_failures=settings.login_ip_max_failures,
             window_seconds=settings.login_window_seconds), signups=SignupLimiter(

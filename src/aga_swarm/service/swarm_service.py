@@ -6,12 +6,9 @@ else is reported as not found, exactly like a missing one.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,16 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
-
 from ..actions.catalog import describe_space
 from ..actions.tools import pending_approval
 from ..engine import attachments as att
 from ..engine import history as hist
-from ..engine import keys, steer
 from ..engine import memory as mem
+from ..engine import resume as resuming
+from ..engine import steer
 from ..engine.attachments import AttachmentLimits
-from ..engine.context import UserReply, spawn_node
+from ..engine.context import spawn_node
 from ..engine.engine import Engine
 from ..engine.errors import (
     ChatNotAwaiting,
@@ -39,59 +35,40 @@ from ..engine.errors import (
     InvalidTransition,
     MemoryFileNotFound,
     NodeNotFound,
-    QuotaExceeded,
     SwarmNotFound,
 )
 from ..engine.runner import Runner
 from ..engine.tx import SwarmTx
 from ..llm.prices import UnknownPrice, require_price
 from ..schemas import (
-    TERMINAL_LIFECYCLES,
     Attachment,
     ChatStatus,
     ChatSummary,
-    Continuation,
-    ContinuationKind,
     EventType,
     JournalEntry,
     Lifecycle,
-    LLMCall,
     MemoryFile,
     MemoryListing,
     Message,
-    MessageRole,
     Node,
     NodeDetail,
-    OperationKind,
     OperationStatus,
     Swarm,
     SwarmActionSpace,
     SwarmConfig,
     SwarmEvent,
     SwarmHistory,
-    SwarmListItem,
     SwarmPage,
     SwarmState,
     SwarmStatus,
     SwarmSummary,
 )
-from ..store import outcomes, payloads, rows, sql, usage
+from ..store import chats, configs, devlog, forks, outcomes, rows, sql, swarms, usage
 from ..store import tables as t
 from ..store.blob import BlobStore, swarm_prefix
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def clean_text(value: str, *, field: str, max_chars: int, allow_empty: bool = False) -> str:
-    """Strip control characters (keeping newlines and tabs) and enforce bounds, with a clear error."""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text")
-    value = _CONTROL.sub("", value).strip()
-    if not value and not allow_empty:
-        raise InvalidInput(f"{field} must not be empty")
-    if len(value) > max_chars:
-        raise InvalidInput(f"{field} is too long ({len(value)} characters; the limit is {max_chars})")
-    return value
+from .cursor import decode_cursor, encode_cursor
+from .quota import StoredBytes
+from .text import clean_text
 
 
 def _attaching(tx: SwarmTx, blobs: BlobStore, put: list[att.Checked], attach: Sequence[str]
@@ -105,9 +82,6 @@ def _attaching(tx: SwarmTx, blobs: BlobStore, put: list[att.Checked], attach: Se
 
 
 GOAL_PREVIEW_CHARS = 200
-STORED_BYTES_MAX_AGE = 5.0
-"""Seconds a measure of what an owner stores is trusted (plus the bytes accepted since) before it is taken again:
-a reply must not scan all of its owner's events."""
 OUTCOME_PREVIEW_CHARS = 280  # list items carry only the beginning of an outcome
 TOOL_ID = re.compile(r"\*|[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){1,3}")
 AUTO_APPROVED = "yes (approved automatically: auto-approve is on for this tool in this swarm)"
@@ -121,22 +95,6 @@ class OwnerUsage:
     stored_bytes: int
 
 
-def encode_cursor(created_at: float, swarm_id: str) -> str:
-    """An opaque page cursor: where the previous page ended (creation time and id)."""
-    return base64.urlsafe_b64encode(json.dumps([created_at, swarm_id]).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[float, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, swarm_id = json.loads(raw)
-        if isinstance(created_at, (int, float)) and not isinstance(created_at, bool) and isinstance(swarm_id, str):
-            return float(created_at), swarm_id
-    except (ValueError, TypeError):
-        pass
-    raise InvalidInput("the cursor is not one this server gave; start again without it")
-
-
 def _require_price(config: SwarmConfig) -> None:
     """Refuse a config whose model has no known price and which gives none: its spend would count as $0."""
     try:
@@ -147,22 +105,29 @@ def _require_price(config: SwarmConfig) -> None:
 
 class SwarmService:
     def __init__(self, engine: Engine | None = None, *, data_dir: Path | str | None = None,
-                 db_url: str | None = None, blob_url: str | None = None) -> None:
+                 db_url: str | None = None, blob_url: str | None = None, concurrency: int = 32,
+                 stall_seconds: float | None = None, storage_quota: int | None = None) -> None:
         """Without an ``engine``, open the store the CLI and the server would: ``db_url`` and ``blob_url``
         default to ``$AGA_SWARM_DB_URL`` and ``$AGA_SWARM_BLOB_URL``, and ``data_dir`` (for SQLite and blobs
-        when those are unset) to ``$AGA_SWARM_DATA`` or ``~/.aga_swarm``."""
+        when those are unset) to ``$AGA_SWARM_DATA`` or ``~/.aga_swarm``.
+
+        ``concurrency`` and ``stall_seconds`` configure the runner (operations run at once; on PostgreSQL, how
+        long a silent worker is waited for before it is taken over). ``storage_quota``: the bytes one owner may
+        store (``check_storage_quota``); None, the default of the Python API and the CLI (the operator's own
+        tools), sets no limit; the server passes the operator's ``AGA_SWARM_QUOTA_STORED_BYTES``."""
         if engine is None:
             db_url = db_url or os.environ.get("AGA_SWARM_DB_URL") or None
             blob_url = blob_url or os.environ.get("AGA_SWARM_BLOB_URL") or None
             engine = Engine(data_dir=Path(data_dir) if data_dir else None, db_url=db_url, blob_url=blob_url)
         self.engine = engine
         self.db = self.engine.db
-        self.runner = Runner(self.engine)
-        self.storage_quota: int | None = None
-        """Bytes one owner may store (``check_storage_quota``); None, the default of the Python API and the CLI (the
-        operator's own tools): no limit. The server sets the operator's ``AGA_SWARM_QUOTA_STORED_BYTES``."""
-        self._stored: dict[str, tuple[float, int]] = {}  # owner -> (when measured, bytes then + accepted since)
-        self._stored_lock = threading.Lock()
+        self.runner = Runner(self.engine, concurrency=concurrency, stall_seconds=stall_seconds)
+        """Runs this process's operations; the service notifies it (and hands it work) after its writes."""
+        self.stored_bytes = StoredBytes(self.db, storage_quota)
+
+    @property
+    def storage_quota(self) -> int | None:
+        return self.stored_bytes.limit
 
     # ---- helpers -----------------------------------------------------------------------------
     def _now(self) -> datetime:
@@ -196,46 +161,16 @@ class SwarmService:
         What an owner stores is measured at most every STORED_BYTES_MAX_AGE seconds, and the bytes accepted
         since are added to it, so the check costs a scan of their events only now and then. Parallel requests
         of one owner are counted one by one; the bytes their swarms' nodes write meanwhile show at the next
-        measure."""
-        limit = self.storage_quota
-        if limit is None or owner_id is None:
-            return
-        now = time.monotonic()
-        with self._stored_lock:
-            known = self._stored.get(owner_id)
-        if known is None or now - known[0] > STORED_BYTES_MAX_AGE:
-            with self.db.read() as conn:
-                measured = (now, usage.stored_bytes(conn, owner_id))
-            with self._stored_lock:
-                known = self._stored.get(owner_id)
-                if known is None or known[0] < measured[0]:
-                    self._stored[owner_id] = measured
-        with self._stored_lock:
-            when, held = self._stored[owner_id]
-            if held + adding > limit:
-                raise QuotaExceeded(
-                    f"your swarms store {held:,} bytes; {adding:,} more would pass the most one user may store "
-                    f"here ({limit:,} bytes); delete some swarms or files to make room")
-            self._stored[owner_id] = (when, held + adding)
-
-    def _forget_stored(self, owner_id: str) -> None:
-        with self._stored_lock:
-            self._stored.pop(owner_id, None)
+        measure (``service/quota.py``)."""
+        self.stored_bytes.check(owner_id, adding)
 
     # ---- configs -------------------------------------------------------------------------------
     def configs(self, owner_id: str | None = None) -> list[SwarmConfig]:
         """The configs ``owner_id`` may use: the built-in ones, those the operator shares, and their own (which
         hide a shared one of the same id), each group oldest first. Without an owner: the built-in and shared
         ones."""
-        owners = [t.SHARED_CONFIG_OWNER] + ([owner_id] if owner_id else [])
         with self.db.read() as conn:
-            found = sorted(conn.execute(select(t.configs.c.owner_id, t.configs.c.id, t.configs.c.data)
-                                        .where(t.configs.c.owner_id.in_(owners))
-                                        .order_by(t.configs.c.created_at, t.configs.c.id)),
-                           key=lambda r: r.owner_id != t.SHARED_CONFIG_OWNER)  # shared first, then the owner's
-        own = {r.id for r in found if r.owner_id == owner_id}
-        stored = [SwarmConfig.model_validate(r.data) for r in found
-                  if r.owner_id == owner_id or r.id not in own]
+            stored = configs.usable(conn, owner_id)
         return self.engine.builtin_configs() + stored
 
     def save_config(self, config: SwarmConfig, owner_id: str | None = None) -> SwarmConfig:
@@ -246,10 +181,7 @@ class SwarmService:
         _require_price(config)
         owner = owner_id if owner_id is not None else t.SHARED_CONFIG_OWNER
         with self.db.tx() as conn:
-            conn.execute(delete(t.configs).where(t.configs.c.owner_id == owner, t.configs.c.id == config.id))
-            conn.execute(insert(t.configs).values(id=config.id, owner_id=owner, name=config.name,
-                                                  data=config.model_dump(mode="json"),
-                                                  created_at=self._now().timestamp()))
+            configs.replace(conn, owner, config, self._now().timestamp())
         self.engine.forget_config(owner, config.id)
         return config
 
@@ -289,10 +221,8 @@ class SwarmService:
         now = self._now().timestamp()
         swarm_id = "s" + uuid.uuid4().hex[:16]
         with self.db.tx() as conn:
-            conn.execute(insert(t.swarms).values(
-                id=swarm_id, owner_id=owner_id, name=name, goal=goal, config_id=config.id,
-                status=SwarmStatus.DRAFT.value, last_seq=0, first_seq=1, usage={}, created_at=now,
-                updated_at=now))
+            swarms.insert_draft(conn, swarm_id, owner_id=owner_id, name=name, goal=goal, config_id=config.id,
+                                now=now)
         return self.get_swarm(swarm_id)
 
     def get_swarm(self, swarm_id: str, owner_id: str | None = None) -> Swarm:
@@ -308,49 +238,27 @@ class SwarmService:
 
     def list_swarms(self, owner_id: str | None = None) -> list[Swarm]:
         with self.db.read() as conn:
-            q = select(t.swarms).order_by(t.swarms.c.created_at.desc())
-            if owner_id is not None:
-                q = q.where(t.swarms.c.owner_id == owner_id)
-            return [rows.swarm_from_row(r) for r in conn.execute(q)]
+            return swarms.all_swarms(conn, owner_id)
 
     def swarm_page(self, owner_id: str, *, limit: int = 50, cursor: str | None = None,
                    preview_chars: int = GOAL_PREVIEW_CHARS) -> SwarmPage:
         """One page of the owner's swarms, newest first, each with only the beginning of its goal. ``cursor``
         is the previous page's ``next_cursor`` (InvalidInput for anything else)."""
-        c = t.swarms.c
-        cols = [col for col in t.swarms.c if col.name not in ("goal", "usage")]
-        q = (select(*cols, func.substr(c.goal, 1, preview_chars).label("goal_preview"),
-                    func.length(c.goal).label("goal_chars"))
-             .where(c.owner_id == owner_id).order_by(c.created_at.desc(), c.id.desc()).limit(limit + 1))
-        if cursor is not None:
-            after_ts, after_id = decode_cursor(cursor)
-            q = q.where(or_(c.created_at < after_ts, and_(c.created_at == after_ts, c.id < after_id)))
+        after = decode_cursor(cursor) if cursor is not None else None
         with self.db.read() as conn:
-            found = conn.execute(q).all()
-            items = [SwarmListItem(
-                id=r.id, owner_id=r.owner_id, name=r.name, goal_preview=r.goal_preview, goal_chars=r.goal_chars,
-                config_id=r.config_id, status=r.status, failure_reason=r.failure_reason,
-                root_node_id=r.root_node_id, forked_from=r.forked_from, forked_at_seq=r.forked_at_seq,
-                last_seq=r.last_seq, created_at=rows.dt(r.created_at), updated_at=rows.dt(r.updated_at))
-                for r in found[:limit]]
+            found = swarms.page(conn, owner_id, limit=limit, after=after, preview_chars=preview_chars)
             # the beginning of each outcome, and the questions waiting: two queries for the page
-            found_outcomes = outcomes.outcomes(conn, items, OUTCOME_PREVIEW_CHARS)
-        items = [item.model_copy(update=o.fields()) for item, o in zip(items, found_outcomes, strict=True)]
-        last = found[limit - 1] if len(found) > limit else None
-        return SwarmPage(items=items, next_cursor=None if last is None else encode_cursor(last.created_at, last.id))
+            found_outcomes = outcomes.outcomes(conn, found.items, OUTCOME_PREVIEW_CHARS)
+        items = [item.model_copy(update=o.fields()) for item, o in zip(found.items, found_outcomes, strict=True)]
+        return SwarmPage(items=items, next_cursor=None if found.last is None else encode_cursor(*found.last))
 
     def owner_usage(self, owner_id: str, *, forks_since: float) -> OwnerUsage:
         """What an owner holds, for per-user quotas: swarms, running ones, forks made since ``forks_since`` (a
         timestamp), and the bytes they store (``store/usage.py``)."""
-        c = t.swarms.c
         with self.db.read() as conn:
-            counts = conn.execute(select(
-                func.count(),
-                func.coalesce(func.sum(case((c.status == SwarmStatus.RUNNING.value, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((and_(c.forked_from.is_not(None), c.created_at >= forks_since), 1),
-                                            else_=0)), 0)).where(c.owner_id == owner_id)).one()
+            counts = swarms.owner_counts(conn, owner_id, forks_since=forks_since)
             stored = usage.stored_bytes(conn, owner_id)
-        return OwnerUsage(swarms=int(counts[0]), running=int(counts[1]), forks=int(counts[2]), stored_bytes=stored)
+        return OwnerUsage(swarms=counts.swarms, running=counts.running, forks=counts.forks, stored_bytes=stored)
 
     def update_swarm(self, swarm_id: str, *, owner_id: str | None = None, name: str | None = None,
                      goal: str | None = None) -> Swarm:
@@ -367,18 +275,15 @@ class SwarmService:
         if values:
             values["updated_at"] = self._now().timestamp()
             with self.db.tx() as conn:
-                conn.execute(update(t.swarms).where(t.swarms.c.id == swarm_id).values(**values))
+                swarms.update_fields(conn, swarm_id, values)
         return self.get_swarm(swarm_id)
 
     def delete_swarm(self, swarm_id: str, owner_id: str | None = None) -> None:
         row = self._row(swarm_id, owner_id)
         with self.db.tx() as conn:
-            for table in (t.operations, t.events, t.snapshots, t.messages, t.chats, t.nodes, t.journal,
-                          t.llm_calls, t.llm_requests, t.memory_files):
-                conn.execute(delete(table).where(table.c.swarm_id == swarm_id))
-            conn.execute(delete(t.swarms).where(t.swarms.c.id == swarm_id))
+            swarms.delete_rows(conn, swarm_id)
         self.engine.blobs.delete_prefix(swarm_prefix(row.owner_id, swarm_id))
-        self._forget_stored(row.owner_id)  # measured afresh at the next check
+        self.stored_bytes.forget(row.owner_id)  # measured afresh at the next check
 
     # ---- lifecycle -----------------------------------------------------------------------------
     def spawn(self, swarm_id: str, owner_id: str | None = None) -> Swarm:
@@ -533,35 +438,13 @@ class SwarmService:
             limits = self.engine.config_for(tx.config_id, tx.owner_id).limits
             text = clean_text(content, field="content", max_chars=limits.max_message_chars,
                               allow_empty=bool(put or attach))
-            chat = tx.chat(chat_id)
-            node = tx.node(chat.node_id)
-            cont = node.continuation
-            if (chat.status is not ChatStatus.AWAITING_USER or node.lifecycle is not Lifecycle.WAITING_USER
-                    or cont is None or cont.kind is not ContinuationKind.USER):
-                raise ChatNotAwaiting(chat_id)
-            files = _attaching(tx, self.engine.blobs, put, attach)()
-            msg = tx.post_message(chat_id, MessageRole.USER, text, reply_to=cont.request.get("message_id"),
-                                  attachments=files)
-            tx.update_chat(chat_id, status=ChatStatus.OPEN, awaiting_since=None)
-            if files:
-                tx.update_node(node.id, attachments=att.dumped([*node.attachments, *files]))
-            reply = UserReply(content=text, message_id=msg.id, attachments=files).model_dump(
-                mode="json", exclude_defaults=True)
-            tx.lead(node.id)  # the node's next operations may run in this transaction (GroupCommit.transact)
-            if self.engine.executor.resume_now(tx, node.id, cont, reply):
-                return msg
-            token = keys.continuation_token(node.id, tx.state.seq)
-            resumed = Continuation(node_id=node.id, kind=ContinuationKind.STEP, next_step=cont.next_step,
-                                   context=cont.context, token=token, created_at=tx.now,
-                                   request={"result": reply})
-            tx.update_node(node.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)
-            tx.enqueue(OperationKind.USER_REPLY, node.id, keys.reply_key(msg.id), {"token": token})
-            return msg
+            return resuming.reply(tx, self.engine.executor, chat_id, text, _attaching(tx, self.engine.blobs, put,
+                                                                                    attach))
 
         self.check_storage_quota(owner_id, len(content))
         handoff = self.runner.accepts_handoff()
         msg, tx, claimed = self.engine.executor.transact(swarm_id, do, claim_tail=handoff)
-        self.runner.ops_done += tx.grouped
+        self.runner.count_done(tx.grouped)
         self.engine.publish(tx.owner_id, tx.events)
         if claimed is not None:
             self.runner.adopt(claimed)  # the node's model call, already claimed: no claim round-trip
@@ -573,8 +456,7 @@ class SwarmService:
         """Chats in the order a person should look at them: awaiting you, then open, then closed."""
         self._row(swarm_id, owner_id)
         with self.db.read() as conn:
-            found = [rows.chat_from_row(r) for r in conn.execute(
-                select(t.chats).where(t.chats.c.swarm_id == swarm_id))]
+            found = chats.chats_of(conn, swarm_id)
         rank = {ChatStatus.AWAITING_USER: 0, ChatStatus.OPEN: 1, ChatStatus.CLOSED: 2, ChatStatus.IDLE: 3}
         return sorted(found, key=lambda c: (rank[c.status], c.id))
 
@@ -583,9 +465,7 @@ class SwarmService:
         with self.db.read() as conn:
             if rows.load_chat(conn, swarm_id, chat_id) is None:
                 raise ChatNotFound(chat_id)
-            return [rows.message_from_row(r) for r in conn.execute(
-                select(t.messages).where(t.messages.c.swarm_id == swarm_id, t.messages.c.chat_id == chat_id)
-                .order_by(t.messages.c.idx))]
+            return chats.messages_of(conn, swarm_id, chat_id)
 
     # ---- state and history ---------------------------------------------------------------------
     def state(self, swarm_id: str, owner_id: str | None = None) -> SwarmState:
@@ -625,38 +505,8 @@ class SwarmService:
             node = self.state_at(swarm_id, at, owner_id).nodes.get(node_id)
         if node is None:
             raise NodeNotFound(node_id)
-        with self.db.read() as conn:
-            journal_q = select(t.journal).where(t.journal.c.swarm_id == swarm_id, t.journal.c.node_id == node_id)
-            calls_q = select(t.llm_calls).where(t.llm_calls.c.swarm_id == swarm_id,
-                                                 t.llm_calls.c.node_id == node_id)
-            if at is not None:
-                # rows from before migration 0003 have no seq: they go by the time of the event at ``at``
-                at_ts = conn.execute(select(t.events.c.ts).where(t.events.c.swarm_id == swarm_id,
-                                                                 t.events.c.seq == at)).scalar()
-                before = float("-inf") if at_ts is None else at_ts
-                journal_q = journal_q.where(or_(t.journal.c.seq <= at, and_(
-                    t.journal.c.seq.is_(None), t.journal.c.created_at <= before)))
-                calls_q = calls_q.where(or_(t.llm_calls.c.seq <= at, and_(
-                    t.llm_calls.c.seq.is_(None), t.llm_calls.c.created_at <= before)))
-            journal_rows = conn.execute(journal_q.order_by(t.journal.c.id)).all()
-            call_rows = conn.execute(calls_q.order_by(t.llm_calls.c.created_at, t.llm_calls.c.id)).all()
-        calls: list[LLMCall] = []
-        for r in call_rows:
-            body = sql.from_json(r.body) or {}
-            if r.blob_key:
-                try:
-                    body = json.loads(self.engine.blobs.get(r.blob_key))
-                except KeyError:
-                    body = {"raw_output": "(log body missing from the blob store)"}
-            request = None
-            if "request" in body:  # stored once, by key (migration 0006)
-                try:
-                    request = self.engine.requests.fetch(self.db, swarm_id, body["request"])
-                except KeyError:
-                    request = {"messages": [{"role": "system", "content": "(prompt missing from the store)"}]}
-            calls.append(rows.llm_call_from_row(r, payloads.read_call_body(body, request)))
-        return NodeDetail(node=node, journal=[rows.journal_from_row(r) for r in journal_rows], llm_calls=calls,
-                          continuation=node.continuation)
+        journal, calls = devlog.node_log(self.db, self.engine.blobs, self.engine.requests, swarm_id, node_id, at)
+        return NodeDetail(node=node, journal=journal, llm_calls=calls, continuation=node.continuation)
 
     def journal(self, swarm_id: str, node_id: str, owner_id: str | None = None) -> list[JournalEntry]:
         return self.node_detail(swarm_id, node_id, owner_id).journal
@@ -676,83 +526,17 @@ class SwarmService:
     def _fork(self, src: Swarm, state: SwarmState, name: str) -> Swarm:
         now = self._now().timestamp()
         new_id = "s" + uuid.uuid4().hex[:16]
-        seq = state.seq
         status = state.status
         if status is SwarmStatus.RUNNING:
             status = SwarmStatus.PAUSED
         with self.db.tx() as conn:
-            conn.execute(insert(t.swarms).values(
-                id=new_id, owner_id=src.owner_id, name=name, goal=src.goal, config_id=src.config_id,
-                status=status.value, failure_reason=state.failure_reason, root_node_id=state.root_node_id,
-                forked_from=src.id, forked_at_seq=seq, last_seq=seq, first_seq=1,
-                usage=state.usage.model_dump(mode="json"), created_at=now, updated_at=now))
-            src_events = conn.execute(select(t.events).where(t.events.c.swarm_id == src.id, t.events.c.seq <= seq)
-                                      .order_by(t.events.c.seq)).all()
-            if src_events:
-                conn.execute(insert(t.events), [{**rows.event_row(rows.event_from_row(r)), "swarm_id": new_id}
-                                                for r in src_events])
-            for node in state.nodes.values():
-                node = node.model_copy(update={"swarm_id": new_id})
-                conn.execute(insert(t.nodes).values(**rows.node_row(new_id, node)))
-            for chat in state.chats.values():
-                conn.execute(insert(t.chats).values(**rows.chat_row(new_id, chat)))
-                msgs = conn.execute(select(t.messages).where(
-                    t.messages.c.swarm_id == src.id, t.messages.c.chat_id == chat.id,
-                    t.messages.c.idx < chat.message_count)).all()
-                if msgs:
-                    conn.execute(insert(t.messages), [{**r._asdict(), "swarm_id": new_id} for r in msgs])
-            call_ids = [r.data["id"] for r in src_events
-                        if r.type in (EventType.LLM_CALL.value, EventType.TOOL_CALL.value)]
-            if call_ids:
-                calls = conn.execute(select(t.llm_calls).where(t.llm_calls.c.swarm_id == src.id,
-                                                               t.llm_calls.c.id.in_(call_ids))).all()
-                conn.execute(insert(t.llm_calls), [{**r._asdict(), "swarm_id": new_id,
-                                                    "blob_key": self._copy_blob(r.blob_key, src, new_id)}
-                                                   for r in calls])
-            requests = conn.execute(select(t.llm_requests).where(t.llm_requests.c.swarm_id == src.id)).all()
-            if requests:  # all of them: the continuations and calls kept refer to some (a few extra are harmless)
-                conn.execute(insert(t.llm_requests), [{**r._asdict(), "swarm_id": new_id,
-                                                       "blob_key": self._copy_blob(r.blob_key, src, new_id)}
-                                                      for r in requests])
-            jrows = [{"swarm_id": new_id, "node_id": r.node_id, "step": r.data["step"], "text": r.data["text"],
-                      "created_at": r.ts, "seq": r.seq} for r in src_events if r.type == EventType.JOURNAL.value]
-            if jrows:
-                conn.execute(insert(t.journal), jrows)
-            self._copy_memory(conn, src, new_id, seq)
+            forks.copy_swarm(conn, self.engine.blobs, src, new_id, name=name, state=state, status=status, now=now,
+                             memory_key=lambda path: mem.blob_key_for(src.owner_id, new_id, path))
             if status not in (SwarmStatus.COMPLETED, SwarmStatus.FAILED):
-                self._derive_operations(conn, new_id, state, OperationStatus.HELD if status is not
-                                        SwarmStatus.RUNNING else OperationStatus.QUEUED)
+                forks.insert_operations(conn, new_id, resuming.pending_operations(state),
+                                        OperationStatus.HELD if status is not SwarmStatus.RUNNING
+                                        else OperationStatus.QUEUED, now)
         return self.get_swarm(new_id)
-
-    def _copy_blob(self, key: str | None, src: Swarm, new_id: str) -> str | None:
-        """A blob of the source swarm copied under the fork (a swarm's blobs are deleted with it); None for none."""
-        if key is None:
-            return None
-        prefix = swarm_prefix(src.owner_id, src.id)
-        if not key.startswith(prefix):
-            return key
-        new_key = swarm_prefix(src.owner_id, new_id) + key[len(prefix):]
-        try:
-            self.engine.blobs.put(new_key, self.engine.blobs.get(key))
-        except KeyError:
-            return key  # lost from the blob store: the fork shows it as missing, as the source does
-        return new_key
-
-    def _copy_memory(self, conn: Any, src: Swarm, new_id: str, seq: int) -> None:
-        """A fork's memory space: every version written at or before ``seq``, its bytes copied under the fork
-        (a swarm's blobs are deleted with it, so the fork must not point at the source's)."""
-        found = conn.execute(select(t.memory_files).where(t.memory_files.c.swarm_id == src.id,
-                                                          t.memory_files.c.seq <= seq)).all()
-        copied = []
-        for r in found:
-            key = mem.blob_key_for(src.owner_id, new_id, r.path)
-            try:
-                self.engine.blobs.put(key, self.engine.blobs.get(r.blob_key))
-            except KeyError:
-                continue  # bytes lost from the blob store: the fork lists what it can read
-            copied.append({**r._asdict(), "swarm_id": new_id, "blob_key": key})
-        if copied:
-            conn.execute(insert(t.memory_files), copied)
 
     # ---- action space --------------------------------------------------------------------------
     def action_space(self, swarm_id: str, *, owner_id: str | None = None) -> SwarmActionSpace:
@@ -826,27 +610,6 @@ class SwarmService:
                 self.engine.blobs.delete_prefix(mem.version_prefix(key))
             raise
         return written
-
-    def _derive_operations(self, conn: Any, swarm_id: str, state: SwarmState, status: OperationStatus) -> None:
-        """Re-create the operations a state implies (every live node has a continuation saying what's next)."""
-        now = self._now().timestamp()
-        ops: list[dict[str, Any]] = []
-
-        def add(kind: OperationKind, node_id: str, key: str, payload: dict[str, object]) -> None:
-            ops.append({"swarm_id": swarm_id, "node_id": node_id, "kind": kind.value, "status": status.value,
-                        "payload": payload, "attempts": 0, "idem_key": key, "not_before": 0.0, "created_at": now})
-
-        for node in state.nodes.values():
-            if node.lifecycle in TERMINAL_LIFECYCLES or node.lifecycle is Lifecycle.WAITING_USER:
-                continue
-            cont = node.continuation
-            if node.lifecycle is Lifecycle.SPAWNED:
-                add(OperationKind.SPAWN, node.id, keys.attempt_key("spawn", node), {})
-            elif cont is not None:
-                kind, key, payload = keys.continuation_operation(cont.kind, cont.token)
-                add(kind, node.id, key, payload)
-        if ops:
-            conn.execute(insert(t.operations), ops)
 
     # ---- running -------------------------------------------------------------------------------
     async def run_until_idle(self, swarm_id: str | None = None, *, timeout: float | None = None) -> None:

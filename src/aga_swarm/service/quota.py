@@ -1,0 +1,59 @@
+"""The per-owner quota on stored bytes (``SwarmService.check_storage_quota``), cheap enough to check on every write.
+
+What an owner stores (``store/usage.py``: goals, messages, events, memory files) is measured at most every
+``STORED_BYTES_MAX_AGE`` seconds, and the bytes accepted since are added to it, so a check costs a scan of their
+events only now and then. Parallel requests of one owner are counted one by one; the bytes their swarms' nodes
+write meanwhile show at the next measure.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ..engine.errors import QuotaExceeded
+from ..store import usage
+from ..store.database import Database
+
+STORED_BYTES_MAX_AGE = 5.0
+"""Seconds a measure of what an owner stores is trusted (plus the bytes accepted since) before it is taken again:
+a reply must not scan all of its owner's events."""
+
+
+class StoredBytes:
+    """What each owner stores, as last measured plus what was accepted since, against a limit."""
+
+    def __init__(self, db: Database, limit: int | None) -> None:
+        self.db = db
+        self.limit = limit
+        self._stored: dict[str, tuple[float, int]] = {}  # owner -> (when measured, bytes then + accepted since)
+        self._lock = threading.Lock()
+
+    def check(self, owner_id: str | None, adding: int) -> None:
+        """Refuse (QuotaExceeded) ``adding`` more bytes for ``owner_id`` past the limit; else count them. No check
+        without a limit or an owner."""
+        limit = self.limit
+        if limit is None or owner_id is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            known = self._stored.get(owner_id)
+        if known is None or now - known[0] > STORED_BYTES_MAX_AGE:
+            with self.db.read() as conn:
+                measured = (now, usage.stored_bytes(conn, owner_id))
+            with self._lock:
+                known = self._stored.get(owner_id)
+                if known is None or known[0] < measured[0]:
+                    self._stored[owner_id] = measured
+        with self._lock:
+            when, held = self._stored[owner_id]
+            if held + adding > limit:
+                raise QuotaExceeded(
+                    f"your swarms store {held:,} bytes; {adding:,} more would pass the most one user may store "
+                    f"here ({limit:,} bytes); delete some swarms or files to make room")
+            self._stored[owner_id] = (when, held + adding)
+
+    def forget(self, owner_id: str) -> None:
+        """Measure ``owner_id`` afresh at the next check (after a delete)."""
+        with self._lock:
+            self._stored.pop(owner_id, None)
