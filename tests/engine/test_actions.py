@@ -12,7 +12,7 @@ from aga_swarm.engine.context import ChildrenResult, StepContext
 from aga_swarm.engine.engine import Engine
 from aga_swarm.engine.errors import InvalidInput
 from aga_swarm.schemas import ActionType as AT
-from aga_swarm.schemas import ChatStatus, Lifecycle, LLMSettings, MessageRole, SwarmConfig, SwarmStatus
+from aga_swarm.schemas import ChatStatus, Lifecycle, LLMSettings, LogEntryKind, MessageRole, SwarmConfig, SwarmStatus
 from aga_swarm.service import SwarmService
 
 from .helpers import run_answering
@@ -179,8 +179,11 @@ async def test_fail_fast_policy_cancels_siblings(tmp_path: Path) -> None:
     assert st.chats["chat-n.1"].status is not ChatStatus.AWAITING_USER
     assert st.nodes["n"].lifecycle is Lifecycle.FAILED
     assert svc.get_swarm(s2.id).status is SwarmStatus.FAILED
-    tb = svc.node_detail(s2.id, "n.2").llm_calls[-1].raw_output or ""
+    entry = svc.node_detail(s2.id, "n.2").llm_calls[-1]
+    tb = entry.raw_output or ""
     assert "Traceback" in tb and "kaboom" in tb
+    assert entry.kind is LogEntryKind.STEP_ERROR and entry.model == ""  # its own kind, not a fake model call
+    assert all(c.kind is LogEntryKind.MODEL_CALL for c in svc.node_detail(s2.id, "n.1").llm_calls)
     svc.close()
 
 

@@ -7,14 +7,14 @@ import logging
 import traceback
 
 from ..llm.protocol import LLMRequest
-from ..schemas import OperationKind, OperationStatus
+from ..schemas import LogEntryKind, OperationKind, OperationStatus
 from ..store.database import Database
 from ..store.payloads import RequestStore
 from . import keys
 from .claimed import NOTHING, ClaimedOp, Executed, LostClaim, now
 from .errors import NotFound, SwarmError
 from .grouping import GroupCommit
-from .modelcall import STEP_ERROR_MODEL, record_llm_call
+from .modelcall import record_llm_call
 from .stats import EngineStats
 from .tx import SwarmTx
 
@@ -55,9 +55,9 @@ def record_failure(db: Database, requests: RequestStore, stats: EngineStats, op:
                 req = LLMRequest(purpose="step-error", messages=[], output_schema={})
                 step = node.continuation.next_step if node.continuation else op.kind.value
                 reason = failure_sentence(exc, step)
-                record_llm_call(tx, requests, node, step, req, STEP_ERROR_MODEL, raw=detail, parsed=None,
-                                tokens_in=0, tokens_out=0, latency_ms=0.0, cost_usd=0.0, attempts=op.attempts,
-                                error=reason)
+                record_llm_call(tx, requests, node, step, req, "", raw=detail, parsed=None, tokens_in=0,
+                                tokens_out=0, latency_ms=0.0, cost_usd=0.0, attempts=op.attempts, error=reason,
+                                kind=LogEntryKind.STEP_ERROR)
                 tx.enqueue(OperationKind.FAILURE, node.id, keys.failure_key(op.id), {"reason": reason})
             tx.flush()
             GroupCommit.finish(tx, op, OperationStatus.FAILED, detail[-4000:])

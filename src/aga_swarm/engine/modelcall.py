@@ -21,6 +21,7 @@ from ..schemas import (
     ContinuationKind,
     EventType,
     Lifecycle,
+    LogEntryKind,
     Node,
     OperationKind,
     OperationStatus,
@@ -44,7 +45,6 @@ from .tx import SwarmTx
 log = logging.getLogger("aga_swarm.engine")
 
 MAX_TRANSIENT_ATTEMPTS = 5
-STEP_ERROR_MODEL = "-"  # the model name under which a step's own error is recorded in the developer log
 
 
 def retry_delay(attempts: int) -> float:
@@ -64,10 +64,11 @@ def call_cost(config: SwarmConfig, tokens_in: int, tokens_out: int, reported: fl
 
 def record_llm_call(tx: SwarmTx, requests: RequestStore, node: Node, step: str, request: LLMRequest, model: str,
                     *, raw: str | None, parsed: Any, tokens_in: int, tokens_out: int, latency_ms: float,
-                    cost_usd: float, attempts: int, error: str | None, request_ref: str | None = None) -> None:
-    """Record a model call (or, as ``STEP_ERROR_MODEL``, a step's error) in the node's developer log: the row
+                    cost_usd: float, attempts: int, error: str | None, request_ref: str | None = None,
+                    kind: LogEntryKind = LogEntryKind.MODEL_CALL) -> None:
+    """Record a model call (or, of ``kind`` ``step_error``, a step's error) in the node's developer log: the row
     (its body in the blob store above ``requests.inline_bytes``; the request itself stored once, by
-    ``request_ref``) and the ``llm_call`` event."""
+    ``request_ref``) and the ``llm_call`` event (a step error's too: it counts in the usage as it always did)."""
     call_id = f"{node.id}.llm{tx.state.seq + 1}"
     messages = [] if request_ref is not None else [m.model_dump(exclude_none=True) for m in request.messages]
     body = payloads.call_body(request_ref, messages, raw, parsed)
@@ -77,12 +78,12 @@ def record_llm_call(tx: SwarmTx, requests: RequestStore, node: Node, step: str, 
         blob_key = payloads.body_blob_key(tx.owner_id, tx.swarm_id, call_id)
         requests.blobs.put(blob_key, encoded.encode())
     sql.run(tx.conn, sql.INSERT_LLM_CALL, {
-        "swarm_id": tx.swarm_id, "id": call_id, "node_id": node.id, "step": step, "model": model,
-        "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": tokens_in,
+        "swarm_id": tx.swarm_id, "id": call_id, "node_id": node.id, "step": step, "kind": kind.value,
+        "model": model, "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": tokens_in,
         "tokens_out": tokens_out, "latency_ms": latency_ms, "cost_usd": cost_usd, "attempts": attempts,
         "error": error, "created_at": tx.now.timestamp(), "seq": tx.state.seq + 1,  # the event's, below
         "attempt": node.attempt, "replan": node.replans})
-    if model != STEP_ERROR_MODEL:
+    if kind is LogEntryKind.MODEL_CALL:
         tx.model_calls.append(ModelCallRecord(model, tokens_in, tokens_out, cost_usd, latency_ms / 1000,
                                               error is not None))
     tx.emit(EventType.LLM_CALL, node.id, {"id": call_id, "step": step, "model": model,

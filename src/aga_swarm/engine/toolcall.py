@@ -18,7 +18,15 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .. import tracing
-from ..schemas import TERMINAL_LIFECYCLES, Continuation, ContinuationKind, EventType, Lifecycle, OperationKind
+from ..schemas import (
+    TERMINAL_LIFECYCLES,
+    Continuation,
+    ContinuationKind,
+    EventType,
+    Lifecycle,
+    LogEntryKind,
+    OperationKind,
+)
 from ..store import sql
 from ..store.blob import scoped_key
 from ..store.codec import new_continuation
@@ -130,7 +138,8 @@ def record_tool_call(tx: SwarmTx, blobs: BlobStore, node_id: str, step: str, too
         blob_key = scoped_key(tx.owner_id, tx.swarm_id, "llm", f"{call_id}.json")
         blobs.put(blob_key, encoded.encode())
     sql.run(tx.conn, sql.INSERT_LLM_CALL, {
-        "swarm_id": tx.swarm_id, "id": call_id, "node_id": node_id, "step": step, "model": f"tool:{tool}",
+        "swarm_id": tx.swarm_id, "id": call_id, "node_id": node_id, "step": step,
+        "kind": LogEntryKind.TOOL_CALL.value, "model": f"tool:{tool}",
         "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": 0, "tokens_out": 0,
         "latency_ms": ms, "cost_usd": 0.0, "attempts": 1, "error": result[:2000] if error else None,
         "created_at": tx.now.timestamp(), "seq": seq, "attempt": node.attempt, "replan": node.replans})

@@ -1,7 +1,17 @@
 """The one wire contract: pydantic models shared by the engine, the CLI, the server and (via OpenAPI) the web app."""
 
 from .api import ChatWithMessages, NodeDetail, SwarmSummary
-from .chat import Attachment, ChatStatus, ChatSummary, JournalEntry, LLMCall, Message, MessageRole, PromptMessage
+from .chat import (
+    Attachment,
+    ChatStatus,
+    ChatSummary,
+    JournalEntry,
+    LLMCall,
+    LogEntryKind,
+    Message,
+    MessageRole,
+    PromptMessage,
+)
 from .common import Model, utcnow
 from .config import Limits, LLMSettings, SwarmConfig
 from .events import EventType, SwarmEvent, SwarmHistory, SwarmState
@@ -45,6 +55,7 @@ __all__ = [
     "LLMSettings",
     "Lifecycle",
     "Limits",
+    "LogEntryKind",
     "MemoryFile",
     "MemoryHit",
     "MemoryItem",

@@ -94,13 +94,23 @@ class PromptMessage(Model):
     tool_call_id: str | None = None
 
 
+class LogEntryKind(StrEnum):
+    """What a developer-log entry records."""
+
+    MODEL_CALL = "model_call"
+    TOOL_CALL = "tool_call"  # an MCP or built-in tool call: model ``tool:<id>``, arguments as the prompt
+    STEP_ERROR = "step_error"  # a step that raised: its traceback (or error) as the output, the reason as error
+
+
 class LLMCall(Model):
-    """The developer log record of one model call (or of a step's failure, with error set)."""
+    """One entry of a node's developer log: a model call, a tool call or a step's error (``kind``)."""
 
     id: str
     node_id: str
     step: str
-    model: str
+    kind: LogEntryKind = LogEntryKind.MODEL_CALL
+    model: str = Field(description="The model called; ``tool:<id>`` for a tool call; empty for a step error "
+                                   "(\"-\" in entries written before migration 0010)")
     messages: list[PromptMessage] = Field(default_factory=list)
     raw_output: str | None = None
     parsed_output: Any = None

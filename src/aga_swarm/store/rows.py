@@ -85,7 +85,7 @@ def journal_from_row(row: Row[Any]) -> JournalEntry:
 
 def llm_call_from_row(row: Row[Any], body: dict[str, Any]) -> LLMCall:
     """``body`` (prompts, raw and parsed output) comes from the row or, when it was large, the blob store."""
-    return LLMCall(id=row.id, node_id=row.node_id, step=row.step, model=row.model,
+    return LLMCall(id=row.id, node_id=row.node_id, step=row.step, kind=row.kind, model=row.model,
                    messages=body.get("messages", []), raw_output=body.get("raw_output"),
                    parsed_output=body.get("parsed_output"), tokens_in=row.tokens_in, tokens_out=row.tokens_out,
                    latency_ms=row.latency_ms, cost_usd=row.cost_usd, attempts=row.attempts, attempt=row.attempt,

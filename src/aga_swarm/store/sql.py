@@ -164,9 +164,9 @@ UPDATE_SWARM_SEQ = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, 
 DELETE_DONE_OPERATION = Q("DELETE FROM operations WHERE id = :id AND claim = :claim AND status = 'running'")
 FINISH_OPERATION = Q("UPDATE operations SET status = :status, error = :error, lease_until = NULL "
                         "WHERE id = :id AND claim = :claim AND status = 'running'")
-INSERT_LLM_CALL = Q("INSERT INTO llm_calls (swarm_id, id, node_id, step, model, body, blob_key, tokens_in, "
+INSERT_LLM_CALL = Q("INSERT INTO llm_calls (swarm_id, id, node_id, step, kind, model, body, blob_key, tokens_in, "
                        "tokens_out, latency_ms, cost_usd, attempts, error, created_at, seq, attempt, replan) VALUES "
-                       "(:swarm_id, :id, :node_id, :step, :model, :body, :blob_key, :tokens_in, :tokens_out, "
+                       "(:swarm_id, :id, :node_id, :step, :kind, :model, :body, :blob_key, :tokens_in, :tokens_out, "
                        ":latency_ms, :cost_usd, :attempts, :error, :created_at, :seq, :attempt, :replan)")
 INSERT_LLM_REQUEST = Q("INSERT INTO llm_requests (swarm_id, key, body, blob_key) VALUES (:swarm_id, :key, "
                        ":body, :blob_key) ON CONFLICT (swarm_id, key) DO NOTHING"

@@ -181,6 +181,7 @@ llm_calls = Table(
     Column("node_id", ID, nullable=False),
     Column("step", String(200), nullable=False),
     Column("model", String(200), nullable=False),
+    Column("kind", String(20), nullable=False, server_default="model_call"),  # LogEntryKind (migration 0010)
     Column("body", JSON, nullable=True),
     Column("blob_key", String(500), nullable=True),
     Column("tokens_in", Integer, nullable=False),
