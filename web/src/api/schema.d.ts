@@ -852,7 +852,7 @@ export interface components {
         };
         /**
          * LLMCall
-         * @description The developer log record of one model call (or of a step's failure, with error set).
+         * @description One entry of a node's developer log: a model call, a tool call or a step's error (``kind``).
          */
         LLMCall: {
             /**
@@ -880,6 +880,8 @@ export interface components {
             error?: string | null;
             /** Id */
             id: string;
+            /** @default model_call */
+            kind: components["schemas"]["LogEntryKind"];
             /**
              * Latency Ms
              * @default 0
@@ -887,7 +889,10 @@ export interface components {
             latency_ms: number;
             /** Messages */
             messages?: components["schemas"]["PromptMessage"][];
-            /** Model */
+            /**
+             * Model
+             * @description The model called; ``tool:<id>`` for a tool call; empty for a step error ("-" in entries written before migration 0010)
+             */
             model: string;
             /** Node Id */
             node_id: string;
@@ -1053,6 +1058,12 @@ export interface components {
              */
             max_tool_calls: number;
         };
+        /**
+         * LogEntryKind
+         * @description What a developer-log entry records.
+         * @enum {string}
+         */
+        LogEntryKind: "model_call" | "tool_call" | "step_error";
         /** LoginBody */
         LoginBody: {
             /** Password */

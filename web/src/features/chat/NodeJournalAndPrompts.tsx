@@ -19,7 +19,7 @@ export default function NodeJournalAndPrompts({ swarmId, nodeId }: { swarmId: st
         calls.map((c) => (
           <details key={c.id} className="prompt-call">
             <summary>
-              {c.step} · {c.model}
+              {c.step} · {c.kind === 'step_error' ? 'step error' : c.model}
             </summary>
             {c.messages.map((m, k) => (
               <div key={k} className="prompt-msg">

@@ -1,7 +1,9 @@
 import type { LLMCall } from '../../api/types';
 import { formatCost, formatMs, formatTime } from '../../lib/format';
+import StepErrorView from './StepErrorView';
 
 export default function LLMCallView({ c }: { c: LLMCall }) {
+  if (c.kind === 'step_error') return <StepErrorView c={c} />;
   return (
     <details className="llm-call" data-testid="llm-call">
       <summary>
