@@ -192,3 +192,36 @@ def test_upgrading_a_0004_store_adds_the_memory_space(tmp_path: Path, empty_pg_u
         command.downgrade(cfg, "0004")  # and back: the table goes, the swarm stays
         with create_engine(url).connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM swarms")).scalar() == 1
+
+
+def test_upgrading_a_0008_store_keeps_its_developer_log(tmp_path: Path, empty_pg_url: str) -> None:
+    """Migration 0009 adds each call record's attempt and re-plan: a call recorded before it has neither (shown
+    without one), a call recorded after it has both; downgrading drops the columns and keeps the records."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from aga_swarm.engine.engine import Engine
+
+    for i, url in enumerate((f"sqlite:///{tmp_path / 'old8.db'}", empty_pg_url)):
+        engine = create_engine(url)
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["connection_engine"] = engine
+        command.upgrade(cfg, "0008")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO swarms (id, owner_id, name, goal, config_id, status, last_seq, first_seq, "
+                              "usage, created_at, updated_at) VALUES ('s1', 'u1', 'n', 'g', 'local', 'draft', 0, 1, "
+                              "'{}', 0, 0)"))
+            conn.execute(text("INSERT INTO llm_calls (swarm_id, id, node_id, step, model, body, tokens_in, tokens_out, "
+                              "latency_ms, cost_usd, attempts, created_at, seq) VALUES ('s1', 'n.llm1', 'n', "
+                              "'plan.on_plan', 'old', '{}', 1, 2, 3.0, 0.0, 1, 0, 1)"))
+        engine.dispose()
+        svc = SwarmService(Engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
+        assert svc.db.current_revision() == HEAD_REVISION
+        with svc.db.read() as conn:
+            row = conn.execute(text("SELECT attempt, replan FROM llm_calls WHERE id = 'n.llm1'")).one()
+        assert tuple(row) == (None, None)
+        svc.close()
+        command.downgrade(cfg, "0008")
+        with create_engine(url).connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM llm_calls")).scalar() == 1
