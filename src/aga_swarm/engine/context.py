@@ -413,7 +413,7 @@ class StepContext:
         if self.continued:
             raise RuntimeError(f"step {self.step!r} continued twice")
         self.continued = True
-        self.changes.update(lifecycle=Lifecycle.DONE, report=report, continuation=None)
+        self.changes.update(lifecycle=_DONE, report=report, continuation=None)
         if context_up is not None:
             self.changes["context_up"] = context_up
 
@@ -447,12 +447,17 @@ class StepContext:
         return key
 
 
+# Enum members read on the hot path, as module constants: on Python 3.11 ``EnumType`` defines ``__getattr__``,
+# so every ``Kind.MEMBER`` (and ``member.value``) goes through a slow attribute hook (~0.2 µs), and a fan-out
+# reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
+_SPAWNED, _DONE, _SPAWN = Lifecycle.SPAWNED, Lifecycle.DONE, OperationKind.SPAWN
+
 def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, action: ActionSpec,
                directive: str, title: str | None, context_down: dict[str, Any], *,
                needs: list[str] | None = None, needed_by: list[str] | None = None) -> None:
     """Create a node (and its chat) and queue its spawn operation, unless it waits for ``needs`` (see
     ``engine.deps``)."""
-    lifecycle, reason = start_lifecycle(tx, needs) if needs else (Lifecycle.SPAWNED, None)
+    lifecycle, reason = start_lifecycle(tx, needs) if needs else (_SPAWNED, None)
     title = title or _title(directive)
     if type(directive) is str and type(title) is str and type(context_down) is dict and (not context_down or all(
             type(key) is str for key in context_down)):  # the types Node declares: nothing to validate
@@ -468,8 +473,8 @@ def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, act
                     needs=list(needs or []), needed_by=list(needed_by or []), lifecycle=lifecycle,
                     failure_reason=reason, chat_id=f"chat-{node_id}", created_at=tx.now, updated_at=tx.now)
     tx.spawned(node)
-    if lifecycle is Lifecycle.SPAWNED:
-        tx.enqueue(OperationKind.SPAWN, node_id, keys.spawn_key(node_id))
+    if lifecycle is _SPAWNED:
+        tx.enqueue(_SPAWN, node_id, keys.spawn_key(node_id))
 
 
 _PROMPTS = TypeAdapter(list[PromptMessage])  # a conversation validated and dumped in one call each, not per message

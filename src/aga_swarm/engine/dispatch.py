@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import tracing
-from ..actions.registry import Registry
+from ..actions.registry import NoContext, Registry
 from ..schemas import (
     TERMINAL_LIFECYCLES,
     Attachment,
@@ -34,6 +34,12 @@ ConfigLookup = Callable[[str, str], SwarmConfig]
 """(config id, owner id) -> the config that owner means (``Engine.config_for``)."""
 
 
+# Enum members read on the hot path, as module constants: on Python 3.11 ``EnumType`` defines ``__getattr__``,
+# so every ``Kind.MEMBER`` (and ``member.value``) goes through a slow attribute hook (~0.2 µs), and a fan-out
+# reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
+_SPAWN, _SPAWNED, _RUNNING = OperationKind.SPAWN, Lifecycle.SPAWNED, Lifecycle.RUNNING
+_NO_CONTEXT = NoContext()  # what every step without a context type gets for an empty one (it has no fields)
+
 class Dispatcher:
     def __init__(self, registry: Registry, config_for: ConfigLookup, services: Services) -> None:
         self.registry = registry
@@ -50,12 +56,14 @@ class Dispatcher:
         node = tx.node(node_id)
         if node.lifecycle in TERMINAL_LIFECYCLES:
             return  # cancelled or finished meanwhile: the operation is moot
-        if kind is OperationKind.SPAWN:
-            if node.lifecycle is not Lifecycle.SPAWNED:
+        if kind is _SPAWN:
+            if node.lifecycle is not _SPAWNED:
                 return
             action = self.registry.get_action(node.action_id)
             step = self.registry.get_step(action.entry_step)
-            self.run_step(tx, node.id, step.name, step.load_context(node.context_down), None)
+            down = node.context_down
+            data = _NO_CONTEXT if not down and step.context is NoContext else step.load_context(down)
+            self.run_step(tx, node.id, step.name, data, None)
         elif kind in (OperationKind.STEP, OperationKind.USER_REPLY):
             cont = node.continuation
             if cont is None or cont.token != payload.get("token") or cont.kind is not ContinuationKind.STEP:
@@ -78,8 +86,8 @@ class Dispatcher:
         step = self.registry.get_step(step_name)
         config = self.config_for(tx.config_id, tx.owner_id)
         ctx = StepContext(tx, node_id, step_name, config, self.services)
-        if tx.node(node_id).lifecycle is not Lifecycle.RUNNING:
-            ctx.changes["lifecycle"] = Lifecycle.RUNNING
+        if tx.node(node_id).lifecycle is not _RUNNING:
+            ctx.changes["lifecycle"] = _RUNNING
         ctx.changes["continuation"] = None
         try:
             check_time(tx.state, config.limits, node_id, tx.now)

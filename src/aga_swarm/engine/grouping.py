@@ -49,6 +49,11 @@ OpFn = Callable[[SwarmTx, ClaimedOp], None]
 _KINDS = {kind.value: kind for kind in OperationKind}
 
 
+# Enum members read on the hot path, as module constants: on Python 3.11 ``EnumType`` defines ``__getattr__``,
+# so every ``Kind.MEMBER`` (and ``member.value``) goes through a slow attribute hook (~0.2 µs), and a fan-out
+# reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
+_SPAWN, _LLM_CALL, _TOOL_CALL = OperationKind.SPAWN, OperationKind.LLM_CALL, OperationKind.TOOL_CALL
+
 class _GroupedFailed(Exception):
     """A grouped operation failed after ``completed`` others of its group succeeded (see ``_group``)."""
 
@@ -175,17 +180,17 @@ class GroupCommit:
         in_time = True
         while (row := tx.take_inline()) is not None:
             kind = _KINDS[row["kind"]]
-            if kind is OperationKind.TOOL_CALL:  # runs outside any transaction, by a runner
+            if kind is _TOOL_CALL:  # runs outside any transaction, by a runner
                 tx.enqueue_row(row)
                 continue
-            free = kind is OperationKind.SPAWN and tx.spawns_grouped < tx.spawn_budget
+            free = kind is _SPAWN and tx.spawns_grouped < tx.spawn_budget
             if free:
                 if tx.spawns_grouped % SPAWN_CLOCK_EVERY == 0:
                     if not tx.spawn_deadline:  # read at the first spawn: most groups run none (a system call)
                         tx.spawn_deadline = time.thread_time() + SPAWN_GROUP_SECONDS
                     in_time = time.thread_time() < tx.spawn_deadline
                 free = in_time
-            if kind is OperationKind.LLM_CALL or not (free or tx.grouped - tx.spawns_grouped < tx.group_budget):
+            if kind is _LLM_CALL or not (free or tx.grouped - tx.spawns_grouped < tx.group_budget):
                 if claim_tail and tail is None and row["node_id"] == tx.chain_node:
                     tail = self._claimed_row(tx, row)
                 else:
@@ -202,7 +207,7 @@ class GroupCommit:
             tx.grouped += 1
             if free:
                 tx.spawns_grouped += 1
-            tx.ran.append(kind.value)
+            tx.ran.append(kind._value_)
         return tail
 
     # ---- claimed operations committed together ---------------------------------------------------

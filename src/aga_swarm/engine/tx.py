@@ -88,6 +88,8 @@ class SwarmTx:
         self.now = now
         self.now_ts = rows.ts(now)  # ``now`` as the float the tables store
         self.row = row  # the swarm row as read under the lock (``swarm`` is built from it when asked)
+        self.owner_id = str(row.owner_id)
+        self.config_id = str(row.config_id)
         self._swarm: Swarm | None = None
         self.state = trusted(SwarmState, {
             "swarm_id": swarm_id, "seq": row.last_seq, "status": SwarmStatus(row.status),
@@ -151,14 +153,6 @@ class SwarmTx:
             self._swarm = rows.swarm_from_row(self.row)
         return self._swarm
 
-    @property
-    def owner_id(self) -> str:
-        return str(self.row.owner_id)
-
-    @property
-    def config_id(self) -> str:
-        return str(self.row.config_id)
-
     def node(self, node_id: str) -> Node:
         node = self.state.nodes.get(node_id)
         if node is None:
@@ -211,7 +205,7 @@ class SwarmTx:
             apply_event(self.state, event)
         if type_ in USAGE_EVENTS:
             self._usage_dirty = True
-        if type_ is EventType.NODE_SPAWNED:
+        if type_ is _NODE_SPAWNED:
             node_id_new = data["node"]["id"]
             self._new_nodes.add(node_id_new)
             self.created_nodes.add(node_id_new)
@@ -235,12 +229,12 @@ class SwarmTx:
         chat_id = node.chat_id
         state.chats[chat_id] = new_chat(chat_id, node.id, node.title)
         set_field(state.usage, "nodes", state.usage.nodes + 1)
-        return self.emit(EventType.NODE_SPAWNED, node.id, {"node": node_json(node)}, applied=True)
+        return self.emit(_NODE_SPAWNED, node.id, {"node": node_json(node)}, applied=True)
 
     def update_node(self, node_id: str, **changes: Any) -> Node:
         node = self.node(node_id)
         jsonable = jsonable_changes(changes)
-        self.emit(EventType.NODE_UPDATED, node_id, {"changes": jsonable}, applied=True)
+        self.emit(_NODE_UPDATED, node_id, {"changes": jsonable}, applied=True)
         swapped = "continuation" in changes
         if swapped and reserve(self.state.usage, node.continuation, -1):  # as the fold does
             self._usage_dirty = True
@@ -309,13 +303,14 @@ class SwarmTx:
     def enqueue(self, kind: OperationKind, node_id: str, idem_key: str, payload: dict[str, Any] | None = None,
                 *, not_before: float = 0.0) -> None:
         """Queue an operation; held instead while the swarm is not running. Duplicate keys are ignored."""
-        status = OperationStatus.QUEUED if self.state.status is SwarmStatus.RUNNING else OperationStatus.HELD
+        running = self.state.status is _SWARM_RUNNING
+        status = _QUEUED if running else _HELD
         if tracing.ON:  # the operation's span will be the child of the code queuing it (tracing.py)
             payload = tracing.with_trace(payload or {})
-        row = {"swarm_id": self.swarm_id, "node_id": node_id, "kind": kind.value, "status": status.value,
+        row = {"swarm_id": self.swarm_id, "node_id": node_id, "kind": kind._value_, "status": status,
                "payload": payload or {}, "attempts": 0, "idem_key": idem_key, "not_before": not_before,
                "claim": None, "lease_until": None, "created_at": self.now_ts}
-        if status is OperationStatus.QUEUED and not not_before and self.may_run_inline(node_id):
+        if running and not not_before and self.may_run_inline(node_id):
             # the executor runs it in this transaction (see ``take_inline``); its payload stays a dict
             # unless the row is written after all (``_written``)
             self.inline.append(row)
@@ -329,23 +324,24 @@ class SwarmTx:
         conn, sid, now_ts = self.conn, self.swarm_id, self.now_ts  # every event of this transaction has its now
         new_events = self.events[self._flushed_events:]
         if new_events:
-            sql.run_rows(conn, sql.INSERT_EVENT, [
-                EventRow(sid, e.seq, now_ts, e.type._value_, e.node_id, sql.to_json(e.data)) for e in new_events])
+            sql.run_rows(conn, sql.INSERT_EVENT, [  # tuple.__new__: a NamedTuple's own __new__ is Python code
+                _row(EventRow, (sid, e.seq, now_ts, e.type._value_, e.node_id, sql.to_json(e.data)))
+                for e in new_events])
         nodes = self.state.nodes
         stored = self._stored_lifecycle
         if self._new_nodes:
             sql.run_rows(conn, sql.INSERT_NODE, [
-                NodeRow(sid, n.id, n.parent_id, n.lifecycle.value, row_json(n))
+                _row(NodeRow, (sid, n.id, n.parent_id, n.lifecycle._value_, row_json(n)))
                 for n in (nodes[i] for i in sorted(self._new_nodes))])
             for i in self._new_nodes:
-                stored[i] = nodes[i].lifecycle.value
+                stored[i] = nodes[i].lifecycle._value_
         changed = self._dirty_nodes - self._new_nodes
         if changed:
             moved: list[NodeUpdateRow] = []
             kept: list[NodeDataRow] = []
             for i in sorted(changed):
                 n = nodes[i]
-                lifecycle = n.lifecycle.value
+                lifecycle = n.lifecycle._value_
                 if stored.get(i) == lifecycle:
                     kept.append(NodeDataRow(row_json(n), sid, i))
                 else:
@@ -358,7 +354,7 @@ class SwarmTx:
         chats = self.state.chats
         if self._new_chats:
             sql.run_rows(conn, sql.INSERT_CHAT, [
-                ChatRow(sid, c.id, c.node_id, c.status.value, row_json(c))
+                _row(ChatRow, (sid, c.id, c.node_id, c.status._value_, row_json(c)))
                 for c in (chats[i] for i in sorted(self._new_chats))])
         changed = self._dirty_chats - self._new_chats
         if changed:
@@ -376,7 +372,7 @@ class SwarmTx:
         if self._ops:
             sql.run_many(conn, sql.INSERT_OPERATION, self._ops)
             self.queued_work = self.queued_work or any(
-                r["status"] == OperationStatus.QUEUED.value for r in self._ops)
+                r["status"] == _QUEUED for r in self._ops)
         if new_events:
             self._flushed_events = len(self.events)
             self._swarm_dirty = True
@@ -484,7 +480,14 @@ class SwarmTx:
         return self.state.usage
 
 
+# Enum members read on the hot path, as module constants: on Python 3.11 ``EnumType`` defines ``__getattr__``,
+# so every ``Kind.MEMBER`` (and ``member.value``) goes through a slow attribute hook (~0.2 µs), and a fan-out
+# reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
 _TERMINATE = OperationKind.TERMINATE.value
+_QUEUED, _HELD = OperationStatus.QUEUED.value, OperationStatus.HELD.value
+_row = tuple.__new__  # a row NamedTuple from a tuple, without its Python-level __new__ (a fan-out writes ~4 per child)
+_SWARM_RUNNING = SwarmStatus.RUNNING
+_NODE_SPAWNED, _NODE_UPDATED = EventType.NODE_SPAWNED, EventType.NODE_UPDATED
 
 
 # node fields whose typed value ``update_node`` may set directly: it serialises to exactly what the fold,

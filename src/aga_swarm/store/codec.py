@@ -306,7 +306,7 @@ def jsonable_changes(changes: dict[str, Any]) -> dict[str, Any]:
         elif kind is Continuation:
             out[key] = continuation_json(value)
         elif isinstance(value, Enum):
-            out[key] = value.value
+            out[key] = value._value_
         elif hasattr(value, "model_dump"):
             out[key] = value.model_dump(mode="json")
         elif hasattr(value, "value") and not isinstance(value, (int, float, str)):
