@@ -448,8 +448,8 @@ class StepContext:
 
 
 # Enum members read on the hot path, as module constants: on Python 3.11 ``EnumType`` defines ``__getattr__``,
-# so every ``Kind.MEMBER`` (and ``member.value``) goes through a slow attribute hook (~0.2 µs), and a fan-out
-# reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
+# which puts every ``Kind.MEMBER`` read on a slow path (~0.2 µs; ``member.value`` is a descriptor written in
+# Python, hence ``_value_``), and a fan-out reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
 _SPAWNED, _DONE, _SPAWN = Lifecycle.SPAWNED, Lifecycle.DONE, OperationKind.SPAWN
 
 def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, action: ActionSpec,

@@ -35,8 +35,8 @@ ConfigLookup = Callable[[str, str], SwarmConfig]
 
 
 # Enum members read on the hot path, as module constants: on Python 3.11 ``EnumType`` defines ``__getattr__``,
-# so every ``Kind.MEMBER`` (and ``member.value``) goes through a slow attribute hook (~0.2 µs), and a fan-out
-# reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
+# which puts every ``Kind.MEMBER`` read on a slow path (~0.2 µs; ``member.value`` is a descriptor written in
+# Python, hence ``_value_``), and a fan-out reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
 _SPAWN, _SPAWNED, _RUNNING = OperationKind.SPAWN, Lifecycle.SPAWNED, Lifecycle.RUNNING
 _NO_CONTEXT = NoContext()  # what every step without a context type gets for an empty one (it has no fields)
 

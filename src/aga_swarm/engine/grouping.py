@@ -50,8 +50,8 @@ _KINDS = {kind.value: kind for kind in OperationKind}
 
 
 # Enum members read on the hot path, as module constants: on Python 3.11 ``EnumType`` defines ``__getattr__``,
-# so every ``Kind.MEMBER`` (and ``member.value``) goes through a slow attribute hook (~0.2 µs), and a fan-out
-# reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
+# which puts every ``Kind.MEMBER`` read on a slow path (~0.2 µs; ``member.value`` is a descriptor written in
+# Python, hence ``_value_``), and a fan-out reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
 _SPAWN, _LLM_CALL, _TOOL_CALL = OperationKind.SPAWN, OperationKind.LLM_CALL, OperationKind.TOOL_CALL
 
 class _GroupedFailed(Exception):

@@ -481,8 +481,8 @@ class SwarmTx:
 
 
 # Enum members read on the hot path, as module constants: on Python 3.11 ``EnumType`` defines ``__getattr__``,
-# so every ``Kind.MEMBER`` (and ``member.value``) goes through a slow attribute hook (~0.2 µs), and a fan-out
-# reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
+# which puts every ``Kind.MEMBER`` read on a slow path (~0.2 µs; ``member.value`` is a descriptor written in
+# Python, hence ``_value_``), and a fan-out reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
 _TERMINATE = OperationKind.TERMINATE.value
 _QUEUED, _HELD = OperationStatus.QUEUED.value, OperationStatus.HELD.value
 _row = tuple.__new__  # a row NamedTuple from a tuple, without its Python-level __new__ (a fan-out writes ~4 per child)
