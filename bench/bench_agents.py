@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pydantic import BaseModel
 
 import common as c
-from aga_swarm.engine.engine import Engine
 from aga_swarm.llm.protocol import LLMRequest, LLMResponse
 from aga_swarm.llm.scripted import ScriptedModel
 from aga_swarm.schemas import Lifecycle, SwarmConfig, SwarmStatus
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 
 ROOT_MARK = "Write the handbook in these parts"
 ANSWER = "Worked examples, please: one per idea."
@@ -110,7 +110,7 @@ def run(p: dict[str, Any], base: Path, profile: bool, inline_bytes: int | None =
     def factory(config: SwarmConfig) -> TimedModel:
         return model
 
-    engine = Engine(data_dir=base, llm_factory=factory, inline_bytes=inline_bytes)
+    engine = open_engine(data_dir=base, llm_factory=factory, inline_bytes=inline_bytes)
     inline_bytes = engine.requests.inline_bytes
     svc = SwarmService(engine)
     loop = asyncio.new_event_loop()

@@ -22,10 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pydantic import BaseModel
 
 import common as c
-from aga_swarm.actions import ActionSpec
-from aga_swarm.engine.context import ChildrenResult, StepContext
 from aga_swarm.engine.deps import Subtask
 from aga_swarm.schemas import SwarmStatus
+from aga_swarm.sdk import ActionSpec, ChildrenResult, StepContext
 from bench_engine import AGA_IDLE, AGA_SERVE, Aga, ev_done
 
 
@@ -41,7 +40,7 @@ def add_actions(aga: Aga) -> None:
     def plan(ctx: StepContext, data: PlanCtx, result: None) -> None:
         ctx.spawn_plan([Subtask(task=f"leaf {j}", needs=[j] if data.chain and j else []) for j in range(data.k)],
                        action_id="bench_leaf")
-        ctx.wait_children("deps.done", data)
+        ctx.wait_children(done, data)
 
     @reg.step("deps.done", context=PlanCtx, result=ChildrenResult)
     def done(ctx: StepContext, data: PlanCtx, result: ChildrenResult) -> None:

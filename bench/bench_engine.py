@@ -39,12 +39,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 import common as c
-from aga_swarm.actions import ActionSpec, Registry
-from aga_swarm.engine.context import ChildrenResult, StepContext, UserReply, spawn_node
-from aga_swarm.engine.engine import Engine
+from aga_swarm.engine.context import spawn_node
 from aga_swarm.engine.tx import SwarmTx
 from aga_swarm.schemas import EventType, SwarmEvent, SwarmStatus
+from aga_swarm.sdk import ActionSpec, ChildrenResult, Registry, StepContext, UserReply
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 from aga_swarm.store import tables as t
 
 ITEM_PAD = "x" * 52
@@ -88,24 +88,24 @@ def build_registry() -> Registry:
     @reg.step("bench.chain", context=ChainCtx)
     def chain(ctx: StepContext, data: ChainCtx, result: Any) -> None:
         if data.park:
-            ctx.ask("Ready?", next_step="bench.chain", context=data.model_copy(update={"park": False}))
+            ctx.ask("Ready?", next_step=chain, context=data.model_copy(update={"park": False}))
             return
         if data.journal:
             ctx.journal(item(data.i))
         if data.i < data.n:
             items = [*data.items, item(data.i)] if data.carry else data.items
-            ctx.goto("bench.chain", data.model_copy(update={"i": data.i + 1, "items": items}))
+            ctx.goto(chain, data.model_copy(update={"i": data.i + 1, "items": items}))
         else:
             ctx.complete(f"chained {data.n} steps")
 
     @reg.step("bench.ask", context=AskLoopCtx)
     def ask(ctx: StepContext, data: AskLoopCtx, result: None) -> None:
-        ctx.ask(f"Question {data.i}?", next_step="bench.on_reply", context=data)
+        ctx.ask(f"Question {data.i}?", next_step=on_reply, context=data)
 
     @reg.step("bench.on_reply", context=AskLoopCtx, result=UserReply)
     def on_reply(ctx: StepContext, data: AskLoopCtx, result: UserReply) -> None:
         if data.i + 1 < data.m:
-            ctx.ask(f"Question {data.i + 1}?", next_step="bench.on_reply",
+            ctx.ask(f"Question {data.i + 1}?", next_step=on_reply,
                     context=AskLoopCtx(i=data.i + 1, m=data.m))
         else:
             ctx.complete(f"asked {data.m} questions")
@@ -118,7 +118,7 @@ def build_registry() -> Registry:
     def fan(ctx: StepContext, data: FanCtx, result: None) -> None:
         for j in range(data.k):
             ctx.spawn(f"leaf {j}", action_id="bench_leaf")
-        ctx.wait_children("bench.fan_done", data)
+        ctx.wait_children(fan_done, data)
 
     @reg.step("bench.fan_done", context=FanCtx, result=ChildrenResult)
     def fan_done(ctx: StepContext, data: FanCtx, result: ChildrenResult) -> None:
@@ -131,7 +131,7 @@ def build_registry() -> Registry:
             ctx.spawn(f"leaf {j}", action_id="bench_leaf")
         for _ in range(data.chainers):  # siblings that park, then chain when told to
             ctx.spawn("chainer", action_id="bench_chain", context_down={"n": data.n, "park": True})
-        ctx.ask("Ready?", next_step="bench.chain", context=ChainCtx(n=data.n))
+        ctx.ask("Ready?", next_step=chain, context=ChainCtx(n=data.n))
 
     for action_id, entry in (("bench_chain", "bench.chain"), ("bench_ask", "bench.ask"),
                              ("bench_leaf", "bench.leaf"), ("bench_fan", "bench.fan"),
@@ -178,7 +178,7 @@ class Aga:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.mode = mode
         self.reg = registry or build_registry()
-        self.svc = SwarmService(Engine(data_dir=data_dir, db_url=db_url, registry=self.reg))
+        self.svc = SwarmService(open_engine(data_dir=data_dir, db_url=db_url, registry=self.reg))
         if group_limit is not None:  # 0: no group commit (each operation commits on its own)
             self.svc.engine.executor.group_limit = group_limit
         self.db_path = data_dir / "swarm.db"

@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pydantic import BaseModel, Field
 
 import common as c
-from aga_swarm.actions import Registry, register_builtins
+from aga_swarm.actions import register_builtins
 from aga_swarm.actions.tools import Tool, add_tool
-from aga_swarm.engine.context import StepContext
+from aga_swarm.sdk import Registry, StepContext
 from bench_engine import Aga, ev_any, ev_done, ev_parked
 
 try:

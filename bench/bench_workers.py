@@ -24,9 +24,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select, text
 
 import common  # noqa: F401  (puts src/ on sys.path)
-from aga_swarm.engine.engine import Engine
 from aga_swarm.schemas import SwarmStatus
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 from aga_swarm.store import tables as t
 
 ADMIN = os.environ.get("AGA_SWARM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -56,7 +56,7 @@ DISPATCHES = {"poll": "polling claim loop", "procrastinate": "Procrastinate (pus
 
 def service(url: str, tmp: Path, dispatch: str) -> SwarmService:
     os.environ["AGA_SWARM_DISPATCH"] = dispatch  # read when the store opens: poll sessions defer no job
-    return SwarmService(Engine(db_url=url, blob_url=str(tmp / "blobs")))
+    return SwarmService(open_engine(db_url=url, blob_url=str(tmp / "blobs")))
 
 
 def start_workers(url: str, blobs: Path, n: int) -> list[subprocess.Popen[str]]:

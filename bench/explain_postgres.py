@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sqlalchemy import text
 
 import common  # noqa: F401  (puts src/ on the path for a source checkout)
-from aga_swarm.engine.engine import Engine
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 from aga_swarm.store import sql
 from bench_postgres import drop_database, fresh_database
 
@@ -109,7 +109,7 @@ def main() -> int:
     args = ap.parse_args()
     url = fresh_database()
     try:
-        svc = SwarmService(Engine(db_url=url, blob_url="memory://"))
+        svc = SwarmService(open_engine(db_url=url, blob_url="memory://"))
         params = populate(svc, args.swarms)
         svc.close()
         print(explain(url, hot_queries(params)))

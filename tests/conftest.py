@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from aga_swarm.engine.engine import Engine
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 
 PG_ADMIN_URL = os.environ.get("AGA_SWARM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -63,10 +63,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 def make_service(backend: str, tmp_path: Path, request: pytest.FixtureRequest, **engine_kwargs: object) -> SwarmService:
     if backend == "postgres":
         url = request.getfixturevalue("pg_url")
-        engine = Engine(db_url=url, blob_url=str(tmp_path / "blobs"), **engine_kwargs)  # type: ignore[arg-type]
+        engine = open_engine(db_url=url, blob_url=str(tmp_path / "blobs"), **engine_kwargs)  # type: ignore[arg-type]
         engine.db.reset()
     else:
-        engine = Engine(data_dir=tmp_path, **engine_kwargs)  # type: ignore[arg-type]
+        engine = open_engine(data_dir=tmp_path, **engine_kwargs)  # type: ignore[arg-type]
     return SwarmService(engine)
 
 
@@ -79,6 +79,6 @@ def svc(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterato
 
 @pytest.fixture
 def sqlite_svc(tmp_path: Path) -> Iterator[SwarmService]:
-    service = SwarmService(Engine(data_dir=tmp_path))
+    service = SwarmService(open_engine(data_dir=tmp_path))
     yield service
     service.close()

@@ -128,15 +128,15 @@ def test_serve_logs_a_failing_step_with_its_traceback(tmp_path: Path) -> None:
 
 
 def test_a_plugin_named_twice_loads_once_per_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    from aga_swarm.actions import Registry, register_builtins
+    from aga_swarm.actions import builtin_registry
     from aga_swarm.plugins import load_actions
 
     monkeypatch.syspath_prepend(str(PLUGINS))
-    reg = register_builtins(Registry())
+    reg = builtin_registry()
     name = "aga_test_echo:register"
     assert load_actions([name, name], registry=reg, installed=False) == [name]
     assert load_actions([name], registry=reg, installed=False) == [name]  # again (the server's app does)
     assert "echo" in reg.actions
-    other = register_builtins(Registry())
+    other = builtin_registry()
     load_actions([name], registry=other, installed=False)
     assert other.actions["echo"].entry_step == "echo.start"

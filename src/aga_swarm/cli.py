@@ -76,20 +76,22 @@ def print_markdown(console: Any, text: str) -> None:
 
 
 # ---- commands -----------------------------------------------------------------------------------
-def _service(args: argparse.Namespace, **runner: Any) -> Any:
+def _service(args: argparse.Namespace, registry: Any = None, **runner: Any) -> Any:
     from .service import SwarmService
 
     # SwarmService reads the settings the server reads (AGA_SWARM_DB_URL, AGA_SWARM_BLOB_URL), so a worker
-    # can share a PostgreSQL store and blob location
-    return SwarmService(data_dir=Path(args.data_dir) if args.data_dir else None, **runner)
+    # can share a PostgreSQL store and blob location; ``registry`` None: the built-in actions
+    return SwarmService(data_dir=Path(args.data_dir) if args.data_dir else None, registry=registry, **runner)
 
 
-def _load_actions(args: argparse.Namespace) -> None:
-    """Custom actions from installed plugins, $AGA_SWARM_ACTIONS and --actions, before the store opens."""
-    from .plugins import PluginError, load_actions, modules_from_env
+def _load_actions(args: argparse.Namespace) -> Any:
+    """The built-in actions and the custom ones from installed plugins, $AGA_SWARM_ACTIONS and --actions, on a
+    registry for this command, before the store opens."""
+    from .plugins import PluginError, modules_from_env
+    from .service.composition import default_registry
 
     try:
-        load_actions([*modules_from_env(), *args.actions])
+        return default_registry([*modules_from_env(), *args.actions], installed=True)
     except PluginError as exc:
         die(str(exc))
 
@@ -171,8 +173,7 @@ async def _run(args: argparse.Namespace) -> int:
 
     from .engine.errors import SwarmError
 
-    _load_actions(args)
-    svc = _service(args)
+    svc = _service(args, _load_actions(args))
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     if args.resume:
@@ -418,14 +419,14 @@ def _serve(args: argparse.Namespace) -> int:
 async def _worker(args: argparse.Namespace) -> int:
     """A worker process: runs operations from the shared store until stopped (or idle with --until-idle),
     with Prometheus metrics on --metrics-port."""
-    _load_actions(args)
+    registry = _load_actions(args)
     if args.once and args.until_idle:
         die("--once and --until-idle cannot be used together")
     if args.concurrency < 1:
         die(f"--concurrency must be at least 1 (got {args.concurrency})")
     if args.stall_seconds is not None and not args.stall_seconds > 0:
         die(f"--stall-seconds must be positive (got {args.stall_seconds:g})")
-    svc = _service(args, concurrency=args.concurrency, stall_seconds=args.stall_seconds)
+    svc = _service(args, registry, concurrency=args.concurrency, stall_seconds=args.stall_seconds)
     if args.recover:
         svc.recover()
     metrics = None

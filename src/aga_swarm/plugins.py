@@ -1,9 +1,10 @@
 """Custom actions from plugins: installed packages' ``aga_swarm.actions`` entry points, modules named with
 ``--actions`` (on ``run``, ``serve`` and ``worker``) or in ``$AGA_SWARM_ACTIONS`` (comma-separated).
 
-An entry point or ``--actions`` value may name a module, whose import registers its actions (on
-``aga_swarm.actions.registry``, as docs/custom-actions.md shows), or a callable in one that takes the registry
-(``my_pkg.actions:register``). A plugin that fails to load stops the command with one line naming it.
+An entry point or ``--actions`` value names a module whose ``register(registry)`` function adds its actions (as
+docs/custom-actions.md shows), or a callable in one that takes the registry (``my_pkg.actions:register``). A
+plugin that fails to load stops the command with one line naming it. Plugins load onto the registry they are
+given (``Registry.plugins`` records which), never onto a shared one.
 """
 
 from __future__ import annotations
@@ -15,15 +16,11 @@ from functools import partial
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from .actions import builtin_registry
-from .actions.registry import Registry
+from .sdk import Registry
 
 ENTRY_POINT_GROUP = "aga_swarm.actions"
 ENV_VAR = "AGA_SWARM_ACTIONS"
-
-_loaded: WeakKeyDictionary[Registry, set[str]] = WeakKeyDictionary()
 
 
 class PluginError(Exception):
@@ -35,12 +32,11 @@ def modules_from_env(environ: Mapping[str, str] | None = None) -> list[str]:
     return [name.strip() for name in raw.split(",") if name.strip()]
 
 
-def load_actions(modules: Iterable[str] = (), *, registry: Registry | None = None,
-                 installed: bool = True) -> list[str]:
+def load_actions(modules: Iterable[str] = (), *, registry: Registry, installed: bool = True) -> list[str]:
     """Load the installed plugins (unless ``installed`` is false), then each module in ``modules``, onto
-    ``registry`` (default: the shared one with the built-ins). Returns what was loaded, as named."""
-    reg = registry or builtin_registry()
-    done = _loaded.setdefault(reg, set())  # each plugin loads once per registry, however often it is named
+    ``registry``. Returns what was loaded, as named."""
+    reg = registry
+    done = reg.plugins  # each plugin loads once per registry, however often it is named
     found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name) if installed else []
     plugins: list[tuple[str, Callable[[], Any]]] = [(ep.value, partial(_load_entry_point, ep)) for ep in found]
     plugins += [(name, partial(_import, name)) for name in modules]
@@ -80,9 +76,13 @@ def _import(name: str) -> Any:
 
 
 def _apply(target: Any, reg: Registry, name: str) -> None:
-    """A module registered its actions on import; a callable registers them now."""
-    if isinstance(target, ModuleType) or not callable(target):
-        return
+    """A module's ``register`` function, or the callable named, adds the plugin's actions to ``reg``."""
+    if isinstance(target, ModuleType):
+        target = getattr(target, "register", None)
+        if not callable(target):
+            raise PluginError(f"cannot load actions from module {name!r}: it has no register(registry) function")
+    elif not callable(target):
+        raise PluginError(f"cannot load actions from {name!r}: it is not a function that takes the registry")
     try:
         target(reg)
     except Exception as exc:

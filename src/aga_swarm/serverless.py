@@ -24,10 +24,10 @@ def service() -> SwarmService:
     global _service
     with _lock:
         if _service is None:
-            from .plugins import load_actions, modules_from_env
+            from .plugins import modules_from_env
+            from .service.composition import default_registry
 
-            load_actions(modules_from_env())
-            _service = SwarmService()
+            _service = SwarmService(registry=default_registry(modules_from_env(), installed=True))
         return _service
 
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from aga_swarm.engine.engine import Engine
 from aga_swarm.schemas import SwarmStatus
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 
 from ..engine.helpers import builtins_and_installed_plugins, comparable, run_answering
 from .conftest import PG_ADMIN, PG_ADMIN_SA
@@ -49,7 +49,7 @@ def cluster(tmp_root: Path) -> Iterator[dict[str, Any]]:
            "AGA_SWARM_REDIS_URL": REDIS_URL, "AGA_SWARM_REDIS_CHANNEL": f"aga_test_{uuid.uuid4().hex[:8]}",
            "AGA_SWARM_IDLE_CHECK_SECONDS": "3600",  # no periodic sweep: revocation must come through Redis
            "AGA_SWARM_RUN_WORKERS": "false", "AGA_SWARM_STALL_SECONDS": "2"}
-    Engine(db_url=db_url, blob_url=env["AGA_SWARM_BLOB_URL"]).dispose()  # migrated once, before they start
+    open_engine(db_url=db_url, blob_url=env["AGA_SWARM_BLOB_URL"]).dispose()  # migrated once, before they start
     a = Server.start(tmp_root, "scale-a", env)
     b = Server.start(tmp_root, "scale-b", env)
     worker_env = {**os.environ, **env, "AGA_SWARM_DATA": str(tmp_root / "scale-worker")}
@@ -140,7 +140,7 @@ async def test_two_api_processes_and_two_workers_finish_swarms_and_push_every_ev
         await bob_socket.close()
 
     # each swarm ends as this process alone runs the same goal (answered the same way)
-    svc = SwarmService(Engine(db_url=cluster["db_url"], blob_url=cluster["env"]["AGA_SWARM_BLOB_URL"],
+    svc = SwarmService(open_engine(db_url=cluster["db_url"], blob_url=cluster["env"]["AGA_SWARM_BLOB_URL"],
                               registry=builtins_and_installed_plugins()))
     try:
         for i, goal in enumerate(GOALS):

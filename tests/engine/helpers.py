@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aga_swarm.actions import Registry
 from aga_swarm.schemas import SwarmState, SwarmStatus
+from aga_swarm.sdk import Registry
 from aga_swarm.service import SwarmService
 
 VOLATILE = {"created_at", "updated_at", "awaiting_since", "ts", "token", "run_ms", "running_since"}  # wall-clock
@@ -46,32 +46,11 @@ async def run_answering(svc: SwarmService, swarm_id: str, answers: dict[str, lis
 
 
 def builtins_and_installed_plugins() -> Registry:
-    """A fresh registry with the built-ins and the actions of the installed plugins (``aga_swarm.actions`` entry
-    points), as a worker process has them, without the custom actions earlier tests put on the shared one.
-    A plugin module registers on the shared registry when imported, so its steps and actions are copied."""
-    from importlib.metadata import entry_points
+    """A new registry with the built-ins and the actions of the installed plugins (``aga_swarm.actions`` entry
+    points), as a worker process has them."""
+    from aga_swarm.service.composition import default_registry
 
-    from aga_swarm.actions import ActionFolder, builtin_registry, register_builtins
-    from aga_swarm.plugins import ENTRY_POINT_GROUP, load_actions
-
-    reg = register_builtins(Registry())
-    shared = builtin_registry()
-    load_actions()
-    modules = {ep.value.split(":")[0] for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    for name, step in shared.steps.items():
-        if step.fn.__module__ in modules:
-            reg.steps[name] = step
-
-    def copy(folder: ActionFolder, path: str) -> None:
-        for spec in folder.actions:
-            if spec.id not in reg.actions and reg.steps.get(spec.entry_step) is shared.steps.get(spec.entry_step) \
-                    and shared.steps[spec.entry_step].fn.__module__ in modules:
-                reg.register_action(spec, folder=path or None, folder_description=folder.description)
-        for sub in folder.folders:
-            copy(sub, f"{path}/{sub.id}" if path else sub.id)
-
-    copy(shared.space.root, "")
-    return reg
+    return default_registry(installed=True)
 
 
 def keep_done_operations(monkeypatch: Any) -> None:

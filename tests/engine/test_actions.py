@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from aga_swarm.actions import ActionSpec, ActionType, NoContext, Registry, TerminationPolicy, register_builtins
-from aga_swarm.engine.context import ChildrenResult, StepContext
-from aga_swarm.engine.engine import Engine
+from aga_swarm.actions import register_builtins
 from aga_swarm.engine.errors import InvalidInput
 from aga_swarm.schemas import ActionType as AT
 from aga_swarm.schemas import ChatStatus, Lifecycle, LLMSettings, LogEntryKind, MessageRole, SwarmConfig, SwarmStatus
+from aga_swarm.sdk import ActionSpec, ActionType, ChildrenResult, NoContext, Registry, StepContext, TerminationPolicy
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 
 from .helpers import run_answering
 
@@ -123,7 +123,7 @@ async def test_custom_action_registration(tmp_path: Path) -> None:
     reg.register_action(ActionSpec(id="greet", description="Say hello to someone by name",
                                    action_type=ActionType.CUSTOM, entry_step="greet.start"), folder="social")
     assert any(f.id == "social" for f in reg.space.root.folders)
-    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
+    svc = SwarmService(open_engine(data_dir=tmp_path, registry=reg))
     cid = _scripted(svc, tmp_path, """
 - purpose: route.choose
   match: Greet
@@ -147,7 +147,7 @@ async def test_fail_fast_policy_cancels_siblings(tmp_path: Path) -> None:
     def start(ctx: StepContext, data: NoContext, result: None) -> None:
         ctx.spawn("Ask the user something", action_id="ask_user")
         ctx.spawn("boom", action_id="boom")
-        ctx.wait_children("race.done", NoContext())
+        ctx.wait_children(done, NoContext())
 
     @reg.step("race.done", result=ChildrenResult)
     def done(ctx: StepContext, data: NoContext, result: ChildrenResult) -> None:
@@ -160,7 +160,7 @@ async def test_fail_fast_policy_cancels_siblings(tmp_path: Path) -> None:
     reg.register_action(ActionSpec(id="boom", description="explodes", entry_step="boom.start", routable=False))
     reg.register_action(ActionSpec(id="race", description="x", entry_step="race.start", routable=False,
                                    termination_policy=TerminationPolicy.FAIL_FAST))
-    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
+    svc = SwarmService(open_engine(data_dir=tmp_path, registry=reg))
     s2 = svc.create_swarm("u1", "race")
     with svc.db.tx() as conn:
         from datetime import UTC, datetime

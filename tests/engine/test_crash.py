@@ -14,13 +14,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from aga_swarm.engine.engine import Engine
-from aga_swarm.plugins import load_actions
 from aga_swarm.schemas import EventType, SwarmStatus
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 from aga_swarm.store import tables as t
 
-from .helpers import comparable
+from .helpers import builtins_and_installed_plugins, comparable
 
 GOAL = "\n".join([f"Write note {i}" for i in range(120)] + ["Plan: a; b; Plan: c; d", "Ask the user for a colour",
                                                            "Ask the user for a number", "Summarise the notes"])
@@ -37,10 +36,10 @@ def _worker(data_dir: Path) -> subprocess.Popen[bytes]:
 
 
 async def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    load_actions()  # the worker processes load the installed plugins: so does this process's run
+    registry = builtins_and_installed_plugins()  # the worker processes load the installed plugins: so does this run
     rng = random.Random(int(os.environ.get("AGA_CRASH_SEED", "7")))
     # the uninterrupted run
-    base = SwarmService(Engine(data_dir=tmp_path / "base"))
+    base = SwarmService(open_engine(data_dir=tmp_path / "base", registry=registry))
     b = base.create_swarm("u1", GOAL)
     base.spawn(b.id)
     for _ in range(20):
@@ -52,7 +51,7 @@ async def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: P
 
     # the run whose worker keeps getting killed
     crash_dir = tmp_path / "crash"
-    svc = SwarmService(Engine(data_dir=crash_dir))
+    svc = SwarmService(open_engine(data_dir=crash_dir, registry=registry))
     s = svc.create_swarm("u1", GOAL)
     svc.spawn(s.id)
     kills = 0

@@ -11,14 +11,15 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from aga_swarm.actions import ActionSpec, NoContext, Registry, register_builtins
+from aga_swarm.actions import register_builtins
 from aga_swarm.actions.outputs import PlanOutput, ReviewOutput
-from aga_swarm.engine.context import ChildrenResult, StepContext, spawn_node
+from aga_swarm.engine.context import spawn_node
 from aga_swarm.engine.deps import Subtask, plan_problem
-from aga_swarm.engine.engine import Engine
 from aga_swarm.engine.tx import SwarmTx
 from aga_swarm.schemas import EventType, Lifecycle, LLMSettings, SwarmConfig, SwarmEvent, SwarmStatus
+from aga_swarm.sdk import ActionSpec, ChildrenResult, NoContext, Registry, StepContext
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 
 from ..conftest import make_service
 from .helpers import run_answering
@@ -187,7 +188,7 @@ def _custom_registry(plan: list[Any]) -> Registry:
     @reg.step("lead.start")
     def start(ctx: StepContext, data: NoContext, result: None) -> None:
         ctx.spawn_plan(plan, action_id="echo")
-        ctx.wait_children("lead.done", NoContext())
+        ctx.wait_children(done, NoContext())
 
     @reg.step("lead.done", result=ChildrenResult)
     def done(ctx: StepContext, data: NoContext, result: ChildrenResult) -> None:
@@ -266,7 +267,7 @@ async def test_spawn_names_only_existing_children(tmp_path: Path) -> None:
             ctx.spawn("two", action_id="echo_free", needs=[first, "n.9"])
         except ValueError as exc:
             seen.append(str(exc))
-        ctx.wait_children("odd.done", NoContext())
+        ctx.wait_children(done, NoContext())
 
     @reg.step("odd.done", result=ChildrenResult)
     def done(ctx: StepContext, data: NoContext, result: ChildrenResult) -> None:
@@ -279,7 +280,7 @@ async def test_spawn_names_only_existing_children(tmp_path: Path) -> None:
     reg.register_action(ActionSpec(id="odd", description="x", entry_step="odd.start", routable=False))
     reg.register_action(ActionSpec(id="echo_free", description="x", entry_step="echo_free.start",
                                    routable=False))
-    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
+    svc = SwarmService(open_engine(data_dir=tmp_path, registry=reg))
     try:
         sid = _start_custom_action(svc, reg, "odd")
         await svc.run_until_idle(sid)
@@ -346,7 +347,8 @@ def test_the_live_lifecycles_the_store_asks_for_are_the_non_terminal_ones() -> N
 
 
 def test_the_rendered_context_cuts_a_long_goal_but_keeps_the_reports_whole() -> None:
-    from aga_swarm.engine.context import GOAL_IN_PROMPT, NodeContext, Prerequisite
+    from aga_swarm.engine.context import GOAL_IN_PROMPT
+    from aga_swarm.sdk import NodeContext, Prerequisite
 
     report = "r" * 9000
     ctx = NodeContext(goal="g" * 50_000, directive="d", parent_directive="p",
@@ -364,7 +366,7 @@ async def test_spawn_one_at_a_time_with_needs(backend: str, tmp_path: Path, requ
     def start(ctx: StepContext, data: NoContext, result: None) -> None:
         first = ctx.spawn("first", action_id="say_inputs")
         ctx.spawn("second", action_id="say_inputs", needs=[first, first])  # a repeated id counts once
-        ctx.wait_children("one_by_one.done", NoContext())
+        ctx.wait_children(done, NoContext())
 
     @reg.step("one_by_one.done", result=ChildrenResult)
     def done(ctx: StepContext, data: NoContext, result: ChildrenResult) -> None:

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from aga_swarm.actions import Registry, register_builtins
-from aga_swarm.engine.engine import Engine
+from aga_swarm.actions import register_builtins
 from aga_swarm.schemas import EventType, Lifecycle, SwarmStatus
+from aga_swarm.sdk import Registry
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service
@@ -53,7 +54,7 @@ async def test_sigkill_between_a_prerequisite_ending_and_its_dependent_starting(
         backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     # the worker script (not `aga-swarm worker`) loads no plugins: the base has the built-ins only, not the actions
     # that other tests or installed plugins put on this process's shared registry (they change the routing prompts)
-    base = SwarmService(Engine(data_dir=tmp_path / "base", registry=register_builtins(Registry())))
+    base = SwarmService(open_engine(data_dir=tmp_path / "base", registry=register_builtins(Registry())))
     b = base.create_swarm("u1", GOAL)
     base.spawn(b.id)
     for _ in range(10):

@@ -7,7 +7,6 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
-from aga_swarm.engine.engine import Engine
 from aga_swarm.engine.errors import (
     ChatNotAwaiting,
     ChatNotFound,
@@ -18,6 +17,7 @@ from aga_swarm.engine.errors import (
 )
 from aga_swarm.schemas import ChatStatus, Lifecycle, SwarmStatus
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 from aga_swarm.store import tables as t
 
 from .helpers import run_answering
@@ -155,7 +155,7 @@ async def test_an_engine_sees_what_another_engine_on_the_same_store_changed(svc:
     svc.spawn(s.id)
     await svc.run_until_idle(s.id)  # this engine's last transaction posted the question: it keeps that chat
     chat = svc.waiting_chats(s.id)[0]
-    other = SwarmService(Engine(db_url=svc.db.url, blob_url=str(svc.engine.blobs.root), migrate=False))
+    other = SwarmService(open_engine(db_url=svc.db.url, blob_url=str(svc.engine.blobs.root), migrate=False))
     try:
         other.post_reply(s.id, chat.id, "42")  # the other engine takes the answer; the node asks a follow-up
         await other.run_until_idle(s.id)

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from aga_swarm.actions import ActionSpec, Registry, register_builtins
+from aga_swarm.actions import register_builtins
 from aga_swarm.engine import memory
-from aga_swarm.engine.context import StepContext
 from aga_swarm.engine.errors import (
     FileTooLarge,
     InvalidInput,
@@ -21,6 +20,7 @@ from aga_swarm.engine.errors import (
 from aga_swarm.engine.fold import fold
 from aga_swarm.engine.memory import Upload
 from aga_swarm.schemas import EventType, LLMSettings, SwarmConfig, SwarmState, SwarmStatus
+from aga_swarm.sdk import ActionSpec, Registry, StepContext
 from aga_swarm.service import SwarmService
 
 from ..conftest import make_service

@@ -7,13 +7,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from aga_swarm.actions import ActionSpec, NoContext, Registry, register_builtins
+from aga_swarm.actions import register_builtins
 from aga_swarm.actions.outputs import PlanOutput
-from aga_swarm.engine.context import ChildrenResult, StepContext, spawn_node
-from aga_swarm.engine.engine import Engine
+from aga_swarm.engine.context import spawn_node
 from aga_swarm.engine.fold import fold
 from aga_swarm.engine.policies import (
     WAIT,
@@ -27,7 +27,9 @@ from aga_swarm.engine.policies import (
 )
 from aga_swarm.engine.tx import SwarmTx
 from aga_swarm.schemas import Lifecycle, LLMSettings, SwarmConfig, SwarmState, SwarmStatus
+from aga_swarm.sdk import ActionSpec, ChildrenResult, NoContext, Registry, StepContext
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 
 from ..conftest import make_service
 from .helpers import comparable, run_answering
@@ -69,7 +71,7 @@ def _registry() -> Registry:
         ctx.spawn("Ask the person something", action_id="ask_user")
         ctx.spawn("fine", action_id="echo")
         ctx.spawn("veto", action_id="echo")
-        ctx.wait_children("lead.review", NoContext())
+        ctx.wait_children(review, NoContext())
 
     @reg.step("lead.review", result=ChildrenResult)
     def review(ctx: StepContext, data: NoContext, result: ChildrenResult) -> None:
@@ -305,13 +307,14 @@ async def test_the_docs_policy_example_decides_as_described(tmp_path: Path) -> N
     text = (Path(__file__).resolve().parents[2] / "docs" / "custom-actions.md").read_text()
     section = text[text.index("## Termination policies"):]
     code = section[section.index("```python\n") + len("```python\n"):]
-    code = code[:code.index("registry.register_action(")]
+    code = code[:code.index("```")]
+    namespace: dict[str, Any] = {"__name__": "docs_example"}
+    exec(code, namespace)  # our own docs' code: the policy and the register function naming it
     reg = _registry()
-    exec(code.replace("from aga_swarm.actions import ActionSpec, registry\n", ""),  # our own docs' code
-         {"__name__": "docs_example", "registry": reg})
+    reg.policy("majority")(namespace["majority"])  # as its register() does (the vote action's steps are ours)
     reg.register_action(ActionSpec(id="vote", description="x", entry_step="lead.start", routable=False,
                                    termination_policy="majority"))
-    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
+    svc = SwarmService(open_engine(data_dir=tmp_path, registry=reg))
     try:
         sid = _start(svc, reg, reg.get_action("vote"))
         await svc.run_until_idle(sid)

@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from aga_swarm.engine.engine import Engine
 from aga_swarm.schemas import SwarmStatus
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 
 from .helpers import builtins_and_installed_plugins, comparable
 
@@ -57,7 +57,8 @@ CREATE TRIGGER aga_test_claimed AFTER INSERT OR UPDATE OF status, claim ON opera
 
 @pytest.fixture
 def svc(empty_pg_url: str, tmp_path: Path) -> Iterator[SwarmService]:
-    engine = Engine(db_url=empty_pg_url, blob_url=str(tmp_path / "blobs"), registry=builtins_and_installed_plugins())
+    engine = open_engine(db_url=empty_pg_url, blob_url=str(tmp_path / "blobs"),
+                         registry=builtins_and_installed_plugins())
     with engine.db.tx() as conn:
         conn.exec_driver_sql(AUDIT)
     service = SwarmService(engine)

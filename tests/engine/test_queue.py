@@ -11,16 +11,17 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from aga_swarm.actions import ActionSpec, Registry, register_builtins
+from aga_swarm.actions import register_builtins
 from aga_swarm.actions.outputs import DoOutput
-from aga_swarm.engine.context import ChildrenResult, StepContext, spawn_node
-from aga_swarm.engine.engine import Engine
+from aga_swarm.engine.context import spawn_node
 from aga_swarm.engine.fold import fold
 from aga_swarm.engine.tx import SwarmTx
 from aga_swarm.llm.protocol import LLMRequest, LLMResponse
 from aga_swarm.llm.scripted import ScriptedModel
 from aga_swarm.schemas import OperationStatus, SwarmState, SwarmStatus
+from aga_swarm.sdk import ActionSpec, ChildrenResult, Registry, StepContext
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service
@@ -138,7 +139,7 @@ def _running_swarm(tmp_path: Path, reg: Registry, actions: dict[str, str], root:
     for action_id, entry in actions.items():
         reg.register_action(ActionSpec(id=action_id, description=action_id, entry_step=entry, routable=False),
                             folder="test")
-    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
+    svc = SwarmService(open_engine(data_dir=tmp_path, registry=reg))
     s = svc.create_swarm("u1", root)
     with svc.db.tx() as conn:
         tx = SwarmTx(conn, s.id, datetime.now(UTC))
@@ -163,7 +164,7 @@ async def test_a_failing_chained_step_fails_alone_and_keeps_the_steps_before_it(
         if data.i == boom_at:
             raise ValueError(f"boom at {data.i}")
         ctx.journal(f"step {data.i}")
-        ctx.goto("count.step", CountCtx(i=data.i + 1))
+        ctx.goto(count, CountCtx(i=data.i + 1))
 
     svc, sid = _running_swarm(tmp_path, reg, {"count": "count.step"}, "count")
     await svc.run_until_idle(sid, timeout=10)
@@ -207,7 +208,7 @@ async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(tmp_path: 
     def fan(ctx: StepContext, data: FanCtx, result: None) -> None:
         for j in range(data.k):
             ctx.spawn(f"poison {j}" if j == 3 else f"task {j}", action_id="careful")
-        ctx.wait_children("fan.done", data)
+        ctx.wait_children(fan_done, data)
 
     @reg.step("fan.done", context=FanCtx, result=ChildrenResult)
     def fan_done(ctx: StepContext, data: FanCtx, result: ChildrenResult) -> None:
@@ -216,7 +217,7 @@ async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(tmp_path: 
     @reg.step("careful.start")
     def careful(ctx: StepContext, data: Any, result: None) -> None:
         ctx.journal("asking")
-        ctx.llm("do.execute", [{"role": "user", "content": ctx.node.directive}], next_step="careful.on_answer",
+        ctx.llm("do.execute", [{"role": "user", "content": ctx.node.directive}], next_step=on_answer,
                 context=CountCtx(), facts={"directive": ctx.node.directive})
 
     @reg.step("careful.on_answer", context=CountCtx, result=DoOutput)
@@ -250,7 +251,7 @@ async def test_a_failing_operation_in_a_batch_of_claimed_ones_fails_alone(tmp_pa
     def wide(ctx: StepContext, data: FanCtx, result: None) -> None:
         for j in range(data.k):
             ctx.spawn(f"poison {j}" if j == data.k - 3 else f"task {j}", action_id="brittle")
-        ctx.wait_children("wide.done", data)
+        ctx.wait_children(wide_done, data)
 
     @reg.step("wide.done", context=FanCtx, result=ChildrenResult)
     def wide_done(ctx: StepContext, data: FanCtx, result: ChildrenResult) -> None:
@@ -290,7 +291,7 @@ async def test_serving_runner_never_waits_on_its_poll_interval(tmp_path: Path) -
     def root(ctx: StepContext, data: FanCtx, result: None) -> None:
         for j in range(data.k):
             ctx.spawn(f"leaf {j}", action_id="leaf")
-        ctx.ask("Ready?", next_step="root.start", context=data)
+        ctx.ask("Ready?", next_step=root, context=data)  # type: ignore[arg-type]  (it ignores the reply)
 
     @reg.step("leaf.start")
     def leaf(ctx: StepContext, data: Any, result: None) -> None:
@@ -327,13 +328,13 @@ async def test_serving_runner_never_waits_on_its_poll_interval(tmp_path: Path) -
 async def test_a_step_that_fails_on_a_reply_keeps_the_reply_and_fails_alone(tmp_path: Path) -> None:
     """A reply runs the step it resumes in its own transaction. If that step raises, the reply must still
     be stored (the user gets their 202), and the node fails on its own, with the error recorded."""
-    from aga_swarm.engine.context import UserReply
+    from aga_swarm.sdk import UserReply
 
     reg = register_builtins(Registry())
 
     @reg.step("picky.ask", context=CountCtx)
     def ask(ctx: StepContext, data: CountCtx, result: None) -> None:
-        ctx.ask("Your name?", next_step="picky.on_reply", context=data)
+        ctx.ask("Your name?", next_step=on_reply, context=data)
 
     @reg.step("picky.on_reply", context=CountCtx, result=UserReply)
     def on_reply(ctx: StepContext, data: CountCtx, result: UserReply) -> None:
@@ -362,7 +363,7 @@ def _wide_registry() -> Registry:
     def wide(ctx: StepContext, data: WideCtx, result: None) -> None:
         for j in range(data.k):
             ctx.spawn(f"leaf {j}", action_id="leaf", context_down={"j": j})
-        ctx.wait_children("wide.done", data)
+        ctx.wait_children(wide_done, data)
 
     @reg.step("wide.done", context=WideCtx, result=ChildrenResult)
     def wide_done(ctx: StepContext, data: WideCtx, result: ChildrenResult) -> None:

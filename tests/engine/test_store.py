@@ -168,8 +168,8 @@ def test_upgrading_a_0004_store_adds_the_memory_space(tmp_path: Path, empty_pg_u
     from alembic import command
     from sqlalchemy import create_engine, text
 
-    from aga_swarm.engine.engine import Engine
     from aga_swarm.engine.memory import Upload
+    from aga_swarm.service.composition import open_engine
 
     for i, url in enumerate((f"sqlite:///{tmp_path / 'old4.db'}", empty_pg_url)):
         engine = create_engine(url)
@@ -182,7 +182,7 @@ def test_upgrading_a_0004_store_adds_the_memory_space(tmp_path: Path, empty_pg_u
                               "usage, created_at, updated_at) VALUES ('s1', 'u1', 'n', 'g', 'local', 'draft', 0, 1, "
                               "'{}', 0, 0)"))
         engine.dispose()
-        svc = SwarmService(Engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
+        svc = SwarmService(open_engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
         assert svc.db.current_revision() == HEAD_REVISION
         assert svc.memory("s1").files == [] and svc.state("s1").memory == {}
         svc.upload_memory("s1", [Upload("a.md", None, b"kept")])

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from aga_swarm.actions import ActionSpec, Registry, register_builtins
+from aga_swarm.actions import register_builtins
 from aga_swarm.actions.outputs import DoOutput
 from aga_swarm.actions.toolloop import LoopState, function_name
 from aga_swarm.actions.tools import Tool, add_tool
-from aga_swarm.engine.context import StepContext
 from aga_swarm.llm.scripted import tool_segments
 from aga_swarm.schemas import EventType, Lifecycle, Limits, SwarmConfig, SwarmStatus
+from aga_swarm.sdk import ActionSpec, Registry, StepContext
 from aga_swarm.service import SwarmService
 
 from ..conftest import make_service
@@ -121,7 +121,7 @@ async def test_a_custom_action_uses_the_loop(backend: str, tmp_path: Path, reque
 
     @reg.step("keeper.start")
     def start(ctx: StepContext, data: BaseModel, result: None) -> None:
-        ctx.llm("do.execute", [{"role": "user", "content": ctx.node.directive}], next_step="keeper.done",
+        ctx.llm("do.execute", [{"role": "user", "content": ctx.node.directive}], next_step=done,
                 context=data, facts={"directive": ctx.node.directive}, tools=["memory.write"],
                 save_tool_results=True)
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from aga_swarm.actions import Registry, register_builtins
+from aga_swarm.actions import register_builtins
 from aga_swarm.schemas import OperationStatus, SwarmStatus
+from aga_swarm.sdk import Registry
 from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 

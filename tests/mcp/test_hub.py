@@ -198,12 +198,13 @@ def test_config_files_json_and_yaml_and_their_errors(tmp_path: Path, monkeypatch
 async def test_a_servers_tools_are_listed_again_when_it_reports_a_change(tmp_path: Path) -> None:
     """server-everything registers tools after the handshake and sends notifications/tools/list_changed: the
     engine's hub lists them again and the server's folder of the action space is replaced by the new list."""
-    from aga_swarm.actions import Registry, register_builtins
-    from aga_swarm.engine.engine import Engine
+    from aga_swarm.actions import register_builtins
+    from aga_swarm.sdk import Registry
+    from aga_swarm.service.composition import open_engine
 
     everything = Path(__file__).parent / "node_modules" / ".bin" / "mcp-server-everything"
     config = McpConfig.model_validate({"mcpServers": {"ev": {"command": str(everything), "args": ["stdio"]}}})
-    engine = Engine(data_dir=tmp_path, registry=register_builtins(Registry()), mcp_config=config)
+    engine = open_engine(data_dir=tmp_path, registry=register_builtins(Registry()), mcp_config=config)
     try:
         reg = engine.registry
         assert "ev.echo" in reg.tools and "ev.get-sum" in reg.tools

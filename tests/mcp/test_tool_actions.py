@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from aga_swarm.actions import Registry, register_builtins
+from aga_swarm.actions import register_builtins
 from aga_swarm.mcp.config import McpConfig
 from aga_swarm.mcp.hub import McpHub, McpResult
 from aga_swarm.schemas import ChatStatus, Lifecycle, OperationStatus, SwarmStatus
+from aga_swarm.sdk import Registry
 from aga_swarm.service import SwarmService
 
 from ..conftest import make_service
@@ -176,7 +177,7 @@ async def test_a_dead_server_fails_the_node_with_the_reason(sqlite_svc: SwarmSer
     share = tmp_path / "share"
     share.mkdir()
     reg = register_builtins(Registry())
-    svc = SwarmService(__import__("aga_swarm.engine.engine", fromlist=["Engine"]).Engine(
+    svc = SwarmService(__import__("aga_swarm.service.composition", fromlist=["open_engine"]).open_engine(
         data_dir=tmp_path / "d", registry=reg, mcp_config=_config(share)))
     try:
         # the server was listed at start, then its command disappears (uninstalled, crashed for good)
@@ -258,12 +259,12 @@ async def test_approvals_in_the_nodes_chat(backend: str, tmp_path: Path, request
 async def test_a_config_picks_among_the_operators_servers(sqlite_svc: SwarmService, tmp_path: Path) -> None:
     """A config with ``mcp_servers: []`` hides the servers' folders: the Tool line finds nothing to route to,
     and the node asks the person instead of calling the tool."""
-    from aga_swarm.engine.engine import Engine
     from aga_swarm.schemas import SwarmConfig
+    from aga_swarm.service.composition import open_engine
 
     share = tmp_path / "share"
     share.mkdir()
-    svc = SwarmService(Engine(data_dir=tmp_path / "d", registry=register_builtins(Registry()),
+    svc = SwarmService(open_engine(data_dir=tmp_path / "d", registry=register_builtins(Registry()),
                               mcp_config=_config(share)))
     try:
         reg = svc.engine.registry

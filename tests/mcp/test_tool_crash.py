@@ -133,7 +133,8 @@ def crash(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
     counter.calls.clear()
     config_file = tmp_path / "mcp.json"
     config_file.write_text(json.dumps({"mcpServers": {"t": {"url": url, "timeout": 60, "policy": {"*": "auto"}}}}))
-    from aga_swarm.actions import Registry, register_builtins
+    from aga_swarm.actions import register_builtins
+    from aga_swarm.sdk import Registry
 
     svc = make_service(backend, tmp_path, request, registry=register_builtins(Registry()),
                        mcp_config=McpConfig.model_validate(json.loads(config_file.read_text())))

@@ -8,12 +8,13 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from aga_swarm.actions import ActionSpec, NoContext, Registry, register_builtins
-from aga_swarm.engine.context import StepContext
+from aga_swarm.actions import register_builtins
 from aga_swarm.engine.engine import Engine
 from aga_swarm.metrics import registry_for
 from aga_swarm.schemas import EventType, SwarmStatus
+from aga_swarm.sdk import ActionSpec, NoContext, Registry, StepContext
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 
 from ..conftest import make_service
 from ..engine.helpers import run_answering
@@ -68,7 +69,7 @@ async def test_failed_operations_and_held_queue(tmp_path: Path) -> None:
         raise RuntimeError("kaboom")
 
     reg.register_action(ActionSpec(id="boom", description="explodes", entry_step="boom.start", routable=True))
-    svc = SwarmService(Engine(data_dir=tmp_path, registry=reg))
+    svc = SwarmService(open_engine(data_dir=tmp_path, registry=reg))
     try:
         s = svc.create_swarm("u1", "boom")
         from datetime import UTC, datetime

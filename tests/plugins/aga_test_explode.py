@@ -1,15 +1,15 @@
-"""A plugin whose action's step raises an unexpected error (for the server's error log)."""
+"""A plugin whose action's step raises an unexpected error (for the server's error log); loaded by module name
+(``--actions aga_test_explode``), so its ``register`` function is called."""
 
-from pydantic import BaseModel
-
-from aga_swarm.actions import ActionSpec, ActionType, registry
-from aga_swarm.engine.context import StepContext
+from aga_swarm.sdk import ActionSpec, ActionType, NoContext, Registry, StepContext, step
 
 
-@registry.step("explode.start")
-def start(ctx: StepContext, data: BaseModel, result: None) -> None:
+@step("explode.start")
+def start(ctx: StepContext, data: NoContext, result: None) -> None:
     raise RuntimeError("the explode step blew up")
 
 
-registry.register_action(ActionSpec(id="explode", description="Fail on purpose",
-                                    action_type=ActionType.CUSTOM, entry_step="explode.start"))
+def register(registry: Registry) -> None:
+    registry.add_steps(start)
+    registry.register_action(ActionSpec(id="explode", description="Fail on purpose",
+                                        action_type=ActionType.CUSTOM, entry_step="explode.start"))

@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from aga_swarm.actions import Registry
 from aga_swarm.llm.protocol import LLMRequest, LLMResponse
 from aga_swarm.llm.scripted import ScriptedModel
+from aga_swarm.sdk import Registry
 
 _plain = ScriptedModel.complete
 _in_flight = 0

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from aga_swarm.engine.engine import Engine
 from aga_swarm.server.settings import Settings, SettingsError
+from aga_swarm.service.composition import open_engine
 from aga_swarm.store.blob import LocalBlobStore, MemoryBlobStore, open_blob_store
 from aga_swarm.store.errors import BlobUrlError
 from aga_swarm.store.object_blob import ObjectBlobStore
@@ -70,7 +70,7 @@ def test_engine_refuses_an_unknown_scheme_before_opening_anything(tmp_path: Path
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(BlobUrlError, match="'ftp'"):
-        Engine(db_url=f"sqlite:///{tmp_path / 'x.db'}", blob_url="ftp://host/x")
+        open_engine(db_url=f"sqlite:///{tmp_path / 'x.db'}", blob_url="ftp://host/x")
     assert list(tmp_path.iterdir()) == []  # neither a blob folder nor the database
 
 

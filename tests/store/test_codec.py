@@ -57,8 +57,8 @@ def test_engine_built_nodes_and_chats_equal_validated_ones() -> None:
     fills them, and they serialise and compare the same."""
     from datetime import UTC, datetime
 
-    from aga_swarm.engine.context import ChildOutcome
     from aga_swarm.schemas import ActionType, ChatSummary, Lifecycle, Node, TerminationPolicy
+    from aga_swarm.sdk import ChildOutcome
 
     now = datetime.now(UTC)
     args = {"id": "n.1", "swarm_id": "s1", "parent_id": "n", "depth": 1, "action_id": "do",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from aga_swarm.engine.engine import Engine
 from aga_swarm.engine.fold import fold
 from aga_swarm.schemas import SwarmState, SwarmStatus
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 from aga_swarm.store.blob import swarm_prefix
 from aga_swarm.store.object_blob import ObjectBlobStore
 
@@ -22,7 +22,7 @@ from .conftest import OpenStore
 async def test_snapshots_compaction_and_delete_on_an_object_store(open_store: OpenStore, tmp_path: Path) -> None:
     blobs = open_store()
     assert isinstance(blobs, ObjectBlobStore)
-    svc = SwarmService(Engine(db_url=f"sqlite:///{tmp_path / 'swarm.db'}", blob_url=blobs.url))
+    svc = SwarmService(open_engine(db_url=f"sqlite:///{tmp_path / 'swarm.db'}", blob_url=blobs.url))
     try:
         assert isinstance(svc.engine.blobs, ObjectBlobStore)
         swarm = svc.create_swarm("u1", "\n".join(f"task {i}" for i in range(40)))

@@ -9,16 +9,16 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
 
-from aga_swarm.engine.engine import Engine
 from aga_swarm.schemas import LogEntryKind, SwarmStatus
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 from aga_swarm.store.database import HEAD_REVISION, MIGRATIONS_DIR
 from tests.engine.helpers import run_answering
 
 
 async def test_entries_written_before_0010_get_their_kind(tmp_path: Path, empty_pg_url: str) -> None:
     for i, url in enumerate((f"sqlite:///{tmp_path / 'old9.db'}", empty_pg_url)):
-        svc = SwarmService(Engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
+        svc = SwarmService(open_engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
         s = svc.create_swarm("u1", "Ask the user for their favourite colour\nWrite a haiku about it")
         svc.spawn(s.id)
         assert await run_answering(svc, s.id, {"": ["blue"]}) is SwarmStatus.COMPLETED
@@ -39,7 +39,7 @@ async def test_entries_written_before_0010_get_their_kind(tmp_path: Path, empty_
                          {"s": s.id, "id": ids[1]})
         engine.dispose()
 
-        svc = SwarmService(Engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
+        svc = SwarmService(open_engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
         try:
             assert svc.db.current_revision() == HEAD_REVISION
             kinds = {c.id: c.kind for c in svc.node_detail(s.id, "n").llm_calls}

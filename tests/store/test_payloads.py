@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from aga_swarm.engine.engine import Engine
 from aga_swarm.schemas import ContinuationKind, SwarmStatus
 from aga_swarm.service import SwarmService
+from aga_swarm.service.composition import open_engine
 from aga_swarm.store import tables as t
 from aga_swarm.store.errors import SetupError
 from aga_swarm.store.payloads import REF, canonical, request_key
@@ -101,11 +101,11 @@ async def test_done_operations_are_pruned_and_a_fork_keeps_its_prompts(service: 
 
 def test_the_inline_size_is_the_operators_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGA_SWARM_BLOB_INLINE_BYTES", "2048")
-    with Engine(data_dir=tmp_path) as engine:
+    with open_engine(data_dir=tmp_path) as engine:
         assert engine.requests.inline_bytes == 2048
     monkeypatch.setenv("AGA_SWARM_BLOB_INLINE_BYTES", "lots")
     with pytest.raises(SetupError, match="AGA_SWARM_BLOB_INLINE_BYTES must be a whole number"):
-        Engine(data_dir=tmp_path)
+        open_engine(data_dir=tmp_path)
 
 
 async def test_upgrading_a_0007_store_prunes_done_operations_and_runs_its_waiting_model_calls(
@@ -121,7 +121,7 @@ async def test_upgrading_a_0007_store_prunes_done_operations_and_runs_its_waitin
 
     for i, url in enumerate((f"sqlite:///{tmp_path / 'old7.db'}", empty_pg_url)):
         # a paused fork whose root waits on its planning call, its request then put back inline
-        svc = SwarmService(Engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
+        svc = SwarmService(open_engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
         s = svc.create_swarm("u1", GOAL)
         svc.spawn(s.id)
         assert await run_answering(svc, s.id, {"": ["blue"]}) is SwarmStatus.COMPLETED
@@ -148,7 +148,7 @@ async def test_upgrading_a_0007_store_prunes_done_operations_and_runs_its_waitin
                          {"s": s.id})
         engine.dispose()
 
-        svc = SwarmService(Engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
+        svc = SwarmService(open_engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
         try:
             assert svc.db.current_revision() == HEAD_REVISION
             with svc.db.read() as conn:

@@ -1,41 +1,29 @@
-"""Actions: the registry, and the built-in plan, route, ask_user, do (with review as plan's last step), the
-memory tools (memory.list, memory.read, memory.write, memory.search) and the confirm policy's review."""
+"""Actions: the built-in plan, route, ask_user, do (with review as plan's last step), the memory tools
+(memory.list, memory.read, memory.write, memory.search), the tool-using loop and the confirm policy's review.
+Each module is written against ``aga_swarm.sdk`` only and adds its steps to the registry it is given."""
 
 from __future__ import annotations
 
-from ..schemas import ActionFolder, ActionSpace, ActionSpec, ActionType, TerminationPolicy
-from .registry import NoContext, Registry, StepDef, registry
+from ..sdk import Registry
 
-_registered: set[int] = set()
+BUILTINS = "aga_swarm.actions"  # how a registry records that it has the built-ins (``Registry.plugins``)
 
 
 def register_builtins(reg: Registry) -> Registry:
     """Register the built-in actions on ``reg`` (once)."""
-    if id(reg) in _registered:
+    if BUILTINS in reg.plugins:
         return reg
     from . import ask_user, confirm, do, plan, route, toolloop, tools
 
     for module in (plan, ask_user, do, route, tools, toolloop, confirm):
         module.register(reg)
-    _registered.add(id(reg))
+    reg.plugins.add(BUILTINS)
     return reg
 
 
 def builtin_registry() -> Registry:
-    """The shared registry with the built-ins; custom actions registered on ``registry`` appear here too."""
-    return register_builtins(registry)
+    """A new registry with the built-in actions."""
+    return register_builtins(Registry())
 
 
-__all__ = [
-    "ActionFolder",
-    "ActionSpace",
-    "ActionSpec",
-    "ActionType",
-    "NoContext",
-    "Registry",
-    "StepDef",
-    "TerminationPolicy",
-    "builtin_registry",
-    "register_builtins",
-    "registry",
-]
+__all__ = ["BUILTINS", "builtin_registry", "register_builtins"]

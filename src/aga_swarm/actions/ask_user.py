@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ..engine.context import StepContext, UserReply
-from ..engine.errors import InvalidInput
-from ..schemas import ActionSpec, ActionType
+from ..sdk import ActionSpec, ActionType, InvalidInput, NoContext, Registry, StepContext, UserReply
 from .outputs import AskEvaluation, AskMessage
 from .prompts import render
-from .registry import NoContext, Registry
 
 
 class AskCtx(BaseModel):
@@ -40,7 +37,7 @@ def register(reg: Registry) -> None:
         ctx.journal("Preparing a question for the person.")
         context = ctx.context()
         ctx.llm("ask.compose", render("ask_user", "compose", directive=directive, context=context.render()),
-                next_step="ask.on_compose", context=AskCtx(),
+                next_step=on_compose, context=AskCtx(),
                 facts={"directive": directive, "inputs": [i.model_dump() for i in context.inputs]})
 
     @reg.step("ask.on_compose", context=AskCtx, result=AskMessage)
@@ -51,7 +48,7 @@ def register(reg: Registry) -> None:
         if len(cited) < len(set(result.attachments)):
             ctx.journal("Left out attachments the memory space does not have: "
                         + ", ".join(p for p in result.attachments if p not in cited))
-        ctx.ask(result.message, next_step="ask.on_reply", context=data, attachments=cited)
+        ctx.ask(result.message, next_step=on_reply, context=data, attachments=cited)
 
     @reg.step("ask.on_reply", context=AskCtx, result=UserReply)
     def on_reply(ctx: StepContext, data: AskCtx, result: UserReply) -> None:
@@ -62,7 +59,7 @@ def register(reg: Registry) -> None:
         directive = ctx.node.directive
         ctx.llm("ask.evaluate", render("ask_user", "evaluate", directive=directive, context=ctx.context().render(),
                                        transcript=_transcript(data.transcript)),
-                next_step="ask.on_evaluate", context=data,
+                next_step=on_evaluate, context=data,
                 facts={"directive": directive, "reply": result.content, "followups": data.followups})
 
     @reg.step("ask.on_evaluate", context=AskCtx, result=AskEvaluation)
@@ -71,10 +68,10 @@ def register(reg: Registry) -> None:
         if not result.sufficient and data.followups < ctx.limits.max_followups:
             question = result.followup or "Could you tell me a bit more?"
             data.followups += 1
-            ctx.tx.update_chat(ctx.node.chat_id, followups=data.followups)  # the chat list shows it
+            ctx.set_followups(data.followups)  # the chat list shows it
             data.transcript.append({"role": "agent", "content": question})
             ctx.journal(f"The answer was not enough; asked follow-up {data.followups}.")
-            ctx.ask(question, next_step="ask.on_reply", context=data)
+            ctx.ask(question, next_step=on_reply, context=data)
             return
         if result.sufficient:
             ctx.say(result.closing or "Thank you, that is what I needed.")

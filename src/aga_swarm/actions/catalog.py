@@ -18,7 +18,7 @@ from ..schemas import (
     SwarmActionSpace,
     SwarmConfig,
 )
-from .registry import Registry
+from ..sdk import Registry
 
 if TYPE_CHECKING:
     from ..mcp.config import McpConfig

@@ -4,12 +4,10 @@ under the parent, within ``max_replans``; past that the parent fails with the re
 
 from __future__ import annotations
 
-from ..engine.context import ChildrenResult, StepContext
-from ..engine.deps import Subtask
-from ..engine.policies import CONFIRM_STEP, ConfirmCtx
+from ..sdk import ChildrenResult, Registry, StepContext, Subtask
+from ..sdk.policies import CONFIRM_STEP, ConfirmCtx
 from .outputs import ConfirmOutput
 from .prompts import render
-from .registry import Registry
 from .reviews import non_empty, report_lines, unfinished
 
 
@@ -21,7 +19,7 @@ def register(reg: Registry) -> None:
         # what the person told the node waits for its own review, which writes the report
         ctx.llm("confirm.review", render("confirm", "review", directive=directive,
                                          reports=report_lines(result.children), context=ctx.context().render()),
-                next_step="confirm.on_review", context=data, take_inbox=False,
+                next_step=on_review, context=data, take_inbox=False,
                 facts={"directive": directive, "children": [c.model_dump(mode="json") for c in result.children]})
 
     @reg.step("confirm.on_review", context=ConfirmCtx, result=ConfirmOutput)
@@ -30,9 +28,9 @@ def register(reg: Registry) -> None:
         children = ctx.children_outcomes()
         if result.met:
             ctx.journal(f"Confirmed that the task is met: {result.reason}")
-            step = ctx.services.registry.get_step(data.review_step)
-            ctx.step = step.name  # the parent's own review runs now, in this step, as it would under "all"
-            step.fn(ctx, step.load_context(data.review_context), ChildrenResult(children=children))
+            step = reg.get_step(data.review_step)
+            # the parent's own review runs now, in this step, as it would under "all"
+            ctx.run(step, step.load_context(data.review_context), ChildrenResult(children=children))
             return
         missing = non_empty(result.missing) or [Subtask(task=d) for d in unfinished(children)]
         limit = ctx.limits.max_replans
@@ -46,8 +44,8 @@ def register(reg: Registry) -> None:
                      f"(max_replans {limit}): {result.reason}")
             return
         ctx.journal(f"The task is not met ({result.reason}); re-planning {len(missing)} subtask(s).")
-        ctx.tx.add_usage(replans=1)
+        ctx.add_usage(replans=1)
         ctx.update(replans=node.replans + 1)
         ctx.spawn_plan(missing)
-        step = ctx.services.registry.get_step(data.review_step)
-        ctx.wait_children(step.name, step.load_context(data.review_context))
+        step = reg.get_step(data.review_step)
+        ctx.wait_children(step, step.load_context(data.review_context))

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from ..engine.context import StepContext
-from ..schemas import ActionSpec, ActionType
+from ..sdk import ActionSpec, ActionType, Registry, StepContext
 from .outputs import DoOutput
 from .prompts import render
-from .registry import Registry
 
 
 class DoCtx(BaseModel):
@@ -26,7 +24,7 @@ def register(reg: Registry) -> None:
                                              if context.inputs else "."))
         ctx.llm("do.execute", render("do", "execute", directive=directive, guidance=guidance,
                                      context=context.render()),
-                next_step="do.on_result", context=data,
+                next_step=on_result, context=data,
                 facts={"directive": directive, "guidance": data.guidance,
                        "inputs": [i.model_dump() for i in context.inputs]},
                 tools=ctx.tools())  # the model may call the swarm's tools (actions/toolloop.py)
@@ -39,7 +37,7 @@ def register(reg: Registry) -> None:
             return
         if result.artifact:
             ctx.save_artifact(result.artifact_title or "artifact", result.artifact)
-            path = ctx.changes["context_up"]["artifacts"][-1]["path"]
+            path = ctx.context_up["artifacts"][-1]["path"]
             ctx.journal(f"Saved {path} to the memory space.")
         ctx.journal("Finished and reported.")
         ctx.complete(result.report)

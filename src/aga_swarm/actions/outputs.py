@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from ..engine.deps import Subtask, check_plan
+from ..sdk import Subtask
+from ..sdk.plans import check_plan
 
 
 class PlanOutput(BaseModel):

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from ..engine.context import ChildrenResult, StepContext
-from ..schemas import ActionSpec, ActionType
+from ..sdk import ActionSpec, ActionType, ChildrenResult, NoContext, Registry, StepContext
 from .outputs import PlanOutput, ReviewOutput
 from .prompts import render
-from .registry import NoContext, Registry
 from .reviews import non_empty, report_lines
 
 MAX_SUBTASKS = 1000
@@ -26,7 +24,7 @@ def register(reg: Registry) -> None:
         ctx.journal("Planning how to split the task into subtasks.")
         context = ctx.context()
         ctx.llm("plan.decompose", render("plan", "decompose", directive=directive, context=context.render()),
-                next_step="plan.on_plan", context=PlanCtx(),
+                next_step=on_plan, context=PlanCtx(),
                 facts={"directive": directive, "inputs": [i.model_dump() for i in context.inputs]})
 
     @reg.step("plan.on_plan", context=PlanCtx, result=PlanOutput)
@@ -45,7 +43,7 @@ def register(reg: Registry) -> None:
         if result.policy is not None and result.policy != ctx.node.termination_policy:
             ctx.journal(f"When the subtasks end: the {result.policy!r} termination policy.")
             ctx.update(termination_policy=result.policy)
-        ctx.wait_children("plan.review", data)
+        ctx.wait_children(review, data)
 
     @reg.step("plan.review", context=PlanCtx, result=ChildrenResult)
     def review(ctx: StepContext, data: PlanCtx, result: ChildrenResult) -> None:
@@ -53,7 +51,7 @@ def register(reg: Registry) -> None:
         ctx.journal(f"All {len(result.children)} subtasks ended; reviewing their reports.")
         ctx.llm("plan.review", render("plan", "review", directive=ctx.node.directive, reports=reports,
                                       context=ctx.context().render()),
-                next_step="plan.on_review", context=data,
+                next_step=on_review, context=data,
                 facts={"directive": ctx.node.directive,
                        "children": [c.model_dump(mode="json") for c in result.children]})
 
@@ -74,10 +72,10 @@ def register(reg: Registry) -> None:
             ctx.fail(f"work incomplete after review ({why})")
             return
         ctx.journal(f"The work is incomplete; re-planning {len(missing)} missing subtask(s).")
-        ctx.tx.add_usage(replans=1)
+        ctx.add_usage(replans=1)
         ctx.update(replans=node.replans + 1)
         ctx.spawn_plan(missing)
-        ctx.wait_children("plan.review", PlanCtx(round=data.round + 1))
+        ctx.wait_children(review, PlanCtx(round=data.round + 1))
 
     reg.register_action(ActionSpec(
         id="plan", description="Break a large task with several parts into subtasks and coordinate them.",

@@ -3,10 +3,9 @@ again."""
 
 from __future__ import annotations
 
-from ..engine.context import ChildOutcome
-from ..engine.deps import Subtask
-from ..engine.steer import CANCELLED_BY_PERSON
 from ..schemas import Lifecycle
+from ..sdk import ChildOutcome, Subtask
+from ..sdk.types import CANCELLED_BY_PERSON
 
 
 def report_lines(children: list[ChildOutcome]) -> str:

@@ -7,12 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..engine.context import StepContext, UserReply
-from ..schemas import ActionFolder, ActionSpec, ActionType
+from ..schemas import ActionFolder
+from ..sdk import ActionSpec, ActionType, NoContext, Registry, StepContext, UserReply
 from .do import DoCtx
 from .outputs import RouteChoice
 from .prompts import render
-from .registry import NoContext, Registry
 
 MAX_ROUTE_CHOICES = 24
 
@@ -69,14 +68,14 @@ def register(reg: Registry) -> None:
         data.choices += 1
         ctx.llm("route.choose", render("route", "choose", directive=ctx.node.directive, options=listing,
                                        context=ctx.context().render()),
-                next_step="route.on_choose", context=data, take_inbox=False,
+                next_step=on_choose, context=data, take_inbox=False,
                 facts={"directive": ctx.node.directive, "options": opts, "path": data.path})
 
     def ask_person(ctx: StepContext, data: RouteCtx) -> None:
         names = ", ".join(f"`{a}`" for a in _actions_under(space(ctx)))
         msg = render("route", "unsure", directive=ctx.node.directive, choices=names)[0].content
         ctx.journal("No action fits; asking the person what to do.")
-        ctx.ask(msg, next_step="route.on_person", context=data)
+        ctx.ask(msg, next_step=on_person, context=data)
 
     @reg.step("route.start")
     def start(ctx: StepContext, data: NoContext, result: None) -> None:
@@ -114,11 +113,11 @@ def register(reg: Registry) -> None:
             hand_over(ctx, reg.get_action(named))
         else:
             ctx.journal("Following the person's guidance.")
-            ctx.goto("do.start", DoCtx(guidance=answer), action=reg.get_action("do"))
+            ctx.goto(reg.get_step("do.start"), DoCtx(guidance=answer), action=reg.get_action("do"))
 
     def hand_over(ctx: StepContext, action: ActionSpec) -> None:
         ctx.journal(f"Routed to {action.id}.")
-        ctx.goto(action.entry_step, NoContext(), action=action)
+        ctx.goto(reg.get_step(action.entry_step), NoContext(), action=action)
 
     reg.register_action(ActionSpec(
         id="route", description="Find the right action for a task.", action_type=ActionType.ROUTE,

@@ -31,12 +31,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ..engine.context import StepContext, UserReply
-from ..engine.errors import SwarmError
-from ..engine.toolcall import record_tool_call, save_result
-from ..schemas import PromptMessage
-from .registry import Registry
-from .tools import APPROVE_WORDS, Tool, ToolOutcome, approval_text, deny_reason, policy_for, short
+from ..sdk import PromptMessage, Registry, StepContext, SwarmError, ToolOutcome, UserReply
+from ..sdk.steps import AnyStep
+from .tools import APPROVE_WORDS, Tool, approval_text, deny_reason, policy_for, short
 
 RESULT_IN_PROMPT = 16_000  # characters of a result the model sees (a longer one is saved whole in the memory space)
 
@@ -94,17 +91,17 @@ def definition(tool: Tool, name: str) -> dict[str, Any]:
 
 def register(reg: Registry) -> None:
     def start(ctx: StepContext, purpose: str, messages: list[PromptMessage] | list[dict[str, Any]], *,
-              tools: list[str], next_step: str, context: BaseModel, facts: dict[str, Any] | None,
+              tools: list[str], next_step: AnyStep, context: BaseModel, facts: dict[str, Any] | None,
               save_results: bool) -> None:
-        if reg.get_step(next_step).result is None:
-            raise RuntimeError(f"step {next_step!r} declares no result model to receive the model's answer")
+        if next_step.result is None:
+            raise RuntimeError(f"step {next_step.name!r} declares no result model to receive the model's answer")
         functions: dict[str, str] = {}
         for tool_id in tools:
             if tool_id in reg.tools:
                 functions[function_name(tool_id)] = tool_id
         dumped = [(m if isinstance(m, PromptMessage) else PromptMessage.model_validate(m)).model_dump(
             exclude_none=True) for m in messages]
-        state = LoopState(purpose=purpose, messages=dumped, functions=functions, final_step=next_step,
+        state = LoopState(purpose=purpose, messages=dumped, functions=functions, final_step=next_step.name,
                           final_context=context.model_dump(mode="json"), facts=dict(facts or {}),
                           save_results=save_results)
         ask_model(ctx, state)
@@ -114,7 +111,7 @@ def register(reg: Registry) -> None:
         the facts the model call gets (the base request's, updated by those since)."""
         if state.base is None:
             return state.messages, state.facts
-        stored = ctx.services.requests.get(ctx.tx.conn, ctx.tx.swarm_id, state.base)
+        stored = ctx.stored_request(state.base)
         return [*stored["messages"][:state.base_len], *state.messages], {**stored.get("facts", {}), **state.facts}
 
     def ask_model(ctx: StepContext, state: LoopState) -> None:
@@ -132,17 +129,16 @@ def register(reg: Registry) -> None:
             state.base, state.base_len, state.messages, state.facts = key, len(messages), [], {}
 
         # the person's files (ctx.attachments()) come with every turn, as with any model call of the node
-        ctx.llm_turn(state.purpose, messages, next_step="tools.on_turn", context=state, facts=facts,
-                     take_inbox=False, attachments=True, output_step=state.final_step, functions=offered,
-                     stored=rebase)
+        ctx.llm_turn(state.purpose, messages, next_step=on_turn, context=state, facts=facts,
+                     take_inbox=False, attachments=True, output_step=reg.get_step(state.final_step),
+                     functions=offered, stored=rebase)
 
     def finish(ctx: StepContext, state: LoopState, output: dict[str, Any]) -> None:
         step = reg.get_step(state.final_step)
         assert step.result is not None
         if state.asked:
             ctx.close_chat()
-        ctx.step = step.name
-        step.fn(ctx, step.load_context(state.final_context), step.result.model_validate(output))
+        ctx.run(step, step.load_context(state.final_context), step.result.model_validate(output))
 
     @reg.step("tools.on_turn", context=LoopState, result=ModelTurn)
     def on_turn(ctx: StepContext, state: LoopState, turn: ModelTurn) -> None:
@@ -187,7 +183,7 @@ def register(reg: Registry) -> None:
                 answer(ctx, state, call, tool.id, args, f"not called: {tool.id} is not among this swarm's tools",
                        error=True)
                 continue
-            policy = policy_for(tool, ctx.tx.state.usage.auto_approve)
+            policy = policy_for(tool, ctx.auto_approved)
             if policy == "deny":
                 answer(ctx, state, call, tool.id, args, f"not called: the operator's policy denies {tool.id}",
                        error=True)
@@ -195,7 +191,7 @@ def register(reg: Registry) -> None:
             if policy == "ask":
                 state.current, state.asked = call, True
                 ctx.journal(f"Asking the person to approve {tool.id}({shown(args)}).")
-                ctx.ask(approval_text(tool.id, args, state.reason), next_step="tools.on_approval", context=state)
+                ctx.ask(approval_text(tool.id, args, state.reason), next_step=on_approval, context=state)
                 return
             if not run(ctx, state, call, tool, args):
                 return
@@ -210,7 +206,7 @@ def register(reg: Registry) -> None:
             ctx.journal(f"Calling {tool.id}({shown(args)})" + (f": {short(state.reason, 200)}" if state.reason
                                                                else "."))
             ctx.call_tool(tool.remote[0], tool.remote[1], args, idempotent=tool.idempotent,
-                          next_step="tools.on_result", context=state)
+                          next_step=on_result, context=state)
             return False
         assert tool.arguments is not None and tool.run is not None
         started = time.perf_counter()
@@ -225,8 +221,7 @@ def register(reg: Registry) -> None:
         ms = (time.perf_counter() - started) * 1000
         ctx.journal(f"Called {tool.id}({shown(args)}): " + (short(output, 200) if failed else
                                                            f"{len(output)} characters."))
-        record_tool_call(ctx.tx, ctx.services.blobs, ctx.node_id, state.final_step, tool.id, args, output,
-                         error=failed, ms=ms)
+        ctx.record_tool_call(tool.id, args, output, step=state.final_step, error=failed, ms=ms)
         answer(ctx, state, call, tool.id, args, output, error=failed, recorded=True)
         return True
 
@@ -235,19 +230,18 @@ def register(reg: Registry) -> None:
         """Give the model a call's result (cut at 16 KB; saved whole in the memory space when longer, or always
         with ``save_results``)."""
         if not recorded:
-            record_tool_call(ctx.tx, ctx.services.blobs, ctx.node_id, state.final_step, tool_id, args, text,
-                             error=error, ms=0.0)
+            ctx.record_tool_call(tool_id, args, text, step=state.final_step, error=error, ms=0.0)
         if path is None and not error and not tool_id.startswith("memory.") and (
                 state.save_results or len(text.encode()) > RESULT_IN_PROMPT):
-            path = save_result(ctx.tx, ctx.services.blobs, ctx.node_id, tool_id, text)
+            path = ctx.save_tool_result(tool_id, text)
         seen = text
         if len(seen) > RESULT_IN_PROMPT:
             seen = seen[:RESULT_IN_PROMPT] + f"\n\n… (cut at {RESULT_IN_PROMPT} characters)"
         if path is not None:
             seen += f"\n\n(The whole result is saved in the memory space as {path}; memory.read reads it.)"
-            files = [*ctx.node.context_up.get("files", []), *ctx.changes.get("context_up", {}).get("files", [])]
-            ctx.update(context_up={**ctx.node.context_up, **ctx.changes.get("context_up", {}),
-                                   "files": list(dict.fromkeys([*files, path]))})
+            pending = ctx.context_up  # the node's, with this step's changes
+            files = [*ctx.node.context_up.get("files", []), *pending.get("files", [])]
+            ctx.update(context_up={**pending, "files": list(dict.fromkeys([*files, path]))})
         state.messages.append({"role": "tool", "tool_call_id": call.id, "content": seen})
         if error:
             ctx.journal(f"{tool_id}: {short(text, 300)}")
@@ -265,7 +259,7 @@ def register(reg: Registry) -> None:
         else:
             text, error = (f"error: {outcome.text}" if outcome.is_error else outcome.text), outcome.is_error
             if outcome.blob_key and outcome.path is None:
-                text = ctx.services.blobs.get(outcome.blob_key).decode("utf-8", "replace")
+                text = ctx.read_blob(outcome.blob_key).decode("utf-8", "replace")
         answer(ctx, state, call, tool_id, {}, text, error=error, recorded=True, path=outcome.path)
         advance(ctx, state)
 

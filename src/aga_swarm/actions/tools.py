@@ -16,11 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ..engine.context import StepContext, UserReply
-from ..engine.errors import SwarmError
-from ..schemas import ActionSpec, ActionType
+from ..sdk import ActionSpec, ActionType, NoContext, Registry, StepContext, SwarmError, ToolOutcome, UserReply
 from .prompts import render
-from .registry import NoContext, Registry
 
 if TYPE_CHECKING:
     from ..mcp.config import McpConfig
@@ -84,16 +81,6 @@ def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
     return model.model_json_schema()
 
 
-class ToolOutcome(BaseModel):
-    """An MCP tool call's result as committed by the ``tool_call`` operation."""
-
-    text: str = ""
-    is_error: bool = False
-    error: str | None = None
-    blob_key: str | None = None
-    path: str | None = None  # a result over 16 KB: saved whole in the memory space there (``text`` is its start)
-
-
 class ToolCallCtx(BaseModel):
     """A call the person is asked about (in flight at a crash, or waiting for approval), and where to resume."""
 
@@ -120,8 +107,7 @@ def _read(ctx: StepContext, args: ReadArgs) -> str:
 
 def _write(ctx: StepContext, args: WriteArgs) -> str:
     file = ctx.memory.write(args.path, args.content, title=args.title)
-    ctx.update(context_up={**ctx.node.context_up, **ctx.changes.get("context_up", {}),
-                           "files": [*ctx.node.context_up.get("files", []), file.path]})
+    ctx.update(context_up={**ctx.context_up, "files": [*ctx.node.context_up.get("files", []), file.path]})
     return f"Wrote {file.path} ({file.size} bytes)."
 
 
@@ -159,7 +145,7 @@ def register(reg: Registry) -> None:
         ctx.journal(f"Preparing a call of {tool.id}.")
         ctx.llm("tool.args", render("tool", "arguments", tool=tool.id, description=tool.description,
                                     schema=tool.schema, directive=directive, context=context.render()),
-                next_step="tool.on_args", context=data,
+                next_step=on_args, context=data,
                 facts={"directive": directive, "tool": tool.id, "positional": list(tool.positional)})
 
     @reg.step("tool.on_args", result=ToolArguments)
@@ -173,19 +159,19 @@ def register(reg: Registry) -> None:
             shown = ", ".join(f"{k}={short(v)}" for k, v in result.arguments.items())
             call = ToolCallCtx(server=tool.remote[0], name=tool.remote[1], arguments=result.arguments,
                                idempotent=tool.idempotent, reason=result.reason)
-            policy = policy_for(tool, ctx.tx.state.usage.auto_approve)
+            policy = policy_for(tool, ctx.auto_approved)
             if policy == "deny":
                 ctx.journal(f"{tool.id} is denied by the operator's policy.")
                 ctx.fail(f"{tool.id} is not allowed (the operator's policy denies it)")
                 return
             if policy == "ask":
                 ctx.journal(f"Asking the person to approve {tool.id}({shown}).")
-                ctx.ask(approval_text(tool.id, result.arguments, result.reason), next_step="tool.on_approval",
+                ctx.ask(approval_text(tool.id, result.arguments, result.reason), next_step=on_approval,
                         context=call)
                 return
             ctx.journal(f"Calling {tool.id}({shown})" + (f": {result.reason}" if result.reason else "."))
             ctx.call_tool(call.server, call.name, call.arguments, idempotent=call.idempotent,
-                          next_step="tool.on_result", context=data)
+                          next_step=on_result, context=data)
             return
         assert tool.arguments is not None and tool.run is not None
         try:
@@ -210,8 +196,7 @@ def register(reg: Registry) -> None:
         if len(output) > MAX_RESULT_CHARS:
             output = output[:MAX_RESULT_CHARS] + f"\n\n… (cut at {MAX_RESULT_CHARS} characters)"
         ctx.journal(f"{tool.id} returned {len(output)} characters.")
-        ctx.complete(output, context_up={**ctx.node.context_up, **ctx.changes.get("context_up", {}),
-                                         "tool": tool.id})
+        ctx.complete(output, context_up={**ctx.context_up, "tool": tool.id})
 
     @reg.step("tool.on_result", result=ToolOutcome)
     def on_result(ctx: StepContext, data: NoContext, result: ToolOutcome) -> None:
@@ -221,7 +206,7 @@ def register(reg: Registry) -> None:
             return
         text = result.text
         if result.blob_key:
-            text = ctx.services.blobs.get(result.blob_key).decode("utf-8", "replace")
+            text = ctx.read_blob(result.blob_key).decode("utf-8", "replace")
         if result.is_error:
             ctx.fail(f"{tool.id} returned an error: {short(text, 500)}")
             return
@@ -236,7 +221,7 @@ def register(reg: Registry) -> None:
             ctx.close_chat()
             ctx.journal(f"The person approved {tool_id}.")
             ctx.call_tool(data.server, data.name, data.arguments, idempotent=data.idempotent,
-                          next_step=data.next_step, context=NoContext())
+                          next_step=reg.get_step(data.next_step), context=NoContext())
             return
         ctx.say("Understood; I will not call it.")
         ctx.close_chat()
@@ -250,7 +235,7 @@ def register(reg: Registry) -> None:
         ctx.journal(f"The call of {data.server}.{data.name} was in flight when its worker stopped.")
         ctx.ask(f"The call of `{data.server}.{data.name}`({args}) was running when the worker stopped, so I cannot "
                 "tell whether it took effect. Should I run it again? Answer **yes** or **no**.",
-                next_step="tool.on_rerun", context=data)
+                next_step=on_rerun, context=data)
 
     @reg.step("tool.on_rerun", context=ToolCallCtx, result=UserReply)
     def on_rerun(ctx: StepContext, data: ToolCallCtx, result: UserReply) -> None:
@@ -260,14 +245,13 @@ def register(reg: Registry) -> None:
             ctx.say("Running it again.")
             ctx.close_chat()
             ctx.call_tool(data.server, data.name, data.arguments, idempotent=data.idempotent,
-                          next_step=data.next_step, context=resume)
+                          next_step=step, context=resume)
             return
         ctx.say("I will not run it again.")
         ctx.close_chat()
         # the step that waited for the result gets why there is none (a tool node fails with it; a tool-using
         # loop tells the model)
-        ctx.step = step.name
-        step.fn(ctx, resume, ToolOutcome(is_error=True, error=f"{data.server}.{data.name} was interrupted and the "
+        ctx.run(step, resume, ToolOutcome(is_error=True, error=f"{data.server}.{data.name} was interrupted and the "
                                          "person chose not to run it again"))
 
     for tool in MEMORY_TOOLS:

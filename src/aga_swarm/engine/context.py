@@ -1,4 +1,5 @@
-"""StepContext: the only way a step touches the world. Every effect becomes events in the step's transaction."""
+"""The engine's side of ``aga_swarm.sdk.StepContext``: ``StepRuntime`` carries out what a step does as events in
+the step's transaction (``SwarmTx``), and collects the changes to its node. Steps see only the Protocol."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from ..schemas import (
     TERMINAL_LIFECYCLES,
@@ -24,96 +25,31 @@ from ..schemas import (
     PromptMessage,
     SwarmConfig,
 )
+from ..sdk.plans import Subtask, check_plan
+from ..sdk.registry import Registry
+from ..sdk.steps import AnyStep, Step
+from ..sdk.types import (
+    GOAL_IN_PROMPT,
+    ChildOutcome,
+    ChildrenResult,
+    NodeContext,
+    Prerequisite,
+    ToolOutcome,
+    UserReply,
+    files_of,
+)
 from ..store.codec import new_continuation, new_node, trusted_with_defaults
 from ..store.payloads import REF
 from . import keys
 from . import limits as lim_checks
-from .deps import Subtask, check_plan, start_lifecycle
+from .deps import start_lifecycle
 from .errors import InvalidPlan
 from .tx import SwarmTx
 
 if TYPE_CHECKING:
-    from ..actions.registry import Registry
     from ..store.blob import BlobStore
     from ..store.payloads import RequestStore
     from .memory import MemoryAccess
-
-
-class ChildOutcome(BaseModel):
-    id: str
-    directive: str
-    action_id: str
-    lifecycle: Lifecycle
-    report: str | None = None
-    failure_reason: str | None = None
-    context_up: dict[str, Any] = {}
-
-
-class ChildrenResult(BaseModel):
-    children: list[ChildOutcome] = []
-
-
-GOAL_IN_PROMPT = 4000  # characters of the swarm's goal a non-root node's prompt shows (NodeContext.render)
-
-
-class Prerequisite(BaseModel):
-    """A subtask this node needs, as it ended (always ``done``: a node whose prerequisite failed never starts)."""
-
-    id: str
-    directive: str
-    report: str | None = None
-    files: list[str] = Field(default_factory=list, description="Paths in the memory space it wrote")
-    data: dict[str, Any] = Field(default_factory=dict, description="What it handed up (its context_up)")
-
-
-class NodeContext(BaseModel):
-    """What a node is given to do its job, and no more: the swarm's goal, its parent's directive, and the
-    results of the subtasks it needs (``Node.needs``). ``StepContext.context()`` builds it."""
-
-    goal: str
-    directive: str
-    parent_directive: str | None = None
-    inputs: list[Prerequisite] = Field(default_factory=list)
-    attachments: list[Attachment] = Field(default_factory=list, description="Files the person gave this node or "
-                                          "its ancestors (with the goal, a reply or a tell), by memory path")
-
-    def render(self) -> str:
-        """The context as the built-in prompts show it to the model (empty for the root, which has only its
-        goal). The goal is there for orientation, so a long one is cut at ``GOAL_IN_PROMPT`` characters (every
-        node's prompt carries it); the reports a node needs are given whole."""
-        parts: list[str] = []
-        if self.parent_directive is not None:
-            goal = self.goal if len(self.goal) <= GOAL_IN_PROMPT else self.goal[:GOAL_IN_PROMPT] + " […]"
-            parts.append(f"The team's overall goal:\n{goal}")
-            if self.parent_directive != self.goal:
-                parts.append(f"This task is part of:\n{self.parent_directive}")
-        if self.inputs:
-            lines = []
-            for p in self.inputs:
-                report = (p.report or "(no report)").strip().replace("\n", "\n  ")
-                lines.append(f"- {p.directive.strip()}\n  Result: {report}")
-                if p.files:
-                    lines.append(f"  Files: {', '.join(p.files)}")
-            parts.append("Results of the subtasks this task builds on:\n" + "\n".join(lines))
-        if self.attachments:
-            parts.append("Files the person gave you (in the memory space):\n" + "\n".join(
-                f"- {a.path} ({a.content_type}, {a.size} bytes)" for a in self.attachments))
-        return "\n\n".join(parts)
-
-
-def files_of(context_up: dict[str, Any]) -> list[str]:
-    """Memory-space paths a node handed up: its ``files`` (paths), and its saved artifacts (path, else key)."""
-    out = [str(f) for f in context_up.get("files", []) if isinstance(f, str)]
-    for art in context_up.get("artifacts", []):
-        if isinstance(art, dict) and (where := art.get("path") or art.get("key")):
-            out.append(str(where))
-    return out
-
-
-class UserReply(BaseModel):
-    content: str
-    message_id: str
-    attachments: list[Attachment] = Field(default_factory=list, description="Files the reply carried")
 
 
 @dataclass
@@ -123,7 +59,14 @@ class Services:
     requests: RequestStore
 
 
-class StepContext:
+__all__ = ["GOAL_IN_PROMPT", "ChildOutcome", "ChildrenResult", "NodeContext", "Prerequisite", "Services",
+           "StepRuntime", "UserReply", "files_of", "spawn_node"]
+
+
+class StepRuntime:
+    """A step's context as the engine runs it (it implements ``aga_swarm.sdk.StepContext``). ``changes`` are the
+    node's fields the step changes, applied when it returns; ``continued`` says that it continued or ended."""
+
     def __init__(self, tx: SwarmTx, node_id: str, step: str, config: SwarmConfig, services: Services) -> None:
         self.tx = tx
         self.node_id = node_id
@@ -177,6 +120,22 @@ class StepContext:
             for c in self.tx.children(self.node)]
 
     @property
+    def context_up(self) -> dict[str, Any]:
+        """The node's context_up with this step's changes so far (a copy)."""
+        return {**self.node.context_up, **self.changes.get("context_up", {})}
+
+    @property
+    def auto_approved(self) -> Sequence[str]:
+        """The tool ids (or ``*``) the person lets this swarm call without asking (``Usage.auto_approve``)."""
+        return self.tx.state.usage.auto_approve
+
+    def read_blob(self, key: str) -> bytes:
+        return self.services.blobs.get(key)
+
+    def stored_request(self, key: str) -> dict[str, Any]:
+        return self.services.requests.get(self.tx.conn, self.tx.swarm_id, key)
+
+    @property
     def inbox(self) -> list[str]:
         """What a person told this node (``SwarmService.tell_node``) that it has not received yet."""
         return list(self.changes.get("inbox", self.node.inbox))
@@ -206,15 +165,34 @@ class StepContext:
         if chat.status is not ChatStatus.CLOSED:
             self.tx.update_chat(chat.id, status=ChatStatus.CLOSED, awaiting_since=None)
 
+    def set_followups(self, count: int) -> None:
+        self.tx.update_chat(self.node.chat_id, followups=count)
+
+    def add_usage(self, **delta: int) -> None:
+        self.tx.add_usage(**delta)
+
+    def record_tool_call(self, tool_id: str, arguments: dict[str, Any], result: str, *, step: str, error: bool,
+                         ms: float) -> None:
+        from .toolcall import record_tool_call
+
+        record_tool_call(self.tx, self.services.blobs, self.node_id, step, tool_id, arguments, result, error=error,
+                         ms=ms)
+
+    def save_tool_result(self, tool_id: str, text: str) -> str | None:
+        from .toolcall import save_result
+
+        return save_result(self.tx, self.services.blobs, self.node_id, tool_id, text)
+
     # ---- continuing ---------------------------------------------------------------------------
-    def _continue(self, kind: ContinuationKind, next_step: str, context: BaseModel,
+    def _continue(self, kind: ContinuationKind, next_step: AnyStep, context: BaseModel,
                   request: dict[str, Any], lifecycle: Lifecycle) -> Continuation:
         if self.continued:
             raise RuntimeError(f"step {self.step!r} continued twice")
-        self.services.registry.get_step(next_step)  # fail now, not at resume time
+        name = next_step.name  # the durable identity the continuation stores
+        self.services.registry.get_step(name)  # fail now, not at resume time
         self.continued = True
         token = keys.continuation_token(self.node_id, self.tx.state.seq)
-        cont = new_continuation(self.node_id, kind, request, context.model_dump(mode="json"), next_step, token,
+        cont = new_continuation(self.node_id, kind, request, context.model_dump(mode="json"), name, token,
                                 self.tx.now)
         self.changes.update(lifecycle=lifecycle, continuation=cont)
         return cont
@@ -227,7 +205,7 @@ class StepContext:
 
         return cite(self.memory, paths)
 
-    def llm(self, purpose: str, messages: list[PromptMessage] | list[dict[str, Any]], *, next_step: str,
+    def llm(self, purpose: str, messages: list[PromptMessage] | list[dict[str, Any]], *, next_step: AnyStep,
             context: BaseModel, facts: dict[str, Any] | None = None, take_inbox: bool = True,
             attachments: bool | None = None, tools: Sequence[str] | None = None,
             save_tool_results: bool = False) -> None:
@@ -252,19 +230,19 @@ class StepContext:
         self.llm_turn(purpose, messages, next_step=next_step, context=context, facts=facts, take_inbox=take_inbox,
                       attachments=attachments)
 
-    def llm_turn(self, purpose: str, messages: list[PromptMessage] | list[dict[str, Any]], *, next_step: str,
+    def llm_turn(self, purpose: str, messages: list[PromptMessage] | list[dict[str, Any]], *, next_step: AnyStep,
                  context: BaseModel, facts: dict[str, Any] | None = None, take_inbox: bool = True,
-                 attachments: bool | None = None, output_step: str | None = None,
+                 attachments: bool | None = None, output_step: AnyStep | None = None,
                  functions: list[dict[str, Any]] | None = None,
                  stored: Callable[[str], None] | None = None) -> None:
         """One model call (``llm`` without tools). For a turn of a tool-using loop: ``functions`` are offered
         to the model, ``output_step``'s result model is the schema of its final answer, ``next_step`` (the
         loop's) receives a ``loop_turn`` (the calls, or that answer), and ``stored`` is called with the key of
         the stored request before ``context`` is (the loop keeps its conversation by that reference)."""
-        result_model = self.services.registry.get_step(output_step or next_step).result
+        answered = output_step or next_step
+        result_model = answered.result
         if result_model is None:
-            raise RuntimeError(f"step {output_step or next_step!r} declares no result model to receive an LLM "
-                               "answer")
+            raise RuntimeError(f"step {answered.name!r} declares no result model to receive an LLM answer")
         prompts = _PROMPTS.validate_python(messages)
         told = self.take_inbox() if take_inbox else []
         if told:  # what the person said since this node's last model call: this call gets it
@@ -304,7 +282,7 @@ class StepContext:
             stored(key)
         held_request: dict[str, Any] = {REF: key, "purpose": purpose, "reserve": held}
         if output_step is not None:
-            held_request["output_step"] = output_step
+            held_request["output_step"] = output_step.name
         cont = self._continue(ContinuationKind.LLM, next_step, context, held_request, Lifecycle.WAITING_LLM)
         self.tx.enqueue(OperationKind.LLM_CALL, self.node_id, keys.llm_call_key(cont.token), {"token": cont.token})
 
@@ -322,7 +300,8 @@ class StepContext:
             out.append(tool_id)
         return out
 
-    def ask(self, content: str, *, next_step: str, context: BaseModel, attachments: Sequence[str] = ()) -> None:
+    def ask(self, content: str, *, next_step: Step[Any, UserReply], context: BaseModel,
+            attachments: Sequence[str] = ()) -> None:
         """Ask the user in this node's chat, citing memory-space files by path (``attachments``). The node parks
         until a reply resumes it at ``next_step``."""
         request: dict[str, Any] = {"message": content, "posted": False}
@@ -332,8 +311,8 @@ class StepContext:
         self.tx.enqueue(OperationKind.USER_PROMPT, self.node_id, keys.user_prompt_key(cont.token),
                         {"token": cont.token})
 
-    def call_tool(self, server: str, tool: str, arguments: dict[str, Any], *, idempotent: bool, next_step: str,
-                  context: BaseModel) -> None:
+    def call_tool(self, server: str, tool: str, arguments: dict[str, Any], *, idempotent: bool,
+                  next_step: Step[Any, ToolOutcome], context: BaseModel) -> None:
         """Call an MCP tool as an operation of its own (``tool_call``): the call runs outside any transaction,
         its result is committed, then ``next_step`` gets it (a ``ToolOutcome``). A call that was in flight when a
         worker died is made again only if ``idempotent``; otherwise the node asks the person first."""
@@ -342,7 +321,7 @@ class StepContext:
         cont = self._continue(ContinuationKind.TOOL, next_step, context, request, Lifecycle.RUNNING)
         self.tx.enqueue(OperationKind.TOOL_CALL, self.node_id, keys.tool_call_key(cont.token), {"token": cont.token})
 
-    def goto(self, next_step: str, context: BaseModel, *, action: ActionSpec | None = None) -> None:
+    def goto(self, next_step: Step[Any, None], context: BaseModel, *, action: ActionSpec | None = None) -> None:
         """Chain to another step of this node as a separate operation (optionally becoming another action)."""
         if action is not None:
             self.changes.update(action_id=action.id, action_type=action.action_type,
@@ -397,7 +376,7 @@ class StepContext:
                    needs=needs, needed_by=needed_by)
         return child_id
 
-    def wait_children(self, next_step: str, context: BaseModel) -> None:
+    def wait_children(self, next_step: Step[Any, ChildrenResult], context: BaseModel) -> None:
         if not self.node.children:
             raise RuntimeError("wait_children called with no children")
         cont = self._continue(ContinuationKind.CHILDREN, next_step, context, {}, Lifecycle.WAITING_CHILDREN)
@@ -407,6 +386,12 @@ class StepContext:
     def update(self, **changes: Any) -> None:
         """Change node fields (context_up, title, ...) together with the step's other changes."""
         self.changes.update(changes)
+
+    def run(self, step: Step[Any, Any], data: Any, result: Any) -> None:
+        """Run another step now, as part of this one: it becomes the running step, and its changes land with
+        this step's."""
+        self.step = step.name
+        step.fn(self, data, result)
 
     # ---- ending -------------------------------------------------------------------------------
     def complete(self, report: str, context_up: dict[str, Any] | None = None) -> None:
@@ -442,8 +427,7 @@ class StepContext:
         key = self.tx.memory_keys[stored.path]
         arts = [*self.node.context_up.get("artifacts", []),
                 {"path": stored.path, "key": key, "title": name, "content_type": content_type, "size": stored.size}]
-        self.changes["context_up"] = {**self.node.context_up, **self.changes.get("context_up", {}),
-                                      "artifacts": arts}
+        self.changes["context_up"] = {**self.context_up, "artifacts": arts}
         return key
 
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import tracing
-from ..actions.registry import NoContext, Registry
 from ..schemas import (
     TERMINAL_LIFECYCLES,
     Attachment,
@@ -20,11 +19,13 @@ from ..schemas import (
     SwarmConfig,
     TerminationPolicy,
 )
+from ..sdk.registry import Registry
+from ..sdk.types import ChildrenResult, NoContext
 from ..store import sql
 from ..store.codec import new_continuation, trusted_with_defaults
 from . import lifecycle as rules
 from .claimed import ClaimedOp
-from .context import ChildrenResult, Services, StepContext
+from .context import Services, StepRuntime
 from .errors import LimitExceeded, MalformedContinuation
 from .limits import check_time
 from .policies import apply_policy
@@ -85,7 +86,7 @@ class Dispatcher:
         for the swarm (``lifecycle.breach``)."""
         step = self.registry.get_step(step_name)
         config = self.config_for(tx.config_id, tx.owner_id)
-        ctx = StepContext(tx, node_id, step_name, config, self.services)
+        ctx = StepRuntime(tx, node_id, step_name, config, self.services)
         if tx.node(node_id).lifecycle is not _RUNNING:
             ctx.changes["lifecycle"] = _RUNNING
         ctx.changes["continuation"] = None
@@ -133,6 +134,6 @@ class Dispatcher:
         if tx.has_live_children(parent):
             return
         step = self.registry.get_step(cont.next_step)
-        ctx = StepContext(tx, parent.id, step.name, self.config_for(tx.config_id, tx.owner_id), self.services)
+        ctx = StepRuntime(tx, parent.id, step.name, self.config_for(tx.config_id, tx.owner_id), self.services)
         result = trusted_with_defaults(ChildrenResult, {"children": ctx.children_outcomes()})
         self.run_step(tx, parent.id, step.name, step.load_context(cont.context), result)

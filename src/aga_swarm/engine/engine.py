@@ -1,4 +1,5 @@
-"""Engine: the wiring of store, blob store, action registry, model clients and event listeners."""
+"""Engine: the wiring of store, blob store, action registry, model clients and event listeners. It is given
+its registry: which actions it runs is composed above it (``aga_swarm.service.composition``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from .. import tracing
-from ..actions.registry import Registry
 from ..llm.protocol import LLMClient
 from ..schemas import SwarmConfig, SwarmEvent
+from ..sdk.registry import Registry
 from ..store import tables as t
 from ..store.blob import BlobStore, open_blob_store
 from ..store.database import Database, default_data_dir, sqlite_url
@@ -24,7 +25,10 @@ from .stats import EngineStats
 
 if TYPE_CHECKING:
     from ..mcp.config import McpConfig
-    from ..mcp.hub import McpHub
+    from ..mcp.hub import McpHub, McpTool
+
+ToolsChanged = Callable[[str, "list[McpTool]"], None]
+"""Called with (server, its tools) when an MCP server reports a changed tool list."""
 
 log = logging.getLogger("aga_swarm.engine")
 
@@ -56,24 +60,12 @@ def _openai_config() -> SwarmConfig | None:
                                        price_out_per_mtok=price("AGA_SWARM_PRICE_OUT_PER_MTOK")))
 
 
-def _mcp_config_from_env() -> McpConfig | None:
-    """The operator's MCP config named by ``AGA_SWARM_MCP_CONFIG`` (the CLI's --mcp-config sets it)."""
-    import os
-
-    path = os.environ.get("AGA_SWARM_MCP_CONFIG")
-    if not path:
-        return None
-    from ..mcp.config import load_mcp_config
-
-    return load_mcp_config(path)
-
-
 class Engine:
     def __init__(self, *, db_url: str | None = None, blob_url: str | None = None, data_dir: Path | None = None,
-                 registry: Registry | None = None, llm_factory: Callable[[SwarmConfig], LLMClient] | None = None,
+                 registry: Registry, llm_factory: Callable[[SwarmConfig], LLMClient] | None = None,
                  migrate: bool | None = None, pool_size: int | None = None,
                  max_overflow: int | None = None, mcp_config: McpConfig | None = None,
-                 inline_bytes: int | None = None) -> None:
+                 on_tools_changed: ToolsChanged | None = None, inline_bytes: int | None = None) -> None:
         if db_url is None or blob_url is None:
             data_dir = Path(data_dir or default_data_dir())
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -82,10 +74,6 @@ class Engine:
         self.blobs: BlobStore = open_blob_store(blob_url or str((data_dir or default_data_dir()) / "blobs"))
         self.db = Database(db_url or sqlite_url(data_dir or default_data_dir()), migrate=migrate,
                            pool_size=pool_size, max_overflow=max_overflow)
-        if registry is None:
-            from ..actions import builtin_registry
-
-            registry = builtin_registry()
         self.registry = registry
         self.requests = RequestStore(self.blobs, inline_bytes)  # model requests, stored once (store/payloads.py)
         self.services = Services(registry=registry, blobs=self.blobs, requests=self.requests)
@@ -102,13 +90,9 @@ class Engine:
                                  services=self.services,
                                  config_for=self.config_for, llm_for=self.llm_for, stats=self.stats,
                                  publish=self.publish, mcp_hub=self.mcp_hub)
-        self.mcp_config = mcp_config if mcp_config is not None else _mcp_config_from_env()
+        self.mcp_config = mcp_config  # the operator's MCP servers (their tools are in ``registry`` already)
+        self.on_tools_changed = on_tools_changed
         self._mcp_hub: McpHub | None = None
-        if self.mcp_config is not None and self.mcp_config.servers:
-            from ..actions.tools import register_mcp_tools
-            from ..mcp.hub import list_all_tools
-
-            register_mcp_tools(self.registry, list_all_tools(self.mcp_config), self.mcp_config)
 
     def mcp_hub(self) -> McpHub:
         """The connections to the operator's MCP servers, made on first use (on the loop that runs the calls)."""
@@ -117,13 +101,9 @@ class Engine:
         if self.mcp_config is None:
             raise McpCallError("no MCP servers are configured (--mcp-config or AGA_SWARM_MCP_CONFIG)")
         if self._mcp_hub is None:
-            from ..actions.tools import replace_mcp_tools
-
-            config = self.mcp_config
-            self._mcp_hub = McpHub(config)
-            # a server that reports a changed tool list: its folder of the action space is listed again
-            self._mcp_hub.on_tools_changed = lambda server, tools: replace_mcp_tools(self.registry, server, tools,
-                                                                                     config)
+            self._mcp_hub = McpHub(self.mcp_config)
+            if self.on_tools_changed is not None:  # its folder of the action space is listed again
+                self._mcp_hub.on_tools_changed = self.on_tools_changed
         return self._mcp_hub
 
     # ---- configs and clients -----------------------------------------------------------------

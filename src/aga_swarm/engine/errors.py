@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from ..sdk.errors import InvalidInput, InvalidPlan, MalformedContinuation, SwarmError, UnknownPolicy, UnknownStep
 
-class SwarmError(Exception):
-    """Base of every error the engine raises on purpose."""
+__all__ = ["ChatNotAwaiting", "ChatNotFound", "ConfigNotFound", "Conflict", "FileTooLarge", "HistoryCompacted",
+           "InvalidInput", "InvalidPlan", "InvalidTransition", "LimitExceeded", "MalformedContinuation",
+           "MemoryFileNotFound", "NodeNotFound", "NotFound", "QuotaExceeded", "SwarmError", "SwarmNotFound",
+           "UnknownPolicy", "UnknownStep", "UnsupportedFileType"]
 
 
 class NotFound(SwarmError):
@@ -49,25 +52,9 @@ class ChatNotAwaiting(Conflict):
         super().__init__(f"chat {chat_id!r} is not awaiting a reply")
 
 
-class InvalidInput(SwarmError, ValueError):
-    pass
-
-
-class InvalidPlan(SwarmError, ValueError):
-    """A plan's dependencies name an unknown subtask, the subtask itself, or form a cycle."""
-
-
 class HistoryCompacted(SwarmError):
     def __init__(self, seq: int, first_seq: int) -> None:
         super().__init__(f"history before seq {first_seq} was compacted; cannot show seq {seq}")
-
-
-class MalformedContinuation(SwarmError):
-    pass
-
-
-class UnknownStep(SwarmError):
-    pass
 
 
 class LimitExceeded(SwarmError):

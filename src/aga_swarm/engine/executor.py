@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..actions.registry import Registry
 from ..llm.protocol import LLMClient
 from ..schemas import Continuation, OperationKind, SwarmConfig, SwarmEvent
+from ..sdk.registry import Registry
 from ..store.blob import BlobStore
 from ..store.database import Database
 from ..store.payloads import RequestStore

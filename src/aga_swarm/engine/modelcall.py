@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import update
 
 from .. import tracing
-from ..actions.registry import Registry
 from ..llm.prices import price_cost, price_of
 from ..llm.protocol import LLMClient, LLMError, LLMRequest, TransientLLMError, loop_turn
 from ..schemas import (
@@ -27,6 +26,7 @@ from ..schemas import (
     OperationStatus,
     SwarmConfig,
 )
+from ..sdk.registry import Registry
 from ..store import payloads, sql
 from ..store import tables as t
 from ..store.blob import BlobStore

@@ -18,6 +18,7 @@ from ..schemas import (
     OperationKind,
     SwarmStatus,
 )
+from ..sdk.types import CANCELLED_BY_PERSON as CANCELLED_BY_PERSON
 from ..store import sql
 from . import keys
 from . import lifecycle as rules
@@ -25,7 +26,6 @@ from .deps import start_lifecycle
 from .errors import Conflict
 from .tx import SwarmTx
 
-CANCELLED_BY_PERSON = "cancelled by the person"
 RETRYABLE = frozenset({Lifecycle.FAILED, Lifecycle.CANCELLED})
 
 

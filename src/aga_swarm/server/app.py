@@ -16,10 +16,10 @@ from fastapi import FastAPI, Response
 from fastapi.concurrency import run_in_threadpool
 
 from .. import tracing
-from ..engine.engine import Engine
-from ..plugins import load_actions
 from ..schemas import SwarmEvent
+from ..sdk import Registry
 from ..service import SwarmService
+from ..service.composition import default_registry, open_engine
 from .cache import StateCache
 from .context import ServerContext
 from .errors import install_error_handlers
@@ -116,13 +116,16 @@ def _keep_sqlite_open(service: SwarmService) -> Any:
     return service.db.engine.raw_connection()
 
 
-def open_service(settings: Settings) -> SwarmService:
+def open_service(settings: Settings, registry: Registry | None = None) -> SwarmService:
     """The store as these settings name it: migrated under a lock, or checked when auto-migrate is off (a
-    :class:`~aga_swarm.store.errors.SetupError` then says what to run)."""
+    :class:`~aga_swarm.store.errors.SetupError` then says what to run). ``registry``: the actions it runs
+    (default: the built-ins, the installed plugins and ``settings.actions``)."""
     db_url = settings.db_url or os.environ.get("AGA_SWARM_DB_URL") or None
-    return SwarmService(Engine(data_dir=settings.data_dir, db_url=db_url, blob_url=settings.blob_url,
-                               migrate=settings.db_auto_migrate, pool_size=settings.db_pool_size,
-                               max_overflow=settings.db_max_overflow),
+    if registry is None:
+        registry = default_registry(settings.actions, installed=True)
+    return SwarmService(open_engine(registry=registry, data_dir=settings.data_dir, db_url=db_url,
+                                    blob_url=settings.blob_url, migrate=settings.db_auto_migrate,
+                                    pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow),
                         concurrency=settings.runner_concurrency, storage_quota=settings.quota_stored_bytes)
 
 
@@ -131,7 +134,10 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
     cannot work stops the command with one line), is used by the first lifespan and closed by it."""
     settings = settings or Settings.from_env()
     tracing.configure_from_env("aga-swarm-server")  # off unless the OTEL_* variables ask for traces
-    load_actions(settings.actions)  # installed plugins and settings.actions; a failure raises PluginError
+    # the actions its service runs: the built-ins, the installed plugins and settings.actions (a failure raises
+    # PluginError here, before the app exists)
+    registry = service.engine.registry if service is not None else default_registry(settings.actions,
+                                                                                   installed=True)
     service_ready = [service] if service is not None else []
     realtime = Realtime(settings)
 
@@ -140,7 +146,7 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
         if service_ready:
             service = service_ready.pop()
         else:
-            service = await run_in_threadpool(open_service, settings)
+            service = await run_in_threadpool(open_service, settings, registry)
         keepalive = _keep_sqlite_open(service)
         runner = service.runner  # the service notifies it (and hands it work) after its writes, from any thread
         ctx = ServerContext(settings=settings, service=service, realtime=realtime, limiter=LoginLimiter(

@@ -41,7 +41,8 @@ def serve(host: str, port: int, data_dir: str | None, *, log_level: str | None =
     on top of AGA_SWARM_ACTIONS and the installed plugins."""
     import uvicorn
 
-    from ..plugins import PluginError, load_actions
+    from ..plugins import PluginError
+    from ..service.composition import default_registry
     from .app import create_app, open_service
     from .logs import configure_logging
 
@@ -58,10 +59,10 @@ def serve(host: str, port: int, data_dir: str | None, *, log_level: str | None =
     # plugins load and the store opens (and migrates, or refuses an old schema) before uvicorn starts: a
     # plugin or setting that cannot work stops the command with one line, not a traceback in the log
     try:
-        load_actions(settings.actions)
+        registry = default_registry(settings.actions, installed=True)
     except PluginError as exc:
         raise ServeError(str(exc)) from None
-    service = open_service(settings)
+    service = open_service(settings, registry)
     uvicorn.run(create_app(settings, service), host=host, port=port, log_config=None, access_log=False,
                 lifespan="on", timeout_graceful_shutdown=10, ws_per_message_deflate=False)
 

@@ -63,6 +63,7 @@ from ..schemas import (
     SwarmStatus,
     SwarmSummary,
 )
+from ..sdk import Registry
 from ..store import chats, configs, devlog, forks, outcomes, rows, sql, swarms, usage
 from ..store import tables as t
 from ..store.blob import BlobStore, swarm_prefix
@@ -105,11 +106,13 @@ def _require_price(config: SwarmConfig) -> None:
 
 class SwarmService:
     def __init__(self, engine: Engine | None = None, *, data_dir: Path | str | None = None,
-                 db_url: str | None = None, blob_url: str | None = None, concurrency: int = 32,
-                 stall_seconds: float | None = None, storage_quota: int | None = None) -> None:
+                 db_url: str | None = None, blob_url: str | None = None, registry: Registry | None = None,
+                 concurrency: int = 32, stall_seconds: float | None = None,
+                 storage_quota: int | None = None) -> None:
         """Without an ``engine``, open the store the CLI and the server would: ``db_url`` and ``blob_url``
-        default to ``$AGA_SWARM_DB_URL`` and ``$AGA_SWARM_BLOB_URL``, and ``data_dir`` (for SQLite and blobs
-        when those are unset) to ``$AGA_SWARM_DATA`` or ``~/.aga_swarm``.
+        default to ``$AGA_SWARM_DB_URL`` and ``$AGA_SWARM_BLOB_URL``, ``data_dir`` (for SQLite and blobs when
+        those are unset) to ``$AGA_SWARM_DATA`` or ``~/.aga_swarm``, and ``registry`` (the actions it runs) to
+        a new one with the built-ins (``service/composition.py``).
 
         ``concurrency`` and ``stall_seconds`` configure the runner (operations run at once; on PostgreSQL, how
         long a silent worker is waited for before it is taken over). ``storage_quota``: the bytes one owner may
@@ -118,7 +121,10 @@ class SwarmService:
         if engine is None:
             db_url = db_url or os.environ.get("AGA_SWARM_DB_URL") or None
             blob_url = blob_url or os.environ.get("AGA_SWARM_BLOB_URL") or None
-            engine = Engine(data_dir=Path(data_dir) if data_dir else None, db_url=db_url, blob_url=blob_url)
+            from .composition import open_engine
+
+            engine = open_engine(registry=registry, data_dir=Path(data_dir) if data_dir else None, db_url=db_url,
+                                 blob_url=blob_url)
         self.engine = engine
         self.db = self.engine.db
         self.runner = Runner(self.engine, concurrency=concurrency, stall_seconds=stall_seconds)

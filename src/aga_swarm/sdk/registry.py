@@ -1,105 +1,101 @@
-"""The action registry: actions are sets of typed steps registered under names (never import paths).
+"""The registry: actions are sets of steps registered under names (never import paths), in an explicit object.
+An engine is given its registry; a test makes a fresh one. A plugin adds its actions to the registry it is
+handed::
 
-Public API for custom actions::
-
-    from aga_swarm.actions import registry, ActionSpec, ActionType
+    from pydantic import BaseModel
+    from aga_swarm.sdk import ActionSpec, NoContext, Registry, StepContext, step
 
     class GreetCtx(BaseModel):
         name: str = "world"
 
-    @registry.step("greet.start", context=GreetCtx)
-    def greet(ctx, data, result):
+    @step("greet.start", context=GreetCtx)
+    def greet(ctx: StepContext, data: GreetCtx, result: None) -> None:
         ctx.complete(f"Hello, {data.name}!")
 
-    registry.register_action(ActionSpec(id="greet", description="Say hello", entry_step="greet.start"),
-                             folder="custom")
+    def register(registry: Registry) -> None:
+        registry.add_steps(greet)
+        registry.register_action(ActionSpec(id="greet", description="Say hello", entry_step="greet.start"),
+                                 folder="custom")
 
 A termination policy (what a parent does when its children end) is a function registered under a name, as a
-step is, and named by an action's ``ActionSpec.termination_policy``::
-
-    from aga_swarm.engine.policies import ChildrenView, Decision, Finish, WAIT
-
-    @registry.policy("two_done")
-    def two_done(view: ChildrenView) -> Decision:
-        done = view.done
-        return Finish("; ".join(c.report or "" for c in done[:2])) if len(done) >= 2 else WAIT
+step is, and named by an action's ``ActionSpec.termination_policy`` (``aga_swarm.sdk.policies``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar, overload
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from ..engine.errors import MalformedContinuation, UnknownStep
-from ..engine.policies import BUILTIN_POLICIES, PolicyFn, UnknownPolicy, check_policy_name
 from ..schemas import ActionFolder, ActionSpace, ActionSpec
+from .errors import UnknownPolicy, UnknownStep
+from .policies import BUILTIN_POLICIES, PolicyFn, check_policy_name
+from .steps import AnyStep, Step, StepContext
+from .types import NoContext
 
-if TYPE_CHECKING:
-    from ..engine.context import StepContext
-
-
-class NoContext(BaseModel):
-    """Context for steps that need none."""
-
-
-StepFn = Callable[["StepContext", Any, Any], None]
-
-
-@dataclass(frozen=True)
-class StepDef:
-    name: str
-    fn: StepFn
-    context: type[BaseModel]
-    result: type[BaseModel] | None
-
-    def load_context(self, raw: dict[str, Any]) -> BaseModel:
-        try:
-            return self.context.model_validate(raw)
-        except ValidationError as exc:
-            raise MalformedContinuation(f"stored context for step {self.name!r} is invalid: {exc}") from None
-
-    def load_result(self, raw: dict[str, Any] | None) -> BaseModel | None:
-        if self.result is None:
-            return None
-        try:
-            return self.result.model_validate(raw or {})
-        except ValidationError as exc:
-            raise MalformedContinuation(f"stored result for step {self.name!r} is invalid: {exc}") from None
+C = TypeVar("C", bound=BaseModel)
+M = TypeVar("M", bound=BaseModel)
 
 
 class Registry:
+    """Steps, actions (in a tree of folders: the action space), tools and termination policies, by name."""
+
     def __init__(self) -> None:
-        self.steps: dict[str, StepDef] = {}
+        self.steps: dict[str, AnyStep] = {}
         self.actions: dict[str, ActionSpec] = {}
         self.tools: dict[str, Any] = {}  # tool actions by action id (``actions/tools.py``)
         self.policies: dict[str, PolicyFn] = dict(BUILTIN_POLICIES)  # termination policies by name
         # how ``StepContext.llm(..., tools=...)`` runs a tool-using loop (``actions/toolloop.py``)
         self.tool_loop: Callable[..., None] | None = None
         self.space = ActionSpace(root=ActionFolder(id="actions", description="Everything this swarm can do"))
+        self.plugins: set[str] = set()  # the plugins loaded onto this registry (``aga_swarm.plugins``)
+
+    # ---- steps --------------------------------------------------------------------------------
+    def add_steps(self, *steps: AnyStep) -> None:
+        """Register steps declared with ``@step``; a name is registered once (the same step again is a no-op)."""
+        for s in steps:
+            known = self.steps.get(s.name)
+            if known is not None and known.fn is not s.fn:
+                raise ValueError(f"step {s.name!r} is already registered")
+            self.steps[s.name] = s
+
+    @overload
+    def step(self, name: str) -> Callable[[Callable[[StepContext, NoContext, None], None]],
+                                          Step[NoContext, None]]: ...
+
+    @overload
+    def step(self, name: str, *, context: type[C]) -> Callable[[Callable[[StepContext, C, None], None]],
+                                                               Step[C, None]]: ...
+
+    @overload
+    def step(self, name: str, *, result: type[M]) -> Callable[[Callable[[StepContext, NoContext, M], None]],
+                                                              Step[NoContext, M]]: ...
+
+    @overload
+    def step(self, name: str, *, context: type[C], result: type[M]) -> Callable[
+            [Callable[[StepContext, C, M], None]], Step[C, M]]: ...
 
     def step(self, name: str, *, context: type[BaseModel] = NoContext,
-             result: type[BaseModel] | None = None) -> Callable[[StepFn], StepFn]:
-        """Register a step function ``fn(ctx, data, result)`` under ``name``."""
+             result: type[BaseModel] | None = None) -> Callable[[Callable[..., None]], AnyStep]:
+        """``@step`` and ``add_steps`` at once: declare the function as a step and register it here."""
 
-        def deco(fn: StepFn) -> StepFn:
-            if name in self.steps and self.steps[name].fn is not fn:
-                raise ValueError(f"step {name!r} is already registered")
-            self.steps[name] = StepDef(name, fn, context, result)
-            return fn
+        def deco(fn: Callable[..., None]) -> AnyStep:
+            declared: AnyStep = Step(name, fn, context, result)
+            self.add_steps(declared)
+            return declared
 
         return deco
 
-    def get_step(self, name: str) -> StepDef:
+    def get_step(self, name: str) -> AnyStep:
         try:
             return self.steps[name]
         except KeyError:
             raise UnknownStep(f"no step registered as {name!r}") from None
 
+    # ---- termination policies -----------------------------------------------------------------
     def policy(self, name: str) -> Callable[[PolicyFn], PolicyFn]:
-        """Register a termination policy ``fn(view) -> decision`` under ``name`` (see ``engine/policies.py``).
+        """Register a termination policy ``fn(view) -> decision`` under ``name`` (``aga_swarm.sdk.policies``).
         It runs inside the engine's transaction and must be deterministic: a function of the view only."""
 
         def deco(fn: PolicyFn) -> PolicyFn:
@@ -120,6 +116,7 @@ class Registry:
             raise UnknownPolicy(f"no termination policy registered as {name!r} (the plugin that registers it must "
                                 "be loaded in every process that runs the swarm)") from None
 
+    # ---- actions and the action space ---------------------------------------------------------
     def register_action(self, spec: ActionSpec, *, folder: str | None = None,
                         folder_description: str = "") -> None:
         """Add an action; ``folder`` is a '/'-separated path under the root, created if missing. Its entry step
@@ -168,6 +165,3 @@ class Registry:
         merged.root.folders.extend(f.model_copy(deep=True) for f in extra.root.folders)
         merged.root.actions.extend(a for a in extra.root.actions if a.id in self.actions)
         return merged
-
-
-registry = Registry()
