@@ -10,6 +10,15 @@ from aga_swarm.service import SwarmService
 
 VOLATILE = {"created_at", "updated_at", "awaiting_since", "ts", "token", "run_ms", "running_since"}  # wall-clock
 
+# one run that emits every event type: a question (messages, chat updates), a tool call that writes memory, a
+# re-plan (usage: the confirm policy re-plans the [unconfirmed] line once), pause and resume, auto-approve
+EVERY_EVENT_GOAL = "\n".join([
+    "Policy: confirm",
+    "Ask the user which colour the poster should use",
+    "Save the plan Tool: memory.write notes/plan.md Buy milk",
+    "Write a haiku about it [unconfirmed]",
+])
+
 
 def strip_volatile(value: Any) -> Any:
     """Drop timestamps and continuation tokens so two runs of the same work compare equal."""

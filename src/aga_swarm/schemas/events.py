@@ -4,37 +4,287 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, GetJsonSchemaHandler, TypeAdapter, with_config
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+from typing_extensions import TypedDict
 
-from .chat import ChatSummary
+from .chat import Attachment, ChatStatus, ChatSummary, Message, MessageRole
 from .common import Model
-from .spaces import MemoryFile
-from .swarm import Node, SwarmStatus, Usage
+from .ops import Continuation
+from .spaces import ActionType, MemoryFile
+from .swarm import Lifecycle, Node, SwarmStatus, Usage
 
 
 class EventType(StrEnum):
-    SWARM_STATUS = "swarm_status"  # data: {status, reason}
-    NODE_SPAWNED = "node_spawned"  # data: {node}
-    NODE_UPDATED = "node_updated"  # data: {changes}
-    CHAT_UPDATED = "chat_updated"  # data: {chat_id, changes}
-    MESSAGE_POSTED = "message_posted"  # data: {message}
-    JOURNAL = "journal"  # data: {entry}
-    LLM_CALL = "llm_call"  # data: {id, step, model, tokens_in, tokens_out, cost_usd, latency_ms, error}
-    USAGE = "usage"  # data: {changes}
-    MEMORY_WRITTEN = "memory_written"  # data: {path, title, size, content_type, node_id}
-    TOOL_CALL = "tool_call"  # data: {id, step, tool, latency_ms, bytes, error}: a developer-log record, no state
-    AUTO_APPROVE = "auto_approve"  # data: {tool, enabled}: the person's per-swarm switch ("*" is every tool)
+    """What happened; each type's ``data`` is typed below (``EVENT_DATA``) and in docs/api-contract.md."""
+
+    SWARM_STATUS = "swarm_status"
+    NODE_SPAWNED = "node_spawned"
+    NODE_UPDATED = "node_updated"
+    CHAT_UPDATED = "chat_updated"
+    MESSAGE_POSTED = "message_posted"
+    JOURNAL = "journal"
+    LLM_CALL = "llm_call"
+    USAGE = "usage"
+    MEMORY_WRITTEN = "memory_written"
+    TOOL_CALL = "tool_call"  # a developer-log record: changes no state
+    AUTO_APPROVE = "auto_approve"  # the person's per-swarm switch ("*" is every tool)
+
+
+# ---- event payloads: one TypedDict per type (the JSON an event carries in ``data``) --------------------------
+# They describe the wire and are checked in tests (tests/test_event_payloads.py validates every event of a run);
+# the engine builds plain dicts on its hot path. Unknown keys are rejected, so the contract cannot drift.
+_STRICT = ConfigDict(extra="forbid")
+
+
+@with_config(_STRICT)
+class SwarmStatusData(TypedDict):
+    status: SwarmStatus
+    reason: str | None
+
+
+@with_config(_STRICT)
+class NodeSpawnedData(TypedDict):
+    node: Node
+
+
+@with_config(_STRICT)
+class NodeChanges(TypedDict, total=False):
+    """The ``Node`` fields an update sets (the same names and types; ``updated_at`` is the event's ``ts``)."""
+
+    id: str
+    swarm_id: str
+    parent_id: str | None
+    children: list[str]
+    needs: list[str]
+    needed_by: list[str]
+    depth: int
+    action_id: str
+    action_type: ActionType
+    directive: str
+    title: str
+    lifecycle: Lifecycle
+    termination_policy: str
+    report: str | None
+    failure_reason: str | None
+    context_down: dict[str, Any]
+    context_up: dict[str, Any]
+    chat_id: str
+    replans: int
+    attempt: int
+    inbox: list[str]
+    attachments: list[Attachment]
+    continuation: Continuation | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@with_config(_STRICT)
+class NodeUpdatedData(TypedDict):
+    changes: NodeChanges
+
+
+@with_config(_STRICT)
+class ChatChanges(TypedDict, total=False):
+    """The ``ChatSummary`` fields an update sets (the same names and types)."""
+
+    id: str
+    node_id: str
+    title: str
+    status: ChatStatus
+    message_count: int
+    last_message: str | None
+    last_role: MessageRole | None
+    awaiting_since: datetime | None
+    followups: int
+
+
+@with_config(_STRICT)
+class ChatUpdatedData(TypedDict):
+    chat_id: str
+    changes: ChatChanges
+
+
+@with_config(_STRICT)
+class MessagePostedData(TypedDict):
+    message: Message
+
+
+@with_config(_STRICT)
+class JournalData(TypedDict):
+    step: str
+    text: str
+
+
+@with_config(_STRICT)
+class LLMCallData(TypedDict):
+    id: str
+    step: str
+    model: str
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    latency_ms: float
+    error: str | None
+
+
+@with_config(_STRICT)
+class UsageDelta(TypedDict, total=False):
+    """Counters of ``Usage`` to add to."""
+
+    llm_calls: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    nodes: int
+    replans: int
+
+
+@with_config(_STRICT)
+class UsageData(TypedDict):
+    delta: UsageDelta
+
+
+@with_config(_STRICT)
+class MemoryWrittenData(TypedDict):
+    path: str
+    title: str
+    size: int
+    content_type: str
+    node_id: str | None
+
+
+@with_config(_STRICT)
+class ToolCallData(TypedDict):
+    id: str
+    step: str
+    tool: str
+    latency_ms: float
+    bytes: int
+    error: bool
+
+
+@with_config(_STRICT)
+class AutoApproveData(TypedDict):
+    tool: str
+    enabled: bool
+
+
+EVENT_DATA: dict[EventType, type] = {
+    EventType.SWARM_STATUS: SwarmStatusData,
+    EventType.NODE_SPAWNED: NodeSpawnedData,
+    EventType.NODE_UPDATED: NodeUpdatedData,
+    EventType.CHAT_UPDATED: ChatUpdatedData,
+    EventType.MESSAGE_POSTED: MessagePostedData,
+    EventType.JOURNAL: JournalData,
+    EventType.LLM_CALL: LLMCallData,
+    EventType.USAGE: UsageData,
+    EventType.MEMORY_WRITTEN: MemoryWrittenData,
+    EventType.TOOL_CALL: ToolCallData,
+    EventType.AUTO_APPROVE: AutoApproveData,
+}
 
 
 class SwarmEvent(Model):
+    """An event as the engine builds it (``data`` a plain dict, for speed). Its JSON Schema, and so the OpenAPI
+    document and the web app's types, is ``TypedSwarmEvent``: the union of one model per type."""
+
     swarm_id: str
     seq: int
     ts: datetime
     type: EventType
     node_id: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return handler(_typed_events().core_schema)
+
+
+# ---- the typed events: the wire contract, a union discriminated by ``type`` ---------------------------------
+class _TypedEvent(Model):
+    swarm_id: str
+    seq: int
+    ts: datetime
+    node_id: str | None = None
+
+
+class SwarmStatusEvent(_TypedEvent):
+    type: Literal[EventType.SWARM_STATUS]
+    data: SwarmStatusData
+
+
+class NodeSpawnedEvent(_TypedEvent):
+    type: Literal[EventType.NODE_SPAWNED]
+    data: NodeSpawnedData
+
+
+class NodeUpdatedEvent(_TypedEvent):
+    type: Literal[EventType.NODE_UPDATED]
+    data: NodeUpdatedData
+
+
+class ChatUpdatedEvent(_TypedEvent):
+    type: Literal[EventType.CHAT_UPDATED]
+    data: ChatUpdatedData
+
+
+class MessagePostedEvent(_TypedEvent):
+    type: Literal[EventType.MESSAGE_POSTED]
+    data: MessagePostedData
+
+
+class JournalEvent(_TypedEvent):
+    type: Literal[EventType.JOURNAL]
+    data: JournalData
+
+
+class LLMCallEvent(_TypedEvent):
+    type: Literal[EventType.LLM_CALL]
+    data: LLMCallData
+
+
+class UsageEvent(_TypedEvent):
+    type: Literal[EventType.USAGE]
+    data: UsageData
+
+
+class MemoryWrittenEvent(_TypedEvent):
+    type: Literal[EventType.MEMORY_WRITTEN]
+    data: MemoryWrittenData
+
+
+class ToolCallEvent(_TypedEvent):
+    type: Literal[EventType.TOOL_CALL]
+    data: ToolCallData
+
+
+class AutoApproveEvent(_TypedEvent):
+    type: Literal[EventType.AUTO_APPROVE]
+    data: AutoApproveData
+
+
+TypedSwarmEvent = Annotated[
+    SwarmStatusEvent | NodeSpawnedEvent | NodeUpdatedEvent | ChatUpdatedEvent | MessagePostedEvent | JournalEvent
+    | LLMCallEvent | UsageEvent | MemoryWrittenEvent | ToolCallEvent | AutoApproveEvent,
+    Field(discriminator="type"),
+]
+
+
+@cache
+def _typed_events() -> TypeAdapter[TypedSwarmEvent]:
+    return TypeAdapter(TypedSwarmEvent)
+
+
+def validate_event(event: SwarmEvent | dict[str, Any]) -> _TypedEvent:
+    """The typed form of an event (its JSON, as the socket and the history send it); a ValidationError when its
+    payload does not match its type's."""
+    body = event.model_dump(mode="json") if isinstance(event, SwarmEvent) else event
+    return _typed_events().validate_python(body)
 
 
 class SwarmState(Model):

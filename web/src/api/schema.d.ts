@@ -734,6 +734,33 @@ export interface components {
              */
             tool?: string | null;
         };
+        /** AutoApproveData */
+        AutoApproveData: {
+            /** Enabled */
+            enabled: boolean;
+            /** Tool */
+            tool: string;
+        };
+        /** AutoApproveEvent */
+        AutoApproveEvent: {
+            data: components["schemas"]["AutoApproveData"];
+            /** Node Id */
+            node_id?: string | null;
+            /** Seq */
+            seq: number;
+            /** Swarm Id */
+            swarm_id: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "auto_approve";
+        };
         /** AutoApproveState */
         AutoApproveState: {
             /**
@@ -741,6 +768,28 @@ export interface components {
              * @description The tools approved automatically in this swarm now (`*`: all)
              */
             auto_approve: string[];
+        };
+        /**
+         * ChatChanges
+         * @description The ``ChatSummary`` fields an update sets (the same names and types).
+         */
+        ChatChanges: {
+            /** Awaiting Since */
+            awaiting_since?: string | null;
+            /** Followups */
+            followups?: number;
+            /** Id */
+            id?: string;
+            /** Last Message */
+            last_message?: string | null;
+            last_role?: components["schemas"]["MessageRole"] | null;
+            /** Message Count */
+            message_count?: number;
+            /** Node Id */
+            node_id?: string;
+            status?: components["schemas"]["ChatStatus"];
+            /** Title */
+            title?: string;
         };
         /**
          * ChatStatus
@@ -772,6 +821,32 @@ export interface components {
             status: components["schemas"]["ChatStatus"];
             /** Title */
             title: string;
+        };
+        /** ChatUpdatedData */
+        ChatUpdatedData: {
+            changes: components["schemas"]["ChatChanges"];
+            /** Chat Id */
+            chat_id: string;
+        };
+        /** ChatUpdatedEvent */
+        ChatUpdatedEvent: {
+            data: components["schemas"]["ChatUpdatedData"];
+            /** Node Id */
+            node_id?: string | null;
+            /** Seq */
+            seq: number;
+            /** Swarm Id */
+            swarm_id: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "chat_updated";
         };
         /** CloneBody */
         CloneBody: {
@@ -819,6 +894,7 @@ export interface components {
         ContinuationKind: "llm" | "user" | "children" | "tool" | "step";
         /**
          * EventType
+         * @description What happened; each type's ``data`` is typed below (``EVENT_DATA``) and in docs/api-contract.md.
          * @enum {string}
          */
         EventType: "swarm_status" | "node_spawned" | "node_updated" | "chat_updated" | "message_posted" | "journal" | "llm_call" | "usage" | "memory_written" | "tool_call" | "auto_approve";
@@ -833,6 +909,13 @@ export interface components {
             db: boolean;
             /** Status */
             status: string;
+        };
+        /** JournalData */
+        JournalData: {
+            /** Step */
+            step: string;
+            /** Text */
+            text: string;
         };
         /** JournalEntry */
         JournalEntry: {
@@ -849,6 +932,26 @@ export interface components {
             step: string;
             /** Text */
             text: string;
+        };
+        /** JournalEvent */
+        JournalEvent: {
+            data: components["schemas"]["JournalData"];
+            /** Node Id */
+            node_id?: string | null;
+            /** Seq */
+            seq: number;
+            /** Swarm Id */
+            swarm_id: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "journal";
         };
         /**
          * LLMCall
@@ -917,6 +1020,45 @@ export interface components {
              * @default 0
              */
             tokens_out: number;
+        };
+        /** LLMCallData */
+        LLMCallData: {
+            /** Cost Usd */
+            cost_usd: number;
+            /** Error */
+            error: string | null;
+            /** Id */
+            id: string;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Model */
+            model: string;
+            /** Step */
+            step: string;
+            /** Tokens In */
+            tokens_in: number;
+            /** Tokens Out */
+            tokens_out: number;
+        };
+        /** LLMCallEvent */
+        LLMCallEvent: {
+            data: components["schemas"]["LLMCallData"];
+            /** Node Id */
+            node_id?: string | null;
+            /** Seq */
+            seq: number;
+            /** Swarm Id */
+            swarm_id: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "llm_call";
         };
         /**
          * LLMSettings
@@ -1131,6 +1273,39 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** MemoryWrittenData */
+        MemoryWrittenData: {
+            /** Content Type */
+            content_type: string;
+            /** Node Id */
+            node_id: string | null;
+            /** Path */
+            path: string;
+            /** Size */
+            size: number;
+            /** Title */
+            title: string;
+        };
+        /** MemoryWrittenEvent */
+        MemoryWrittenEvent: {
+            data: components["schemas"]["MemoryWrittenData"];
+            /** Node Id */
+            node_id?: string | null;
+            /** Seq */
+            seq: number;
+            /** Swarm Id */
+            swarm_id: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "memory_written";
+        };
         /** Message */
         Message: {
             /**
@@ -1157,6 +1332,30 @@ export interface components {
             /** Reply To */
             reply_to?: string | null;
             role: components["schemas"]["MessageRole"];
+        };
+        /** MessagePostedData */
+        MessagePostedData: {
+            message: components["schemas"]["Message"];
+        };
+        /** MessagePostedEvent */
+        MessagePostedEvent: {
+            data: components["schemas"]["MessagePostedData"];
+            /** Node Id */
+            node_id?: string | null;
+            /** Seq */
+            seq: number;
+            /** Swarm Id */
+            swarm_id: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message_posted";
         };
         /**
          * MessageRole
@@ -1257,6 +1456,69 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * NodeChanges
+         * @description The ``Node`` fields an update sets (the same names and types; ``updated_at`` is the event's ``ts``).
+         */
+        NodeChanges: {
+            /** Action Id */
+            action_id?: string;
+            action_type?: components["schemas"]["ActionType"];
+            /** Attachments */
+            attachments?: components["schemas"]["Attachment"][];
+            /** Attempt */
+            attempt?: number;
+            /** Chat Id */
+            chat_id?: string;
+            /** Children */
+            children?: string[];
+            /** Context Down */
+            context_down?: {
+                [key: string]: unknown;
+            };
+            /** Context Up */
+            context_up?: {
+                [key: string]: unknown;
+            };
+            continuation?: components["schemas"]["Continuation"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            /** Depth */
+            depth?: number;
+            /** Directive */
+            directive?: string;
+            /** Failure Reason */
+            failure_reason?: string | null;
+            /** Id */
+            id?: string;
+            /** Inbox */
+            inbox?: string[];
+            lifecycle?: components["schemas"]["Lifecycle"];
+            /** Needed By */
+            needed_by?: string[];
+            /** Needs */
+            needs?: string[];
+            /** Parent Id */
+            parent_id?: string | null;
+            /** Replans */
+            replans?: number;
+            /** Report */
+            report?: string | null;
+            /** Swarm Id */
+            swarm_id?: string;
+            /** Termination Policy */
+            termination_policy?: string;
+            /** Title */
+            title?: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at?: string;
+        };
         /** NodeDetail */
         NodeDetail: {
             continuation?: components["schemas"]["Continuation"] | null;
@@ -1265,6 +1527,54 @@ export interface components {
             /** Llm Calls */
             llm_calls?: components["schemas"]["LLMCall"][];
             node: components["schemas"]["Node"];
+        };
+        /** NodeSpawnedData */
+        NodeSpawnedData: {
+            node: components["schemas"]["Node"];
+        };
+        /** NodeSpawnedEvent */
+        NodeSpawnedEvent: {
+            data: components["schemas"]["NodeSpawnedData"];
+            /** Node Id */
+            node_id?: string | null;
+            /** Seq */
+            seq: number;
+            /** Swarm Id */
+            swarm_id: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "node_spawned";
+        };
+        /** NodeUpdatedData */
+        NodeUpdatedData: {
+            changes: components["schemas"]["NodeChanges"];
+        };
+        /** NodeUpdatedEvent */
+        NodeUpdatedEvent: {
+            data: components["schemas"]["NodeUpdatedData"];
+            /** Node Id */
+            node_id?: string | null;
+            /** Seq */
+            seq: number;
+            /** Swarm Id */
+            swarm_id: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "node_updated";
         };
         /** PasswordChangeBody */
         PasswordChangeBody: {
@@ -1389,25 +1699,7 @@ export interface components {
              */
             snapshot_every: number;
         };
-        /** SwarmEvent */
-        SwarmEvent: {
-            /** Data */
-            data?: {
-                [key: string]: unknown;
-            };
-            /** Node Id */
-            node_id?: string | null;
-            /** Seq */
-            seq: number;
-            /** Swarm Id */
-            swarm_id: string;
-            /**
-             * Ts
-             * Format: date-time
-             */
-            ts: string;
-            type: components["schemas"]["EventType"];
-        };
+        SwarmEvent: components["schemas"]["SwarmStatusEvent"] | components["schemas"]["NodeSpawnedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["ChatUpdatedEvent"] | components["schemas"]["MessagePostedEvent"] | components["schemas"]["JournalEvent"] | components["schemas"]["LLMCallEvent"] | components["schemas"]["UsageEvent"] | components["schemas"]["MemoryWrittenEvent"] | components["schemas"]["ToolCallEvent"] | components["schemas"]["AutoApproveEvent"];
         /** SwarmHistory */
         SwarmHistory: {
             /** Events */
@@ -1559,6 +1851,32 @@ export interface components {
          * @enum {string}
          */
         SwarmStatus: "draft" | "running" | "paused" | "completed" | "failed";
+        /** SwarmStatusData */
+        SwarmStatusData: {
+            /** Reason */
+            reason: string | null;
+            status: components["schemas"]["SwarmStatus"];
+        };
+        /** SwarmStatusEvent */
+        SwarmStatusEvent: {
+            data: components["schemas"]["SwarmStatusData"];
+            /** Node Id */
+            node_id?: string | null;
+            /** Seq */
+            seq: number;
+            /** Swarm Id */
+            swarm_id: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "swarm_status";
+        };
         /**
          * SwarmSummary
          * @description A swarm with what it came to and what it waits on: the swarm list and the swarm page show these.
@@ -1619,6 +1937,41 @@ export interface components {
              * @default 0
              */
             waiting_count: number;
+        };
+        /** ToolCallData */
+        ToolCallData: {
+            /** Bytes */
+            bytes: number;
+            /** Error */
+            error: boolean;
+            /** Id */
+            id: string;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Step */
+            step: string;
+            /** Tool */
+            tool: string;
+        };
+        /** ToolCallEvent */
+        ToolCallEvent: {
+            data: components["schemas"]["ToolCallData"];
+            /** Node Id */
+            node_id?: string | null;
+            /** Seq */
+            seq: number;
+            /** Swarm Id */
+            swarm_id: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_call";
         };
         /** UpdateSwarmBody */
         UpdateSwarmBody: {
@@ -1696,6 +2049,48 @@ export interface components {
              * @default 0
              */
             tokens_out: number;
+        };
+        /** UsageData */
+        UsageData: {
+            delta: components["schemas"]["UsageDelta"];
+        };
+        /**
+         * UsageDelta
+         * @description Counters of ``Usage`` to add to.
+         */
+        UsageDelta: {
+            /** Cost Usd */
+            cost_usd?: number;
+            /** Llm Calls */
+            llm_calls?: number;
+            /** Nodes */
+            nodes?: number;
+            /** Replans */
+            replans?: number;
+            /** Tokens In */
+            tokens_in?: number;
+            /** Tokens Out */
+            tokens_out?: number;
+        };
+        /** UsageEvent */
+        UsageEvent: {
+            data: components["schemas"]["UsageData"];
+            /** Node Id */
+            node_id?: string | null;
+            /** Seq */
+            seq: number;
+            /** Swarm Id */
+            swarm_id: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "usage";
         };
         /** User */
         User: {

@@ -33,7 +33,21 @@ export type LLMCall = Wire<Schemas['LLMCall']>;
 export type PromptMessage = Wire<Schemas['PromptMessage']>;
 export type Usage = Wire<Schemas['Usage']>;
 export type EventType = Schemas['EventType'];
-export type SwarmEvent = Wire<Schemas['SwarmEvent']>;
+
+/** A model an event carries whole (a spawned node, a posted message) arrives complete, like any response's. */
+type Complete<T> = T extends Schemas['Node'] ? Node : T extends Schemas['Message'] ? Message : T;
+type WireData<D> = { [K in keyof D]: Complete<D[K]> };
+/**
+ * One event: the OpenAPI `SwarmEvent` is a union discriminated by `type` (one model per type, generated from
+ * `schemas/events.py`), so `switch (event.type)` narrows `event.data` to that type's payload.
+ */
+export type SwarmEvent = Schemas['SwarmEvent'] extends infer E
+  ? E extends { data: infer D } ? Omit<Wire<E>, 'data'> & { data: WireData<D> } : never
+  : never;
+/** An event without its place in a history (what a generator or a test writes before numbering it). */
+export type EventBody = SwarmEvent extends infer E ? (E extends SwarmEvent ? Omit<E, 'swarm_id' | 'seq' | 'ts'> : never) : never;
+/** The event of one type, e.g. `EventOf<'node_updated'>`. */
+export type EventOf<T extends EventType> = Extract<SwarmEvent, { type: T }>;
 export type SwarmHistory = Omit<Wire<Schemas['SwarmHistory']>, 'events'> & { events: SwarmEvent[] };
 export type NodeDetail = {
   node: Node;

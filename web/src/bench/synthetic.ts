@@ -1,5 +1,5 @@
 // Synthetic swarms for benchmarks and tests: trees of any size, and long histories.
-import { ACTION_TYPES, LIFECYCLES, type Node, type SwarmEvent, type SwarmState } from '../api/types';
+import { ACTION_TYPES, LIFECYCLES, type EventBody, type Node, type SwarmEvent, type SwarmState } from '../api/types';
 import { emptyState, newChatSummary } from '../fold/fold';
 
 /** A small deterministic PRNG (mulberry32). */
@@ -104,31 +104,34 @@ export function syntheticHistory(count: number, swarmId = 'bench', spawnEvery = 
   const spawned: string[] = [];
   let next = 0;
   let msgIndex = 0;
-  const ev = (type: SwarmEvent['type'], node_id: string | null, data: Record<string, unknown>) =>
-    events.push({ swarm_id: swarmId, seq: events.length + 1, ts: TS, type, node_id, data });
-  ev('swarm_status', null, { status: 'running', reason: null });
+  const ev = (body: EventBody) => events.push({ swarm_id: swarmId, seq: events.length + 1, ts: TS, ...body });
+  ev({ type: 'swarm_status', node_id: null, data: { status: 'running', reason: null } });
   while (events.length < count) {
     const roll = r();
     if ((roll < 1 / spawnEvery || spawned.length === 0) && next < order.length) {
       const o = order[next++]!;
       const node = makeNode(swarmId, o.id, o.parent, o.depth, Math.floor(r() * ACTION_TYPES.length), 0);
-      ev('node_spawned', o.id, { node });
+      ev({ type: 'node_spawned', node_id: o.id, data: { node } });
       spawned.push(o.id);
       continue;
     }
     const id = spawned[Math.floor(r() * spawned.length)]!;
     const k = r();
     if (k < 0.45) {
-      ev('node_updated', id, { changes: { lifecycle: LIFECYCLES[Math.floor(r() * LIFECYCLES.length)] } });
+      ev({ type: 'node_updated', node_id: id, data: { changes: { lifecycle: LIFECYCLES[Math.floor(r() * LIFECYCLES.length)] } } });
     } else if (k < 0.65) {
-      ev('llm_call', id, { id: `${id}.llm${events.length}`, step: 'plan.on_plan', model: 'scripted-1', tokens_in: 120, tokens_out: 30, cost_usd: 0.0001, latency_ms: 1.5, error: null });
+      ev({ type: 'llm_call', node_id: id, data: { id: `${id}.llm${events.length}`, step: 'plan.on_plan', model: 'scripted-1', tokens_in: 120, tokens_out: 30, cost_usd: 0.0001, latency_ms: 1.5, error: null } });
     } else if (k < 0.85) {
-      ev('journal', id, { step: 'plan.start', text: 'Planning how to split the task.' });
+      ev({ type: 'journal', node_id: id, data: { step: 'plan.start', text: 'Planning how to split the task.' } });
     } else if (k < 0.93) {
-      ev('chat_updated', id, { chat_id: `c.${id}`, changes: { status: 'awaiting_user', awaiting_since: TS } });
+      ev({ type: 'chat_updated', node_id: id, data: { chat_id: `c.${id}`, changes: { status: 'awaiting_user', awaiting_since: TS } } });
     } else {
-      ev('message_posted', id, {
-        message: { id: `m${msgIndex}`, chat_id: `c.${id}`, index: msgIndex++, role: 'agent', content: 'I need your input on this.', attachments: [], reply_to: null, created_at: TS },
+      ev({
+        type: 'message_posted',
+        node_id: id,
+        data: {
+          message: { id: `m${msgIndex}`, chat_id: `c.${id}`, index: msgIndex++, role: 'agent', content: 'I need your input on this.', attachments: [], reply_to: null, created_at: TS },
+        },
       });
     }
   }

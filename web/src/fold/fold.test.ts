@@ -88,7 +88,7 @@ describe('fold (port of engine/fold.py)', () => {
     for (let i = 0; i < evs.length; i += 3) {
       const next = foldEvents(s, evs.slice(i, i + 3));
       for (const [id, n] of Object.entries(s.nodes)) {
-        const touched = evs.slice(i, i + 3).some((e) => e.node_id === id || (e.data as { node?: { parent_id?: string } }).node?.parent_id === id);
+        const touched = evs.slice(i, i + 3).some((e) => e.node_id === id || (e.type === 'node_spawned' && e.data.node.parent_id === id));
         if (!touched) expect(next.nodes[id]).toBe(n);
       }
       s = deepFreeze(next);
@@ -112,7 +112,8 @@ describe('fold (port of engine/fold.py)', () => {
 
   it('applies usage deltas and ignores unknown fields', () => {
     const s = emptyState('s');
-    applyEvent(s, { swarm_id: 's', seq: 1, ts: 't', type: 'usage', node_id: null, data: { delta: { replans: 2, bogus: 5 } } });
+    const delta = { replans: 2, bogus: 5 }; // a counter this client does not know (a newer server's)
+    applyEvent(s, { swarm_id: 's', seq: 1, ts: 't', type: 'usage', node_id: null, data: { delta } });
     expect(s.usage.replans).toBe(2);
     expect(s.seq).toBe(1);
     expect((s.usage as unknown as Record<string, number>).bogus).toBeUndefined();

@@ -2,7 +2,7 @@
 // A line-for-line port of src/aga_swarm/engine/fold.py. `applyEvent` mutates its argument, so it runs
 // inside an Immer draft (the Redux reducer in ./reducer.ts); the live store and the history slider both
 // go through that one reducer.
-import type { ChatSummary, MemoryFile, MessageRole, Node, SwarmEvent, SwarmState, SwarmStatus, Usage } from '../api/types';
+import type { ChatSummary, EventOf, MemoryFile, Node, SwarmEvent, SwarmState, Usage } from '../api/types';
 
 export function emptyUsage(): Usage {
   return {
@@ -73,9 +73,8 @@ function int(v: unknown): number {
   return Number.isFinite(n) ? Math.trunc(n) : 0;
 }
 
-type Data = Record<string, unknown>;
-type Counter = 'llm_calls' | 'tokens_in' | 'tokens_out' | 'cost_usd' | 'nodes' | 'replans';
-const USAGE_FIELDS = new Set<Counter>(['llm_calls', 'tokens_in', 'tokens_out', 'cost_usd', 'nodes', 'replans']);
+type Counter = keyof EventOf<'usage'>['data']['delta'];
+const USAGE_FIELDS: readonly Counter[] = ['llm_calls', 'tokens_in', 'tokens_out', 'cost_usd', 'nodes', 'replans'];
 
 /** fold.py's reserve(): a model call's continuation holds its worst case (request.reserve) until replaced. */
 function reserve(u: Usage, cont: Node['continuation'] | undefined, sign: number): void {
@@ -97,10 +96,9 @@ function epochMs(iso: string): number {
  * on a malformed event.
  */
 export function applyEvent(state: SwarmState, event: SwarmEvent): void {
-  const data = event.data as Data;
   switch (event.type) {
     case 'node_spawned': {
-      const src = data.node as Node;
+      const src = event.data.node;
       const node: Node = { ...src, children: [...(src.children ?? [])] };
       state.nodes[node.id] = node;
       if (node.parent_id !== null && node.parent_id !== undefined) {
@@ -116,7 +114,7 @@ export function applyEvent(state: SwarmState, event: SwarmEvent): void {
     case 'node_updated': {
       const node = event.node_id ? state.nodes[event.node_id] : undefined;
       if (node) {
-        const changes = data.changes as Partial<Node>;
+        const changes = event.data.changes;
         const swapped = 'continuation' in changes;
         if (swapped) reserve(state.usage, node.continuation, -1);
         Object.assign(node, changes, { updated_at: event.ts });
@@ -125,12 +123,12 @@ export function applyEvent(state: SwarmState, event: SwarmEvent): void {
       break;
     }
     case 'chat_updated': {
-      const chat = state.chats[data.chat_id as string];
-      if (chat) Object.assign(chat, data.changes as Partial<ChatSummary>);
+      const chat = state.chats[event.data.chat_id];
+      if (chat) Object.assign(chat, event.data.changes);
       break;
     }
     case 'message_posted': {
-      const msg = data.message as { chat_id: string; content: string; role: MessageRole };
+      const msg = event.data.message;
       const chat = state.chats[msg.chat_id];
       if (chat) {
         chat.message_count += 1;
@@ -140,9 +138,9 @@ export function applyEvent(state: SwarmState, event: SwarmEvent): void {
       break;
     }
     case 'swarm_status': {
-      const status = data.status as SwarmStatus;
+      const status = event.data.status;
       state.status = status;
-      state.failure_reason = (data.reason as string | null | undefined) ?? null;
+      state.failure_reason = event.data.reason ?? null;
       const u = state.usage;
       if (status === 'running') {
         if (u.running_since === null || u.running_since === undefined) u.running_since = event.ts;
@@ -155,39 +153,33 @@ export function applyEvent(state: SwarmState, event: SwarmEvent): void {
     case 'llm_call': {
       const u = state.usage;
       u.llm_calls += 1;
-      u.tokens_in += int(data.tokens_in);
-      u.tokens_out += int(data.tokens_out);
-      u.cost_usd = round9(u.cost_usd + Number(data.cost_usd ?? 0));
+      u.tokens_in += int(event.data.tokens_in);
+      u.tokens_out += int(event.data.tokens_out);
+      u.cost_usd = round9(u.cost_usd + Number(event.data.cost_usd ?? 0));
       break;
     }
     case 'usage': {
-      const delta = (data.delta ?? {}) as Record<string, number>;
-      for (const [k, v] of Object.entries(delta)) {
-        if (USAGE_FIELDS.has(k as Counter)) state.usage[k as Counter] += v;
+      const delta = event.data.delta ?? {};
+      for (const k of USAGE_FIELDS) {
+        const v = delta[k];
+        if (v !== undefined) state.usage[k] += v;
       }
       break;
     }
     case 'memory_written': {
-      const path = String(data.path);
-      const file: MemoryFile = {
-        path,
-        title: String(data.title),
-        size: int(data.size),
-        content_type: String(data.content_type),
-        node_id: (data.node_id as string | null | undefined) ?? null,
-        seq: event.seq,
-      };
+      const { path, title, size, content_type, node_id } = event.data;
+      const file: MemoryFile = { path, title, size: int(size), content_type, node_id: node_id ?? null, seq: event.seq };
       if (!state.memory) state.memory = {};
       state.memory[path] = file;
       break;
     }
     case 'auto_approve': {
-      const tool = String(data.tool);
+      const { tool, enabled } = event.data;
       const rest = (state.usage.auto_approve ?? []).filter((t) => t !== tool);
-      state.usage.auto_approve = data.enabled ? [...rest, tool].sort() : rest;
+      state.usage.auto_approve = enabled ? [...rest, tool].sort() : rest;
       break;
     }
-    // 'journal' events carry narrative only; they do not change state.
+    // 'journal' and 'tool_call' events carry narrative and developer-log records only; they change no state.
     default:
       break;
   }

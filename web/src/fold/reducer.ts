@@ -82,10 +82,9 @@ class Writer {
 
   /** Copy what `event` will write, so applyEvent can mutate freely. */
   prepare(event: SwarmEvent): void {
-    const data = event.data as Record<string, unknown>;
     switch (event.type) {
       case 'node_spawned': {
-        const node = data.node as { id: string; parent_id: string | null };
+        const node = event.data.node;
         this.node(node.parent_id, true);
         // applyEvent builds the new node (and its children list) afresh: it is this batch's own.
         this.nodes.add(node.id);
@@ -96,13 +95,13 @@ class Writer {
       }
       case 'node_updated':
         this.node(event.node_id);
-        if ('continuation' in ((data.changes ?? {}) as object)) this.usage(); // a model call's reservation
+        if ('continuation' in (event.data.changes ?? {})) this.usage(); // a model call's reservation
         break;
       case 'chat_updated':
-        this.chat(data.chat_id as string);
+        this.chat(event.data.chat_id);
         break;
       case 'message_posted':
-        this.chat((data.message as { chat_id: string }).chat_id);
+        this.chat(event.data.message.chat_id);
         break;
       case 'llm_call':
       case 'usage':

@@ -27,8 +27,7 @@ describe('fold of a steered swarm (cancel, retry, tell)', () => {
     expect(final.nodes['n.2']!.report).toContain('(told: use the word sea)');
     expect(final.nodes['n.3']!.lifecycle).toBe('cancelled');
     expect(final.usage.replans).toBe(1);
-    const lifecycles = events.filter((e) => e.type === 'node_updated' && e.node_id === 'n.1')
-      .map((e) => (e.data as { changes: { lifecycle?: string } }).changes.lifecycle).filter(Boolean);
+    const lifecycles = events.flatMap((e) => (e.type === 'node_updated' && e.node_id === 'n.1' ? [e.data.changes.lifecycle] : []));
     expect(lifecycles).toContain('cancelled');
   });
 

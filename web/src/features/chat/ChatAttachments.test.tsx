@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { Provider } from 'react-redux';
 import { MemoryRouter, Route, Routes } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Message, SwarmHistory } from '../../api/types';
+import type { EventOf, SwarmHistory } from '../../api/types';
 import fixture from '../../test/fixtures/fold-history.json';
 import { emptyState, foldInPlace } from '../../fold/fold';
 import { makeStore } from '../../app/store';
@@ -13,10 +13,10 @@ import ChatPage from './ChatPage';
 
 const history = fixture.history as unknown as SwarmHistory;
 const id = history.swarm_id;
-const askedAt = history.events.find((e) => e.type === 'chat_updated' && (e.data as { changes: { status?: string } }).changes.status === 'awaiting_user')!.seq;
+const askedAt = history.events.find((e) => e.type === 'chat_updated' && e.data.changes.status === 'awaiting_user')!.seq;
 const state = foldInPlace(emptyState(id), history.events.filter((e) => e.seq <= askedAt));
 const chat = Object.values(state.chats).find((c) => c.status === 'awaiting_user')!;
-const question = history.events.find((e) => e.type === 'message_posted')!.data.message as Message;
+const question = history.events.find((e): e is EventOf<'message_posted'> => e.type === 'message_posted')!.data.message;
 
 function json(body: unknown, status = 200) {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });

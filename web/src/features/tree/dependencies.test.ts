@@ -25,7 +25,7 @@ describe('dependency edges', () => {
   });
 
   it('follow the history: none before the plan, both once the waiting subtasks exist', () => {
-    const spawned = history.events.find((e) => e.type === 'node_spawned' && e.data['node'] && (e.data['node'] as { id: string }).id === 'n.2')!;
+    const spawned = history.events.find((e) => e.type === 'node_spawned' && e.data.node.id === 'n.2')!;
     const layer = dependencyLayer();
     expect(layer.drawnIds(layoutAt(spawned.seq - 1))).toEqual([]);
     expect(layer.drawnIds(layoutAt(spawned.seq))).toEqual([['n.1', 'n.2']]);
