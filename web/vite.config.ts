@@ -22,5 +22,7 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test/setup.ts'],
+    // a page test types and uploads through jsdom: seconds on a loaded machine (no test asserts a duration)
+    testTimeout: 30_000,
   },
 });

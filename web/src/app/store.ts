@@ -3,10 +3,11 @@ import { setupListeners } from '@reduxjs/toolkit/query';
 import { useDispatch, useSelector } from 'react-redux';
 import { api } from '../api/http';
 import auth from '../features/auth/authSlice';
-import chat, { loadChatUi, loadSeen, saveChatUi, saveSeen, seenLoaded } from '../features/chat/chatSlice';
+import chat, { loadChatUi } from '../features/chat/chatSlice';
 import connection from '../features/live/connectionSlice';
 import live from '../features/live/liveSlice';
 import scrub from '../features/history/scrubSlice';
+import { makeListenerMiddleware } from './listeners';
 
 export const rootReducer = combineReducers({
   [api.reducerPath]: api.reducer,
@@ -28,25 +29,11 @@ export function makeStore(preloaded?: Partial<RootState>) {
         // Swarm states can hold tens of thousands of nodes: the dev-only deep checks would dominate.
         immutableCheck: false,
         serializableCheck: false,
-      }).concat(api.middleware),
+      })
+        .prepend(makeListenerMiddleware())
+        .concat(api.middleware),
   });
   setupListeners(store.dispatch);
-  let lastChat = store.getState().chat;
-  let lastUser: string | null = null;
-  store.subscribe(() => {
-    const userId = store.getState().auth.user?.id ?? null;
-    if (userId !== lastUser) {
-      lastUser = userId;
-      if (userId) store.dispatch(seenLoaded(loadSeen(userId)));
-    }
-    const c = store.getState().chat;
-    if (c !== lastChat) {
-      const seenChanged = c.seen !== lastChat.seen;
-      lastChat = c;
-      saveChatUi(c);
-      if (seenChanged && userId) saveSeen(userId, c.seen);
-    }
-  });
   return store;
 }
 

@@ -1,11 +1,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
-import { api, useLoginMutation, useSignupMutation } from '../../api/http';
+import { useLoginMutation, useSignupMutation } from '../../api/http';
 import { describeError } from '../../api/errors';
 import ErrorMessage from '../../components/ErrorMessage';
-import { resetSeekers } from '../history/controller';
-import { resetEffects } from '../live/effects';
-import { useLive } from '../live/LiveContext';
 import { useAppDispatch, useAppSelector } from '../../app/store';
 import { loggedIn, resetAll } from './authSlice';
 
@@ -26,7 +23,6 @@ export default function LoginPage({ mode }: { mode: 'login' | 'signup' }) {
   const auth = useAppSelector((s) => s.auth);
   const dispatch = useAppDispatch();
   const navigate = useNavigate();
-  const live = useLive();
   const [login, loginState] = useLoginMutation();
   const [signup, signupState] = useSignupMutation();
   const busy = loginState.isLoading || signupState.isLoading;
@@ -60,12 +56,8 @@ export default function LoginPage({ mode }: { mode: 'login' | 'signup' }) {
         ? await signup({ username: name, password }).unwrap()
         : await login({ username: name, password }).unwrap();
       if (auth.lastUserId && auth.lastUserId !== res.user.id) {
-        // Someone else is logging in: nothing of the previous user's may remain.
-        live?.reset();
-        resetSeekers();
-        resetEffects();
+        // Someone else is logging in: nothing of the previous user's may remain (see app/listeners.ts).
         dispatch(resetAll());
-        dispatch(api.util.resetApiState());
       }
       dispatch(loggedIn(res.user));
       navigate(next, { replace: true });

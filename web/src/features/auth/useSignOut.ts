@@ -1,9 +1,5 @@
 import { useCallback } from 'react';
 import { useNavigate } from 'react-router';
-import { api } from '../../api/http';
-import { resetSeekers } from '../history/controller';
-import { resetEffects } from '../live/effects';
-import { useLive } from '../live/LiveContext';
 import { useAppDispatch } from '../../app/store';
 import { loggedOut, resetAll } from './authSlice';
 
@@ -11,14 +7,9 @@ import { loggedOut, resetAll } from './authSlice';
 export function useSignOut(): () => void {
   const dispatch = useAppDispatch();
   const navigate = useNavigate();
-  const live = useLive();
   return useCallback(() => {
-    live?.reset();
-    resetSeekers();
-    resetEffects();
-    dispatch(resetAll());
-    dispatch(api.util.resetApiState());
+    dispatch(resetAll()); // the listeners close the socket and drop the caches and seekers (app/listeners.ts)
     dispatch(loggedOut());
     navigate('/login', { replace: true });
-  }, [dispatch, live, navigate]);
+  }, [dispatch, navigate]);
 }

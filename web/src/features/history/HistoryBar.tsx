@@ -2,9 +2,8 @@ import { useEffect, useId, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { useCloneSwarmMutation } from '../../api/http';
 import { describeError } from '../../api/errors';
-import { requestSeek } from './controller';
 import { useAppDispatch, useAppSelector } from '../../app/store';
-import { backToLive, playing, speedChanged } from './scrubSlice';
+import { backToLive, playing, scrubTo, speedChanged } from './scrubSlice';
 
 const SPEEDS = [1, 4, 16, 64, 256];
 
@@ -33,7 +32,7 @@ export default function HistoryBar({ swarmId, liveSeq }: { swarmId: string; live
   };
 
   const seek = (target: number) => {
-    void dispatch(requestSeek(swarmId, Math.max(min, Math.min(liveSeq, target))));
+    dispatch(scrubTo({ swarmId, target: Math.max(min, Math.min(liveSeq, target)) }));
   };
 
   // Playing: one step per tick; reaching the live end returns to live.
@@ -46,7 +45,7 @@ export default function HistoryBar({ swarmId, liveSeq }: { swarmId: string; live
         return;
       }
       const step = Math.max(1, Math.round(scrub.speed / 20));
-      void dispatch(requestSeek(swarmId, Math.min(liveSeq, scrub.target + step)));
+      dispatch(scrubTo({ swarmId, target: Math.min(liveSeq, scrub.target + step) }));
     }, Math.max(50, 1000 / scrub.speed));
     return () => clearInterval(t);
   }, [isPlaying, scrub.loading, scrub.target, scrub.speed, liveSeq, swarmId, dispatch]);

@@ -4,12 +4,14 @@
 // any swarm in it is running, unless the server said that swarm is paused, finished or idle (then the
 // socket closes). A reply, a spawn or a resume "wakes" the swarm and the socket reopens. On every
 // (re)connect each viewed swarm catches up with history?after=<last seq>; the reducer drops duplicates.
+import { addListener } from '@reduxjs/toolkit';
 import { io, type Socket } from 'socket.io-client';
 import { api, listedSwarms, patchSwarmCaches } from '../../api/http';
 import type { SwarmEvent, SwarmNotice, SwarmStatus } from '../../api/types';
 import type { AppStore } from '../../app/store';
+import { resetAll } from '../auth/authSlice';
 import { connectionStatus, noticeCleared, noticeReceived, type ConnectionStatus } from './connectionSlice';
-import { ingestEvents } from './effects';
+import { eventsReceived } from './liveSlice';
 import { catchUp } from './thunks';
 
 export interface SocketLike {
@@ -49,7 +51,13 @@ export class LiveConnection {
   constructor(store: AppStore, factory: SocketFactory = defaultSocketFactory) {
     this.store = store;
     this.factory = factory;
-    this.unsubscribe = store.subscribe(() => this.schedule());
+    const unsubscribe = store.subscribe(() => this.schedule());
+    // a logout or a user switch: the previous user's socket and queued events go
+    const unlisten = store.dispatch(addListener({ actionCreator: resetAll, effect: () => this.reset() }));
+    this.unsubscribe = () => {
+      unsubscribe();
+      unlisten();
+    };
   }
 
   // ---- what views ask for ---------------------------------------------------------------------
@@ -240,7 +248,7 @@ export class LiveConnection {
       else bySwarm.set(ev.swarm_id, [ev]);
     }
     this.queue = [];
-    for (const [id, events] of bySwarm) ingestEvents(this.store.dispatch, id, events);
+    for (const [swarmId, events] of bySwarm) this.store.dispatch(eventsReceived({ swarmId, events }));
   }
 
   private onNotice(n: SwarmNotice): void {

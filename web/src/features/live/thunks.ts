@@ -2,8 +2,7 @@ import { api } from '../../api/http';
 import { describeError } from '../../api/errors';
 import { deepFreeze } from '../../lib/freeze';
 import type { AppDispatch, RootState } from '../../app/store';
-import { liveFailed, liveLoaded, liveLoading } from './liveSlice';
-import { ingestEvents } from './effects';
+import { eventsReceived, liveFailed, liveLoaded, liveLoading } from './liveSlice';
 
 export const CATCH_UP_PAGE = 1000;
 
@@ -52,7 +51,7 @@ export function catchUp(swarmId: string) {
                 { subscribe: false, forceRefetch: true },
               ),
             ).unwrap();
-            ingestEvents(dispatch, swarmId, h.events, true);
+            if (h.events.length) dispatch(eventsReceived({ swarmId, events: h.events, authoritative: true }));
             const now = getState().live.swarms[swarmId]?.state?.seq ?? 0;
             if (h.events.length < CATCH_UP_PAGE || now >= h.last_seq) break;
           }
