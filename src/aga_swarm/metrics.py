@@ -14,8 +14,9 @@ Families (all prefixed ``aga_swarm_``):
   the same store-wide values, so aggregate them with ``max``, while counters add up across processes)
 - ``model_calls_total{model, outcome}``, ``model_tokens_total{model, direction}``,
   ``model_cost_usd_total{model}``, ``model_call_seconds{model}``
-- server only: ``sockets_open`` (gauge) and ``reply_push_seconds`` (histogram: a reply's POST arriving to
-  the resumed node's next agent message going out on the socket)
+- server only: ``sockets_open`` (gauge), ``reply_push_seconds`` (histogram: a reply's POST arriving to
+  the resumed node's next agent message going out on the socket) and ``gc_pause_seconds{generation}``
+  (histogram: how long each of Python's garbage collections stopped the process, ``server/gcwatch.py``)
 - the process's own CPU, memory and file descriptors (prometheus-client's process collector)
 """
 
@@ -110,17 +111,23 @@ class EngineCollector(Collector):
 
 
 class ServerCollector(Collector):
-    """What only a server knows: its open sockets and the reply-to-push latency."""
+    """What only a server knows: its open sockets, the reply-to-push latency and its collector's pauses."""
 
-    def __init__(self, sockets: Callable[[], int], reply_push: Histogram) -> None:
+    def __init__(self, sockets: Callable[[], int], reply_push: Histogram,
+                 gc_pauses: list[Histogram] | None = None) -> None:
         self.sockets = sockets
         self.reply_push = reply_push
+        self.gc_pauses = gc_pauses or []
 
     def collect(self) -> Iterator[Metric]:
         yield GaugeMetricFamily("aga_swarm_sockets_open", "Socket.IO connections open on this process",
                                 value=self.sockets())
         yield _histogram("aga_swarm_reply_push_seconds", "A reply's POST arriving to the resumed node's next "
                          "agent message going out on the socket", [], {(): self.reply_push})
+        if self.gc_pauses:
+            yield _histogram("aga_swarm_gc_pause_seconds", "How long each of Python's garbage collections took, "
+                             "by generation", ["generation"],
+                             {(str(gen),): h for gen, h in enumerate(self.gc_pauses)})
 
 
 def registry_for(engine: Engine, *, server: ServerCollector | None = None) -> CollectorRegistry:

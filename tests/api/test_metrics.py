@@ -79,6 +79,8 @@ async def test_server_metrics_move_with_a_scripted_swarm(tmp_root: Path) -> None
         assert 0 < after[("aga_swarm_reply_push_seconds_sum", ())] < 60
         assert after[("aga_swarm_store_up", ())] == 1
         assert total(after, "process_resident_memory_bytes") > 0
+        assert total(after, "aga_swarm_gc_pause_seconds_count", generation="0") > 0  # the collector's pauses
+        assert ("aga_swarm_gc_pause_seconds_count", (("generation", "2"),)) in after
         await poll(lambda: _sockets_zero(server), what="the socket count to drop once the client left")
     finally:
         server.stop()

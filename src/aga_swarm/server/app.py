@@ -23,6 +23,7 @@ from ..service.composition import default_registry, open_engine
 from .cache import StateCache
 from .context import ServerContext
 from .errors import install_error_handlers
+from .gcwatch import GcTimer, freeze_startup_objects, set_thresholds
 from .hashgate import HashGate
 from .logs import log
 from .middleware import EdgeMiddleware
@@ -159,21 +160,27 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
         service.engine.listeners.append(realtime.on_events)
         await realtime.start(ctx)
         app.state.ctx = ctx
+        gc_timer = GcTimer().install() if settings.metrics else None
         if settings.metrics:
             from ..metrics import ServerCollector, registry_for
 
-            app.state.metrics = registry_for(service.engine, server=ServerCollector(realtime.open_sockets,
-                                                                                    realtime.reply_push))
+            app.state.metrics = registry_for(service.engine, server=ServerCollector(
+                realtime.open_sockets, realtime.reply_push, gc_timer.pauses if gc_timer else None))
         worker = RunnerThread(runner) if settings.run_workers else None
         if worker is not None:
             worker.start()
+        frozen = await run_in_threadpool(freeze_startup_objects) if settings.gc_freeze else 0
+        gc_before = set_thresholds(settings.gc_thresholds)
         log.info("server started", extra={"recovered_operations": recovered, "workers": settings.run_workers,
-                                          "redis": bool(settings.redis_url)})
+                                          "redis": bool(settings.redis_url), "gc_frozen_objects": frozen})
         try:
             yield
         finally:
             if worker is not None:
                 await worker.stop(timeout=10)
+            if gc_timer is not None:
+                gc_timer.remove()
+            set_thresholds(gc_before)
             await realtime.stop()
             service.engine.listeners.remove(realtime.on_events)
             if keepalive is not None:

@@ -21,6 +21,8 @@ from .realtime import Realtime
 from .settings import Settings
 
 T = TypeVar("T")
+SESSION_CACHE_MAX = 50_000
+"""Sessions kept in the cache; past it the oldest goes."""
 
 
 @dataclass
@@ -55,16 +57,20 @@ class ServerContext:
         if session is None:
             self._sessions.pop(hashed, None)
         elif ttl > 0:
-            if len(self._sessions) >= 10_000:
-                self._sessions.clear()
-            self._sessions[hashed] = (now, session)
+            cache = self._sessions
+            cache.pop(hashed, None)
+            cache[hashed] = (now, session)  # newest last
+            if len(cache) > SESSION_CACHE_MAX:
+                del cache[next(iter(cache))]  # the oldest
         return session
 
     def forget_session(self, token_hash: str) -> None:
         self._sessions.pop(token_hash, None)
 
 
-def get_ctx(request: Request) -> ServerContext:
+async def get_ctx(request: Request) -> ServerContext:
+    """The server's context (a dependency of every route). ``async`` so FastAPI calls it on the event loop: a
+    plain function dependency runs on the thread pool, a thread hand-off per request for an attribute read."""
     ctx: ServerContext | None = getattr(request.app.state, "ctx", None)
     if ctx is None:  # pragma: no cover - only when the app runs without its lifespan
         raise RuntimeError("the server is not started (lifespan did not run)")

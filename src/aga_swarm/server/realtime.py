@@ -32,13 +32,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import socketio
+from engineio import exceptions as eio_exceptions
+from engineio import packet as eio_packet
+from socketio import packet as sio_packet
 
 from ..engine.stats import Histogram
 from ..schemas import EventType, SwarmEvent, SwarmStatus
 from ..store import accounts
 from ..store.codec import iso
-from .idle import find_idle
+from .idle import IdleWatch
 from .logs import log
+from .rooms import IndexedAsyncManager, IndexedAsyncRedisManager
 from .security import origin_allowed
 from .settings import Settings
 from .tokens import COOKIE_NAME, token_from_headers
@@ -128,8 +132,8 @@ def event_payload(event: SwarmEvent) -> dict[str, Any]:
 class Realtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        manager = (socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel)
-                   if settings.redis_url else None)
+        manager = (IndexedAsyncRedisManager(settings.redis_url, channel=settings.redis_channel)
+                   if settings.redis_url else IndexedAsyncManager())
         self.sio = socketio.AsyncServer(
             async_mode="asgi", client_manager=manager, cors_allowed_origins=self._origin_allowed, json=_FastJson,
             max_http_buffer_size=settings.max_body_bytes, logger=False, engineio_logger=False)
@@ -144,7 +148,7 @@ class Realtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._sockets: dict[str, _Sock] = {}
         self._by_session: dict[str, set[str]] = {}
-        self._idle_marks: dict[str, datetime] = {}
+        self.idle = IdleWatch(settings.idle_seconds)
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         self._cutting: set[asyncio.Task[None]] = set()
         self._redis: Any = None
@@ -276,13 +280,34 @@ class Realtime:
         room = user_room(owner_id)
         if self._room_is_local_and_empty(room):
             return
-        for event in events:
-            await self.sio.emit("swarm_event", event_payload(event), room=room)
-            self.emitted += 1
-        for notice in notices_for(events):
-            await self.sio.emit("swarm_notice", notice, room=room)
+        messages = [("swarm_event", event_payload(event)) for event in events]
+        messages += [("swarm_notice", notice) for notice in notices_for(events)]
+        if self.settings.redis_url:  # through the Redis manager: sockets may be in other processes
+            for name, data in messages:
+                await self.sio.emit(name, data, room=room)
+        else:
+            await self._emit_local(room, messages)
+        self.emitted += len(events)
         if self._replies:
             self._observe_reply_push(events)
+
+    async def _emit_local(self, room: str, messages: list[tuple[str, Any]]) -> None:
+        """Send ``messages`` (event name, JSON data) to the sockets of ``room`` in this process, in order: what
+        ``sio.emit`` does, without its task per message and socket (it creates them and waits for them all) and
+        its walk of the data looking for binary parts (ours is JSON). Each packet is encoded once."""
+        sockets = [eio_sid for _, eio_sid in self.sio.manager.get_participants("/", room)]
+        if not sockets:
+            return
+        eio = self.sio.eio
+        for name, data in messages:
+            encoded = self.sio.packet_class(sio_packet.EVENT, namespace="/", data=[name, data],
+                                            binary=False).encode()
+            pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+            for eio_sid in sockets:
+                try:
+                    await eio.send_packet(eio_sid, pkt)
+                except eio_exceptions.EngineIOError:  # closed meanwhile: its disconnect handler cleans up
+                    pass
 
     # ---- reply-to-push latency (metrics) ---------------------------------------------------------
     def reply_started(self, swarm_id: str, chat_id: str) -> None:
@@ -451,24 +476,22 @@ class Realtime:
         return purged
 
     async def check_idle(self) -> None:
+        """Send ``swarm_notice`` kind ``idle`` for the swarms whose idle period became due since the last look
+        (:class:`~.idle.IdleWatch`: each period once)."""
         ctx = self._ctx
         if ctx is None:
             return
-        found = await ctx.offload(find_idle, ctx.db, datetime.now(UTC), self.settings.idle_seconds)
-        current = {i.swarm_id for i in found}
-        for swarm_id in [s for s in self._idle_marks if s not in current]:
-            del self._idle_marks[swarm_id]  # no longer idle: a later idle period notifies again
+        found = await ctx.offload(self.idle.due, ctx.db, datetime.now(UTC))
         for item in found:
-            if self._idle_marks.get(item.swarm_id) == item.since:
-                continue
-            self._idle_marks[item.swarm_id] = item.since
+            room = user_room(item.owner_id)
+            if self._room_is_local_and_empty(room):
+                continue  # nobody here to tell (without Redis, every socket of the owner is in this process)
             if self._redis is not None:
                 key = f"{self.settings.redis_channel}:idle:{item.swarm_id}:{item.since.timestamp()}"
                 if not await self._redis.set(key, b"1", nx=True, ex=7 * 24 * 3600):
                     continue  # another process already sent it
             await self.sio.emit("swarm_notice", {"swarm_id": item.swarm_id, "kind": "idle",
-                                                 "status": SwarmStatus.RUNNING.value},
-                                room=user_room(item.owner_id))
+                                                 "status": SwarmStatus.RUNNING.value}, room=room)
 
     async def sweep_sessions(self) -> None:
         """The safety net: cut sockets whose session is gone from the store. Only sockets whose session was

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..engine.memory import DEFAULT_UPLOAD_TYPES
 from ..store.blob import check_blob_url
 from ..store.errors import SetupError
+from .gcwatch import GC_THRESHOLDS
 
 ENV_PREFIX = "AGA_SWARM_"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -57,12 +58,21 @@ class Settings(BaseModel):
     signup_window_seconds: float = Field(600.0, gt=0)
     session_purge_seconds: float = Field(3600.0, gt=0, description="How often expired sessions are deleted from "
                                          "the store")
-    session_cache_seconds: float = Field(5.0, ge=0, description="Reuse a resolved session this long in-process "
-                                         "(0: look it up on every request). A logout elsewhere takes effect "
-                                         "here within this time; expiry is always exact")
+    session_cache_seconds: float = Field(60.0, ge=0, description="Reuse a resolved session this long in-process "
+                                         "(0: look it up on every request). Expiry is always exact, and a "
+                                         "logout, 'log out everywhere' or password change is pushed to every "
+                                         "process's cache at once (through Redis); only a session deleted "
+                                         "from the store behind the server's back lives on this long")
     gil_switch_seconds: float = Field(0.001, gt=0, le=0.1, description="Python's thread switch interval in the "
                                       "server (sys.setswitchinterval): how long a waking thread may wait for "
                                       "the GIL")
+    gc_freeze: bool = Field(True, description="Once started, move every object the server holds into Python's "
+                            "permanent GC generation (gc.freeze), so full collections do not rescan modules "
+                            "and the app")
+    gc_thresholds: list[int] = Field(default_factory=lambda: list(GC_THRESHOLDS), min_length=3, max_length=3,
+                                     description="Python's garbage collection thresholds (gc.set_threshold), "
+                                     "comma-separated: allocations before a young collection, then young "
+                                     "collections per middle one, middle ones per full one")
     state_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Memory for rendered states (by swarm "
                                    "and seq; a state at a seq never changes); 0 disables")
     cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set behind HTTPS)")
@@ -94,7 +104,14 @@ class Settings(BaseModel):
     def _known_blob_store(cls, value: str | None) -> str | None:
         return None if value is None else check_blob_url(value)
 
-    @field_validator("cors_origins", "actions", "upload_types", mode="before")
+    @field_validator("gc_thresholds")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(v < 1 for v in value):
+            raise ValueError("each threshold must be at least 1")
+        return value
+
+    @field_validator("cors_origins", "actions", "upload_types", "gc_thresholds", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):
