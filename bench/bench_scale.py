@@ -18,6 +18,7 @@ swarms are loaded and after every socket is connected (memory per socket and per
 
     .venv/bin/python bench/bench_scale.py --swarms 20000            # the issue's test
     .venv/bin/python bench/bench_scale.py --swarms 2500 --seconds 60
+    .venv/bin/python bench/bench_scale.py --swarms 5000 --seed-cache /tmp/aga-seeds   # seeds once, copies after
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import math
 import os
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -101,7 +103,39 @@ async def idle_socket(base: str, http: aiohttp.ClientSession) -> Any:
     return sio
 
 
-async def run(srv: bs.ServerProcess, active: int, idle: int, seconds: float) -> dict[str, Any]:
+async def gc_pauses(http: aiohttp.ClientSession, base: str) -> dict[str, tuple[int, float]]:
+    """(collections, seconds) per generation so far, from the server's /metrics (empty if it has none)."""
+    out: dict[str, tuple[int, float]] = {}
+    async with http.get(base + "/metrics") as r:
+        if r.status != 200:
+            return out
+        text = await r.text()
+    counts: dict[str, int] = {}
+    sums: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("aga_swarm_gc_pause_seconds_count{") or line.startswith("aga_swarm_gc_pause_seconds_sum{"):
+            labels, value = line.rsplit(" ", 1)
+            gen = labels.split('generation="', 1)[1].split('"', 1)[0]
+            if "_count{" in labels:
+                counts[gen] = int(float(value))
+            else:
+                sums[gen] = float(value)
+    for gen, n in counts.items():
+        out[gen] = (n, sums.get(gen, 0.0))
+    return out
+
+
+def start_profiler(pid: int, out: str, seconds: float) -> Any:
+    """py-spy sampling the server for the run window (collapsed stacks: one line per stack with its count)."""
+    import subprocess
+
+    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    return subprocess.Popen([exe, "record", "-p", str(pid), "-o", out, "--format", "raw", "--nonblocking", "--gil",
+                             "-r", "50", "-d", str(int(seconds))], stdout=subprocess.DEVNULL)
+
+
+async def run(srv: bs.ServerProcess, active: int, idle: int, seconds: float,
+              profile: str | None = None) -> dict[str, Any]:
     base = srv.url
     assert srv.proc is not None
     rss_start = rss_kib(srv.proc.pid)
@@ -134,29 +168,41 @@ async def run(srv: bs.ServerProcess, active: int, idle: int, seconds: float) -> 
               flush=True)
         await asyncio.sleep(2)
         rss_loaded = rss_kib(srv.proc.pid)
+        gc0 = await gc_pauses(http, base)
         t_run, cpu0, own0 = time.perf_counter(), srv.cpu_seconds(), time.process_time()
         load0 = os.getloadavg()[0]
+        profiler = start_profiler(srv.proc.pid, profile, seconds) if profile else None
+
+        dropped: list[str] = []
 
         async def converse(u: bs.User) -> None:
             try:
                 await asyncio.wait_for(u.converse(http, 10.0, rng), timeout=seconds)
             except TimeoutError:
                 pass  # the window closed mid-conversation: the samples so far count
+            except aiohttp.ClientError as exc:  # a kept-alive connection the server closed as it was reused
+                dropped.append(type(exc).__name__)  # this user stops; the others go on
 
         await asyncio.gather(*(converse(u) for u in people))
         run_s = time.perf_counter() - t_run
         cpu, own = srv.cpu_seconds() - cpu0, time.process_time() - own0
+        gc1 = await gc_pauses(http, base)
         load1 = os.getloadavg()[0]
+        if profiler is not None:
+            await asyncio.to_thread(profiler.wait)
         for s in [*idles, *(u.sio for u in people)]:
             await s.disconnect()
     samples = [x for u in people for x in u.samples]
     commit = [x for u in people for x in u.commit_ms]
     push = [x for u in people for x in u.push_ms]
-    return {"active": active, "idle_sockets": idle, "questions_per_user": questions, "samples": len(samples),
+    return {"dropped": len(dropped), "active": active, "idle_sockets": idle, "questions_per_user": questions,
+            "samples": len(samples),
             "p50": bs.pct(samples, 50), "p90": bs.pct(samples, 90), "p99": bs.pct(samples, 99),
             "max": max(samples) if samples else math.nan, "replies_per_s": len(samples) / run_s,
             "commit_p99": bs.pct(commit, 99), "push_p99": bs.pct(push, 99),
-            "server_cpu_pct": 100 * cpu / run_s, "client_cpu_pct": 100 * own / run_s, "setup_s": setup_s,
+            "server_cpu_pct": 100 * cpu / run_s, "cpu_ms_per_reply": 1000 * cpu / max(len(samples), 1),
+            "client_cpu_pct": 100 * own / run_s, "setup_s": setup_s,
+            "gc": {g: (gc1[g][0] - gc0.get(g, (0, 0.0))[0], gc1[g][1] - gc0.get(g, (0, 0.0))[1]) for g in gc1},
             "rss_start_kib": rss_start, "rss_loaded_kib": rss_loaded, "run_s": run_s, "load": (load0, load1)}
 
 
@@ -167,6 +213,11 @@ def main() -> int:
     ap.add_argument("--idle-sockets", type=int, default=500)
     ap.add_argument("--seconds", type=float, default=120.0, help="how long the active users reply")
     ap.add_argument("--dir", help="where to put the store (default: a temp dir)")
+    ap.add_argument("--seed-cache", help="keep the seeded background store in this folder and copy it into later "
+                                         "runs with the same --swarms and --active-share (seeding is most of "
+                                         "a run's time)")
+    ap.add_argument("--profile", metavar="FILE", help="sample the server with py-spy during the run into FILE "
+                                                   "(collapsed stacks)")
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra server settings")
     args = ap.parse_args()
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -180,29 +231,46 @@ def main() -> int:
     print(c.machine_section(c.versions("aga-swarm", "python-socketio", "uvicorn")) + "\n")
     print(f"Load average at start: {c.load_average()}\n", flush=True)
     gc.collect()
-    seed_s = seed_background(work / "data", background, max(1, background // 10))
+    owners = max(1, background // 10)
+    if args.seed_cache:
+        seeded = Path(args.seed_cache) / f"bg-{background}-{owners}"
+        if not (seeded / "complete").exists():
+            shutil.rmtree(seeded, ignore_errors=True)
+            seed_background(seeded / "data", background, owners)
+            (seeded / "complete").write_text("")
+        t_copy = time.perf_counter()
+        shutil.copytree(seeded / "data", work / "data")
+        seed_s = time.perf_counter() - t_copy
+    else:
+        seed_s = seed_background(work / "data", background, owners)
     srv = bs.ServerProcess(work, env)
     srv.start()
     try:
-        r = asyncio.run(run(srv, active, args.idle_sockets, args.seconds))
+        r = asyncio.run(run(srv, active, args.idle_sockets, args.seconds, args.profile))
     finally:
         srv.stop()
     sockets = active + args.idle_sockets
     verdict = "MET" if r["p99"] < 100 else "MISSED"
     rows = [["Running swarms held", f"{args.swarms:,} ({background:,} parked on a question, {active:,} active)"],
             ["Sockets", f"{sockets:,} ({active:,} active users, {args.idle_sockets:,} idle)"],
-            ["Background swarms seeded in", f"{seed_s:,.0f} s"],
+            ["Background swarms " + ("copied from the seed cache in" if args.seed_cache else "seeded in"),
+             f"{seed_s:,.0f} s"],
             ["Active users set up in", f"{r['setup_s']:,.0f} s ({r['questions_per_user']} questions each)"],
-            ["Run", f"{r['run_s']:,.0f} s, {r['samples']:,} replies, {r['replies_per_s']:,.1f} replies/s"],
+            ["Run", f"{r['run_s']:,.0f} s, {r['samples']:,} replies, {r['replies_per_s']:,.1f} replies/s"
+                    + (f" ({r['dropped']} users stopped by a dropped connection)" if r["dropped"] else "")],
             ["**Reply-to-push p50 / p90 / p99 / max**", f"**{r['p50']:,.1f} / {r['p90']:,.1f} / {r['p99']:,.1f} / "
                                                          f"{r['max']:,.1f} ms**"],
             ["commit p99 / push p99", f"{r['commit_p99']:,.1f} / {r['push_p99']:,.1f} ms"],
+            ["**Server CPU per reply**", f"**{r['cpu_ms_per_reply']:.2f} ms**"],
             ["Server CPU (share of one core) / load client CPU", f"{r['server_cpu_pct']:.0f}% / "
                                                                  f"{r['client_cpu_pct']:.0f}%"],
             ["Server RSS with the swarms loaded, before sockets", f"{r['rss_start_kib'] / 1024:,.0f} MiB"],
             ["Server RSS with every socket connected", f"{r['rss_loaded_kib'] / 1024:,.0f} MiB "
              f"(+{(r['rss_loaded_kib'] - r['rss_start_kib']) / max(sockets, 1):,.1f} KiB per socket and active "
              "swarm)"],
+            ["GC collections during the run by generation 0 / 1 / 2 (their total ms)", " / ".join(
+                f"{r['gc'].get(g, (0, 0.0))[0]:,} ({1000 * r['gc'].get(g, (0, 0.0))[1]:,.0f})" for g in "012")
+             if r["gc"] else "(no /metrics)"],
             ["Load average during the run (start / end)", f"{r['load'][0]:.1f} / {r['load'][1]:.1f}"]]
     print(c.md_table(["Measure", "Value"], rows, "lr") + "\n")
     print(f"**Target (p99 under 100 ms at 20,000 swarms): {verdict if args.swarms >= 20_000 else 'not this run'}**"
