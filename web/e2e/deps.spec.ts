@@ -1,7 +1,7 @@
 // Dependency edges in the tree: the haiku subtask needs the question, so it waits (waiting_deps, its own colour)
 // until the person answers, a dashed edge links the two siblings on the canvas, and the slider shows it again.
 import type { Page } from '@playwright/test';
-import { expect, signUp, test, uniqueName } from './fixtures';
+import { expect, lifecycleOf, signUp, test, uniqueName } from './fixtures';
 
 const GOAL = 'Ask the user for their favourite colour\nWrite a haiku about it';
 
@@ -66,14 +66,8 @@ test('a subtask that needs another waits for it, a dashed dependency edge links 
   await page.getByLabel('Your reply').fill('blue');
   await page.getByLabel('Your reply').press('Enter');
   await page.getByRole('navigation', { name: 'Swarm views' }).getByRole('link', { name: 'Tree' }).click();
-  const lifecycleOf = (id: string) =>
-    page.evaluate((id) => {
-      const L = window.__treeDebug?.renderer.layout;
-      const i = L?.index.get(id);
-      return L && i !== undefined ? L.refs[i]!.lifecycle : null;
-    }, id);
-  await expect.poll(() => lifecycleOf('n'), { timeout: 30_000 }).toBe('done');
-  expect(await lifecycleOf('n.2')).toBe('done');
+  await expect.poll(() => lifecycleOf(page, 'n'), { timeout: 30_000 }).toBe('done');
+  expect(await lifecycleOf(page, 'n.2')).toBe('done');
 
   // the history slider replays both: at an earlier event the haiku waits again, and the edge is drawn
   const slider = page.getByRole('slider', { name: 'History position' });
@@ -82,7 +76,7 @@ test('a subtask that needs another waits for it, a dashed dependency edge links 
   let found = false;
   for (let k = 0; k < 80 && !found; k++) {
     await slider.press('ArrowRight');
-    found = (await lifecycleOf('n.2')) === 'waiting_deps';
+    found = (await lifecycleOf(page, 'n.2')) === 'waiting_deps';
   }
   expect(found).toBe(true);
   await expect(page.getByTestId('tree-summary')).toContainText('At event');

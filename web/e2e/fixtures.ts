@@ -60,3 +60,12 @@ export async function logIn(page: Page, username: string, password: string): Pro
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
 }
+
+/** A node's lifecycle as the tree view draws it now (null while the node is not in the drawn tree). */
+export function lifecycleOf(page: Page, id: string): Promise<string | null> {
+  return page.evaluate((id) => {
+    const L = window.__treeDebug?.renderer.layout;
+    const i = L?.index.get(id);
+    return L && i !== undefined ? L.refs[i]!.lifecycle : null;
+  }, id);
+}

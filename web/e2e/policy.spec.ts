@@ -1,6 +1,6 @@
 // The node panel names a node's termination policy: a plan line picks `confirm` for the root, whose review
 // re-plans the subtask marked [unconfirmed] once (the scripted model's documented rule) and then completes.
-import { expect, signUp, test, uniqueName } from './fixtures';
+import { expect, lifecycleOf, signUp, test, uniqueName } from './fixtures';
 
 test('the node panel shows the termination policy the plan picked', async ({ page }) => {
   await signUp(page, uniqueName('policy'), 'correct horse battery');
@@ -11,14 +11,8 @@ test('the node panel shows the termination policy the plan picked', async ({ pag
   await card.getByRole('button', { name: 'Spawn' }).click();
   await card.getByRole('link', { name: 'Open tree of Confirmed poem' }).click();
   await expect(page.getByTestId('tree-canvas')).toBeVisible();
-  const lifecycleOf = (id: string) =>
-    page.evaluate((id) => {
-      const L = window.__treeDebug?.renderer.layout;
-      const i = L?.index.get(id);
-      return L && i !== undefined ? L.refs[i]!.lifecycle : null;
-    }, id);
-  await expect.poll(() => lifecycleOf('n'), { timeout: 30_000 }).toBe('done');
-  expect(await lifecycleOf('n.2')).toBe('done'); // the re-planned subtask
+  await expect.poll(() => lifecycleOf(page, 'n'), { timeout: 30_000 }).toBe('done');
+  expect(await lifecycleOf(page, 'n.2')).toBe('done'); // the re-planned subtask
 
   const root = (await page.evaluate(() => window.__treeDebug!.nodePosition('n')))!;
   await page.mouse.click(root.x, root.y);

@@ -1,7 +1,7 @@
 // Steering from the pages: cancel and retry a node from the tree's node panel, and tell a node that has not asked
 // something from its chat; what it was told reaches its model call (the scripted report quotes it).
 import type { Page } from '@playwright/test';
-import { expect, signUp, test, uniqueName } from './fixtures';
+import { expect, lifecycleOf, signUp, test, uniqueName } from './fixtures';
 
 const GOAL = 'Ask the user for their favourite colour\nWrite a haiku about it';
 
@@ -85,20 +85,14 @@ test('cancel and retry from the chat page, and the history slider replays the ca
   // the slider brings back the cancel: some event shows the haiku cancelled, the last one its second attempt
   await page.getByRole('navigation', { name: 'Swarm views' }).getByRole('link', { name: 'Tree' }).click();
   await expect(page.getByTestId('tree-canvas')).toBeVisible();
-  const lifecycleOf = (id: string) =>
-    page.evaluate((id) => {
-      const L = window.__treeDebug?.renderer.layout;
-      const i = L?.index.get(id);
-      return L && i !== undefined ? L.refs[i]!.lifecycle : null;
-    }, id);
-  await expect.poll(() => lifecycleOf('n.2'), { timeout: 20_000 }).toBe('waiting_deps');
+  await expect.poll(() => lifecycleOf(page, 'n.2'), { timeout: 20_000 }).toBe('waiting_deps');
   const slider = page.getByRole('slider', { name: 'History position' });
   await slider.focus();
   await slider.press('End');
   let found = false;
   for (let k = 0; k < 20 && !found; k++) {
     await slider.press('ArrowLeft');
-    found = (await lifecycleOf('n.2')) === 'cancelled';
+    found = (await lifecycleOf(page, 'n.2')) === 'cancelled';
   }
   expect(found).toBe(true);
   await expect(page.getByTestId('tree-summary')).toContainText('At event');
