@@ -70,7 +70,7 @@ class GroupCommit:
         self.rows = rows
         self.stats = stats
         self.group_limit = GROUP_COMMIT_MAX  # 0: every operation in a transaction of its own
-        self._together: list[tuple[ClaimedOp, OpFn, asyncio.Future[Executed]]] = []
+        self._together: list[tuple[ClaimedOp, OpFn, asyncio.Future[list[Executed]]]] = []
 
     # ---- one operation, or a change from outside the queue --------------------------------------
     def in_tx(self, op: ClaimedOp, fn: OpFn) -> Executed:
@@ -220,11 +220,14 @@ class GroupCommit:
         loop = asyncio.get_running_loop()
         if self._together and self._together[0][2].get_loop() is not loop:
             self._together = []  # left by an event loop that stopped before committing them: nothing awaits them
-        fut: asyncio.Future[Executed] = loop.create_future()
+        fut: asyncio.Future[list[Executed]] = loop.create_future()
         self._together.append((op, fn, fut))
         if len(self._together) == 1:
             loop.call_soon(self._commit_batch)
-        return await fut
+        # the result comes in a box emptied here: the event loop's handle that resumes this task still holds the
+        # future, and a result left in it would keep the whole group's events alive past the runner's
+        # ``gc_paused`` (its collector would then scan them all once for nothing)
+        return (await fut).pop()
 
     def _commit_batch(self) -> None:
         """One transaction for many operations (of any nodes and swarms) that came in together: a commit
@@ -243,10 +246,10 @@ class GroupCommit:
             if fut.done():
                 continue
             if results is not None:
-                fut.set_result(results[i])
+                fut.set_result([results[i]])
                 continue
             try:
-                fut.set_result(self.in_tx(op, fn))
+                fut.set_result([self.in_tx(op, fn)])
             except Exception as exc:  # handed to the operation's task, which records it like any failure
                 fut.set_exception(exc)
 
