@@ -19,7 +19,7 @@ async def test_the_auto_approve_switch_over_http(server: Server) -> None:
         assert r.json() == {"auto_approve": ["*", "fs.write_file"]}
         r = await ha.put(url, json={"enabled": False, "tool": "fs.write_file"})
         assert r.json() == {"auto_approve": ["*"]}
-        assert (await ha.get(f"/api/swarms/{sid}/state")).json()["usage"]["auto_approve"] == ["*"]
+        assert (await ha.get(f"/api/swarms/{sid}/state")).json()["auto_approve"] == ["*"]
         switched = [e["data"] for e in await full_history(ha, sid) if e["type"] == "auto_approve"]
         assert switched == [{"tool": "fs.write_file", "enabled": True}, {"tool": "*", "enabled": True},
                             {"tool": "fs.write_file", "enabled": False}]
@@ -32,5 +32,5 @@ async def test_the_auto_approve_switch_over_http(server: Server) -> None:
 
         r = await hb.put(url, json={"enabled": True})  # bob's attempt on alice's swarm
         assert r.status_code == 404
-        assert (await ha.get(f"/api/swarms/{sid}/state")).json()["usage"]["auto_approve"] == ["*"]
+        assert (await ha.get(f"/api/swarms/{sid}/state")).json()["auto_approve"] == ["*"]
         assert (await ha.put("/api/swarms/s0000000000000000/auto_approve", json={"enabled": True})).status_code == 404

@@ -63,12 +63,12 @@ async def test_auto_approve_relaxes_ask_in_one_swarm_only(backend: str, tmp_path
         live = svc.state(mine.id)
         events = svc.history(mine.id).events
         assert fold(events, SwarmState(swarm_id=mine.id)).usage == live.usage
-        assert live.usage.auto_approve == ["*"]
+        assert live.auto_approve == ["*"]
         seq_on = next(e.seq for e in events if e.type.value == "auto_approve")
-        assert svc.state_at(mine.id, seq_on - 1).usage.auto_approve == []
-        assert svc.state_at(mine.id, seq_on).usage.auto_approve == ["fs.write_file"]
+        assert svc.state_at(mine.id, seq_on - 1).auto_approve == []
+        assert svc.state_at(mine.id, seq_on).auto_approve == ["fs.write_file"]
         fork = svc.clone(mine.id, at_seq=seq_on)
-        assert svc.state(fork.id).usage.auto_approve == ["fs.write_file"]
+        assert svc.state(fork.id).auto_approve == ["fs.write_file"]
     finally:
         await svc.engine.mcp_hub().close()
         svc.close()
@@ -98,3 +98,51 @@ def test_the_cli_switch(tmp_path: Path) -> None:
     res = run(sid, "not a tool", "--on")
     assert res.returncode == 1 and res.stderr.startswith("error: tool must be") and "Traceback" not in res.stderr
     assert run(sid, "--on", "--off").returncode == 2  # argparse: one or the other
+
+
+def test_upgrading_a_0010_store_moves_the_switch_to_its_column(tmp_path: Path, empty_pg_url: str) -> None:
+    """Migration 0011: the tools kept in ``usage.auto_approve`` move to the swarm's own column (the counters
+    stay), the engine reads them from there, and a downgrade puts them back."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from aga_swarm.engine.engine import Engine
+    from aga_swarm.service import SwarmService
+    from aga_swarm.store.database import HEAD_REVISION, MIGRATIONS_DIR
+    from aga_swarm.store.sql import from_json
+
+    for url in (f"sqlite:///{tmp_path / 'old10.db'}", empty_pg_url):
+        engine = create_engine(url)
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["connection_engine"] = engine
+        command.upgrade(cfg, "0010")
+        with engine.begin() as conn:
+            for sid, usage in (("s1", '{"llm_calls": 3, "auto_approve": ["*", "fs.write_file"]}'),
+                               ("s2", '{"llm_calls": 1}')):
+                conn.execute(text("INSERT INTO swarms (id, owner_id, name, goal, config_id, status, last_seq, "
+                                  "first_seq, usage, created_at, updated_at) VALUES (:id, 'u1', 'n', 'g', 'local', "
+                                  "'paused', 0, 1, :usage, 0, 0)"), {"id": sid, "usage": usage})
+        command.upgrade(cfg, HEAD_REVISION)
+        with engine.begin() as conn:
+            found = {r.id: (from_json(r.usage), from_json(r.auto_approve)) for r in conn.execute(
+                text("SELECT id, usage, auto_approve FROM swarms ORDER BY id"))}
+        assert found == {"s1": ({"llm_calls": 3}, ["*", "fs.write_file"]), "s2": ({"llm_calls": 1}, [])}
+        svc = SwarmService(Engine(db_url=url, blob_url=str(tmp_path / "blobs")))
+        try:
+            state = svc.state("s1")
+            assert state.auto_approve == ["*", "fs.write_file"] and state.usage.llm_calls == 3
+        finally:
+            svc.close()
+        command.downgrade(cfg, "0010")
+        with engine.begin() as conn:
+            usage = from_json(conn.execute(text("SELECT usage FROM swarms WHERE id = 's1'")).scalar_one())
+        assert usage == {"llm_calls": 3, "auto_approve": ["*", "fs.write_file"]}
+        engine.dispose()
+
+
+def test_a_state_saved_with_the_switch_in_usage_still_loads() -> None:
+    """Snapshots written before migration 0011 kept the switch in ``usage``."""
+    state = SwarmState.model_validate({"swarm_id": "s1", "usage": {"nodes": 2, "auto_approve": ["fs.write_file"]}})
+    assert state.auto_approve == ["fs.write_file"] and state.usage.nodes == 2

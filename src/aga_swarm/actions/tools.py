@@ -290,7 +290,7 @@ def replace_mcp_tools(reg: Registry, server: str, tools: list[McpTool], config: 
 
 
 def policy_for(tool: Tool, auto_approve: Sequence[str]) -> str:
-    """The tool's policy in one swarm: the person's auto-approve switch (``Usage.auto_approve``, a tool id or
+    """The tool's policy in one swarm: the person's auto-approve switch (``SwarmState.auto_approve``, a tool id or
     ``*``) relaxes ``ask`` to ``auto``; ``deny`` stays ``deny``."""
     if tool.policy == "ask" and ("*" in auto_approve or tool.id in auto_approve):
         return "auto"

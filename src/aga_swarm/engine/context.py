@@ -126,8 +126,8 @@ class StepRuntime:
 
     @property
     def auto_approved(self) -> Sequence[str]:
-        """The tool ids (or ``*``) the person lets this swarm call without asking (``Usage.auto_approve``)."""
-        return self.tx.state.usage.auto_approve
+        """The tool ids (or ``*``) the person lets this swarm call without asking (``SwarmState.auto_approve``)."""
+        return self.tx.state.auto_approve
 
     def read_blob(self, key: str) -> bytes:
         return self.services.blobs.get(key)

@@ -31,8 +31,7 @@ def _patch(model: Any, changes: dict[str, Any]) -> None:
 
 
 # events whose fold changes ``state.usage`` (a transaction writes the usage back only after one of them)
-USAGE_EVENTS = frozenset({EventType.NODE_SPAWNED, EventType.LLM_CALL, EventType.USAGE, EventType.SWARM_STATUS,
-                          EventType.AUTO_APPROVE})
+USAGE_EVENTS = frozenset({EventType.NODE_SPAWNED, EventType.LLM_CALL, EventType.USAGE, EventType.SWARM_STATUS})
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -122,8 +121,8 @@ def apply_event(state: SwarmState, event: SwarmEvent) -> None:
                                         seq=event.seq)
     elif kind is EventType.AUTO_APPROVE:
         tool = str(data["tool"])
-        rest = [t for t in state.usage.auto_approve if t != tool]
-        state.usage.auto_approve = sorted([*rest, tool]) if data["enabled"] else rest
+        rest = [t for t in state.auto_approve if t != tool]
+        state.auto_approve = sorted([*rest, tool]) if data["enabled"] else rest
     # JOURNAL events carry narrative only; they do not change state.
     state.__dict__["seq"] = event.seq  # an int, as declared: no need for pydantic's setattr
 

@@ -35,7 +35,7 @@ def current_state(db: Database, swarm_id: str) -> SwarmState:
 
     return SwarmState(
         swarm_id=swarm_id, seq=row.last_seq, status=SwarmStatus(row.status), failure_reason=row.failure_reason,
-        root_node_id=row.root_node_id, usage=rows.usage_from_row(row),
+        root_node_id=row.root_node_id, usage=rows.usage_from_row(row), auto_approve=rows.auto_approve_from_row(row),
         nodes={r.id: Node.model_validate(r.data) for r in _natural(node_rows)},
         chats={r.id: ChatSummary.model_validate(r.data) for r in _natural(chat_rows)},
         memory={f.file.path: f.file for f in files},

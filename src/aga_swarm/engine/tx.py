@@ -94,7 +94,7 @@ class SwarmTx:
         self.state = trusted(SwarmState, {
             "swarm_id": swarm_id, "seq": row.last_seq, "status": SwarmStatus(row.status),
             "failure_reason": row.failure_reason, "root_node_id": row.root_node_id, "nodes": {}, "chats": {},
-            "usage": rows.usage_from_row(row), "memory": {}})
+            "usage": rows.usage_from_row(row), "memory": {}, "auto_approve": rows.auto_approve_from_row(row)})
         self.events: list[SwarmEvent] = []
         self._new_nodes: set[str] = set()
         self._dirty_nodes: set[str] = set()
@@ -123,6 +123,7 @@ class SwarmTx:
         self._pending_notices: set[str] = set()
         self._swarm_dirty = False
         self._usage_dirty = False  # an event of ``fold.USAGE_EVENTS`` changed ``state.usage`` (see ``flush``)
+        self._auto_approve_dirty = False  # an ``auto_approve`` event changed ``state.auto_approve``
         self.grouped = 0  # kept-back operations the executor ran after the leading change (``GroupCommit.drain``)
         self.spawns_grouped = 0  # how many of them were spawns counted in ``spawn_budget``
         self.queued_work = False  # whether a queued operation was written (a runner should look)
@@ -205,6 +206,8 @@ class SwarmTx:
             apply_event(self.state, event)
         if type_ in USAGE_EVENTS:
             self._usage_dirty = True
+        elif type_ is _AUTO_APPROVE:
+            self._auto_approve_dirty = True
         if type_ is _NODE_SPAWNED:
             node_id_new = data["node"]["id"]
             self._new_nodes.add(node_id_new)
@@ -387,6 +390,9 @@ class SwarmTx:
             else:
                 sql.run_rows(conn, sql.UPDATE_SWARM_SEQ, [SwarmSeqRow(
                     st.seq, st.status.value, st.failure_reason, st.root_node_id, now_ts, sid)])
+            if self._auto_approve_dirty:  # the person's switch, rarely flipped: a statement of its own
+                self._auto_approve_dirty = False
+                sql.run(conn, sql.UPDATE_SWARM_AUTO_APPROVE, {"tools": sql.to_json(st.auto_approve), "id": sid})
         self._new_nodes.clear()
         self._dirty_nodes.clear()
         self._new_chats.clear()
@@ -488,6 +494,7 @@ _QUEUED, _HELD = OperationStatus.QUEUED.value, OperationStatus.HELD.value
 _row = tuple.__new__  # a row NamedTuple from a tuple, without its Python-level __new__ (a fan-out writes ~4 per child)
 _SWARM_RUNNING = SwarmStatus.RUNNING
 _NODE_SPAWNED, _NODE_UPDATED = EventType.NODE_SPAWNED, EventType.NODE_UPDATED
+_AUTO_APPROVE = EventType.AUTO_APPROVE
 
 
 # node fields whose typed value ``update_node`` may set directly: it serialises to exactly what the fold,

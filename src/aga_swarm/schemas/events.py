@@ -7,7 +7,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, GetJsonSchemaHandler, TypeAdapter, with_config
+from pydantic import ConfigDict, Field, GetJsonSchemaHandler, TypeAdapter, model_validator, with_config
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from typing_extensions import TypedDict
@@ -297,6 +297,18 @@ class SwarmState(Model):
     chats: dict[str, ChatSummary] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     memory: dict[str, MemoryFile] = Field(default_factory=dict, description="The memory space's files by path")
+    auto_approve: list[str] = Field(default_factory=list, description=(
+        "Tools (ids, or `*` for every tool) whose `ask` policy the person relaxed to `auto` for this swarm "
+        "(`auto_approve` events; the swarm row's column of that name)"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auto_approve_from_usage(cls, data: Any) -> Any:
+        """A state saved before migration 0011 (a snapshot) kept the switch in ``usage``."""
+        if isinstance(data, dict) and isinstance(data.get("usage"), dict) and "auto_approve" in data["usage"]:
+            usage = dict(data["usage"])
+            data = {**data, "usage": usage, "auto_approve": usage.pop("auto_approve")}
+        return data
 
 
 class SwarmHistory(Model):

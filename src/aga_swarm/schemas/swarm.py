@@ -49,9 +49,6 @@ class Usage(Model):
     reserved_cost_usd: float = Field(0.0, description="The worst case, in USD, of the model calls under way")
     run_ms: int = Field(0, description="Milliseconds spent running before the last pause (paused time not counted)")
     running_since: datetime | None = Field(None, description="When the swarm last started running, while it runs")
-    auto_approve: list[str] = Field(default_factory=list, description=(
-        "Tools (ids, or `*` for every tool) whose `ask` policy the person relaxed to `auto` for this swarm; kept "
-        "with the counters so the swarm row, snapshots and forks carry it"))
 
 
 class Swarm(Model):

@@ -331,7 +331,7 @@ class SwarmService:
 
         def do(tx: SwarmTx) -> list[str]:
             tx.emit(EventType.AUTO_APPROVE, None, {"tool": key, "enabled": enabled})
-            return list(tx.state.usage.auto_approve)
+            return list(tx.state.auto_approve)
 
         covered: list[str] = self._write(swarm_id, owner_id, do)
         if enabled:

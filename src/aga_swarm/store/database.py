@@ -19,7 +19,7 @@ from .errors import SetupError
 from .tables import metadata
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0010"  # newest Alembic revision; a test checks it matches the migrations directory
+HEAD_REVISION = "0011"  # newest Alembic revision; a test checks it matches the migrations directory
 MIGRATION_LOCK_KEY = 0x4147415F4D494752  # PostgreSQL advisory lock id for migrations ("AGA_MIGR")
 
 

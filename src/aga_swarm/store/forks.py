@@ -31,7 +31,8 @@ def copy_swarm(conn: Any, blobs: BlobStore, src: Swarm, new_id: str, *, name: st
         id=new_id, owner_id=src.owner_id, name=name, goal=src.goal, config_id=src.config_id,
         status=status.value, failure_reason=state.failure_reason, root_node_id=state.root_node_id,
         forked_from=src.id, forked_at_seq=seq, last_seq=seq, first_seq=1,
-        usage=state.usage.model_dump(mode="json"), created_at=now, updated_at=now))
+        usage=state.usage.model_dump(mode="json"), auto_approve=list(state.auto_approve), created_at=now,
+        updated_at=now))
     src_events = conn.execute(select(t.events).where(t.events.c.swarm_id == src.id, t.events.c.seq <= seq)
                               .order_by(t.events.c.seq)).all()
     if src_events:

@@ -49,6 +49,11 @@ def usage_from_row(row: Row[Any]) -> Usage:
     return from_stored(Usage, row.usage or {})
 
 
+def auto_approve_from_row(row: Row[Any]) -> list[str]:
+    """The swarm row's ``auto_approve`` column: JSON text on SQLite, decoded on PostgreSQL."""
+    return [str(t) for t in from_json(row.auto_approve) or ()]
+
+
 def node_row(swarm_id: str, node: Node) -> dict[str, Any]:
     return {"swarm_id": swarm_id, "id": node.id, "parent_id": node.parent_id,
             "lifecycle": node.lifecycle.value, "data": node.model_dump(mode="json")}

@@ -157,6 +157,7 @@ NODE_HAS_QUEUED = Q("SELECT count(*) AS n FROM operations WHERE swarm_id = :sid 
 UPDATE_SWARM = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "
                  "root_node_id = :root_node_id, updated_at = :updated_at, usage = :usage WHERE id = :id"
                  ).positional(SwarmUpdateRow)
+UPDATE_SWARM_AUTO_APPROVE = Q("UPDATE swarms SET auto_approve = :tools WHERE id = :id")
 UPDATE_SWARM_SEQ = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, failure_reason = :failure_reason, "
                      "root_node_id = :root_node_id, updated_at = :updated_at WHERE id = :id"
                      ).positional(SwarmSeqRow)

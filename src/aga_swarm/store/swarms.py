@@ -46,7 +46,7 @@ def page(conn: Any, owner_id: str, *, limit: int, after: tuple[float, str] | Non
     """Up to ``limit`` of the owner's swarms, newest first, after (creation time, id) ``after``, each with only
     the first ``preview_chars`` characters of its goal."""
     c = t.swarms.c
-    cols = [col for col in t.swarms.c if col.name not in ("goal", "usage")]
+    cols = [col for col in t.swarms.c if col.name not in ("goal", "usage", "auto_approve")]
     q = (select(*cols, func.substr(c.goal, 1, preview_chars).label("goal_preview"),
                 func.length(c.goal).label("goal_chars"))
          .where(c.owner_id == owner_id).order_by(c.created_at.desc(), c.id.desc()).limit(limit + 1))

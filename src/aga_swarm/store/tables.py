@@ -72,6 +72,8 @@ swarms = Table(
     Column("usage", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # the person's per-swarm auto-approve switch (tool ids, "*" for all), the fold of its events (migration 0011)
+    Column("auto_approve", JSON, nullable=False, server_default="[]"),
 )
 
 nodes = Table(
