@@ -1,6 +1,7 @@
 // Approvals in the node's chat with the per-swarm auto-approve switch, in Chromium against `aga-swarm serve`
 // started here with the operator's MCP config (the real filesystem server from npm, tests/mcp): two writes wait
-// for approval; ticking "Approve fs.write_file automatically in this swarm" and pressing Approve lets both go.
+// for approval; ticking "Approve fs.write_file automatically in this swarm" and pressing Approve lets both go; the
+// Actions tab shows that switch for the tool and turns it off and on again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -102,6 +103,22 @@ test('approving a tool automatically in this swarm lets every waiting call of it
   await expect.poll(() => existsSync(a) && existsSync(b), { timeout: 60_000 }).toBe(true);
   await expect(page.getByRole('region', { name: /^Chat: / }).getByTestId('message').filter({ hasText: 'approved automatically' })).toHaveCount(1);
   await expect(bar).toHaveCount(0);
-  const state = (await (await page.request.get(`/api/swarms/${swarmId}/state`, { headers })).json()) as { usage: { auto_approve: string[] } };
-  expect(state.usage.auto_approve).toEqual(['fs.write_file']);
+  const covered = async () =>
+    ((await (await page.request.get(`/api/swarms/${swarmId}/state`, { headers })).json()) as { auto_approve: string[] }).auto_approve;
+  expect(await covered()).toEqual(['fs.write_file']);
+
+  // the Actions tab shows the same switch for the tool, and turns it off
+  await page.goto(`/swarms/${swarmId}/actions?action=fs.write_file`);
+  const toggle = page.getByTestId('action-detail').getByRole('switch', { name: 'Approve fs.write_file automatically in this swarm' });
+  await expect(toggle).toBeChecked();
+  await snap(page, 'auto-approve-actions-tab');
+  await toggle.click();
+  await expect(toggle).not.toBeChecked();
+  await expect.poll(covered, { timeout: 30_000 }).toEqual([]);
+  await expect(toggle).toBeEnabled(); // the request is done and the view has the switch's event
+  await expect(toggle).not.toBeChecked();
+  await toggle.click();
+  await expect.poll(covered, { timeout: 30_000 }).toEqual(['fs.write_file']);
+  await expect(toggle).toBeEnabled();
+  await expect(toggle).toBeChecked();
 });

@@ -1816,6 +1816,11 @@ export interface components {
         };
         /** SwarmState */
         SwarmState: {
+            /**
+             * Auto Approve
+             * @description Tools (ids, or `*` for every tool) whose `ask` policy the person relaxed to `auto` for this swarm (`auto_approve` events; the swarm row's column of that name)
+             */
+            auto_approve?: string[];
             /** Chats */
             chats?: {
                 [key: string]: components["schemas"]["ChatSummary"];
@@ -1985,11 +1990,6 @@ export interface components {
         };
         /** Usage */
         Usage: {
-            /**
-             * Auto Approve
-             * @description Tools (ids, or `*` for every tool) whose `ask` policy the person relaxed to `auto` for this swarm; kept with the counters so the swarm row, snapshots and forks carry it
-             */
-            auto_approve?: string[];
             /**
              * Cost Usd
              * @default 0

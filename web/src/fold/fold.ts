@@ -17,7 +17,6 @@ export function emptyUsage(): Usage {
     reserved_cost_usd: 0,
     run_ms: 0,
     running_since: null,
-    auto_approve: [],
   };
 }
 
@@ -32,6 +31,7 @@ export function emptyState(swarmId: string): SwarmState {
     chats: {},
     usage: emptyUsage(),
     memory: {},
+    auto_approve: [],
   };
 }
 
@@ -175,8 +175,8 @@ export function applyEvent(state: SwarmState, event: SwarmEvent): void {
     }
     case 'auto_approve': {
       const { tool, enabled } = event.data;
-      const rest = (state.usage.auto_approve ?? []).filter((t) => t !== tool);
-      state.usage.auto_approve = enabled ? [...rest, tool].sort() : rest;
+      const rest = (state.auto_approve ?? []).filter((t) => t !== tool);
+      state.auto_approve = enabled ? [...rest, tool].sort() : rest; // a new array: the writer shares the old
       break;
     }
     // 'journal' and 'tool_call' events carry narrative and developer-log records only; they change no state.

@@ -106,7 +106,6 @@ class Writer {
       case 'llm_call':
       case 'usage':
       case 'swarm_status': // run time
-      case 'auto_approve': // the per-swarm switch lives with the counters
         this.usage();
         break;
       case 'memory_written':

@@ -3,6 +3,7 @@ import type { ActionInfo, SwarmState } from '../../api/types';
 import { plural } from '../../lib/format';
 import { APPROVAL_LABELS, ORIGIN_LABELS, schemaFields } from './actions';
 import { ACTION_LABELS, LIFECYCLE_LABELS } from '../tree/glyphs';
+import AutoApproveToggle from './AutoApproveToggle';
 
 /** Nodes listed under an action before "and N more". */
 const NODE_LIST_MAX = 200;
@@ -14,9 +15,26 @@ interface ActionDetailProps {
   nodes: string[];
   state: SwarmState | null;
   at: number | null;
+  /** Turn this swarm's auto-approve switch for this tool on or off (a tool whose policy is `ask`). */
+  onAutoApprove?(enabled: boolean): void;
+  autoApproveBusy?: boolean;
+  /** The value just asked for, shown until the swarm's state has it. */
+  autoApprovePending?: boolean | null;
+  autoApproveError?: string | null;
 }
 
-export default function ActionDetail({ swarmId, action, folder, nodes, state, at }: ActionDetailProps) {
+export default function ActionDetail({
+  swarmId,
+  action,
+  folder,
+  nodes,
+  state,
+  at,
+  onAutoApprove,
+  autoApproveBusy = false,
+  autoApprovePending = null,
+  autoApproveError = null,
+}: ActionDetailProps) {
   const fields = schemaFields(action.input_schema);
   return (
     <div className="action-detail" data-testid="action-detail">
@@ -44,6 +62,19 @@ export default function ActionDetail({ swarmId, action, folder, nodes, state, at
         <dt>Approval</dt>
         <dd data-testid="action-approval">
           {action.approval ? APPROVAL_LABELS[action.approval] : 'Calls no tool: nothing to approve'}
+          {action.approval === 'ask' && onAutoApprove ? (
+            <>
+              <AutoApproveToggle
+                tool={action.id}
+                covered={state?.auto_approve ?? []}
+                past={at !== null}
+                busy={autoApproveBusy}
+                pending={autoApprovePending}
+                onChange={onAutoApprove}
+              />
+              {autoApproveError ? <p role="alert">{autoApproveError}</p> : null}
+            </>
+          ) : null}
         </dd>
         {action.read_only !== null ? (
           <>

@@ -1,12 +1,13 @@
 import { useMemo, useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
-import { useActionSpaceQuery } from '../../api/http';
+import { useActionSpaceQuery, useAutoApproveMutation } from '../../api/http';
 import { describeError } from '../../api/errors';
 import EmptyState from '../../components/EmptyState';
 import ErrorMessage from '../../components/ErrorMessage';
 import Loading from '../../components/Loading';
 import { allActions, foldersAbove, nodesByAction } from './actions';
-import { useAppSelector } from '../../app/store';
+import { useAppDispatch, useAppSelector } from '../../app/store';
+import { catchUp } from '../live/thunks';
 import { selectIsHistory, selectViewState } from '../history/selectors';
 import HistoryBar from '../history/HistoryBar';
 import FolderView from './FolderView';
@@ -28,6 +29,24 @@ export default function ActionsPage() {
   const liveSeq = useAppSelector((s) => s.live.swarms[swarmId]?.state?.seq ?? 0);
   const counts = useMemo(() => nodesByAction(view), [view]);
   const [closed, setClosed] = useState<string[]>([]);
+  const dispatch = useAppDispatch();
+  const [autoApprove, autoApproving] = useAutoApproveMutation();
+  const [autoApproveError, setAutoApproveError] = useState<string | null>(null);
+  const [autoApprovePending, setAutoApprovePending] = useState<boolean | null>(null);
+  // The switch's new value reaches the view as an `auto_approve` event: caught up at once (a finished swarm has
+  // no socket), and shown as asked for until then.
+  const switchAutoApprove = async (tool: string, enabled: boolean) => {
+    setAutoApproveError(null);
+    setAutoApprovePending(enabled);
+    try {
+      await autoApprove({ swarmId, body: { enabled, tool } }).unwrap();
+      await dispatch(catchUp(swarmId));
+    } catch (err) {
+      setAutoApproveError(describeError(err));
+    } finally {
+      setAutoApprovePending(null);
+    }
+  };
 
   const root = q.data?.root;
   const selected = root && selectedId ? allActions(root).find((x) => x.action.id === selectedId) : undefined;
@@ -75,6 +94,10 @@ export default function ActionsPage() {
               nodes={counts.get(selected.action.id) ?? []}
               state={view}
               at={history ? shownSeq : null}
+              onAutoApprove={(enabled) => void switchAutoApprove(selected.action.id, enabled)}
+              autoApproveBusy={autoApproving.isLoading}
+              autoApprovePending={autoApprovePending}
+              autoApproveError={autoApproveError}
             />
           ) : selectedId && root ? (
             <EmptyState title="This swarm has no such action.">
