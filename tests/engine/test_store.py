@@ -200,7 +200,7 @@ def test_upgrading_a_0008_store_keeps_its_developer_log(tmp_path: Path, empty_pg
     from alembic import command
     from sqlalchemy import create_engine, text
 
-    from aga_swarm.engine.engine import Engine
+    from aga_swarm.service.composition import open_engine
 
     for i, url in enumerate((f"sqlite:///{tmp_path / 'old8.db'}", empty_pg_url)):
         engine = create_engine(url)
@@ -216,7 +216,7 @@ def test_upgrading_a_0008_store_keeps_its_developer_log(tmp_path: Path, empty_pg
                               "latency_ms, cost_usd, attempts, created_at, seq) VALUES ('s1', 'n.llm1', 'n', "
                               "'plan.on_plan', 'old', '{}', 1, 2, 3.0, 0.0, 1, 0, 1)"))
         engine.dispose()
-        svc = SwarmService(Engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
+        svc = SwarmService(open_engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
         assert svc.db.current_revision() == HEAD_REVISION
         with svc.db.read() as conn:
             row = conn.execute(text("SELECT attempt, replan FROM llm_calls WHERE id = 'n.llm1'")).one()

@@ -107,8 +107,8 @@ def test_upgrading_a_0010_store_moves_the_switch_to_its_column(tmp_path: Path, e
     from alembic.config import Config
     from sqlalchemy import create_engine, text
 
-    from aga_swarm.engine.engine import Engine
     from aga_swarm.service import SwarmService
+    from aga_swarm.service.composition import open_engine
     from aga_swarm.store.database import HEAD_REVISION, MIGRATIONS_DIR
     from aga_swarm.store.sql import from_json
 
@@ -129,7 +129,7 @@ def test_upgrading_a_0010_store_moves_the_switch_to_its_column(tmp_path: Path, e
             found = {r.id: (from_json(r.usage), from_json(r.auto_approve)) for r in conn.execute(
                 text("SELECT id, usage, auto_approve FROM swarms ORDER BY id"))}
         assert found == {"s1": ({"llm_calls": 3}, ["*", "fs.write_file"]), "s2": ({"llm_calls": 1}, [])}
-        svc = SwarmService(Engine(db_url=url, blob_url=str(tmp_path / "blobs")))
+        svc = SwarmService(open_engine(db_url=url, blob_url=str(tmp_path / "blobs")))
         try:
             state = svc.state("s1")
             assert state.auto_approve == ["*", "fs.write_file"] and state.usage.llm_calls == 3
