@@ -129,7 +129,7 @@ class Dispatcher:
             return
         # under "all", every queued child-ended notice asks the same question (are all children done?),
         # so this check answers them all: fan-in costs a few operations, not one per child
-        sql.run(tx.conn, sql.ABSORB_TERMINATES, {"sid": tx.swarm_id, "nid": parent.id})
+        sql.send(tx.conn, sql.ABSORB_TERMINATES, {"sid": tx.swarm_id, "nid": parent.id})
         tx.absorb_inline(OperationKind.TERMINATE, parent.id)
         if tx.has_live_children(parent):
             return

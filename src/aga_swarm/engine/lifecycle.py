@@ -60,7 +60,7 @@ def end_swarm(tx: SwarmTx, reason: str) -> None:
         close_chat(tx, live)
         tx.update_node(live.id, lifecycle=Lifecycle.CANCELLED, failure_reason=f"swarm stopped: {reason}",
                        continuation=None)
-    sql.run(tx.conn, sql.DROP_PENDING, {"sid": tx.swarm_id, "why": f"dropped: {reason}"[:4000]})
+    sql.send(tx.conn, sql.DROP_PENDING, {"sid": tx.swarm_id, "why": f"dropped: {reason}"[:4000]})
     tx.drop_inline()
     tx.set_status(SwarmStatus.FAILED, reason)
 

@@ -77,7 +77,7 @@ def record_llm_call(tx: SwarmTx, requests: RequestStore, node: Node, step: str, 
     if len(encoded) > requests.inline_bytes:
         blob_key = payloads.body_blob_key(tx.owner_id, tx.swarm_id, call_id)
         requests.blobs.put(blob_key, encoded.encode())
-    sql.run(tx.conn, sql.INSERT_LLM_CALL, {
+    sql.send(tx.conn, sql.INSERT_LLM_CALL, {
         "swarm_id": tx.swarm_id, "id": call_id, "node_id": node.id, "step": step, "kind": kind.value,
         "model": model, "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": tokens_in,
         "tokens_out": tokens_out, "latency_ms": latency_ms, "cost_usd": cost_usd, "attempts": attempts,

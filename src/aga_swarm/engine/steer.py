@@ -55,7 +55,7 @@ def cancel(tx: SwarmTx, node_id: str) -> Node:
     tx.journal(node.id, "person", "Cancelled by the person.")
     tx.update_node(node.id, lifecycle=Lifecycle.CANCELLED, failure_reason=CANCELLED_BY_PERSON, continuation=None)
     for n in subtree:
-        sql.run(tx.conn, sql.DROP_PENDING_OF_NODE, {"sid": tx.swarm_id, "nid": n.id,
+        sql.send(tx.conn, sql.DROP_PENDING_OF_NODE, {"sid": tx.swarm_id, "nid": n.id,
                                                     "why": f"dropped: {node.id} {CANCELLED_BY_PERSON}"})
     gone = {n.id for n in subtree}
     tx.drop_inline(gone)

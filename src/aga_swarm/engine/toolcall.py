@@ -137,7 +137,7 @@ def record_tool_call(tx: SwarmTx, blobs: BlobStore, node_id: str, step: str, too
     if len(encoded) > INLINE_RESULT_LIMIT:
         blob_key = scoped_key(tx.owner_id, tx.swarm_id, "llm", f"{call_id}.json")
         blobs.put(blob_key, encoded.encode())
-    sql.run(tx.conn, sql.INSERT_LLM_CALL, {
+    sql.send(tx.conn, sql.INSERT_LLM_CALL, {
         "swarm_id": tx.swarm_id, "id": call_id, "node_id": node_id, "step": step,
         "kind": LogEntryKind.TOOL_CALL.value, "model": f"tool:{tool}",
         "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": 0, "tokens_out": 0,

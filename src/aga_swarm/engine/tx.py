@@ -471,7 +471,7 @@ class SwarmTx:
 
     def enqueue_row(self, row: dict[str, Any]) -> None:
         """Write ``row`` (taken with ``take_inline``) as queued for any worker."""
-        sql.run(self.conn, sql.INSERT_OPERATION, _written(row))
+        sql.send(self.conn, sql.INSERT_OPERATION, _written(row))
         self.queued_work = True
 
     def insert_claimed(self, row: dict[str, Any]) -> int | None:

@@ -53,10 +53,14 @@ class _Dialect:
 class RawConnection:
     """A DBAPI connection inside a transaction, as ``store/sql.py`` uses it: ``dialect.name`` and one cursor."""
 
-    def __init__(self, dbapi: Any, dialect_name: str) -> None:
+    def __init__(self, dbapi: Any, dialect_name: str, pipeline: Any = None) -> None:
         self.dialect = _Dialect(dialect_name)
         self.dbapi = dbapi
         self.cursor = dbapi.cursor()  # one cursor for every statement of the transaction
+        # PostgreSQL: the transaction runs in psycopg's pipeline mode (``Database._pipelined_tx``): statements
+        # are sent without waiting for their results, which arrive when a result is needed (``sql.fetch``,
+        # ``sql.run``'s row count) or at the commit
+        self.pipeline = pipeline
 
 
 DEFAULT_POOL_SIZE = 10
@@ -286,7 +290,7 @@ class Database:
         writer's own connection (``_WriterTx``)."""
         if self._write_lock is not None:
             return _WriterTx(self)
-        return self._pooled_tx()
+        return self._pipelined_tx()
 
     def _writer_connection(self) -> RawConnection:
         raw = self._writer_raw
@@ -307,6 +311,37 @@ class Database:
             dbapi.commit()
         except BaseException:
             dbapi.rollback()
+            raise
+        finally:
+            raw.cursor.close()
+            fairy.close()
+
+    @contextmanager
+    def _pipelined_tx(self) -> Iterator[RawConnection]:
+        """PostgreSQL: a write transaction in psycopg's pipeline mode. ``BEGIN`` goes out with the first
+        statement (the swarm row's ``SELECT ... FOR UPDATE``), writes whose result nobody reads are queued, and
+        ``COMMIT`` goes out with them: an ask cycle is two round trips to the server instead of about ten
+        (``bench/bench_postgres.py``). An error of a queued statement is raised where the next result is read,
+        at the latest by the commit, and rolls the transaction back like any other."""
+        fairy = self.engine.raw_connection()
+        dbapi: Any = fairy.driver_connection
+        pipelined = dbapi.pipeline()  # a context manager around the Pipeline object
+        pipeline = pipelined.__enter__()
+        raw = RawConnection(dbapi, "postgresql", pipeline)
+        try:
+            try:
+                yield raw
+                dbapi.commit()  # in pipeline mode: COMMIT, then a sync that reads every pending result
+            except BaseException as exc:
+                try:
+                    dbapi.rollback()
+                finally:
+                    pipelined.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            pipelined.__exit__(None, None, None)
+        except BaseException:
+            if dbapi.closed or dbapi.info.transaction_status != 0:  # not IDLE: do not pool a connection in doubt
+                fairy.invalidate()
             raise
         finally:
             raw.cursor.close()

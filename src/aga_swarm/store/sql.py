@@ -16,7 +16,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
+from sqlalchemy import JSON, Float, Integer, Table
 
+from . import tables as t
 from .codec import (
     ChatRow,
     ChatUpdateRow,
@@ -45,6 +47,8 @@ class Q:
         self._sqlite_pos = _PARAM.sub("?", sql)
         self._pg_pos = _PARAM.sub("%s", sql)
         self.row: type[tuple[Any, ...]] | None = None  # the NamedTuple ``run_rows`` takes (``positional``)
+        # PostgreSQL: one statement for many rows, its parameters one array per column (``many_rows``)
+        self.pg_many: str | None = None
 
     def text_for(self, conn: Any) -> str:
         return self.pg if conn.dialect.name == "postgresql" else self.sqlite
@@ -61,6 +65,36 @@ class Q:
         self.row = row
         return self
 
+    def many_rows(self, table: Table) -> Q:
+        """On PostgreSQL, run many rows as one statement over ``unnest``-ed arrays, one per column of
+        ``table``: one statement to send and plan instead of one per row (a group's events, a fan-out's
+        nodes). An ``INSERT ... VALUES (...)`` becomes ``INSERT ... SELECT * FROM unnest(...)``; an
+        ``UPDATE t SET c = :c ... WHERE k = :k AND ...`` joins the arrays as ``v`` on its keys. The arrays go
+        in binary (``%b``): psycopg escapes each element of a text-format array with a regular expression,
+        which cost more than the statements saved."""
+        arrays = ", ".join(f"%b::{_pg_array_type(table.c[name].type)}" for name in self.names)
+        head, _, tail = self.sqlite.partition(" VALUES (")
+        if tail:
+            rest = tail.split(")", 1)[1]
+            self.pg_many = f"{head} SELECT * FROM unnest({arrays}){rest}"
+        else:
+            sets, _, where = self.sqlite.partition(" WHERE ")
+            keys = [c.split(" = ")[0] for c in where.split(" AND ")]
+            self.pg_many = (_PARAM.sub(r"v.\1", sets) + f" FROM unnest({arrays}) AS v({', '.join(self.names)}) "
+                            "WHERE " + " AND ".join(f"{table.name}.{k} = v.{k}" for k in keys))
+        return self
+
+
+def _pg_array_type(column_type: Any) -> str:
+    """The PostgreSQL array type a column's values are sent as (``Q.many_rows``)."""
+    if isinstance(column_type, JSON):
+        return "json[]"
+    if isinstance(column_type, Float):
+        return "float8[]"
+    if isinstance(column_type, Integer):  # BigInteger too
+        return "bigint[]"
+    return "text[]"
+
 
 def _cursor(conn: Any) -> Any:
     """The DBAPI cursor of a SQLAlchemy Connection, or the one a ``RawConnection`` keeps for its lifetime."""
@@ -71,10 +105,20 @@ def _cursor(conn: Any) -> Any:
 
 
 def run(conn: Any, q: Q, params: dict[str, Any] | None = None) -> int:
-    """Execute; return the row count."""
+    """Execute; return the row count (in a pipelined transaction this waits for the server: use ``send``
+    when the count does not matter)."""
     cur = _cursor(conn)
     cur.execute(q.text_for(conn), params or {})
+    pipeline = getattr(conn, "pipeline", None)
+    if pipeline is not None:
+        pipeline.sync()
     return int(cur.rowcount)
+
+
+def send(conn: Any, q: Q, params: dict[str, Any] | None = None) -> None:
+    """Execute, without waiting for the outcome in a pipelined transaction (an error surfaces at the next
+    result read, at the latest at the commit)."""
+    _cursor(conn).execute(q.text_for(conn), params or {})
 
 
 def run_many(conn: Any, q: Q, params: list[dict[str, Any]]) -> None:
@@ -90,6 +134,8 @@ def run_rows(conn: Any, q: Q, rows: Sequence[tuple[Any, ...]]) -> None:
     cur = _cursor(conn)
     if len(rows) == 1:
         cur.execute(q.positional_text_for(conn), rows[0])
+    elif q.pg_many is not None and conn.dialect.name == "postgresql":
+        cur.execute(q.pg_many, [list(column) for column in zip(*rows, strict=True)])
     else:
         cur.executemany(q.positional_text_for(conn), rows)
 
@@ -98,8 +144,9 @@ def fetch(conn: Any, q: Q, params: dict[str, Any] | None = None) -> list[Any]:
     """Rows as objects with attribute access by column name."""
     cur = _cursor(conn)
     cur.execute(q.text_for(conn), params or {})
+    found = cur.fetchall()  # first: in pipeline mode the description arrives with the rows
     names = [d[0] for d in cur.description]
-    return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+    return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in found]
 
 
 def fetch_one(conn: Any, q: Q, params: dict[str, Any] | None = None) -> Any:
@@ -122,23 +169,24 @@ CHAT = Q("SELECT data FROM chats WHERE swarm_id = :sid AND id = :id")
 
 INSERT_EVENT = Q("INSERT INTO events (swarm_id, seq, ts, type, node_id, data) "
                  "VALUES (:swarm_id, :seq, :ts, :type, :node_id, :data)"
-                 ).positional(EventRow)
+                 ).positional(EventRow).many_rows(t.events)
 INSERT_NODE = Q("INSERT INTO nodes (swarm_id, id, parent_id, lifecycle, data) "
-                "VALUES (:swarm_id, :id, :parent_id, :lifecycle, :data)").positional(NodeRow)
+                "VALUES (:swarm_id, :id, :parent_id, :lifecycle, :data)").positional(NodeRow).many_rows(t.nodes)
 UPDATE_NODE = Q("UPDATE nodes SET lifecycle = :lifecycle, data = :data WHERE swarm_id = :swarm_id AND id = :id"
-                ).positional(NodeUpdateRow)
+                ).positional(NodeUpdateRow).many_rows(t.nodes)
 UPDATE_NODE_DATA = Q("UPDATE nodes SET data = :data WHERE swarm_id = :swarm_id AND id = :id"
-                     ).positional(NodeDataRow)
+                     ).positional(NodeDataRow).many_rows(t.nodes)
 INSERT_CHAT = Q("INSERT INTO chats (swarm_id, id, node_id, status, data) "
-                "VALUES (:swarm_id, :id, :node_id, :status, :data)").positional(ChatRow)
+                "VALUES (:swarm_id, :id, :node_id, :status, :data)").positional(ChatRow).many_rows(t.chats)
 UPDATE_CHAT = Q("UPDATE chats SET status = :status, data = :data WHERE swarm_id = :swarm_id AND id = :id"
-                ).positional(ChatUpdateRow)
+                ).positional(ChatUpdateRow).many_rows(t.chats)
 INSERT_MESSAGE = Q("INSERT INTO messages (swarm_id, id, chat_id, idx, role, content, reply_to, attachments, "
                       "created_at) VALUES (:swarm_id, :id, :chat_id, :idx, :role, :content, :reply_to, "
                       ":attachments, :created_at)"
-                   ).positional(MessageRow)
+                   ).positional(MessageRow).many_rows(t.messages)
 INSERT_JOURNAL = Q("INSERT INTO journal (swarm_id, node_id, step, text, created_at, seq) "
-                   "VALUES (:swarm_id, :node_id, :step, :text, :created_at, :seq)").positional(JournalRow)
+                   "VALUES (:swarm_id, :node_id, :step, :text, :created_at, :seq)"
+                   ).positional(JournalRow).many_rows(t.journal)
 INSERT_OPERATION = Q("INSERT INTO operations (swarm_id, node_id, kind, status, payload, attempts, idem_key, "
                      "not_before, claim, lease_until, created_at) VALUES (:swarm_id, :node_id, :kind, :status, "
                      ":payload, :attempts, :idem_key, :not_before, :claim, :lease_until, :created_at) "
@@ -171,7 +219,7 @@ INSERT_LLM_CALL = Q("INSERT INTO llm_calls (swarm_id, id, node_id, step, kind, m
                        ":latency_ms, :cost_usd, :attempts, :error, :created_at, :seq, :attempt, :replan)")
 INSERT_LLM_REQUEST = Q("INSERT INTO llm_requests (swarm_id, key, body, blob_key) VALUES (:swarm_id, :key, "
                        ":body, :blob_key) ON CONFLICT (swarm_id, key) DO NOTHING"
-                       ).positional(RequestRow)
+                       ).positional(RequestRow).many_rows(t.llm_requests)
 LLM_REQUEST = Q("SELECT body, blob_key FROM llm_requests WHERE swarm_id = :sid AND key = :key")
 INSERT_MEMORY_FILE = Q("INSERT INTO memory_files (swarm_id, path, seq, title, size, content_type, node_id, blob_key, "
                        "created_at) VALUES (:swarm_id, :path, :seq, :title, :size, :content_type, :node_id, "
