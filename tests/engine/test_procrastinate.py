@@ -40,11 +40,11 @@ GATED_TWO = "Plan: Gated one; Gated two"  # while both wait at the gate, nothing
 
 AUDIT = """
 CREATE TABLE aga_test_claims (seq bigserial PRIMARY KEY, swarm_id text, node_id text, op_id bigint,
-                              claim text, overlap boolean);
+                              claim text, overlap boolean, how text, tx bigint DEFAULT txid_current());
 CREATE FUNCTION aga_test_audit_claim() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO aga_test_claims (swarm_id, node_id, op_id, claim, overlap) VALUES (
-        NEW.swarm_id, NEW.node_id, NEW.id, NEW.claim,
+    INSERT INTO aga_test_claims (swarm_id, node_id, op_id, claim, how, overlap) VALUES (
+        NEW.swarm_id, NEW.node_id, NEW.id, NEW.claim, TG_OP,
         EXISTS (SELECT 1 FROM operations o WHERE o.swarm_id = NEW.swarm_id AND o.node_id = NEW.node_id
                 AND o.status = 'running' AND o.id <> NEW.id));
     RETURN NULL;
@@ -214,6 +214,11 @@ async def test_two_workers_woken_by_notify_keep_every_guarantee(svc: SwarmServic
     assert len({c.op_id for c in claims}) == len(claims)  # no operation claimed twice
     assert all(c.claim.startswith("w") for c in claims)  # every claim was made under a Procrastinate worker
     assert sum(ran) > len(claims)  # group commit: operations ran in the transaction of the one that queued them
+    # batch claims: a job's claim transaction also took other due jobs' queued operations (the 40 notes' model
+    # calls are queued at once); claims written by an operation's own commit (its node's next one) are inserts
+    per_tx = _rows(svc, "SELECT count(*) AS n FROM aga_test_claims WHERE swarm_id = :s AND how = 'UPDATE' "
+                        "GROUP BY tx", s=many.id)
+    assert max(r.n for r in per_tx) > 1
     assert _jobs(svc, many.id) == []  # finished jobs are deleted; none failed
 
 

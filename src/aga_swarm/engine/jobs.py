@@ -116,44 +116,135 @@ def wake(conn: Any, swarm: str, node: str, at: float | None = None) -> None:
                         "args": sql.to_json({"swarm": swarm, "node": node, "op": 0})})
 
 
-def claim_node(engine: Engine, swarm: str, node: str, *, stall_seconds: float,
-               lease_seconds: float) -> ClaimedOp | _Busy | _Later | None:
+FETCH_JOB = text("SELECT id, args FROM procrastinate_fetch_job_v2(ARRAY[:queue]::varchar[], :wid)")
+FINISH_JOB = text("SELECT procrastinate_finish_job_v1(:id, 'succeeded', true)")
+FAIL_JOB = text("SELECT procrastinate_finish_job_v1(:id, 'failed', false)")
+BATCH_MAX = 32  # a job's claim takes up to this many due jobs' operations (its own included) in one transaction
+
+Outcome = ClaimedOp | _Busy | _Later | None
+
+
+@dataclass
+class Batch:
+    """What one job's claim took: its own node's outcome, and the jobs it fetched besides (``claim_batch``)."""
+
+    own: Outcome
+    extra: list[tuple[int, ClaimedOp]]  # (job id, its node's claimed operation): the job stays ``doing``
+    due: list[float]  # when the jobs deferred for later in it become due
+
+
+def claim_batch(engine: Engine, swarm: str, node: str, *, worker_id: int | None, extra: int, stall_seconds: float,
+                lease_seconds: float) -> Batch:
+    """Claim the job's node's next operation and, in the same transaction, fetch up to ``extra`` more due jobs
+    for this worker (``procrastinate_fetch_job_v2``, which skips locks with a job running) and claim their
+    nodes' operations: a fan-out's children start together and commit together (``GroupCommit``), one claim
+    transaction for many. A fetched job whose node has nothing to run ends in that transaction; one whose
+    node is busy or waits for a backoff defers its node's next wake-up and ends; the others stay ``doing``
+    under this worker until their operation has run (``JobDispatcher._run_extra``), so Procrastinate's lock
+    still keeps one operation per node, and a stalled worker's fetched jobs are retried like its own."""
+    due: list[float] = []
+    with engine.db.tx() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": CLAIM_LOCK})
+        own = _claim_on(conn, swarm, node, stall_seconds=stall_seconds, lease_seconds=lease_seconds)
+        at = _defer_if_waiting(conn, swarm, node, own)
+        if at is not None:
+            due.append(at)
+        fetched: list[tuple[int, ClaimedOp]] = []
+        while worker_id is not None and len(fetched) < extra:
+            job = conn.execute(FETCH_JOB, {"queue": QUEUE, "wid": worker_id}).first()
+            if job is None or job.id is None:
+                break
+            args = sql.from_json(job.args)
+            outcome = _claim_on(conn, args["swarm"], args["node"], stall_seconds=stall_seconds,
+                                lease_seconds=lease_seconds)
+            if isinstance(outcome, ClaimedOp):
+                fetched.append((int(job.id), outcome))
+                continue
+            at = _defer_if_waiting(conn, args["swarm"], args["node"], outcome)
+            if at is not None:
+                due.append(at)
+            conn.execute(FINISH_JOB, {"id": job.id})
+    return Batch(own, fetched, due)
+
+
+def _defer_if_waiting(conn: Any, swarm: str, node: str, outcome: Outcome) -> float | None:
+    """For a node busy under a claim no job holds, or whose next operation waits for a backoff: defer its
+    next wake-up (in ``conn``'s transaction) and return when it is due."""
+    if isinstance(outcome, _Busy):  # under a direct claim (--once, the serverless handler): look again soon
+        at = time.time() + BUSY_RETRY_SECONDS
+    elif isinstance(outcome, _Later):  # a backoff: its own job is scheduled; this one keeps the count
+        at = max(outcome.at, time.time() + 0.05)
+    else:
+        return None
+    wake(conn, swarm, node, at)
+    return at
+
+
+def _claim_on(conn: Any, swarm: str, node: str, *, stall_seconds: float, lease_seconds: float) -> Outcome:
     """Claim the node's next operation for the job that holds its lock: an orphaned running one (its worker
-    stopped heartbeating, or its lease expired), else the earliest queued one."""
+    stopped heartbeating, or its lease expired), else the earliest queued one. ``conn`` holds the claim lock
+    (shared: jobs never claim for the same node at once, Procrastinate's lock; the claim loop's direct claims
+    take it exclusively, so a job and a direct claim never interleave)."""
     now = time.time()
     token = tx_module.claim_token()
-    with engine.db.tx() as conn:
-        # shared: jobs never claim for the same node at once (Procrastinate's lock); the claim loop's direct
-        # claims take this lock exclusively, so a job and a direct claim never interleave
-        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": CLAIM_LOCK})
-        row = conn.execute(NEXT_OF_NODE, {"sid": swarm, "nid": node}).first()
-        if row is None:
-            return None
-        if row.status == "running":
-            wid = worker_of(row.claim)
-            if wid is not None:
-                alive = conn.execute(WORKER_ALIVE, {"wid": wid, "stall": stall_seconds}).first() is not None
-            else:
-                alive = (row.lease_until or 0) >= now
-            if alive:
-                return _BUSY
-            won = conn.execute(TAKE_OVER, {"id": row.id, "claim": token, "old": row.claim,
-                                           "lease": now + lease_seconds}).rowcount
-            if won != 1:
-                return _BUSY
-            log.warning("operation %s of %s/%s taken over from a stalled claim (%s)", row.id, swarm, node, row.claim)
+    row = conn.execute(NEXT_OF_NODE, {"sid": swarm, "nid": node}).first()
+    if row is None:
+        return None
+    if row.status == "running":
+        wid = worker_of(row.claim)
+        if wid is not None:
+            alive = conn.execute(WORKER_ALIVE, {"wid": wid, "stall": stall_seconds}).first() is not None
         else:
-            if row.not_before > now:
-                return _Later(float(row.not_before))
-            won = sql.run(conn, sql.CLAIM, {"id": row.id, "claim": token, "attempts": row.attempts + 1,
-                                            "lease_until": now + lease_seconds})
-            if won != 1:  # pragma: no cover - claims of a node are serialised (lock, advisory lock)
-                return _BUSY
-        attempts = row.attempts + 1
-        kind = OperationKind(row.kind)
-        return ClaimedOp(id=int(row.id), swarm_id=swarm, node_id=node, kind=kind, payload=sql.from_json(row.payload),
-                         attempts=attempts, claim=token,
-                         prefetched=read_for_llm_call(conn, swarm, node) if kind is OperationKind.LLM_CALL else None)
+            alive = (row.lease_until or 0) >= now
+        if alive:
+            return _BUSY
+        won = conn.execute(TAKE_OVER, {"id": row.id, "claim": token, "old": row.claim,
+                                       "lease": now + lease_seconds}).rowcount
+        if won != 1:
+            return _BUSY
+        log.warning("operation %s of %s/%s taken over from a stalled claim (%s)", row.id, swarm, node, row.claim)
+    else:
+        if row.not_before > now:
+            return _Later(float(row.not_before))
+        won = sql.run(conn, sql.CLAIM, {"id": row.id, "claim": token, "attempts": row.attempts + 1,
+                                        "lease_until": now + lease_seconds})
+        if won != 1:  # pragma: no cover - claims of a node are serialised (lock, advisory lock)
+            return _BUSY
+    attempts = row.attempts + 1
+    kind = OperationKind(row.kind)
+    return ClaimedOp(id=int(row.id), swarm_id=swarm, node_id=node, kind=kind, payload=sql.from_json(row.payload),
+                     attempts=attempts, claim=token,
+                     prefetched=read_for_llm_call(conn, swarm, node) if kind is OperationKind.LLM_CALL else None)
+
+
+def announcing_worker(app: procrastinate.App, **options: Any) -> Any:
+    """A Procrastinate ``Worker`` that loses no announcement. Procrastinate's fetch loop clears its "new job"
+    event after each fetch, so a job announced while a fetch that finds nothing is under way (committed after
+    that fetch's snapshot) was forgotten until the next fetch poll: a lost wake-up, and a stalled node when the
+    poll is long. This worker fetches again whenever an announcement came in during the fetch loop; it also
+    takes announcements of its own (``announce``: a job deferred for later became due)."""
+    from procrastinate.worker import Worker
+
+    class AnnouncingWorker(Worker):
+        announced = False
+
+        def announce(self) -> None:
+            self.announced = True
+            self._new_job_event.set()
+
+        async def _handle_notification(self, *, channel: str, notification: Any) -> None:
+            if notification.get("type") == "job_inserted":
+                self.announced = True
+            await super()._handle_notification(channel=channel, notification=notification)
+
+        async def _fetch_and_process_jobs(self) -> None:
+            while True:
+                self.announced = False
+                await super()._fetch_and_process_jobs()  # type: ignore[no-untyped-call]
+                if not self.announced or self._stop_event.is_set():
+                    return
+
+    return AnnouncingWorker(app, **options)
 
 
 class JobDispatcher:
@@ -165,31 +256,75 @@ class JobDispatcher:
         self.stall_seconds = stall_seconds if stall_seconds is not None else float(
             os.environ.get("AGA_SWARM_STALL_SECONDS", DEFAULT_STALL_SECONDS))
         self.worker: Any = None
+        self._extra: set[asyncio.Task[None]] = set()  # operations of jobs fetched by ``claim_batch``
+        self._stopping = False
 
     async def drain(self, swarm: str, node: str) -> None:
         """The task of every job: claim the node's next operation (its earliest queued one, or a running one
-        whose worker died) and run it with the chain it commits with. One operation per job: each operation
-        that became queued deferred a job of its own, so the node's next one has its job waiting (announced
-        when this one ends, migration 0007); a job whose operation already ran (in a group, or taken by an
-        earlier job of the node) claims nothing."""
+        whose worker died) and run it with the chain it commits with, and claim, in the same transaction,
+        other due jobs' operations, which start together with it (``claim_batch``). One operation per job:
+        each operation that became queued deferred a job of its own, so the node's next one has its job
+        waiting (announced when this one ends, migration 0007); a job whose operation already ran (in a group,
+        or taken by an earlier job of the node) claims nothing."""
         runner = self.runner
         worker_id = getattr(self.worker, "worker_id", None)
         if worker_id is not None:
             tx_module.CLAIM_OWNER = f"w{worker_id}:"
-        outcome = claim_node(self.engine, swarm, node, stall_seconds=self.stall_seconds,
-                             lease_seconds=runner.lease_seconds)
-        if outcome is None:
-            return
-        if isinstance(outcome, _Busy):  # under a direct claim (--once, the serverless handler): look again soon
-            with self.engine.db.tx() as conn:
-                wake(conn, swarm, node, time.time() + BUSY_RETRY_SECONDS)
-            return
-        if isinstance(outcome, _Later):  # a backoff: its own job is scheduled; this one keeps the count
-            with self.engine.db.tx() as conn:
-                wake(conn, swarm, node, max(outcome.at, time.time() + 0.05))
-            return
-        runner._active_nodes.add((swarm, node))
-        await runner._run_one(outcome)
+        # the jobs fetched besides this one take free job slots of this worker, so --concurrency still bounds
+        # the operations in flight; the slots they do not use are given back at once
+        slots = 0 if self._stopping else await self._take_slots(BATCH_MAX - 1)
+        batch: Batch | None = None
+        try:
+            batch = claim_batch(self.engine, swarm, node, worker_id=worker_id, extra=slots,
+                                stall_seconds=self.stall_seconds, lease_seconds=runner.lease_seconds)
+        finally:
+            for _ in range(slots - (len(batch.extra) if batch is not None else 0)):
+                self._slots().release()
+        for at in batch.due:
+            self._announce_at(at)
+        for job_id, op in batch.extra:
+            runner._active_nodes.add((op.swarm_id, op.node_id))
+            task = asyncio.ensure_future(self._run_extra(job_id, op))
+            self._extra.add(task)
+            task.add_done_callback(self._extra.discard)
+        if isinstance(batch.own, ClaimedOp):
+            runner._active_nodes.add((swarm, node))
+            await runner._run_one(batch.own)
+
+    def _slots(self) -> asyncio.Semaphore:
+        """The worker's job slots (``--concurrency``), which the jobs a claim fetches besides its own take too."""
+        return self.worker._job_semaphore  # type: ignore[no-any-return]
+
+    async def _take_slots(self, most: int) -> int:
+        """Take up to ``most`` of the worker's free job slots, without waiting for one."""
+        slots, taken = self._slots(), 0
+        while taken < most and not slots.locked():
+            await slots.acquire()  # free: returns at once
+            taken += 1
+        return taken
+
+    async def _run_extra(self, job_id: int, op: ClaimedOp) -> None:
+        """Run an operation claimed for a job this worker fetched besides its own (``claim_batch``), then end
+        that job: deleted like a finished Procrastinate job, which announces the node's next job (0007)."""
+        outcome = FINISH_JOB
+        try:
+            await self.runner._run_one(op)
+        except Exception:
+            log.exception("operation %s of %s/%s failed in its job %s", op.id, op.swarm_id, op.node_id, job_id)
+            outcome = FAIL_JOB
+        finally:
+            try:
+                with self.engine.db.tx() as conn:
+                    conn.execute(outcome, {"id": job_id})
+            finally:
+                self._slots().release()
+
+    def _announce_at(self, at: float) -> None:
+        """Wake this worker's fetch loop when a job deferred for later becomes due: Procrastinate announces
+        only inserts, and its fetch poll (``AGA_SWARM_JOB_POLL_SECONDS``) is only the net."""
+        announce = getattr(self.worker, "announce", None)
+        if announce is not None:
+            asyncio.get_running_loop().call_later(max(0.0, at - time.time()) + 0.01, announce)
 
     async def retry_stalled(self, app: procrastinate.App, stop: asyncio.Event) -> None:
         """Put the jobs of workers that stopped heartbeating back to ``todo`` (Procrastinate leaves this to
@@ -221,13 +356,11 @@ class JobDispatcher:
                 pass
 
     async def serve(self, stop: asyncio.Event) -> None:
-        from procrastinate.worker import Worker
-
         runner = self.runner
         app = make_app(self.engine.db.url, pool_size=min(runner.concurrency, 8) + 2)
         heartbeat = max(0.1, self.stall_seconds / 3)
         async with app.open_async():
-            self.worker = Worker(app, queues=[QUEUE], name=f"aga-swarm-{os.getpid()}",
+            self.worker = announcing_worker(app, queues=[QUEUE], name=f"aga-swarm-{os.getpid()}",
                                  concurrency=runner.concurrency, listen_notify=True, install_signal_handlers=False,
                                  delete_jobs="successful", additional_context={"dispatcher": self},
                                  update_heartbeat_interval=heartbeat, stalled_worker_timeout=self.stall_seconds,
@@ -239,8 +372,15 @@ class JobDispatcher:
             run = asyncio.create_task(self.worker.run())
             stopped = asyncio.create_task(stop.wait())
             await asyncio.wait({run, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            # first the operations of the jobs claims fetched besides their own, while this worker still
+            # heartbeats (else they could be taken over as a dead worker's); no claim fetches more meanwhile
+            self._stopping = True
+            while self._extra:
+                await asyncio.gather(*self._extra, return_exceptions=True)
             self.worker.stop()  # finishes the running jobs (no graceful timeout), then unregisters
             await run
+            while self._extra:
+                await asyncio.gather(*self._extra, return_exceptions=True)
             stopped.cancel()
             side_stop.set()
             await asyncio.gather(*side, return_exceptions=True)
