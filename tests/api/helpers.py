@@ -67,6 +67,7 @@ class Server:
     log_path: Path
     env: dict[str, str]
     proc: subprocess.Popen[bytes] | None = None
+    on_stop: list[Callable[[], None]] = field(default_factory=list)  # run once the server has stopped
 
     @classmethod
     def start(cls, tmp: Path, name: str, env: dict[str, str] | None = None, *, data_dir: Path | None = None,
@@ -105,8 +106,9 @@ class Server:
 
     def stop(self) -> None:
         """Stop the server and check its whole log (``check_log``): every test's server is checked when it
-        stops, whatever ran before or after it."""
+        stops, whatever ran before or after it. Then run ``on_stop`` (drop its database)."""
         if self.proc is None or self.proc.poll() is not None:
+            self._after_stop()
             return
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -114,7 +116,30 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=5)
-        check_log(self.log_path)
+        try:
+            check_log(self.log_path)
+        finally:
+            self._after_stop()
+
+    def _after_stop(self) -> None:
+        while self.on_stop:
+            self.on_stop.pop(0)()
+
+    @property
+    def db_url(self) -> str:
+        """The URL of this server's database (SQLite in its data directory unless it was given one)."""
+        return self.env.get("AGA_SWARM_DB_URL") or f"sqlite:///{self.data_dir / 'swarm.db'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return not self.db_url.startswith("sqlite")
+
+    def open_store(self) -> Any:
+        """A SwarmService on this server's store, from the test process (close it after use)."""
+        from aga_swarm.service import SwarmService
+
+        return SwarmService(data_dir=self.data_dir, db_url=self.env.get("AGA_SWARM_DB_URL"),
+                            blob_url=self.env.get("AGA_SWARM_BLOB_URL"))
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")

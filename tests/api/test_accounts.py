@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,11 @@ from aga_swarm.store.database import Database, sqlite_url
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    return Database(sqlite_url(tmp_path))
+def db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """The accounts tables on SQLite, and on a PostgreSQL database of this test's own."""
+    database = Database(request.getfixturevalue("pg_url") if backend == "postgres" else sqlite_url(tmp_path))
+    yield database
+    database.dispose()
 
 
 def test_users_and_passwords(db: Database) -> None:

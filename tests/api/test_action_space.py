@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from .conftest import ApiBackend
 from .helpers import ROOT, Server, client, create_swarm, signup
 
 FILESYSTEM = ROOT / "tests" / "mcp" / "node_modules" / ".bin" / "mcp-server-filesystem"
@@ -19,14 +20,14 @@ MARKER = "env-value-that-must-stay-on-the-server"
 
 
 @pytest.fixture(scope="module")
-def tools_server(tmp_root: Path) -> Iterator[tuple[Server, Path]]:
-    share = tmp_root / "share-folder-of-the-operator"
+def tools_server(api_backend: ApiBackend) -> Iterator[tuple[Server, Path]]:
+    share = api_backend.tmp_root / f"share-folder-of-the-operator-{api_backend.name}"
     share.mkdir()
-    config = tmp_root / "mcp.json"
+    config = api_backend.tmp_root / f"mcp-{api_backend.name}.json"
     config.write_text(json.dumps({"mcpServers": {"fs": {
         "command": str(FILESYSTEM), "args": [str(share)], "env": {"FS_MARKER": MARKER},
         "idempotent": ["read_text_file"], "policy": {"write_file": "deny"}}}}))
-    srv = Server.start(tmp_root, "actions", {
+    srv = api_backend.start("actions", {
         "AGA_SWARM_MCP_CONFIG": str(config), "AGA_SWARM_ACTIONS": "aga_test_echo:register",
         "PYTHONPATH": str(ROOT / "tests" / "plugins")})
     yield srv, share

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .conftest import ApiBackend
 from .helpers import Server, awaiting_chat, full_history, poll, signup
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
@@ -19,9 +20,9 @@ GOAL = "Ask the user which colour the poster should use\nDescribe the photo"
 
 
 @pytest.fixture(scope="module")
-def tight_server(tmp_root: Path) -> Iterator[Server]:
+def tight_server(api_backend: ApiBackend) -> Iterator[Server]:
     """Tiny limits: 1000 bytes a file, 2500 a message, 2 files, text and PNG only, 60,000 stored bytes a user."""
-    srv = Server.start(tmp_root, "attach-limits", {
+    srv = api_backend.start("attach-limits", {
         "AGA_SWARM_UPLOAD_MAX_FILE_BYTES": "1000", "AGA_SWARM_UPLOAD_MAX_REQUEST_BYTES": "2500",
         "AGA_SWARM_UPLOAD_MAX_FILES": "2", "AGA_SWARM_UPLOAD_TYPES": "text/plain,text/markdown,image/png",
         "AGA_SWARM_QUOTA_STORED_BYTES": "60000"})
@@ -105,9 +106,7 @@ async def test_goal_reply_and_tell_carry_files_to_the_nodes(server: Server) -> N
         assert state["nodes"]["n.1"]["attachments"] == []
 
 
-@pytest.mark.parametrize("which", ["server", "pg_server"])
-async def test_tell_with_files_and_citing_memory_paths(which: str, request: pytest.FixtureRequest) -> None:
-    server: Server = request.getfixturevalue(which)
+async def test_tell_with_files_and_citing_memory_paths(server: Server) -> None:
     ann = await signup(server)
     async with ann.http() as http:
         r = await http.post("/api/swarms", json={"goal": "Ask the user for a name\nWrite a haiku about it"})

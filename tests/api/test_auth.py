@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 import socketio
 
+from .conftest import ApiBackend
 from .helpers import Recorder, Secrets, Server, client, new_password, new_username, signup
 
 
@@ -122,9 +122,9 @@ async def test_wrong_password_401_and_rate_limit_429(server: Server) -> None:
         assert (await c.get("/api/me")).status_code == 200
 
 
-async def test_signups_per_address_are_limited_before_any_password_is_hashed(tmp_root: Path) -> None:
+async def test_signups_per_address_are_limited_before_any_password_is_hashed(api_backend: ApiBackend) -> None:
     """Each signup costs a bcrypt hash of CPU: an address gets AGA_SWARM_SIGNUP_IP_MAX per window."""
-    srv = Server.start(tmp_root, "signup-limit", {"AGA_SWARM_SIGNUP_IP_MAX": "3"})
+    srv = api_backend.start("signup-limit", {"AGA_SWARM_SIGNUP_IP_MAX": "3"})
     try:
         first = {"username": new_username(), "password": new_password()}
         async with client(srv) as c:
@@ -173,8 +173,8 @@ async def test_logout_drops_open_sockets(server: Server) -> None:
 
 
 @pytest.fixture(scope="module")
-def short_ttl_server(tmp_root: Path):  # type: ignore[no-untyped-def]
-    srv = Server.start(tmp_root, "ttl", {"AGA_SWARM_SESSION_TTL_SECONDS": "1"})
+def short_ttl_server(api_backend: ApiBackend):  # type: ignore[no-untyped-def]
+    srv = api_backend.start("ttl", {"AGA_SWARM_SESSION_TTL_SECONDS": "1"})
     yield srv
     srv.stop()
 
@@ -200,13 +200,13 @@ async def test_session_expiry(short_ttl_server: Server) -> None:
     assert not rec.sio.connected
 
 
-async def test_parallel_login_guesses_meet_the_limit_and_lock_only_that_address(tmp_root: Path) -> None:
+async def test_parallel_login_guesses_meet_the_limit_and_lock_only_that_address(api_backend: ApiBackend) -> None:
     """40 simultaneous logins for one user (39 wrong, 1 right) used to give 39 x 401 and 1 x 200: the limit was
     checked before the hash and counted after it. The lock is on the (address, user) pair, so the owner can
     still log in from an address that has not been guessing."""
     import httpx
 
-    srv = Server.start(tmp_root, "login-burst", {"AGA_SWARM_BCRYPT_ROUNDS": "10"})
+    srv = api_backend.start("login-burst", {"AGA_SWARM_BCRYPT_ROUNDS": "10"})
     try:
         acct = await signup(srv)
         max_failures = 5  # AGA_SWARM_LOGIN_MAX_FAILURES' default

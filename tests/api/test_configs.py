@@ -10,21 +10,21 @@ import uuid
 from pathlib import Path
 
 from aga_swarm.schemas import LLMSettings, SwarmConfig
-from aga_swarm.service import SwarmService
 
-from .helpers import Secrets, Server, signup
+from .conftest import ApiBackend
+from .helpers import Secrets, signup
 
 BIN = Path(sys.executable).parent / "aga-swarm"
 
 
-async def test_each_user_sees_the_built_in_configs_and_their_own_without_credentials(tmp_root: Path) -> None:
+async def test_each_user_sees_the_built_in_configs_and_their_own_without_credentials(api_backend: ApiBackend) -> None:
     secret = f"pw-{uuid.uuid4().hex}"
     Secrets.passwords.add(secret)  # every response of every test is checked for it
-    srv = Server.start(tmp_root, "configs", {"OPENAI_API_KEY": "sk-not-used-here",
+    srv = api_backend.start("configs", {"OPENAI_API_KEY": "sk-not-used-here",
                                              "OPENAI_BASE_URL": f"http://proxy:{secret}@127.0.0.1:9/v1"})
     try:
         # the command line saves a config into the server's store, for its own swarms (owner "local")
-        cfg = tmp_root / "cli-config.yaml"
+        cfg = api_backend.tmp_root / f"cli-config-{api_backend.name}.yaml"
         cfg.write_text("id: from-the-cli\nname: a CLI config\nllm:\n  provider: scripted\n")
         res = subprocess.run([str(BIN), "run", "--data-dir", str(srv.data_dir), "--config-file", str(cfg),
                               "Write a haiku"], capture_output=True, text=True, timeout=120,
@@ -32,7 +32,7 @@ async def test_each_user_sees_the_built_in_configs_and_their_own_without_credent
         assert res.returncode == 0, res.stderr
         alice, bob = await signup(srv), await signup(srv)
         # the operator's Python API (or a future route) saves two configs named alike for two users
-        svc = SwarmService(data_dir=srv.data_dir)
+        svc = srv.open_store()
         try:
             svc.save_config(SwarmConfig(id="mine", name="Alice's proxy", llm=LLMSettings(
                 provider="openai", base_url=f"https://alice:{secret}@llm.example/v1?api-key={secret}")),

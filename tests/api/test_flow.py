@@ -4,9 +4,8 @@ reconnect catch-up and the idle notice. Events are observed with a real Socket.I
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
-import pytest
+from sqlalchemy import create_engine, text
 
 from .helpers import (
     Recorder,
@@ -106,11 +105,6 @@ async def test_full_scripted_run(server: Server) -> None:
     await full_run(server)
 
 
-@pytest.mark.postgres
-async def test_full_scripted_run_postgres(pg_server: Server) -> None:
-    await full_run(pg_server)
-
-
 async def test_reply_conflicts(server: Server) -> None:
     acct = await signup(server)
     async with acct.http() as http:
@@ -143,13 +137,14 @@ async def test_reply_conflicts(server: Server) -> None:
 
 
 def _held_ops(server: Server, swarm_id: str) -> dict[str, int]:
-    conn = sqlite3.connect(f"file:{server.data_dir / 'swarm.db'}?mode=ro", uri=True, timeout=10)
+    engine = create_engine(server.db_url)
     try:
-        rows = conn.execute("SELECT status, count(*) FROM operations WHERE swarm_id = ? GROUP BY status",
-                            (swarm_id,)).fetchall()
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT status, count(*) FROM operations WHERE swarm_id = :s GROUP BY status"),
+                                {"s": swarm_id}).all()
     finally:
-        conn.close()
-    return dict(rows)
+        engine.dispose()
+    return {status: count for status, count in rows}
 
 
 async def test_pause_holds_and_resume_releases(server: Server) -> None:

@@ -5,13 +5,12 @@ checked the same way when it stops (``Server.stop`` -> ``check_log``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from .conftest import ApiBackend
+from .helpers import Secrets, check_log, new_password, signup
 
-from .helpers import Secrets, Server, check_log, new_password, signup
 
-
-async def test_logs_are_structured_and_secret_free(tmp_root: Path) -> None:
-    server = Server.start(tmp_root, "logs")
+async def test_logs_are_structured_and_secret_free(api_backend: ApiBackend) -> None:
+    server = api_backend.start("logs")
     try:
         password = new_password()
         acct = await signup(server, password=password)  # one of everything in this server's log

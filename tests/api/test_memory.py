@@ -11,15 +11,16 @@ from typing import Any
 
 import pytest
 
+from .conftest import ApiBackend
 from .helpers import Server, create_swarm, full_history, signup
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
 
 
 @pytest.fixture(scope="module")
-def small_server(tmp_root: Path) -> Iterator[Server]:
+def small_server(api_backend: ApiBackend) -> Iterator[Server]:
     """A server with tiny upload limits (1000 bytes a file, 4096 a request) and no PDFs."""
-    srv = Server.start(tmp_root, "uploads", {"AGA_SWARM_UPLOAD_MAX_FILE_BYTES": "1000",
+    srv = api_backend.start("uploads", {"AGA_SWARM_UPLOAD_MAX_FILE_BYTES": "1000",
                                              "AGA_SWARM_UPLOAD_MAX_REQUEST_BYTES": "4096",
                                              "AGA_SWARM_UPLOAD_TYPES": "text/plain,text/markdown,image/png"})
     yield srv
@@ -31,9 +32,8 @@ def _blob_files(srv: Server, owner: str, swarm_id: str) -> list[Path]:
     return [p for p in base.rglob("*") if p.is_file()] if base.exists() else []
 
 
-@pytest.mark.parametrize("which", ["server", "pg_server"])
-async def test_upload_list_download_at_seqs_and_owner_checks(which: str, request: pytest.FixtureRequest) -> None:
-    srv: Server = request.getfixturevalue(which)
+async def test_upload_list_download_at_seqs_and_owner_checks(server: Server) -> None:
+    srv = server
     ann, bob = await signup(srv), await signup(srv)
     async with ann.http() as http, bob.http() as other:
         swarm = await create_swarm(http, "Write a poem", spawn=False)
@@ -87,12 +87,11 @@ async def test_markup_is_never_served_as_itself(server: Server) -> None:
     """Even a file an agent wrote as HTML (here: through the service, as a step would) goes out as an
     octet-stream attachment."""
     from aga_swarm.engine import memory
-    from aga_swarm.service import SwarmService
 
     ann = await signup(server)
     async with ann.http() as http:
         sid = (await create_swarm(http, "a page", spawn=False))["id"]
-        svc = SwarmService(data_dir=server.data_dir)
+        svc = server.open_store()
         try:
             svc._write(sid, ann.id, lambda tx: memory.write(
                 tx, svc.engine.blobs, "site/index.html", b"<script>alert(1)</script>", node_id=None))

@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from aga_swarm.service import SwarmService
 
+from .conftest import ApiBackend
 from .helpers import (
     Recorder,
     Server,
@@ -47,8 +48,8 @@ async def scrape(url: str) -> Samples:
     return parse(r.text)
 
 
-async def test_server_metrics_move_with_a_scripted_swarm(tmp_root: Path) -> None:
-    server = Server.start(tmp_root, "metrics")
+async def test_server_metrics_move_with_a_scripted_swarm(api_backend: ApiBackend) -> None:
+    server = api_backend.start("metrics")
     try:
         before = await scrape(server.url + "/metrics")
         assert total(before, "aga_swarm_operations_total") == 0
@@ -90,8 +91,8 @@ async def _sockets_zero(server: Server) -> bool:
     return (await scrape(server.url + "/metrics"))[("aga_swarm_sockets_open", ())] == 0
 
 
-async def test_metrics_can_be_turned_off(tmp_root: Path) -> None:
-    server = Server.start(tmp_root, "nometrics", {"AGA_SWARM_METRICS": "false"})
+async def test_metrics_can_be_turned_off(api_backend: ApiBackend) -> None:
+    server = api_backend.start("nometrics", {"AGA_SWARM_METRICS": "false"})
     try:
         async with httpx.AsyncClient() as http:
             r = await http.get(server.url + "/metrics")
@@ -100,9 +101,9 @@ async def test_metrics_can_be_turned_off(tmp_root: Path) -> None:
         server.stop()
 
 
-async def test_worker_metrics(tmp_path: Path) -> None:
+async def test_worker_metrics(store: dict[str, str], tmp_path: Path) -> None:
     data = tmp_path / "data"
-    env = {**os.environ, "AGA_SWARM_DATA": str(data), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **store, "AGA_SWARM_DATA": str(data), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "aga_swarm.cli", "worker", "--metrics-port", "0"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -112,7 +113,8 @@ async def test_worker_metrics(tmp_path: Path) -> None:
         assert m, line + (proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
         url = m.group(1)
         assert total(await scrape(url), "aga_swarm_operations_total") == 0
-        svc = SwarmService(data_dir=data)  # another process queues the work; the worker runs it
+        svc = SwarmService(data_dir=data, db_url=store.get("AGA_SWARM_DB_URL"))  # another process queues the
+        # work; the worker runs it
         try:
             swarm = svc.create_swarm("u1", "Write a poem\nWrite a haiku")
             svc.spawn(swarm.id)

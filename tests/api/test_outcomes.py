@@ -7,10 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from aga_swarm.schemas import Limits, LLMSettings, SwarmConfig
-from aga_swarm.service import SwarmService
 
 from .helpers import Server, awaiting_chat, create_swarm, poll, signup
 
@@ -32,12 +30,11 @@ async def listed(http: httpx.AsyncClient, swarm_id: str) -> dict[str, Any]:
     return next(s for s in r.json()["items"] if s["id"] == swarm_id)
 
 
-@pytest.mark.parametrize("which", ["server", "pg_server"])
-async def test_outcome_and_waiting_count_in_the_list_and_the_swarm(which: str, request: pytest.FixtureRequest) -> None:
-    srv: Server = request.getfixturevalue(which)
+async def test_outcome_and_waiting_count_in_the_list_and_the_swarm(server: Server) -> None:
+    srv = server
     acct = await signup(srv)
     # a config whose limit fails a swarm of three subtasks (the root cannot spawn the third)
-    svc = SwarmService(data_dir=srv.data_dir, db_url=srv.env.get("AGA_SWARM_DB_URL"))
+    svc = srv.open_store()
     try:
         svc.save_config(SwarmConfig(id="tiny", name="tiny", limits=Limits(max_nodes=2), llm=LLMSettings()),
                         owner_id=acct.id)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from .conftest import ApiBackend
 from .helpers import Server, awaiting_chat, create_swarm, signup
 
 
@@ -44,8 +44,8 @@ async def test_the_swarm_list_comes_in_pages_with_goal_previews(server: Server) 
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_root: Path) -> Iterator[Server]:
-    srv = Server.start(tmp_root, "quotas", {"AGA_SWARM_QUOTA_SWARMS": "6", "AGA_SWARM_QUOTA_RUNNING_SWARMS": "2",
+def limited(api_backend: ApiBackend) -> Iterator[Server]:
+    srv = api_backend.start("quotas", {"AGA_SWARM_QUOTA_SWARMS": "6", "AGA_SWARM_QUOTA_RUNNING_SWARMS": "2",
                                             "AGA_SWARM_QUOTA_FORKS_PER_HOUR": "2",
                                             "AGA_SWARM_QUOTA_STORED_BYTES": "60000"})
     yield srv

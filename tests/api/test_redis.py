@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from .conftest import ApiBackend
 from .helpers import Recorder, Server, agent_message, awaiting_chat, create_swarm, signup, status_event
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -25,17 +25,19 @@ def _redis_available() -> bool:
 
 
 @pytest.fixture(scope="module")
-def redis_pair(tmp_root: Path) -> Iterator[tuple[Server, Server]]:
+def redis_pair(api_backend: ApiBackend) -> Iterator[tuple[Server, Server]]:
     if not _redis_available():
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+        pytest.fail("Redis is not reachable at 127.0.0.1:6379")
     env = {"AGA_SWARM_REDIS_URL": REDIS_URL, "AGA_SWARM_REDIS_CHANNEL": f"aga_test_{uuid.uuid4().hex[:8]}"}
-    data = tmp_root / "redis-shared-data"
+    data = api_backend.tmp_root / f"redis-shared-data-{api_backend.name}"
+    store = api_backend.new_store()
     # process B serves HTTP only (no runner), so everything B commits is pushed by B, through Redis
-    a = Server.start(tmp_root, "redis-a", env, data_dir=data)
-    b = Server.start(tmp_root, "redis-b", {**env, "AGA_SWARM_RUN_WORKERS": "false"}, data_dir=data)
+    a = api_backend.start("redis-a", env, store=store, data_dir=data)
+    b = api_backend.start("redis-b", {**env, "AGA_SWARM_RUN_WORKERS": "false"}, store=store, data_dir=data)
     yield a, b
     b.stop()
     a.stop()
+    api_backend.drop_store(store)
 
 
 async def test_events_cross_processes(redis_pair: tuple[Server, Server]) -> None:

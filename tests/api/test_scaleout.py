@@ -1,5 +1,6 @@
 """The scale-out deployment on this machine: 2 API processes (HTTP only) and 2 `aga-swarm worker` processes
-(Procrastinate on PostgreSQL), with Socket.IO fan-out and session revocation through Redis.
+(Procrastinate on PostgreSQL, the claim loop on one SQLite file), with Socket.IO fan-out and session
+revocation through Redis.
 
 Swarms created and answered over HTTP on either API process are run by the workers; one worker is SIGKILLed
 mid-run and another started; every swarm ends as a single-process run of its goal ends; every event reaches
@@ -25,8 +26,8 @@ from aga_swarm.service import SwarmService
 from aga_swarm.service.composition import open_engine
 
 from ..engine.helpers import builtins_and_installed_plugins, comparable, run_answering
-from .conftest import PG_ADMIN, PG_ADMIN_SA
-from .helpers import Recorder, Server, create_swarm, full_history, signup
+from .conftest import ApiBackend
+from .helpers import Recorder, create_swarm, full_history, signup
 from .test_redis import REDIS_URL, _redis_available
 
 BIN = Path(sys.executable).parent / "aga-swarm"
@@ -36,24 +37,22 @@ ANSWER = "blue"
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_root: Path) -> Iterator[dict[str, Any]]:
-    import psycopg
-
+def cluster(api_backend: ApiBackend) -> Iterator[dict[str, Any]]:
     if not _redis_available():
         pytest.fail("Redis is not reachable at 127.0.0.1:6379")
-    name = f"aga_scale_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    db_url = PG_ADMIN_SA.rsplit("/", 1)[0] + f"/{name}"
-    env = {"AGA_SWARM_DB_URL": db_url, "AGA_SWARM_BLOB_URL": str(tmp_root / "scale-blobs"),
+    root = api_backend.tmp_root / f"scale-{api_backend.name}"
+    store = api_backend.new_store()  # SQLite: the file in the shared data directory
+    env = {**store, "AGA_SWARM_BLOB_URL": str(root / "blobs"),
            "AGA_SWARM_REDIS_URL": REDIS_URL, "AGA_SWARM_REDIS_CHANNEL": f"aga_test_{uuid.uuid4().hex[:8]}",
            "AGA_SWARM_IDLE_CHECK_SECONDS": "3600",  # no periodic sweep: revocation must come through Redis
            "AGA_SWARM_RUN_WORKERS": "false", "AGA_SWARM_STALL_SECONDS": "2"}
-    open_engine(db_url=db_url, blob_url=env["AGA_SWARM_BLOB_URL"]).dispose()  # migrated once, before they start
-    a = Server.start(tmp_root, "scale-a", env)
-    b = Server.start(tmp_root, "scale-b", env)
-    worker_env = {**os.environ, **env, "AGA_SWARM_DATA": str(tmp_root / "scale-worker")}
-    state: dict[str, Any] = {"a": a, "b": b, "env": worker_env, "workers": [], "db_url": db_url}
+    data = root / "data"
+    open_engine(data_dir=data, db_url=store.get("AGA_SWARM_DB_URL"), blob_url=env["AGA_SWARM_BLOB_URL"]).dispose()
+    a = api_backend.start("scale-a", env, store=store, data_dir=data)  # migrated once, before they start
+    b = api_backend.start("scale-b", env, store=store, data_dir=data)
+    worker_env = {**os.environ, **env, "AGA_SWARM_DATA": str(data)}
+    state: dict[str, Any] = {"a": a, "b": b, "env": worker_env, "workers": [], "data": data,
+                             "db_url": store.get("AGA_SWARM_DB_URL"), "backend": api_backend.name}
     try:
         yield state
     finally:
@@ -63,14 +62,12 @@ def cluster(tmp_root: Path) -> Iterator[dict[str, Any]]:
                 proc.communicate(timeout=60)
         b.stop()
         a.stop()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        api_backend.drop_store(store)
 
 
-def _start_worker(cluster: dict[str, Any]) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([str(BIN), "worker", "--concurrency", "4"], env=cluster["env"], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def _start_worker(cluster: dict[str, Any], *, recover: bool = False) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([str(BIN), "worker", "--concurrency", "4", *(["--recover"] if recover else [])],
+                            env=cluster["env"], text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "worker ready"
     cluster["workers"].append(proc)
     return proc
@@ -106,7 +103,10 @@ async def test_two_api_processes_and_two_workers_finish_swarms_and_push_every_ev
                 if not killed:  # mid-run (the asking swarms cannot end unanswered): one worker dies, another starts
                     workers[0].send_signal(signal.SIGKILL)
                     workers[0].wait(timeout=30)
-                    _start_worker(cluster)
+                    # PostgreSQL: Procrastinate takes the dead worker's jobs over after the stall timeout (2 s);
+                    # SQLite's claim loop only after its lease (300 s), so there the new worker starts with
+                    # --recover, as an operator restarts one on a single machine
+                    _start_worker(cluster, recover=cluster["backend"] == "sqlite")
                     killed = True
                 for i, sid in enumerate(mine):
                     if states[sid] == "running":
@@ -140,8 +140,8 @@ async def test_two_api_processes_and_two_workers_finish_swarms_and_push_every_ev
         await bob_socket.close()
 
     # each swarm ends as this process alone runs the same goal (answered the same way)
-    svc = SwarmService(open_engine(db_url=cluster["db_url"], blob_url=cluster["env"]["AGA_SWARM_BLOB_URL"],
-                              registry=builtins_and_installed_plugins()))
+    svc = SwarmService(open_engine(data_dir=cluster["data"], db_url=cluster["db_url"],
+                              blob_url=cluster["env"]["AGA_SWARM_BLOB_URL"], registry=builtins_and_installed_plugins()))
     try:
         for i, goal in enumerate(GOALS):
             ref = svc.create_swarm("reference", goal)

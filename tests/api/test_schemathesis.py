@@ -7,7 +7,6 @@ import asyncio
 import random
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
+from .conftest import ApiBackend
 from .helpers import Server, awaiting_chat, create_swarm, signup
 
 TIME_BUDGET = 40.0  # seconds for the whole fuzzing run
@@ -23,9 +23,9 @@ EXAMPLES = 30  # per operation and mode
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(tmp_root: Path) -> Iterator[Server]:
+def fuzz_server(api_backend: ApiBackend) -> Iterator[Server]:
     """Its own server: fuzzing logins would otherwise trip the per-address login limit for other tests."""
-    srv = Server.start(tmp_root, "fuzz")
+    srv = api_backend.start("fuzz")
     yield srv
     srv.stop()
 

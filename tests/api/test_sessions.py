@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from .conftest import ApiBackend
 from .helpers import Account, Recorder, Secrets, Server, client, new_password, signup
 from .test_redis import REDIS_URL, _redis_available
 
@@ -16,17 +16,19 @@ NO_SWEEP = {"AGA_SWARM_IDLE_CHECK_SECONDS": "3600"}  # the periodic checks (and 
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_root: Path) -> Iterator[tuple[Server, Server]]:
+def pair(api_backend: ApiBackend) -> Iterator[tuple[Server, Server]]:
     if not _redis_available():
         pytest.fail("Redis is not reachable at 127.0.0.1:6379")
     env = {**NO_SWEEP, "AGA_SWARM_REDIS_URL": REDIS_URL,
            "AGA_SWARM_REDIS_CHANNEL": f"aga_test_{uuid.uuid4().hex[:8]}"}
-    data = tmp_root / "sessions-shared-data"
-    a = Server.start(tmp_root, "sessions-a", env, data_dir=data)
-    b = Server.start(tmp_root, "sessions-b", {**env, "AGA_SWARM_RUN_WORKERS": "false"}, data_dir=data)
+    data = api_backend.tmp_root / f"sessions-shared-data-{api_backend.name}"
+    store = api_backend.new_store()
+    a = api_backend.start("sessions-a", env, store=store, data_dir=data)
+    b = api_backend.start("sessions-b", {**env, "AGA_SWARM_RUN_WORKERS": "false"}, store=store, data_dir=data)
     yield a, b
     b.stop()
     a.stop()
+    api_backend.drop_store(store)
 
 
 async def _login(server: Server, acct: Account, password: str | None = None) -> str:
@@ -93,8 +95,8 @@ async def test_a_password_change_ends_the_other_sessions(pair: tuple[Server, Ser
     await here.close()
 
 
-async def test_a_socket_is_cut_when_its_session_expires(tmp_root: Path) -> None:
-    srv = Server.start(tmp_root, "expiry", {**NO_SWEEP, "AGA_SWARM_SESSION_TTL_SECONDS": "5"})
+async def test_a_socket_is_cut_when_its_session_expires(api_backend: ApiBackend) -> None:
+    srv = api_backend.start("expiry", {**NO_SWEEP, "AGA_SWARM_SESSION_TTL_SECONDS": "5"})
     try:
         acct = await signup(srv)
         rec = await Recorder(srv).connect(acct.token)
@@ -105,15 +107,15 @@ async def test_a_socket_is_cut_when_its_session_expires(tmp_root: Path) -> None:
         srv.stop()
 
 
-async def test_expired_sessions_are_purged(tmp_root: Path) -> None:
+async def test_expired_sessions_are_purged(api_backend: ApiBackend) -> None:
     from sqlalchemy import create_engine, text
 
-    srv = Server.start(tmp_root, "purge", {"AGA_SWARM_SESSION_TTL_SECONDS": "1",
+    srv = api_backend.start("purge", {"AGA_SWARM_SESSION_TTL_SECONDS": "1",
                                            "AGA_SWARM_SESSION_PURGE_SECONDS": "0.5"})
     try:
         acct = await signup(srv)
         await _login(srv, acct)
-        engine = create_engine(f"sqlite:///{srv.data_dir / 'swarm.db'}")
+        engine = create_engine(srv.db_url)
 
         def sessions() -> int:
             with engine.connect() as conn:

@@ -13,8 +13,8 @@ from aga_swarm.schemas import ActionType as AT
 from aga_swarm.schemas import ChatStatus, Lifecycle, LLMSettings, LogEntryKind, MessageRole, SwarmConfig, SwarmStatus
 from aga_swarm.sdk import ActionSpec, ActionType, ChildrenResult, NoContext, Registry, StepContext, TerminationPolicy
 from aga_swarm.service import SwarmService
-from aga_swarm.service.composition import open_engine
 
+from ..conftest import make_service
 from .helpers import run_answering
 
 
@@ -25,8 +25,7 @@ def _scripted(svc: SwarmService, tmp_path: Path, script: str, cid: str = "script
     return cid
 
 
-async def test_plan_route_do_ask_review_end_to_end(sqlite_svc: SwarmService) -> None:
-    svc = sqlite_svc
+async def test_plan_route_do_ask_review_end_to_end(svc: SwarmService) -> None:
     s = svc.create_swarm("u1", "Ask the user for their favourite colour\nWrite a haiku about it\nPlan: x; y")
     svc.spawn(s.id)
     assert await run_answering(svc, s.id, {"Ask": ["ok", "blue"]}) is SwarmStatus.COMPLETED
@@ -58,9 +57,8 @@ async def test_plan_route_do_ask_review_end_to_end(sqlite_svc: SwarmService) -> 
                                                          "artifact_title": None, "artifact": None}
 
 
-async def test_route_backtracks_then_asks_the_user_when_nothing_fits(sqlite_svc: SwarmService,
+async def test_route_backtracks_then_asks_the_user_when_nothing_fits(svc: SwarmService,
                                                                       tmp_path: Path) -> None:
-    svc = sqlite_svc
     cid = _scripted(svc, tmp_path, """
 - purpose: route.choose
   match: Translate
@@ -90,8 +88,7 @@ async def test_route_backtracks_then_asks_the_user_when_nothing_fits(sqlite_svc:
     assert "Just do your best guess" in do_call.messages[-1].content
 
 
-async def test_do_can_save_an_artifact_in_the_memory_space(sqlite_svc: SwarmService, tmp_path: Path) -> None:
-    svc = sqlite_svc
+async def test_do_can_save_an_artifact_in_the_memory_space(svc: SwarmService, tmp_path: Path) -> None:
     cid = _scripted(svc, tmp_path, """
 - purpose: do.execute
   output: {report: "Wrote the poem.", artifact_title: "poem.md", artifact: "Roses are red"}
@@ -112,7 +109,7 @@ class GreetCtx(BaseModel):
     name: str = "world"
 
 
-async def test_custom_action_registration(tmp_path: Path) -> None:
+async def test_custom_action_registration(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     reg = register_builtins(Registry())
 
     @reg.step("greet.start", context=GreetCtx)
@@ -123,7 +120,7 @@ async def test_custom_action_registration(tmp_path: Path) -> None:
     reg.register_action(ActionSpec(id="greet", description="Say hello to someone by name",
                                    action_type=ActionType.CUSTOM, entry_step="greet.start"), folder="social")
     assert any(f.id == "social" for f in reg.space.root.folders)
-    svc = SwarmService(open_engine(data_dir=tmp_path, registry=reg))
+    svc = make_service(backend, tmp_path, request, registry=reg)
     cid = _scripted(svc, tmp_path, """
 - purpose: route.choose
   match: Greet
@@ -140,7 +137,7 @@ async def test_custom_action_registration(tmp_path: Path) -> None:
     svc.close()
 
 
-async def test_fail_fast_policy_cancels_siblings(tmp_path: Path) -> None:
+async def test_fail_fast_policy_cancels_siblings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     reg = register_builtins(Registry())
 
     @reg.step("race.start")
@@ -160,7 +157,7 @@ async def test_fail_fast_policy_cancels_siblings(tmp_path: Path) -> None:
     reg.register_action(ActionSpec(id="boom", description="explodes", entry_step="boom.start", routable=False))
     reg.register_action(ActionSpec(id="race", description="x", entry_step="race.start", routable=False,
                                    termination_policy=TerminationPolicy.FAIL_FAST))
-    svc = SwarmService(open_engine(data_dir=tmp_path, registry=reg))
+    svc = make_service(backend, tmp_path, request, registry=reg)
     s2 = svc.create_swarm("u1", "race")
     with svc.db.tx() as conn:
         from datetime import UTC, datetime
@@ -190,18 +187,17 @@ async def test_fail_fast_policy_cancels_siblings(tmp_path: Path) -> None:
 @pytest.mark.parametrize("goal", [
     "", "   \n\t  ", "\x00\x01\x02",
 ])
-def test_empty_goals_are_rejected(sqlite_svc: SwarmService, goal: str) -> None:
+def test_empty_goals_are_rejected(svc: SwarmService, goal: str) -> None:
     with pytest.raises(InvalidInput, match="must not be empty"):
-        sqlite_svc.create_swarm("u1", goal)
+        svc.create_swarm("u1", goal)
 
 
-def test_huge_goal_is_rejected_with_a_clear_error(sqlite_svc: SwarmService) -> None:
+def test_huge_goal_is_rejected_with_a_clear_error(svc: SwarmService) -> None:
     with pytest.raises(InvalidInput, match="too long"):
-        sqlite_svc.create_swarm("u1", "x" * 5_000_000)
+        svc.create_swarm("u1", "x" * 5_000_000)
 
 
-async def test_unicode_and_control_characters(sqlite_svc: SwarmService) -> None:
-    svc = sqlite_svc
+async def test_unicode_and_control_characters(svc: SwarmService) -> None:
     goal = "Écris un poème 🌸 about ∑ and עברית\u200f\nAsk the user 你最喜欢的颜色\x07?\nz\u0301algo"
     s = svc.create_swarm("u1", goal)
     assert "\x07" not in s.goal and "🌸" in s.goal and "你最喜欢的颜色" in s.goal

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
@@ -31,13 +30,6 @@ except ImportError:  # tests/ collected as a package
     from tests.fake_openai_server import FakeOpenAIServer
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
-
-
-@pytest.fixture
-def svc(tmp_path: Path) -> SwarmService:
-    service = SwarmService(data_dir=tmp_path)
-    yield service  # type: ignore[misc]
-    service.close()
 
 
 async def test_the_root_and_its_subtasks_receive_the_goals_files_and_the_history_replays_them(

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from aga_swarm.schemas import EventType, SwarmStatus
@@ -19,6 +20,7 @@ from aga_swarm.service import SwarmService
 from aga_swarm.service.composition import open_engine
 from aga_swarm.store import tables as t
 
+from ..conftest import make_service
 from .helpers import builtins_and_installed_plugins, comparable
 
 GOAL = "\n".join([f"Write note {i}" for i in range(120)] + ["Plan: a; b; Plan: c; d", "Ask the user for a colour",
@@ -30,12 +32,13 @@ def _answer_waiting(svc: SwarmService, swarm_id: str) -> None:
         svc.post_reply(swarm_id, chat.id, "blue" if "colour" in chat.title else "42")
 
 
-def _worker(data_dir: Path) -> subprocess.Popen[bytes]:
+def _worker(data_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "aga_swarm.cli", "--data-dir", str(data_dir), "worker",
-                             "--until-idle", "--recover"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             "--until-idle", "--recover"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
-async def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+async def test_sigkill_at_random_points_loses_and_duplicates_nothing(backend: str, tmp_path: Path,
+                                                                    request: pytest.FixtureRequest) -> None:
     registry = builtins_and_installed_plugins()  # the worker processes load the installed plugins: so does this run
     rng = random.Random(int(os.environ.get("AGA_CRASH_SEED", "7")))
     # the uninterrupted run
@@ -51,7 +54,10 @@ async def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: P
 
     # the run whose worker keeps getting killed
     crash_dir = tmp_path / "crash"
-    svc = SwarmService(open_engine(data_dir=crash_dir, registry=registry))
+    svc = make_service(backend, crash_dir, request, registry=registry)
+    env = {**os.environ}
+    if not svc.db.is_sqlite:  # the workers open the same PostgreSQL database and blob directory
+        env.update(AGA_SWARM_DB_URL=svc.db.url, AGA_SWARM_BLOB_URL=str(crash_dir / "blobs"))
     s = svc.create_swarm("u1", GOAL)
     svc.spawn(s.id)
     kills = 0
@@ -63,7 +69,7 @@ async def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: P
     while svc.get_swarm(s.id).status is SwarmStatus.RUNNING:
         assert lives_without_progress < 40, "the crashing run stopped making progress"
         seq_before = svc.get_swarm(s.id).last_seq
-        proc = _worker(crash_dir)
+        proc = _worker(crash_dir, env)
         assert proc.stdout is not None
         proc.stdout.readline()  # "worker ready": startup is over, operations run from here
         time.sleep(rng.uniform(0.0, life))  # short lives: many kills, each at a random point

@@ -19,9 +19,8 @@ from aga_swarm.engine.tx import SwarmTx
 from aga_swarm.schemas import EventType, Lifecycle, LLMSettings, SwarmConfig, SwarmEvent, SwarmStatus
 from aga_swarm.sdk import ActionSpec, ChildrenResult, NoContext, Registry, StepContext
 from aga_swarm.service import SwarmService
-from aga_swarm.service.composition import open_engine
 
-from ..conftest import make_service
+from ..conftest import MakeService, make_service
 from .helpers import run_answering
 
 
@@ -256,7 +255,7 @@ async def test_a_hand_written_cycle_is_refused_with_a_clear_error(backend: str, 
         svc.close()
 
 
-async def test_spawn_names_only_existing_children(tmp_path: Path) -> None:
+async def test_spawn_names_only_existing_children(new_service: MakeService) -> None:
     reg = register_builtins(Registry())
     seen: list[str] = []
 
@@ -280,7 +279,7 @@ async def test_spawn_names_only_existing_children(tmp_path: Path) -> None:
     reg.register_action(ActionSpec(id="odd", description="x", entry_step="odd.start", routable=False))
     reg.register_action(ActionSpec(id="echo_free", description="x", entry_step="echo_free.start",
                                    routable=False))
-    svc = SwarmService(open_engine(data_dir=tmp_path, registry=reg))
+    svc = new_service(registry=reg)
     try:
         sid = _start_custom_action(svc, reg, "odd")
         await svc.run_until_idle(sid)

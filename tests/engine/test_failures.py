@@ -43,7 +43,6 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(modelcall, "retry_delay", lambda attempts: 0.01)
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_transient_errors_are_retried(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     model = FlakyModel(transient=3)
     svc = make_service(backend, tmp_path, request, llm_factory=lambda cfg: model)
@@ -54,7 +53,6 @@ async def test_transient_errors_are_retried(backend: str, tmp_path: Path, reques
     svc.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_transient_errors_give_up_after_the_limit(backend: str, tmp_path: Path,
                                                         request: pytest.FixtureRequest) -> None:
     model = FlakyModel(transient=1000)
@@ -66,7 +64,6 @@ async def test_transient_errors_give_up_after_the_limit(backend: str, tmp_path: 
     assert "rate limited" in (svc.get_swarm(s.id).failure_reason or "")
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_permanent_error_fails_node_and_parent_reviews(backend: str, tmp_path: Path,
                                                              request: pytest.FixtureRequest) -> None:
     model = FlakyModel()
@@ -100,8 +97,7 @@ def _limited(svc: SwarmService, **limits: int) -> str:
     return cfg.id
 
 
-async def test_followup_limit_is_bounded(sqlite_svc: SwarmService) -> None:
-    svc = sqlite_svc
+async def test_followup_limit_is_bounded(svc: SwarmService) -> None:
     s = svc.create_swarm("u1", "Ask the user for their name", config_id=_limited(svc, max_followups=2))
     svc.spawn(s.id)
     status = await run_answering(svc, s.id, default="?")
@@ -117,9 +113,8 @@ async def test_followup_limit_is_bounded(sqlite_svc: SwarmService) -> None:
     assert folded.chats[node.chat_id].followups == 2
 
 
-async def test_model_output_that_never_validates_is_a_reported_failure(sqlite_svc: SwarmService,
+async def test_model_output_that_never_validates_is_a_reported_failure(svc: SwarmService,
                                                                        tmp_path: Path) -> None:
-    svc = sqlite_svc
     script = tmp_path / "bad.yaml"
     script.write_text("- purpose: do.execute\n  repeat: true\n  output: {wrong: 1}\n")
     cfg = SwarmConfig(id="bad-model", name="bad", llm=LLMSettings(script_path=str(script)))

@@ -64,10 +64,9 @@ async def test_compaction_keeps_recent_history_and_state(svc: SwarmService) -> N
         svc.state_at(swarm.id, 3)
 
 
-async def test_retention_setting_compacts_when_the_swarm_ends(sqlite_svc: SwarmService) -> None:
+async def test_retention_setting_compacts_when_the_swarm_ends(svc: SwarmService) -> None:
     from aga_swarm.schemas import SwarmConfig
 
-    svc = sqlite_svc
     svc.save_config(SwarmConfig(id="short-memory", name="short", history_retention=20))
     s = svc.create_swarm("u1", "a\nb\nc", config_id="short-memory")
     svc.spawn(s.id)

@@ -29,9 +29,8 @@ from aga_swarm.engine.tx import SwarmTx
 from aga_swarm.schemas import Lifecycle, LLMSettings, SwarmConfig, SwarmState, SwarmStatus
 from aga_swarm.sdk import ActionSpec, ChildrenResult, NoContext, Registry, StepContext
 from aga_swarm.service import SwarmService
-from aga_swarm.service.composition import open_engine
 
-from ..conftest import make_service
+from ..conftest import MakeService, make_service
 from .helpers import comparable, run_answering
 
 SEEN: list[ChildView] = []
@@ -302,7 +301,7 @@ def test_the_planner_output_names_only_built_in_policies() -> None:
         PlanOutput.model_validate({"subtasks": ["a"], "policy": "majority"})
 
 
-async def test_the_docs_policy_example_decides_as_described(tmp_path: Path) -> None:
+async def test_the_docs_policy_example_decides_as_described(new_service: MakeService) -> None:
     """docs/custom-actions.md's ``majority`` policy, as written: two of three children done is a majority."""
     text = (Path(__file__).resolve().parents[2] / "docs" / "custom-actions.md").read_text()
     section = text[text.index("## Termination policies"):]
@@ -314,7 +313,7 @@ async def test_the_docs_policy_example_decides_as_described(tmp_path: Path) -> N
     reg.policy("majority")(namespace["majority"])  # as its register() does (the vote action's steps are ours)
     reg.register_action(ActionSpec(id="vote", description="x", entry_step="lead.start", routable=False,
                                    termination_policy="majority"))
-    svc = SwarmService(open_engine(data_dir=tmp_path, registry=reg))
+    svc = new_service(registry=reg)
     try:
         sid = _start(svc, reg, reg.get_action("vote"))
         await svc.run_until_idle(sid)

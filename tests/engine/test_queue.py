@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +20,9 @@ from aga_swarm.llm.scripted import ScriptedModel
 from aga_swarm.schemas import OperationStatus, SwarmState, SwarmStatus
 from aga_swarm.sdk import ActionSpec, ChildrenResult, Registry, StepContext
 from aga_swarm.service import SwarmService
-from aga_swarm.service.composition import open_engine
 from aga_swarm.store import tables as t
 
-from ..conftest import make_service
+from ..conftest import MakeService
 from .helpers import keep_done_operations, run_answering
 
 
@@ -99,11 +97,9 @@ async def test_ops_enqueued_while_paused_are_held(svc: SwarmService) -> None:
     assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
-async def test_one_operation_per_node_many_nodes_at_once(backend: str, tmp_path: Path,
-                                                         request: pytest.FixtureRequest) -> None:
+async def test_one_operation_per_node_many_nodes_at_once(new_service: MakeService) -> None:
     model = SlowModel()
-    svc = make_service(backend, tmp_path, request, llm_factory=lambda cfg: model)
+    svc = new_service(llm_factory=lambda cfg: model)
     s = svc.create_swarm("u1", "\n".join(f"task {i}" for i in range(12)))
     svc.spawn(s.id)
     assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
@@ -133,13 +129,13 @@ async def test_reexecuting_a_committed_operation_changes_nothing(svc: SwarmServi
     assert svc.get_swarm(s.id).last_seq == seq
 
 
-def _running_swarm(tmp_path: Path, reg: Registry, actions: dict[str, str], root: str,
+def _running_swarm(new_service: MakeService, reg: Registry, actions: dict[str, str], root: str,
                    context: dict[str, Any] | None = None) -> tuple[SwarmService, str]:
     """Register ``actions`` (id -> entry step), then start a running swarm whose root node runs ``root``."""
     for action_id, entry in actions.items():
         reg.register_action(ActionSpec(id=action_id, description=action_id, entry_step=entry, routable=False),
                             folder="test")
-    svc = SwarmService(open_engine(data_dir=tmp_path, registry=reg))
+    svc = new_service(registry=reg)
     s = svc.create_swarm("u1", root)
     with svc.db.tx() as conn:
         tx = SwarmTx(conn, s.id, datetime.now(UTC))
@@ -154,7 +150,8 @@ class CountCtx(BaseModel):
 
 
 @pytest.mark.parametrize("boom_at", [1, 3, 12])
-async def test_a_failing_chained_step_fails_alone_and_keeps_the_steps_before_it(boom_at: int, tmp_path: Path) -> None:
+async def test_a_failing_chained_step_fails_alone_and_keeps_the_steps_before_it(boom_at: int,
+                                                                               new_service: MakeService) -> None:
     """Chained steps run in one transaction (group commit). One that raises must not undo or repeat the
     steps before it: they commit once, then it runs on its own and fails the node with its traceback."""
     reg = register_builtins(Registry())
@@ -166,7 +163,7 @@ async def test_a_failing_chained_step_fails_alone_and_keeps_the_steps_before_it(
         ctx.journal(f"step {data.i}")
         ctx.goto(count, CountCtx(i=data.i + 1))
 
-    svc, sid = _running_swarm(tmp_path, reg, {"count": "count.step"}, "count")
+    svc, sid = _running_swarm(new_service, reg, {"count": "count.step"}, "count")
     await svc.run_until_idle(sid, timeout=10)
     assert svc.get_swarm(sid).status is SwarmStatus.FAILED
     detail = svc.node_detail(sid, "n")
@@ -199,7 +196,7 @@ class FanCtx(BaseModel):
     k: int = 0
 
 
-async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(tmp_path: Path) -> None:
+async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(new_service: MakeService) -> None:
     """Model answers that arrive together commit in one transaction. A step that raises on its answer must
     roll that batch back, then fail alone: the others commit exactly once."""
     reg = register_builtins(Registry())
@@ -227,7 +224,7 @@ async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(tmp_path: 
         ctx.journal("answered")
         ctx.complete(result.report)
 
-    svc, sid = _running_swarm(tmp_path, reg, {"fan": "fan.start", "careful": "careful.start"}, "fan", {"k": 8})
+    svc, sid = _running_swarm(new_service, reg, {"fan": "fan.start", "careful": "careful.start"}, "fan", {"k": 8})
     batches, rolled_back = _watch_batches(svc)
     await svc.run_until_idle(sid, timeout=10)
     assert max(batches) > 1 and rolled_back  # answers were committed together, and the poisoned batch undone
@@ -242,7 +239,7 @@ async def test_a_failing_step_in_a_batch_of_model_answers_fails_alone(tmp_path: 
     svc.close()
 
 
-async def test_a_failing_operation_in_a_batch_of_claimed_ones_fails_alone(tmp_path: Path) -> None:
+async def test_a_failing_operation_in_a_batch_of_claimed_ones_fails_alone(new_service: MakeService) -> None:
     """Claimed operations the runner starts together (here the spawns of a fan-out's children past the group
     budget) commit in one transaction. One that raises must roll the batch back, then fail alone."""
     reg = register_builtins(Registry())
@@ -265,7 +262,7 @@ async def test_a_failing_operation_in_a_batch_of_claimed_ones_fails_alone(tmp_pa
         ctx.complete("ok")
 
     k = 48  # the first 32 spawns run in the root's own transaction; the rest are claimed, together
-    svc, sid = _running_swarm(tmp_path, reg, {"wide": "wide.start", "brittle": "brittle.start"}, "wide", {"k": k})
+    svc, sid = _running_swarm(new_service, reg, {"wide": "wide.start", "brittle": "brittle.start"}, "wide", {"k": k})
     batches, rolled_back = _watch_batches(svc)
     await svc.run_until_idle(sid, timeout=10)
     assert max(batches) > 1 and rolled_back  # spawns were committed together, and the poisoned batch undone
@@ -281,7 +278,7 @@ async def test_a_failing_operation_in_a_batch_of_claimed_ones_fails_alone(tmp_pa
     svc.close()
 
 
-async def test_serving_runner_never_waits_on_its_poll_interval(tmp_path: Path) -> None:
+async def test_serving_runner_never_waits_on_its_poll_interval(new_service: MakeService) -> None:
     """A serving runner must be woken for every runnable operation, not find it on its next poll: with a
     poll interval of a minute, a root's children still finish and their notices to it (queued while it
     waits on the user, so claimed one at a time) all run, promptly."""
@@ -297,7 +294,7 @@ async def test_serving_runner_never_waits_on_its_poll_interval(tmp_path: Path) -
     def leaf(ctx: StepContext, data: Any, result: None) -> None:
         ctx.complete("ok")
 
-    svc, sid = _running_swarm(tmp_path, reg, {"root": "root.start", "leaf": "leaf.start"}, "root",
+    svc, sid = _running_swarm(new_service, reg, {"root": "root.start", "leaf": "leaf.start"}, "root",
                               {"k": 80})  # more children than one group runs
     svc.runner.poll_interval = 60.0
     stop = asyncio.Event()
@@ -325,7 +322,7 @@ async def test_serving_runner_never_waits_on_its_poll_interval(tmp_path: Path) -
     svc.close()
 
 
-async def test_a_step_that_fails_on_a_reply_keeps_the_reply_and_fails_alone(tmp_path: Path) -> None:
+async def test_a_step_that_fails_on_a_reply_keeps_the_reply_and_fails_alone(new_service: MakeService) -> None:
     """A reply runs the step it resumes in its own transaction. If that step raises, the reply must still
     be stored (the user gets their 202), and the node fails on its own, with the error recorded."""
     from aga_swarm.sdk import UserReply
@@ -340,7 +337,7 @@ async def test_a_step_that_fails_on_a_reply_keeps_the_reply_and_fails_alone(tmp_
     def on_reply(ctx: StepContext, data: CountCtx, result: UserReply) -> None:
         raise ValueError(f"cannot handle {result.content!r}")
 
-    svc, sid = _running_swarm(tmp_path, reg, {"picky": "picky.ask"}, "picky")
+    svc, sid = _running_swarm(new_service, reg, {"picky": "picky.ask"}, "picky")
     await svc.run_until_idle(sid, timeout=10)
     msg = svc.post_reply(sid, "chat-n", "Ada")
     assert [m.content for m in svc.messages(sid, "chat-n")][-1] == "Ada" == msg.content
@@ -384,7 +381,7 @@ def _spawn_rows(svc: SwarmService, sid: str) -> list[str]:
 
 
 async def test_a_fan_out_starts_its_children_in_the_transaction_that_creates_them(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        new_service: MakeService, monkeypatch: pytest.MonkeyPatch) -> None:
     """The spawns of nodes created in a transaction run in it (they are not bound by the group budget of 32):
     no child's spawn is ever written as a row to be claimed, every child runs once, and the state is the
     fold of the history."""
@@ -393,7 +390,7 @@ async def test_a_fan_out_starts_its_children_in_the_transaction_that_creates_the
     monkeypatch.setattr(grouping, "SPAWN_GROUP_SECONDS", 3600.0)  # the CPU bound is tested below, not here
     keep_done_operations(monkeypatch)  # the spawns written as rows stay to be counted
     k = 150
-    svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
+    svc, sid = _running_swarm(new_service, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
                               {"k": k})
     await svc.run_until_idle(sid, timeout=30)
     st = svc.state(sid)
@@ -408,7 +405,7 @@ async def test_a_fan_out_starts_its_children_in_the_transaction_that_creates_the
     svc.close()
 
 
-async def test_spawns_past_the_spawn_budget_are_queued_for_any_worker(tmp_path: Path,
+async def test_spawns_past_the_spawn_budget_are_queued_for_any_worker(new_service: MakeService,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The spawns run in their creator's transaction are bounded (``SPAWN_GROUP_MAX``): past it, they are
     written queued and claimed as usual, and the fan-out still ends with every child run once."""
@@ -418,7 +415,7 @@ async def test_spawns_past_the_spawn_budget_are_queued_for_any_worker(tmp_path: 
     monkeypatch.setattr(grouping, "SPAWN_GROUP_SECONDS", 3600.0)
     keep_done_operations(monkeypatch)  # the spawns written as rows stay to be counted
     k = 60
-    svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
+    svc, sid = _running_swarm(new_service, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
                               {"k": k})
     await svc.run_until_idle(sid, timeout=30)
     st = svc.state(sid)
@@ -432,7 +429,7 @@ async def test_spawns_past_the_spawn_budget_are_queued_for_any_worker(tmp_path: 
     svc.close()
 
 
-async def test_spawns_past_the_spawn_cpu_bound_are_queued_for_any_worker(tmp_path: Path,
+async def test_spawns_past_the_spawn_cpu_bound_are_queued_for_any_worker(new_service: MakeService,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """With no CPU time left for free spawns (``SPAWN_GROUP_SECONDS``), a fan-out's children fall back to the
     group budget of 32: the rest are written queued, and every child still runs once."""
@@ -441,7 +438,7 @@ async def test_spawns_past_the_spawn_cpu_bound_are_queued_for_any_worker(tmp_pat
     monkeypatch.setattr(grouping, "SPAWN_GROUP_SECONDS", 0.0)
     keep_done_operations(monkeypatch)  # the spawns written as rows stay to be counted
     k = 50
-    svc, sid = _running_swarm(tmp_path, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
+    svc, sid = _running_swarm(new_service, _wide_registry(), {"wide": "wide.start", "leaf": "leaf.start"}, "wide",
                               {"k": k})
     await svc.run_until_idle(sid, timeout=30)
     st = svc.state(sid)

@@ -1,6 +1,6 @@
 """The serverless path: queue-triggered handlers (aga_swarm.serverless) fed by Azurite's queue service, four
-hosts invoking at once against PostgreSQL, run a swarm with a question answered mid-run and a pause; the run
-ends exactly as a whole worker process ends it, with no event, message or operation lost or doubled."""
+hosts invoking at once (on SQLite, and on PostgreSQL), run a swarm with a question answered mid-run and a pause;
+the run ends exactly as a whole worker process ends it, with no event, message or operation lost or doubled."""
 
 from __future__ import annotations
 
@@ -55,13 +55,15 @@ def _ops(svc: SwarmService, sid: str) -> Counter[str]:
             select(t.operations.c.status).where(t.operations.c.swarm_id == sid)))
 
 
-def test_queue_triggered_handlers_run_a_swarm_as_one_worker_does(pg_url: str, tmp_path: Path, queue: AzureQueue,
+def test_queue_triggered_handlers_run_a_swarm_as_one_worker_does(backend: str, tmp_path: Path, queue: AzureQueue,
                                                                  request: pytest.FixtureRequest) -> None:
-    svc = make_service("postgres", tmp_path, request, registry=register_builtins(Registry()))
+    svc = make_service(backend, tmp_path, request, registry=register_builtins(Registry()))
     request.addfinalizer(svc.close)
-    env = {**os.environ, "AGA_SWARM_DB_URL": svc.db.url, "AGA_SWARM_BLOB_URL": str(tmp_path / "blobs"),
+    env = {**os.environ, "AGA_SWARM_BLOB_URL": str(tmp_path / "blobs"),
            "AGA_SWARM_DATA": str(tmp_path), "PYTHONPATH": str(REPO), "QUEUE_URL": queue.endpoint,
            "QUEUE_NAME": queue.name, "HOST_STOP": str(tmp_path / "stop")}
+    if not svc.db.is_sqlite:
+        env["AGA_SWARM_DB_URL"] = svc.db.url
 
     reference = svc.create_swarm("u1", GOAL)  # run by one whole worker process
     svc.spawn(reference.id)

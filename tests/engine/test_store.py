@@ -21,14 +21,15 @@ def test_head_revision_constant_matches_migrations() -> None:
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
 
 
-def test_migrations_run_on_sqlite_and_postgres(tmp_path: Path, pg_url: str) -> None:
-    for url in (f"sqlite:///{tmp_path / 'm.db'}", pg_url):
+def test_migrations_run_on_sqlite_and_postgres(tmp_path: Path, empty_pg_url: str) -> None:
+    for url in (f"sqlite:///{tmp_path / 'm.db'}", empty_pg_url):
         db = Database(url)
         assert db.current_revision() == HEAD_REVISION
         assert db.ping()
         db.dispose()
 
 
+@pytest.mark.sqlite_only("WAL is SQLite's journal mode")
 def test_sqlite_uses_wal(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'w.db'}")
     with db.read() as conn:
@@ -86,6 +87,7 @@ def test_upgrading_a_0001_store_keeps_its_messages(tmp_path: Path, empty_pg_url:
         db.dispose()
 
 
+@pytest.mark.sqlite_only("the kept writer connection exists on SQLite alone (one writer at a time)")
 def test_the_sqlite_writer_connection_recovers_from_failed_transactions(tmp_path: Path) -> None:
     """SQLite writers share one kept connection: a failed transaction must leave it ready for the next."""
     db = Database(f"sqlite:///{tmp_path / 'w.db'}")

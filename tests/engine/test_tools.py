@@ -47,8 +47,7 @@ async def test_memory_tools_write_read_list_and_search(svc: SwarmService) -> Non
     assert "Buy milk and eggs, then bake" in (nodes["n"].report or "")
 
 
-async def test_failing_calls_and_bad_arguments_fail_the_node_with_the_reason(sqlite_svc: SwarmService) -> None:
-    svc = sqlite_svc
+async def test_failing_calls_and_bad_arguments_fail_the_node_with_the_reason(svc: SwarmService) -> None:
     s = svc.create_swarm("u1", 'Tool: memory.read nothing/here.md\nTool: memory.write {"path": "a.md"}\n'
                                "Tool: memory.write ../escape.md text")
     svc.spawn(s.id)

@@ -173,12 +173,11 @@ async def test_a_non_idempotent_call_in_flight_asks_the_person(backend: str, tmp
         svc.close()
 
 
-async def test_a_dead_server_fails_the_node_with_the_reason(sqlite_svc: SwarmService, tmp_path: Path) -> None:
+async def test_a_dead_server_fails_the_node_with_the_reason(backend: str, tmp_path: Path,
+                                                            request: pytest.FixtureRequest) -> None:
     share = tmp_path / "share"
     share.mkdir()
-    reg = register_builtins(Registry())
-    svc = SwarmService(__import__("aga_swarm.service.composition", fromlist=["open_engine"]).open_engine(
-        data_dir=tmp_path / "d", registry=reg, mcp_config=_config(share)))
+    svc = _service(backend, tmp_path, request, _config(share))
     try:
         # the server was listed at start, then its command disappears (uninstalled, crashed for good)
         svc.engine.mcp_config.servers["fs"].command = "/nonexistent/mcp-server"
@@ -256,16 +255,15 @@ async def test_approvals_in_the_nodes_chat(backend: str, tmp_path: Path, request
         svc.close()
 
 
-async def test_a_config_picks_among_the_operators_servers(sqlite_svc: SwarmService, tmp_path: Path) -> None:
+async def test_a_config_picks_among_the_operators_servers(backend: str, tmp_path: Path,
+                                                          request: pytest.FixtureRequest) -> None:
     """A config with ``mcp_servers: []`` hides the servers' folders: the Tool line finds nothing to route to,
     and the node asks the person instead of calling the tool."""
     from aga_swarm.schemas import SwarmConfig
-    from aga_swarm.service.composition import open_engine
 
     share = tmp_path / "share"
     share.mkdir()
-    svc = SwarmService(open_engine(data_dir=tmp_path / "d", registry=register_builtins(Registry()),
-                              mcp_config=_config(share)))
+    svc = _service(backend, tmp_path, request, _config(share))
     try:
         reg = svc.engine.registry
         assert "fs" in {f.id for f in reg.space_for(None).root.folders}
