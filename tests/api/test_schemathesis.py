@@ -1,11 +1,11 @@
 """Property-based fuzzing of every operation in /api/openapi.json (schemathesis): valid and invalid inputs,
-authenticated, bounded in examples and time. No answer may be a server error."""
+authenticated, bounded in examples (not in time: how far a time budget gets depends on the machine's load). No
+answer may be a server error."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,8 +18,7 @@ from schemathesis import GenerationMode
 from .conftest import ApiBackend
 from .helpers import Server, awaiting_chat, create_swarm, signup
 
-TIME_BUDGET = 40.0  # seconds for the whole fuzzing run
-EXAMPLES = 30  # per operation and mode
+EXAMPLES = 6  # per operation and mode
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +41,6 @@ def test_no_server_errors(fuzz_server: Server) -> None:
     known = asyncio.run(_prepare(fuzz_server))
     auth = {"Authorization": f"Bearer {known['token']}"}
     schema = schemathesis.openapi.from_url(fuzz_server.url + "/api/openapi.json")
-    deadline = time.monotonic() + TIME_BUDGET
     rng = random.Random(1234)
     failures: list[str] = []
     calls = 0
@@ -54,8 +52,6 @@ def test_no_server_errors(fuzz_server: Server) -> None:
         @given(case=strategy)
         def run(case: Any) -> None:
             nonlocal calls
-            if time.monotonic() > deadline:
-                return
             path_params = case.path_parameters or {}
             # half the time aim at real objects, so the fuzzing reaches past the 404s
             if path_params and case.method.upper() != "DELETE" and rng.random() < 0.5:
