@@ -91,7 +91,8 @@ class Server:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen([sys.executable, "-c", code], env=self.env, stdout=log, stderr=log,
                                      cwd=ROOT)
-        deadline = time.monotonic() + 30
+        # a liveness bound, not a speed check: at a load of 15-20 on 2 cores a server takes 20-40 s to start
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-4000:]}")

@@ -37,6 +37,7 @@ def _worker(data_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
                              "--until-idle", "--recover"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
+@pytest.mark.timeout(1800)  # a hang guard: under a load of 15-20 its many worker starts take 5-10 minutes
 async def test_sigkill_at_random_points_loses_and_duplicates_nothing(backend: str, tmp_path: Path,
                                                                     request: pytest.FixtureRequest) -> None:
     registry = builtins_and_installed_plugins()  # the worker processes load the installed plugins: so does this run
