@@ -105,6 +105,25 @@ async def test_do_can_save_an_artifact_in_the_memory_space(svc: SwarmService, tm
     assert data == b"Roses are red" and file.node_id == "n.1" and file.title == "poem.md"
 
 
+async def test_nul_characters_in_a_model_answer_are_dropped(svc: SwarmService, tmp_path: Path) -> None:
+    """PostgreSQL's text columns refuse NUL; a model answering one (in its report, an artifact's title) failed
+    its node there while SQLite kept it. The answer is stored without them, on both."""
+    cid = _scripted(svc, tmp_path, r"""
+- purpose: do.execute
+  output: {report: "Wrote\u0000 it.", artifact_title: "po\u0000em.md", artifact: "Roses\u0000 are red"}
+""")
+    s = svc.create_swarm("u1", "Write a poem", config_id=cid)
+    svc.spawn(s.id)
+    assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+    node = svc.state(s.id).nodes["n.1"]
+    assert node.lifecycle is Lifecycle.DONE and node.report == "Wrote it."
+    file, data = svc.memory_file(s.id, "artifacts/n.1/poem.md")
+    assert file.title == "poem.md" and data == b"Roses are red"
+    call = next(c for c in svc.node_detail(s.id, "n.1").llm_calls if c.step.startswith("do."))
+    assert "\x00" not in (call.raw_output or "") and call.parsed_output is not None
+    assert call.parsed_output["report"] == "Wrote it."
+
+
 class GreetCtx(BaseModel):
     name: str = "world"
 

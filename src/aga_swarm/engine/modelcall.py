@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from .. import tracing
 from ..llm.prices import price_cost, price_of
-from ..llm.protocol import LLMClient, LLMError, LLMRequest, TransientLLMError, loop_turn
+from ..llm.protocol import LLMClient, LLMError, LLMRequest, TransientLLMError, loop_turn, without_nul
 from ..schemas import (
     TERMINAL_LIFECYCLES,
     Attachment,
@@ -138,7 +138,7 @@ class ModelCalls:
         client = self.llm_for(config)
         started = time.perf_counter()
         try:
-            response = await client.complete(request, step.result)
+            response = without_nul(await client.complete(request, step.result))
         except TransientLLMError as exc:
             if op.attempts < MAX_TRANSIENT_ATTEMPTS:
                 return self._retry_later(op, exc)

@@ -49,6 +49,36 @@ def loop_turn(response: LLMResponse) -> dict[str, Any]:
     return {"tool_calls": [], "output": response.parsed, "content": ""}
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+def without_nul(response: LLMResponse) -> LLMResponse:
+    """The response with NUL characters dropped from its text. PostgreSQL's text columns refuse them (SQLite
+    keeps them), so a model answering one failed its node on PostgreSQL alone; no answer needs one."""
+    if not (_has_nul(response.raw_output) or _has_nul(response.parsed) or _has_nul(response.tool_calls)):
+        return response
+    return response.model_copy(update={"raw_output": _without_nul(response.raw_output),
+                                       "parsed": _without_nul(response.parsed),
+                                       "tool_calls": _without_nul(response.tool_calls)})
+
+
 class LLMError(Exception):
     """A model call failed for good (after retries): bad output, auth, unreachable server."""
 
