@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import gc
 
-from aga_swarm.server.gcwatch import GcTimer, freeze_startup_objects
+import pytest
+
+from aga_swarm.server.gcwatch import GC_THRESHOLDS, GcTimer, freeze_startup_objects, set_thresholds
+from aga_swarm.server.settings import Settings, SettingsError
 
 
 def test_each_collection_is_timed_in_its_generation() -> None:
@@ -33,3 +36,17 @@ def test_freezing_moves_the_live_objects_out_of_the_collected_generations() -> N
     finally:
         gc.unfreeze()
     assert any(o is probe for o in gc.get_objects())
+
+
+def test_thresholds_are_three_positive_counts_set_by_the_operator() -> None:
+    assert Settings().gc_thresholds == list(GC_THRESHOLDS)
+    assert Settings.from_env({"AGA_SWARM_GC_THRESHOLDS": "700, 10, 10"}).gc_thresholds == [700, 10, 10]
+    for bad in ("700,10", "700,0,10", "a,b,c"):
+        with pytest.raises(SettingsError, match="AGA_SWARM_GC_THRESHOLDS"):
+            Settings.from_env({"AGA_SWARM_GC_THRESHOLDS": bad})
+    before = gc.get_threshold()
+    try:
+        assert set_thresholds([5000, 7, 9]) == before
+        assert gc.get_threshold() == (5000, 7, 9)
+    finally:
+        gc.set_threshold(*before)
