@@ -201,8 +201,8 @@ async def test_session_expiry(short_ttl_server: Server) -> None:
 
 
 async def test_parallel_login_guesses_meet_the_limit_and_lock_only_that_address(api_backend: ApiBackend) -> None:
-    """40 simultaneous logins for one user (39 wrong, 1 right) used to give 39 x 401 and 1 x 200: the limit was
-    checked before the hash and counted after it. The lock is on the (address, user) pair, so the owner can
+    """40 simultaneous wrong logins for one user used to give 40 x 401: the limit was checked before the hash
+    and counted after it. The lock is on the (address, user) pair, so the owner can
     still log in from an address that has not been guessing."""
     import httpx
 
@@ -210,8 +210,9 @@ async def test_parallel_login_guesses_meet_the_limit_and_lock_only_that_address(
     try:
         acct = await signup(srv)
         max_failures = 5  # AGA_SWARM_LOGIN_MAX_FAILURES' default
-        bodies = [{"username": acct.username, "password": f"wrong-guess-{i}"} for i in range(39)]
-        bodies.insert(20, {"username": acct.username, "password": acct.password})
+        # all wrong: a right password among them resets the pair if its hash happens to finish last, so the
+        # lock-out asserted below would depend on the order the hashes finish in
+        bodies = [{"username": acct.username, "password": f"wrong-guess-{i}"} for i in range(40)]
         async with client(srv) as c:
             answers = await asyncio.gather(*(c.post("/api/auth/login", json=b) for b in bodies))
             statuses = [r.status_code for r in answers]
@@ -219,10 +220,10 @@ async def test_parallel_login_guesses_meet_the_limit_and_lock_only_that_address(
                 if r.status_code == 200:
                     Secrets.tokens.add(r.json()["token"])
             assert set(statuses) <= {200, 401, 429}, statuses
-            # at most max_failures attempts get past the limit (twice that if the right one landed early and
-            # started the pair afresh); every other one is refused before any hash
-            assert statuses.count(429) >= len(bodies) - 2 * max_failures, statuses
-            assert statuses.count(401) <= 2 * max_failures
+            # at most max_failures attempts get past the limit; every other one is refused before any hash
+            assert statuses.count(429) >= len(bodies) - max_failures, statuses
+            assert 1 <= statuses.count(401) <= max_failures, statuses
+            assert 200 not in statuses
             assert all(int(r.headers["retry-after"]) >= 1 for r in answers if r.status_code == 429)
             r = await c.post("/api/auth/login", json={"username": acct.username, "password": acct.password})
             assert r.status_code == 429  # this address is locked out for this user
