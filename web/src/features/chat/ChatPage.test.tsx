@@ -1,54 +1,14 @@
-import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { Provider } from 'react-redux';
-import { MemoryRouter, Route, Routes } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { EventOf, SwarmHistory } from '../../api/types';
-import fixture from '../../test/fixtures/fold-history.json';
-import { emptyState, foldInPlace } from '../../fold/fold';
-import { makeStore } from '../../app/store';
-import { loggedIn } from '../auth/authSlice';
-import { liveLoaded, liveLoading } from '../live/liveSlice';
-import ChatPage from './ChatPage';
-
-const history = fixture.history as unknown as SwarmHistory;
-const id = history.swarm_id;
-// The state just after the agent asked its first question.
-const askedAt = history.events.find((e) => e.type === 'chat_updated' && e.data.changes.status === 'awaiting_user')!.seq;
-const state = foldInPlace(emptyState(id), history.events.filter((e) => e.seq <= askedAt));
-const chat = Object.values(state.chats).find((c) => c.status === 'awaiting_user')!;
-const question = history.events.find((e): e is EventOf<'message_posted'> => e.type === 'message_posted')!.data.message;
-
-function json(body: unknown, status = 200) {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-}
+import { chat, json, mountChatPage, question } from './chatTestBed';
 
 function renderChat(post: (body: { content: string }) => Response, gate: Promise<void> = Promise.resolve()) {
-  const fetchMock = vi.fn(async (input: Request) => {
-    const url = new URL(input.url);
-    if (url.pathname.endsWith('/messages') && input.method === 'POST') {
-      const body = (await input.json()) as { content: string };
-      await gate;
-      return post(body);
-    }
-    if (url.pathname.endsWith('/messages')) return json([question]);
-    return json({ detail: 'not found' }, 404);
+  return mountChatPage(async (input) => {
+    const body = (await input.json()) as { content: string };
+    await gate;
+    return post(body);
   });
-  vi.stubGlobal('fetch', fetchMock);
-  const store = makeStore();
-  store.dispatch(loggedIn({ id: 'u1', username: 'u', created_at: '2026-01-01T00:00:00Z' }));
-  store.dispatch(liveLoading(id));
-  store.dispatch(liveLoaded({ swarmId: id, state }));
-  render(
-    <Provider store={store}>
-      <MemoryRouter initialEntries={[`/swarms/${id}/chat/${chat.id}`]}>
-        <Routes>
-          <Route path="/swarms/:swarmId/chat/:chatId" element={<ChatPage />} />
-        </Routes>
-      </MemoryRouter>
-    </Provider>,
-  );
-  return { store, fetchMock };
 }
 
 afterEach(() => {

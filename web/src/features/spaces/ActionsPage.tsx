@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { useParams, useSearchParams } from 'react-router';
+import { useParams } from 'react-router';
 import { useActionSpaceQuery, useAutoApproveMutation } from '../../api/http';
 import { describeError } from '../../api/errors';
 import EmptyState from '../../components/EmptyState';
@@ -12,6 +12,7 @@ import { selectIsHistory, selectViewState } from '../history/selectors';
 import HistoryBar from '../history/HistoryBar';
 import FolderView from './FolderView';
 import ActionDetail from './ActionDetail';
+import { useSpaceSelection } from './useSpaceSelection';
 import './spaces.css';
 
 /**
@@ -20,15 +21,16 @@ import './spaces.css';
  */
 export default function ActionsPage() {
   const { swarmId = '' } = useParams();
-  const [params, setParams] = useSearchParams();
-  const selectedId = params.get('action');
   const q = useActionSpaceQuery(swarmId);
+  const root = q.data?.root;
+  // a selected action inside closed folders (a link, a reload) shows: the folders above it are drawn open
+  const tree = useSpaceSelection('action', (id) => (root ? foldersAbove(root, id) : []));
+  const selectedId = tree.selected;
   const view = useAppSelector((s) => selectViewState(s, swarmId));
   const history = useAppSelector((s) => selectIsHistory(s, swarmId));
   const shownSeq = useAppSelector((s) => s.scrub.shownSeq);
   const liveSeq = useAppSelector((s) => s.live.swarms[swarmId]?.state?.seq ?? 0);
   const counts = useMemo(() => nodesByAction(view), [view]);
-  const [closed, setClosed] = useState<string[]>([]);
   const dispatch = useAppDispatch();
   const [autoApprove, autoApproving] = useAutoApproveMutation();
   const [autoApproveError, setAutoApproveError] = useState<string | null>(null);
@@ -48,18 +50,7 @@ export default function ActionsPage() {
     }
   };
 
-  const root = q.data?.root;
   const selected = root && selectedId ? allActions(root).find((x) => x.action.id === selectedId) : undefined;
-  const select = (id: string) => {
-    const next = new URLSearchParams(params);
-    next.set('action', id);
-    setParams(next, { replace: true });
-  };
-  // A selected action inside closed folders (a link, a reload) shows: the folders above it are drawn open.
-  const above = root && selectedId ? foldersAbove(root, selectedId) : [];
-  const shownClosed = closed.filter((c) => !above.includes(c));
-  const toggle = (path: string) =>
-    setClosed(shownClosed.includes(path) ? shownClosed.filter((c) => c !== path) : [...shownClosed, path]);
 
   return (
     <div className="space-page">
@@ -77,10 +68,10 @@ export default function ActionsPage() {
             <FolderView
               folder={root}
               counts={counts}
-              closed={shownClosed}
+              closed={tree.closed}
               selectedId={selectedId}
-              onToggle={toggle}
-              onSelect={select}
+              onToggle={tree.toggle}
+              onSelect={tree.select}
               top
             />
           )}

@@ -1,5 +1,5 @@
-import { useMemo, useState } from 'react';
-import { useParams, useSearchParams } from 'react-router';
+import { useMemo } from 'react';
+import { useParams } from 'react-router';
 import EmptyState from '../../components/EmptyState';
 import { plural } from '../../lib/format';
 import { fileTree, foldersOf } from './memory';
@@ -9,6 +9,7 @@ import HistoryBar from '../history/HistoryBar';
 import FileFolder from './FileFolder';
 import FilePreview from './FilePreview';
 import Uploader from './Uploader';
+import { useSpaceSelection } from './useSpaceSelection';
 import './spaces.css';
 
 /**
@@ -17,8 +18,7 @@ import './spaces.css';
  */
 export default function MemoryPage() {
   const { swarmId = '' } = useParams();
-  const [params, setParams] = useSearchParams();
-  const selectedPath = params.get('file');
+  const { selected: selectedPath, select, closed: shownClosed, toggle } = useSpaceSelection('file', foldersOf);
   const view = useAppSelector((s) => selectViewState(s, swarmId));
   const history = useAppSelector((s) => selectIsHistory(s, swarmId));
   const shownSeq = useAppSelector((s) => s.scrub.shownSeq);
@@ -26,18 +26,7 @@ export default function MemoryPage() {
   const memory = view?.memory;
   const tree = useMemo(() => fileTree(memory), [memory]);
   const count = memory ? Object.keys(memory).length : 0;
-  const [closed, setClosed] = useState<string[]>([]);
   const selected = selectedPath ? memory?.[selectedPath] : undefined;
-
-  const select = (path: string) => {
-    const next = new URLSearchParams(params);
-    next.set('file', path);
-    setParams(next, { replace: true });
-  };
-  const above = selectedPath ? foldersOf(selectedPath) : [];
-  const shownClosed = closed.filter((c) => !above.includes(c));
-  const toggle = (path: string) =>
-    setClosed(shownClosed.includes(path) ? shownClosed.filter((c) => c !== path) : [...shownClosed, path]);
 
   return (
     <div className="space-page">
