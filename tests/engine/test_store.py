@@ -13,6 +13,7 @@ from aga_swarm.schemas import SwarmConfig
 from aga_swarm.service import SwarmService
 from aga_swarm.store.blob import BlobKeyError, LocalBlobStore, MemoryBlobStore, scoped_key
 from aga_swarm.store.database import HEAD_REVISION, MIGRATIONS_DIR, Database
+from tests.migrations import alembic_on, insert_swarm
 
 
 def test_head_revision_constant_matches_migrations() -> None:
@@ -57,19 +58,14 @@ def test_blob_keys_cannot_escape_their_scope(tmp_path: Path, store_factory: obje
 def test_upgrading_a_0001_store_keeps_its_messages(tmp_path: Path, empty_pg_url: str) -> None:
     """Migration 0002 re-keys ``messages`` by (swarm, chat, order): the rows survive, the order stays unique."""
     from alembic import command
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
     for url in (f"sqlite:///{tmp_path / 'old.db'}", empty_pg_url):
-        engine = create_engine(url)
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        cfg.attributes["connection_engine"] = engine
+        engine, cfg = alembic_on(url)
         command.upgrade(cfg, "0001")
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO swarms (id, owner_id, name, goal, config_id, status, last_seq, first_seq, "
-                              "usage, created_at, updated_at) VALUES ('s1', 'u1', 'n', 'g', 'local', 'draft', 0, 1, "
-                              "'{}', 0, 0)"))
+            insert_swarm(conn)
             for i, content in enumerate(["first", "second", "third"]):
                 conn.execute(text("INSERT INTO messages (swarm_id, id, chat_id, idx, role, content, reply_to, "
                                   "attachments, created_at) VALUES ('s1', :id, 'c1', :idx, 'agent', :content, NULL, "
@@ -138,10 +134,7 @@ def test_upgrading_a_0003_store_gives_its_configs_an_owner(tmp_path: Path, empty
     from sqlalchemy import create_engine, text
 
     for url in (f"sqlite:///{tmp_path / 'old3.db'}", empty_pg_url):
-        engine = create_engine(url)
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        cfg.attributes["connection_engine"] = engine
+        engine, cfg = alembic_on(url)
         command.upgrade(cfg, "0003")
         with engine.begin() as conn:
             for cid, owner in (("from-cli", None), ("alices", "ua")):
@@ -174,15 +167,10 @@ def test_upgrading_a_0004_store_adds_the_memory_space(tmp_path: Path, empty_pg_u
     from aga_swarm.service.composition import open_engine
 
     for i, url in enumerate((f"sqlite:///{tmp_path / 'old4.db'}", empty_pg_url)):
-        engine = create_engine(url)
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        cfg.attributes["connection_engine"] = engine
+        engine, cfg = alembic_on(url)
         command.upgrade(cfg, "0004")
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO swarms (id, owner_id, name, goal, config_id, status, last_seq, first_seq, "
-                              "usage, created_at, updated_at) VALUES ('s1', 'u1', 'n', 'g', 'local', 'draft', 0, 1, "
-                              "'{}', 0, 0)"))
+            insert_swarm(conn)
         engine.dispose()
         svc = SwarmService(open_engine(db_url=url, blob_url=str(tmp_path / f"blobs{i}")))
         assert svc.db.current_revision() == HEAD_REVISION
@@ -205,15 +193,10 @@ def test_upgrading_a_0008_store_keeps_its_developer_log(tmp_path: Path, empty_pg
     from aga_swarm.service.composition import open_engine
 
     for i, url in enumerate((f"sqlite:///{tmp_path / 'old8.db'}", empty_pg_url)):
-        engine = create_engine(url)
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        cfg.attributes["connection_engine"] = engine
+        engine, cfg = alembic_on(url)
         command.upgrade(cfg, "0008")
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO swarms (id, owner_id, name, goal, config_id, status, last_seq, first_seq, "
-                              "usage, created_at, updated_at) VALUES ('s1', 'u1', 'n', 'g', 'local', 'draft', 0, 1, "
-                              "'{}', 0, 0)"))
+            insert_swarm(conn)
             conn.execute(text("INSERT INTO llm_calls (swarm_id, id, node_id, step, model, body, tokens_in, tokens_out, "
                               "latency_ms, cost_usd, attempts, created_at, seq) VALUES ('s1', 'n.llm1', 'n', "
                               "'plan.on_plan', 'old', '{}', 1, 2, 3.0, 0.0, 1, 0, 1)"))

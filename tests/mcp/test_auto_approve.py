@@ -12,6 +12,7 @@ from aga_swarm.engine.errors import InvalidInput, SwarmNotFound
 from aga_swarm.engine.fold import fold
 from aga_swarm.schemas import Lifecycle, MessageRole, SwarmState
 from aga_swarm.service import AUTO_APPROVED
+from tests.migrations import alembic_on, insert_swarm
 
 from .test_tool_actions import _config, _line, _service
 
@@ -104,26 +105,20 @@ def test_upgrading_a_0010_store_moves_the_switch_to_its_column(tmp_path: Path, e
     """Migration 0011: the tools kept in ``usage.auto_approve`` move to the swarm's own column (the counters
     stay), the engine reads them from there, and a downgrade puts them back."""
     from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
     from aga_swarm.service import SwarmService
     from aga_swarm.service.composition import open_engine
-    from aga_swarm.store.database import HEAD_REVISION, MIGRATIONS_DIR
+    from aga_swarm.store.database import HEAD_REVISION
     from aga_swarm.store.sql import from_json
 
     for url in (f"sqlite:///{tmp_path / 'old10.db'}", empty_pg_url):
-        engine = create_engine(url)
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        cfg.attributes["connection_engine"] = engine
+        engine, cfg = alembic_on(url)
         command.upgrade(cfg, "0010")
         with engine.begin() as conn:
             for sid, usage in (("s1", '{"llm_calls": 3, "auto_approve": ["*", "fs.write_file"]}'),
                                ("s2", '{"llm_calls": 1}')):
-                conn.execute(text("INSERT INTO swarms (id, owner_id, name, goal, config_id, status, last_seq, "
-                                  "first_seq, usage, created_at, updated_at) VALUES (:id, 'u1', 'n', 'g', 'local', "
-                                  "'paused', 0, 1, :usage, 0, 0)"), {"id": sid, "usage": usage})
+                insert_swarm(conn, sid, usage, status="paused")
         command.upgrade(cfg, HEAD_REVISION)
         with engine.begin() as conn:
             found = {r.id: (from_json(r.usage), from_json(r.auto_approve)) for r in conn.execute(

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, text
 
 from aga_swarm.server.settings import Settings, SettingsError
 from aga_swarm.store import database as dbmod
-from aga_swarm.store.database import HEAD_REVISION, MIGRATIONS_DIR, Database, SchemaBehind
+from aga_swarm.store.database import HEAD_REVISION, Database, SchemaBehind
 from aga_swarm.store.errors import SetupError
+from tests.migrations import alembic_on
 
 BIN = Path(sys.executable).parent / "aga-swarm"
 
@@ -34,10 +34,7 @@ def _free_port() -> int:
 
 
 def _migrate_to(url: str, revision: str) -> None:
-    engine = create_engine(url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.attributes["connection_engine"] = engine
+    engine, cfg = alembic_on(url)
     command.upgrade(cfg, revision)
     engine.dispose()
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from aga_swarm.schemas import LogEntryKind, SwarmStatus
 from aga_swarm.service import SwarmService
 from aga_swarm.service.composition import open_engine
-from aga_swarm.store.database import HEAD_REVISION, MIGRATIONS_DIR
+from aga_swarm.store.database import HEAD_REVISION
 from tests.engine.helpers import run_answering
+from tests.migrations import alembic_on
 
 
 async def test_entries_written_before_0010_get_their_kind(tmp_path: Path, empty_pg_url: str) -> None:
@@ -27,10 +27,7 @@ async def test_entries_written_before_0010_get_their_kind(tmp_path: Path, empty_
         assert len(ids) == 2 and others
         svc.close()
 
-        engine = create_engine(url)
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        cfg.attributes["connection_engine"] = engine
+        engine, cfg = alembic_on(url)
         command.downgrade(cfg, "0009")
         with engine.begin() as conn:  # as the code before 0010 recorded a step error and a tool call
             conn.execute(text("UPDATE llm_calls SET model = '-' WHERE swarm_id = :s AND id = :id"),

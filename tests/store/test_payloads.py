@@ -16,6 +16,7 @@ from aga_swarm.store.errors import SetupError
 from aga_swarm.store.payloads import REF, canonical, request_key
 from tests.conftest import make_service
 from tests.engine.helpers import run_answering
+from tests.migrations import alembic_on
 
 GOAL = "Ask the user for their favourite colour\nWrite a haiku about it"
 
@@ -113,10 +114,8 @@ async def test_upgrading_a_0007_store_prunes_done_operations_and_runs_its_waitin
     """Migration 0008: done operations go, and a model call whose continuation holds its request inline (as the
     code before it wrote them) still runs, its prompt shown in the developer log."""
     from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import create_engine
 
-    from aga_swarm.store.database import HEAD_REVISION, MIGRATIONS_DIR
+    from aga_swarm.store.database import HEAD_REVISION
     from aga_swarm.store.sql import from_json, to_json
 
     for i, url in enumerate((f"sqlite:///{tmp_path / 'old7.db'}", empty_pg_url)):
@@ -135,10 +134,7 @@ async def test_upgrading_a_0007_store_prunes_done_operations_and_runs_its_waitin
         node["continuation"]["request"] = {"llm": inline, "reserve": node["continuation"]["request"]["reserve"]}
         svc.close()
 
-        engine = create_engine(url)
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        cfg.attributes["connection_engine"] = engine
+        engine, cfg = alembic_on(url)
         command.downgrade(cfg, "0007")  # the table of requests goes
         with engine.begin() as conn:
             conn.execute(text("UPDATE nodes SET data = :d WHERE swarm_id = :s AND id = 'n'"),
