@@ -263,3 +263,24 @@ def test_cancel_retry_and_tell_a_node(tmp_path: Path) -> None:
     late = cli(["cancel", sid, "n.2"], tmp_path)
     assert late.returncode == 1 and "has ended (done)" in late.stderr
     assert cli(["retry", sid, "n.2"], tmp_path).returncode == 1  # done: nothing to retry
+
+
+def test_retry_names_the_limit_that_stopped_the_swarm_and_says_what_runs_it(tmp_path: Path) -> None:
+    """README: the 13-level Plan chain stops on the depth limit; retrying it would meet the limit again, so the
+    retry is one line naming the limit and how to get past it. A retry that is allowed says what runs it."""
+    chain = cli(["run", "Plan: " * 13 + "write the last line"], tmp_path)
+    assert chain.returncode == 1 and "depth limit 8 reached at node n.1.1.1.1.1.1.1" in chain.stderr
+    sid = chain.stderr.split()[1]
+    bad = cli(["retry", sid, "n"], tmp_path)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr, bad.stderr
+    assert bad.stderr.startswith("error: node n cannot be retried: the swarm stopped on its depth limit 8")
+    assert "limits.max_depth is above 8" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    assert json.loads(cli(["state", sid, "--json"], tmp_path).stdout)["status"] == "failed"
+
+    paused = cli(["run", "Ask the user for a colour"], tmp_path, "")
+    pid = paused.stderr.split("--resume ")[-1].split()[0]
+    assert cli(["cancel", pid, "n"], tmp_path).returncode == 0
+    ok = cli(["retry", pid, "n"], tmp_path)
+    assert ok.returncode == 0 and ok.stdout.strip() == (
+        f"retrying n: attempt 2 (spawned); a server or worker on this store runs it, or: aga-swarm run --resume {pid}")
+    assert cli(["run", "--resume", pid], tmp_path, "red\n").returncode == 0

@@ -331,7 +331,8 @@ def _steer(args: argparse.Namespace) -> int:
         print(f"cancelled {node.id} and its subtree")
     else:
         node = svc.retry_node(args.swarm_id, args.node_id)
-        print(f"retrying {node.id}: attempt {node.attempt} ({node.lifecycle.value})")
+        print(f"retrying {node.id}: attempt {node.attempt} ({node.lifecycle.value}); a server or worker on this "
+              f"store runs it, or: aga-swarm run --resume {args.swarm_id}")
     return 0
 
 

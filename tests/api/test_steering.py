@@ -75,3 +75,23 @@ async def test_cancel_retry_and_tell_over_http(server: Server) -> None:
             assert {c["replan"] for c in calls} == {0}
     finally:
         await rec.close()
+
+
+async def test_retry_of_a_swarm_a_limit_stopped_answers_409_naming_the_limit(server: Server) -> None:
+    acct = await signup(server)
+    async with acct.http() as http:
+        swarm = await create_swarm(http, "Plan: " * 13 + "write the last line")
+        sid = swarm["id"]
+
+        async def failed() -> dict | None:  # type: ignore[type-arg]
+            s = (await http.get(f"/api/swarms/{sid}")).json()
+            return s if s["status"] in ("completed", "failed") else None
+
+        ended = await poll(failed, timeout=30, what="the swarm to stop")
+        assert ended["failure_reason"] == "depth limit 8 reached at node n.1.1.1.1.1.1.1"
+        r = await http.post(f"/api/swarms/{sid}/nodes/n/retry")
+        assert r.status_code == 409, r.text
+        detail = r.json()["detail"]
+        assert detail.startswith("node n cannot be retried: the swarm stopped on its depth limit 8 (reached at node "
+                                 "n.1.1.1.1.1.1.1)") and "limits.max_depth is above 8" in detail
+        assert (await http.get(f"/api/swarms/{sid}")).json()["status"] == "failed"

@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 
 from aga_swarm.engine import grouping
 from aga_swarm.engine.fold import fold
+from aga_swarm.engine.limits import breach_of, named
+from aga_swarm.engine.steer import LimitStillBinds
 from aga_swarm.schemas import Lifecycle, Limits, LLMSettings, SwarmConfig, SwarmState, SwarmStatus
 from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
@@ -151,3 +153,53 @@ async def test_paused_time_does_not_count(svc: SwarmService, clock: Clock) -> No
     assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
     usage = svc.state(s.id).usage
     assert usage.running_since is None and 0 < usage.run_ms < 600_000
+
+
+@pytest.mark.parametrize(("field", "value", "text"), [
+    ("max_depth", 8, "depth limit 8"), ("max_nodes", 6, "node limit 6"), ("max_llm_calls", 4, "model call limit 4"),
+    ("max_tokens", 2500, "token limit 2500"), ("max_cost_usd", 5.0, "cost limit $5.00"),
+    ("max_cost_usd", 0.004, "cost limit $0.004"), ("max_seconds", 5, "time limit 5 s"),
+    ("max_seconds", 1e6, "time limit 1000000 s"), ("max_seconds", 0.25, "time limit 0.25 s")])
+def test_a_limit_named_in_a_reason_reads_back(field: str, value: float, text: str) -> None:
+    assert named(field, value) == text
+    breach = breach_of(f"{text} reached at node n.1.2 (what was measured)")
+    assert breach is not None and (breach.field, breach.value, breach.limit, breach.node_id) == (
+        field, value, text, "n.1.2")
+    assert breach.binds(Limits(**{field: value})) and not breach.binds(Limits(**{field: value * 2}))
+    assert breach_of(f"the root node failed: {text}") is None
+
+
+async def test_retry_after_the_depth_limit_names_it_and_changes_nothing(svc: SwarmService) -> None:
+    """The 13-level chain on the built-in config: retrying its root would meet the depth limit again at once, so
+    it answers Conflict naming the limit and how to get past it (a new swarm: a built-in config cannot change)."""
+    s = svc.create_swarm("u1", CHAIN_13)
+    svc.spawn(s.id)
+    assert await run_answering(svc, s.id) is SwarmStatus.FAILED
+    before = svc.state(s.id)
+    with pytest.raises(LimitStillBinds) as exc:
+        svc.retry_node(s.id, "n", owner_id="u1")
+    assert str(exc.value) == (
+        "node n cannot be retried: the swarm stopped on its depth limit 8 (reached at node n.1.1.1.1.1.1.1), and a "
+        "retry would meet it again at once; its config 'local' is built in and cannot change: start a new swarm "
+        "with a config whose limits.max_depth is above 8 (aga-swarm run --config-file FILE)")
+    with pytest.raises(LimitStillBinds):  # any node of it: the limit is named before anything else
+        svc.retry_node(s.id, "n.1.1")
+    assert comparable(svc.state(s.id)) == comparable(before)
+
+
+async def test_retry_after_a_limit_runs_once_the_config_raised_it(svc: SwarmService) -> None:
+    cid = _config(svc, "lim-raise", max_nodes=6)
+    s = svc.create_swarm("u1", "b\nc\nPlan: d; e; f; g\nAsk the user for a colour", config_id=cid)
+    svc.spawn(s.id)
+    assert await run_answering(svc, s.id) is SwarmStatus.FAILED
+    with pytest.raises(LimitStillBinds, match=r"raise limits\.max_nodes above 6 in its config 'lim-raise'"):
+        svc.retry_node(s.id, "n")
+    _config(svc, cid, max_nodes=6)  # saved again, unchanged: still refused
+    with pytest.raises(LimitStillBinds):
+        svc.retry_node(s.id, "n")
+    _config(svc, cid, max_nodes=30)
+    root = svc.retry_node(s.id, "n")
+    assert root.attempt == 2 and svc.get_swarm(s.id).status is SwarmStatus.RUNNING
+    assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+    usage = svc.state(s.id).usage
+    assert 6 < usage.nodes <= 30  # the first attempt's nodes still count

@@ -8,6 +8,8 @@ never pass the limit, whatever the model answers.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +21,54 @@ from .fold import run_ms
 PER_MESSAGE_TOKENS = 8  # role and framing of one chat message
 PER_CALL_TOKENS = 16
 RETRY_NOTE_TOKENS = 2048  # the validation error a re-ask appends (bounded by the client)
+
+
+# The final limits, by the words a failure reason names them with (``LimitExceeded``), and their ``Limits`` field.
+FINAL_LIMITS = {"depth limit": "max_depth", "node limit": "max_nodes", "model call limit": "max_llm_calls",
+                "token limit": "max_tokens", "cost limit": "max_cost_usd", "time limit": "max_seconds"}
+_BREACH = re.compile(r"(?P<limit>(?P<words>" + "|".join(FINAL_LIMITS) + r") \$?(?P<value>[0-9]+(?:\.[0-9]+)?)"
+                     r"(?: s)?) reached at node (?P<node>\S+)")
+
+
+def _plain(value: float) -> str:
+    """A number in full, with no exponent and no trailing zeros (``0.004``, ``90``, ``1000000``)."""
+    return format(value, "f").rstrip("0").rstrip(".")
+
+
+def named(field: str, value: float) -> str:
+    """A limit as failure reasons name it: ``depth limit 8``, ``cost limit $5.00``, ``time limit 30 s``. The
+    value is written in full (a cost below the cent too), so ``breach_of`` reads back the value that was hit."""
+    words = next(w for w, f in FINAL_LIMITS.items() if f == field)
+    if field == "max_cost_usd":
+        return f"{words} ${value:.2f}" if round(value, 2) == value else f"{words} ${_plain(value)}"
+    if field == "max_seconds":
+        return f"{words} {_plain(value)} s"
+    return f"{words} {int(value)}"
+
+
+@dataclass(frozen=True)
+class Breach:
+    """The final limit a swarm stopped on, read back from its failure reason."""
+
+    field: str  # the ``Limits`` field, e.g. ``max_depth``
+    value: float  # the value that was reached
+    limit: str  # as the reason names it: ``depth limit 8``
+    node_id: str
+
+    def binds(self, limits: Limits) -> bool:
+        """Whether ``limits`` (the swarm's config now) still hold this limit where it stopped the swarm, so
+        that a retry would meet it again at once. Raised above the value reached (or removed) it no longer
+        binds."""
+        now: float | None = getattr(limits, self.field)
+        return now is not None and now <= self.value
+
+
+def breach_of(reason: str | None) -> Breach | None:
+    """The final limit a failure reason names (``<limit> <value> reached at node <id>``), or None."""
+    m = _BREACH.match(reason or "")
+    if m is None:
+        return None
+    return Breach(FINAL_LIMITS[m["words"]], float(m["value"]), m["limit"], m["node"])
 
 
 def worst_case_tokens(settings: LLMSettings, messages: list[dict[str, Any]], schema_json: str) -> tuple[int, int]:
@@ -39,12 +89,12 @@ def check_call(state: SwarmState, limits: Limits, settings: LLMSettings, node_id
     u = state.usage
     calls = u.llm_calls + u.reserved_calls
     if calls + 1 > limits.max_llm_calls:
-        raise LimitExceeded(f"model call limit {limits.max_llm_calls}", node_id,
+        raise LimitExceeded(named("max_llm_calls", limits.max_llm_calls), node_id,
                             f"{u.llm_calls} calls made, {u.reserved_calls} under way")
     used = u.tokens_in + u.tokens_out + u.reserved_tokens
     worst_tokens = worst[0] + worst[1]
     if used + worst_tokens > limits.max_tokens:
-        raise LimitExceeded(f"token limit {limits.max_tokens}", node_id,
+        raise LimitExceeded(named("max_tokens", limits.max_tokens), node_id,
                             f"{u.tokens_in + u.tokens_out} used, {u.reserved_tokens} reserved by calls under "
                             f"way; the next call could use up to {worst_tokens}")
     price = price_of(settings)
@@ -52,7 +102,7 @@ def check_call(state: SwarmState, limits: Limits, settings: LLMSettings, node_id
     if price is not None:
         worst_cost = round((worst[0] * price.input_per_m + worst[1] * price.output_per_m) / 1_000_000, 9)
         if u.cost_usd + u.reserved_cost_usd + worst_cost > limits.max_cost_usd:
-            raise LimitExceeded(f"cost limit ${limits.max_cost_usd:.2f}", node_id,
+            raise LimitExceeded(named("max_cost_usd", limits.max_cost_usd), node_id,
                                 f"${u.cost_usd:.4f} spent, ${u.reserved_cost_usd:.4f} reserved by calls under "
                                 f"way; the next call could cost up to ${worst_cost:.4f}")
     return {"calls": 1, "tokens": worst_tokens, "cost_usd": worst_cost}
@@ -64,12 +114,12 @@ def check_time(state: SwarmState, limits: Limits, node_id: str, now: datetime) -
         return
     ran = run_ms(state, now) / 1000
     if ran >= limits.max_seconds:
-        raise LimitExceeded(f"time limit {limits.max_seconds:g} s", node_id, f"ran {ran:.1f} s")
+        raise LimitExceeded(named("max_seconds", limits.max_seconds), node_id, f"ran {ran:.1f} s")
 
 
 def check_spawn(state: SwarmState, limits: Limits, parent_id: str, parent_depth: int) -> None:
     """Refuse a child past the depth limit (levels, the root's included) or the node limit."""
     if parent_depth + 2 > limits.max_depth:
-        raise LimitExceeded(f"depth limit {limits.max_depth}", parent_id)
+        raise LimitExceeded(named("max_depth", limits.max_depth), parent_id)
     if state.usage.nodes >= limits.max_nodes:
-        raise LimitExceeded(f"node limit {limits.max_nodes}", parent_id)
+        raise LimitExceeded(named("max_nodes", limits.max_nodes), parent_id)

@@ -12,6 +12,7 @@ from ..schemas import (
     Attachment,
     ChatStatus,
     Lifecycle,
+    Limits,
     Message,
     MessageRole,
     Node,
@@ -24,6 +25,7 @@ from . import keys
 from . import lifecycle as rules
 from .deps import start_lifecycle
 from .errors import Conflict
+from .limits import Breach, breach_of
 from .tx import SwarmTx
 
 RETRYABLE = frozenset({Lifecycle.FAILED, Lifecycle.CANCELLED})
@@ -32,6 +34,23 @@ RETRYABLE = frozenset({Lifecycle.FAILED, Lifecycle.CANCELLED})
 class NodeEnded(Conflict):
     def __init__(self, node: Node, what: str) -> None:
         super().__init__(f"node {node.id} has ended ({node.lifecycle.value}); {what}")
+
+
+class LimitStillBinds(Conflict):
+    """A retry in a swarm that a final limit stopped, while its config still holds that limit where it stopped
+    the swarm: the retry would meet it again at once. The message names the limit and how to raise it."""
+
+    def __init__(self, node_id: str, breach: Breach, config_id: str, built_in: bool) -> None:
+        above = format(breach.value, "f").rstrip("0").rstrip(".")
+        if built_in:
+            how = (f"its config {config_id!r} is built in and cannot change: start a new swarm with a config "
+                   f"whose limits.{breach.field} is above {above} (aga-swarm run --config-file FILE)")
+        else:
+            how = (f"raise limits.{breach.field} above {above} in its config {config_id!r} (its owner saves it "
+                   "again; the operator, for a shared config), then retry")
+        super().__init__(f"node {node_id} cannot be retried: the swarm stopped on its {breach.limit} (reached at "
+                         f"node {breach.node_id}), and a retry would meet it again at once; {how}")
+        self.breach = breach
 
 
 def _live_subtree(tx: SwarmTx, node: Node) -> list[Node]:
@@ -65,11 +84,18 @@ def cancel(tx: SwarmTx, node_id: str) -> Node:
     return tx.node(node.id)
 
 
-def retry(tx: SwarmTx, node_id: str) -> Node:
+def retry(tx: SwarmTx, node_id: str, limits: Limits | None = None, config_id: str = "",
+          built_in: bool = False) -> Node:
     """Run a failed or cancelled node again from its action's entry step, as attempt ``n + 1``. Its earlier
     attempt stays in the history and its developer log; its old children stay as they ended. The parent must
-    still be waiting for its children (a root's retry reopens an ended swarm)."""
+    still be waiting for its children (a root's retry reopens an ended swarm). A swarm that a final limit
+    stopped is retried only once ``limits`` (its config ``config_id`` now) no longer hold that limit where it
+    stopped it (``LimitStillBinds``); what it used so far still counts."""
     node = tx.node(node_id)
+    if limits is not None and tx.state.status is SwarmStatus.FAILED:
+        breach = breach_of(tx.state.failure_reason)
+        if breach is not None and breach.binds(limits):
+            raise LimitStillBinds(node.id, breach, config_id, built_in)
     if node.lifecycle not in RETRYABLE:
         state = "is running" if node.lifecycle not in TERMINAL_LIFECYCLES else "is done"
         raise Conflict(f"node {node.id} {state} ({node.lifecycle.value}); only a failed or cancelled node can be "

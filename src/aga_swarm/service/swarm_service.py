@@ -374,9 +374,14 @@ class SwarmService:
 
     def retry_node(self, swarm_id: str, node_id: str, owner_id: str | None = None) -> Node:
         """Run a failed or cancelled node again from its entry step, as a new attempt (the earlier one stays in
-        its developer log). Conflict when it is running or done, or its parent no longer waits for it."""
+        its developer log). Conflict when it is running or done, or its parent no longer waits for it, or the
+        swarm stopped on a final limit that its config still holds there (``steer.LimitStillBinds``: raise the
+        limit first)."""
+        row = self._row(swarm_id, owner_id)
+        config = self.engine.config_for(row.config_id, row.owner_id)
+        built_in = row.config_id in {c.id for c in self.engine.builtin_configs()}
         return self._steer(swarm_id, node_id, owner_id,  # type: ignore[no-any-return]
-                           lambda tx: steer.retry(tx, node_id))
+                           lambda tx: steer.retry(tx, node_id, config.limits, row.config_id, built_in))
 
     def tell_node(self, swarm_id: str, node_id: str, content: str, owner_id: str | None = None, *,
                   files: Sequence[mem.Upload] = (), attach: Sequence[str] = (),
