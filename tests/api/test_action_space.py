@@ -80,3 +80,28 @@ async def test_the_action_space_lists_every_action_with_what_it_takes(
     async with client(srv) as anon:
         assert (await anon.get(f"/api/swarms/{swarm['id']}/actions")).status_code == 401
 
+
+
+async def test_auto_approve_takes_only_the_swarms_tools_and_never_a_denied_one(
+        tools_server: tuple[Server, Path]) -> None:
+    """PUT /api/swarms/{id}/auto_approve checks the tool against the action space the view shows: an unknown one
+    is 422 naming the nearest, one the operator's policy denies is 409; `*` and the memory tools are fine."""
+    srv, _ = tools_server
+    ann = await signup(srv)
+    async with ann.http() as http:
+        sid = (await create_swarm(http, "Say hello", spawn=False))["id"]
+        url = f"/api/swarms/{sid}/auto_approve"
+        r = await http.put(url, json={"enabled": True, "tool": "fs.edit_file"})  # ask: may be relaxed
+        assert r.status_code == 200 and r.json() == {"auto_approve": ["fs.edit_file"]}
+        r = await http.put(url, json={"enabled": True, "tool": "fs.edit_fle"})
+        assert r.status_code == 422 and r.json()["detail"][0]["msg"].endswith("did you mean fs.edit_file?"), r.text
+        r = await http.put(url, json={"enabled": True, "tool": "web.fetch"})  # no such server
+        assert r.status_code == 422 and r.json()["detail"][0]["msg"].startswith("web.fetch is not a tool of this swarm")
+        r = await http.put(url, json={"enabled": True, "tool": "fs.write_file"})
+        assert r.status_code == 409 and "the operator's policy denies it" in r.json()["detail"], r.text
+        r = await http.put(url, json={"enabled": False, "tool": "fs.write_file"})  # off: nothing to refuse
+        assert r.status_code == 200
+        for tool in ("memory.write", None):
+            r = await http.put(url, json={"enabled": True, **({"tool": tool} if tool else {})})
+            assert r.status_code == 200, r.text
+        assert r.json() == {"auto_approve": ["*", "fs.edit_file", "memory.write"]}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aga_swarm.engine.errors import InvalidInput, SwarmNotFound
+from aga_swarm.engine.errors import Conflict, InvalidInput, SwarmNotFound
 from aga_swarm.engine.fold import fold
 from aga_swarm.schemas import Lifecycle, MessageRole, SwarmState
 from aga_swarm.service import AUTO_APPROVED
@@ -36,6 +36,20 @@ async def test_auto_approve_relaxes_ask_in_one_swarm_only(backend: str, tmp_path
             svc.set_auto_approve(mine.id, True, "fs.write_file", owner_id="u2")
         with pytest.raises(InvalidInput):
             svc.set_auto_approve(mine.id, True, "not a tool")
+        # only the swarm's tools: the operator's declared servers' and the built-in memory tools; never a denied one
+        with pytest.raises(InvalidInput, match=r"^fs\.wrte_file is not a tool of this swarm .*did you mean "
+                                               r"fs\.write_file\?"):
+            svc.set_auto_approve(mine.id, True, "fs.wrte_file")
+        with pytest.raises(InvalidInput, match=r"^web\.fetch is not a tool of this swarm"):
+            svc.set_auto_approve(mine.id, True, "web.fetch")
+        with pytest.raises(Conflict, match=r"^fs\.move_file cannot be approved automatically: the operator's "
+                                           "policy denies it"):
+            svc.set_auto_approve(mine.id, True, "fs.move_file")
+        assert svc.state(mine.id).auto_approve == []  # nothing was recorded
+        # a declared server whose tools could not be listed is taken at its word
+        probe = svc.create_swarm("u1", "Say hello").id
+        assert svc.set_auto_approve(probe, True, "gone.run") == ["gone.run"]
+        assert svc.set_auto_approve(probe, False, "gone.run") == []
         assert svc.set_auto_approve(mine.id, True, "fs.write_file", owner_id="u1") == ["fs.write_file"]
         await svc.run_until_idle(mine.id, timeout=120)
         # the waiting call proceeded, answered by the switch
@@ -92,10 +106,13 @@ def test_the_cli_switch(tmp_path: Path) -> None:
         return subprocess.run([str(aga), "approve-tools", *argv], capture_output=True, text=True, timeout=60,
                               env=env)
 
-    res = run(sid, "fs.write_file", "--on")
-    assert res.returncode == 0 and res.stdout.strip() == f"approved automatically in {sid}: fs.write_file"
-    res = run(sid, "fs.write_file", "--off")
+    res = run(sid, "memory.write", "--on")
+    assert res.returncode == 0 and res.stdout.strip() == f"approved automatically in {sid}: memory.write"
+    res = run(sid, "memory.write", "--off")
     assert res.returncode == 0 and res.stdout.strip() == f"approved automatically in {sid}: nothing"
+    res = run(sid, "memory.wirte", "--on")  # no MCP server declared: only the memory tools are there
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("error: memory.wirte is not a tool of this swarm") and "memory.write?" in res.stderr
     res = run(sid, "not a tool", "--on")
     assert res.returncode == 1 and res.stderr.startswith("error: tool must be") and "Traceback" not in res.stderr
     assert run(sid, "--on", "--off").returncode == 2  # argparse: one or the other

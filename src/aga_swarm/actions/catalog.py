@@ -66,6 +66,31 @@ class _Picks:
         return chosen or ("auto" if read_only else "ask")
 
 
+def approval_policy(reg: Registry, config: SwarmConfig, tool_id: str,
+                    mcp_config: McpConfig | None = None) -> str | None:
+    """The approval policy (``auto``, ``ask`` or ``deny``) of the tool ``tool_id`` in the space of ``config``'s
+    swarms, or None when it has no such tool: neither a built-in one (the memory tools) or a plugin's, nor a tool
+    of an MCP server that the operator declares and the config picks. A declared server whose tools could not be
+    listed (it did not start) is taken at its word: any tool name of it is accepted, with the policy the
+    operator's config gives it (``ask`` when it names none)."""
+    picks = _Picks(getattr(config, "mcp_servers", None), mcp_config)
+    tool = reg.tools.get(tool_id)
+    if tool is not None:
+        remote: tuple[str, str] | None = tool.remote
+        return None if remote is not None and picks.hides(remote[0]) else str(tool.policy)
+    server, _, name = tool_id.partition(".")
+    if mcp_config is None or server not in mcp_config.servers or picks.hides(server):
+        return None
+    if any(getattr(t, "remote", None) and t.remote[0] == server for t in reg.tools.values()):
+        return None  # the server's tools were listed, and this is not one of them
+    return picks.policy(server, name, read_only=False)
+
+
+def tool_ids(reg: Registry, config: SwarmConfig, mcp_config: McpConfig | None = None) -> list[str]:
+    """Every tool of ``config``'s swarms, by id (``approval_policy`` knows each), sorted."""
+    return sorted(i for i in reg.tools if approval_policy(reg, config, i, mcp_config) is not None)
+
+
 def describe_action(reg: Registry, spec: ActionSpec, picks: _Picks | None = None) -> ActionInfo | None:
     """One action described, or None for an MCP server's tool the config does not allow."""
     tool = reg.tools.get(spec.id)

@@ -6,6 +6,7 @@ else is reported as not found, exactly like a missing one.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..actions.catalog import describe_space
+from ..actions.catalog import approval_policy, describe_space, tool_ids
 from ..actions.tools import pending_approval
 from ..engine import attachments as att
 from ..engine import history as hist
@@ -30,6 +31,7 @@ from ..engine.engine import Engine
 from ..engine.errors import (
     ChatNotAwaiting,
     ChatNotFound,
+    Conflict,
     FileTooLarge,
     InvalidInput,
     InvalidTransition,
@@ -328,8 +330,12 @@ class SwarmService:
         key = "*" if tool is None else tool.strip()
         if not TOOL_ID.fullmatch(key):
             raise InvalidInput("tool must be a tool's id such as files.write_file (or left out for every tool)")
+        row = self._row(swarm_id, owner_id)
+        config = self.engine.config_for(row.config_id, row.owner_id)
 
         def do(tx: SwarmTx) -> list[str]:
+            if key != "*" and (enabled or key not in tx.state.auto_approve):  # a stale id can always be turned off
+                self._check_approvable(config, key, enabled)
             tx.emit(EventType.AUTO_APPROVE, None, {"tool": key, "enabled": enabled})
             return list(tx.state.auto_approve)
 
@@ -346,6 +352,24 @@ class SwarmService:
                     except ChatNotAwaiting:
                         pass  # answered meanwhile
         return covered
+
+    def _check_approvable(self, config: SwarmConfig, tool: str, enabled: bool) -> None:
+        """InvalidInput for a tool the swarm does not have (its config's space: the built-in tools and the tools
+        of the operator's MCP servers it picks), naming the nearest ones; Conflict for turning on a tool the
+        operator's policy denies."""
+        reg, mcp_config = self.engine.registry, self.engine.mcp_config
+        policy = approval_policy(reg, config, tool, mcp_config)
+        if policy is None:
+            known = tool_ids(reg, config, mcp_config)
+            near = difflib.get_close_matches(tool, known, n=1, cutoff=0.6)
+            hint = (f"did you mean {near[0]}?" if near else
+                    "its tools are " + ", ".join(known[:12]) + (", ..." if len(known) > 12 else ""))
+            raise InvalidInput(f"{tool} is not a tool of this swarm (the built-in memory tools, and the tools of "
+                               f"the MCP servers the operator declares that its config {config.id!r} picks); "
+                               + hint)
+        if policy == "deny" and enabled:
+            raise Conflict(f"{tool} cannot be approved automatically: the operator's policy denies it (it is never "
+                           "called)")
 
     def resume(self, swarm_id: str, owner_id: str | None = None) -> Swarm:
         def do(tx: SwarmTx) -> None:

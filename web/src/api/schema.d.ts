@@ -222,7 +222,8 @@ export interface paths {
          * Auto Approve
          * @description Approve one tool (`tool`) or every tool automatically in this swarm, or stop: relaxes the operator's `ask`
          *     policy to `auto` (never `deny`), recorded as an `auto_approve` event. Turned on, it answers the approvals the
-         *     swarm's nodes wait on for those tools.
+         *     swarm's nodes wait on for those tools. 422 for a tool the swarm does not have (its action space's tools: the
+         *     memory tools and the tools of the MCP servers its config picks); 409 for turning on one the operator denies.
          */
         put: operations["auto_approve"];
         post?: never;
@@ -2865,6 +2866,17 @@ export interface operations {
             };
             /** @description No such swarm (or node, or chat) for this user */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not allowed in the swarm's (or chat's) current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

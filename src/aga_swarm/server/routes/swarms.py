@@ -113,11 +113,13 @@ async def resume(swarm_id: SwarmId, ctx: Ctx, user: CurrentUser) -> Swarm:
     return swarm
 
 
-@router.put("/swarms/{swarm_id}/auto_approve", response_model=AutoApproveState, responses={**R404, **R422})
+@router.put("/swarms/{swarm_id}/auto_approve", response_model=AutoApproveState,
+            responses={**R404, **R409, **R422})
 async def auto_approve(swarm_id: SwarmId, body: AutoApproveBody, ctx: Ctx, user: CurrentUser) -> AutoApproveState:
     """Approve one tool (`tool`) or every tool automatically in this swarm, or stop: relaxes the operator's `ask`
     policy to `auto` (never `deny`), recorded as an `auto_approve` event. Turned on, it answers the approvals the
-    swarm's nodes wait on for those tools."""
+    swarm's nodes wait on for those tools. 422 for a tool the swarm does not have (its action space's tools: the
+    memory tools and the tools of the MCP servers its config picks); 409 for turning on one the operator denies."""
     covered = await ctx.offload(ctx.service.set_auto_approve, swarm_id, body.enabled, body.tool, owner_id=user.id)
     return AutoApproveState(auto_approve=covered)
 

@@ -74,6 +74,10 @@ export default function ActionDetail({
               />
               {autoApproveError ? <p role="alert">{autoApproveError}</p> : null}
             </>
+          ) : action.approval === 'deny' ? (
+            <p className="hint" data-testid="deny-hint">
+              The operator's policy denies this tool, so it cannot be approved automatically in a swarm.
+            </p>
           ) : null}
         </dd>
         {action.read_only !== null ? (

@@ -65,7 +65,9 @@ describe('AutoApproveToggle', () => {
     expect(onAutoApprove.mock.calls).toEqual([[false]]);
     rerender(detail('auto', withSwitch([])));
     expect(screen.queryByRole('switch')).toBeNull();
+    expect(screen.queryByTestId('deny-hint')).toBeNull();
     rerender(detail('deny', withSwitch(['*'])));
     expect(screen.queryByRole('switch')).toBeNull();
+    expect(screen.getByTestId('deny-hint').textContent).toContain('cannot be approved automatically');
   });
 });
