@@ -262,7 +262,9 @@ def test_cancel_retry_and_tell_a_node(tmp_path: Path) -> None:
     assert state["nodes"]["n.2"]["report"] == 'Done: "Write a haiku about it" (with: blue) (told: use the word sea)'
     late = cli(["cancel", sid, "n.2"], tmp_path)
     assert late.returncode == 1 and "has ended (done)" in late.stderr
-    assert cli(["retry", sid, "n.2"], tmp_path).returncode == 1  # done: nothing to retry
+    done_retry = cli(["retry", sid, "n.2"], tmp_path)  # done: nothing to retry
+    assert done_retry.returncode == 1 and done_retry.stderr.strip() == (
+        "error: node n.2 has ended (done); only a failed or cancelled node can be retried")
 
 
 def test_retry_names_the_limit_that_stopped_the_swarm_and_says_what_runs_it(tmp_path: Path) -> None:
@@ -284,3 +286,28 @@ def test_retry_names_the_limit_that_stopped_the_swarm_and_says_what_runs_it(tmp_
     assert ok.returncode == 0 and ok.stdout.strip() == (
         f"retrying n: attempt 2 (spawned); a server or worker on this store runs it, or: aga-swarm run --resume {pid}")
     assert cli(["run", "--resume", pid], tmp_path, "red\n").returncode == 0
+
+
+def test_swarms_and_queue_show_whole_swarm_ids_on_a_narrow_terminal(tmp_path: Path) -> None:
+    """The id is what every other command takes: at 60 columns the tables wrap names, never the id."""
+    res = cli(["run", "Ask the user for their favourite colour in a long-winded way\nWrite a haiku"], tmp_path, "")
+    assert res.returncode == 3
+    sid = res.stderr.split("--resume ")[-1].split()[0]
+    assert cli(["tell", sid, "n.1", "green"], tmp_path).returncode == 0  # the answer, held: the swarm is paused
+    narrow = {**os.environ, "AGA_SWARM_DATA": str(tmp_path), "COLUMNS": "60"}
+    for command in ("swarms", "queue"):
+        out = subprocess.run([str(BIN), command], capture_output=True, text=True, timeout=60, env=narrow)
+        assert out.returncode == 0 and sid in out.stdout, (command, out.stdout)
+
+
+@pytest.mark.parametrize(("url", "needle"), [
+    ("postgresql+psycopg://aga:secret@127.0.0.1:1/nowhere",
+     "error: the database postgresql+psycopg://aga:***@127.0.0.1:1/nowhere ($AGA_SWARM_DB_URL) failed: "),
+    ("bogus://x", "error: cannot use the database URL bogus://x ($AGA_SWARM_DB_URL): "),
+    ("not a url", "error: cannot use the database URL (not a URL) ($AGA_SWARM_DB_URL): ")])
+def test_a_database_that_cannot_be_used_is_one_line_naming_it(tmp_path: Path, url: str, needle: str) -> None:
+    for args in (["db", "current"], ["db", "upgrade"], ["swarms"], ["queue"]):
+        env = {**os.environ, "AGA_SWARM_DATA": str(tmp_path), "AGA_SWARM_DB_URL": url}
+        res = subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=60, env=env)
+        assert res.returncode == 1 and res.stderr.startswith(needle), (args, res.stderr)
+        assert len(res.stderr.strip().splitlines()) == 1 and "secret" not in res.stderr, res.stderr

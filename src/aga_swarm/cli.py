@@ -287,7 +287,7 @@ def _summary(svc: Any, sid: str) -> str:
 
 def _swarms(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
     svc = _service(args)
     swarms = svc.list_swarms()
@@ -297,7 +297,7 @@ def _swarms(args: argparse.Namespace) -> int:
     if not swarms:
         print("no swarms yet; start one with: aga-swarm run \"your goal\"")
         return 0
-    table = Table("id", "name", "status", "events", "created")
+    table = Table(Column("id", no_wrap=True, min_width=17), "name", "status", "events", "created")
     for s in swarms:
         table.add_row(s.id, s.name, s.status.value, str(s.last_seq), s.created_at.strftime("%Y-%m-%d %H:%M"))
     Console().print(table)
@@ -495,9 +495,10 @@ def _queue(args: argparse.Namespace) -> int:
         print("the queue is empty: no queued, running, held or failed operations")
         return 0
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
-    table = Table("swarm", "name", "status", *(s.value for s in SHOWN), "oldest queued")
+    table = Table(Column("swarm", no_wrap=True, min_width=17), "name", "status", *(s.value for s in SHOWN),
+                  "oldest queued")  # the whole id at any width: it is what the other commands take
     for q in report:
         age = "" if q.oldest_age_s is None else f"{q.oldest_age_s:.1f}s"
         table.add_row(q.swarm_id, q.name, q.swarm_status, *(str(q.counts[s.value]) for s in SHOWN), age)
@@ -741,6 +742,10 @@ def _main(argv: list[str] | None) -> int:
     except Exception as exc:  # the last line of defence: one clear line, never a traceback
         if args.verbose:
             raise
+        problem = _database_problem(exc, args)
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -748,6 +753,30 @@ def _main(argv: list[str] | None) -> int:
             from . import tracing
 
             tracing.shutdown()  # export the spans still batched
+
+
+def _database_problem(exc: Exception, args: argparse.Namespace) -> str | None:
+    """One line for a database error (a bad URL, a server down or refusing, a missing database), naming the
+    database (its password hidden); None for any other error."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+    if not isinstance(exc, ArgumentError | NoSuchModuleError | OperationalError):
+        return None
+    from sqlalchemy.engine import make_url
+
+    from .store.database import configured_url
+
+    url = os.environ.get("AGA_SWARM_DB_URL") or configured_url(args.data_dir)
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = "(not a URL)"
+    origin = "$AGA_SWARM_DB_URL" if os.environ.get("AGA_SWARM_DB_URL") else "the data dir's"
+    if not isinstance(exc, OperationalError):
+        return (f"cannot use the database URL {shown} ({origin}): {exc}; give sqlite:///PATH or "
+                "postgresql+psycopg://USER@HOST/DATABASE")
+    why = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    return f"the database {shown} ({origin}) failed: {why}"
 
 
 def _start_tracing(command: str) -> bool:

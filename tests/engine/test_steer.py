@@ -200,7 +200,8 @@ async def test_retry_a_failed_node_runs_it_again_as_a_new_attempt(flaky_svc: Swa
     after = detail.llm_calls[detail.llm_calls.index(errors[0]) + 1:]
     assert {c.attempt for c in after} == {2} and {c.replan for c in detail.llm_calls} == {0}
     assert {c.attempt for c in svc.node_detail(s.id, "n").llm_calls} == {1}  # its parent was never retried
-    with pytest.raises(Conflict, match="is done"):
+    with pytest.raises(Conflict, match=r"^node n\.2 has ended \(done\); only a failed or cancelled node can be "
+                                       r"retried$"):
         svc.retry_node(s.id, "n.2")
 
 

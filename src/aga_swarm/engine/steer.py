@@ -97,7 +97,7 @@ def retry(tx: SwarmTx, node_id: str, limits: Limits | None = None, config_id: st
         if breach is not None and breach.binds(limits):
             raise LimitStillBinds(node.id, breach, config_id, built_in)
     if node.lifecycle not in RETRYABLE:
-        state = "is running" if node.lifecycle not in TERMINAL_LIFECYCLES else "is done"
+        state = "is running" if node.lifecycle not in TERMINAL_LIFECYCLES else "has ended"
         raise Conflict(f"node {node.id} {state} ({node.lifecycle.value}); only a failed or cancelled node can be "
                        "retried")
     if node.parent_id is not None:
