@@ -67,9 +67,15 @@ def register(reg: Registry) -> None:
             return
         missing = non_empty(result.missing)
         if node.replans >= ctx.limits.max_replans or not missing:
-            why = "no missing subtasks were named" if not missing else f"re-plan limit ({ctx.limits.max_replans})"
+            limit = ctx.limits.max_replans
+            if not missing:
+                why = "the review named no missing subtask to re-plan"
+            else:  # what is still missing is the real cause: name it (the subtasks' own failures are in the tree)
+                tasks = "; ".join(" ".join(m.task.split()) for m in missing)
+                tasks = tasks if len(tasks) <= 300 else tasks[:299] + "…"
+                why = f"re-plan limit {limit} reached; still missing: {tasks}"
             ctx.journal(f"The work is incomplete and cannot be re-planned: {why}.")
-            ctx.fail(f"work incomplete after review ({why})")
+            ctx.fail(f"work incomplete after review: {why}")
             return
         ctx.journal(f"The work is incomplete; re-planning {len(missing)} missing subtask(s).")
         ctx.add_usage(replans=1)
