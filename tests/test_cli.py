@@ -80,6 +80,10 @@ def test_state_and_history_read_the_store(tmp_path: Path) -> None:
     assert "node_spawned" in text and "swarm_status" in text
     tree = cli(["state", sid], tmp_path).stdout
     assert "Write a poem" in tree
+    assert cli(["state", sid, "--at", "3"], tmp_path).stdout.startswith(f"swarm {sid} · running · seq 3 · 1 node\n")
+    for limit in ("0", "-3"):  # not "no limit" (SQLite) nor a database error (PostgreSQL)
+        bad = cli(["history", sid, "--limit", limit], tmp_path)
+        assert (bad.returncode, bad.stderr.strip()) == (1, "error: limit must be at least 1")
 
 
 @pytest.mark.parametrize(("args", "needle"), [

@@ -41,7 +41,9 @@ def render_tree(state: SwarmState, max_nodes: int = 200) -> Any:
     from rich.tree import Tree
 
     root_id = state.root_node_id
-    title = Text(f"swarm {state.swarm_id} · {state.status.value} · seq {state.seq} · {len(state.nodes)} nodes")
+    count = len(state.nodes)
+    title = Text(f"swarm {state.swarm_id} · {state.status.value} · seq {state.seq} · {count} "
+                 f"node{'' if count == 1 else 's'}")
     tree = Tree(title)
     if root_id is None or root_id not in state.nodes:
         return tree

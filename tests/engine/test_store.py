@@ -210,3 +210,14 @@ def test_upgrading_a_0008_store_keeps_its_developer_log(tmp_path: Path, empty_pg
         command.downgrade(cfg, "0008")
         with create_engine(url).connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM llm_calls")).scalar() == 1
+
+
+async def test_history_refuses_a_limit_below_one(svc: SwarmService) -> None:
+    """A negative LIMIT is no limit on SQLite and an error on PostgreSQL: refused alike, with the reason."""
+    s = svc.create_swarm("u1", "Write a poem")
+    svc.spawn(s.id)
+    await svc.run_until_idle(s.id)
+    for limit in (0, -3):
+        with pytest.raises(InvalidInput, match=r"^limit must be at least 1$"):
+            svc.history(s.id, limit=limit)
+    assert [e.seq for e in svc.history(s.id, limit=2).events] == [1, 2]

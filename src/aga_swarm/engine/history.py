@@ -52,6 +52,8 @@ def _natural(items: Sequence[Any]) -> list[Any]:
 def history(db: Database, swarm_id: str, after: int = 0, limit: int | None = None) -> SwarmHistory:
     if after < 0:
         raise InvalidInput("after must be >= 0")
+    if limit is not None and limit < 1:  # SQLite reads a negative LIMIT as none, PostgreSQL refuses it
+        raise InvalidInput("limit must be at least 1")
     with db.read() as conn:
         row = rows.load_swarm_row(conn, swarm_id)
         if row is None:
