@@ -315,3 +315,17 @@ def test_a_database_that_cannot_be_used_is_one_line_naming_it(tmp_path: Path, ur
         res = subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=60, env=env)
         assert res.returncode == 1 and res.stderr.startswith(needle), (args, res.stderr)
         assert len(res.stderr.strip().splitlines()) == 1 and "secret" not in res.stderr, res.stderr
+
+
+def test_run_says_when_an_mcp_server_of_the_operator_cannot_start(tmp_path: Path) -> None:
+    """The warning was logged, and `run` logs nothing without -v: the person saw a swarm that could not find the
+    tool. Now it is one line, once; -q still silences it."""
+    dead = tmp_path / "mcp.json"
+    dead.write_text(json.dumps({"mcpServers": {"x": {"command": "/nonexistent/mcp-server"}}}))
+    res = cli(["run", "--mcp-config", str(dead), "Write a poem"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    warnings = [line for line in res.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith(
+        "warning: MCP server x left out of the action space: MCP server 'x' is not available: "), res.stderr
+    quiet = cli(["run", "-q", "--mcp-config", str(dead), "Write a poem"], tmp_path)
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr

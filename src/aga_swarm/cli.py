@@ -678,6 +678,14 @@ def _configure_logging(args: argparse.Namespace) -> None:
     logging.basicConfig(level=min(level, logging.WARNING), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("aga_swarm").setLevel(level)
+    if args.command == "run" and not (args.quiet or args.verbose):
+        # an operator's MCP server that cannot start (or stops) is news at the terminal too: one line each
+        mcp = logging.getLogger("aga_swarm.mcp")
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        mcp.addHandler(handler)
+        mcp.setLevel(logging.WARNING)
+        mcp.propagate = False
 
 
 def main(argv: list[str] | None = None) -> int:

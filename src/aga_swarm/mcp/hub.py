@@ -98,8 +98,10 @@ class _Connection:
                 await self.stop.wait()
         except BaseException as exc:  # the server died or never started: record why, wake the waiters
             self.error = exc
-            if not self.stop.is_set():
-                log.warning("MCP server %s stopped: %s", self.name, _describe(exc))
+            if not self.stop.is_set():  # one that never started is the caller's McpCallError, said once there
+                (log.warning if self.ready.is_set() else log.debug)(
+                    "MCP server %s %s: %s", self.name, "stopped" if self.ready.is_set() else "did not start",
+                    _describe(exc))
         finally:
             self.client = None
             self.closed.set()
