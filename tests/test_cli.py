@@ -282,6 +282,14 @@ def test_retry_names_the_limit_that_stopped_the_swarm_and_says_what_runs_it(tmp_
     assert bad.stderr.startswith("error: node n cannot be retried: the swarm stopped on its depth limit 8")
     assert "limits.max_depth is above 8" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     assert json.loads(cli(["state", sid, "--json"], tmp_path).stdout)["status"] == "failed"
+    again = cli(["run", "--resume", sid], tmp_path)
+    assert (again.returncode, again.stderr.strip()) == (1, f"error: swarm {sid} already failed (depth limit 8 "
+                                                           "reached at node n.1.1.1.1.1.1.1); nothing to resume. To "
+                                                           f"run a failed node again: aga-swarm retry {sid} NODE")
+    for extra, named in ((["a new goal"], "a GOAL"), (["--name", "x", "--config", "other"], "--name, --config")):
+        mixed = cli(["run", "--resume", sid, *extra], tmp_path)
+        assert (mixed.returncode, mixed.stderr.strip()) == (
+            2, f"error: --resume continues a stored swarm as it is; {named} cannot go with it")
 
     paused = cli(["run", "Ask the user for a colour"], tmp_path, "")
     pid = paused.stderr.split("--resume ")[-1].split()[0]

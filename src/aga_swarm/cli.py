@@ -179,14 +179,24 @@ async def _run(args: argparse.Namespace) -> int:
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     if args.resume:
+        extra = [flag for flag, given in (("a GOAL", args.goal is not None), ("--attach", bool(args.attach)),
+                                          ("--name", args.name is not None), ("--config", args.config != "local"),
+                                          ("--config-file", bool(args.config_file)), ("--script", bool(args.script)))
+                 if given]
+        if extra:  # they shape a new swarm: with --resume they were silently ignored
+            die(f"--resume continues a stored swarm as it is; {', '.join(extra)} cannot go with it", 2)
         swarm = svc.get_swarm(args.resume)
         svc.recover()
         if swarm.status is SwarmStatus.PAUSED:
             svc.resume(swarm.id)
         elif swarm.status is SwarmStatus.DRAFT:
             svc.spawn(swarm.id)
-        elif swarm.status in (SwarmStatus.COMPLETED, SwarmStatus.FAILED):
-            die(f"swarm {swarm.id} already {swarm.status.value}; nothing to resume")
+        elif swarm.status is SwarmStatus.COMPLETED:
+            die(f"swarm {swarm.id} already completed; nothing to resume")
+        elif swarm.status is SwarmStatus.FAILED:
+            why = _one_line(swarm.failure_reason or "no reason given", 300)
+            die(f"swarm {swarm.id} already failed ({why}); nothing to resume. To run a failed node "
+                f"again: aga-swarm retry {swarm.id} NODE")
     else:
         if args.goal is None:
             die("a GOAL is required (or --resume SWARM_ID)", 2)
