@@ -62,6 +62,9 @@ class EngineCollector(Collector):
         for kind, n in list(stats.ops_failed.items()):
             ops.add_metric([kind, "failed"], n)
         yield ops
+        yield CounterMetricFamily("aga_swarm_stale_retries", "Transactions run again because their swarm row "
+                                  "changed between their read and their writes (PostgreSQL)",
+                                  value=stats.stale_retries)
         yield _histogram("aga_swarm_operation_seconds", "Runner executions (an operation and those grouped into "
                          "its transaction), by the leading operation's kind", ["kind"],
                          {(k,): h for k, h in list(stats.op_seconds.items())})

@@ -70,6 +70,9 @@ class GroupCommit:
         self.rows = rows
         self.stats = stats
         self.group_limit = GROUP_COMMIT_MAX  # 0: every operation in a transaction of its own
+        # PostgreSQL: the swarm row is locked only around a transaction's writes (``SwarmTx``'s ``optimistic``);
+        # SQLite's transactions hold its one write lock from their start anyway
+        self.optimistic = not db.is_sqlite
         self._together: list[tuple[ClaimedOp, OpFn, asyncio.Future[list[Executed]]]] = []
 
     # ---- one operation, or a change from outside the queue --------------------------------------
@@ -122,16 +125,29 @@ class GroupCommit:
         group, which then runs again from its start. The spawns of nodes created in the transaction do not
         count in ``group_limit`` but in ``spawn_limit`` (``SPAWN_GROUP_MAX``)."""
         limit = self.group_limit if group_limit is None else group_limit
-        try:
-            with gc_paused(), self.db.raw_tx() as conn:
-                tx = self._grouping_tx(conn, swarm_id, limit, self._spawn_limit(limit, spawn_limit))
-                tx.lead(node_id)
-                result = leader(tx)
-                tail = self.drain(tx, claim_tail)
-                tx.flush()
-        except _GroupedFailed as failed:
-            return self._group(swarm_id, node_id, leader, claim_tail=claim_tail,
-                               group_limit=failed.completed - failed.spawns, spawn_limit=failed.spawns)
+        optimistic = self.optimistic
+        while True:
+            try:
+                with gc_paused(), self.db.raw_tx() as conn:
+                    tx = self._grouping_tx(conn, swarm_id, limit, self._spawn_limit(limit, spawn_limit), optimistic)
+                    tx.lead(node_id)
+                    result = leader(tx)
+                    tail = self.drain(tx, claim_tail)
+                    tx.flush()
+            except _GroupedFailed as failed:
+                return self._group(swarm_id, node_id, leader, claim_tail=claim_tail,
+                                   group_limit=failed.completed - failed.spawns, spawn_limit=failed.spawns)
+            except Exception as exc:
+                if not optimistic:
+                    raise
+                # the swarm row changed since it was read (or the transaction failed for another reason, which
+                # may come from a stale read too): run it again from a fresh read, under the row's lock from
+                # its start, as every transaction did before (it fails the same way if the failure was real)
+                if sql.is_stale(exc):
+                    self.stats.stale_retries += 1
+                optimistic = False
+                continue
+            break
         self._committed(tx)
         return result, tx, tail
 
@@ -142,15 +158,25 @@ class GroupCommit:
             return spawn_limit
         return SPAWN_GROUP_MAX if self.group_limit > 0 else 0
 
-    def _grouping_tx(self, conn: Any, swarm_id: str, budget: int, spawn_budget: int) -> SwarmTx:
+    def _grouping_tx(self, conn: Any, swarm_id: str, budget: int, spawn_budget: int,
+                     optimistic: bool = False) -> SwarmTx:
         """A ``SwarmTx`` that keeps back the operations it may run itself, up to ``budget`` (``drain``) and
         ``spawn_budget`` spawns of new nodes, and starts from the nodes and chats the last committed
-        transaction on this swarm left, if still current."""
-        tx = SwarmTx(conn, swarm_id, now())
+        transaction on this swarm left, if still current. ``optimistic`` (PostgreSQL): the swarm row is not
+        locked until the first write, and is not even read when that transaction left it (the commit checks
+        it is still current: ``SwarmTx``)."""
+        if optimistic:
+            cached = self.rows.take(swarm_id)
+            row = cached.row if cached is not None else None
+            tx = SwarmTx(conn, swarm_id, now(), optimistic=True, row=row)
+            if cached is not None and cached.seq != tx.state.seq:
+                cached = None
+        else:
+            tx = SwarmTx(conn, swarm_id, now())
+            cached = self.rows.take(swarm_id, tx.state.seq)
         tx.grouping = True
         tx.group_budget = budget
         tx.spawn_budget = spawn_budget
-        cached = self.rows.take(swarm_id, tx.state.seq)
         if cached is not None:
             tx.adopt(cached)
         return tx
@@ -261,9 +287,10 @@ class GroupCommit:
             for i in order:
                 op, fn = items[i]
                 tx = txs.get(op.swarm_id)
-                if tx is None:
+                if tx is None:  # in swarm id order: so are the locks (``sql.send_guards``)
                     tx = txs[op.swarm_id] = self._grouping_tx(conn, op.swarm_id, self.group_limit,
-                                                              self._spawn_limit(self.group_limit, None))
+                                                              self._spawn_limit(self.group_limit, None),
+                                                              self.optimistic)
                 tx.lead(op.node_id)
                 start = len(tx.events)
                 fn(tx, op)

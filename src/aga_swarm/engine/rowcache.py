@@ -3,6 +3,8 @@ and config ids, so the next transaction (or the runner) does not read and parse 
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..schemas import ChatSummary, Node
 from ..store import sql
 from ..store.database import Database
@@ -15,14 +17,17 @@ class CachedRows:
     """The nodes and chats as a committed transaction left them, valid while the swarm's ``last_seq`` is still
     ``seq``: every change to a swarm's nodes or chats appends an event, which moves that number, in the same
     transaction. The objects pass from one transaction to the next (never shared by two at once): a
-    transaction that takes them and rolls back simply does not hand them on."""
+    transaction that takes them and rolls back simply does not hand them on. ``row``: the swarm row as that
+    commit left it (None when not kept), which a PostgreSQL transaction starts from without reading it
+    (``SwarmTx``'s ``optimistic``: its commit checks that ``last_seq`` is still ``seq``)."""
 
-    __slots__ = ("chats", "nodes", "seq")
+    __slots__ = ("chats", "nodes", "row", "seq")
 
-    def __init__(self, seq: int, nodes: dict[str, Node], chats: dict[str, ChatSummary]) -> None:
+    def __init__(self, seq: int, nodes: dict[str, Node], chats: dict[str, ChatSummary], row: Any = None) -> None:
         self.seq = seq
         self.nodes = nodes
         self.chats = chats
+        self.row = row
 
 
 class RowCache:
@@ -34,11 +39,12 @@ class RowCache:
         self._rows: dict[str, CachedRows] = {}
         self._owners: dict[str, tuple[str, str]] = {}
 
-    def take(self, swarm_id: str, seq: int) -> CachedRows | None:
-        """The rows a transaction on ``swarm_id`` whose swarm row says ``seq`` may start from. Taken: no other
-        transaction can use these objects until it hands them back (``keep``)."""
+    def take(self, swarm_id: str, seq: int | None = None) -> CachedRows | None:
+        """The rows a transaction on ``swarm_id`` whose swarm row says ``seq`` may start from (any seq when None:
+        the transaction checks it at its commit). Taken: no other transaction can use these objects until it
+        hands them back (``keep``)."""
         cached = self._rows.pop(swarm_id, None)
-        return cached if cached is not None and cached.seq == seq else None
+        return cached if cached is not None and (seq is None or cached.seq == seq) else None
 
     def keep(self, swarm_id: str, rows: CachedRows | None) -> None:
         """After a transaction on ``swarm_id`` committed: keep what it left (None: too much to keep)."""

@@ -71,6 +71,9 @@ class EngineStats:
         self.ops_failed: dict[str, int] = {}
         self.op_seconds: dict[str, Histogram] = {}
         self.models: dict[str, ModelStats] = {}
+        # PostgreSQL: transactions run again because their swarm row changed between their read and their
+        # writes (``GroupCommit._group``; another process, or thread, wrote the same swarm meanwhile)
+        self.stale_retries = 0
 
     def ran(self, kinds: Iterable[str]) -> None:
         """Operations that committed done (one entry per operation, by kind)."""

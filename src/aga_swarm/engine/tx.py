@@ -11,6 +11,7 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -79,10 +80,22 @@ def claim_token() -> str:
 
 
 class SwarmTx:
-    def __init__(self, conn: Connection | RawConnection, swarm_id: str, now: datetime) -> None:
-        row = rows.load_swarm_row(conn, swarm_id, for_update=True)
+    def __init__(self, conn: Connection | RawConnection, swarm_id: str, now: datetime, *, optimistic: bool = False,
+                 row: Any = None) -> None:
+        """The swarm row is read and locked (``FOR UPDATE`` on PostgreSQL; SQLite's transactions hold its one
+        write lock). ``optimistic`` (a ``RawConnection`` on PostgreSQL): read without a lock, or taken as
+        ``row`` (the row as this process's last commit on the swarm left it, ``RowCache``), and locked and
+        checked before the first write (``sql.send_guards``): a row that changed meanwhile fails the
+        transaction, which the caller then runs again (``GroupCommit._group``)."""
+        unguarded = getattr(conn, "unguarded", None) if optimistic and conn.dialect.name == "postgresql" else None
+        if unguarded is None:
+            row = rows.load_swarm_row(conn, swarm_id, for_update=True)
+        elif row is None:
+            row = rows.load_swarm_row(conn, swarm_id)
         if row is None:
             raise SwarmNotFound(swarm_id)
+        if unguarded is not None:
+            unguarded.append((swarm_id, row.last_seq))
         self.conn = conn
         self.swarm_id = str(row.id)
         self.now = now
@@ -122,6 +135,7 @@ class SwarmTx:
         # (``notify_parent``); clearing it is always safe (it only means a notice more)
         self._pending_notices: set[str] = set()
         self._swarm_dirty = False
+        self._row_written: dict[str, Any] | None = None  # the swarm row's columns this transaction wrote
         self._usage_dirty = False  # an event of ``fold.USAGE_EVENTS`` changed ``state.usage`` (see ``flush``)
         self._auto_approve_dirty = False  # an ``auto_approve`` event changed ``state.auto_approve``
         self.grouped = 0  # kept-back operations the executor ran after the leading change (``GroupCommit.drain``)
@@ -141,11 +155,17 @@ class SwarmTx:
             self._stored_lifecycle[node_id] = node.lifecycle.value
 
     def cacheable(self, max_nodes: int) -> CachedRows | None:
-        """What this transaction leaves for the next one on the same swarm, once it has committed."""
+        """What this transaction leaves for the next one on the same swarm, once it has committed: its nodes
+        and chats, and the swarm row as the commit left it (when read as a plain row: ``sql.fetch``)."""
         nodes, chats = self.state.nodes, self.state.chats
         if len(nodes) > max_nodes or len(chats) > max_nodes:
             return None
-        return CachedRows(self.state.seq, dict(nodes), dict(chats))
+        row = self.row
+        if type(row) is not SimpleNamespace:
+            row = None
+        elif self._row_written:
+            row = SimpleNamespace(**{**vars(row), **self._row_written})
+        return CachedRows(self.state.seq, dict(nodes), dict(chats), row)
 
     @property
     def swarm(self) -> Swarm:
@@ -382,17 +402,23 @@ class SwarmTx:
         if swarm_row and self._swarm_dirty:
             self._swarm_dirty = False
             st = self.state
+            written = self._row_written
+            if written is None:
+                written = self._row_written = {}
+            written.update(last_seq=st.seq, status=st.status._value_, failure_reason=st.failure_reason,
+                           root_node_id=st.root_node_id, updated_at=now_ts)
             if self._usage_dirty:  # most transactions leave it alone: no need to write it back
                 self._usage_dirty = False
+                usage = written["usage"] = st.usage.model_dump_json()
                 sql.run_rows(conn, sql.UPDATE_SWARM, [SwarmUpdateRow(
-                    st.seq, st.status.value, st.failure_reason, st.root_node_id, now_ts, st.usage.model_dump_json(),
-                    sid)])
+                    st.seq, st.status.value, st.failure_reason, st.root_node_id, now_ts, usage, sid)])
             else:
                 sql.run_rows(conn, sql.UPDATE_SWARM_SEQ, [SwarmSeqRow(
                     st.seq, st.status.value, st.failure_reason, st.root_node_id, now_ts, sid)])
             if self._auto_approve_dirty:  # the person's switch, rarely flipped: a statement of its own
                 self._auto_approve_dirty = False
-                sql.run(conn, sql.UPDATE_SWARM_AUTO_APPROVE, {"tools": sql.to_json(st.auto_approve), "id": sid})
+                tools = written["auto_approve"] = sql.to_json(st.auto_approve)
+                sql.run(conn, sql.UPDATE_SWARM_AUTO_APPROVE, {"tools": tools, "id": sid})
         self._new_nodes.clear()
         self._dirty_nodes.clear()
         self._new_chats.clear()
@@ -478,7 +504,7 @@ class SwarmTx:
         """Write ``row`` as claimed by this worker; its id, or None when its key already exists."""
         row.update(status=OperationStatus.RUNNING.value, claim=claim_token(), attempts=1,
                    lease_until=self.now_ts + CHAIN_LEASE_SECONDS)
-        found = sql.fetch_one(self.conn, sql.INSERT_OPERATION_RETURNING, _written(dict(row)))
+        found = sql.write_returning(self.conn, sql.INSERT_OPERATION_RETURNING, _written(dict(row)))
         return None if found is None else int(found.id)
 
     @property

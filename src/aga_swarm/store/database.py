@@ -16,6 +16,7 @@ from sqlalchemy.exc import DisconnectionError
 
 from .checkpointer import WalCheckpointer
 from .errors import SetupError
+from .sql import send_guards
 from .tables import metadata
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -57,15 +58,19 @@ class RawConnection:
         self.dialect = _Dialect(dialect_name)
         self.dbapi = dbapi
         self.cursor = dbapi.cursor()  # one cursor for every statement of the transaction
-        # PostgreSQL: the transaction runs in psycopg's pipeline mode (``Database._pipelined_tx``): statements
-        # are sent without waiting for their results, which arrive when a result is needed (``sql.fetch``,
-        # ``sql.run``'s row count) or at the commit
+        # PostgreSQL: the transaction runs in psycopg's pipeline mode (``_PipelinedTx``): statements are sent
+        # without waiting for their results, which arrive when a result is needed (``sql.fetch``, ``sql.run``'s
+        # row count) or at the commit
         self.pipeline = pipeline
+        # swarm rows read without a lock, as (swarm id, last_seq read): guarded before the first write
+        # (``sql.send_guards``)
+        self.unguarded: list[tuple[str, int]] = []
 
 
 DEFAULT_POOL_SIZE = 10
 DEFAULT_MAX_OVERFLOW = 20
 IDLE_PING_SECONDS = 30.0  # a pooled PostgreSQL connection idle this long is pinged before use
+KEPT_PG_WRITERS = 4  # PostgreSQL connections ``raw_tx`` keeps out of the pool, in pipeline mode, between transactions
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -222,6 +227,9 @@ class Database:
         self._writer_fairy: Any = None
         self._writer_raw: RawConnection | None = None
         self._writer_busy = False
+        # PostgreSQL: connections kept in pipeline mode for ``raw_tx`` between transactions (``_take_pg_writer``)
+        self._pg_writers: list[_PgWriter] = []
+        self._disposed = False
         self._checkpointer: WalCheckpointer | None = None
         db_file = self.engine.url.database if self.is_sqlite else None
         if db_file and db_file != ":memory:" and not db_file.startswith("file:"):
@@ -290,7 +298,32 @@ class Database:
         writer's own connection (``_WriterTx``)."""
         if self._write_lock is not None:
             return _WriterTx(self)
-        return self._pipelined_tx()
+        return _PipelinedTx(self)
+
+    def _take_pg_writer(self) -> _PgWriter:
+        """PostgreSQL: a connection for ``raw_tx``, already in pipeline mode: one this process kept from an
+        earlier transaction (taken out of the pool once, like SQLite's writer connection, so a transaction
+        skips the pool's checkout and checkin and psycopg's entering and leaving pipeline mode: tens of µs
+        each), else a new one from the pool. One kept idle past ``IDLE_PING_SECONDS`` goes back to the pool
+        instead, whose checkout pings it (``_ping_if_idle``)."""
+        kept = self._pg_writers
+        while kept:
+            try:
+                writer = kept.pop()
+            except IndexError:  # another thread took the last one
+                break
+            if time.monotonic() - writer.idle_since < IDLE_PING_SECONDS:
+                return writer
+            writer.release()
+        return _PgWriter(self.engine.raw_connection())
+
+    def _return_pg_writer(self, writer: _PgWriter) -> None:
+        """Keep ``writer`` for the next ``raw_tx`` (up to ``KEPT_PG_WRITERS``), else give it back to the pool."""
+        if len(self._pg_writers) < KEPT_PG_WRITERS and not self._disposed:
+            writer.idle_since = time.monotonic()
+            self._pg_writers.append(writer)
+        else:
+            writer.release()
 
     def _writer_connection(self) -> RawConnection:
         raw = self._writer_raw
@@ -311,37 +344,6 @@ class Database:
             dbapi.commit()
         except BaseException:
             dbapi.rollback()
-            raise
-        finally:
-            raw.cursor.close()
-            fairy.close()
-
-    @contextmanager
-    def _pipelined_tx(self) -> Iterator[RawConnection]:
-        """PostgreSQL: a write transaction in psycopg's pipeline mode. ``BEGIN`` goes out with the first
-        statement (the swarm row's ``SELECT ... FOR UPDATE``), writes whose result nobody reads are queued, and
-        ``COMMIT`` goes out with them: an ask cycle is two round trips to the server instead of about ten
-        (``bench/bench_postgres.py``). An error of a queued statement is raised where the next result is read,
-        at the latest by the commit, and rolls the transaction back like any other."""
-        fairy = self.engine.raw_connection()
-        dbapi: Any = fairy.driver_connection
-        pipelined = dbapi.pipeline()  # a context manager around the Pipeline object
-        pipeline = pipelined.__enter__()
-        raw = RawConnection(dbapi, "postgresql", pipeline)
-        try:
-            try:
-                yield raw
-                dbapi.commit()  # in pipeline mode: COMMIT, then a sync that reads every pending result
-            except BaseException as exc:
-                try:
-                    dbapi.rollback()
-                finally:
-                    pipelined.__exit__(type(exc), exc, exc.__traceback__)
-                raise
-            pipelined.__exit__(None, None, None)
-        except BaseException:
-            if dbapi.closed or dbapi.info.transaction_status != 0:  # not IDLE: do not pool a connection in doubt
-                fairy.invalidate()
             raise
         finally:
             raw.cursor.close()
@@ -388,6 +390,9 @@ class Database:
                 conn.execute(table.delete())
 
     def dispose(self) -> None:
+        self._disposed = True
+        while self._pg_writers:
+            self._pg_writers.pop().release()
         if self._checkpointer is not None:
             self._checkpointer.close()
         if self._write_lock is not None:
@@ -458,3 +463,98 @@ class _WriterTx:
         finally:
             db._write_lock.release()
 
+
+
+class _PgWriter:
+    """PostgreSQL: a pooled connection taken out of the pool and put in psycopg's pipeline mode for ``raw_tx``
+    (``Database._take_pg_writer``), with its one cursor."""
+
+    __slots__ = ("fairy", "idle_since", "pipelined", "raw")
+
+    def __init__(self, fairy: Any) -> None:
+        self.fairy = fairy
+        dbapi: Any = fairy.driver_connection
+        self.pipelined = dbapi.pipeline()  # a context manager around the Pipeline object
+        try:
+            pipeline = self.pipelined.__enter__()
+        except BaseException:
+            fairy.close()
+            raise
+        self.raw = RawConnection(dbapi, "postgresql", pipeline)
+        self.idle_since = 0.0
+
+    def release(self) -> None:
+        """Leave pipeline mode and give the connection back to the pool (invalidated if it is in doubt)."""
+        dbapi = self.raw.dbapi
+        try:
+            self.raw.cursor.close()
+            self.pipelined.__exit__(None, None, None)
+            if dbapi.info.transaction_status != 0:
+                self.fairy.invalidate()
+        except Exception:
+            self.fairy.invalidate()
+        finally:
+            self.fairy.close()
+
+    def discard(self) -> None:
+        """Drop a connection left in doubt by a failed transaction (a dead server, a failed rollback)."""
+        for close in (self.raw.cursor.close, lambda: self.pipelined.__exit__(None, None, None)):
+            try:
+                close()
+            except Exception:  # a dead connection: closing it fails (psycopg logs nothing then)
+                pass
+        self.fairy.invalidate()
+        self.fairy.close()
+
+
+class _PipelinedTx:
+    """PostgreSQL: a write transaction in psycopg's pipeline mode, on a connection ``Database`` keeps in that
+    mode (``_take_pg_writer``). ``BEGIN`` goes out with the first statement, writes whose result nobody reads
+    are queued, and ``COMMIT`` goes out with them: an ask cycle is one or two round trips to the server instead
+    of about ten (``bench/bench_postgres.py``). An error of a queued statement is raised where the next result
+    is read, at the latest by the commit, and rolls the transaction back like any other. A class rather than
+    a generator context manager, as ``_WriterTx``."""
+
+    __slots__ = ("db", "writer")
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.writer: _PgWriter | None = None
+
+    def __enter__(self) -> RawConnection:
+        writer = self.writer = self.db._take_pg_writer()
+        writer.raw.unguarded.clear()
+        return writer.raw
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        writer = self.writer
+        assert writer is not None
+        dbapi = writer.raw.dbapi
+        try:
+            if exc_type is None:
+                try:
+                    if writer.raw.unguarded:  # rows read without a lock by a transaction that wrote nothing
+                        send_guards(writer.raw)
+                    dbapi.commit()  # in pipeline mode: COMMIT, then a sync that reads every pending result
+                except BaseException:
+                    dbapi.rollback()
+                    raise
+            else:
+                dbapi.rollback()
+        except BaseException:
+            self._discard(writer)  # a connection in doubt is never kept nor pooled
+            raise
+        if dbapi.closed or dbapi.info.transaction_status != 0:  # not IDLE
+            self._discard(writer)
+        else:
+            self.db._return_pg_writer(writer)
+
+    def _discard(self, writer: _PgWriter) -> None:
+        writer.discard()
+        if writer.raw.dbapi.closed:  # the server went away: the other kept connections are dead too
+            kept = self.db._pg_writers
+            while kept:
+                try:
+                    kept.pop().discard()
+                except IndexError:
+                    break

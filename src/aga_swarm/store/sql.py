@@ -107,6 +107,8 @@ def _cursor(conn: Any) -> Any:
 def run(conn: Any, q: Q, params: dict[str, Any] | None = None) -> int:
     """Execute; return the row count (in a pipelined transaction this waits for the server: use ``send``
     when the count does not matter)."""
+    if getattr(conn, "unguarded", None):
+        send_guards(conn)
     cur = _cursor(conn)
     cur.execute(q.text_for(conn), params or {})
     pipeline = getattr(conn, "pipeline", None)
@@ -118,10 +120,14 @@ def run(conn: Any, q: Q, params: dict[str, Any] | None = None) -> int:
 def send(conn: Any, q: Q, params: dict[str, Any] | None = None) -> None:
     """Execute, without waiting for the outcome in a pipelined transaction (an error surfaces at the next
     result read, at the latest at the commit)."""
+    if getattr(conn, "unguarded", None):
+        send_guards(conn)
     _cursor(conn).execute(q.text_for(conn), params or {})
 
 
 def run_many(conn: Any, q: Q, params: list[dict[str, Any]]) -> None:
+    if getattr(conn, "unguarded", None):
+        send_guards(conn)
     cur = _cursor(conn)
     if len(params) == 1:
         cur.execute(q.text_for(conn), params[0])
@@ -131,6 +137,8 @@ def run_many(conn: Any, q: Q, params: list[dict[str, Any]]) -> None:
 
 def run_rows(conn: Any, q: Q, rows: Sequence[tuple[Any, ...]]) -> None:
     """Execute for each tuple, its values in the order ``q.positional`` declared."""
+    if getattr(conn, "unguarded", None):
+        send_guards(conn)
     cur = _cursor(conn)
     if len(rows) == 1:
         cur.execute(q.positional_text_for(conn), rows[0])
@@ -152,6 +160,50 @@ def fetch(conn: Any, q: Q, params: dict[str, Any] | None = None) -> list[Any]:
 def fetch_one(conn: Any, q: Q, params: dict[str, Any] | None = None) -> Any:
     found = fetch(conn, q, params)
     return found[0] if found else None
+
+
+def write_returning(conn: Any, q: Q, params: dict[str, Any]) -> Any:
+    """``fetch_one`` for a statement that writes (``INSERT ... RETURNING``): the swarm rows read without a lock
+    are guarded first, as for every write (``send_guards``)."""
+    if getattr(conn, "unguarded", None):
+        send_guards(conn)
+    return fetch_one(conn, q, params)
+
+
+# ---- swarm rows read without a lock (PostgreSQL) ------------------------------------------------------------
+STALE_MARK = "aga_swarm: the swarm row changed since it was read"
+# Takes the swarm row's lock and checks that its last_seq is still the one read: else it fails with an error
+# (a text that is no integer, cast to one: plain SQL has no RAISE), which aborts the transaction (in pipeline
+# mode, every statement queued after it too). The failing branch reads the row, so the planner cannot fold it
+# into a constant and fail every time.
+GUARD_SWARM = Q("WITH s AS (SELECT last_seq FROM swarms WHERE id = :id FOR UPDATE) "
+                "SELECT CASE WHEN (SELECT last_seq FROM s) = :seq THEN 1 ELSE ('" + STALE_MARK + ": last_seq ' "
+                "|| coalesce((SELECT last_seq FROM s)::text, 'gone'))::int END AS ok")
+
+
+def send_guards(conn: Any) -> None:
+    """Before a transaction's first write (and at the latest before its commit): take the lock of each swarm row
+    it read without one (``conn.unguarded``: swarm id and the last_seq read, in the order the rows were read,
+    which ``GroupCommit`` keeps sorted by swarm id) and check nobody changed it since (``GUARD_SWARM``). A row
+    that changed fails the transaction (``is_stale``), and the engine runs it again. The lock is then held only
+    while the writes go out, not while the steps' Python runs (issue 14)."""
+    pending = conn.unguarded
+    cur = conn.cursor
+    text = GUARD_SWARM.pg
+    for swarm_id, seq in pending:
+        cur.execute(text, {"id": swarm_id, "seq": seq})
+    pending.clear()
+
+
+def is_stale(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or an exception it was raised from or during) is a failed ``GUARD_SWARM``."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if getattr(exc, "sqlstate", None) == "22P02" and STALE_MARK in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 SWARM = Q("SELECT * FROM swarms WHERE id = :id")
 SWARM_FOR_UPDATE = Q("SELECT * FROM swarms WHERE id = :id FOR UPDATE")
