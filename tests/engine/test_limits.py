@@ -166,6 +166,7 @@ def test_a_limit_named_in_a_reason_reads_back(field: str, value: float, text: st
     assert breach is not None and (breach.field, breach.value, breach.limit, breach.node_id) == (
         field, value, text, "n.1.2")
     assert breach.binds(Limits(**{field: value})) and not breach.binds(Limits(**{field: value * 2}))
+    assert breach.binds(Limits()) is (field != "max_seconds" and getattr(Limits(), field) <= value)  # no time limit
     assert breach_of(f"the root node failed: {text}") is None
 
 
