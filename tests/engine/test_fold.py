@@ -27,7 +27,7 @@ async def test_state_equals_fold_of_history_after_full_run(svc: SwarmService) ->
 
 
 async def test_state_at_matches_prefix_fold_and_uses_snapshots(svc: SwarmService) -> None:
-    swarm = svc.create_swarm("u1", "\n".join(f"task {i}" for i in range(40)))
+    swarm = svc.create_swarm("u1", "\n".join(f"task {i}" for i in range(50)))
     svc.spawn(swarm.id)
     await run_answering(svc, swarm.id)
     events = svc.history(swarm.id).events

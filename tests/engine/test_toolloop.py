@@ -160,7 +160,7 @@ async def test_the_conversation_is_kept_by_reference(backend: str, tmp_path: Pat
         contexts = [e.data["changes"]["continuation"]["context"] for e in svc.history(s.id).events
                     if e.type is EventType.NODE_UPDATED and e.node_id == "n.1"
                     and (e.data["changes"].get("continuation") or {}).get("next_step", "").startswith("tools.")]
-        assert len(contexts) >= 10
+        assert len(contexts) >= 6  # one node_updated per node per transaction: at least one per turn
         assert max(len(c["messages"]) for c in contexts) <= 2  # the model's calls and their result, no more
         assert all(c["base"] for c in contexts) and len({c["base"] for c in contexts}) == 6  # one per turn
         assert not any(c["facts"] for c in contexts)  # they are in the stored requests too

@@ -191,7 +191,7 @@ class StepRuntime:
         name = next_step.name  # the durable identity the continuation stores
         self.services.registry.get_step(name)  # fail now, not at resume time
         self.continued = True
-        token = keys.continuation_token(self.node_id, self.tx.state.seq)
+        token = self.tx.continuation_token(self.node_id)
         cont = new_continuation(self.node_id, kind, request, context.model_dump(mode="json"), name, token,
                                 self.tx.now)
         self.changes.update(lifecycle=lifecycle, continuation=cont)

@@ -135,11 +135,17 @@ def fold(events: Iterable[SwarmEvent], state: SwarmState) -> SwarmState:
 
 def node_ids_touched(event: SwarmEvent) -> list[str]:
     """Nodes an event needs loaded before it can be applied to a partial state."""
-    if event.type is EventType.NODE_SPAWNED:
-        parent = event.data["node"].get("parent_id")
-        return [parent] if parent else []
     if event.type is EventType.NODE_UPDATED and event.node_id:
         return [event.node_id]
+    return node_ids_touched_by(event.type, event.data)
+
+
+def node_ids_touched_by(kind: EventType, data: dict[str, Any]) -> list[str]:
+    """The nodes whose fields the fold of an event of ``kind`` with ``data`` changes (``node_updated`` aside: its
+    node is the event's)."""
+    if kind is EventType.NODE_SPAWNED:
+        parent = data["node"].get("parent_id")
+        return [parent] if parent else []
     return []
 
 

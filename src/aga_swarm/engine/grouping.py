@@ -296,6 +296,7 @@ class GroupCommit:
                 fn(tx, op)
                 self.finish(tx, op, OperationStatus.DONE)
                 chained = self.drain(tx, True)
+                tx.settle()  # its nodes' change events, before its events are taken
                 ran[i] = (tx.events[start:], chained, tx.grouped)
                 tx.grouped = tx.spawns_grouped = 0  # each leader's group has the whole budget
             for tx in txs.values():

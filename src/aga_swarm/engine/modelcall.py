@@ -159,7 +159,7 @@ class ModelCalls:
                             attempts=response.attempts, error=None)
             if c is None or c.token != cont.token:
                 return  # the node was cancelled or moved on meanwhile: the call is recorded (it was paid), no more
-            token = keys.continuation_token(n.id, tx.state.seq)
+            token = tx.continuation_token(n.id)
             resumed = c.model_copy(update={"kind": ContinuationKind.STEP, "token": token,
                                            "request": {"result": result}})
             tx.update_node(n.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)

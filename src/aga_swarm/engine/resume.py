@@ -53,7 +53,7 @@ def reply(tx: SwarmTx, executor: Executor, chat_id: str, text: str,
     tx.lead(node.id)  # the node's next operations may run in this transaction (GroupCommit.transact)
     if executor.resume_now(tx, node.id, cont, result):
         return msg
-    token = keys.continuation_token(node.id, tx.state.seq)
+    token = tx.continuation_token(node.id)
     resumed = Continuation(node_id=node.id, kind=ContinuationKind.STEP, next_step=cont.next_step,
                            context=cont.context, token=token, created_at=tx.now, request={"result": result})
     tx.update_node(node.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)

@@ -87,7 +87,7 @@ async def run_tool_call(ex: Executor, op: ClaimedOp) -> Executed:
         record_tool_call(tx, ex.blobs, n.id, step, f"{server}.{name}", arguments,
                          str(done["error"] or outcome["text"]), error=bool(done["error"] or done["is_error"]), ms=ms)
         tx.journal(n.id, c.next_step, f"Called {server}.{name}: {what} ({ms:.0f} ms).")
-        token = keys.continuation_token(n.id, tx.state.seq)
+        token = tx.continuation_token(n.id)
         resumed = new_continuation(n.id, ContinuationKind.STEP, {"result": done}, c.context, c.next_step, token,
                                    tx.now)
         tx.update_node(n.id, lifecycle=Lifecycle.RUNNING, continuation=resumed)

@@ -64,7 +64,7 @@ from ..store.database import RawConnection
 from ..store.payloads import RequestStore
 from . import keys
 from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
-from .fold import USAGE_EVENTS, apply_event, chat_ids_touched, node_ids_touched, reserve
+from .fold import USAGE_EVENTS, apply_event, chat_ids_touched, node_ids_touched, node_ids_touched_by, reserve
 from .rowcache import CachedRows
 from .stats import ModelCallRecord
 
@@ -123,6 +123,9 @@ class SwarmTx:
         self._requests: list[RequestRow] = []  # llm_requests rows (``store_request``)
         self.memory_keys: dict[str, str] = {}  # blob key of each memory file written in this transaction
         self._flushed_events = 0
+        # each node's changes in this transaction not yet made an event (``update_node``): one ``node_updated``
+        # per node, emitted at the end (``settle``), in the order of each node's first change
+        self._node_changes: dict[str, dict[str, Any]] = {}
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
         self.group_budget = 0  # how many kept-back operations the executor may run in this transaction
         self.spawn_budget = 0  # how many kept-back spawns of new nodes it may run besides (``GroupCommit.drain``)
@@ -213,6 +216,10 @@ class SwarmTx:
              applied: bool = False) -> SwarmEvent:
         """Append an event and apply it to the partial state (``applied``: the caller already changed the
         state exactly as the fold would, see ``update_node``)."""
+        if self._node_changes and not applied:  # a node the fold of this event touches: its changes go first
+            for nid in node_ids_touched_by(type_, data):
+                if nid in self._node_changes:
+                    self.settle(nid)
         event = trusted_event(self.swarm_id, self.state.seq + 1, self.now, type_, node_id, data)
         if applied:
             set_field(self.state, "seq", event.seq)  # an int, as declared: no need for pydantic's setattr
@@ -244,6 +251,8 @@ class SwarmTx:
         state = self.state
         parent_id = node.parent_id
         if parent_id is not None:
+            if parent_id in self._node_changes:  # as in ``emit``
+                self.settle(parent_id)
             self.node(parent_id).children.append(node.id)
             self._dirty_nodes.add(parent_id)
         else:
@@ -255,9 +264,18 @@ class SwarmTx:
         return self.emit(_NODE_SPAWNED, node.id, {"node": node_json(node)}, applied=True)
 
     def update_node(self, node_id: str, **changes: Any) -> Node:
+        """Change a node now; its ``node_updated`` event is emitted by ``settle``, one per node for all its changes
+        in the transaction (later values win). A transaction is atomic, so nothing but its end state is ever
+        stored or seen; one event per node keeps the history shorter. The fold of the merged event is the fold of
+        the separate ones: each change sets a whole field, and the reservation a continuation holds is released
+        and taken by its old and its new value either way."""
         node = self.node(node_id)
         jsonable = jsonable_changes(changes)
-        self.emit(_NODE_UPDATED, node_id, {"changes": jsonable}, applied=True)
+        pending = self._node_changes.get(node_id)
+        if pending is None:
+            self._node_changes[node_id] = jsonable
+        else:
+            pending.update(jsonable)
         swapped = "continuation" in changes
         if swapped and reserve(self.state.usage, node.continuation, -1):  # as the fold does
             self._usage_dirty = True
@@ -268,6 +286,36 @@ class SwarmTx:
         if swapped and reserve(self.state.usage, node.continuation, 1):
             self._usage_dirty = True
         return node
+
+    def settle(self, node_id: str | None = None) -> None:
+        """Emit the ``node_updated`` event of the changes ``update_node`` made (of ``node_id``'s, or of every node's
+        in the order of their first change). ``flush`` settles first; so does a leader of a batch before its
+        events are taken (``GroupCommit._run_batch``)."""
+        pending = self._node_changes
+        if node_id is not None:
+            self.emit(_NODE_UPDATED, node_id, {"changes": pending.pop(node_id)}, applied=True)
+            return
+        while pending:
+            nid = next(iter(pending))
+            self.emit(_NODE_UPDATED, nid, {"changes": pending.pop(nid)}, applied=True)
+
+    def continuation_token(self, node_id: str) -> str:
+        """The token of a continuation ``node_id`` writes now (``keys.continuation_token``): it names the seq the
+        transaction's next event takes. Tokens of a node are unique because an event comes between two of its
+        continuations; with the node's change events deferred (``update_node``) none may have: when the node's
+        current continuation holds that very token, its change event is emitted now, at the seq its token
+        names, and the new token names the next."""
+        token = keys.continuation_token(node_id, self.state.seq)
+        node = self.state.nodes.get(node_id)
+        cont = node.continuation if node is not None else None
+        if cont is not None and cont.token == token:
+            if node_id in self._node_changes:
+                self.settle(node_id)
+            else:  # cannot happen (its continuation was written by a change), but a token must never repeat
+                self.emit(_NODE_UPDATED, node_id, {"changes": jsonable_changes({"continuation": cont})},
+                          applied=True)
+            token = keys.continuation_token(node_id, self.state.seq)
+        return token
 
     def update_chat(self, chat_id: str, **changes: Any) -> ChatSummary:
         chat = self.chat(chat_id)
@@ -345,6 +393,8 @@ class SwarmTx:
         """Write what changed since the last flush (the transaction commits later, all at once); the swarm
         row (last seq, status, usage) too unless ``swarm_row`` is false (a flush in mid-transaction)."""
         conn, sid, now_ts = self.conn, self.swarm_id, self.now_ts  # every event of this transaction has its now
+        if self._node_changes:
+            self.settle()
         new_events = self.events[self._flushed_events:]
         if new_events:
             sql.run_rows(conn, sql.INSERT_EVENT, [  # tuple.__new__: a NamedTuple's own __new__ is Python code
