@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aga_swarm.schemas import SwarmState, SwarmStatus
+from aga_swarm.schemas import EventType, SwarmState, SwarmStatus
 from aga_swarm.sdk import Registry
 from aga_swarm.service import SwarmService
 
@@ -27,6 +27,13 @@ def strip_volatile(value: Any) -> Any:
     if isinstance(value, list):
         return [strip_volatile(v) for v in value]
     return value
+
+
+def effect_events(svc: SwarmService, swarm_id: str) -> int:
+    """How many events a swarm's history holds besides ``node_updated``: a transaction emits one of those per node
+    it changed, so their count follows how operations were grouped into transactions (a pause, a crash, a batch
+    cut them differently), and the other events' does not."""
+    return sum(e.type is not EventType.NODE_UPDATED for e in svc.history(swarm_id).events)
 
 
 def comparable(state: SwarmState) -> dict[str, Any]:

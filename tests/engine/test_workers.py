@@ -21,7 +21,7 @@ from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service
-from .helpers import builtins_and_installed_plugins, comparable
+from .helpers import builtins_and_installed_plugins, comparable, effect_events
 
 GOAL = "\n".join([f"Write note {i}" for i in range(200)] + ["Plan: a; b; Plan: c; d", "Ask the user for a colour",
                                                           "Ask the user for a number", "Summarise the notes"])
@@ -101,7 +101,7 @@ async def test_workers_sharing_a_swarm_end_it_as_one_process_does(shared_svc: Sw
         msgs = conn.execute(select(t.messages.c.chat_id, t.messages.c.idx).where(
             t.messages.c.swarm_id == many.id)).all()
     assert seqs == list(range(1, len(seqs) + 1))
-    assert len(seqs) == svc.get_swarm(one.id).last_seq
+    assert effect_events(svc, many.id) == effect_events(svc, one.id)  # node_updated: one per node per transaction
     per_chat = Counter(chat for chat, _ in msgs)
     assert all(sorted(i for c, i in msgs if c == chat) == list(range(n)) for chat, n in per_chat.items())
     one_msgs = {c.id: [m.content for m in svc.messages(one.id, c.id)] for c in svc.chats(one.id)}
