@@ -14,6 +14,10 @@ the model is asked again -> it asks for the next call -> the approval request is
   checkpoint persisted) and ``exit`` (the fastest: persisted when the invocation ends, which it does at each
   interrupt, so nothing the person sees is lost either way).
 
+The process runs with the garbage-collector settings ``aga-swarm serve`` applies (``server/gcwatch.py``: young
+collections every 10,000 allocations, and everything alive once both systems are set up frozen), which both
+systems share, since they run in one process; ``--python-gc`` keeps Python's defaults instead.
+
 Run ``python bench/bench_tools.py`` (or ``--quick``). Prints Markdown to stdout.
 """
 
@@ -33,6 +37,7 @@ import common as c
 from aga_swarm.actions import register_builtins
 from aga_swarm.actions.tools import Tool, add_tool
 from aga_swarm.sdk import Registry, StepContext
+from aga_swarm.server.gcwatch import GC_THRESHOLDS, freeze_startup_objects, set_thresholds
 from bench_engine import Aga, ev_any, ev_done, ev_parked
 
 try:
@@ -153,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--tmp", default=None)
+    ap.add_argument("--python-gc", action="store_true",
+                    help="keep Python's garbage-collector defaults (not the server's, which both systems get)")
     args = ap.parse_args(argv)
     m, reps = (5, 2) if args.quick else (20, 5)
     print("# Tool calls with approval: AGA Swarm vs LangGraph ToolNode + interrupt()\n")
@@ -166,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         aga_cycles(aga, 2)  # warm-up
         for name, lg in lgs.items():
             lg_cycles(lg, 2, f"warm-{name}")
+        if not args.python_gc:  # as ``aga-swarm serve`` does once it has started (server/app.py)
+            set_thresholds(GC_THRESHOLDS)
+            freeze_startup_objects()
         res: dict[str, list[c.Sample]] = {"AGA (serve)": [], **{n: [] for n in lgs}}
         for r in range(reps):  # interleaved, so background load hits every system alike
             res["AGA (serve)"].append(aga_cycles(aga, m))
@@ -176,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
             conn.close()
     rows = [(name, c.fmt_us(c.med_wall(v) * 1e6), c.fmt_us(c.med_cpu(v) * 1e6), c.spread(v))
             for name, v in res.items()]
-    print(f"{m} approved calls per repetition, median of {reps} interleaved repetitions; per cycle (approve -> "
-          "tool -> result persisted -> model asked -> next approval persisted):\n")
+    gc_note = ("Python's defaults" if args.python_gc else
+               f"the server's, for both (thresholds {GC_THRESHOLDS}, objects alive after setup frozen)")
+    print(f"{m} approved calls per repetition, median of {reps} interleaved repetitions; garbage collector: "
+          f"{gc_note}; per cycle (approve -> tool -> result persisted -> model asked -> next approval "
+          "persisted):\n")
     print(c.md_table(["system", "wall µs / cycle", "CPU µs / cycle", "wall spread (µs)"], rows))
     aga_w, aga_c = c.med_wall(res["AGA (serve)"]), c.med_cpu(res["AGA (serve)"])
     print()
