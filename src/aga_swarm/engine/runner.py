@@ -13,7 +13,7 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, select, text, update
+from sqlalchemy import and_, select, update
 
 from ..schemas import EventType, OperationKind, OperationStatus, SwarmStatus
 from ..store import sql
@@ -122,9 +122,11 @@ class Runner:
         scan = max(limit * 8, 64)
         if not self._queued(swarm_id):  # a read first: most wake-ups find nothing, and need no write lock
             return []
-        with self.engine.db.tx() as conn:
+        # on the executor's raw connection (SQLite: the writer's own, whose page cache the transactions that run
+        # the claimed operations then find warm; PostgreSQL: pipelined), not through SQLAlchemy's Connection
+        with self.engine.db.raw_tx() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+                sql.send(conn, sql.CLAIM_LOCK)
             if swarm_id is None:
                 candidates = sql.fetch(conn, sql.QUEUED_CANDIDATES, {"limit": scan})
             else:
@@ -159,7 +161,7 @@ class Runner:
         return claimed
 
     def _queued(self, swarm_id: str | None) -> bool:
-        with self.engine.db.raw_read() as conn:
+        with self.engine.db.peek() as conn:
             if swarm_id is None:
                 return sql.fetch_one(conn, sql.QUEUED_CANDIDATES, {"limit": 1}) is not None
             return sql.fetch_one(conn, sql.QUEUED_CANDIDATES_OF_SWARM, {"sid": swarm_id, "limit": 1}) is not None

@@ -350,6 +350,27 @@ class Database:
             fairy.close()
 
     @contextmanager
+    def peek(self) -> Iterator[RawConnection]:
+        """A quick read of committed rows (the runner's look for queued work). SQLite: on the writer's connection,
+        under the write lock and outside any transaction (each statement reads on its own), which skips a pool
+        checkout and finds a page cache the last transactions warmed; else (or when this thread is inside a
+        write transaction already) ``raw_read``."""
+        lock = self._write_lock
+        if lock is None:
+            with self.raw_read() as conn:
+                yield conn
+            return
+        with lock:
+            if self._writer_busy:
+                with self.raw_read() as conn:
+                    yield conn
+                return
+            raw = self._writer_connection()
+            if raw.dbapi.in_transaction:  # left open by a failed commit or rollback (as ``_WriterTx``)
+                raw.dbapi.rollback()
+            yield raw
+
+    @contextmanager
     def raw_read(self) -> Iterator[RawConnection]:
         """Reads on a pooled DBAPI connection (SQLite: autocommit statements; PostgreSQL: rolled back)."""
         fairy = self.engine.raw_connection()

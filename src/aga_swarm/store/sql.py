@@ -292,6 +292,7 @@ PENDING_SOONEST = Q("SELECT not_before FROM operations WHERE status IN ('queued'
                     "ORDER BY not_before LIMIT 1")
 PENDING_SOONEST_OF_SWARM = Q("SELECT not_before FROM operations WHERE status IN ('queued', 'running') "
                              "AND swarm_id = :sid ORDER BY not_before LIMIT 1")
+CLAIM_LOCK = Q("SELECT pg_advisory_xact_lock(727274)")  # PostgreSQL: claims never interleave (``engine/jobs.py``)
 RUNNING_NODES = Q("SELECT swarm_id, node_id FROM operations WHERE status = 'running'")
 CLAIM = Q("UPDATE operations SET status = 'running', claim = :claim, attempts = :attempts, "
              "lease_until = :lease_until WHERE id = :id AND status = 'queued'")
