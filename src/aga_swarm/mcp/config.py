@@ -7,7 +7,8 @@
 }}
 ```
 
-JSON or YAML (``load_mcp_config``; the ``--mcp-config`` flag is not wired yet, see docs/tools.md).
+JSON or YAML (``load_mcp_config``), named by ``--mcp-config FILE`` on ``run``, ``serve`` and ``worker`` or by
+``$AGA_SWARM_MCP_CONFIG`` (see docs/tools.md).
 Extra keys per server (ours, optional):
 ``timeout`` (seconds a call may take, default 60), ``start_timeout`` (seconds to start, default 60),
 ``idempotent`` (tool names safe to repeat after a crash) and ``policy`` (``auto``/``ask``/``deny`` per tool).
