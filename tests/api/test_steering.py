@@ -3,7 +3,21 @@ and the events they make reach the owner's socket."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
+
 from .helpers import Recorder, Server, awaiting_chat, create_swarm, poll, signup
+
+
+async def ended(http: httpx.AsyncClient, sid: str) -> dict[str, Any]:
+    """The swarm once it has completed or failed."""
+    async def get() -> dict[str, Any] | None:
+        s: dict[str, Any] = (await http.get(f"/api/swarms/{sid}")).json()
+        return s if s["status"] in ("completed", "failed") else None
+
+    found: dict[str, Any] = await poll(get, timeout=30, what="the swarm to end")
+    return found
 
 
 async def test_cancel_retry_and_tell_over_http(server: Server) -> None:
@@ -57,11 +71,7 @@ async def test_cancel_retry_and_tell_over_http(server: Server) -> None:
             r = await http.post(f"/api/swarms/{sid}/chats/{chat['id']}/messages", json={"content": "blue"})
             assert r.status_code == 202
 
-            async def finished() -> dict | None:  # type: ignore[type-arg]
-                s = (await http.get(f"/api/swarms/{sid}")).json()
-                return s if s["status"] in ("completed", "failed") else None
-
-            assert (await poll(finished, timeout=30, what="the swarm to finish"))["status"] == "completed"
+            assert (await ended(http, sid))["status"] == "completed"
             state = (await http.get(f"/api/swarms/{sid}/state")).json()
             report = state["nodes"]["n.2"]["report"]
             assert report == 'Done: "Write a haiku about it" (with: blue) (told: use the word sea)'
@@ -83,12 +93,7 @@ async def test_retry_of_a_swarm_a_limit_stopped_answers_409_naming_the_limit(ser
         swarm = await create_swarm(http, "Plan: " * 13 + "write the last line")
         sid = swarm["id"]
 
-        async def failed() -> dict | None:  # type: ignore[type-arg]
-            s = (await http.get(f"/api/swarms/{sid}")).json()
-            return s if s["status"] in ("completed", "failed") else None
-
-        ended = await poll(failed, timeout=30, what="the swarm to stop")
-        assert ended["failure_reason"] == "depth limit 8 reached at node n.1.1.1.1.1.1.1"
+        assert (await ended(http, sid))["failure_reason"] == "depth limit 8 reached at node n.1.1.1.1.1.1.1"
         r = await http.post(f"/api/swarms/{sid}/nodes/n/retry")
         assert r.status_code == 409, r.text
         detail = r.json()["detail"]
