@@ -37,7 +37,6 @@ import common as c
 from aga_swarm.actions import register_builtins
 from aga_swarm.actions.tools import Tool, add_tool
 from aga_swarm.sdk import Registry, StepContext
-from aga_swarm.server.gcwatch import GC_THRESHOLDS, freeze_startup_objects, set_thresholds
 from bench_engine import Aga, ev_any, ev_done, ev_parked
 
 try:
@@ -173,9 +172,14 @@ def main(argv: list[str] | None = None) -> int:
         aga_cycles(aga, 2)  # warm-up
         for name, lg in lgs.items():
             lg_cycles(lg, 2, f"warm-{name}")
-        if not args.python_gc:  # as ``aga-swarm serve`` does once it has started (server/app.py)
+        gc_note = "Python's defaults"
+        if not args.python_gc:  # as ``aga-swarm serve`` does once it has started (server/app.py); imported here,
+            # since it imports the server's modules: with Python's defaults their objects would slow every collection
+            from aga_swarm.server.gcwatch import GC_THRESHOLDS, freeze_startup_objects, set_thresholds
+
             set_thresholds(GC_THRESHOLDS)
             freeze_startup_objects()
+            gc_note = f"the server's, for both (thresholds {GC_THRESHOLDS}, objects alive after setup frozen)"
         res: dict[str, list[c.Sample]] = {"AGA (serve)": [], **{n: [] for n in lgs}}
         for r in range(reps):  # interleaved, so background load hits every system alike
             res["AGA (serve)"].append(aga_cycles(aga, m))
@@ -186,8 +190,6 @@ def main(argv: list[str] | None = None) -> int:
             conn.close()
     rows = [(name, c.fmt_us(c.med_wall(v) * 1e6), c.fmt_us(c.med_cpu(v) * 1e6), c.spread(v))
             for name, v in res.items()]
-    gc_note = ("Python's defaults" if args.python_gc else
-               f"the server's, for both (thresholds {GC_THRESHOLDS}, objects alive after setup frozen)")
     print(f"{m} approved calls per repetition, median of {reps} interleaved repetitions; garbage collector: "
           f"{gc_note}; per cycle (approve -> tool -> result persisted -> model asked -> next approval "
           "persisted):\n")

@@ -90,6 +90,17 @@ def definition(tool: Tool, name: str) -> dict[str, Any]:
 
 
 def register(reg: Registry) -> None:
+    offered_as: dict[str, tuple[Tool, str, dict[str, Any]]] = {}  # tool id -> the definition made for that tool
+
+    def offer(name: str, tool_id: str) -> dict[str, Any]:
+        """The function a tool is offered as, the same object each turn while the tool is (its JSON is then
+        not made again, ``engine/context.py``); a tool the registry replaced (its server's list changed) anew."""
+        tool = reg.tools[tool_id]
+        known = offered_as.get(tool_id)
+        if known is None or known[0] is not tool or known[1] != name:
+            known = offered_as[tool_id] = (tool, name, definition(tool, name))
+        return known[2]
+
     def start(ctx: StepContext, purpose: str, messages: list[PromptMessage] | list[dict[str, Any]], *,
               tools: list[str], next_step: AnyStep, context: BaseModel, facts: dict[str, Any] | None,
               save_results: bool) -> None:
@@ -122,8 +133,7 @@ def register(reg: Registry) -> None:
             state.facts["told"] = [*conversation(ctx, state)[1].get("told", []), *told]
         messages, facts = conversation(ctx, state)
         limit = ctx.limits.max_tool_calls
-        offered = [] if state.calls >= limit else [definition(reg.tools[t], name)
-                                                   for name, t in state.functions.items()]
+        offered = [] if state.calls >= limit else [offer(name, t) for name, t in state.functions.items()]
 
         def rebase(key: str) -> None:  # this turn's stored request holds the conversation and facts: keep its key
             state.base, state.base_len, state.messages, state.facts = key, len(messages), [], {}

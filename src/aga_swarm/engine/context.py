@@ -261,9 +261,7 @@ class StepRuntime:
         dumped: list[dict[str, Any]] = _PROMPTS.dump_python(prompts, exclude_none=True)
         schema = _schema_json(result_model)
         if functions:
-            import json
-
-            schema += json.dumps(functions)
+            schema += _functions_json(functions)
         worst = lim_checks.worst_case_tokens(self.config.llm, dumped, schema)
         if images:
             from .attachments import IMAGE_TOKENS
@@ -474,6 +472,24 @@ def _schema_json(model: type[BaseModel]) -> str:
     import json
 
     return json.dumps(_schema_of(model))
+
+
+_FUNCTIONS_JSON: dict[tuple[int, ...], tuple[tuple[dict[str, Any], ...], str]] = {}
+
+
+def _functions_json(functions: list[dict[str, Any]]) -> str:
+    """The functions offered to the model as JSON (its length counts in the call's worst case). A tool-using loop
+    offers the same definitions every turn (``toolloop.definition`` keeps them), so the text is kept by their
+    identity, with the definitions themselves (an id is not reused while its object lives)."""
+    key = tuple(map(id, functions))
+    found = _FUNCTIONS_JSON.get(key)
+    if found is None:
+        import json
+
+        if len(_FUNCTIONS_JSON) >= 256:
+            _FUNCTIONS_JSON.clear()
+        found = _FUNCTIONS_JSON[key] = (tuple(functions), json.dumps(functions))
+    return found[1]
 
 
 def _title(directive: str) -> str:
