@@ -18,9 +18,15 @@ class Prefetched(NamedTuple):
     continuation: Continuation | None
 
 
+UNWRITTEN = -1
+"""The ``id`` of a model call handed to this process's runner with no row (``GroupCommit.transact``): its node's
+``llm`` continuation is its record, from which recovery re-derives it (``Runner.recover``)."""
+
+
 @dataclass
 class ClaimedOp:
-    """An operation row this worker holds a claim on (``claim``), or one run from memory (``id`` 0)."""
+    """An operation row this worker holds a claim on (``claim``), or one run from memory (``id`` 0), or a model
+    call with no row yet (``id`` ``UNWRITTEN``; ``row`` is the row it would be: ``GroupCommit.materialize``)."""
 
     id: int
     swarm_id: str
@@ -30,6 +36,7 @@ class ClaimedOp:
     attempts: int
     claim: str
     prefetched: Prefetched | None = None  # for a model call: what it needs, read when it was claimed
+    row: dict[str, Any] | None = None  # an ``UNWRITTEN`` operation's row, written only if it does not end done
 
 
 class Executed(NamedTuple):

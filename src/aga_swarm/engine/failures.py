@@ -47,6 +47,7 @@ def record_failure(db: Database, requests: RequestStore, stats: EngineStats, op:
     try:
         with db.tx() as conn:
             tx = SwarmTx(conn, op.swarm_id, now())
+            GroupCommit.materialize(tx, op)  # a model call with no row gets one now: it fails recorded
             try:
                 node = tx.node(op.node_id)
             except NotFound:

@@ -23,7 +23,7 @@ from .. import tracing
 from ..schemas import Continuation, OperationKind, OperationStatus, SwarmStatus
 from ..store import sql
 from ..store.database import Database
-from .claimed import ClaimedOp, Executed, LostClaim, Prefetched, now
+from .claimed import UNWRITTEN, ClaimedOp, Executed, LostClaim, Prefetched, now
 from .dispatch import Dispatcher
 from .gcpause import gc_paused
 from .rowcache import CACHED_ROWS_PER_SWARM, RowCache
@@ -91,9 +91,12 @@ class GroupCommit:
         it queues for the node it names as ``tx.chain_node``, run at once (see ``_group``): a reply resumes
         its node in the reply's own transaction, and the node's next message commits with it. Operations
         left over (a model call, say) are queued for the runner, except that with ``claim_tail`` the node's
-        model call is claimed and returned, for the caller to hand to a running runner. Returns ``fn``'s
-        result, the committed ``SwarmTx`` (its events, its swarm) and that claimed operation."""
-        return self._group(swarm_id, None, fn, claim_tail=claim_tail)
+        model call is claimed and returned, for the caller to hand to a running runner. That model call is not
+        written (``UNWRITTEN``): the node's ``llm`` continuation, committed here, is its record; it becomes a row
+        only if it does not end done (``materialize``), and if this process dies first, recovery re-derives it
+        (``Runner.recover``). Returns ``fn``'s result, the committed ``SwarmTx`` (its events, its swarm) and that
+        claimed operation."""
+        return self._group(swarm_id, None, fn, claim_tail=claim_tail, unwritten=claim_tail)
 
     def resume_now(self, tx: SwarmTx, node_id: str, cont: Continuation, result: dict[str, Any]) -> bool:
         """Run the step a reply resumes right here, in the reply's transaction, when it may run now (the
@@ -114,7 +117,8 @@ class GroupCommit:
         return True
 
     def _group(self, swarm_id: str, node_id: str | None, leader: Callable[[SwarmTx], T], *, claim_tail: bool,
-               group_limit: int | None = None, spawn_limit: int | None = None) -> tuple[T, SwarmTx, ClaimedOp | None]:
+               group_limit: int | None = None, spawn_limit: int | None = None,
+               unwritten: bool = False) -> tuple[T, SwarmTx, ClaimedOp | None]:
         """Run ``leader`` in one transaction, then, in the same transaction and ``SwarmTx``, up to
         ``group_limit`` of the operations it queued that may run there (see ``SwarmTx.enqueue``): the next
         operations of its own node (``node_id``, or the node ``leader`` names as ``tx.chain_node``) and those
@@ -132,11 +136,12 @@ class GroupCommit:
                     tx = self._grouping_tx(conn, swarm_id, limit, self._spawn_limit(limit, spawn_limit), optimistic)
                     tx.lead(node_id)
                     result = leader(tx)
-                    tail = self.drain(tx, claim_tail)
+                    tail = self.drain(tx, claim_tail, unwritten=unwritten)
                     tx.flush()
             except _GroupedFailed as failed:
                 return self._group(swarm_id, node_id, leader, claim_tail=claim_tail,
-                                   group_limit=failed.completed - failed.spawns, spawn_limit=failed.spawns)
+                                   group_limit=failed.completed - failed.spawns, spawn_limit=failed.spawns,
+                                   unwritten=unwritten)
             except Exception as exc:
                 if not optimistic:
                     raise
@@ -193,7 +198,7 @@ class GroupCommit:
         self.rows.remember_owner(tx.swarm_id, tx.owner_id, tx.config_id)
         self.rows.keep(tx.swarm_id, tx.cacheable(CACHED_ROWS_PER_SWARM))
 
-    def drain(self, tx: SwarmTx, claim_tail: bool) -> ClaimedOp | None:
+    def drain(self, tx: SwarmTx, claim_tail: bool, *, unwritten: bool = False) -> ClaimedOp | None:
         """Run the operations ``tx`` kept back, oldest first, while its budget lasts (see ``_group``); each one
         counts in ``tx.grouped``. A spawn (only ever kept back for a node created or released in ``tx``, which
         no other operation can concern yet) counts in ``tx.spawn_budget`` instead while that lasts (and
@@ -218,7 +223,7 @@ class GroupCommit:
                 free = in_time
             if kind is _LLM_CALL or not (free or tx.grouped - tx.spawns_grouped < tx.group_budget):
                 if claim_tail and tail is None and row["node_id"] == tx.chain_node:
-                    tail = self._claimed_row(tx, row)
+                    tail = self._unwritten(tx, row) if unwritten and kind is _LLM_CALL else self._claimed_row(tx, row)
                 else:
                     tx.enqueue_row(row)
                 continue
@@ -306,6 +311,28 @@ class GroupCommit:
         return [Executed(events, chained, grouped, txs[op.swarm_id].queued_work)
                 for (events, chained, grouped), (op, _) in zip(ran, items, strict=True)]
 
+    @staticmethod
+    def _unwritten(tx: SwarmTx, row: dict[str, Any]) -> ClaimedOp:
+        """The node's model call, to run right after this transaction, with no row (see ``transact``)."""
+        node = tx.node(row["node_id"])
+        return ClaimedOp(id=UNWRITTEN, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=_LLM_CALL,
+                         payload=row["payload"], attempts=1, claim="", row=row,
+                         prefetched=Prefetched(tx.config_id, node.lifecycle, node.continuation))
+
+    @staticmethod
+    def materialize(tx: SwarmTx, op: ClaimedOp) -> None:
+        """Write an ``UNWRITTEN`` operation's row, claimed by this worker, in ``tx``, so that what does not end it
+        done (a failure, a retry later) is recorded as for any other; ``LostClaim`` if its key is taken already
+        (recovery re-derived it meanwhile: another worker runs it)."""
+        if op.id != UNWRITTEN:
+            return
+        assert op.row is not None
+        row = dict(op.row)
+        claimed = tx.insert_claimed(row)
+        if claimed is None:
+            raise LostClaim()
+        op.id, op.claim, op.row = claimed, str(row["claim"]), None
+
     def _claimed_row(self, tx: SwarmTx, row: dict[str, Any]) -> ClaimedOp | None:
         """Write the node's next operation claimed by this worker, to run right after this transaction."""
         claimed = tx.insert_claimed(row)
@@ -318,7 +345,13 @@ class GroupCommit:
 
     @staticmethod
     def finish(tx: SwarmTx, op: ClaimedOp, status: OperationStatus, error: str | None = None) -> None:
-        """Mark the claimed ``op`` ``status`` in ``tx``, if its claim still holds (else ``LostClaim``)."""
+        """Mark the claimed ``op`` ``status`` in ``tx``, if its claim still holds (else ``LostClaim``). An
+        ``UNWRITTEN`` one ending done leaves nothing to delete; ending otherwise, it is written first."""
+        if op.id == UNWRITTEN:
+            if status is OperationStatus.DONE:
+                tx.ran.append(op.kind._value_)
+                return
+            GroupCommit.materialize(tx, op)
         if status is OperationStatus.DONE:  # pruned: its effects are in the history (migration 0008)
             done = sql.run(tx.conn, sql.DELETE_DONE_OPERATION, {"id": op.id, "claim": op.claim})
         else:

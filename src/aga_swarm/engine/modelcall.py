@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -34,7 +35,7 @@ from ..store.database import Database
 from ..store.payloads import RequestStore
 from . import keys
 from . import lifecycle as rules
-from .claimed import NOTHING, ClaimedOp, Executed, LostClaim, Prefetched, read_for_llm_call
+from .claimed import NOTHING, UNWRITTEN, ClaimedOp, Executed, LostClaim, Prefetched, read_for_llm_call
 from .dispatch import ConfigLookup
 from .errors import MalformedContinuation
 from .grouping import GroupCommit
@@ -188,6 +189,15 @@ class ModelCalls:
 
     def _retry_later(self, op: ClaimedOp, exc: Exception) -> Executed:
         delay = retry_delay(op.attempts)
+        if op.id == UNWRITTEN:  # it has no row yet: written queued for later (unless recovery wrote it meanwhile)
+            assert op.row is not None
+            row = {**op.row, "status": OperationStatus.QUEUED.value, "attempts": op.attempts, "claim": None,
+                   "lease_until": None, "not_before": time.time() + delay, "payload": sql.to_json(op.row["payload"])}
+            with self.db.raw_tx() as conn:
+                sql.run(conn, sql.INSERT_OPERATION, row)
+            log.info("model call of %s/%s transient failure (%s); retry in %.1fs", op.swarm_id, op.node_id, exc,
+                     delay)
+            return NOTHING._replace(queued_work=True)
         with self.db.tx() as conn:
             res = conn.execute(update(t.operations).where(t.operations.c.id == op.id,
                                                           t.operations.c.claim == op.claim)
@@ -212,6 +222,48 @@ class ModelCalls:
             rules.fail_node(tx, n.id, f"model call failed: {exc}")
 
         return self.group.in_tx(op, commit)
+
+
+def derive_lost_model_calls(db: Database, older_than: float | None) -> int:
+    """Queue (or hold, in a paused swarm) the model call of each node that waits on one with no operation row: a
+    reply's model call handed to its process's runner is not written (``GroupCommit.transact``), so if that
+    process died, the node's ``llm`` continuation is all that says a call is due. ``older_than`` (a time): only
+    continuations made before it, as an expired lease would be (a live process may still be making the call);
+    None: all (at a start where no other process runs). How many were queued. The nodes are looked for in a read
+    transaction (no write lock held while it scans); a call that ended meanwhile gets a stale operation, which
+    does nothing (its token is not the node's)."""
+    from sqlalchemy import exists, select
+
+    from ..schemas import SwarmStatus
+
+    n, s, o = t.nodes, t.swarms, t.operations
+    with db.read() as conn:
+        rows = conn.execute(select(n.c.swarm_id, n.c.id, n.c.data, s.c.status).join(s, s.c.id == n.c.swarm_id).where(
+            n.c.lifecycle == Lifecycle.WAITING_LLM.value,
+            s.c.status.in_([SwarmStatus.RUNNING.value, SwarmStatus.PAUSED.value]),
+            ~exists().where(o.c.swarm_id == n.c.swarm_id, o.c.node_id == n.c.id, o.c.status.in_(
+                [OperationStatus.QUEUED.value, OperationStatus.HELD.value, OperationStatus.RUNNING.value])))).all()
+    lost: list[dict[str, Any]] = []
+    for r in rows:
+        data = sql.from_json(r.data) if isinstance(r.data, str) else r.data
+        cont = data.get("continuation") or {}
+        if cont.get("kind") != ContinuationKind.LLM.value:
+            continue
+        if older_than is not None and datetime.fromisoformat(cont["created_at"]).timestamp() >= older_than:
+            continue
+        status = OperationStatus.QUEUED if r.status == SwarmStatus.RUNNING.value else OperationStatus.HELD
+        token = str(cont["token"])
+        lost.append({
+            "swarm_id": r.swarm_id, "node_id": r.id, "kind": OperationKind.LLM_CALL.value, "status": status.value,
+            "payload": sql.to_json({"token": token}), "attempts": 0, "idem_key": keys.llm_call_key(token),
+            "not_before": 0.0, "claim": None, "lease_until": None, "created_at": time.time()})
+    if not lost:
+        return 0
+    queued = 0
+    with db.tx() as conn:
+        for row in lost:
+            queued += sql.run(conn, sql.INSERT_OPERATION, row)
+    return queued
 
 
 def _moot(tx: SwarmTx, op: ClaimedOp) -> None:

@@ -96,13 +96,20 @@ class Runner:
     # ---- recovery ----------------------------------------------------------------------------
     def recover(self, *, all_running: bool = True) -> int:
         """Re-queue operations left running by a dead worker (all of them, or only expired leases)."""
+        from .modelcall import derive_lost_model_calls
+
         cond = op_t.c.status == OperationStatus.RUNNING.value
         if not all_running:
             cond = and_(cond, op_t.c.lease_until < time.time())
+        # a reply's model call handed to a runner has no row (``GroupCommit.transact``): re-derived from its node,
+        # all of them or those older than a lease, as running rows are recovered
+        derived = derive_lost_model_calls(self.engine.db, None if all_running else time.time() - self.lease_seconds)
+        if derived:
+            log.info("re-derived %d model calls a dead worker was making", derived)
         with self.engine.db.tx() as conn:
             rows = conn.execute(select(op_t.c.id, op_t.c.swarm_id).where(cond)).all()
             if not rows:
-                return 0
+                return derived
             swarm_status = dict(conn.execute(select(t.swarms.c.id, t.swarms.c.status).where(
                 t.swarms.c.id.in_({r.swarm_id for r in rows}))).all())
             for r in rows:
@@ -111,7 +118,7 @@ class Runner:
                 conn.execute(update(op_t).where(op_t.c.id == r.id, cond).values(
                     status=status.value, claim=None, lease_until=None))
         log.info("recovered %d operations", len(rows))
-        return len(rows)
+        return len(rows) + derived
 
     # ---- claiming ----------------------------------------------------------------------------
     def claim(self, limit: int, swarm_id: str | None = None) -> list[ClaimedOp]:
