@@ -103,14 +103,15 @@ async def drive(svc: SwarmService, swarm_id: str) -> tuple[int, int]:
             answers += 1
 
 
-def run(p: dict[str, Any], base: Path, profile: bool, inline_bytes: int | None = None) -> dict[str, Any]:
+def run(p: dict[str, Any], base: Path, profile: bool, inline_bytes: int | None = None,
+        compress_bytes: int | None = None) -> dict[str, Any]:
     goal, rules = build_scenario(p["sections"], p["chapters"], p["leaves"], p["asks"])
     model = TimedModel(ScriptedModel(rules=rules))
 
     def factory(config: SwarmConfig) -> TimedModel:
         return model
 
-    engine = open_engine(data_dir=base, llm_factory=factory, inline_bytes=inline_bytes)
+    engine = open_engine(data_dir=base, llm_factory=factory, inline_bytes=inline_bytes, compress_bytes=compress_bytes)
     inline_bytes = engine.requests.inline_bytes
     svc = SwarmService(engine)
     loop = asyncio.new_event_loop()
@@ -185,10 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="also write the raw figures to this JSON file")
     ap.add_argument("--inline-bytes", type=int, help="bodies above this size go to the blob store "
                                                     "(default: AGA_SWARM_BLOB_INLINE_BYTES or 16,000)")
+    ap.add_argument("--compress-bytes", type=int, help="JSON values in SQLite rows at least this long are stored "
+                                                      "compressed (default: AGA_SWARM_ROW_COMPRESS_BYTES or 0, off)")
     args = ap.parse_args(argv)
     p = QUICK if args.quick else FULL
     with c.temp_dir(args.dir, "aga-bench-agents-") as base:
-        r = run(p, base, args.profile, args.inline_bytes)
+        r = run(p, base, args.profile, args.inline_bytes, args.compress_bytes)
     engine_s = r["wall"] - r["model_s"]
     per_call_ms = engine_s / r["calls"] * 1000
     cpu_per_call_ms = (r["cpu"] - r["model_s"]) / r["calls"] * 1000

@@ -13,7 +13,7 @@ from aga_swarm.service import SwarmService
 from aga_swarm.service.composition import open_engine
 from aga_swarm.store import tables as t
 from aga_swarm.store.errors import SetupError
-from aga_swarm.store.payloads import REF, canonical, request_key
+from aga_swarm.store.payloads import REF, canonical, request_blob_key, request_key
 from tests.conftest import make_service
 from tests.engine.helpers import run_answering
 from tests.migrations import alembic_on
@@ -56,7 +56,9 @@ async def test_each_request_is_stored_once_and_the_developer_log_shows_it(servic
         rows = conn.execute(select(t.llm_requests).where(t.llm_requests.c.swarm_id == s.id)).all()
     assert {r.key for r in rows} == keys  # one row per distinct request, no more
     if inline_bytes == 0:
-        assert all(r.body is None and r.blob_key for r in rows)
+        # in the blob store where the key implies: the row holds neither body nor blob key
+        assert all(r.body is None and r.blob_key is None for r in rows)
+        assert all(svc.engine.blobs.get(request_blob_key(s.owner_id, s.id, r.key)) for r in rows)
     else:
         assert all(r.blob_key is None and r.body is not None for r in rows)
     for r in rows:  # keyed by content
@@ -73,6 +75,14 @@ async def test_each_request_is_stored_once_and_the_developer_log_shows_it(servic
     svc.engine.requests._cache.clear()  # and so it does from the store alone, as another process reads it
     again = [c for n in state.nodes for c in svc.node_detail(s.id, n).llm_calls]
     assert again == calls
+    if inline_bytes == 0:  # a row written before the blob's place was implied names it, and reads the same
+        first = rows[0].key
+        with svc.db.tx() as conn:
+            conn.execute(t.llm_requests.update().where(t.llm_requests.c.swarm_id == s.id,
+                                                       t.llm_requests.c.key == first)
+                         .values(blob_key=request_blob_key(s.owner_id, s.id, first)))
+        svc.engine.requests._cache.clear()
+        assert [c for n in state.nodes for c in svc.node_detail(s.id, n).llm_calls] == calls
 
 
 async def test_done_operations_are_pruned_and_a_fork_keeps_its_prompts(service: SwarmService) -> None:

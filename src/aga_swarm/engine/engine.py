@@ -65,7 +65,8 @@ class Engine:
                  registry: Registry, llm_factory: Callable[[SwarmConfig], LLMClient] | None = None,
                  migrate: bool | None = None, pool_size: int | None = None,
                  max_overflow: int | None = None, mcp_config: McpConfig | None = None,
-                 on_tools_changed: ToolsChanged | None = None, inline_bytes: int | None = None) -> None:
+                 on_tools_changed: ToolsChanged | None = None, inline_bytes: int | None = None,
+                 compress_bytes: int | None = None) -> None:
         if db_url is None or blob_url is None:
             data_dir = Path(data_dir or default_data_dir())
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -73,7 +74,7 @@ class Engine:
         # the blob store first: a bad URL fails before any database connection is opened
         self.blobs: BlobStore = open_blob_store(blob_url or str((data_dir or default_data_dir()) / "blobs"))
         self.db = Database(db_url or sqlite_url(data_dir or default_data_dir()), migrate=migrate,
-                           pool_size=pool_size, max_overflow=max_overflow)
+                           pool_size=pool_size, max_overflow=max_overflow, compress_bytes=compress_bytes)
         self.registry = registry
         self.requests = RequestStore(self.blobs, inline_bytes)  # model requests, stored once (store/payloads.py)
         self.services = Services(registry=registry, blobs=self.blobs, requests=self.requests)

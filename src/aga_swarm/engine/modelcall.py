@@ -78,9 +78,10 @@ def record_llm_call(tx: SwarmTx, requests: RequestStore, node: Node, step: str, 
     if len(encoded) > requests.inline_bytes:
         blob_key = payloads.body_blob_key(tx.owner_id, tx.swarm_id, call_id)
         requests.blobs.put(blob_key, encoded.encode())
+    stored = tx.packed(encoded) if blob_key is None else None  # inline: packed when the operator asks
     sql.send(tx.conn, sql.INSERT_LLM_CALL, {
         "swarm_id": tx.swarm_id, "id": call_id, "node_id": node.id, "step": step, "kind": kind.value,
-        "model": model, "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": tokens_in,
+        "model": model, "body": stored, "blob_key": blob_key, "tokens_in": tokens_in,
         "tokens_out": tokens_out, "latency_ms": latency_ms, "cost_usd": cost_usd, "attempts": attempts,
         "error": error, "created_at": tx.now.timestamp(), "seq": tx.state.seq + 1,  # the event's, below
         "attempt": node.attempt, "replan": node.replans})

@@ -137,10 +137,11 @@ def record_tool_call(tx: SwarmTx, blobs: BlobStore, node_id: str, step: str, too
     if len(encoded) > INLINE_RESULT_LIMIT:
         blob_key = scoped_key(tx.owner_id, tx.swarm_id, "llm", f"{call_id}.json")
         blobs.put(blob_key, encoded.encode())
+    stored = tx.packed(encoded) if blob_key is None else None  # inline: packed when the operator asks
     sql.send(tx.conn, sql.INSERT_LLM_CALL, {
         "swarm_id": tx.swarm_id, "id": call_id, "node_id": node_id, "step": step,
         "kind": LogEntryKind.TOOL_CALL.value, "model": f"tool:{tool}",
-        "body": encoded if blob_key is None else None, "blob_key": blob_key, "tokens_in": 0, "tokens_out": 0,
+        "body": stored, "blob_key": blob_key, "tokens_in": 0, "tokens_out": 0,
         "latency_ms": ms, "cost_usd": 0.0, "attempts": 1, "error": result[:2000] if error else None,
         "created_at": tx.now.timestamp(), "seq": seq, "attempt": node.attempt, "replan": node.replans})
     tx.emit(EventType.TOOL_CALL, node_id, {"id": call_id, "step": step, "tool": tool, "latency_ms": round(ms, 3),

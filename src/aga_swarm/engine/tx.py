@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -365,6 +365,12 @@ class SwarmTx:
         return self.state.memory[path]
 
     # ---- operations ----------------------------------------------------------------------------
+    def packed(self, text: str) -> Any:
+        """A JSON value as this transaction writes it: packed on SQLite with AGA_SWARM_ROW_COMPRESS_BYTES
+        (store/packing.py), else the text itself."""
+        pack = getattr(self.conn, "pack", None)
+        return text if pack is None else pack(text)
+
     def store_request(self, requests: RequestStore, request: dict[str, Any]) -> str:
         """Store a model request once, by content (written with this transaction); returns its key."""
         key, row = requests.row_for(self.owner_id, self.swarm_id, request)
@@ -395,16 +401,18 @@ class SwarmTx:
         conn, sid, now_ts = self.conn, self.swarm_id, self.now_ts  # every event of this transaction has its now
         if self._node_changes:
             self.settle()
+        # SQLite with AGA_SWARM_ROW_COMPRESS_BYTES: JSON values packed (store/packing.py); else the text itself
+        pack: Callable[[str], Any] = getattr(conn, "pack", None) or _same
         new_events = self.events[self._flushed_events:]
         if new_events:
             sql.run_rows(conn, sql.INSERT_EVENT, [  # tuple.__new__: a NamedTuple's own __new__ is Python code
-                _row(EventRow, (sid, e.seq, now_ts, e.type._value_, e.node_id, sql.to_json(e.data)))
+                _row(EventRow, (sid, e.seq, now_ts, e.type._value_, e.node_id, pack(sql.to_json(e.data))))
                 for e in new_events])
         nodes = self.state.nodes
         stored = self._stored_lifecycle
         if self._new_nodes:
             sql.run_rows(conn, sql.INSERT_NODE, [
-                _row(NodeRow, (sid, n.id, n.parent_id, n.lifecycle._value_, row_json(n)))
+                _row(NodeRow, (sid, n.id, n.parent_id, n.lifecycle._value_, pack(row_json(n))))
                 for n in (nodes[i] for i in sorted(self._new_nodes))])
             for i in self._new_nodes:
                 stored[i] = nodes[i].lifecycle._value_
@@ -416,9 +424,9 @@ class SwarmTx:
                 n = nodes[i]
                 lifecycle = n.lifecycle._value_
                 if stored.get(i) == lifecycle:
-                    kept.append(NodeDataRow(row_json(n), sid, i))
+                    kept.append(NodeDataRow(pack(row_json(n)), sid, i))
                 else:
-                    moved.append(NodeUpdateRow(lifecycle, row_json(n), sid, i))
+                    moved.append(NodeUpdateRow(lifecycle, pack(row_json(n)), sid, i))
                     stored[i] = lifecycle
             if moved:
                 sql.run_rows(conn, sql.UPDATE_NODE, moved)
@@ -427,12 +435,12 @@ class SwarmTx:
         chats = self.state.chats
         if self._new_chats:
             sql.run_rows(conn, sql.INSERT_CHAT, [
-                _row(ChatRow, (sid, c.id, c.node_id, c.status._value_, row_json(c)))
+                _row(ChatRow, (sid, c.id, c.node_id, c.status._value_, pack(row_json(c))))
                 for c in (chats[i] for i in sorted(self._new_chats))])
         changed = self._dirty_chats - self._new_chats
         if changed:
             sql.run_rows(conn, sql.UPDATE_CHAT, [
-                ChatUpdateRow(c.status.value, row_json(c), sid, c.id)
+                ChatUpdateRow(c.status.value, pack(row_json(c)), sid, c.id)
                 for c in (chats[i] for i in sorted(changed))])
         if self._messages:
             sql.run_rows(conn, sql.INSERT_MESSAGE, self._messages)
@@ -441,7 +449,8 @@ class SwarmTx:
         if self._memory_rows:
             sql.run_many(conn, sql.INSERT_MEMORY_FILE, self._memory_rows)
         if self._requests:
-            sql.run_rows(conn, sql.INSERT_LLM_REQUEST, self._requests)
+            sql.run_rows(conn, sql.INSERT_LLM_REQUEST, self._requests if pack is _same else [
+                r._replace(body=pack(r.body)) if r.body is not None else r for r in self._requests])
         if self._ops:
             sql.run_many(conn, sql.INSERT_OPERATION, self._ops)
             self.queued_work = self.queued_work or any(
@@ -567,6 +576,10 @@ class SwarmTx:
 # Python, hence ``_value_``), and a fan-out reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
 _TERMINATE = OperationKind.TERMINATE.value
 _QUEUED, _HELD = OperationStatus.QUEUED.value, OperationStatus.HELD.value
+def _same(text: str) -> str:
+    return text
+
+
 _row = tuple.__new__  # a row NamedTuple from a tuple, without its Python-level __new__ (a fan-out writes ~4 per child)
 _SWARM_RUNNING = SwarmStatus.RUNNING
 _NODE_SPAWNED, _NODE_UPDATED = EventType.NODE_SPAWNED, EventType.NODE_UPDATED

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DisconnectionError
 
+from . import packing
 from .checkpointer import WalCheckpointer
 from .errors import SetupError
 from .sql import send_guards
@@ -54,8 +55,9 @@ class _Dialect:
 class RawConnection:
     """A DBAPI connection inside a transaction, as ``store/sql.py`` uses it: ``dialect.name`` and one cursor."""
 
-    def __init__(self, dbapi: Any, dialect_name: str, pipeline: Any = None) -> None:
+    def __init__(self, dbapi: Any, dialect_name: str, pipeline: Any = None, pack: Any = None) -> None:
         self.dialect = _Dialect(dialect_name)
+        self.pack = pack  # ``packing.Packer`` of the database, or None: JSON values are written as text
         self.dbapi = dbapi
         self.cursor = dbapi.cursor()  # one cursor for every statement of the transaction
         # PostgreSQL: the transaction runs in psycopg's pipeline mode (``_PipelinedTx``): statements are sent
@@ -178,23 +180,30 @@ class Database:
     """A SQLAlchemy engine plus transaction helpers that work the same on SQLite and PostgreSQL."""
 
     def __init__(self, url: str, *, migrate: bool | None = None, check_schema: bool = True,
-                 pool_size: int | None = None, max_overflow: int | None = None) -> None:
+                 pool_size: int | None = None, max_overflow: int | None = None,
+                 compress_bytes: int | None = None) -> None:
         """Open the store at ``url``. ``migrate`` (default ``$AGA_SWARM_DB_AUTO_MIGRATE``, true) brings the schema
         up to date under a lock; with ``migrate=False`` a schema behind the code is a :class:`SchemaBehind`
         error (unless ``check_schema=False``, for ``aga-swarm db``). ``pool_size`` and ``max_overflow`` size
         PostgreSQL's connection pool (default ``$AGA_SWARM_DB_POOL_SIZE``, 10, and
-        ``$AGA_SWARM_DB_MAX_OVERFLOW``, 20)."""
+        ``$AGA_SWARM_DB_MAX_OVERFLOW``, 20). ``compress_bytes`` (default ``$AGA_SWARM_ROW_COMPRESS_BYTES``, 0: off):
+        on SQLite, JSON values of at least this many characters are stored compressed (``packing``)."""
         if migrate is None:
             migrate = env_bool("AGA_SWARM_DB_AUTO_MIGRATE", True)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.dispatch = dispatch_mode(url)
+        # SQLite: what a transaction writes for a JSON value of this size or more is packed (``packing``; None:
+        # nothing is). PostgreSQL's columns are json: never packed.
+        min_bytes = env_int(packing.COMPRESS_BYTES_ENV, 0, 0) if compress_bytes is None else compress_bytes
+        self.pack: packing.Packer | None = packing.Packer(min_bytes) if self.is_sqlite and min_bytes > 0 else None
         if self.is_sqlite:
             # a pool of reused connections: opening SQLite (and setting its pragmas) per transaction costs ms
             # no reset (a rollback) when a connection returns to the pool: every transaction here ends with its
             # own commit or rollback, and raw reads run in autocommit mode
+            # JSON columns may hold packed values (``packing``): SQLAlchemy's reads open them too
             self.engine: Engine = create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=False,
-                                                pool_reset_on_return=None)
+                                                pool_reset_on_return=None, json_deserializer=packing.loads)
             event.listen(self.engine, "connect", _sqlite_pragmas)
             self.engine = self.engine.execution_options()
             self._sqlite_begin()
@@ -329,14 +338,15 @@ class Database:
         raw = self._writer_raw
         if raw is None:
             self._writer_fairy = self.engine.raw_connection()
-            raw = self._writer_raw = RawConnection(self._writer_fairy.driver_connection, self.engine.dialect.name)
+            raw = self._writer_raw = RawConnection(self._writer_fairy.driver_connection, self.engine.dialect.name,
+                                                   pack=self.pack)
         return raw
 
     @contextmanager
     def _pooled_tx(self) -> Iterator[RawConnection]:
         fairy = self.engine.raw_connection()
         dbapi: Any = fairy.driver_connection
-        raw = RawConnection(dbapi, self.engine.dialect.name)
+        raw = RawConnection(dbapi, self.engine.dialect.name, pack=self.pack)
         try:
             if self.is_sqlite:
                 dbapi.execute("BEGIN IMMEDIATE")
@@ -375,7 +385,7 @@ class Database:
         """Reads on a pooled DBAPI connection (SQLite: autocommit statements; PostgreSQL: rolled back)."""
         fairy = self.engine.raw_connection()
         dbapi: Any = fairy.driver_connection
-        raw = RawConnection(dbapi, self.engine.dialect.name)
+        raw = RawConnection(dbapi, self.engine.dialect.name, pack=self.pack)
         try:
             yield raw
         finally:

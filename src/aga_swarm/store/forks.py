@@ -17,6 +17,7 @@ from ..schemas import EventType, OperationKind, OperationStatus, Swarm, SwarmSta
 from . import rows
 from . import tables as t
 from .blob_keys import BlobStore, swarm_prefix
+from .payloads import request_blob_key
 
 PendingOperation = tuple[OperationKind, str, str, dict[str, object]]
 """An operation to write: its kind, node id, idempotency key and payload."""
@@ -57,7 +58,7 @@ def copy_swarm(conn: Any, blobs: BlobStore, src: Swarm, new_id: str, *, name: st
     requests = conn.execute(select(t.llm_requests).where(t.llm_requests.c.swarm_id == src.id)).all()
     if requests:  # all of them: the continuations and calls kept refer to some (a few extra are harmless)
         conn.execute(insert(t.llm_requests), [{**r._asdict(), "swarm_id": new_id,
-                                               "blob_key": _copy_blob(blobs, r.blob_key, src, new_id)}
+                                               "blob_key": _copy_request_blob(blobs, r, src, new_id)}
                                               for r in requests])
     jrows = [{"swarm_id": new_id, "node_id": r.node_id, "step": r.data["step"], "text": r.data["text"],
               "created_at": r.ts, "seq": r.seq} for r in src_events if r.type == EventType.JOURNAL.value]
@@ -73,6 +74,20 @@ def insert_operations(conn: Any, swarm_id: str, pending: Sequence[PendingOperati
             {"swarm_id": swarm_id, "node_id": node_id, "kind": kind.value, "status": status.value,
              "payload": payload, "attempts": 0, "idem_key": key, "not_before": 0.0, "created_at": now}
             for kind, node_id, key, payload in pending])
+
+
+def _copy_request_blob(blobs: BlobStore, row: Any, src: Swarm, new_id: str) -> str | None:
+    """A request's blob copied under the fork. A row with neither body nor blob key has its blob where its key
+    implies (``payloads.request_blob_key``): the copy goes where the fork's row implies, and a blob lost from the
+    store stays named by its source key (the fork shows it as missing, as the source does)."""
+    if row.body is not None or row.blob_key is not None:  # (SQLAlchemy's JSON type reads NULL and null as None)
+        return _copy_blob(blobs, row.blob_key, src, new_id)
+    key = request_blob_key(src.owner_id, src.id, row.key)
+    try:
+        blobs.put(request_blob_key(src.owner_id, new_id, row.key), blobs.get(key))
+    except KeyError:
+        return key
+    return None
 
 
 def _copy_blob(blobs: BlobStore, key: str | None, src: Swarm, new_id: str) -> str | None:

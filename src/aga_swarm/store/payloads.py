@@ -58,18 +58,18 @@ class RequestStore:
 
     def row_for(self, owner_id: str, swarm_id: str, request: dict[str, Any]) -> tuple[str, RequestRow]:
         """The key of ``request`` and the ``llm_requests`` row to write in the caller's transaction
-        (``sql.INSERT_LLM_REQUEST``); a large request's bytes are put in the blob store now."""
+        (``sql.INSERT_LLM_REQUEST``); a large request's bytes are put in the blob store now, at the place its key
+        implies (``request_blob_key``), so the row holds neither body nor blob key."""
         encoded = canonical(request)
         key = request_key(encoded)
-        blob_key = None
-        if len(encoded) > self.inline_bytes:
-            blob_key = scoped_key(owner_id, swarm_id, "llm", f"req-{key}.json")
+        in_blob = len(encoded) > self.inline_bytes
+        if in_blob:
             with self._lock:
                 known = (swarm_id, key) in self._cache  # its bytes were put already
             if not known:
-                self.blobs.put(blob_key, encoded)
+                self.blobs.put(request_blob_key(owner_id, swarm_id, key), encoded)
         self._remember(swarm_id, key, request)
-        return key, RequestRow(swarm_id, key, None if blob_key else encoded.decode(), blob_key)
+        return key, RequestRow(swarm_id, key, None if in_blob else encoded.decode(), None)
 
     def get(self, conn: Any, swarm_id: str, key: str) -> dict[str, Any]:
         """The request stored under ``key`` (KeyError if neither the row nor its blob is there)."""
@@ -80,8 +80,15 @@ class RequestStore:
         row = sql.fetch_one(conn, sql.LLM_REQUEST, {"sid": swarm_id, "key": key})
         if row is None:
             raise KeyError(key)
-        request: dict[str, Any] = (orjson.loads(self.blobs.get(row.blob_key)) if row.blob_key
-                                   else sql.from_json(row.body))
+        blob_key = row.blob_key
+        # no body: NULL, or JSON null (a fork's copy, made through SQLAlchemy's JSON type)
+        body: Any = None if blob_key or row.body is None else sql.from_json(row.body)
+        if blob_key is None and body is None:  # in the blob store, where its key says
+            owner = sql.fetch_one(conn, sql.SWARM_OWNER, {"id": swarm_id})
+            if owner is None:
+                raise KeyError(key)
+            blob_key = request_blob_key(str(owner.owner_id), swarm_id, key)
+        request: dict[str, Any] = orjson.loads(self.blobs.get(blob_key)) if blob_key else body
         self._remember(swarm_id, key, request)
         return request
 
@@ -100,6 +107,12 @@ class RequestStore:
             self._cache.move_to_end((swarm_id, key))
             if len(self._cache) > _CACHE_MAX:
                 self._cache.popitem(last=False)
+
+
+def request_blob_key(owner_id: str, swarm_id: str, key: str) -> str:
+    """Where a request above the inline size goes. A row written since the bodies went there by this rule holds no
+    blob key (``row_for``: 85 bytes a request saved); older rows name theirs."""
+    return scoped_key(owner_id, swarm_id, "llm", f"req-{key}.json")
 
 
 def body_blob_key(owner_id: str, swarm_id: str, call_id: str) -> str:

@@ -18,6 +18,7 @@ from ..schemas import (
     SwarmEvent,
     Usage,
 )
+from . import packing
 from .sql import CHAT, NODE, fetch_one, from_json, swarm_row
 
 M = TypeVar("M", bound=BaseModel)
@@ -41,8 +42,11 @@ def swarm_from_row(row: Row[Any]) -> Swarm:
 
 
 def from_stored(cls: type[M], data: Any) -> M:
-    """A model from a JSON column: text on SQLite (parsed and validated in one pass), decoded on PostgreSQL."""
-    return cls.model_validate_json(data) if isinstance(data, (str, bytes)) else cls.model_validate(data)
+    """A model from a JSON column: text (or packed, ``packing``) on SQLite (parsed and validated in one pass),
+    decoded on PostgreSQL."""
+    if isinstance(data, (str, bytes)):
+        return cls.model_validate_json(packing.text(data))
+    return cls.model_validate(data)
 
 
 def usage_from_row(row: Row[Any]) -> Usage:

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy import JSON, Float, Integer, Table
 
+from . import packing
 from . import tables as t
 from .codec import (
     ChatRow,
@@ -33,6 +34,7 @@ from .codec import (
     SwarmUpdateRow,
 )
 
+PACKED = bytes([packing.V1])  # the first byte of a packed JSON value
 _PARAM = re.compile(r"(?<!:):(\w+)")
 
 
@@ -273,6 +275,7 @@ INSERT_LLM_REQUEST = Q("INSERT INTO llm_requests (swarm_id, key, body, blob_key)
                        ":body, :blob_key) ON CONFLICT (swarm_id, key) DO NOTHING"
                        ).positional(RequestRow).many_rows(t.llm_requests)
 LLM_REQUEST = Q("SELECT body, blob_key FROM llm_requests WHERE swarm_id = :sid AND key = :key")
+SWARM_OWNER = Q("SELECT owner_id FROM swarms WHERE id = :id")
 INSERT_MEMORY_FILE = Q("INSERT INTO memory_files (swarm_id, path, seq, title, size, content_type, node_id, blob_key, "
                        "created_at) VALUES (:swarm_id, :path, :seq, :title, :size, :content_type, :node_id, "
                        ":blob_key, :created_at)")
@@ -306,7 +309,9 @@ def to_json(value: Any) -> str:
 
 
 def from_json(value: Any) -> Any:
-    """JSON columns come back as text on SQLite and already decoded on PostgreSQL."""
+    """JSON columns come back as text (or packed, ``packing``) on SQLite and already decoded on PostgreSQL."""
+    if isinstance(value, bytes) and value[:1] == PACKED:
+        return orjson.loads(packing.unpack(value))
     return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 

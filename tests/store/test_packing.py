@@ -1,0 +1,94 @@
+"""JSON values stored compressed in SQLite rows (``AGA_SWARM_ROW_COMPRESS_BYTES``, store/packing.py): history, the
+state at every seq, the rows and the developer log read back exactly what was written."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import orjson
+import pytest
+
+from aga_swarm.engine.fold import fold
+from aga_swarm.schemas import SwarmState, SwarmStatus
+from aga_swarm.store import packing
+from aga_swarm.store.database import Database
+from aga_swarm.store.errors import SetupError
+from tests.conftest import make_service
+from tests.engine.helpers import run_answering
+
+GOAL = "Ask the user for their favourite colour\nWrite a haiku about it"
+
+
+@pytest.mark.parametrize("value", ["{}", "null", '{"a":"é ✓ \\u0000 😀"}', '{"changes":{"lifecycle":"done"}}',
+                                   orjson.dumps({"x": list(range(2000))}).decode()])
+def test_a_packed_value_reads_back_byte_for_byte(value: str) -> None:
+    packed = packing.pack(value)
+    assert packed[:1] == bytes([packing.V1]) and packing.is_packed(packed)
+    assert packing.unpack(packed) == value.encode()
+    assert packing.loads(packed) == orjson.loads(value) == packing.loads(value)
+    assert packing.text(value) is value  # plain text passes through
+
+
+def test_the_packer_keeps_short_values_as_text_and_a_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = packing.Packer(10)
+    assert p('{"a":1}') == '{"a":1}'
+    assert packing.is_packed(p('{"a":"0123456789"}'))
+    with pytest.raises(ValueError, match="not a packed JSON value"):
+        packing.unpack(b"{}")
+    monkeypatch.setenv(packing.COMPRESS_BYTES_ENV, "-1")
+    with pytest.raises(SetupError, match="AGA_SWARM_ROW_COMPRESS_BYTES must be at least 0"):
+        Database("sqlite://")
+
+
+def _stored_types(db_path: Path) -> dict[str, set[str]]:
+    con = sqlite3.connect(db_path)
+    try:
+        return {table: {r[0] for r in con.execute(f"SELECT DISTINCT typeof({column}) FROM {table}")}
+                for table, column in (("events", "data"), ("nodes", "data"), ("chats", "data"), ("llm_calls", "body"))}
+    finally:
+        con.close()
+
+
+async def test_a_swarm_on_packed_rows_reads_back_as_written(backend: str, tmp_path: Path,
+                                                           request: pytest.FixtureRequest) -> None:
+    # first part of the run with plain rows, the rest packed: a store holds both and reads both
+    svc = make_service(backend, tmp_path, request, compress_bytes=0)
+    s = svc.create_swarm("u1", GOAL)
+    svc.spawn(s.id)
+    await svc.run_until_idle(s.id, timeout=120)
+    first = svc.get_swarm(s.id).last_seq
+    svc.close()
+    svc = make_service(backend, tmp_path, request, compress_bytes=1)
+    try:
+        assert await run_answering(svc, s.id, {"": ["blue"]}) is SwarmStatus.COMPLETED
+        if backend == "sqlite":  # PostgreSQL's columns are json: never packed
+            types = _stored_types(tmp_path / "swarm.db")
+            assert types["events"] == {"text", "blob"} and "blob" in types["nodes"] and "blob" in types["chats"]
+            assert "blob" in types["llm_calls"]  # the developer log's bodies
+            con = sqlite3.connect(tmp_path / "swarm.db")  # the bytes are the JSON text the engine wrote
+            raw = dict(con.execute("SELECT seq, data FROM events WHERE swarm_id = ?", (s.id,)).fetchall())
+            con.close()
+            assert all(isinstance(v, str) for k, v in raw.items() if k <= first)
+            assert all(packing.is_packed(v) for k, v in raw.items() if k > first)
+        else:
+            assert svc.db.pack is None
+        hist = svc.history(s.id)
+        if backend == "sqlite":
+            assert [orjson.loads(packing.text(raw[e.seq])) for e in hist.events] == [e.data for e in hist.events]
+        state = svc.state(s.id)
+        assert fold(hist.events, SwarmState(swarm_id=s.id)).model_dump() == state.model_dump()
+        step = max(1, hist.last_seq // 12)
+        for seq in [*range(1, hist.last_seq, step), hist.last_seq]:  # the slider, at many points
+            at = svc.state_at(s.id, seq)
+            expect = fold([e for e in hist.events if e.seq <= seq], SwarmState(swarm_id=s.id))
+            assert at.model_dump() == expect.model_dump()
+            for node_id in list(at.nodes)[:3]:  # node detail at a seq: journal and developer log
+                detail = svc.node_detail(s.id, node_id, at=seq)
+                assert detail.node == at.nodes[node_id]
+        for node_id in state.nodes:
+            detail = svc.node_detail(s.id, node_id)
+            assert detail.node == state.nodes[node_id]
+            assert all(c.raw_output for c in detail.llm_calls)
+    finally:
+        svc.close()
