@@ -30,6 +30,15 @@ def test_a_packed_value_reads_back_byte_for_byte(value: str) -> None:
     assert packing.text(value) is value  # plain text passes through
 
 
+def test_every_event_type_has_a_code_that_reads_back() -> None:
+    from aga_swarm.schemas import EventType
+
+    codes = {packing.short_type(t.value) for t in EventType}
+    assert len(codes) == len(EventType) and all(len(c) == 1 for c in codes)
+    assert all(packing.long_type(packing.short_type(t.value)) == t.value == packing.long_type(t.value)
+               for t in EventType)
+
+
 def test_the_packer_keeps_short_values_as_text_and_a_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     p = packing.Packer(10)
     assert p('{"a":1}') == '{"a":1}'
@@ -68,14 +77,24 @@ async def test_a_swarm_on_packed_rows_reads_back_as_written(backend: str, tmp_pa
             assert "blob" in types["llm_calls"]  # the developer log's bodies
             con = sqlite3.connect(tmp_path / "swarm.db")  # the bytes are the JSON text the engine wrote
             raw = dict(con.execute("SELECT seq, data FROM events WHERE swarm_id = ?", (s.id,)).fetchall())
+            kinds = dict(con.execute("SELECT seq, type FROM events WHERE swarm_id = ?", (s.id,)).fetchall())
             con.close()
             assert all(isinstance(v, str) for k, v in raw.items() if k <= first)
             assert all(packing.is_packed(v) for k, v in raw.items() if k > first)
+            assert all(len(v) > 1 for k, v in kinds.items() if k <= first)  # the types: names, then codes
+            assert all(len(v) == 1 for k, v in kinds.items() if k > first)
         else:
             assert svc.db.pack is None
         hist = svc.history(s.id)
         if backend == "sqlite":
             assert [orjson.loads(packing.text(raw[e.seq])) for e in hist.events] == [e.data for e in hist.events]
+            assert [packing.long_type(kinds[e.seq]) for e in hist.events] == [e.type.value for e in hist.events]
+        # a fork copies packed events, and reads the same history up to its point
+        fork = svc.clone(s.id, at_seq=hist.last_seq - 5)
+        assert [(e.type, e.data) for e in svc.history(fork.id).events] == [
+            (e.type, e.data) for e in hist.events if e.seq <= hist.last_seq - 5]
+        assert [j.model_dump(exclude={"id"}) for j in svc.node_detail(fork.id, "n").journal] == [
+            j.model_dump(exclude={"id"}) for j in svc.node_detail(s.id, "n", at=hist.last_seq - 5).journal]
         state = svc.state(s.id)
         assert fold(hist.events, SwarmState(swarm_id=s.id)).model_dump() == state.model_dump()
         step = max(1, hist.last_seq // 12)

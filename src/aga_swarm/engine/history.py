@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from ..schemas import SwarmHistory, SwarmState, SwarmStatus
 from ..store import rows
 from ..store import tables as t
 from ..store.blob import BlobStore, scoped_key
 from ..store.database import Database
+from ..store.devlog import MISSING, journal_events
 from .errors import HistoryCompacted, InvalidInput, SwarmNotFound
 from .fold import apply_event
 from .memory import committed_files
@@ -127,7 +128,24 @@ def compact(db: Database, blobs: BlobStore, swarm_id: str, keep: int) -> int:
     snap = state_at(db, blobs, swarm_id, cut)
     save_snapshot(db, blobs, row.owner_id, snap)
     with db.tx() as conn:
+        _keep_journal_text(conn, swarm_id, cut)
         res = conn.execute(delete(t.events).where(t.events.c.swarm_id == swarm_id, t.events.c.seq <= cut))
         conn.execute(delete(t.snapshots).where(t.snapshots.c.swarm_id == swarm_id, t.snapshots.c.seq < cut))
         conn.execute(update(t.swarms).where(t.swarms.c.id == swarm_id).values(first_seq=cut + 1))
     return int(res.rowcount or 0)
+
+
+def _keep_journal_text(conn: Any, swarm_id: str, cut: int) -> None:
+    """Journal rows whose step, text and time are in their events (migration 0012) get them back before those
+    events go: the developer log loses nothing to compaction."""
+    bare = conn.execute(select(t.journal.c.id, t.journal.c.seq).where(
+        t.journal.c.swarm_id == swarm_id, t.journal.c.text.is_(None), t.journal.c.seq <= cut)).all()
+    said = journal_events(conn, swarm_id, [int(r.seq) for r in bare])
+    filled = []
+    for r in bare:
+        ts, data = said.get(r.seq) or (0.0, {"step": "", "text": MISSING})
+        filled.append({"row_id": r.id, "new_step": str(data.get("step", "")), "new_text": str(data.get("text", "")),
+                       "new_ts": ts})
+    if filled:
+        conn.execute(update(t.journal).where(t.journal.c.id == bindparam("row_id")).values(
+            step=bindparam("new_step"), text=bindparam("new_text"), created_at=bindparam("new_ts")), filled)

@@ -37,7 +37,7 @@ from ..schemas import (
     TerminationPolicy,
     Usage,
 )
-from ..store import rows, sql
+from ..store import packing, rows, sql
 from ..store.codec import (
     ChatRow,
     ChatUpdateRow,
@@ -349,8 +349,8 @@ class SwarmTx:
         return msg
 
     def journal(self, node_id: str, step: str, text: str) -> None:
-        self._journal.append(JournalRow(self.swarm_id, node_id, step, text, self.now_ts,
-                                        self.state.seq + 1))  # the event's, below
+        # the row names its event (below), which holds the step, text and time (migration 0012: not stored twice)
+        self._journal.append(JournalRow(self.swarm_id, node_id, None, None, None, self.state.seq + 1))
         self.emit(EventType.JOURNAL, node_id, {"step": step, "text": text})
 
     def write_memory(self, path: str, *, title: str, size: int, content_type: str, node_id: str | None,
@@ -405,8 +405,9 @@ class SwarmTx:
         pack: Callable[[str], Any] = getattr(conn, "pack", None) or _same
         new_events = self.events[self._flushed_events:]
         if new_events:
+            typed = _same if pack is _same else packing.short_type  # and event types as one-letter codes
             sql.run_rows(conn, sql.INSERT_EVENT, [  # tuple.__new__: a NamedTuple's own __new__ is Python code
-                _row(EventRow, (sid, e.seq, now_ts, e.type._value_, e.node_id, pack(sql.to_json(e.data))))
+                _row(EventRow, (sid, e.seq, now_ts, typed(e.type._value_), e.node_id, pack(sql.to_json(e.data))))
                 for e in new_events])
         nodes = self.state.nodes
         stored = self._stored_lifecycle

@@ -84,9 +84,9 @@ class MessageRow(NamedTuple):
 class JournalRow(NamedTuple):
     swarm_id: str
     node_id: str
-    step: str
-    text: str
-    created_at: float
+    step: str | None  # None: its journal event's (at ``seq``)
+    text: str | None
+    created_at: float | None
     seq: int
 
 

@@ -8,6 +8,8 @@ saying so, not as an error.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 
@@ -34,6 +36,7 @@ def node_log(db: Database, blobs: BlobStore, requests: payloads.RequestStore, sw
             calls_q = calls_q.where(or_(t.llm_calls.c.seq <= at, and_(
                 t.llm_calls.c.seq.is_(None), t.llm_calls.c.created_at <= before)))
         journal_rows = conn.execute(journal_q.order_by(t.journal.c.id)).all()
+        journal = _journal(conn, swarm_id, journal_rows)
         call_rows = conn.execute(calls_q.order_by(t.llm_calls.c.created_at, t.llm_calls.c.id)).all()
     calls: list[LLMCall] = []
     for r in call_rows:
@@ -50,4 +53,30 @@ def node_log(db: Database, blobs: BlobStore, requests: payloads.RequestStore, sw
             except KeyError:
                 request = {"messages": [{"role": "system", "content": "(prompt missing from the store)"}]}
         calls.append(rows.llm_call_from_row(r, payloads.read_call_body(body, request)))
-    return [rows.journal_from_row(r) for r in journal_rows], calls
+    return journal, calls
+
+
+def journal_events(conn: Any, swarm_id: str, seqs: Sequence[int]) -> dict[int, tuple[float, dict[str, Any]]]:
+    """The time and data of the journal events at ``seqs``, by seq."""
+    said: dict[int, tuple[float, dict[str, Any]]] = {}
+    for i in range(0, len(seqs), 500):  # (a bound on a statement's parameters)
+        for seq, ts, data in conn.execute(select(t.events.c.seq, t.events.c.ts, t.events.c.data).where(
+                t.events.c.swarm_id == swarm_id, t.events.c.seq.in_(seqs[i:i + 500]))):
+            said[int(seq)] = (float(ts), sql.from_json(data))
+    return said
+
+
+MISSING = "(journal line missing from the history)"
+
+
+def _journal(conn: Any, swarm_id: str, journal_rows: Sequence[Any]) -> list[JournalEntry]:
+    """The journal's entries; a row without its step and text (migration 0012) has them in its event."""
+    said = journal_events(conn, swarm_id, [r.seq for r in journal_rows if r.text is None and r.seq is not None])
+    out: list[JournalEntry] = []
+    for r in journal_rows:
+        if r.text is None:
+            ts, data = said.get(r.seq) or (0.0, {"step": "", "text": MISSING})
+            out.append(rows.journal_entry(r, str(data.get("step", "")), str(data.get("text", "")), ts))
+        else:
+            out.append(rows.journal_from_row(r))
+    return out

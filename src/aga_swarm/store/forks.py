@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from ..schemas import EventType, OperationKind, OperationStatus, Swarm, SwarmState, SwarmStatus
-from . import rows
+from . import packing, rows
 from . import tables as t
 from .blob_keys import BlobStore, swarm_prefix
 from .payloads import request_blob_key
@@ -49,7 +49,8 @@ def copy_swarm(conn: Any, blobs: BlobStore, src: Swarm, new_id: str, *, name: st
             t.messages.c.idx < chat.message_count)).all()
         if msgs:
             conn.execute(insert(t.messages), [{**r._asdict(), "swarm_id": new_id} for r in msgs])
-    call_ids = [r.data["id"] for r in src_events if r.type in (EventType.LLM_CALL.value, EventType.TOOL_CALL.value)]
+    call_ids = [r.data["id"] for r in src_events
+                if packing.long_type(r.type) in (EventType.LLM_CALL.value, EventType.TOOL_CALL.value)]
     if call_ids:
         calls = conn.execute(select(t.llm_calls).where(t.llm_calls.c.swarm_id == src.id,
                                                        t.llm_calls.c.id.in_(call_ids))).all()
@@ -61,7 +62,8 @@ def copy_swarm(conn: Any, blobs: BlobStore, src: Swarm, new_id: str, *, name: st
                                                "blob_key": _copy_request_blob(blobs, r, src, new_id)}
                                               for r in requests])
     jrows = [{"swarm_id": new_id, "node_id": r.node_id, "step": r.data["step"], "text": r.data["text"],
-              "created_at": r.ts, "seq": r.seq} for r in src_events if r.type == EventType.JOURNAL.value]
+              "created_at": r.ts, "seq": r.seq} for r in src_events
+             if packing.long_type(r.type) == EventType.JOURNAL.value]
     if jrows:
         conn.execute(insert(t.journal), jrows)
     _copy_memory(conn, blobs, src, new_id, seq, memory_key)

@@ -78,7 +78,7 @@ def message_from_row(row: Row[Any]) -> Message:
 
 
 def event_from_row(row: Row[Any]) -> SwarmEvent:
-    return SwarmEvent(swarm_id=row.swarm_id, seq=row.seq, ts=dt(row.ts), type=row.type,
+    return SwarmEvent(swarm_id=row.swarm_id, seq=row.seq, ts=dt(row.ts), type=packing.long_type(row.type),
                       node_id=row.node_id, data=from_json(row.data))
 
 
@@ -88,8 +88,12 @@ def event_row(event: SwarmEvent) -> dict[str, Any]:
 
 
 def journal_from_row(row: Row[Any]) -> JournalEntry:
-    return JournalEntry(id=row.id, node_id=row.node_id, step=row.step, text=row.text,
-                        created_at=dt(row.created_at))
+    return journal_entry(row, row.step, row.text, row.created_at)
+
+
+def journal_entry(row: Row[Any], step: str, text: str, created_at: float) -> JournalEntry:
+    """A journal row's entry with its step, text and time (a row since migration 0012 has them in its event)."""
+    return JournalEntry(id=row.id, node_id=row.node_id, step=step, text=text, created_at=dt(created_at))
 
 
 def llm_call_from_row(row: Row[Any], body: dict[str, Any]) -> LLMCall:

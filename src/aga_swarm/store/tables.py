@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -95,6 +96,7 @@ chats = Table(
     Column("node_id", ID, nullable=False),
     Column("status", String(20), nullable=False),
     Column("data", JSON, nullable=False),
+    sqlite_with_rowid=False,  # (swarm, id) is the row's place: no second b-tree (migration 0012)
 )
 
 messages = Table(
@@ -158,9 +160,11 @@ journal = Table(
     Column("id", BIGINT_PK, primary_key=True, autoincrement=True),
     Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), nullable=False),
     Column("node_id", ID, nullable=False),
-    Column("step", String(200), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("created_at", Float, nullable=False),
+    # None: as its journal event at ``seq`` says (its step, text and time: migration 0012, they were stored twice);
+    # older rows: theirs
+    Column("step", String(200), nullable=True),
+    Column("text", Text, nullable=True),
+    Column("created_at", Float, nullable=True),
     Column("seq", Integer, nullable=True),  # its journal event's seq (migration 0003; older rows: none)
     Index("ix_journal_node", "swarm_id", "node_id"),
 )
@@ -178,8 +182,8 @@ llm_requests = Table(
 llm_calls = Table(
     "llm_calls",
     metadata,
-    Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), primary_key=True),
-    Column("id", ID, primary_key=True),
+    Column("swarm_id", ID, ForeignKey("swarms.id", ondelete="CASCADE"), nullable=False),
+    Column("id", ID, nullable=False),
     Column("node_id", ID, nullable=False),
     Column("step", String(200), nullable=False),
     Column("model", String(200), nullable=False),
@@ -197,7 +201,9 @@ llm_calls = Table(
     # the node's attempt and re-plan count when the call was made (migration 0009; older rows: none)
     Column("attempt", Integer, nullable=True),
     Column("replan", Integer, nullable=True),
-    Index("ix_llm_calls_node", "swarm_id", "node_id"),
+    # keyed by node, so one b-tree finds a node's calls and holds the rows (migration 0012)
+    PrimaryKeyConstraint("swarm_id", "node_id", "id", name="llm_calls_pkey"),
+    sqlite_with_rowid=False,
 )
 
 memory_files = Table(
