@@ -97,3 +97,22 @@ test('cancel and retry from the chat page, and the history slider replays the ca
   expect(found).toBe(true);
   await expect(page.getByTestId('tree-summary')).toContainText('At event');
 });
+
+test('retrying a swarm that a limit stopped shows why it is refused, and changes nothing', async ({ page }) => {
+  await signUp(page, uniqueName('limit'), 'correct horse battery');
+  await page.getByLabel('Name (optional)').fill('Deep chain');
+  await page.getByLabel('Goal').fill('Plan: '.repeat(13) + 'write the last line');
+  await page.getByRole('button', { name: 'Create swarm' }).click();
+  const card = page.getByTestId('swarm-card').filter({ hasText: 'Deep chain' });
+  await card.getByRole('button', { name: 'Spawn' }).click();
+  await card.getByRole('link', { name: 'Open tree of Deep chain' }).click();
+  await expect(page.locator('.swarm-head .failure')).toContainText('depth limit 8 reached at node n.1.1.1.1.1.1.1', { timeout: 30_000 });
+  await selectNode(page, 'n');
+  const panel = page.getByTestId('node-panel');
+  await panel.getByRole('button', { name: 'Retry node' }).click();
+  const alert = panel.getByRole('alert');
+  await expect(alert).toContainText('the swarm stopped on its depth limit 8');
+  await expect(alert).toContainText('limits.max_depth is above 8');
+  await expect(panel.getByRole('button', { name: 'Retry node' })).toBeEnabled();
+  await expect(page.locator('.swarm-head .failure')).toContainText('depth limit 8');
+});
