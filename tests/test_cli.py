@@ -337,3 +337,27 @@ def test_run_says_when_an_mcp_server_of_the_operator_cannot_start(tmp_path: Path
         "warning: MCP server x left out of the action space: MCP server 'x' is not available: "), res.stderr
     quiet = cli(["run", "-q", "--mcp-config", str(dead), "Write a poem"], tmp_path)
     assert quiet.returncode == 0 and "warning" not in quiet.stderr
+
+
+def test_retry_with_a_raised_limit_saved_from_a_config_file_runs_on(tmp_path: Path) -> None:
+    """The way a person at the terminal gets past a limit: retry with the swarm's config, its limit raised."""
+    config = tmp_path / "mine.yaml"
+    config.write_text("id: mine\nname: mine\nlimits:\n  max_depth: 8\n")
+    chain = cli(["run", "--config-file", str(config), "Plan: " * 13 + "write the last line"], tmp_path)
+    assert chain.returncode == 1
+    sid = chain.stderr.split()[1]
+    refused = cli(["retry", sid, "n"], tmp_path)
+    assert refused.returncode == 1 and "raise limits.max_depth above 8 in its config 'mine'" in refused.stderr
+    assert "aga-swarm retry SWARM NODE --config-file FILE" in refused.stderr
+    other = tmp_path / "other.yaml"
+    other.write_text("id: other\nname: other\nlimits:\n  max_depth: 20\n")
+    wrong = cli(["retry", sid, "n", "--config-file", str(other)], tmp_path)
+    assert (wrong.returncode, wrong.stderr.strip()) == (
+        1, f"error: {other} is config 'other', not the swarm's config 'mine'")
+    config.write_text("id: mine\nname: mine\nlimits:\n  max_depth: 20\n")
+    ok = cli(["retry", sid, "n", "--config-file", str(config)], tmp_path)
+    assert ok.returncode == 0 and ok.stdout.startswith("retrying n: attempt 2"), ok.stderr
+    done = cli(["run", "--resume", sid], tmp_path)
+    assert done.returncode == 0, done.stderr
+    state = json.loads(cli(["state", sid, "--json"], tmp_path).stdout)
+    assert state["status"] == "completed" and max(n["depth"] for n in state["nodes"].values()) == 13

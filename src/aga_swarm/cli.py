@@ -108,16 +108,25 @@ def _config_problem(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+def _save_config_file(svc: Any, path: str, swarm_config: str | None = None) -> str:
+    """Save the config in ``path`` as the command line's (one line naming what is wrong with it); with
+    ``swarm_config``, only when it is that config (a new version of a swarm's config). Returns its id."""
+    try:
+        config = svc.read_config_file(path)
+        if swarm_config is not None and config.id != swarm_config:
+            die(f"{path} is config {config.id!r}, not the swarm's config {swarm_config!r}")
+        return str(svc.save_config(config, CLI_OWNER).id)
+    except FileNotFoundError:
+        die(f"config file not found: {path}")
+    except (ValueError, TypeError) as exc:
+        die(f"bad config file {path}: {_config_problem(exc)}")
+
+
 def _config_id(svc: Any, args: argparse.Namespace) -> str:
     from .schemas import LLMSettings, SwarmConfig
 
     if args.config_file:
-        try:
-            return str(svc.load_config_file(args.config_file, CLI_OWNER).id)
-        except FileNotFoundError:
-            die(f"config file not found: {args.config_file}")
-        except (ValueError, TypeError) as exc:
-            die(f"bad config file {args.config_file}: {_config_problem(exc)}")
+        return _save_config_file(svc, args.config_file)
     if args.script:
         path = Path(args.script).resolve()
         if not path.exists():
@@ -342,6 +351,8 @@ def _steer(args: argparse.Namespace) -> int:
         node = svc.cancel_node(args.swarm_id, args.node_id)
         print(f"cancelled {node.id} and its subtree")
     else:
+        if args.config_file:  # e.g. a limit raised: the retry runs on it
+            _save_config_file(svc, args.config_file, svc.get_swarm(args.swarm_id).config_id)
         node = svc.retry_node(args.swarm_id, args.node_id)
         print(f"retrying {node.id}: attempt {node.attempt} ({node.lifecycle.value}); a server or worker on this "
               f"store runs it, or: aga-swarm run --resume {args.swarm_id}")
@@ -608,6 +619,9 @@ def build_parser() -> argparse.ArgumentParser:
         steer = command(name, what)
         steer.add_argument("swarm_id")
         steer.add_argument("node_id")
+        if name == "retry":
+            steer.add_argument("--config-file", metavar="FILE", help="first save this new version of the swarm's "
+                               "config (JSON or YAML, the same id), e.g. with the limit it stopped on raised")
         if name == "tell":
             steer.add_argument("text", nargs="?", help="what to say ('-' or nothing without --attach: read it "
                                "from stdin)")

@@ -47,7 +47,8 @@ class LimitStillBinds(Conflict):
                    f"whose limits.{breach.field} is above {above} (aga-swarm run --config-file FILE)")
         else:
             how = (f"raise limits.{breach.field} above {above} in its config {config_id!r} (its owner saves it "
-                   "again; the operator, for a shared config), then retry")
+                   "again, e.g. aga-swarm retry SWARM NODE --config-file FILE; the operator, for a shared config), "
+                   "then retry")
         super().__init__(f"node {node_id} cannot be retried: the swarm stopped on its {breach.limit} (reached at "
                          f"node {breach.node_id}), and a retry would meet it again at once; {how}")
         self.breach = breach

@@ -193,13 +193,18 @@ class SwarmService:
         self.engine.forget_config(owner, config.id)
         return config
 
-    def load_config_file(self, path: Path | str, owner_id: str | None = None) -> SwarmConfig:
-        """Read a SwarmConfig from JSON or YAML and save it as ``owner_id``'s."""
+    @staticmethod
+    def read_config_file(path: Path | str) -> SwarmConfig:
+        """A SwarmConfig read from JSON or YAML (not saved)."""
         import yaml
 
         text = Path(path).read_text()
         data = yaml.safe_load(text) if str(path).endswith((".yaml", ".yml")) else json.loads(text)
-        return self.save_config(SwarmConfig.model_validate(data), owner_id)
+        return SwarmConfig.model_validate(data)
+
+    def load_config_file(self, path: Path | str, owner_id: str | None = None) -> SwarmConfig:
+        """Read a SwarmConfig from JSON or YAML and save it as ``owner_id``'s."""
+        return self.save_config(self.read_config_file(path), owner_id)
 
     # ---- swarms --------------------------------------------------------------------------------
     def create_swarm(self, owner_id: str, goal: str, *, name: str | None = None,
