@@ -225,34 +225,34 @@ class ModelCalls:
         return self.group.in_tx(op, commit)
 
 
+_LOST_MODEL_CALLS = ("SELECT n.swarm_id, n.id, n.data, s.status FROM swarms AS s CROSS JOIN nodes AS n{indexed} "
+                     "WHERE n.swarm_id = s.id AND s.status IN ('running', 'paused') AND n.lifecycle = 'waiting_llm' "
+                     "AND NOT EXISTS (SELECT 1 FROM operations AS o WHERE o.swarm_id = n.swarm_id AND o.node_id = n.id "
+                     "AND o.status IN ('queued', 'held', 'running'))")
+# SQLite: the swarms that run (or are paused) first, then each one's nodes by the (swarm, parent, lifecycle) index,
+# whose lifecycle column is read without the row; PostgreSQL plans it from its statistics
+LOST_MODEL_CALLS = {"sqlite": sql.Q(_LOST_MODEL_CALLS.format(indexed=" INDEXED BY ix_nodes_parent")),
+                    "postgresql": sql.Q(_LOST_MODEL_CALLS.format(indexed=""))}
+
+
 def derive_lost_model_calls(db: Database, older_than: float | None) -> int:
     """Queue (or hold, in a paused swarm) the model call of each node that waits on one with no operation row: a
     reply's model call handed to its process's runner is not written (``GroupCommit.transact``), so if that
     process died, the node's ``llm`` continuation is all that says a call is due. ``older_than`` (a time): only
     continuations made before it, as an expired lease would be (a live process may still be making the call);
-    None: all (at a start where no other process runs). How many were queued. The nodes are looked for in a read
-    transaction (no write lock held while it scans); a call that ended meanwhile gets a stale operation, which
-    does nothing (its token is not the node's)."""
-    from sqlalchemy import exists, select
-
-    from ..schemas import SwarmStatus
-
-    n, s, o = t.nodes, t.swarms, t.operations
-    with db.read() as conn:
-        rows = conn.execute(select(n.c.swarm_id, n.c.id, n.c.data, s.c.status).join(s, s.c.id == n.c.swarm_id).where(
-            n.c.lifecycle == Lifecycle.WAITING_LLM.value,
-            s.c.status.in_([SwarmStatus.RUNNING.value, SwarmStatus.PAUSED.value]),
-            ~exists().where(o.c.swarm_id == n.c.swarm_id, o.c.node_id == n.c.id, o.c.status.in_(
-                [OperationStatus.QUEUED.value, OperationStatus.HELD.value, OperationStatus.RUNNING.value])))).all()
+    None: all (at a start where no other process runs). How many were queued. The nodes are looked for on a read
+    connection (no write lock held while it looks); a call that ended meanwhile gets a stale operation, which does
+    nothing (its token is not the node's)."""
+    with db.raw_read() as conn:
+        rows = sql.fetch(conn, LOST_MODEL_CALLS[conn.dialect.name])
     lost: list[dict[str, Any]] = []
     for r in rows:
-        data = sql.from_json(r.data) if isinstance(r.data, str) else r.data
-        cont = data.get("continuation") or {}
+        cont = sql.from_json(r.data).get("continuation") or {}
         if cont.get("kind") != ContinuationKind.LLM.value:
             continue
         if older_than is not None and datetime.fromisoformat(cont["created_at"]).timestamp() >= older_than:
             continue
-        status = OperationStatus.QUEUED if r.status == SwarmStatus.RUNNING.value else OperationStatus.HELD
+        status = OperationStatus.QUEUED if r.status == "running" else OperationStatus.HELD
         token = str(cont["token"])
         lost.append({
             "swarm_id": r.swarm_id, "node_id": r.id, "kind": OperationKind.LLM_CALL.value, "status": status.value,
@@ -261,7 +261,7 @@ def derive_lost_model_calls(db: Database, older_than: float | None) -> int:
     if not lost:
         return 0
     queued = 0
-    with db.tx() as conn:
+    with db.raw_tx() as conn:
         for row in lost:
             queued += sql.run(conn, sql.INSERT_OPERATION, row)
     return queued
