@@ -404,7 +404,15 @@ def _memory(args: argparse.Namespace) -> int:
 
 def _approve_tools(args: argparse.Namespace) -> int:
     """Turn the per-swarm auto-approve switch on or off, for one tool or all of them."""
-    covered = _service(args).set_auto_approve(args.swarm_id, args.on, args.tool)
+    from .engine.errors import InvalidInput
+
+    try:
+        covered = _service(args).set_auto_approve(args.swarm_id, args.on, args.tool)
+    except InvalidInput as exc:
+        if os.environ.get("AGA_SWARM_MCP_CONFIG") or not args.tool or args.tool.startswith("memory."):
+            raise
+        die(f"{exc}; the operator's MCP servers are read from --mcp-config FILE (or $AGA_SWARM_MCP_CONFIG), "
+            "as for run, serve and worker")
     print(f"approved automatically in {args.swarm_id}: " + (", ".join(covered) if covered else "nothing"))
     return 0
 
@@ -641,6 +649,7 @@ def build_parser() -> argparse.ArgumentParser:
     on_off = aa.add_mutually_exclusive_group(required=True)
     on_off.add_argument("--on", dest="on", action="store_true", help="approve automatically")
     on_off.add_argument("--off", dest="on", action="store_false", help="ask again")
+    _add_mcp_option(aa)  # the tool must be one of the swarm's: the MCP servers' tools are known from this
 
     sv = command("serve", "serve the web app and API (workers in-process); logs one JSON line per request")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -4,6 +4,7 @@ waits for approval proceed; it is an event of the history, so the fold, ``state_
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from aga_swarm.schemas import Lifecycle, MessageRole, SwarmState
 from aga_swarm.service import AUTO_APPROVED
 from tests.migrations import alembic_on, insert_swarm
 
-from .test_tool_actions import _config, _line, _service
+from .test_tool_actions import FILESYSTEM, _config, _line, _service
 
 
 async def test_auto_approve_relaxes_ask_in_one_swarm_only(backend: str, tmp_path: Path,
@@ -116,6 +117,20 @@ def test_the_cli_switch(tmp_path: Path) -> None:
     res = run(sid, "not a tool", "--on")
     assert res.returncode == 1 and res.stderr.startswith("error: tool must be") and "Traceback" not in res.stderr
     assert run(sid, "--on", "--off").returncode == 2  # argparse: one or the other
+
+    # an MCP server's tool is known from the operator's config, which the command reads like run, serve and worker
+    res = run(sid, "fs.write_file", "--on")
+    assert res.returncode == 1 and res.stderr.strip().endswith(
+        "the operator's MCP servers are read from --mcp-config FILE (or $AGA_SWARM_MCP_CONFIG), as for run, serve "
+        "and worker")
+    share = tmp_path / "share"
+    share.mkdir()
+    mcp = tmp_path / "mcp.json"
+    mcp.write_text(json.dumps({"mcpServers": {"fs": {"command": str(FILESYSTEM), "args": [str(share)]}}}))
+    res = run(sid, "fs.write_file", "--on", "--mcp-config", str(mcp))
+    assert res.returncode == 0 and res.stdout.strip() == f"approved automatically in {sid}: fs.write_file", res.stderr
+    res = run(sid, "fs.wrte_file", "--on", "--mcp-config", str(mcp))
+    assert res.returncode == 1 and res.stderr.strip().endswith("did you mean fs.write_file?"), res.stderr
 
 
 def test_upgrading_a_0010_store_moves_the_switch_to_its_column(tmp_path: Path, empty_pg_url: str) -> None:
