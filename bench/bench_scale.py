@@ -45,6 +45,9 @@ import bench_server as bs
 import common as c
 
 GOAL_BG = "Ask the user which colour item {i} should be"
+BATCH = True
+"""Sockets ask for events in batches (``swarm_events``), as the web app does; ``--single-events`` for one
+``swarm_event`` packet per event."""
 
 
 class ActiveUser(bs.User):
@@ -53,13 +56,35 @@ class ActiveUser(bs.User):
 
     async def setup(self, http: aiohttp.ClientSession) -> None:
         self.sio.on("swarm_event", self.on_event)
-        await self.sio.connect(self.base, auth={"token": self.token}, transports=["websocket"], wait_timeout=60)
+        self.sio.on("swarm_events", self.on_events)
+        await self.sio.connect(self.base, auth={"token": self.token, "batch": BATCH}, transports=["websocket"],
+                               wait_timeout=60)
         goal = "\n".join(f"Ask the user question {i} about the launch (after)" for i in range(self.n_questions))
         async with http.post(self.base + "/api/swarms", json={"goal": goal}, headers=self.headers) as r:
             assert r.status == 201, await r.text()
             self.swarm_id = (await r.json())["id"]
         async with http.post(f"{self.base}/api/swarms/{self.swarm_id}/spawn", headers=self.headers) as r:
             assert r.status == 200, await r.text()
+
+
+def cpu_split(pid: int) -> tuple[float, float, int, int, float]:
+    """(user s, system s, voluntary, involuntary context switches, main thread's CPU s) of the process so far:
+    the main thread runs the event loop (HTTP, sockets, push); the others are the runner and the thread pool."""
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    main = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    vol = invol = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches:"):
+                    vol += int(line.split()[1])
+                elif line.startswith("nonvoluntary_ctxt_switches:"):
+                    invol += int(line.split()[1])
+        except OSError:
+            pass
+    return (int(fields[11]) / tick, int(fields[12]) / tick, vol, invol,
+            (int(main[11]) + int(main[12])) / tick)
 
 
 def rss_kib(pid: int) -> int:
@@ -99,8 +124,68 @@ async def idle_socket(base: str, http: aiohttp.ClientSession) -> Any:
 
     _, token = await bs.signup(http, base)
     sio = socketio.AsyncClient(reconnection=False)
-    await sio.connect(base, auth={"token": token}, transports=["websocket"], wait_timeout=60)
+    await sio.connect(base, auth={"token": token, "batch": BATCH}, transports=["websocket"], wait_timeout=60)
     return sio
+
+
+async def histograms(http: aiohttp.ClientSession, base: str) -> dict[str, list[tuple[float, int]]]:
+    """Every histogram on the server's /metrics as (upper bound, cumulative count) lists, keyed by name and
+    labels (e.g. ``aga_swarm_reply_push_seconds``, ``aga_swarm_gc_pause_seconds{generation="0"}``)."""
+    out: dict[str, list[tuple[float, int]]] = {}
+    async with http.get(base + "/metrics") as r:
+        if r.status != 200:
+            return out
+        text = await r.text()
+    for line in text.splitlines():
+        if not line.startswith("aga_swarm_") or "_bucket{" not in line:
+            continue
+        labels, value = line.rsplit(" ", 1)
+        name, rest = labels.split("_bucket{", 1)
+        le = rest.split('le="', 1)[1].split('"', 1)[0]
+        others = ",".join(p for p in rest.rstrip("}").split(",") if p and not p.startswith("le="))
+        out.setdefault(name + (f"{{{others}}}" if others else ""), []).append(
+            (math.inf if le == "+Inf" else float(le), int(float(value))))
+    return out
+
+
+def histogram_diff(after: list[tuple[float, int]], before: list[tuple[float, int]] | None) -> list[tuple[float, int]]:
+    prior = dict(before or [])
+    return [(bound, n - prior.get(bound, 0)) for bound, n in after]
+
+
+def bucket_quantile(cumulative: list[tuple[float, int]], q: float) -> float:
+    """The upper bound of the bucket holding quantile ``q`` (an upper estimate), in ms."""
+    total = cumulative[-1][1] if cumulative else 0
+    for bound, n in cumulative:
+        if total and n >= q * total:
+            return bound * 1000
+    return math.nan
+
+
+class LoopWatch:
+    """This process's (the load client's) own stalls: how late a 10 ms sleep wakes, and its GC pauses. A stalled
+    client delays the samples it takes, which would be blamed on the server."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self.gc: list[float] = []
+        self._t = 0.0
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._t = time.perf_counter()
+        else:
+            self.gc.append((time.perf_counter() - self._t) * 1000)
+
+    async def watch(self) -> None:
+        gc.callbacks.append(self._on_gc)
+        try:
+            while True:
+                t = time.perf_counter()
+                await asyncio.sleep(0.01)
+                self.lags.append((time.perf_counter() - t - 0.01) * 1000)
+        finally:
+            gc.callbacks.remove(self._on_gc)
 
 
 async def gc_pauses(http: aiohttp.ClientSession, base: str) -> dict[str, tuple[int, float]]:
@@ -125,17 +210,19 @@ async def gc_pauses(http: aiohttp.ClientSession, base: str) -> dict[str, tuple[i
     return out
 
 
-def start_profiler(pid: int, out: str, seconds: float) -> Any:
-    """py-spy sampling the server for the run window (collapsed stacks: one line per stack with its count)."""
+def start_profiler(pid: int, out: str, seconds: float, gil: bool = True) -> Any:
+    """py-spy sampling the server for the run window (collapsed stacks: one line per stack with its count):
+    the thread holding the GIL (``gil``), or every thread that is on a CPU or waiting for one."""
     import subprocess
 
     exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    return subprocess.Popen([exe, "record", "-p", str(pid), "-o", out, "--format", "raw", "--nonblocking", "--gil",
-                             "-r", "50", "-d", str(int(seconds))], stdout=subprocess.DEVNULL)
+    return subprocess.Popen([exe, "record", "-p", str(pid), "-o", out, "--format", "raw", "--nonblocking",
+                             *(["--gil"] if gil else []), "-r", "50", "-d", str(int(seconds))],
+                            stdout=subprocess.DEVNULL)
 
 
 async def run(srv: bs.ServerProcess, active: int, idle: int, seconds: float,
-              profile: str | None = None) -> dict[str, Any]:
+              profile: str | None = None, profile_gil: bool = True) -> dict[str, Any]:
     base = srv.url
     assert srv.proc is not None
     rss_start = rss_kib(srv.proc.pid)
@@ -158,6 +245,9 @@ async def run(srv: bs.ServerProcess, active: int, idle: int, seconds: float,
         await asyncio.wait_for(asyncio.gather(*(u.ready.wait() for u in people)), timeout=1800)
         print(f"  their questions are waiting ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
 
+        await asyncio.sleep(1)
+        rss_active = rss_kib(srv.proc.pid)
+
         async def make_idle() -> Any:
             async with sem:
                 return await idle_socket(base, http)
@@ -167,11 +257,21 @@ async def run(srv: bs.ServerProcess, active: int, idle: int, seconds: float,
         print(f"  {idle:,} idle sockets connected ({setup_s:.0f} s); replying for {seconds:.0f} s", file=sys.stderr,
               flush=True)
         await asyncio.sleep(2)
+        # this client's own collector: its 2,500 sockets' objects would be scanned again and again (pauses of up
+        # to 2 s were seen, blamed on the server by the samples they delayed); as the server does, freeze what
+        # the setup made and collect young objects less often
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(10_000, 50, 1000)
         rss_loaded = rss_kib(srv.proc.pid)
         gc0 = await gc_pauses(http, base)
+        hist0 = await histograms(http, base)
+        watch = LoopWatch()
+        watcher = asyncio.create_task(watch.watch())
         t_run, cpu0, own0 = time.perf_counter(), srv.cpu_seconds(), time.process_time()
+        split0 = cpu_split(srv.proc.pid)
         load0 = os.getloadavg()[0]
-        profiler = start_profiler(srv.proc.pid, profile, seconds) if profile else None
+        profiler = start_profiler(srv.proc.pid, profile, seconds, profile_gil) if profile else None
 
         dropped: list[str] = []
 
@@ -186,13 +286,26 @@ async def run(srv: bs.ServerProcess, active: int, idle: int, seconds: float,
         await asyncio.gather(*(converse(u) for u in people))
         run_s = time.perf_counter() - t_run
         cpu, own = srv.cpu_seconds() - cpu0, time.process_time() - own0
+        split = [b - a for a, b in zip(split0, cpu_split(srv.proc.pid), strict=True)]
+        watcher.cancel()
         gc1 = await gc_pauses(http, base)
+        hist1 = await histograms(http, base)
         load1 = os.getloadavg()[0]
         if profiler is not None:
             await asyncio.to_thread(profiler.wait)
         for s in [*idles, *(u.sio for u in people)]:
             await s.disconnect()
     samples = [x for u in people for x in u.samples]
+    timed = sorted((t, x) for u in people for t, x in zip(u.sample_at, u.samples, strict=True))
+    windows: dict[int, list[float]] = {}
+    for t, x in timed:
+        windows.setdefault(int((t - t_run) // 5), []).append(x)
+    print("  per 5 s window: replies, p50 / p99 ms: " + "; ".join(
+        f"{5 * w}s {len(xs)} {bs.pct(xs, 50):.0f}/{bs.pct(xs, 99):.0f}" for w, xs in sorted(windows.items())),
+        file=sys.stderr)
+    srv_push = histogram_diff(hist1.get("aga_swarm_reply_push_seconds", []),
+                              hist0.get("aga_swarm_reply_push_seconds"))
+    lags = sorted(watch.lags)
     commit = [x for u in people for x in u.commit_ms]
     push = [x for u in people for x in u.push_ms]
     return {"dropped": len(dropped), "active": active, "idle_sockets": idle, "questions_per_user": questions,
@@ -203,6 +316,10 @@ async def run(srv: bs.ServerProcess, active: int, idle: int, seconds: float,
             "server_cpu_pct": 100 * cpu / run_s, "cpu_ms_per_reply": 1000 * cpu / max(len(samples), 1),
             "client_cpu_pct": 100 * own / run_s, "setup_s": setup_s,
             "gc": {g: (gc1[g][0] - gc0.get(g, (0, 0.0))[0], gc1[g][1] - gc0.get(g, (0, 0.0))[1]) for g in gc1},
+            "server_push_p50": bucket_quantile(srv_push, 0.5), "server_push_p99": bucket_quantile(srv_push, 0.99),
+            "client_lag_p99": bs.pct(lags, 99), "client_lag_max": lags[-1] if lags else math.nan,
+            "client_gc": (len(watch.gc), sum(watch.gc), max(watch.gc, default=0.0)),
+            "rss_active_kib": rss_active, "split": split,
             "rss_start_kib": rss_start, "rss_loaded_kib": rss_loaded, "run_s": run_s, "load": (load0, load1)}
 
 
@@ -218,8 +335,14 @@ def main() -> int:
                                          "a run's time)")
     ap.add_argument("--profile", metavar="FILE", help="sample the server with py-spy during the run into FILE "
                                                    "(collapsed stacks)")
+    ap.add_argument("--profile-threads", action="store_true", help="with --profile: sample every thread on a CPU "
+                    "(or waiting for one), not only the one holding the GIL")
+    ap.add_argument("--single-events", action="store_true", help="sockets take one swarm_event per event, not "
+                    "swarm_events batches")
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra server settings")
     args = ap.parse_args()
+    global BATCH
+    BATCH = not args.single_events
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # a socket each; the server raises its own too
     active = round(args.swarms * args.active_share)
@@ -246,9 +369,12 @@ def main() -> int:
     srv = bs.ServerProcess(work, env)
     srv.start()
     try:
-        r = asyncio.run(run(srv, active, args.idle_sockets, args.seconds, args.profile))
+        r = asyncio.run(run(srv, active, args.idle_sockets, args.seconds, args.profile,
+                        not args.profile_threads))
     finally:
         srv.stop()
+        if not args.dir:  # a copy of the store per run (200 MB at 20,000 swarms): keep only what was asked for
+            shutil.rmtree(work, ignore_errors=True)
     sockets = active + args.idle_sockets
     verdict = "MET" if r["p99"] < 100 else "MISSED"
     rows = [["Running swarms held", f"{args.swarms:,} ({background:,} parked on a question, {active:,} active)"],
@@ -261,13 +387,26 @@ def main() -> int:
             ["**Reply-to-push p50 / p90 / p99 / max**", f"**{r['p50']:,.1f} / {r['p90']:,.1f} / {r['p99']:,.1f} / "
                                                          f"{r['max']:,.1f} ms**"],
             ["commit p99 / push p99", f"{r['commit_p99']:,.1f} / {r['push_p99']:,.1f} ms"],
+            ["Server's own reply-to-push p50 / p99 (POST in to emit, bucket upper bounds)",
+             f"{r['server_push_p50']:,.1f} / {r['server_push_p99']:,.1f} ms"],
+            ["Load client: event-loop lag p99 / max; GC collections (total / longest ms)",
+             f"{r['client_lag_p99']:,.1f} / {r['client_lag_max']:,.1f} ms; {r['client_gc'][0]:,} "
+             f"({r['client_gc'][1]:,.0f} / {r['client_gc'][2]:,.0f})"],
             ["**Server CPU per reply**", f"**{r['cpu_ms_per_reply']:.2f} ms**"],
+            ["Server CPU per reply: user / system ms; context switches per reply: voluntary / not",
+             f"{1000 * r['split'][0] / max(r['samples'], 1):.2f} / {1000 * r['split'][1] / max(r['samples'], 1):.2f}"
+             f" ms; {r['split'][2] / max(r['samples'], 1):.1f} / {r['split'][3] / max(r['samples'], 1):.1f}"],
+            ["Server CPU per reply: event-loop thread / other threads (runner, thread pool)",
+             f"{1000 * r['split'][4] / max(r['samples'], 1):.2f} / "
+             f"{1000 * (r['split'][0] + r['split'][1] - r['split'][4]) / max(r['samples'], 1):.2f} ms"],
             ["Server CPU (share of one core) / load client CPU", f"{r['server_cpu_pct']:.0f}% / "
                                                                  f"{r['client_cpu_pct']:.0f}%"],
             ["Server RSS with the swarms loaded, before sockets", f"{r['rss_start_kib'] / 1024:,.0f} MiB"],
             ["Server RSS with every socket connected", f"{r['rss_loaded_kib'] / 1024:,.0f} MiB "
              f"(+{(r['rss_loaded_kib'] - r['rss_start_kib']) / max(sockets, 1):,.1f} KiB per socket and active "
              "swarm)"],
+            ["RSS per idle socket (the last ones to connect)",
+             f"{(r['rss_loaded_kib'] - r['rss_active_kib']) / max(args.idle_sockets, 1):,.1f} KiB"],
             ["GC collections during the run by generation 0 / 1 / 2 (their total ms)", " / ".join(
                 f"{r['gc'].get(g, (0, 0.0))[0]:,} ({1000 * r['gc'].get(g, (0, 0.0))[1]:,.0f})" for g in "012")
              if r["gc"] else "(no /metrics)"],

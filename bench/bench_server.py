@@ -128,6 +128,7 @@ class User:
     arrived: dict[tuple[str, int], float] = field(default_factory=dict)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     samples: list[float] = field(default_factory=list)
+    sample_at: list[float] = field(default_factory=list)  # perf_counter when each sample's POST was sent
     commit_ms: list[float] = field(default_factory=list)  # POST sent -> the agent message committed (event ts)
     push_ms: list[float] = field(default_factory=list)  # committed -> arrived at this client
     committed: dict[tuple[str, int], float] = field(default_factory=dict)
@@ -156,9 +157,16 @@ class User:
             if len(self.questions) >= self.n_questions:
                 self.ready.set()
 
+    async def on_events(self, events: list[dict[str, Any]]) -> None:
+        """A committed batch in one ``swarm_events`` packet (this client asks for them, as the web app does)."""
+        for e in events:
+            await self.on_event(e)
+
     async def setup(self, http: aiohttp.ClientSession) -> None:
         self.sio.on("swarm_event", self.on_event)
-        await self.sio.connect(self.base, auth={"token": self.token}, transports=["websocket"], wait_timeout=30)
+        self.sio.on("swarm_events", self.on_events)
+        await self.sio.connect(self.base, auth={"token": self.token, "batch": True}, transports=["websocket"],
+                               wait_timeout=30)
         goal = "\n".join(f"Ask the user question {i} about the launch" for i in range(self.n_questions))
         async with http.post(self.base + "/api/swarms", json={"goal": goal}, headers=self.headers) as r:
             assert r.status == 201, await r.text()
@@ -186,6 +194,7 @@ class User:
                 else:
                     t1 = await asyncio.wait_for(fut, timeout=60)
                 self.samples.append((t1 - t0) * 1000)
+                self.sample_at.append(t0)
                 self.commit_ms.append((self.committed[key] - wall0) * 1000)
                 self.push_ms.append((self.arrived_wall[key] - self.committed[key]) * 1000)
                 if think:

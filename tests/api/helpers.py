@@ -201,20 +201,31 @@ async def signup(server: Server, username: str | None = None, password: str | No
 
 @dataclass
 class Recorder:
-    """A real Socket.IO client that records swarm events and notices."""
+    """A real Socket.IO client that records swarm events and notices. With ``batch`` it asks for events in
+    batches (``swarm_events``, as the web app does) and also records each packet's events in ``packets``."""
 
     server: Server
+    batch: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)
+    packets: list[list[dict[str, Any]]] = field(default_factory=list)
+    singles: int = 0  # ``swarm_event`` packets received
     notices: list[dict[str, Any]] = field(default_factory=list)
     sio: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.sio.on("swarm_event", self._on_event)
+        self.sio.on("swarm_events", self._on_events)
         self.sio.on("swarm_notice", self._on_notice)
 
     async def _on_event(self, data: dict[str, Any]) -> None:
+        self.singles += 1
         self.events.append(data)
+        self._changed.set()
+
+    async def _on_events(self, data: list[dict[str, Any]]) -> None:
+        self.packets.append(data)
+        self.events.extend(data)
         self._changed.set()
 
     async def _on_notice(self, data: dict[str, Any]) -> None:
@@ -222,7 +233,10 @@ class Recorder:
         self._changed.set()
 
     async def connect(self, token: str | None = None, *, headers: dict[str, str] | None = None) -> Recorder:
-        await self.sio.connect(self.server.url, auth={"token": token} if token else None, headers=headers or {},
+        auth: dict[str, Any] = {"token": token} if token else {}
+        if self.batch:
+            auth["batch"] = True
+        await self.sio.connect(self.server.url, auth=auth or None, headers=headers or {},
                                transports=["websocket"], wait_timeout=10)
         return self
 

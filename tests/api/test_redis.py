@@ -45,6 +45,7 @@ async def test_events_cross_processes(redis_pair: tuple[Server, Server]) -> None
     acct = await signup(b)
     acct_on_a = acct.__class__(a, acct.user, acct.username, acct.password, acct.token)
     rec = await Recorder(a).connect(acct.token)  # the socket lives in process A
+    batched = await Recorder(a, batch=True).connect(acct.token)  # and one that takes batches
     try:
         async with acct.http() as http_b, acct_on_a.http() as http_a:
             swarm = await create_swarm(http_b, "Ask the user for a name\nDo the paperwork")  # spawned via B
@@ -65,8 +66,12 @@ async def test_events_cross_processes(redis_pair: tuple[Server, Server]) -> None
             await rec.quiet(sid, 0.3)
             got = sorted(e["seq"] for e in rec.swarm_events(sid))
             assert got == list(range(1, got[-1] + 1)), "every event arrived exactly once"
+            await batched.quiet(sid, 0.3)
+            assert sorted(e["seq"] for e in batched.swarm_events(sid)) == got, "and once in batches"
+            assert batched.singles == 0 and len(batched.packets) < len(got) and not rec.packets
     finally:
         await rec.close()
+        await batched.close()
 
 
 async def test_idle_notice_sent_once_across_processes(redis_pair: tuple[Server, Server]) -> None:
@@ -99,6 +104,7 @@ async def test_a_socketless_worker_pushes_through_redis(redis_pair: tuple[Server
 
     acct = await signup(a)
     rec = await Recorder(a).connect(acct.token)
+    batched = await Recorder(a, batch=True).connect(acct.token)
     engine = FakeEngine()
     emitter = RedisEmitter(REDIS_URL, channel=a.env["AGA_SWARM_REDIS_CHANNEL"])
     await emitter.start(engine)
@@ -115,6 +121,9 @@ async def test_a_socketless_worker_pushes_through_redis(redis_pair: tuple[Server
         assert [e["seq"] for e in rec.swarm_events("sX")] == [1, 2]
         assert rec.swarm_events("sX")[0] == events[0].model_dump(mode="json")
         assert not rec.swarm_events("sY")
+        await batched.wait_notice("sX", "finished")
+        assert batched.packets == [[e.model_dump(mode="json") for e in events]] and batched.singles == 0
     finally:
         await emitter.stop(engine)
         await rec.close()
+        await batched.close()

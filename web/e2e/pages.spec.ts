@@ -153,7 +153,8 @@ test('status changes arrive live on the swarms page', async ({ page }) => {
   expect(reply.status()).toBe(202);
   // Nobody reloads: the socket's events move the badge to Completed.
   await expect(card.getByTestId('status-badge')).toHaveText(/Completed/, { timeout: 30_000 });
-  expect(pushed.some((p) => p.includes('swarm_event') && p.includes('"completed"'))).toBe(true);
+  // the app asks for batches: a committed batch is one `swarm_events` packet
+  expect(pushed.some((p) => p.includes('"swarm_events"') && p.includes('"completed"'))).toBe(true);
   expect(pushed.some((p) => p.includes('swarm_notice') && p.includes('finished'))).toBe(true);
   await snap(page, 'swarms-live-status');
 });

@@ -25,6 +25,7 @@ from .context import ServerContext
 from .errors import install_error_handlers
 from .gcwatch import GcTimer, freeze_startup_objects, set_thresholds
 from .hashgate import HashGate
+from .hotpath import FastReply
 from .logs import log
 from .middleware import EdgeMiddleware
 from .models import Health, SwarmNotice
@@ -38,7 +39,7 @@ from .static import install_static
 from .tracing_layer import TracingLayer
 
 API_DESCRIPTION = """HTTP API of AGA Swarm. Client-to-server is always HTTP; server-to-client events arrive over
-Socket.IO at `/socket.io` (`swarm_event`, `swarm_notice`). See docs/api-contract.md."""
+Socket.IO at `/socket.io` (`swarm_events` or `swarm_event`, and `swarm_notice`). See docs/api-contract.md."""
 
 
 def build_api(settings: Settings, lifespan: Any = None) -> FastAPI:
@@ -183,12 +184,13 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
             set_thresholds(gc_before)
             await realtime.stop()
             service.engine.listeners.remove(realtime.on_events)
+            ctx.close()
             if keepalive is not None:
                 keepalive.close()
             service.close()
             log.info("server stopped")
 
     api = build_api(settings, lifespan=lifespan)
-    guarded = SecurityLayer(realtime.asgi_app(api), extra_origins=settings.cors_origins)
+    guarded = SecurityLayer(realtime.asgi_app(FastReply(api)), extra_origins=settings.cors_origins)
     return EdgeMiddleware(TracingLayer(guarded), max_body_bytes=settings.max_body_bytes,
                           upload_body_bytes=settings.upload_max_request_bytes)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
 
 from ..service import SwarmService
 from ..store import accounts
@@ -23,6 +26,12 @@ from .settings import Settings
 T = TypeVar("T")
 SESSION_CACHE_MAX = 50_000
 """Sessions kept in the cache; past it the oldest goes."""
+OFFLOAD_THREADS = 40
+"""Threads for blocking store calls (anyio's default thread limit, which ``run_in_threadpool`` used)."""
+
+
+def _offload_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=OFFLOAD_THREADS, thread_name_prefix="aga-offload")
 
 
 @dataclass
@@ -36,14 +45,23 @@ class ServerContext:
     hashes: HashGate
     quotas: Quotas = field(default_factory=Quotas)
     _sessions: dict[str, tuple[float, Session]] = field(default_factory=dict)
+    _pool: ThreadPoolExecutor = field(default_factory=_offload_pool)
 
     @property
     def db(self) -> Database:
         return self.service.db
 
     async def offload(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a blocking store call on the thread pool, off the event loop."""
-        return await run_in_threadpool(fn, *args, **kwargs)
+        """Run a blocking store call on the thread pool, off the event loop, in a copy of the caller's context
+        (a request's trace span). A plain executor, not anyio's ``to_thread`` (``run_in_threadpool``): that
+        one's cancel scope and capacity limiter cost about as much as the hand-off itself, on every reply."""
+        call = functools.partial(fn, *args, **kwargs) if kwargs else fn
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, contextvars.copy_context().run, call, *(() if kwargs else args))
+
+    def close(self) -> None:
+        """Let the offload threads go once the calls already handed to them are done."""
+        self._pool.shutdown(wait=True)
 
     async def resolve_session(self, token: str) -> Session | None:
         """The live session for a token, from a short in-process cache or the store."""

@@ -6,9 +6,12 @@
   runner's, or a request's). Batches go through one queue to one pump task, which puts each swarm's batches
   back in seq order (two threads can publish in the opposite order of their commits; a batch that arrives
   after a gap waits up to ``REORDER_WAIT`` for the missing one; not with Redis, where other processes commit
-  some of a swarm's events). Each event is emitted as ``swarm_event``
-  (the same JSON as the history endpoint); a ``swarm_status`` event also yields a ``swarm_notice``
-  {swarm_id, kind, status} with kind ``paused``, ``resumed`` or ``finished``.
+  some of a swarm's events). A socket that asked for batches at its handshake (``auth: {batch: true}``, as the
+  web app does) gets each committed batch as one ``swarm_events`` packet (a list of the events, one swarm's,
+  in seq order: 2 websocket frames for a reply and its answer instead of 12); any other socket gets each
+  event as its own ``swarm_event``. Either way an event is the same JSON as the history endpoint. A
+  ``swarm_status`` event also yields a ``swarm_notice`` {swarm_id, kind, status} with kind ``paused``,
+  ``resumed`` or ``finished``.
 - A socket is cut when its session ends: at its expiry (a timer per socket), and at once when it is revoked
   (logout, "log out everywhere", a password change), in every process: the revoking process publishes the
   session hashes on Redis (``<channel>:revoked``) and each process drops its own sockets and cached sessions;
@@ -89,8 +92,28 @@ class _Sock:
     expires_at: float
 
 
+BATCH_EVENT = "swarm_events"
+"""One committed batch of one swarm's events, as a list, for sockets that asked for batches."""
+SINGLE_EVENT = "swarm_event"
+
+
 def user_room(user_id: str) -> str:
+    """Every socket of the user: notices."""
     return f"user:{user_id}"
+
+
+def batch_room(user_id: str) -> str:
+    """The user's sockets that take events in batches (``swarm_events``)."""
+    return f"batches:{user_id}"
+
+
+def single_room(user_id: str) -> str:
+    """The user's sockets that take events one by one (``swarm_event``)."""
+    return f"events:{user_id}"
+
+
+def wants_batches(auth: Any) -> bool:
+    return isinstance(auth, dict) and auth.get("batch") is True
 
 
 def notices_for(events: list[SwarmEvent]) -> list[dict[str, Any]]:
@@ -280,13 +303,18 @@ class Realtime:
         room = user_room(owner_id)
         if self._room_is_local_and_empty(room):
             return
-        messages = [("swarm_event", event_payload(event)) for event in events]
-        messages += [("swarm_notice", notice) for notice in notices_for(events)]
+        payloads = [event_payload(event) for event in events]
+        notices = [("swarm_notice", notice) for notice in notices_for(events)]
         if self.settings.redis_url:  # through the Redis manager: sockets may be in other processes
-            for name, data in messages:
+            await self.sio.emit(BATCH_EVENT, payloads, room=batch_room(owner_id))
+            for payload in payloads:
+                await self.sio.emit(SINGLE_EVENT, payload, room=single_room(owner_id))
+            for name, data in notices:
                 await self.sio.emit(name, data, room=room)
         else:
-            await self._emit_local(room, messages)
+            await self._emit_local(batch_room(owner_id), [(BATCH_EVENT, payloads), *notices])
+            await self._emit_local(single_room(owner_id),
+                                   [*((SINGLE_EVENT, payload) for payload in payloads), *notices])
         self.emitted += len(events)
         if self._replies:
             self._observe_reply_push(events)
@@ -365,6 +393,7 @@ class Realtime:
         if session is None:
             raise socketio.exceptions.ConnectionRefusedError("session expired or revoked")
         await self.sio.enter_room(sid, user_room(session.user.id))
+        await self.sio.enter_room(sid, (batch_room if wants_batches(auth) else single_room)(session.user.id))
         expires_at = session.expires_at.timestamp()
         self._sockets[sid] = _Sock(session.user.id, session.token_hash, expires_at)
         self._by_session.setdefault(session.token_hash, set()).add(sid)
@@ -510,7 +539,7 @@ class Realtime:
 
 class RedisEmitter:
     """Push a socket-less process's committed events (e.g. an ``aga-swarm worker``) to the servers' sockets
-    through Redis, as ``swarm_event`` / ``swarm_notice``, exactly like a server process does.
+    through Redis, as ``swarm_events`` or ``swarm_event``, and ``swarm_notice``, exactly like a server process does.
 
         emitter = RedisEmitter(os.environ["AGA_SWARM_REDIS_URL"])
         await emitter.start(service.engine)   # inside the worker's event loop
@@ -541,8 +570,10 @@ class RedisEmitter:
             owner_id, events = await self._queue.get()
             try:
                 room = user_room(owner_id)
-                for event in events:
-                    await self.manager.emit("swarm_event", event.model_dump(mode="json"), namespace="/", room=room)
+                payloads = [event_payload(event) for event in events]
+                await self.manager.emit(BATCH_EVENT, payloads, namespace="/", room=batch_room(owner_id))
+                for payload in payloads:
+                    await self.manager.emit(SINGLE_EVENT, payload, namespace="/", room=single_room(owner_id))
                 for notice in notices_for(events):
                     await self.manager.emit("swarm_notice", notice, namespace="/", room=room)
             except Exception:

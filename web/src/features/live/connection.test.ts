@@ -103,6 +103,11 @@ describe('live connection', () => {
     sockets[0]!.emit('swarm_event', events[60]);
     conn.flush();
     expect(store.getState().live.swarms[id]!.state!.seq).toBe(62);
+    // A committed batch in one `swarm_events` packet (what the server sends this client), overlapping what
+    // was applied: the new ones are applied once, in order.
+    sockets[0]!.emit('swarm_events', events.slice(61, 64));
+    conn.flush();
+    expect(store.getState().live.swarms[id]!.state!.seq).toBe(64);
 
     sockets[0]!.emit('swarm_notice', { swarm_id: id, kind: 'idle', status: 'running' });
     await tick();
@@ -116,7 +121,7 @@ describe('live connection', () => {
     await tick();
     await tick();
     expect(sockets).toHaveLength(2);
-    expect(calls.some((c) => c.includes('after=62'))).toBe(true);
+    expect(calls.some((c) => c.includes('after=64'))).toBe(true);
     expect(plain(store.getState().live.swarms[id]!.state)).toEqual(plain(fixture.state));
     stop();
     conn.dispose();

@@ -29,6 +29,8 @@ export const defaultSocketFactory: SocketFactory = () =>
     path: '/socket.io',
     autoConnect: false,
     withCredentials: true,
+    // each committed batch of a swarm's events as one `swarm_events` packet, not one `swarm_event` per event
+    auth: { batch: true },
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
   }) as Socket as unknown as SocketLike;
@@ -198,6 +200,9 @@ export class LiveConnection {
         void this.store.dispatch(api.endpoints.me.initiate(undefined, { subscribe: false, forceRefetch: true }));
         this.retryLater(socket, 5000);
       }
+    }) as (...args: never[]) => void);
+    socket.on('swarm_events', ((evs: SwarmEvent[]) => {
+      for (const ev of evs) this.enqueue(ev);
     }) as (...args: never[]) => void);
     socket.on('swarm_event', ((ev: SwarmEvent) => this.enqueue(ev)) as (...args: never[]) => void);
     socket.on('swarm_notice', ((n: SwarmNotice) => this.onNotice(n)) as (...args: never[]) => void);
