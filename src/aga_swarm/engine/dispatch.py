@@ -128,8 +128,10 @@ class Dispatcher:
         if cont is None or cont.kind is not ContinuationKind.CHILDREN:
             return
         # under "all", every queued child-ended notice asks the same question (are all children done?),
-        # so this check answers them all: fan-in costs a few operations, not one per child
-        sql.send(tx.conn, sql.ABSORB_TERMINATES, {"sid": tx.swarm_id, "nid": parent.id})
+        # so this check answers them all: fan-in costs a few operations, not one per child (none to delete
+        # when the parent is known to have none queued: a fan-out's own transaction)
+        if not tx.none_queued(parent.id):
+            sql.send(tx.conn, sql.ABSORB_TERMINATES, {"sid": tx.swarm_id, "nid": parent.id})
         tx.absorb_inline(OperationKind.TERMINATE, parent.id)
         if tx.has_live_children(parent):
             return

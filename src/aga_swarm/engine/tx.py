@@ -147,6 +147,7 @@ class SwarmTx:
         self.ran: list[str] = []  # kinds of the operations this transaction ran (counted once it commits)
         self.model_calls: list[ModelCallRecord] = []  # counted once the transaction commits
         self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)
+        self._queued_for: set[str] = set()  # nodes this transaction wrote a queued operation row for
 
     # ---- loading -------------------------------------------------------------------------------
     def adopt(self, cached: CachedRows) -> None:
@@ -198,7 +199,12 @@ class SwarmTx:
         return [self.node(c) for c in parent.children]
 
     def has_live_children(self, parent: Node) -> bool:
-        """Whether a child has not ended, asked of the index rather than by loading every child."""
+        """Whether a child has not ended: from the nodes at hand when this transaction holds every child (a
+        fan-out's, made in it), else asked of the index rather than by loading every child."""
+        nodes = self.state.nodes
+        children = parent.children
+        if all(c in nodes for c in children):  # as this transaction left them: what a flush would write
+            return any(nodes[c].lifecycle._value_ in _LIVE for c in children)
         self.flush(swarm_row=False)
         return sql.fetch_one(self.conn, sql.ANY_LIVE_CHILD, {"sid": self.swarm_id, "pid": parent.id}) is not None
 
@@ -393,6 +399,8 @@ class SwarmTx:
             self.inline.append(row)
             return
         self._ops.append(_written(row))
+        if running:
+            self._queued_for.add(node_id)
 
     # ---- commit --------------------------------------------------------------------------------
     def flush(self, *, swarm_row: bool = True) -> None:
@@ -507,14 +515,23 @@ class SwarmTx:
             return True
         if node_id != self.chain_node:
             return False
-        if self._older_queued is None and not self.node(node_id).children:
+        if self._older_queued is None and node_id not in self._queued_for:
             # a node without children has nothing else queued while one of its operations runs (its own
-            # operations chain one after another; only children add notices): no need to ask the queue
-            self._older_queued = False
+            # operations chain one after another; only children add notices): no need to ask the queue. Nor
+            # has one whose children were all made in this transaction (a fan-out): they had no notice to send
+            # before it, and whatever it wrote queued for the node is in ``_queued_for``
+            children = self.node(node_id).children
+            if not children or all(c in self.created_nodes for c in children):
+                self._older_queued = False
         if self._older_queued is None:
             older = sql.fetch_one(self.conn, sql.NODE_HAS_QUEUED, {"sid": self.swarm_id, "nid": node_id})
             self._older_queued = bool(older.n)
         return not self._older_queued
+
+    def none_queued(self, node_id: str) -> bool:
+        """Whether ``node_id`` is known to have no queued operation row: it leads this transaction, none was
+        queued when that was first asked (``may_run_inline``), and the transaction wrote none for it since."""
+        return node_id == self.chain_node and self._older_queued is False and node_id not in self._queued_for
 
     def take_inline(self) -> dict[str, Any] | None:
         """The oldest operation kept back by ``enqueue`` (never written), or None."""
@@ -558,6 +575,7 @@ class SwarmTx:
     def enqueue_row(self, row: dict[str, Any]) -> None:
         """Write ``row`` (taken with ``take_inline``) as queued for any worker."""
         sql.send(self.conn, sql.INSERT_OPERATION, _written(row))
+        self._queued_for.add(row["node_id"])
         self.queued_work = True
 
     def insert_claimed(self, row: dict[str, Any]) -> int | None:
@@ -585,6 +603,7 @@ _row = tuple.__new__  # a row NamedTuple from a tuple, without its Python-level 
 _SWARM_RUNNING = SwarmStatus.RUNNING
 _NODE_SPAWNED, _NODE_UPDATED = EventType.NODE_SPAWNED, EventType.NODE_UPDATED
 _AUTO_APPROVE = EventType.AUTO_APPROVE
+_LIVE = frozenset(sql.LIVE_LIFECYCLES)  # a child in one of these has not ended (``sql.ANY_LIVE_CHILD``)
 
 
 # node fields whose typed value ``update_node`` may set directly: it serialises to exactly what the fold,
