@@ -77,3 +77,6 @@ def keep_done_operations(monkeypatch: Any) -> None:
     monkeypatch.setattr(sql, "DELETE_DONE_OPERATION", sql.Q(
         "UPDATE operations SET status = 'done', lease_until = NULL "
         "WHERE id = :id AND claim = :claim AND status = 'running'"))
+    monkeypatch.setattr(sql, "TAKE_RESERVED_OPERATION", sql.Q(  # a reserved one (SQLite: Runner.claim)
+        "UPDATE operations SET status = 'done' "
+        "WHERE id = :id AND swarm_id = :sid AND idem_key = :key AND status = 'queued'"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from aga_swarm.sdk import ActionSpec, ChildrenResult, Registry, StepContext
 from aga_swarm.service import SwarmService
 from aga_swarm.store import tables as t
 
-from ..conftest import MakeService
+from ..conftest import MakeService, make_service
 from .helpers import keep_done_operations, run_answering
 
 
@@ -112,9 +113,47 @@ async def test_recover_requeues_running_operations(svc: SwarmService) -> None:
     s = svc.create_swarm("u1", "Write a poem\nWrite a song")
     svc.spawn(s.id)
     claimed = svc.runner.claim(5, s.id)
-    assert claimed  # simulate a crash: claimed (running) but never executed
-    assert svc.recover() == len(claimed)
+    assert claimed
+    pending = [op for op in claimed if not op.reserved]
+    for op in claimed:
+        if op.reserved:  # SQLite: the root's spawn is only reserved, its row still queued: nothing to recover.
+            done = await svc.engine.executor.execute(op)  # Run it: it claims the node's model call in its commit
+            assert done.chained is not None and not done.chained.reserved
+            pending.append(done.chained)
+    assert svc.recover() == len(pending)  # simulate a crash: claimed (running) but never executed
     assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+
+
+@pytest.mark.sqlite_only("operations are reserved rather than claimed by SQLite's claim loop alone")
+async def test_a_reserved_operation_is_held_by_a_pause_and_runs_once(tmp_path: Path,
+                                                                     request: pytest.FixtureRequest) -> None:
+    """A reserved operation writes nothing when it is picked: its row stays queued until the transaction that
+    runs it takes it. A pause in between holds it (it does not run), a crash leaves it queued, and running it
+    twice runs it once."""
+    svc = make_service("sqlite", tmp_path, request)
+    s = svc.create_swarm("u1", "Write a poem")
+    svc.spawn(s.id)
+    op = svc.runner.claim(1, s.id)[0]
+    assert op.reserved and op.claim == ""
+    assert _statuses(svc, s.id) == ["queued"]  # what a crash here leaves: queued, run by the next worker
+    svc.pause(s.id)
+    held = await svc.engine.executor.execute(op)
+    assert held.events == [] and _statuses(svc, s.id) == ["held"]
+    svc.resume(s.id)
+    op = svc.runner.claim(1, s.id)[0]
+    first = await svc.engine.executor.execute(op)
+    assert first.events and first.chained is not None  # ran, and claimed the node's model call in its commit
+    seq = svc.get_swarm(s.id).last_seq
+    again = await svc.engine.executor.execute(op)
+    assert again.events == [] and svc.get_swarm(s.id).last_seq == seq
+    assert (await svc.engine.executor.execute(first.chained)).events  # the model call it claimed
+    assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+    svc.close()
+
+
+def _statuses(svc: SwarmService, sid: str) -> list[str]:
+    with svc.db.read() as conn:
+        return [r.status for r in conn.execute(select(t.operations.c.status).where(t.operations.c.swarm_id == sid))]
 
 
 async def test_reexecuting_a_committed_operation_changes_nothing(svc: SwarmService) -> None:

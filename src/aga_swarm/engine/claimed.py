@@ -26,7 +26,9 @@ UNWRITTEN = -1
 @dataclass
 class ClaimedOp:
     """An operation row this worker holds a claim on (``claim``), or one run from memory (``id`` 0), or a model
-    call with no row yet (``id`` ``UNWRITTEN``; ``row`` is the row it would be: ``GroupCommit.materialize``)."""
+    call with no row yet (``id`` ``UNWRITTEN``; ``row`` is the row it would be: ``GroupCommit.materialize``), or
+    one it reserved (``reserved``: its row stays ``queued`` until the transaction that runs it deletes it, by a
+    compare-and-set on ``id``, ``swarm_id``, ``idem_key`` and the status, before anything else: ``Runner.claim``)."""
 
     id: int
     swarm_id: str
@@ -37,6 +39,8 @@ class ClaimedOp:
     claim: str
     prefetched: Prefetched | None = None  # for a model call: what it needs, read when it was claimed
     row: dict[str, Any] | None = None  # an ``UNWRITTEN`` operation's row, written only if it does not end done
+    reserved: bool = False  # reserved, not claimed: no claim was written (``claim`` is empty)
+    idem_key: str = ""  # a reserved operation's key: with its id, what its compare-and-set matches
 
 
 class Executed(NamedTuple):

@@ -61,7 +61,10 @@ class Executor:
                 return await run_tool_call(self, op)
             return await self.group.commit_together(op, self.dispatcher.dispatch)
         except LostClaim:
-            log.warning("operation %s lost its claim; effects rolled back", op.id)
+            if op.reserved:  # gone from the queue before it ran (another worker's, held by a pause, absorbed)
+                log.debug("reserved operation %s was no longer queued; not run", op.id)
+            else:
+                log.warning("operation %s lost its claim; effects rolled back", op.id)
             return NOTHING
         except Exception as exc:  # a step blew up: record it and fail the node, never stall
             return record_failure(self.db, self.requests, self.stats, op, exc)

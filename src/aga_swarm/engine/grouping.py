@@ -79,6 +79,7 @@ class GroupCommit:
     def in_tx(self, op: ClaimedOp, fn: OpFn) -> Executed:
         """Run the claimed ``op`` (``fn``) and the operations of its node that it chains (see ``_group``)."""
         def leader(tx: SwarmTx) -> None:
+            self.take(tx, op)
             fn(tx, op)
             self.finish(tx, op, OperationStatus.DONE)
 
@@ -298,6 +299,7 @@ class GroupCommit:
                                                               self.optimistic)
                 tx.lead(op.node_id)
                 start = len(tx.events)
+                self.take(tx, op)
                 fn(tx, op)
                 self.finish(tx, op, OperationStatus.DONE)
                 chained = self.drain(tx, True)
@@ -344,9 +346,27 @@ class GroupCommit:
                          prefetched=Prefetched(tx.config_id, node.lifecycle, node.continuation))
 
     @staticmethod
+    def take(tx: SwarmTx, op: ClaimedOp) -> None:
+        """Before a reserved ``op`` runs in ``tx``: delete its row if still queued (else ``LostClaim``: another
+        worker ran it, a pause held it, a notice was absorbed), so nothing runs it twice and, in the same
+        transaction, its effects and its end commit together. Nothing for a claimed one (``finish``)."""
+        if op.reserved and sql.run(tx.conn, sql.TAKE_RESERVED_OPERATION,
+                                   {"id": op.id, "sid": op.swarm_id, "key": op.idem_key}) != 1:
+            raise LostClaim()
+
+    @staticmethod
     def finish(tx: SwarmTx, op: ClaimedOp, status: OperationStatus, error: str | None = None) -> None:
         """Mark the claimed ``op`` ``status`` in ``tx``, if its claim still holds (else ``LostClaim``). An
-        ``UNWRITTEN`` one ending done leaves nothing to delete; ending otherwise, it is written first."""
+        ``UNWRITTEN`` one ending done leaves nothing to delete; ending otherwise, it is written first. A reserved
+        one that ran is already gone (``take``); one that failed is marked if still queued."""
+        if op.reserved:
+            if status is not OperationStatus.DONE and sql.run(tx.conn, sql.FAIL_RESERVED_OPERATION, {
+                    "id": op.id, "sid": op.swarm_id, "key": op.idem_key, "status": status.value,
+                    "error": error}) != 1:
+                raise LostClaim()
+            if status is OperationStatus.DONE:
+                tx.ran.append(op.kind.value)
+            return
         if op.id == UNWRITTEN:
             if status is OperationStatus.DONE:
                 tx.ran.append(op.kind._value_)

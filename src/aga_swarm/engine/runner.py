@@ -28,6 +28,50 @@ log = logging.getLogger("aga_swarm.scheduler")
 op_t = t.operations
 ENDED = {SwarmStatus.COMPLETED.value, SwarmStatus.FAILED.value}
 AWAITS_IO = frozenset({OperationKind.LLM_CALL, OperationKind.TOOL_CALL})  # operations that await the network
+AWAITS_IO_KINDS = frozenset(kind.value for kind in AWAITS_IO)  # ... as the rows spell them
+
+
+class _Wake:
+    """The runner's wake-up: ``asyncio.Event``'s ``set`` and ``clear``, and a wait with a timeout that is one
+    future and one timer. ``asyncio.wait_for(event.wait(), timeout)`` makes a task per wait and takes two more
+    turns of the event loop to resume the waiter: tens of µs on every wake-up, a fixed cost of each fan-out
+    (bench/RESULTS.md, "Fan-out, fourth pass"). Used on the loop's thread only (``Runner._on_loop``)."""
+
+    __slots__ = ("_flag", "_waiter")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def set(self) -> None:
+        self._flag = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._flag = False
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    async def wait(self, timeout: float) -> None:
+        """Until ``set`` (now, if it is) or ``timeout`` seconds passed, whichever comes first."""
+        if self._flag:
+            return
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(timeout, _release, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+
+
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class Runner:
@@ -41,7 +85,7 @@ class Runner:
         self._active_nodes: set[tuple[str, str]] = set()
         self._blocked_nodes: set[tuple[str, str]] = set()  # nodes with queued work waiting on a running task
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._wake = asyncio.Event()
+        self._wake = _Wake()
         self.ops_done = 0
         self.loop: asyncio.AbstractEventLoop | None = None  # the loop the runner runs on, once it runs
         self._serving = False
@@ -86,7 +130,7 @@ class Runner:
         if self.loop is loop:
             return
         if self.loop is not None:
-            self._wake = asyncio.Event()
+            self._wake = _Wake()
             self._tasks.clear()
             self._active_nodes.clear()
             self._blocked_nodes.clear()
@@ -122,50 +166,84 @@ class Runner:
 
     # ---- claiming ----------------------------------------------------------------------------
     def claim(self, limit: int, swarm_id: str | None = None) -> list[ClaimedOp]:
+        """Take up to ``limit`` queued operations to run: each node's earliest one, none of a node with one
+        running (in this process, or claimed by another), none deferred (``not_before``).
+
+        Operations that await the network (model and tool calls) are claimed: the row is marked ``running``
+        with a claim token and a lease, committed before they start. On SQLite the others are *reserved*
+        instead: nothing is written, and the transaction that runs one deletes its row first, if still
+        queued (``GroupCommit.take``), and commits its effects with that delete. They run at once, and a
+        crash before that commit leaves the row queued, as it would a claimed row (re-queued at start).
+        Another process that reserved or claimed the same row meanwhile finds it gone and rolls back, and a
+        node's later operation is not eligible while its earliest is still queued: one operation at a time per
+        node holds as with claims, at the cost of one claim transaction less per batch (its write lock, its
+        update of each row and its commit)."""
         if limit <= 0:
             return []
-        now = time.time()
-        claimed: list[ClaimedOp] = []
-        scan = max(limit * 8, 64)
+        db = self.engine.db
+        if db.is_sqlite:
+            # reads only, on the writer's connection under this process's write lock (``Database.peek``): most
+            # wake-ups find nothing, and those that find work need no write lock to reserve it
+            with db.peek() as conn:
+                picked = self._pick(conn, limit, swarm_id)
+            if not any(r.kind in AWAITS_IO_KINDS for r in picked):
+                return [self._reserved(r) for r in picked]
+            with db.raw_tx() as conn:
+                return [op for r in picked
+                        if (op := self._claimed(conn, r) if r.kind in AWAITS_IO_KINDS else self._reserved(r))]
         if not self._queued(swarm_id):  # a read first: most wake-ups find nothing, and need no write lock
             return []
-        # on the executor's raw connection (SQLite: the writer's own, whose page cache the transactions that run
-        # the claimed operations then find warm; PostgreSQL: pipelined), not through SQLAlchemy's Connection
-        with self.engine.db.raw_tx() as conn:
-            if conn.dialect.name == "postgresql":
-                sql.send(conn, sql.CLAIM_LOCK)
-            if swarm_id is None:
-                candidates = sql.fetch(conn, sql.QUEUED_CANDIDATES, {"limit": scan})
-            else:
-                candidates = sql.fetch(conn, sql.QUEUED_CANDIDATES_OF_SWARM, {"sid": swarm_id, "limit": scan})
-            if not candidates:
-                return []
-            busy = {(r.swarm_id, r.node_id) for r in sql.fetch(conn, sql.RUNNING_NODES)} | self._active_nodes
-            seen: set[tuple[str, str]] = set()
-            mine: set[tuple[str, str]] = set()  # nodes claimed by this call (their tasks start next)
-            for r in candidates:
-                key = (r.swarm_id, r.node_id)
-                if key in busy or key in seen:
-                    if key in mine or key in self._active_nodes:
-                        self._blocked_nodes.add(key)  # look again when this process's task for it ends
-                    continue
-                seen.add(key)  # only the earliest queued op of a node is eligible
-                if r.not_before > now:
-                    continue
-                token = uuid.uuid4().hex
-                won = sql.run(conn, sql.CLAIM, {"id": r.id, "claim": token, "attempts": r.attempts + 1,
-                                                "lease_until": now + self.lease_seconds})
-                if won == 1:
-                    mine.add(key)
-                    kind = OperationKind(r.kind)
-                    claimed.append(ClaimedOp(
-                        id=r.id, swarm_id=r.swarm_id, node_id=r.node_id, kind=kind, payload=sql.from_json(r.payload),
-                        attempts=r.attempts + 1, claim=token,
-                        prefetched=read_for_llm_call(conn, r.swarm_id, r.node_id)
-                        if kind is OperationKind.LLM_CALL else None))
-                if len(claimed) >= limit:
-                    break
-        return claimed
+        with db.raw_tx() as conn:  # the executor's connection, pipelined
+            sql.send(conn, sql.CLAIM_LOCK)
+            return [op for r in self._pick(conn, limit, swarm_id) if (op := self._claimed(conn, r))]
+
+    def _pick(self, conn: Any, limit: int, swarm_id: str | None) -> list[Any]:
+        """Up to ``limit`` queued rows that may start now (see ``claim``), in id order."""
+        now = time.time()
+        scan = max(limit * 8, 64)
+        if swarm_id is None:
+            candidates = sql.fetch(conn, sql.QUEUED_CANDIDATES, {"limit": scan})
+        else:
+            candidates = sql.fetch(conn, sql.QUEUED_CANDIDATES_OF_SWARM, {"sid": swarm_id, "limit": scan})
+        if not candidates:
+            return []
+        busy = {(r.swarm_id, r.node_id) for r in sql.fetch(conn, sql.RUNNING_NODES)} | self._active_nodes
+        seen: set[tuple[str, str]] = set()
+        mine: set[tuple[str, str]] = set()  # nodes picked by this call (their tasks start next)
+        picked: list[Any] = []
+        for r in candidates:
+            key = (r.swarm_id, r.node_id)
+            if key in busy or key in seen:
+                if key in mine or key in self._active_nodes:
+                    self._blocked_nodes.add(key)  # look again when this process's task for it ends
+                continue
+            seen.add(key)  # only the earliest queued op of a node is eligible
+            if r.not_before > now:
+                continue
+            mine.add(key)
+            picked.append(r)
+            if len(picked) >= limit:
+                break
+        return picked
+
+    def _claimed(self, conn: Any, r: Any) -> ClaimedOp | None:
+        """Claim the picked row ``r`` (a compare-and-set on its status); None if another worker was first."""
+        token = uuid.uuid4().hex
+        now = time.time()
+        if sql.run(conn, sql.CLAIM, {"id": r.id, "claim": token, "attempts": r.attempts + 1,
+                                     "lease_until": now + self.lease_seconds}) != 1:
+            return None
+        kind = OperationKind(r.kind)
+        return ClaimedOp(id=r.id, swarm_id=r.swarm_id, node_id=r.node_id, kind=kind, payload=sql.from_json(r.payload),
+                         attempts=r.attempts + 1, claim=token,
+                         prefetched=read_for_llm_call(conn, r.swarm_id, r.node_id)
+                         if kind is OperationKind.LLM_CALL else None)
+
+    @staticmethod
+    def _reserved(r: Any) -> ClaimedOp:
+        return ClaimedOp(id=r.id, swarm_id=r.swarm_id, node_id=r.node_id, kind=OperationKind(r.kind),
+                         payload=sql.from_json(r.payload), attempts=r.attempts + 1, claim="", reserved=True,
+                         idem_key=r.idem_key)
 
     def _queued(self, swarm_id: str | None) -> bool:
         with self.engine.db.peek() as conn:
@@ -271,10 +349,7 @@ class Runner:
             if ops:
                 await asyncio.sleep(0)
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except TimeoutError:
-                pass
+            await self._wake.wait(wait)
 
     async def run_once(self) -> int:
         """Run exactly one queued operation (and the chain it commits with) and return how many operations
@@ -317,10 +392,7 @@ class Runner:
             if ops and len(ops) >= room:  # there may be more: look again once these have started
                 await asyncio.sleep(0)
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-            except TimeoutError:
-                pass
+            await self._wake.wait(self.poll_interval)
         self._serving = False
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)

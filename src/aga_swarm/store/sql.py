@@ -264,6 +264,11 @@ UPDATE_SWARM_SEQ = Q("UPDATE swarms SET last_seq = :last_seq, status = :status, 
                      "root_node_id = :root_node_id, updated_at = :updated_at WHERE id = :id"
                      ).positional(SwarmSeqRow)
 # a done operation's row is deleted (its effects are in the history); a failed one stays, with its error
+# a reserved operation (``Runner.claim``): taken from the queue by the transaction that runs it, or failed
+TAKE_RESERVED_OPERATION = Q("DELETE FROM operations WHERE id = :id AND swarm_id = :sid AND idem_key = :key "
+                            "AND status = 'queued'")
+FAIL_RESERVED_OPERATION = Q("UPDATE operations SET status = :status, error = :error, attempts = attempts + 1 "
+                            "WHERE id = :id AND swarm_id = :sid AND idem_key = :key AND status = 'queued'")
 DELETE_DONE_OPERATION = Q("DELETE FROM operations WHERE id = :id AND claim = :claim AND status = 'running'")
 FINISH_OPERATION = Q("UPDATE operations SET status = :status, error = :error, lease_until = NULL "
                         "WHERE id = :id AND claim = :claim AND status = 'running'")
@@ -286,9 +291,9 @@ MEMORY_LATEST = Q(f"SELECT {_MEMORY_COLUMNS} FROM memory_files m WHERE m.swarm_i
 MEMORY_FILE_AT = Q(f"SELECT {_MEMORY_COLUMNS} FROM memory_files m WHERE m.swarm_id = :sid AND m.path = :path "
                    "AND m.seq <= :at ORDER BY m.seq DESC LIMIT 1")
 
-QUEUED_CANDIDATES = Q("SELECT id, swarm_id, node_id, kind, payload, attempts, not_before FROM operations "
+QUEUED_CANDIDATES = Q("SELECT id, swarm_id, node_id, kind, payload, attempts, not_before, idem_key FROM operations "
                          "WHERE status = 'queued' ORDER BY id LIMIT :limit")
-QUEUED_CANDIDATES_OF_SWARM = Q("SELECT id, swarm_id, node_id, kind, payload, attempts, not_before "
+QUEUED_CANDIDATES_OF_SWARM = Q("SELECT id, swarm_id, node_id, kind, payload, attempts, not_before, idem_key "
                                   "FROM operations WHERE status = 'queued' AND swarm_id = :sid "
                                   "ORDER BY id LIMIT :limit")
 PENDING_SOONEST = Q("SELECT not_before FROM operations WHERE status IN ('queued', 'running') "
