@@ -29,6 +29,7 @@ op_t = t.operations
 ENDED = {SwarmStatus.COMPLETED.value, SwarmStatus.FAILED.value}
 AWAITS_IO = frozenset({OperationKind.LLM_CALL, OperationKind.TOOL_CALL})  # operations that await the network
 AWAITS_IO_KINDS = frozenset(kind.value for kind in AWAITS_IO)  # ... as the rows spell them
+_SWARM_STATUS = EventType.SWARM_STATUS  # read per event of a batch: a module constant, not the enum's slow getattr
 
 
 class _Wake:
@@ -302,7 +303,7 @@ class Runner:
             owner = self._owner(op.swarm_id)
             if owner is not None:
                 self.engine.publish(owner, events)
-            if any(e.type is EventType.SWARM_STATUS and e.data.get("status") in ENDED for e in events):
+            if any(e.type is _SWARM_STATUS and e.data.get("status") in ENDED for e in events):
                 self._apply_retention(op.swarm_id)
         return done.chained, done.queued_work
 
