@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from .. import tracing
 from ..schemas import Continuation, OperationKind, OperationStatus, SwarmStatus
 from ..store import sql
-from ..store.database import Database
+from ..store.database import Database, RawConnection
 from .claimed import UNWRITTEN, ClaimedOp, Executed, LostClaim, Prefetched, now
 from .dispatch import Dispatcher
 from .gcpause import gc_paused
@@ -139,11 +139,13 @@ class GroupCommit:
                     result = leader(tx)
                     tail = self.drain(tx, claim_tail, unwritten=unwritten)
                     tx.flush()
-            except _GroupedFailed as failed:
-                return self._group(swarm_id, node_id, leader, claim_tail=claim_tail,
-                                   group_limit=failed.completed - failed.spawns, spawn_limit=failed.spawns,
-                                   unwritten=unwritten)
             except Exception as exc:
+                if sql.is_lost_claim(exc):  # the leading operation's end, checked at the commit (``finish``)
+                    raise LostClaim() from exc
+                if isinstance(exc, _GroupedFailed) and not sql.is_stale(exc):
+                    return self._group(swarm_id, node_id, leader, claim_tail=claim_tail,
+                                       group_limit=exc.completed - exc.spawns, spawn_limit=exc.spawns,
+                                       unwritten=unwritten)
                 if not optimistic:
                     raise
                 # the swarm row changed since it was read (or the transaction failed for another reason, which
@@ -372,6 +374,17 @@ class GroupCommit:
                 tx.ran.append(op.kind._value_)
                 return
             GroupCommit.materialize(tx, op)
+        conn = tx.conn
+        if isinstance(conn, RawConnection) and conn.pipeline is not None:
+            # PostgreSQL: no round trip for the row count: the statement fails the transaction if the claim was
+            # lost, where its results are read (at the latest by the commit; ``_group`` raises LostClaim)
+            if status is OperationStatus.DONE:
+                sql.send(conn, sql.checked(sql.DELETE_DONE_OPERATION), {"id": op.id, "claim": op.claim})
+                tx.ran.append(op.kind.value)
+            else:
+                sql.send(conn, sql.checked(sql.FINISH_OPERATION), {"id": op.id, "claim": op.claim,
+                                                                    "status": status.value, "error": error})
+            return
         if status is OperationStatus.DONE:  # pruned: its effects are in the history (migration 0008)
             done = sql.run(tx.conn, sql.DELETE_DONE_OPERATION, {"id": op.id, "claim": op.claim})
         else:

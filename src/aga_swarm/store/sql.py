@@ -197,15 +197,24 @@ def send_guards(conn: Any) -> None:
     pending.clear()
 
 
-def is_stale(exc: BaseException | None) -> bool:
-    """Whether ``exc`` (or an exception it was raised from or during) is a failed ``GUARD_SWARM``."""
+def _marked(exc: BaseException | None, mark: str) -> bool:
     seen = 0
     while exc is not None and seen < 8:
-        if getattr(exc, "sqlstate", None) == "22P02" and STALE_MARK in str(exc):
+        if getattr(exc, "sqlstate", None) == "22P02" and mark in str(exc):
             return True
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return False
+
+
+def is_stale(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or an exception it was raised from or during) is a failed ``GUARD_SWARM``."""
+    return _marked(exc, STALE_MARK)
+
+
+def is_lost_claim(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or one it was raised from or during) is a failed ``checked`` statement."""
+    return _marked(exc, LOST_MARK)
 
 SWARM = Q("SELECT * FROM swarms WHERE id = :id")
 SWARM_FOR_UPDATE = Q("SELECT * FROM swarms WHERE id = :id FOR UPDATE")
@@ -323,3 +332,20 @@ def from_json(value: Any) -> Any:
 def swarm_row(conn: Any, swarm_id: str, *, for_update: bool = False) -> Any:
     stmt = SWARM_FOR_UPDATE if for_update and conn.dialect.name == "postgresql" else SWARM
     return fetch_one(conn, stmt, {"id": swarm_id})
+
+
+# A claimed operation's end, checked where the transaction's results are read (at the latest by its commit)
+# rather than by waiting for its row count: a claim another worker took over fails the transaction, as the
+# guard does (``is_lost_claim``)
+LOST_MARK = "aga_swarm: the claim on the operation was lost"  # no quote: it goes in a SQL literal
+_CHECKED: dict[int, tuple[Q, Q]] = {}
+
+
+def checked(q: Q) -> Q:
+    """``q`` (an ``UPDATE`` or ``DELETE`` of one operation row) as a statement that fails unless it changed
+    exactly one row (``is_lost_claim``). Built once per statement (by identity: tests swap statements)."""
+    found = _CHECKED.get(id(q))
+    if found is None or found[0] is not q:
+        found = _CHECKED[id(q)] = (q, Q(f"WITH d AS ({q.sqlite} RETURNING 1) SELECT CASE WHEN (SELECT count(*) FROM d) "
+                                       f"= 1 THEN 1 ELSE ('{LOST_MARK}: ' || (SELECT count(*) FROM d))::int END AS ok"))
+    return found[1]
