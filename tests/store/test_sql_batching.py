@@ -4,6 +4,7 @@ psycopg's pipeline mode (``Database._pipelined_tx``), checked against what SQLit
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -16,23 +17,38 @@ SWARM = ("INSERT INTO swarms (id, owner_id, name, goal, config_id, status, last_
          "updated_at) VALUES ('s1', 'u1', 'n', 'g', 'local', 'running', 0, 1, '{}', 0, 0)")
 
 
-def _write(db: Database) -> None:
-    """Every statement that has a many-rows form, each given several rows (and once one row)."""
+def _write(db: Database, *, one_statement: bool = False) -> None:
+    """Every statement that has a many-rows form, each given several rows (and once one row); with
+    ``one_statement``, as a flush writes them (``sql.Writes``: on PostgreSQL one statement for all)."""
     with db.raw_tx() as conn:
         conn.cursor.execute(SWARM)
-        sql.run_rows(conn, sql.INSERT_EVENT, [EventRow("s1", i, 1.5 * i, "journal", None if i % 2 else "n",
-                                                       f'{{"i": {i}, "text": "quote \\" and \\\\ and \'"}}')
-                                              for i in range(1, 5)])
-        sql.run_rows(conn, sql.INSERT_NODE, [NodeRow("s1", n, None if n == "n" else "n", "running", f'{{"id": "{n}"}}')
-                                             for n in ("n", "n.1", "n.2")])
-        sql.run_rows(conn, sql.UPDATE_NODE, [NodeUpdateRow("done", f'{{"id": "{n}", "v": 2}}', "s1", n)
-                                             for n in ("n.1", "n.2")])
-        sql.run_rows(conn, sql.UPDATE_NODE_DATA, [NodeDataRow('{"id": "n", "v": 3}', "s1", "n")])
-        sql.run_rows(conn, sql.INSERT_MESSAGE, [MessageRow("s1", f"c.m{i}", "c", i, "user", f"text {i} ✓",
-                                                           None, "[]", 2.0) for i in range(3)])
-        sql.run_rows(conn, sql.INSERT_LLM_REQUEST, [RequestRow("s1", "k1", '{"a": 1}', None),
-                                                    RequestRow("s1", "k1", '{"a": 1}', None),  # stored once
-                                                    RequestRow("s1", "k2", None, "users/u1/blob")])
+        out = sql.Writes(conn)
+
+        def run_rows(c: object, q: sql.Q, rows: list[Any]) -> None:
+            if one_statement:
+                out.rows(q, rows)
+            else:
+                sql.run_rows(c, q, rows)
+
+        run_rows(conn, sql.INSERT_EVENT, [EventRow("s1", i, 1.5 * i, "journal", None if i % 2 else "n",
+                                                   f'{{"i": {i}, "text": "quote \\" and \\\\ and \'"}}')
+                                          for i in range(1, 5)])
+        run_rows(conn, sql.INSERT_NODE, [NodeRow("s1", n, None if n == "n" else "n", "running", f'{{"id": "{n}"}}')
+                                         for n in ("n", "n.1", "n.2")])
+        if one_statement:  # the parts of one statement must write distinct rows: the updates come in a second one
+            assert out.parts is None if db.is_sqlite else len(out.parts or ()) == 2
+            out.send()
+        run_rows(conn, sql.UPDATE_NODE, [NodeUpdateRow("done", f'{{"id": "{n}", "v": 2}}', "s1", n)
+                                         for n in ("n.1", "n.2")])
+        run_rows(conn, sql.UPDATE_NODE_DATA, [NodeDataRow('{"id": "n", "v": 3}', "s1", "n")])
+        run_rows(conn, sql.INSERT_MESSAGE, [MessageRow("s1", f"c.m{i}", "c", i, "user", f"text {i} ✓",
+                                                       None, "[]", 2.0) for i in range(3)])
+        run_rows(conn, sql.INSERT_LLM_REQUEST, [RequestRow("s1", "k1", '{"a": 1}', None),
+                                                RequestRow("s1", "k1", '{"a": 1}', None),  # stored once
+                                                RequestRow("s1", "k2", None, "users/u1/blob")])
+        if one_statement:
+            assert out.parts is None if db.is_sqlite else len(out.parts or ()) == 4
+            out.send()
 
 
 def _read(db: Database) -> dict[str, list[tuple[object, ...]]]:
@@ -63,6 +79,19 @@ def test_many_rows_as_one_statement_write_what_sqlite_writes_row_by_row(tmp_path
         assert on_pg == on_sqlite
         assert len(on_pg["events"]) == 4 and len(on_pg["llm_requests"]) == 2
         assert [r[2] for r in on_pg["nodes"]] == ["running", "done", "done"]
+    finally:
+        lite.dispose()
+        pg.dispose()
+
+
+def test_a_flush_written_as_one_statement_writes_what_sqlite_writes(tmp_path: Path, empty_pg_url: str) -> None:
+    lite, pg = Database(f"sqlite:///{tmp_path / 'a.db'}"), Database(empty_pg_url)
+    try:
+        for db in (lite, pg):
+            _write(db, one_statement=True)
+        on_sqlite, on_pg = _read(lite), _read(pg)
+        assert on_pg == on_sqlite
+        assert len(on_pg["events"]) == 4 and len(on_pg["llm_requests"]) == 2
     finally:
         lite.dispose()
         pg.dispose()

@@ -406,7 +406,8 @@ class SwarmTx:
     def flush(self, *, swarm_row: bool = True) -> None:
         """Write what changed since the last flush (the transaction commits later, all at once); the swarm
         row (last seq, status, usage) too unless ``swarm_row`` is false (a flush in mid-transaction)."""
-        conn, sid, now_ts = self.conn, self.swarm_id, self.now_ts  # every event of this transaction has its now
+        conn, sid, now_ts = self.conn, self.swarm_id, self.now_ts
+        out = sql.Writes(conn)  # one statement on PostgreSQL; every event of this transaction has its now
         if self._node_changes:
             self.settle()
         # SQLite with AGA_SWARM_ROW_COMPRESS_BYTES: JSON values packed (store/packing.py); else the text itself
@@ -414,13 +415,13 @@ class SwarmTx:
         new_events = self.events[self._flushed_events:]
         if new_events:
             typed = _same if pack is _same else packing.short_type  # and event types as one-letter codes
-            sql.run_rows(conn, sql.INSERT_EVENT, [  # tuple.__new__: a NamedTuple's own __new__ is Python code
+            out.rows(sql.INSERT_EVENT, [  # tuple.__new__: a NamedTuple's own __new__ is Python code
                 _row(EventRow, (sid, e.seq, now_ts, typed(e.type._value_), e.node_id, pack(sql.to_json(e.data))))
                 for e in new_events])
         nodes = self.state.nodes
         stored = self._stored_lifecycle
         if self._new_nodes:
-            sql.run_rows(conn, sql.INSERT_NODE, [
+            out.rows(sql.INSERT_NODE, [
                 _row(NodeRow, (sid, n.id, n.parent_id, n.lifecycle._value_, pack(row_json(n))))
                 for n in (nodes[i] for i in sorted(self._new_nodes))])
             for i in self._new_nodes:
@@ -438,27 +439,27 @@ class SwarmTx:
                     moved.append(NodeUpdateRow(lifecycle, pack(row_json(n)), sid, i))
                     stored[i] = lifecycle
             if moved:
-                sql.run_rows(conn, sql.UPDATE_NODE, moved)
+                out.rows(sql.UPDATE_NODE, moved)
             if kept:
-                sql.run_rows(conn, sql.UPDATE_NODE_DATA, kept)
+                out.rows(sql.UPDATE_NODE_DATA, kept)
         chats = self.state.chats
         if self._new_chats:
-            sql.run_rows(conn, sql.INSERT_CHAT, [
+            out.rows(sql.INSERT_CHAT, [
                 _row(ChatRow, (sid, c.id, c.node_id, c.status._value_, pack(row_json(c))))
                 for c in (chats[i] for i in sorted(self._new_chats))])
         changed = self._dirty_chats - self._new_chats
         if changed:
-            sql.run_rows(conn, sql.UPDATE_CHAT, [
+            out.rows(sql.UPDATE_CHAT, [
                 ChatUpdateRow(c.status.value, pack(row_json(c)), sid, c.id)
                 for c in (chats[i] for i in sorted(changed))])
         if self._messages:
-            sql.run_rows(conn, sql.INSERT_MESSAGE, self._messages)
+            out.rows(sql.INSERT_MESSAGE, self._messages)
         if self._journal:
-            sql.run_rows(conn, sql.INSERT_JOURNAL, self._journal)
+            out.rows(sql.INSERT_JOURNAL, self._journal)
         if self._memory_rows:
             sql.run_many(conn, sql.INSERT_MEMORY_FILE, self._memory_rows)
         if self._requests:
-            sql.run_rows(conn, sql.INSERT_LLM_REQUEST, self._requests if pack is _same else [
+            out.rows(sql.INSERT_LLM_REQUEST, self._requests if pack is _same else [
                 r._replace(body=pack(r.body)) if r.body is not None else r for r in self._requests])
         if self._ops:
             sql.run_many(conn, sql.INSERT_OPERATION, self._ops)
@@ -478,15 +479,17 @@ class SwarmTx:
             if self._usage_dirty:  # most transactions leave it alone: no need to write it back
                 self._usage_dirty = False
                 usage = written["usage"] = st.usage.model_dump_json()
-                sql.run_rows(conn, sql.UPDATE_SWARM, [SwarmUpdateRow(
+                out.rows(sql.UPDATE_SWARM, [SwarmUpdateRow(
                     st.seq, st.status.value, st.failure_reason, st.root_node_id, now_ts, usage, sid)])
             else:
-                sql.run_rows(conn, sql.UPDATE_SWARM_SEQ, [SwarmSeqRow(
+                out.rows(sql.UPDATE_SWARM_SEQ, [SwarmSeqRow(
                     st.seq, st.status.value, st.failure_reason, st.root_node_id, now_ts, sid)])
+            out.send()
             if self._auto_approve_dirty:  # the person's switch, rarely flipped: a statement of its own
                 self._auto_approve_dirty = False
                 tools = written["auto_approve"] = sql.to_json(st.auto_approve)
                 sql.run(conn, sql.UPDATE_SWARM_AUTO_APPROVE, {"tools": tools, "id": sid})
+        out.send()
         self._new_nodes.clear()
         self._dirty_nodes.clear()
         self._new_chats.clear()

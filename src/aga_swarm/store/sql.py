@@ -150,6 +150,50 @@ def run_rows(conn: Any, q: Q, rows: Sequence[tuple[Any, ...]]) -> None:
         cur.executemany(q.positional_text_for(conn), rows)
 
 
+class Writes:
+    """The row writes of one flush (``run_rows``' statements). In a pipelined PostgreSQL transaction they go out
+    as one statement, each write but the last a data-modifying ``WITH`` part of it (``send``): one execute for
+    psycopg to prepare, send and read back instead of one per table (an ask cycle writes five tables), which
+    is most of what a write costs this process. The parts write distinct rows (new and changed nodes, say),
+    as one statement's parts must. Elsewhere each write runs at once (``run_rows``)."""
+
+    __slots__ = ("conn", "params", "parts")
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.parts: list[str] | None = [] if getattr(conn, "pipeline", None) is not None else None
+        self.params: list[Any] = []
+
+    def rows(self, q: Q, rows: Sequence[tuple[Any, ...]]) -> None:
+        parts = self.parts
+        if parts is None:
+            run_rows(self.conn, q, rows)
+        elif len(rows) == 1:
+            parts.append(q._pg_pos)
+            self.params.extend(rows[0])
+        elif q.pg_many is not None:
+            parts.append(q.pg_many)
+            self.params.extend([list(column) for column in zip(*rows, strict=True)])
+        else:
+            for row in rows:
+                parts.append(q._pg_pos)
+                self.params.extend(row)
+
+    def send(self) -> None:
+        parts = self.parts
+        if not parts:
+            return
+        conn = self.conn
+        if conn.unguarded:
+            send_guards(conn)
+        last = len(parts) - 1
+        text = parts[0] if not last else \
+            "WITH " + ", ".join(f"w{i} AS ({part})" for i, part in enumerate(parts[:last])) + " " + parts[last]
+        conn.cursor.execute(text, self.params)
+        self.parts = []
+        self.params = []
+
+
 def fetch(conn: Any, q: Q, params: dict[str, Any] | None = None) -> list[Any]:
     """Rows as objects with attribute access by column name."""
     cur = _cursor(conn)
