@@ -131,6 +131,7 @@ class GroupCommit:
         count in ``group_limit`` but in ``spawn_limit`` (``SPAWN_GROUP_MAX``)."""
         limit = self.group_limit if group_limit is None else group_limit
         optimistic = self.optimistic
+        tail: ClaimedOp | None = None
         while True:
             try:
                 with gc_paused(), self.db.raw_tx() as conn:
@@ -156,6 +157,8 @@ class GroupCommit:
                 optimistic = False
                 continue
             break
+        if tx.pending_claims and id(tail) in self._unwritten_claims(tx):
+            tail = None
         self._committed(tx)
         return result, tx, tail
 
@@ -310,9 +313,12 @@ class GroupCommit:
                 tx.grouped = tx.spawns_grouped = 0  # each leader's group has the whole budget
             for tx in txs.values():
                 tx.flush()
+        gone: set[int] = set()
         for tx in txs.values():
+            if tx.pending_claims:
+                gone |= self._unwritten_claims(tx)
             self._committed(tx)
-        return [Executed(events, chained, grouped, txs[op.swarm_id].queued_work)
+        return [Executed(events, None if id(chained) in gone else chained, grouped, txs[op.swarm_id].queued_work)
                 for (events, chained, grouped), (op, _) in zip(ran, items, strict=True)]
 
     @staticmethod
@@ -338,14 +344,39 @@ class GroupCommit:
         op.id, op.claim, op.row = claimed, str(row["claim"]), None
 
     def _claimed_row(self, tx: SwarmTx, row: dict[str, Any]) -> ClaimedOp | None:
-        """Write the node's next operation claimed by this worker, to run right after this transaction."""
-        claimed = tx.insert_claimed(row)
-        if claimed is None:
-            return None
+        """Write the node's next operation claimed by this worker, to run right after this transaction. In a
+        pipelined PostgreSQL transaction its id is read after the commit (``_unwritten_claims``): no round trip."""
+        conn = tx.conn
+        pending = None
+        claimed = 0  # its id, read after the commit
+        if isinstance(conn, RawConnection) and conn.pipeline is not None:
+            pending = tx.send_claimed(row)
+        else:
+            written = tx.insert_claimed(row)
+            if written is None:
+                return None
+            claimed = written
         node = tx.node(row["node_id"])
-        return ClaimedOp(id=claimed, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=OperationKind(row["kind"]),
-                         payload=row["payload"], attempts=1, claim=row["claim"],
-                         prefetched=Prefetched(tx.config_id, node.lifecycle, node.continuation))
+        op = ClaimedOp(id=claimed, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=OperationKind(row["kind"]),
+                       payload=row["payload"], attempts=1, claim=row["claim"],
+                       prefetched=Prefetched(tx.config_id, node.lifecycle, node.continuation))
+        if pending is not None:
+            tx.pending_claims.append((op, pending))
+        return op
+
+    @staticmethod
+    def _unwritten_claims(tx: SwarmTx) -> set[int]:
+        """After ``tx`` committed: read the ids of the operations ``_claimed_row`` wrote claimed without waiting,
+        and return those (``id()`` of the ``ClaimedOp``) that were not written (their key existed already)."""
+        gone: set[int] = set()
+        for op, cur in tx.pending_claims:
+            found = sql.returned(cur)
+            if found is None:
+                gone.add(id(op))
+            else:
+                op.id = int(found.id)
+        tx.pending_claims = []
+        return gone
 
     @staticmethod
     def take(tx: SwarmTx, op: ClaimedOp) -> None:

@@ -148,6 +148,8 @@ class SwarmTx:
         self.model_calls: list[ModelCallRecord] = []  # counted once the transaction commits
         self._older_queued: bool | None = None  # whether the chain node has queued operations (None: not asked)
         self._queued_for: set[str] = set()  # nodes this transaction wrote a queued operation row for
+        # operations written claimed whose id is read after the commit (``send_claimed``), with the cursor to read
+        self.pending_claims: list[tuple[Any, Any]] = []
 
     # ---- loading -------------------------------------------------------------------------------
     def adopt(self, cached: CachedRows) -> None:
@@ -587,6 +589,14 @@ class SwarmTx:
                    lease_until=self.now_ts + CHAIN_LEASE_SECONDS)
         found = sql.write_returning(self.conn, sql.INSERT_OPERATION_RETURNING, _written(dict(row)))
         return None if found is None else int(found.id)
+
+    def send_claimed(self, row: dict[str, Any]) -> Any:
+        """``insert_claimed`` in a pipelined PostgreSQL transaction, without waiting for the id: the statement
+        goes out on a cursor of its own, whose row (the id, or none when the key already exists) is read once
+        the transaction has committed (``sql.returned``)."""
+        row.update(status=OperationStatus.RUNNING.value, claim=claim_token(), attempts=1,
+                   lease_until=self.now_ts + CHAIN_LEASE_SECONDS)
+        return sql.send_returning(self.conn, sql.INSERT_OPERATION_RETURNING, _written(dict(row)))
 
     @property
     def usage(self) -> Usage:

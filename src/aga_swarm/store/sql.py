@@ -216,6 +216,27 @@ def write_returning(conn: Any, q: Q, params: dict[str, Any]) -> Any:
     return fetch_one(conn, q, params)
 
 
+def send_returning(conn: Any, q: Q, params: dict[str, Any]) -> Any:
+    """A write with ``RETURNING`` in a pipelined transaction, on a cursor of its own, without waiting for its row:
+    read it with ``returned`` once the transaction has committed (the commit's sync brings every result)."""
+    if conn.unguarded:
+        send_guards(conn)
+    cur = conn.dbapi.cursor()
+    cur.execute(q.pg, params)
+    return cur
+
+
+def returned(cur: Any) -> Any:
+    """The row a ``send_returning`` statement returned (None if none), with attribute access; closes its cursor."""
+    try:
+        found = cur.fetchone()
+        if found is None:
+            return None
+        return SimpleNamespace(**dict(zip([d[0] for d in cur.description], found, strict=True)))
+    finally:
+        cur.close()
+
+
 # ---- swarm rows read without a lock (PostgreSQL) ------------------------------------------------------------
 STALE_MARK = "aga_swarm: the swarm row changed since it was read"
 # Takes the swarm row's lock and checks that its last_seq is still the one read: else it fails with an error
