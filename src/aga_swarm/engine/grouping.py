@@ -41,6 +41,9 @@ SPAWN_GROUP_MAX = 4096
 # (a prompt to render), and a long transaction holds SQLite's write lock and is lost whole in a crash
 SPAWN_GROUP_SECONDS = 0.25
 SPAWN_CLOCK_EVERY = 16  # ... read every this many spawns (a thread's CPU clock is a system call: ~1 µs on a VM)
+# PostgreSQL: how long a swarm found written by another process while a transaction of ours ran is locked from
+# the start of each transaction (``GroupCommit._contend``), rather than only around the writes
+CONTENDED_SECONDS = 5.0
 
 OpFn = Callable[[SwarmTx, ClaimedOp], None]
 """What a claimed operation does in its transaction (its dispatch, or a model's answer)."""
@@ -73,6 +76,10 @@ class GroupCommit:
         # PostgreSQL: the swarm row is locked only around a transaction's writes (``SwarmTx``'s ``optimistic``);
         # SQLite's transactions hold its one write lock from their start anyway
         self.optimistic = not db.is_sqlite
+        # swarms another process (or thread) wrote while a transaction of ours ran, until when (``time.monotonic``):
+        # their transactions lock the row from the start meanwhile, as waiting on the lock costs less than
+        # running again (several workers on one swarm)
+        self._contended: dict[str, float] = {}
         self._together: list[tuple[ClaimedOp, OpFn, asyncio.Future[list[Executed]]]] = []
 
     # ---- one operation, or a change from outside the queue --------------------------------------
@@ -130,7 +137,7 @@ class GroupCommit:
         group, which then runs again from its start. The spawns of nodes created in the transaction do not
         count in ``group_limit`` but in ``spawn_limit`` (``SPAWN_GROUP_MAX``)."""
         limit = self.group_limit if group_limit is None else group_limit
-        optimistic = self.optimistic
+        optimistic = self._optimistic_on(swarm_id)
         tail: ClaimedOp | None = None
         while True:
             try:
@@ -154,6 +161,7 @@ class GroupCommit:
                 # its start, as every transaction did before (it fails the same way if the failure was real)
                 if sql.is_stale(exc):
                     self.stats.stale_retries += 1
+                    self._contend(swarm_id)
                 optimistic = False
                 continue
             break
@@ -161,6 +169,26 @@ class GroupCommit:
             tail = None
         self._committed(tx)
         return result, tx, tail
+
+    def _optimistic_on(self, swarm_id: str) -> bool:
+        """Whether a transaction on ``swarm_id`` reads its row without the lock (``SwarmTx``'s ``optimistic``): on
+        PostgreSQL, unless the swarm was found written by someone else in the last ``CONTENDED_SECONDS``."""
+        if not self.optimistic:
+            return False
+        until = self._contended.get(swarm_id)
+        if until is None:
+            return True
+        if time.monotonic() < until:
+            return False
+        self._contended.pop(swarm_id, None)
+        return True
+
+    def _contend(self, swarm_id: str) -> None:
+        contended = self._contended
+        contended.pop(swarm_id, None)
+        contended[swarm_id] = time.monotonic() + CONTENDED_SECONDS
+        if len(contended) > 4096:  # the oldest first
+            contended.pop(next(iter(contended)), None)
 
     def _spawn_limit(self, group_limit: int, spawn_limit: int | None) -> int:
         """How many new nodes' spawns may run in a transaction besides ``group_limit`` other operations: none
@@ -301,7 +329,7 @@ class GroupCommit:
                 if tx is None:  # in swarm id order: so are the locks (``sql.send_guards``)
                     tx = txs[op.swarm_id] = self._grouping_tx(conn, op.swarm_id, self.group_limit,
                                                               self._spawn_limit(self.group_limit, None),
-                                                              self.optimistic)
+                                                              self._optimistic_on(op.swarm_id))
                 tx.lead(op.node_id)
                 start = len(tx.events)
                 self.take(tx, op)
