@@ -12,8 +12,15 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from aga_swarm.schemas import ChatSummary, EventType, Node, SwarmEvent, Usage
-from aga_swarm.schemas.events import EVENT_DATA, ChatChanges, NodeChanges, UsageDelta, validate_event
+from aga_swarm.schemas import ChatSummary, Continuation, EventType, Node, SwarmEvent, Usage
+from aga_swarm.schemas.events import (
+    EVENT_DATA,
+    ChatChanges,
+    ContinuationDelta,
+    NodeChanges,
+    UsageDelta,
+    validate_event,
+)
 
 CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "api-contract.md"
 
@@ -30,9 +37,15 @@ def test_every_event_type_has_a_payload_and_a_member_of_the_union() -> None:
     assert len(schema["oneOf"]) == len(EventType)
 
 
-@pytest.mark.parametrize(("changes", "model"), [(NodeChanges, Node), (ChatChanges, ChatSummary)])
-def test_change_payloads_have_the_models_fields_and_types(changes: type, model: type[BaseModel]) -> None:
-    assert _hints(changes) == {name: f.annotation for name, f in model.model_fields.items()}
+# each change payload: its model's fields, and the fields it has besides (a node's new continuation as a delta)
+@pytest.mark.parametrize(("changes", "model", "besides"), [
+    (NodeChanges, Node, {"continuation_delta": ContinuationDelta}),
+    (ChatChanges, ChatSummary, {}),
+    (ContinuationDelta, Continuation, {}),
+])
+def test_change_payloads_have_the_models_fields_and_types(changes: type, model: type[BaseModel],
+                                                          besides: dict[str, type]) -> None:
+    assert _hints(changes) == {name: f.annotation for name, f in model.model_fields.items()} | besides
     assert not changes.__required_keys__  # type: ignore[attr-defined]
 
 
@@ -58,6 +71,15 @@ def _event(type_: EventType, data: dict[str, Any]) -> dict[str, Any]:
 def test_a_payload_that_drifted_from_its_model_is_rejected(type_: EventType, data: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         validate_event(_event(type_, data))
+
+
+def test_a_continuation_delta_is_typed() -> None:
+    changes = {"lifecycle": "waiting_llm", "continuation_delta": {"kind": "llm", "token": "n@3"}}
+    assert validate_event(_event(EventType.NODE_UPDATED, {"changes": changes})).model_dump(mode="json")["data"] == {
+        "changes": changes}
+    for bad in ({"kind": "sleeping"}, {"token": 3}, {"no_such_field": 1}):
+        with pytest.raises(ValidationError):
+            validate_event(_event(EventType.NODE_UPDATED, {"changes": {"continuation_delta": bad}}))
 
 
 def test_a_payload_of_its_model_is_accepted() -> None:

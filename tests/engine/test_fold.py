@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from aga_swarm.engine.errors import HistoryCompacted, InvalidInput
-from aga_swarm.engine.fold import fold
-from aga_swarm.schemas import SwarmState, SwarmStatus
+from aga_swarm.engine.fold import apply_event, fold
+from aga_swarm.schemas import EventType, SwarmState, SwarmStatus
 from aga_swarm.service import SwarmService
 
 from .helpers import run_answering
@@ -24,6 +24,36 @@ async def test_state_equals_fold_of_history_after_full_run(svc: SwarmService) ->
     assert folded == state
     assert [e.seq for e in history.events] == list(range(1, state.seq + 1))
     assert state.nodes["n"].report and "blue" in state.nodes["n"].report
+
+
+async def test_node_updated_carries_a_continuation_delta_and_whole_continuations_still_fold(svc: SwarmService) -> None:
+    swarm = svc.create_swarm("u1", GOAL)
+    svc.spawn(swarm.id)
+    assert await run_answering(svc, swarm.id, {"Ask": ["x", "blue"]}) is SwarmStatus.COMPLETED
+    events = svc.history(swarm.id).events
+    updates = [e.data["changes"] for e in events if e.type is EventType.NODE_UPDATED]
+    deltas = [c["continuation_delta"] for c in updates if "continuation_delta" in c]
+    assert len(deltas) > 20
+    assert all(c["continuation"] is None for c in updates if "continuation" in c)  # a whole one only when none
+    assert not any("node_id" in d for d in deltas)  # always the event's node
+    assert sum("created_at" not in d for d in deltas) > len(deltas) / 2  # mostly the event's ts
+    assert any("kind" not in d for d in deltas) and any("context" not in d for d in deltas)
+    # a history written before the deltas (each new continuation whole) folds to the same state at every seq
+    state, old_form = SwarmState(swarm_id=swarm.id), []
+    for e in events:
+        apply_event(state, e)
+        changes = e.data.get("changes", {})
+        if "continuation_delta" in changes:
+            cont = state.nodes[str(e.node_id)].continuation
+            assert cont is not None
+            whole = {k: v for k, v in changes.items() if k != "continuation_delta"}
+            whole["continuation"] = cont.model_dump(mode="json")
+            e = e.model_copy(update={"data": {"changes": whole}})
+        old_form.append(e)
+    assert state == svc.state(swarm.id)
+    assert not any("continuation_delta" in e.data.get("changes", {}) for e in old_form)
+    for seq in range(0, len(events) + 1):
+        assert fold(old_form[:seq], SwarmState(swarm_id=swarm.id)) == fold(events[:seq], SwarmState(swarm_id=swarm.id))
 
 
 async def test_state_at_matches_prefix_fold_and_uses_snapshots(svc: SwarmService) -> None:

@@ -25,9 +25,9 @@ async def main() -> None:
     svc.upload_memory(s.id, [Upload("notes.md", None, b"# notes"), Upload("data.json", None, b"{}")])
     svc.upload_memory(s.id, [Upload("notes.md", None, b"# notes, again")])
     # auto_approve events, at the end too: one tool on, every tool on, the tool off again
-    svc.set_auto_approve(s.id, True, "fs.write_file")
+    svc.set_auto_approve(s.id, True, "memory.write")
     svc.set_auto_approve(s.id, True)
-    svc.set_auto_approve(s.id, False, "fs.write_file")
+    svc.set_auto_approve(s.id, False, "memory.write")
     print(json.dumps({"history": svc.history(s.id).model_dump(mode="json"),
                       "state": svc.state(s.id).model_dump(mode="json")}, indent=1))
 

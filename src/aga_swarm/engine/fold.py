@@ -62,6 +62,36 @@ def reserve(usage: Usage, cont: Continuation | None, sign: int) -> bool:
     return True
 
 
+def continuation_from_delta(old: Continuation | None, node_id: str, ts: datetime,
+                            delta: dict[str, Any]) -> Continuation:
+    """The continuation a ``continuation_delta`` describes: the node's previous one (or, when it had none, one with
+    only its ``node_id`` and empty request and context), ``created_at`` the event's ``ts``, then the delta's
+    fields set (``SwarmTx.settle`` writes only the fields that differ)."""
+    base: dict[str, Any] = dict(old.__dict__) if old is not None else {"node_id": node_id, "request": {},
+                                                                        "context": {}}
+    base["created_at"] = ts
+    base.update(delta)
+    return Continuation.model_validate(base)
+
+
+def continuation_delta(old: Continuation | None, node_id: str, new: dict[str, Any], ts: str) -> dict[str, Any]:
+    """The ``continuation_delta`` of ``new`` (a continuation's JSON) after ``old``, in an event whose ``ts`` is
+    ``ts`` (as JSON): the fields of ``new`` that ``continuation_from_delta`` would not give otherwise."""
+    base: dict[str, Any] = old.__dict__ if old is not None else {"node_id": node_id, "request": {}, "context": {}}
+    missing = _MISSING
+    out: dict[str, Any] = {}
+    for key, value in new.items():
+        if key == "created_at":
+            if value != ts:
+                out[key] = value
+        elif base.get(key, missing) != value:  # a StrEnum equals its value; request and context are JSON
+            out[key] = value
+    return out
+
+
+_MISSING = object()
+
+
 def apply_event(state: SwarmState, event: SwarmEvent) -> None:
     """Apply one event in place. Entities an event names must already be in ``state``."""
     data = event.data
@@ -80,10 +110,15 @@ def apply_event(state: SwarmState, event: SwarmEvent) -> None:
         assert event.node_id is not None
         node = state.nodes[event.node_id]
         changes = data["changes"]
-        if "continuation" in changes:
+        delta = changes.get("continuation_delta")
+        swapped = delta is not None or "continuation" in changes
+        if swapped:
             reserve(state.usage, node.continuation, -1)
+        if delta is not None:  # what changed since the node's previous continuation
+            changes = {k: v for k, v in changes.items() if k != "continuation_delta"}
+            changes["continuation"] = continuation_from_delta(node.continuation, node.id, event.ts, delta)
         _patch(node, {**changes, "updated_at": event.ts})
-        if "continuation" in changes:
+        if swapped:
             reserve(state.usage, node.continuation, 1)
     elif kind is EventType.CHAT_UPDATED:
         chat_id = data["chat_id"]

@@ -64,7 +64,15 @@ from ..store.database import RawConnection
 from ..store.payloads import RequestStore
 from . import keys
 from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
-from .fold import USAGE_EVENTS, apply_event, chat_ids_touched, node_ids_touched, node_ids_touched_by, reserve
+from .fold import (
+    USAGE_EVENTS,
+    apply_event,
+    chat_ids_touched,
+    continuation_delta,
+    node_ids_touched,
+    node_ids_touched_by,
+    reserve,
+)
 from .rowcache import CachedRows
 from .stats import ModelCallRecord
 
@@ -126,6 +134,9 @@ class SwarmTx:
         # each node's changes in this transaction not yet made an event (``update_node``): one ``node_updated``
         # per node, emitted at the end (``settle``), in the order of each node's first change
         self._node_changes: dict[str, dict[str, Any]] = {}
+        # each such node's continuation before its first change in them: its event carries the new continuation as
+        # a delta against it (``fold.continuation_delta``)
+        self._node_cont_before: dict[str, Continuation | None] = {}
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
         self.group_budget = 0  # how many kept-back operations the executor may run in this transaction
         self.spawn_budget = 0  # how many kept-back spawns of new nodes it may run besides (``GroupCommit.drain``)
@@ -285,6 +296,8 @@ class SwarmTx:
         else:
             pending.update(jsonable)
         swapped = "continuation" in changes
+        if swapped and node_id not in self._node_cont_before:
+            self._node_cont_before[node_id] = node.continuation
         if swapped and reserve(self.state.usage, node.continuation, -1):  # as the fold does
             self._usage_dirty = True
         # what apply_event does with the event's JSON, but with the typed values at hand (no re-validation)
@@ -301,11 +314,25 @@ class SwarmTx:
         events are taken (``GroupCommit._run_batch``)."""
         pending = self._node_changes
         if node_id is not None:
-            self.emit(_NODE_UPDATED, node_id, {"changes": pending.pop(node_id)}, applied=True)
+            self.emit(_NODE_UPDATED, node_id, {"changes": self._delta(node_id, pending.pop(node_id))}, applied=True)
             return
         while pending:
             nid = next(iter(pending))
-            self.emit(_NODE_UPDATED, nid, {"changes": pending.pop(nid)}, applied=True)
+            self.emit(_NODE_UPDATED, nid, {"changes": self._delta(nid, pending.pop(nid))}, applied=True)
+
+    def _delta(self, node_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """A node's changes as its event carries them: a new continuation as ``continuation_delta``, what differs
+        from the node's continuation before them (``fold.continuation_from_delta`` gives it back); none is
+        ``continuation: null``."""
+        if "continuation" not in changes:
+            return changes
+        before = self._node_cont_before.pop(node_id, _UNKNOWN)
+        new = changes["continuation"]
+        if new is None or before is _UNKNOWN:  # (not known: cannot happen; the whole continuation is as good)
+            return changes
+        delta = continuation_delta(before, node_id, new, iso(self.now))
+        return {("continuation_delta" if k == "continuation" else k): (delta if k == "continuation" else v)
+                for k, v in changes.items()}
 
     def continuation_token(self, node_id: str) -> str:
         """The token of a continuation ``node_id`` writes now (``keys.continuation_token``): it names the seq the
@@ -617,6 +644,7 @@ _SWARM_RUNNING = SwarmStatus.RUNNING
 _NODE_SPAWNED, _NODE_UPDATED = EventType.NODE_SPAWNED, EventType.NODE_UPDATED
 _AUTO_APPROVE = EventType.AUTO_APPROVE
 _LIVE = frozenset(sql.LIVE_LIFECYCLES)  # a child in one of these has not ended (``sql.ANY_LIVE_CHILD``)
+_UNKNOWN: Any = object()
 
 
 # node fields whose typed value ``update_node`` may set directly: it serialises to exactly what the fold,

@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 
 from .chat import Attachment, ChatStatus, ChatSummary, Message, MessageRole
 from .common import Model
-from .ops import Continuation
+from .ops import Continuation, ContinuationKind
 from .spaces import ActionType, MemoryFile
 from .swarm import Lifecycle, Node, SwarmStatus, Usage
 
@@ -53,8 +53,25 @@ class NodeSpawnedData(TypedDict):
 
 
 @with_config(_STRICT)
+class ContinuationDelta(TypedDict, total=False):
+    """A node's new continuation as the fields that differ from its previous one (``continuation_delta``): the
+    continuation is the previous one (when it had none: ``{node_id: the event's node_id, request: {}, context:
+    {}}``) with ``created_at`` set to the event's ``ts`` and then these fields set (``engine/fold.py``)."""
+
+    node_id: str
+    kind: ContinuationKind
+    request: dict[str, Any]
+    context: dict[str, Any]
+    next_step: str
+    token: str
+    created_at: datetime
+
+
+@with_config(_STRICT)
 class NodeChanges(TypedDict, total=False):
-    """The ``Node`` fields an update sets (the same names and types; ``updated_at`` is the event's ``ts``)."""
+    """The ``Node`` fields an update sets (the same names and types; ``updated_at`` is the event's ``ts``). A new
+    continuation comes as ``continuation_delta`` (what changed since the node's previous one); ``continuation``
+    is then only ``null`` (none any more), or a whole continuation in histories written before the deltas."""
 
     id: str
     swarm_id: str
@@ -79,6 +96,7 @@ class NodeChanges(TypedDict, total=False):
     inbox: list[str]
     attachments: list[Attachment]
     continuation: Continuation | None
+    continuation_delta: ContinuationDelta
     created_at: datetime
     updated_at: datetime
 

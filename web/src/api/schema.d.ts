@@ -889,6 +889,34 @@ export interface components {
             token: string;
         };
         /**
+         * ContinuationDelta
+         * @description A node's new continuation as the fields that differ from its previous one (``continuation_delta``): the
+         *     continuation is the previous one (when it had none: ``{node_id: the event's node_id, request: {}, context:
+         *     {}}``) with ``created_at`` set to the event's ``ts`` and then these fields set (``engine/fold.py``).
+         */
+        ContinuationDelta: {
+            /** Context */
+            context?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            kind?: components["schemas"]["ContinuationKind"];
+            /** Next Step */
+            next_step?: string;
+            /** Node Id */
+            node_id?: string;
+            /** Request */
+            request?: {
+                [key: string]: unknown;
+            };
+            /** Token */
+            token?: string;
+        };
+        /**
          * ContinuationKind
          * @enum {string}
          */
@@ -1459,7 +1487,9 @@ export interface components {
         };
         /**
          * NodeChanges
-         * @description The ``Node`` fields an update sets (the same names and types; ``updated_at`` is the event's ``ts``).
+         * @description The ``Node`` fields an update sets (the same names and types; ``updated_at`` is the event's ``ts``). A new
+         *     continuation comes as ``continuation_delta`` (what changed since the node's previous one); ``continuation``
+         *     is then only ``null`` (none any more), or a whole continuation in histories written before the deltas.
          */
         NodeChanges: {
             /** Action Id */
@@ -1482,6 +1512,7 @@ export interface components {
                 [key: string]: unknown;
             };
             continuation?: components["schemas"]["Continuation"] | null;
+            continuation_delta?: components["schemas"]["ContinuationDelta"];
             /**
              * Created At
              * Format: date-time

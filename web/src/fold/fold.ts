@@ -114,9 +114,14 @@ export function applyEvent(state: SwarmState, event: SwarmEvent): void {
     case 'node_updated': {
       const node = event.node_id ? state.nodes[event.node_id] : undefined;
       if (node) {
-        const changes = event.data.changes;
-        const swapped = 'continuation' in changes;
+        const { continuation_delta: delta, ...changes } = event.data.changes;
+        const swapped = delta !== undefined || 'continuation' in changes;
         if (swapped) reserve(state.usage, node.continuation, -1);
+        if (delta !== undefined) {
+          // what changed since the node's previous continuation (fold.py's continuation_from_delta)
+          const base = node.continuation ?? { node_id: node.id, request: {}, context: {} };
+          changes.continuation = { ...base, created_at: event.ts, ...delta } as Node['continuation'];
+        }
         Object.assign(node, changes, { updated_at: event.ts });
         if (swapped) reserve(state.usage, node.continuation, 1);
       }

@@ -95,7 +95,9 @@ class Writer {
       }
       case 'node_updated':
         this.node(event.node_id);
-        if ('continuation' in (event.data.changes ?? {})) this.usage(); // a model call's reservation
+        if ('continuation' in (event.data.changes ?? {}) || 'continuation_delta' in (event.data.changes ?? {})) {
+          this.usage(); // a model call's reservation
+        }
         break;
       case 'chat_updated':
         this.chat(event.data.chat_id);
