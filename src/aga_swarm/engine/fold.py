@@ -78,14 +78,11 @@ def continuation_delta(old: Continuation | None, node_id: str, new: dict[str, An
     """The ``continuation_delta`` of ``new`` (a continuation's JSON) after ``old``, in an event whose ``ts`` is
     ``ts`` (as JSON): the fields of ``new`` that ``continuation_from_delta`` would not give otherwise."""
     base: dict[str, Any] = old.__dict__ if old is not None else {"node_id": node_id, "request": {}, "context": {}}
-    missing = _MISSING
-    out: dict[str, Any] = {}
-    for key, value in new.items():
-        if key == "created_at":
-            if value != ts:
-                out[key] = value
-        elif base.get(key, missing) != value:  # a StrEnum equals its value; request and context are JSON
-            out[key] = value
+    get = base.get
+    # a StrEnum equals its value; request and context are JSON
+    out = {key: value for key, value in new.items() if key != "created_at" and get(key, _MISSING) != value}
+    if new["created_at"] != ts:
+        out["created_at"] = new["created_at"]
     return out
 
 

@@ -330,9 +330,9 @@ class SwarmTx:
         new = changes["continuation"]
         if new is None or before is _UNKNOWN:  # (not known: cannot happen; the whole continuation is as good)
             return changes
-        delta = continuation_delta(before, node_id, new, iso(self.now))
-        return {("continuation_delta" if k == "continuation" else k): (delta if k == "continuation" else v)
-                for k, v in changes.items()}
+        del changes["continuation"]  # (the transaction's own dict, taken out of ``_node_changes``)
+        changes["continuation_delta"] = continuation_delta(before, node_id, new, iso(self.now))
+        return changes
 
     def continuation_token(self, node_id: str) -> str:
         """The token of a continuation ``node_id`` writes now (``keys.continuation_token``): it names the seq the
