@@ -80,3 +80,18 @@ def keep_done_operations(monkeypatch: Any) -> None:
     monkeypatch.setattr(sql, "TAKE_RESERVED_OPERATION", sql.Q(  # a reserved one (SQLite: Runner.claim)
         "UPDATE operations SET status = 'done' "
         "WHERE id = :id AND swarm_id = :sid AND idem_key = :key AND status = 'queued'"))
+
+
+def continuations_set(events: list[Any], swarm_id: str) -> list[tuple[Any, dict[str, Any]]]:
+    """Each ``node_updated`` of a whole history that gives its node a continuation, with that continuation's JSON
+    as the fold makes it (the event carries only what changed: ``continuation_delta``)."""
+    from aga_swarm.engine.fold import apply_event
+
+    state, out = SwarmState(swarm_id=swarm_id), []
+    for e in events:
+        apply_event(state, e)
+        if e.type is EventType.NODE_UPDATED:
+            cont = state.nodes[str(e.node_id)].continuation
+            if cont is not None and ("continuation_delta" in e.data["changes"] or "continuation" in e.data["changes"]):
+                out.append((e, cont.model_dump(mode="json")))
+    return out

@@ -31,7 +31,7 @@ from aga_swarm.sdk import ActionSpec, ChildrenResult, NoContext, Registry, StepC
 from aga_swarm.service import SwarmService
 
 from ..conftest import MakeService, make_service
-from .helpers import comparable, run_answering
+from .helpers import comparable, continuations_set, run_answering
 
 SEEN: list[ChildView] = []
 
@@ -240,8 +240,8 @@ async def test_a_fork_taken_while_the_confirm_review_waits_ends_as_the_original(
     svc.spawn(s.id)
     assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
     events = svc.history(s.id).events
-    at = next(e.seq for e in events if e.node_id == "n" and e.type.value == "node_updated"
-              and (e.data["changes"].get("continuation") or {}).get("next_step") == "confirm.on_review")
+    at = next(e.seq for e, c in continuations_set(events, s.id) if e.node_id == "n"
+              and c["next_step"] == "confirm.on_review")
     assert svc.state_at(s.id, at).nodes["n"].lifecycle is Lifecycle.WAITING_LLM
     fork = svc.clone(s.id, at_seq=at)
     svc.resume(fork.id)

@@ -20,7 +20,7 @@ from aga_swarm.sdk import ActionSpec, Registry, StepContext
 from aga_swarm.service import SwarmService
 
 from ..conftest import make_service
-from .helpers import run_answering
+from .helpers import continuations_set, run_answering
 
 GOAL = "Save the plan Tool: memory.write notes/plan.md buy milk Tool: memory.read notes/plan.md"
 
@@ -157,9 +157,8 @@ async def test_the_conversation_is_kept_by_reference(backend: str, tmp_path: Pat
         s = svc.create_swarm("u1", goal)
         svc.spawn(s.id)
         assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
-        contexts = [e.data["changes"]["continuation"]["context"] for e in svc.history(s.id).events
-                    if e.type is EventType.NODE_UPDATED and e.node_id == "n.1"
-                    and (e.data["changes"].get("continuation") or {}).get("next_step", "").startswith("tools.")]
+        contexts = [c["context"] for e, c in continuations_set(svc.history(s.id).events, s.id)
+                    if e.node_id == "n.1" and c["next_step"].startswith("tools.")]
         assert len(contexts) >= 6  # one node_updated per node per transaction: at least one per turn
         assert max(len(c["messages"]) for c in contexts) <= 2  # the model's calls and their result, no more
         assert all(c["base"] for c in contexts) and len({c["base"] for c in contexts}) == 6  # one per turn

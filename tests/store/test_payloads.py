@@ -15,7 +15,7 @@ from aga_swarm.store import tables as t
 from aga_swarm.store.errors import SetupError
 from aga_swarm.store.payloads import REF, canonical, request_blob_key, request_key
 from tests.conftest import make_service
-from tests.engine.helpers import run_answering
+from tests.engine.helpers import continuations_set, run_answering
 from tests.migrations import alembic_on
 
 GOAL = "Ask the user for their favourite colour\nWrite a haiku about it"
@@ -46,8 +46,7 @@ async def test_each_request_is_stored_once_and_the_developer_log_shows_it(servic
     svc.spawn(s.id)
     assert await run_answering(svc, s.id, {"": ["blue"]}) is SwarmStatus.COMPLETED
     events = svc.history(s.id).events
-    llm_conts = [e.data["changes"]["continuation"] for e in events if e.type.value == "node_updated"
-                 and (e.data.get("changes", {}).get("continuation") or {}).get("kind") == ContinuationKind.LLM.value]
+    llm_conts = [c for _, c in continuations_set(events, s.id) if c["kind"] == ContinuationKind.LLM.value]
     assert llm_conts, "the run made model calls"
     for cont in llm_conts:  # the history names each request by key; it never repeats the prompt
         assert set(cont["request"]) - {"output_step"} == {REF, "purpose", "reserve"}
@@ -97,8 +96,7 @@ async def test_done_operations_are_pruned_and_a_fork_keeps_its_prompts(service: 
     # a fork at a point where a node waits on a model call runs it from the stored request, after its source
     # (and the source's blobs) are gone
     events = svc.history(s.id).events
-    at = next(e.seq for e in events if e.type.value == "node_updated"
-              and (e.data["changes"].get("continuation") or {}).get("kind") == ContinuationKind.LLM.value)
+    at = next(e.seq for e, c in continuations_set(events, s.id) if c["kind"] == ContinuationKind.LLM.value)
     fork = svc.clone(s.id, at_seq=at)
     before = {n: svc.node_detail(fork.id, n).llm_calls for n in svc.state(fork.id).nodes}
     svc.delete_swarm(s.id)
@@ -134,8 +132,8 @@ async def test_upgrading_a_0007_store_prunes_done_operations_and_runs_its_waitin
         s = svc.create_swarm("u1", GOAL)
         svc.spawn(s.id)
         assert await run_answering(svc, s.id, {"": ["blue"]}) is SwarmStatus.COMPLETED
-        at = next(e.seq for e in svc.history(s.id).events if e.type.value == "node_updated" and e.node_id == "n"
-                  and (e.data["changes"].get("continuation") or {}).get("kind") == ContinuationKind.LLM.value)
+        at = next(e.seq for e, c in continuations_set(svc.history(s.id).events, s.id) if e.node_id == "n"
+                  and c["kind"] == ContinuationKind.LLM.value)
         fork = svc.clone(s.id, at_seq=at)
         with svc.db.read() as conn:
             node = from_json(conn.execute(select(t.nodes.c.data).where(
