@@ -326,9 +326,9 @@ class SwarmTx:
         ``continuation: null``."""
         if "continuation" not in changes:
             return changes
-        before = self._node_cont_before.pop(node_id, _UNKNOWN)
+        before = self._node_cont_before.pop(node_id)  # recorded by ``update_node`` with the change
         new = changes["continuation"]
-        if new is None or before is _UNKNOWN:  # (not known: cannot happen; the whole continuation is as good)
+        if new is None:
             return changes
         del changes["continuation"]  # (the transaction's own dict, taken out of ``_node_changes``)
         changes["continuation_delta"] = continuation_delta(before, node_id, new, iso(self.now))
@@ -644,7 +644,6 @@ _SWARM_RUNNING = SwarmStatus.RUNNING
 _NODE_SPAWNED, _NODE_UPDATED = EventType.NODE_SPAWNED, EventType.NODE_UPDATED
 _AUTO_APPROVE = EventType.AUTO_APPROVE
 _LIVE = frozenset(sql.LIVE_LIFECYCLES)  # a child in one of these has not ended (``sql.ANY_LIVE_CHILD``)
-_UNKNOWN: Any = object()
 
 
 # node fields whose typed value ``update_node`` may set directly: it serialises to exactly what the fold,
