@@ -51,6 +51,21 @@ class Q:
         self.row: type[tuple[Any, ...]] | None = None  # the NamedTuple ``run_rows`` takes (``positional``)
         # PostgreSQL: one statement for many rows, its parameters one array per column (``many_rows``)
         self.pg_many: str | None = None
+        # SQLite: a plain ``INSERT ... VALUES (?, ...)``'s row tuple, repeated for a multi-row insert (``run_rows``)
+        head, sep, tail = self._sqlite_pos.partition(" VALUES ")
+        self.multi_row: tuple[str, str] | None = (head, tail) if (
+            sep and head.startswith("INSERT") and tail.startswith("(") and tail.endswith(")")
+            and tail.count("(") == 1) else None
+        self._multi_texts: dict[int, str] = {}
+
+    def multi_row_text(self, rows: int) -> str:
+        """This ``INSERT`` for ``rows`` rows in one statement (SQLite, ``?`` parameters)."""
+        text = self._multi_texts.get(rows)
+        if text is None:
+            assert self.multi_row is not None
+            head, values = self.multi_row
+            text = self._multi_texts[rows] = head + " VALUES " + ", ".join([values] * rows)
+        return text
 
     def text_for(self, conn: Any) -> str:
         return self.pg if conn.dialect.name == "postgresql" else self.sqlite
@@ -146,8 +161,30 @@ def run_rows(conn: Any, q: Q, rows: Sequence[tuple[Any, ...]]) -> None:
         cur.execute(q.positional_text_for(conn), rows[0])
     elif q.pg_many is not None and conn.dialect.name == "postgresql":
         cur.execute(q.pg_many, [list(column) for column in zip(*rows, strict=True)])
+    elif len(rows) >= _MULTI_ROW_SIZES[-1] and q.multi_row is not None and conn.dialect.name == "sqlite":
+        _insert_multi_row(cur, q, rows)
     else:
         cur.executemany(q.positional_text_for(conn), rows)
+
+
+# SQLite: a big insert goes as statements of this many rows each (``INSERT ... VALUES (...), (...)``), the rest
+# by ``executemany``: one statement step per chunk instead of one per row saves about a quarter of the insert's
+# CPU (a fan-out writes ~3 rows per child). Few sizes, so that each chunk's statement is prepared once and then
+# found in the driver's statement cache; the largest keeps a chunk's parameters far below SQLite's limit.
+_MULTI_ROW_SIZES = (256, 64, 16)
+
+
+def _insert_multi_row(cur: Any, q: Q, rows: Sequence[tuple[Any, ...]]) -> None:
+    start, count = 0, len(rows)
+    for size in _MULTI_ROW_SIZES:
+        text = None
+        while count - start >= size:
+            if text is None:
+                text = q.multi_row_text(size)
+            cur.execute(text, [value for row in rows[start:start + size] for value in row])
+            start += size
+    if start < count:
+        cur.executemany(q._sqlite_pos, rows[start:])
 
 
 class Writes:
