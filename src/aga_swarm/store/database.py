@@ -186,8 +186,9 @@ class Database:
         up to date under a lock; with ``migrate=False`` a schema behind the code is a :class:`SchemaBehind`
         error (unless ``check_schema=False``, for ``aga-swarm db``). ``pool_size`` and ``max_overflow`` size
         PostgreSQL's connection pool (default ``$AGA_SWARM_DB_POOL_SIZE``, 10, and
-        ``$AGA_SWARM_DB_MAX_OVERFLOW``, 20). ``compress_bytes`` (default ``$AGA_SWARM_ROW_COMPRESS_BYTES``, 0: off):
-        on SQLite, JSON values of at least this many characters are stored compressed (``packing``)."""
+        ``$AGA_SWARM_DB_MAX_OVERFLOW``, 20). ``compress_bytes`` (default ``$AGA_SWARM_ROW_COMPRESS_BYTES``, else
+        ``packing.DEFAULT_COMPRESS_BYTES``; 0: off): on SQLite, JSON values of at least this many characters are
+        stored compressed (``packing``)."""
         if migrate is None:
             migrate = env_bool("AGA_SWARM_DB_AUTO_MIGRATE", True)
         self.url = url
@@ -195,7 +196,9 @@ class Database:
         self.dispatch = dispatch_mode(url)
         # SQLite: what a transaction writes for a JSON value of this size or more is packed (``packing``; None:
         # nothing is). PostgreSQL's columns are json: never packed.
-        min_bytes = env_int(packing.COMPRESS_BYTES_ENV, 0, 0) if compress_bytes is None else compress_bytes
+        min_bytes = compress_bytes
+        if min_bytes is None:
+            min_bytes = env_int(packing.COMPRESS_BYTES_ENV, packing.DEFAULT_COMPRESS_BYTES, 0)
         self.pack: packing.Packer | None = packing.Packer(min_bytes) if self.is_sqlite and min_bytes > 0 else None
         if self.is_sqlite:
             # a pool of reused connections: opening SQLite (and setting its pragmas) per transaction costs ms

@@ -1,19 +1,22 @@
-"""Compressed JSON values in SQLite rows (issue 14: small rows), on when the operator sets a size.
+"""Compressed JSON values in SQLite rows (issue 14: small rows), on by default above a size.
 
-With ``AGA_SWARM_ROW_COMPRESS_BYTES`` = N (0, the default, is off), a JSON value of at least N bytes that SQLite
-stores in an event, node row, chat row or developer-log body is written as a BLOB: one version byte, then the
-value's exact JSON text compressed by zstd against a built-in dictionary of the engine's own JSON vocabulary
-(``packdict``). Each value is compressed on its own, so any row reads back alone, and reading gives the same text
-byte for byte: history, the slider and the developer log see exactly what was written. A value under N bytes, a
-row written before the setting, and every value on PostgreSQL (its columns are ``json``) stay plain JSON text;
-readers take both (``loads``, ``text``).
+With ``AGA_SWARM_ROW_COMPRESS_BYTES`` = N (``DEFAULT_COMPRESS_BYTES``, 200, unless set; 0 is off), a JSON value of
+at least N characters that SQLite stores in an event, node row, chat row or developer-log body is written as a
+BLOB: one version byte, then the value's exact JSON text compressed by zstd against a built-in dictionary of the
+engine's own JSON vocabulary (``packdict``). Each value is compressed on its own, so any row reads back alone, and
+reading gives the same text byte for byte: history, the slider and the developer log see exactly what was
+written. A value under N characters, a row written before the setting, and every value on PostgreSQL (its
+columns are ``json``) stay plain JSON text; readers take both (``loads``, ``text``).
 
 With the setting on, an event's type is written as a one-letter code too (``short_type``: 11 bytes an event;
 ``long_type`` reads both).
 
-The price is CPU: 3-4 µs to compress and 1 µs to read back a value of a few hundred characters (the 1,211-node
-bench packs 33,041 values: 0.13 s, about 34 µs a model call), against 38 µs of engine CPU per child of a
-fan-out, so it is the operator's choice (the embedded default stays as fast as it was).
+The price is CPU: about 2 µs to compress and 0.5 µs to read back a value of a few hundred characters. The default
+threshold keeps the smallest, most frequent rows plain: a durable step's ``node_updated`` event (about 150
+characters, one per step, where 2 µs would be 7% of the step), a journal line, most ``llm_call`` events; what it
+packs (continuations, node rows, new nodes, larger chat rows and bodies) holds most of the bytes. With
+``AGA_SWARM_BLOB_INLINE_BYTES=1024`` the 1,211-node bench stores 4.9 KB a node at 200, 4.1 KB at 1, 8.5 KB off
+(bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import zstandard
 from .packdict import DICT_V1
 
 COMPRESS_BYTES_ENV = "AGA_SWARM_ROW_COMPRESS_BYTES"
+DEFAULT_COMPRESS_BYTES = 200  # values shorter than this stay plain text (see above); 0 turns packing off
 V1 = 1  # the first byte of a value packed with DICT_V1 (JSON text never starts with it)
 _V1_BYTE = bytes([V1])
 
