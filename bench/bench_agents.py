@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--inline-bytes", type=int, help="bodies above this size go to the blob store "
                                                     "(default: AGA_SWARM_BLOB_INLINE_BYTES or 16,000)")
     ap.add_argument("--compress-bytes", type=int, help="JSON values in SQLite rows at least this long are stored "
-                                                      "compressed (default: AGA_SWARM_ROW_COMPRESS_BYTES or 200; 0: off)")
+                                                      "compressed (default: AGA_SWARM_ROW_COMPRESS_BYTES or 200; "
+                                                      "0: off)")
     args = ap.parse_args(argv)
     p = QUICK if args.quick else FULL
     with c.temp_dir(args.dir, "aga-bench-agents-") as base:
