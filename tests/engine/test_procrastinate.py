@@ -3,11 +3,11 @@
 Each guarantee of the queue, checked across processes: a job is deferred in the transaction that queues its
 operation (none for one rolled back, none for a held one, one per operation released on resume); workers are
 woken by LISTEN/NOTIFY (their fallback fetch poll is set far beyond the tests' bounds); one operation at a time
-per node and a node's operations in id order (an audit trigger records every claim and whether another
-operation of the node was running then); a paused swarm's operations stay held while workers run, and resume
-releases them; group commit still runs more operations than there are claims; a SIGKILLed worker's operations
-are taken over after the stall timeout (not the 300 s lease) and nothing is done twice. Procrastinate's own
-CLI works on the store.
+per node and a node's operations in id order (an audit trigger records every claim, every reserved operation
+taken from the queue, and whether another operation of the node was running then); a paused swarm's operations
+stay held while workers run, and resume releases them; group commit still runs more operations than there are
+claims; a SIGKILLed worker's operations are taken over after the stall timeout (not the 300 s lease) and nothing
+is done twice. Procrastinate's own CLI works on the store.
 """
 
 from __future__ import annotations
@@ -52,6 +52,22 @@ END;
 $$;
 CREATE TRIGGER aga_test_claimed AFTER INSERT OR UPDATE OF status, claim ON operations FOR EACH ROW
     WHEN (NEW.status = 'running') EXECUTE FUNCTION aga_test_audit_claim();
+CREATE FUNCTION aga_test_audit_take() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF strpos(current_query(), 'idem_key = ') = 0 THEN  -- a parent's absorbed notices: none of them runs
+        RETURN NULL;
+    END IF;
+    INSERT INTO aga_test_claims (swarm_id, node_id, op_id, claim, how, overlap) VALUES (
+        OLD.swarm_id, OLD.node_id, OLD.id, NULL, TG_OP,
+        EXISTS (SELECT 1 FROM operations o WHERE o.swarm_id = OLD.swarm_id AND o.node_id = OLD.node_id
+                AND o.status = 'running' AND o.id <> OLD.id));
+    RETURN NULL;
+END;
+$$;
+-- a reserved operation (one that awaits no network: ``engine/jobs.py``) is taken from the queue by the transaction
+-- that runs it, which deletes its queued row (by id and key: a parent's absorbed notices are deleted too, not run)
+CREATE TRIGGER aga_test_taken AFTER DELETE ON operations FOR EACH ROW
+    WHEN (OLD.status = 'queued') EXECUTE FUNCTION aga_test_audit_take();
 """
 
 
@@ -116,8 +132,9 @@ def _jobs(svc: SwarmService, swarm_id: str, status: str | None = None) -> list[A
 
 
 def _claims(svc: SwarmService, swarm_id: str) -> list[Any]:
-    return _rows(svc, "SELECT node_id, op_id, claim, overlap FROM aga_test_claims WHERE swarm_id = :s ORDER BY seq",
-                 s=swarm_id)
+    """Every claim and every reserved operation taken (``how`` 'DELETE', no claim), in order."""
+    return _rows(svc, "SELECT node_id, op_id, claim, overlap, how FROM aga_test_claims WHERE swarm_id = :s "
+                      "ORDER BY seq", s=swarm_id)
 
 
 def _check_claims(svc: SwarmService, swarm_id: str) -> list[Any]:
@@ -212,7 +229,8 @@ async def test_two_workers_woken_by_notify_keep_every_guarantee(svc: SwarmServic
     assert comparable(svc.state(many.id)) == comparable(svc.state(reference))
     claims = _check_claims(svc, many.id)
     assert len({c.op_id for c in claims}) == len(claims)  # no operation claimed twice
-    assert all(c.claim.startswith("w") for c in claims)  # every claim was made under a Procrastinate worker
+    # every claim was made under a Procrastinate worker (the others are reserved operations taken as they ran)
+    assert all(c.claim.startswith("w") for c in claims if c.how != "DELETE")
     assert sum(ran) > len(claims)  # group commit: operations ran in the transaction of the one that queued them
     # batch claims: a job's claim transaction also took other due jobs' queued operations (the 40 notes' model
     # calls are queued at once); claims written by an operation's own commit (its node's next one) are inserts

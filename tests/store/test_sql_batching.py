@@ -69,7 +69,7 @@ def _read(db: Database) -> dict[str, list[tuple[object, ...]]]:
 
 
 def test_many_rows_as_one_statement_write_what_sqlite_writes_row_by_row(tmp_path: Path, empty_pg_url: str) -> None:
-    assert sql.INSERT_EVENT.pg_many and "unnest(" in sql.INSERT_EVENT.pg_many
+    assert sql.INSERT_EVENT.pg_many and "json_array_elements(" in sql.INSERT_EVENT.pg_many
     assert sql.UPDATE_NODE.pg_many and "nodes.id = v.id" in sql.UPDATE_NODE.pg_many
     lite, pg = Database(f"sqlite:///{tmp_path / 'a.db'}"), Database(empty_pg_url)
     try:

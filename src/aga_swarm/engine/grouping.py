@@ -411,8 +411,14 @@ class GroupCommit:
         """Before a reserved ``op`` runs in ``tx``: delete its row if still queued (else ``LostClaim``: another
         worker ran it, a pause held it, a notice was absorbed), so nothing runs it twice and, in the same
         transaction, its effects and its end commit together. Nothing for a claimed one (``finish``)."""
-        if op.reserved and sql.run(tx.conn, sql.TAKE_RESERVED_OPERATION,
-                                   {"id": op.id, "sid": op.swarm_id, "key": op.idem_key}) != 1:
+        if not op.reserved:
+            return
+        conn, params = tx.conn, {"id": op.id, "sid": op.swarm_id, "key": op.idem_key}
+        if isinstance(conn, RawConnection) and conn.pipeline is not None:
+            # PostgreSQL (a job's reserved operation, ``engine/jobs.py``): checked where the transaction's results
+            # are read, as a claimed operation's end (``finish``), not by a round trip for its row count
+            sql.send(conn, sql.checked(sql.TAKE_RESERVED_OPERATION), params)
+        elif sql.run(conn, sql.TAKE_RESERVED_OPERATION, params) != 1:
             raise LostClaim()
 
     @staticmethod

@@ -22,6 +22,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
@@ -88,15 +89,16 @@ class _Later:
 _BUSY = _Busy()
 
 # the node's running operation if it has one, else its earliest queued one (one round trip)
-NEXT_OF_NODE = text("SELECT id, kind, payload, attempts, claim, lease_until, not_before, status FROM operations "
-                    "WHERE swarm_id = :sid AND node_id = :nid AND status IN ('running', 'queued') "
-                    "ORDER BY status = 'running' DESC, id LIMIT 1")
-TAKE_OVER = text("UPDATE operations SET claim = :claim, attempts = attempts + 1, lease_until = :lease "
-                 "WHERE id = :id AND claim = :old AND status = 'running'")
-WORKER_ALIVE = text("SELECT 1 FROM procrastinate_workers WHERE id = :wid "
-                    "AND last_heartbeat > now() - make_interval(secs => :stall)")
-WAKE = text("SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
-            "CAST(:args AS jsonb), :at)::procrastinate_job_to_defer_v1])")
+NEXT_OF_NODE = sql.Q("SELECT id, kind, payload, attempts, claim, lease_until, not_before, status, idem_key "
+                     "FROM operations WHERE swarm_id = :sid AND node_id = :nid AND status IN ('running', 'queued') "
+                     "ORDER BY status = 'running' DESC, id LIMIT 1")
+TAKE_OVER = sql.Q("UPDATE operations SET claim = :claim, attempts = attempts + 1, lease_until = :lease "
+                  "WHERE id = :id AND claim = :old AND status = 'running'")
+WORKER_ALIVE = sql.Q("SELECT 1 AS alive FROM procrastinate_workers WHERE id = :wid "
+                     "AND last_heartbeat > now() - make_interval(secs => :stall)")
+WAKE = sql.Q("SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
+             "CAST(:args AS jsonb), :at)::procrastinate_job_to_defer_v1])")
+CLAIM_LOCK_SHARED = sql.Q(f"SELECT pg_advisory_xact_lock_shared({CLAIM_LOCK})")
 
 
 def worker_of(claim: str | None) -> int | None:
@@ -108,18 +110,20 @@ def worker_of(claim: str | None) -> int | None:
 
 
 def wake(conn: Any, swarm: str, node: str, at: float | None = None) -> None:
-    """Defer one more job for a node (in the caller's transaction)."""
+    """Defer one more job for a node (in the caller's transaction: a ``raw_tx`` connection)."""
     from datetime import UTC, datetime
 
     when = datetime.fromtimestamp(at, UTC) if at is not None else None
-    conn.execute(WAKE, {"queue": QUEUE, "task": TASK, "lock": f"{swarm}:{node}", "at": when,
-                        "args": sql.to_json({"swarm": swarm, "node": node, "op": 0})})
+    sql.send(conn, WAKE, {"queue": QUEUE, "task": TASK, "lock": f"{swarm}:{node}", "at": when,
+                          "args": sql.to_json({"swarm": swarm, "node": node, "op": 0})})
 
 
-FETCH_JOB = text("SELECT id, args FROM procrastinate_fetch_job_v2(ARRAY[:queue]::varchar[], :wid)")
+FETCH_JOB = sql.Q("SELECT id, args FROM procrastinate_fetch_job_v2(ARRAY[:queue]::varchar[], :wid)")
 FINISH_JOB = text("SELECT procrastinate_finish_job_v1(:id, 'succeeded', true)")
 FAIL_JOB = text("SELECT procrastinate_finish_job_v1(:id, 'failed', false)")
+FINISH_JOB_Q = sql.Q(str(FINISH_JOB))  # the same, on a ``raw_tx`` connection
 BATCH_MAX = 32  # a job's claim takes up to this many due jobs' operations (its own included) in one transaction
+AWAITS_IO = frozenset({OperationKind.LLM_CALL.value, OperationKind.TOOL_CALL.value})  # claimed, never reserved
 
 Outcome = ClaimedOp | _Busy | _Later | None
 
@@ -141,30 +145,59 @@ def claim_batch(engine: Engine, swarm: str, node: str, *, worker_id: int | None,
     transaction for many. A fetched job whose node has nothing to run ends in that transaction; one whose
     node is busy or waits for a backoff defers its node's next wake-up and ends; the others stay ``doing``
     under this worker until their operation has run (``JobDispatcher._run_extra``), so Procrastinate's lock
-    still keeps one operation per node, and a stalled worker's fetched jobs are retried like its own."""
+    still keeps one operation per node, and a stalled worker's fetched jobs are retried like its own.
+
+    An operation that does not await the network is *reserved*, not claimed (as on SQLite, ``Runner.claim``):
+    nothing is written, and the transaction that runs it deletes its row if still queued, or fails
+    (``GroupCommit.take``). The job's lock already keeps one job per node; a direct claim (``--once``) or a
+    stalled job's retry that takes the same row meanwhile makes one of the two transactions fail at its
+    commit. So the claim of a chain or a step writes nothing: no commit to wait for before it runs. The
+    transaction runs pipelined (``Database.raw_tx``): the claim lock, the node's next operation and the
+    first extra job's fetch go out together, one round trip."""
     due: list[float] = []
-    with engine.db.tx() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": CLAIM_LOCK})
-        own = _claim_on(conn, swarm, node, stall_seconds=stall_seconds, lease_seconds=lease_seconds)
-        at = _defer_if_waiting(conn, swarm, node, own)
-        if at is not None:
-            due.append(at)
-        fetched: list[tuple[int, ClaimedOp]] = []
-        while worker_id is not None and len(fetched) < extra:
-            job = conn.execute(FETCH_JOB, {"queue": QUEUE, "wid": worker_id}).first()
-            if job is None or job.id is None:
-                break
-            args = sql.from_json(job.args)
-            outcome = _claim_on(conn, args["swarm"], args["node"], stall_seconds=stall_seconds,
-                                lease_seconds=lease_seconds)
-            if isinstance(outcome, ClaimedOp):
-                fetched.append((int(job.id), outcome))
-                continue
-            at = _defer_if_waiting(conn, args["swarm"], args["node"], outcome)
+    with engine.db.raw_tx() as conn:
+        sql.send(conn, CLAIM_LOCK_SHARED)
+        mine = conn.cursor
+        mine.execute(NEXT_OF_NODE.pg, {"sid": swarm, "nid": node})
+        jobs = None
+        if worker_id is not None and extra > 0:  # asked now, read after: one round trip for both
+            jobs = conn.dbapi.cursor()
+            jobs.execute(FETCH_JOB.pg, {"queue": QUEUE, "wid": worker_id})
+        try:
+            own = _claim_on(conn, swarm, node, _row(mine), stall_seconds=stall_seconds, lease_seconds=lease_seconds)
+            at = _defer_if_waiting(conn, swarm, node, own)
             if at is not None:
                 due.append(at)
-            conn.execute(FINISH_JOB, {"id": job.id})
+            fetched: list[tuple[int, ClaimedOp]] = []
+            while jobs is not None and len(fetched) < extra:
+                job = _row(jobs)
+                if job is None or job.id is None:
+                    break
+                args = sql.from_json(job.args)
+                outcome = _claim_on(conn, args["swarm"], args["node"],
+                                    sql.fetch_one(conn, NEXT_OF_NODE, {"sid": args["swarm"], "nid": args["node"]}),
+                                    stall_seconds=stall_seconds, lease_seconds=lease_seconds)
+                if isinstance(outcome, ClaimedOp):
+                    fetched.append((int(job.id), outcome))
+                else:
+                    at = _defer_if_waiting(conn, args["swarm"], args["node"], outcome)
+                    if at is not None:
+                        due.append(at)
+                    sql.send(conn, FINISH_JOB_Q, {"id": job.id})
+                if len(fetched) < extra:
+                    jobs.execute(FETCH_JOB.pg, {"queue": QUEUE, "wid": worker_id})
+        finally:
+            if jobs is not None:
+                jobs.close()
     return Batch(own, fetched, due)
+
+
+def _row(cur: Any) -> Any:
+    """The one row a statement sent on ``cur`` returned (None if none), with attribute access."""
+    found = cur.fetchone()
+    if found is None:
+        return None
+    return SimpleNamespace(**dict(zip([d[0] for d in cur.description], found, strict=True)))
 
 
 def _defer_if_waiting(conn: Any, swarm: str, node: str, outcome: Outcome) -> float | None:
@@ -180,37 +213,41 @@ def _defer_if_waiting(conn: Any, swarm: str, node: str, outcome: Outcome) -> flo
     return at
 
 
-def _claim_on(conn: Any, swarm: str, node: str, *, stall_seconds: float, lease_seconds: float) -> Outcome:
-    """Claim the node's next operation for the job that holds its lock: an orphaned running one (its worker
-    stopped heartbeating, or its lease expired), else the earliest queued one. ``conn`` holds the claim lock
-    (shared: jobs never claim for the same node at once, Procrastinate's lock; the claim loop's direct claims
-    take it exclusively, so a job and a direct claim never interleave)."""
-    now = time.time()
-    token = tx_module.claim_token()
-    row = conn.execute(NEXT_OF_NODE, {"sid": swarm, "nid": node}).first()
+def _claim_on(conn: Any, swarm: str, node: str, row: Any, *, stall_seconds: float, lease_seconds: float) -> Outcome:
+    """Claim the node's next operation ``row`` (``NEXT_OF_NODE``) for the job that holds its lock: an orphaned
+    running one (its worker stopped heartbeating, or its lease expired), else the earliest queued one, reserved
+    unless it awaits the network (see ``claim_batch``). ``conn`` holds the claim lock (shared: jobs never claim
+    for the same node at once, Procrastinate's lock; the claim loop's direct claims take it exclusively, so a
+    job and a direct claim never interleave)."""
     if row is None:
         return None
+    now = time.time()
+    attempts = row.attempts + 1
     if row.status == "running":
         wid = worker_of(row.claim)
         if wid is not None:
-            alive = conn.execute(WORKER_ALIVE, {"wid": wid, "stall": stall_seconds}).first() is not None
+            alive = sql.fetch_one(conn, WORKER_ALIVE, {"wid": wid, "stall": stall_seconds}) is not None
         else:
             alive = (row.lease_until or 0) >= now
         if alive:
             return _BUSY
-        won = conn.execute(TAKE_OVER, {"id": row.id, "claim": token, "old": row.claim,
-                                       "lease": now + lease_seconds}).rowcount
-        if won != 1:
+        token = tx_module.claim_token()
+        if sql.run(conn, TAKE_OVER, {"id": row.id, "claim": token, "old": row.claim,
+                                     "lease": now + lease_seconds}) != 1:
             return _BUSY
         log.warning("operation %s of %s/%s taken over from a stalled claim (%s)", row.id, swarm, node, row.claim)
     else:
         if row.not_before > now:
             return _Later(float(row.not_before))
-        won = sql.run(conn, sql.CLAIM, {"id": row.id, "claim": token, "attempts": row.attempts + 1,
+        if row.kind not in AWAITS_IO:
+            return ClaimedOp(id=int(row.id), swarm_id=swarm, node_id=node, kind=OperationKind(row.kind),
+                             payload=sql.from_json(row.payload), attempts=attempts, claim="", reserved=True,
+                             idem_key=row.idem_key)
+        token = tx_module.claim_token()
+        won = sql.run(conn, sql.CLAIM, {"id": row.id, "claim": token, "attempts": attempts,
                                         "lease_until": now + lease_seconds})
         if won != 1:  # pragma: no cover - claims of a node are serialised (lock, advisory lock)
             return _BUSY
-    attempts = row.attempts + 1
     kind = OperationKind(row.kind)
     return ClaimedOp(id=int(row.id), swarm_id=swarm, node_id=node, kind=kind, payload=sql.from_json(row.payload),
                      attempts=attempts, claim=token,

@@ -59,7 +59,10 @@ class RawConnection:
         self.dialect = _Dialect(dialect_name)
         self.pack = pack  # ``packing.Packer`` of the database, or None: JSON values are written as text
         self.dbapi = dbapi
-        self.cursor = dbapi.cursor()  # one cursor for every statement of the transaction
+        self.cursor = dbapi.cursor()  # one cursor for every statement of the transaction whose result is read
+        # the statements whose result is not read until the commit (``sql.send``, the flush's writes): pipelined
+        # PostgreSQL queues them to go out together (``pgqueue``); elsewhere the same cursor
+        self.queue: Any = self.cursor
         # PostgreSQL: the transaction runs in psycopg's pipeline mode (``_PipelinedTx``): statements are sent
         # without waiting for their results, which arrive when a result is needed (``sql.fetch``, ``sql.run``'s
         # row count) or at the commit
@@ -508,13 +511,20 @@ class _PgWriter:
     def __init__(self, fairy: Any) -> None:
         self.fairy = fairy
         dbapi: Any = fairy.driver_connection
-        self.pipelined = dbapi.pipeline()  # a context manager around the Pipeline object
+        # autocommit: the transactions send their own BEGIN and COMMIT (``_PipelinedTx``). psycopg's implicit BEGIN
+        # is followed, in pipeline mode, by a sync that waits for its answer: a round trip more per transaction
         try:
+            dbapi.autocommit = True
+            self.pipelined = dbapi.pipeline()  # a context manager around the Pipeline object
             pipeline = self.pipelined.__enter__()
         except BaseException:
+            fairy.invalidate()
             fairy.close()
             raise
+        from .pgqueue import QueuingCursor
+
         self.raw = RawConnection(dbapi, "postgresql", pipeline)
+        self.raw.queue = QueuingCursor(dbapi)
         self.idle_since = 0.0
 
     def release(self) -> None:
@@ -522,9 +532,12 @@ class _PgWriter:
         dbapi = self.raw.dbapi
         try:
             self.raw.cursor.close()
+            self.raw.queue.close()
             self.pipelined.__exit__(None, None, None)
             if dbapi.info.transaction_status != 0:
                 self.fairy.invalidate()
+            else:
+                dbapi.autocommit = False
         except Exception:
             self.fairy.invalidate()
         finally:
@@ -532,7 +545,7 @@ class _PgWriter:
 
     def discard(self) -> None:
         """Drop a connection left in doubt by a failed transaction (a dead server, a failed rollback)."""
-        for close in (self.raw.cursor.close, lambda: self.pipelined.__exit__(None, None, None)):
+        for close in (self.raw.cursor.close, self.raw.queue.close, lambda: self.pipelined.__exit__(None, None, None)):
             try:
                 close()
             except Exception:  # a dead connection: closing it fails (psycopg logs nothing then)
@@ -541,13 +554,29 @@ class _PgWriter:
         self.fairy.close()
 
 
+BEGIN = "BEGIN"
+COMMIT = "COMMIT"
+
+
+def _rollback(raw: RawConnection) -> None:
+    """Roll back a pipelined transaction: first read what is still pending (the results of statements queued
+    after the one that failed only say the pipeline aborted, and the error that matters is already raised),
+    then ``ROLLBACK`` if a transaction is still open (psycopg's ``rollback`` checks, autocommit or not)."""
+    try:
+        raw.pipeline.sync()
+    except Exception:
+        if raw.dbapi.closed:
+            raise
+    raw.dbapi.rollback()
+
+
 class _PipelinedTx:
     """PostgreSQL: a write transaction in psycopg's pipeline mode, on a connection ``Database`` keeps in that
-    mode (``_take_pg_writer``). ``BEGIN`` goes out with the first statement, writes whose result nobody reads
-    are queued, and ``COMMIT`` goes out with them: an ask cycle is one or two round trips to the server instead
-    of about ten (``bench/bench_postgres.py``). An error of a queued statement is raised where the next result
-    is read, at the latest by the commit, and rolls the transaction back like any other. A class rather than
-    a generator context manager, as ``_WriterTx``."""
+    mode (``_take_pg_writer``), in autocommit: ``BEGIN`` is queued and goes out with the first statement, writes
+    whose result nobody reads are queued, and ``COMMIT`` goes out with them: an ask cycle is one round trip to
+    the server instead of about ten (``bench/bench_postgres.py``). An error of a queued statement is raised where
+    the next result is read, at the latest by the commit, and rolls the transaction back like any other. A class
+    rather than a generator context manager, as ``_WriterTx``."""
 
     __slots__ = ("db", "writer")
 
@@ -557,24 +586,32 @@ class _PipelinedTx:
 
     def __enter__(self) -> RawConnection:
         writer = self.writer = self.db._take_pg_writer()
-        writer.raw.unguarded.clear()
-        return writer.raw
+        raw = writer.raw
+        raw.unguarded.clear()
+        try:
+            raw.queue.execute(BEGIN)  # queued: it goes out with the first statement that needs an answer
+        except BaseException:
+            self._discard(writer)
+            raise
+        return raw
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         writer = self.writer
         assert writer is not None
-        dbapi = writer.raw.dbapi
+        raw = writer.raw
+        dbapi = raw.dbapi
         try:
             if exc_type is None:
                 try:
-                    if writer.raw.unguarded:  # rows read without a lock by a transaction that wrote nothing
-                        send_guards(writer.raw)
-                    dbapi.commit()  # in pipeline mode: COMMIT, then a sync that reads every pending result
+                    if raw.unguarded:  # rows read without a lock by a transaction that wrote nothing
+                        send_guards(raw)
+                    raw.queue.execute(COMMIT)
+                    raw.pipeline.sync()  # reads every pending result: an error of any statement is raised here
                 except BaseException:
-                    dbapi.rollback()
+                    _rollback(raw)
                     raise
             else:
-                dbapi.rollback()
+                _rollback(raw)
         except BaseException:
             self._discard(writer)  # a connection in doubt is never kept nor pooled
             raise

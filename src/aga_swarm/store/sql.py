@@ -49,7 +49,7 @@ class Q:
         self._sqlite_pos = _PARAM.sub("?", sql)
         self._pg_pos = _PARAM.sub("%s", sql)
         self.row: type[tuple[Any, ...]] | None = None  # the NamedTuple ``run_rows`` takes (``positional``)
-        # PostgreSQL: one statement for many rows, its parameters one array per column (``many_rows``)
+        # PostgreSQL: one statement for many rows, its parameter one JSON text (``many_rows``)
         self.pg_many: str | None = None
         # SQLite: a plain ``INSERT ... VALUES (?, ...)``'s row tuple, repeated for a multi-row insert (``run_rows``)
         head, sep, tail = self._sqlite_pos.partition(" VALUES ")
@@ -83,34 +83,42 @@ class Q:
         return self
 
     def many_rows(self, table: Table) -> Q:
-        """On PostgreSQL, run many rows as one statement over ``unnest``-ed arrays, one per column of
-        ``table``: one statement to send and plan instead of one per row (a group's events, a fan-out's
-        nodes). An ``INSERT ... VALUES (...)`` becomes ``INSERT ... SELECT * FROM unnest(...)``; an
-        ``UPDATE t SET c = :c ... WHERE k = :k AND ...`` joins the arrays as ``v`` on its keys. The arrays go
-        in binary (``%b``): psycopg escapes each element of a text-format array with a regular expression,
-        which cost more than the statements saved."""
-        arrays = ", ".join(f"%b::{_pg_array_type(table.c[name].type)}" for name in self.names)
+        """On PostgreSQL, run many rows as one statement over one JSON parameter, the rows as arrays of their
+        values in this statement's order (``rows_json``): one statement to send and plan instead of one per row
+        (a group's events, a fan-out's nodes). An ``INSERT ... VALUES (...)`` becomes ``INSERT ... SELECT ...
+        FROM json_array_elements(...)``; an ``UPDATE t SET c = :c ... WHERE k = :k AND ...`` joins the rows as
+        ``v`` on its keys. Each value is read back as text and cast to its column's type (a JSON column's value
+        goes in as the JSON text it is, so what is stored is that text). One JSON text built by orjson costs
+        this process a tenth of what psycopg's dumping of one binary array per column did (bench/RESULTS.md,
+        "PostgreSQL, third pass")."""
+        values = ", ".join(f"(r->>{i})::{_pg_type(table.c[name].type)} AS {name}" for i, name in enumerate(self.names))
+        rows = f"SELECT {values} FROM json_array_elements(%s::json) AS r"
         head, _, tail = self.sqlite.partition(" VALUES (")
         if tail:
             rest = tail.split(")", 1)[1]
-            self.pg_many = f"{head} SELECT * FROM unnest({arrays}){rest}"
+            self.pg_many = f"{head} {rows}{rest}"
         else:
             sets, _, where = self.sqlite.partition(" WHERE ")
             keys = [c.split(" = ")[0] for c in where.split(" AND ")]
-            self.pg_many = (_PARAM.sub(r"v.\1", sets) + f" FROM unnest({arrays}) AS v({', '.join(self.names)}) "
+            self.pg_many = (_PARAM.sub(r"v.\1", sets) + f" FROM ({rows}) AS v "
                             "WHERE " + " AND ".join(f"{table.name}.{k} = v.{k}" for k in keys))
         return self
 
 
-def _pg_array_type(column_type: Any) -> str:
-    """The PostgreSQL array type a column's values are sent as (``Q.many_rows``)."""
+def rows_json(rows: Sequence[tuple[Any, ...]]) -> str:
+    """The parameter of a ``Q.many_rows`` statement: the rows as one JSON array of arrays."""
+    return orjson.dumps(rows, default=tuple).decode()
+
+
+def _pg_type(column_type: Any) -> str:
+    """The PostgreSQL type a column's values are cast to (``Q.many_rows``)."""
     if isinstance(column_type, JSON):
-        return "json[]"
+        return "json"
     if isinstance(column_type, Float):
-        return "float8[]"
+        return "float8"
     if isinstance(column_type, Integer):  # BigInteger too
-        return "bigint[]"
-    return "text[]"
+        return "bigint"
+    return "text"
 
 
 def _cursor(conn: Any) -> Any:
@@ -126,11 +134,14 @@ def run(conn: Any, q: Q, params: dict[str, Any] | None = None) -> int:
     when the count does not matter)."""
     if getattr(conn, "unguarded", None):
         send_guards(conn)
-    cur = _cursor(conn)
-    cur.execute(q.text_for(conn), params or {})
     pipeline = getattr(conn, "pipeline", None)
     if pipeline is not None:
+        cur = conn.queue
+        cur.execute(q.pg, params or {})
         pipeline.sync()
+        return int(cur.rowcount)
+    cur = _cursor(conn)
+    cur.execute(q.text_for(conn), params or {})
     return int(cur.rowcount)
 
 
@@ -139,7 +150,8 @@ def send(conn: Any, q: Q, params: dict[str, Any] | None = None) -> None:
     result read, at the latest at the commit)."""
     if getattr(conn, "unguarded", None):
         send_guards(conn)
-    _cursor(conn).execute(q.text_for(conn), params or {})
+    queue = getattr(conn, "queue", None)
+    (queue or _cursor(conn)).execute(q.text_for(conn), params or {})
 
 
 def run_many(conn: Any, q: Q, params: list[dict[str, Any]]) -> None:
@@ -158,9 +170,9 @@ def run_rows(conn: Any, q: Q, rows: Sequence[tuple[Any, ...]]) -> None:
         send_guards(conn)
     cur = _cursor(conn)
     if len(rows) == 1:
-        cur.execute(q.positional_text_for(conn), rows[0])
+        (getattr(conn, "queue", None) or cur).execute(q.positional_text_for(conn), rows[0])
     elif q.pg_many is not None and conn.dialect.name == "postgresql":
-        cur.execute(q.pg_many, [list(column) for column in zip(*rows, strict=True)])
+        (getattr(conn, "queue", None) or cur).execute(q.pg_many, [rows_json(rows)])
     elif len(rows) >= _MULTI_ROW_SIZES[-1] and q.multi_row is not None and conn.dialect.name == "sqlite":
         _insert_multi_row(cur, q, rows)
     else:
@@ -210,7 +222,7 @@ class Writes:
             self.params.extend(rows[0])
         elif q.pg_many is not None:
             parts.append(q.pg_many)
-            self.params.extend([list(column) for column in zip(*rows, strict=True)])
+            self.params.append(rows_json(rows))
         else:
             for row in rows:
                 parts.append(q._pg_pos)
@@ -226,7 +238,7 @@ class Writes:
         last = len(parts) - 1
         text = parts[0] if not last else \
             "WITH " + ", ".join(f"w{i} AS ({part})" for i, part in enumerate(parts[:last])) + " " + parts[last]
-        conn.cursor.execute(text, self.params)
+        conn.queue.execute(text, self.params)
         self.parts = []
         self.params = []
 
@@ -258,7 +270,7 @@ def send_returning(conn: Any, q: Q, params: dict[str, Any]) -> Any:
     read it with ``returned`` once the transaction has committed (the commit's sync brings every result)."""
     if conn.unguarded:
         send_guards(conn)
-    cur = conn.dbapi.cursor()
+    cur = type(conn.queue)(conn.dbapi)  # queued too, where the connection queues (``pgqueue``)
     cur.execute(q.pg, params)
     return cur
 
@@ -292,7 +304,7 @@ def send_guards(conn: Any) -> None:
     that changed fails the transaction (``is_stale``), and the engine runs it again. The lock is then held only
     while the writes go out, not while the steps' Python runs (issue 14)."""
     pending = conn.unguarded
-    cur = conn.cursor
+    cur = conn.queue
     text = GUARD_SWARM.pg
     for swarm_id, seq in pending:
         cur.execute(text, {"id": swarm_id, "seq": seq})
