@@ -32,7 +32,7 @@ from .models import Health, SwarmNotice
 from .ratelimit import LoginLimiter, SignupLimiter
 from .realtime import Realtime
 from .routes import actions, auth, chats, history, memory, nodes, swarms
-from .runner_thread import RunnerThread
+from .runner_thread import InlineRunner, RunnerThread
 from .security import SecurityLayer
 from .settings import Settings
 from .static import install_static
@@ -167,7 +167,9 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
 
             app.state.metrics = registry_for(service.engine, server=ServerCollector(
                 realtime.open_sockets, realtime.reply_push, gc_timer.pauses if gc_timer else None))
-        worker = RunnerThread(runner) if settings.run_workers else None
+        worker: RunnerThread | InlineRunner | None = None
+        if settings.run_workers:
+            worker = RunnerThread(runner) if settings.runner_thread else InlineRunner(runner)
         if worker is not None:
             worker.start()
         frozen = await run_in_threadpool(freeze_startup_objects) if settings.gc_freeze else 0

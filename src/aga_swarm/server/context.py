@@ -59,6 +59,37 @@ class ServerContext:
         return await asyncio.get_running_loop().run_in_executor(
             self._pool, contextvars.copy_context().run, call, *(() if kwargs else args))
 
+    async def write(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking store write (a reply) where it costs least: on SQLite, on the runner's own thread,
+        between its operations; elsewhere (PostgreSQL, no runner thread) as ``offload`` does.
+
+        SQLite has one writer: a reply's transaction on an offload thread only waited for the runner's
+        transaction to let go of the write lock, and took turns at the GIL with it. On the runner's loop it
+        runs between the runner's operations instead, and the model call it hands over (``Runner.adopt``)
+        starts on that same loop with no thread hop; the answers of the model calls that start together
+        then commit together (``GroupCommit.commit_together``). With the runner on this very loop
+        (``runner_thread`` off) it runs right here, inline."""
+        runner = self.service.runner
+        target = runner.loop
+        here = asyncio.get_running_loop()
+        if not (self.db.is_sqlite and runner.accepts_handoff()) or target is None:
+            return await self.offload(fn, *args, **kwargs)
+        if target is here:  # the runner is a task on this loop (``runner_thread`` off): no hand-off at all
+            return contextvars.copy_context().run(fn, *args, **kwargs)
+        done: asyncio.Future[Any] = here.create_future()
+        context = contextvars.copy_context()
+
+        def call() -> None:
+            try:
+                result = context.run(fn, *args, **kwargs)
+            except BaseException as exc:  # handed to the awaiting request, as the thread pool's future does
+                here.call_soon_threadsafe(_settle, done, None, exc)
+            else:
+                here.call_soon_threadsafe(_settle, done, result, None)
+
+        target.call_soon_threadsafe(call)
+        return await done
+
     def close(self) -> None:
         """Let the offload threads go once the calls already handed to them are done."""
         self._pool.shutdown(wait=True)
@@ -84,6 +115,15 @@ class ServerContext:
 
     def forget_session(self, token_hash: str) -> None:
         self._sessions.pop(token_hash, None)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.done():  # the request went away (cancelled) meanwhile: the write stands, nobody awaits it
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
 
 
 async def get_ctx(request: Request) -> ServerContext:

@@ -55,3 +55,32 @@ class RunnerThread:
             await asyncio.to_thread(thread.join, timeout)
             if thread.is_alive():
                 log.warning("runner did not stop in time; its operations will be recovered on restart")
+
+
+class InlineRunner:
+    """The operation runner as a task on the server's own event loop (``runner_thread`` off): a reply's
+    transaction then runs on that loop too (``ServerContext.write``), and its model call starts there with no
+    thread hand-off."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._main())
+
+    async def _main(self) -> None:
+        try:
+            await self.runner.serve(self._stop)
+        except Exception:
+            log.exception("the operation runner stopped with an error")
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming, let running operations finish (up to ``timeout``)."""
+        self._stop.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            except TimeoutError:
+                log.warning("runner did not stop in time; its operations will be recovered on restart")

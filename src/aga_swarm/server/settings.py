@@ -97,6 +97,10 @@ class Settings(BaseModel):
                                     "created, copied or forked, a goal edited, a reply, a tell, an upload")
     run_workers: bool = Field(True, description="Run the operation runner in this process")
     runner_concurrency: int = Field(32, ge=1)
+    runner_thread: bool = Field(True, description="Run the operation runner on a thread of its own (true) or on "
+                                "the server's event loop (false: no thread hand-offs or turns at the GIL between "
+                                "a reply and its model call, but a long batch of operations holds up HTTP and "
+                                "the socket push until it is done)")
     log_level: str = "info"
 
     @field_validator("blob_url")

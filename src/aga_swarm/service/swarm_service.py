@@ -172,6 +172,16 @@ class SwarmService:
         measure (``service/quota.py``)."""
         self.stored_bytes.check(owner_id, adding)
 
+    def measure_storage_if_stale(self, owner_id: str | None) -> bool:
+        """Measure what ``owner_id`` stores if the next ``check_storage_quota`` would (a read of their rows), so
+        that check costs no read: for a caller about to write on a thread that should not wait for reads. Whether
+        it measured."""
+        if not self.stored_bytes.stale(owner_id):
+            return False
+        assert owner_id is not None
+        self.stored_bytes.measure(owner_id)
+        return True
+
     # ---- configs -------------------------------------------------------------------------------
     def configs(self, owner_id: str | None = None) -> list[SwarmConfig]:
         """The configs ``owner_id`` may use: the built-in ones, those the operator shares, and their own (which

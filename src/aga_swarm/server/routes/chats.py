@@ -39,9 +39,13 @@ async def post_message(swarm_id: SwarmId, chat_id: ChatId, request: Request, ctx
     if not isinstance(parsed, Parsed):
         return parsed
     body: PostMessageBody = parsed.body
+    if ctx.service.stored_bytes.stale(user.id):  # the quota's read, here on the offload threads, not in the write
+        await ctx.offload(ctx.service.measure_storage_if_stale, user.id)
     ctx.realtime.reply_started(swarm_id, chat_id)  # for the reply-to-push latency metric
     try:
-        message: Message = await ctx.offload(
+        # without files, on the runner's thread on SQLite (``ServerContext.write``); files are written to the
+        # blob store first, on the offload threads
+        message: Message = await (ctx.offload if parsed.files else ctx.write)(
             ctx.service.post_reply, swarm_id, chat_id, body.content, owner_id=user.id, files=parsed.files,
             attach=parsed.attach, limits=limits_of(ctx.settings))
     except BaseException:
