@@ -27,6 +27,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..schemas.common import Model
+from . import sql
 from . import tables as t
 from .database import Database
 
@@ -204,16 +205,17 @@ def create_session(db: Database, user: User, *, ttl_seconds: float = DEFAULT_SES
                                                       expires_at=_dt(now + ttl_seconds)))
 
 
+_SESSION_OF = sql.Q("SELECT s.expires_at, u.id, u.username, u.created_at FROM sessions AS s "
+                   "JOIN users AS u ON u.id = s.user_id WHERE s.token_hash = :token_hash")
+
+
 def resolve_session(db: Database, token: str) -> Session | None:
     """The live session for a token; None when unknown, revoked or expired."""
     if not isinstance(token, str) or not token or len(token) > 512:
         return None
     hashed = token_hash(token)
-    with db.read() as conn:
-        row = conn.execute(
-            select(t.sessions.c.expires_at, t.users.c.id, t.users.c.username, t.users.c.created_at)
-            .join(t.users, t.users.c.id == t.sessions.c.user_id)
-            .where(t.sessions.c.token_hash == hashed)).first()
+    with db.raw_read() as conn:  # every active user's session, once per cache period: a prepared statement
+        row = sql.fetch_one(conn, _SESSION_OF, {"token_hash": hashed})
     if row is None or row.expires_at <= time.time():
         return None
     user = User(id=row.id, username=row.username, created_at=_dt(row.created_at))
