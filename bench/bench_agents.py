@@ -22,16 +22,19 @@ import asyncio
 import cProfile
 import gc
 import io
+import os
 import pstats
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pydantic import BaseModel
+from sqlalchemy import create_engine, text
 
 import common as c
 from aga_swarm.llm.protocol import LLMRequest, LLMResponse
@@ -103,15 +106,51 @@ async def drive(svc: SwarmService, swarm_id: str) -> tuple[int, int]:
             answers += 1
 
 
+PG_ADMIN = os.environ.get("AGA_SWARM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def pg_database(create: bool, url: str = "") -> str:
+    """A fresh PostgreSQL database's URL (``create``), or drop the one at ``url``."""
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if create:
+                name = f"aga_bench_bytes_{uuid4().hex[:8]}"
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+                return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+            return url
+    finally:
+        admin.dispose()
+
+
+def pg_table_bytes(url: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Bytes per table (indexes and TOAST included) as the run left them, and after VACUUM FULL (dead row versions
+    of updated rows gone): ``pg_total_relation_size``."""
+    eng = create_engine(url, isolation_level="AUTOCOMMIT")
+    q = text("SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n "
+             "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'")
+    try:
+        with eng.connect() as conn:
+            as_run = {str(k): int(v) for k, v in conn.execute(q)}
+            conn.execute(text("VACUUM FULL"))
+            full = {str(k): int(v) for k, v in conn.execute(q)}
+        return as_run, full
+    finally:
+        eng.dispose()
+
+
 def run(p: dict[str, Any], base: Path, profile: bool, inline_bytes: int | None = None,
-        compress_bytes: int | None = None) -> dict[str, Any]:
+        compress_bytes: int | None = None, pg_url: str | None = None) -> dict[str, Any]:
     goal, rules = build_scenario(p["sections"], p["chapters"], p["leaves"], p["asks"])
     model = TimedModel(ScriptedModel(rules=rules))
 
     def factory(config: SwarmConfig) -> TimedModel:
         return model
 
-    engine = open_engine(data_dir=base, llm_factory=factory, inline_bytes=inline_bytes, compress_bytes=compress_bytes)
+    where: dict[str, Any] = {"data_dir": base} if pg_url is None else {"db_url": pg_url,
+                                                                       "blob_url": str(base / "blobs")}
+    engine = open_engine(llm_factory=factory, inline_bytes=inline_bytes, compress_bytes=compress_bytes, **where)
     inline_bytes = engine.requests.inline_bytes
     svc = SwarmService(engine)
     loop = asyncio.new_event_loop()
@@ -151,8 +190,14 @@ def run(p: dict[str, Any], base: Path, profile: bool, inline_bytes: int | None =
         problems.append(f"{len(not_done)} nodes not done, e.g. {not_done[:3]}")
     events = state.seq
     svc.close()
-    size = c.file_size(base / "swarm.db")
-    tables = c.table_bytes(base / "swarm.db")
+    if pg_url is None:
+        size = c.file_size(base / "swarm.db")
+        tables = c.table_bytes(base / "swarm.db")
+    else:
+        tables, vacuumed = pg_table_bytes(pg_url)
+        size = sum(tables.values())
+        tables = {**tables, **{f"{k} (after VACUUM FULL)": v for k, v in vacuumed.items()},
+                  "all tables after VACUUM FULL": sum(vacuumed.values())}
     blob_bytes = sum(f.stat().st_size for f in (base / "blobs").rglob("*") if f.is_file()) \
         if (base / "blobs").exists() else 0
     loop.close()
@@ -186,13 +231,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="also write the raw figures to this JSON file")
     ap.add_argument("--inline-bytes", type=int, help="bodies above this size go to the blob store "
                                                     "(default: AGA_SWARM_BLOB_INLINE_BYTES or 16,000)")
+    ap.add_argument("--postgres", action="store_true", help="run on a fresh PostgreSQL database on "
+                                                          "$AGA_SWARM_TEST_PG's server (dropped after) and report "
+                                                          "its bytes (pg_total_relation_size) instead of SQLite's")
     ap.add_argument("--compress-bytes", type=int, help="JSON values in SQLite rows at least this long are stored "
                                                       "compressed (default: AGA_SWARM_ROW_COMPRESS_BYTES or 200; "
                                                       "0: off)")
     args = ap.parse_args(argv)
     p = QUICK if args.quick else FULL
-    with c.temp_dir(args.dir, "aga-bench-agents-") as base:
-        r = run(p, base, args.profile, args.inline_bytes, args.compress_bytes)
+    pg_url = pg_database(True) if args.postgres else None
+    try:
+        with c.temp_dir(args.dir, "aga-bench-agents-") as base:
+            r = run(p, base, args.profile, args.inline_bytes, args.compress_bytes, pg_url)
+    finally:
+        if pg_url is not None:
+            pg_database(False, pg_url)
     engine_s = r["wall"] - r["model_s"]
     per_call_ms = engine_s / r["calls"] * 1000
     cpu_per_call_ms = (r["cpu"] - r["model_s"]) / r["calls"] * 1000
@@ -201,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     out = ["# AGA Swarm agents end to end on the scripted model (bench/bench_agents.py)", "",
            c.machine_section({**c.versions("aga-swarm", "sqlalchemy", "pydantic"),
                               "Mode": ("quick (smoke run)" if args.quick else "full")
+                              + (", on PostgreSQL" if args.postgres else "")
                               + (", under cProfile" if args.profile else "")}), "",
            f"A 3-level plan: the root goal → {p['sections']} sections → {p['sections'] * p['chapters']} chapters → "
            f"{leaves:,} `do` leaves, plus {asks} `ask_user` nodes (one per chapter) answered programmatically. "
@@ -233,7 +287,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"`AGA_SWARM_BLOB_INLINE_BYTES` = {r['inline_bytes']:,})",
                 f"{r['blob_bytes'] / 1e6:,.1f} MB ({r['blob_bytes'] / r['nodes']:,.0f} B per node)"],
            ], "lr"), "",
-           "Where the database's bytes go (SQLite's dbstat; each table with its indexes):", "",
+           ("Where the database's bytes go (SQLite's dbstat; each table with its indexes):" if not args.postgres else
+            "Where the database's bytes go (PostgreSQL's pg_total_relation_size: each table with its indexes and "
+            "TOAST, as the run left them and after VACUUM FULL):"), "",
            c.md_table(["Table", "bytes", "bytes per node"],
                       [[k, f"{v:,}", f"{v / r['nodes']:,.0f}"] for k, v in
                        sorted(r["tables"].items(), key=lambda kv: -kv[1]) if v >= 50_000], "lrr"), "",

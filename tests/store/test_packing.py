@@ -50,6 +50,26 @@ def test_the_packer_keeps_short_values_as_text_and_a_bad_setting_is_one_line(mon
         Database("sqlite://")
 
 
+def test_by_default_small_step_values_stay_text_and_developer_log_values_are_packed(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(packing.COMPRESS_BYTES_ENV, raising=False)
+    db = Database(f"sqlite:///{tmp_path / 'swarm.db'}")
+    try:
+        p = db.pack
+        assert p is not None and p.min_bytes == packing.DEFAULT_COMPRESS_BYTES > packing.LOG_MIN_BYTES
+    finally:
+        db.dispose()
+    step = orjson.dumps({"changes": {"continuation_delta": {"context": {"i": 6, "n": 200}, "token": "n@8"}}}).decode()
+    call = '{"id":"n.llm5","step":"plan.on_plan","model":"m","tokens_in":3,"tokens_out":9,"error":null}'
+    assert len(call) < p.min_bytes and len(step) < p.min_bytes
+    assert p.event("node_updated", step) == step and p(step) == step  # a durable step's event: plain text
+    assert packing.is_packed(p.event("llm_call", call)) and packing.is_packed(p.event("tool_call", call))
+    assert packing.is_packed(p.log(call)) and p.log("{}") == "{}"  # a body: packed from LOG_MIN_BYTES up
+    assert packing.is_packed(p.event("node_updated", step + " " * p.min_bytes))
+    off = packing.Packer(0)
+    assert off.log(call) == call and off.event("llm_call", call) == call and packing.plain_event("x", call) == call
+
+
 def _stored_types(db_path: Path) -> dict[str, set[str]]:
     con = sqlite3.connect(db_path)
     try:

@@ -401,10 +401,10 @@ class SwarmTx:
 
     # ---- operations ----------------------------------------------------------------------------
     def packed(self, text: str) -> Any:
-        """A JSON value as this transaction writes it: packed on SQLite with AGA_SWARM_ROW_COMPRESS_BYTES
-        (store/packing.py), else the text itself."""
+        """A developer-log body as this transaction writes it: packed on SQLite with AGA_SWARM_ROW_COMPRESS_BYTES
+        (store/packing.py, ``Packer.log``), else the text itself."""
         pack = getattr(self.conn, "pack", None)
-        return text if pack is None else pack(text)
+        return text if pack is None else pack.log(text)
 
     def store_request(self, requests: RequestStore, request: dict[str, Any]) -> str:
         """Store a model request once, by content (written with this transaction); returns its key."""
@@ -444,8 +444,10 @@ class SwarmTx:
         new_events = self.events[self._flushed_events:]
         if new_events:
             typed = _same if pack is _same else packing.short_type  # and event types as one-letter codes
+            data: Callable[[str, str], Any] = getattr(pack, "event", packing.plain_event)
             out.rows(sql.INSERT_EVENT, [  # tuple.__new__: a NamedTuple's own __new__ is Python code
-                _row(EventRow, (sid, e.seq, now_ts, typed(e.type._value_), e.node_id, pack(sql.to_json(e.data))))
+                _row(EventRow, (sid, e.seq, now_ts, typed(e.type._value_), e.node_id,
+                                data(e.type._value_, sql.to_json(e.data))))
                 for e in new_events])
         nodes = self.state.nodes
         stored = self._stored_lifecycle

@@ -13,10 +13,10 @@ With the setting on, an event's type is written as a one-letter code too (``shor
 
 The price is CPU: about 2 µs to compress and 0.5 µs to read back a value of a few hundred characters. The default
 threshold keeps the smallest, most frequent rows plain: a durable step's ``node_updated`` event (about 150
-characters, one per step, where 2 µs would be 7% of the step), a journal line, most ``llm_call`` events; what it
-packs (continuations, node rows, new nodes, larger chat rows and bodies) holds most of the bytes. With
-``AGA_SWARM_BLOB_INLINE_BYTES=1024`` the 1,211-node bench stores 4.9 KB a node at 200, 4.1 KB at 1, 8.5 KB off
-(bench/RESULTS.md).
+characters, one per step, where 2 µs would be 7% of the step), a journal line; what it
+packs (continuations, node rows, new nodes, larger chat rows) holds most of the bytes. Developer-log values are
+packed from ``LOG_MIN_BYTES`` up (``Packer.log``, ``Packer.event``). With ``AGA_SWARM_BLOB_INLINE_BYTES=1024`` the
+1,211-node bench stores 4.5 KB a node at 200, 4.1 KB at 1, 8.5 KB off (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -83,8 +83,16 @@ def loads(value: Any) -> Any:
     return orjson.loads(unpack(value)) if is_packed(value) else json.loads(value)
 
 
+LOG_MIN_BYTES = 32
+"""With packing on, a developer-log value (a call's body; its ``llm_call`` or ``tool_call`` event) is packed from this
+size up whatever the threshold: it is written once per model or tool call, whose hundreds of µs dwarf the 2 µs,
+and there are as many of them as calls (in the 1,211-node bench, 3,842 events of about 150 characters)."""
+LOG_EVENTS = frozenset({"llm_call", "tool_call"})
+
+
 class Packer:
-    """What a SQLite transaction writes for a JSON value: packed when it is at least ``min_bytes`` long (0: never)."""
+    """What a SQLite transaction writes for a JSON value: packed when it is at least ``min_bytes`` long (0: never);
+    a developer-log value (``log``, ``event`` of a type in ``LOG_EVENTS``) from ``LOG_MIN_BYTES`` up."""
 
     __slots__ = ("min_bytes",)
 
@@ -95,6 +103,24 @@ class Packer:
         if self.min_bytes and len(text) >= self.min_bytes:
             return pack(text)
         return text
+
+    def log(self, text: str) -> str | bytes:
+        """A developer-log body."""
+        if self.min_bytes and len(text) >= min(self.min_bytes, LOG_MIN_BYTES):
+            return pack(text)
+        return text
+
+    def event(self, kind: str, text: str) -> str | bytes:
+        """An event's data, of type ``kind`` (its name)."""
+        if self.min_bytes and (len(text) >= self.min_bytes
+                               or (kind in LOG_EVENTS and len(text) >= LOG_MIN_BYTES)):
+            return pack(text)
+        return text
+
+
+def plain_event(kind: str, text: str) -> str:
+    """``Packer.event`` where nothing is packed (PostgreSQL, or packing off)."""
+    return text
 
 
 # FROZEN, as the dictionary: stored rows hold these codes. A type added later is written in full until it gets a
