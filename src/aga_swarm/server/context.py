@@ -87,7 +87,10 @@ class ServerContext:
             else:
                 here.call_soon_threadsafe(_settle, done, result, None)
 
-        target.call_soon_threadsafe(call)
+        try:
+            target.call_soon_threadsafe(call)
+        except RuntimeError:  # the runner's loop closed meanwhile (the server is stopping)
+            return await self.offload(fn, *args, **kwargs)
         return await done
 
     def close(self) -> None:
