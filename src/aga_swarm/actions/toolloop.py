@@ -141,7 +141,7 @@ def register(reg: Registry) -> None:
         # the person's files (ctx.attachments()) come with every turn, as with any model call of the node
         ctx.llm_turn(state.purpose, messages, next_step=on_turn, context=state, facts=facts,
                      take_inbox=False, attachments=True, output_step=reg.get_step(state.final_step),
-                     functions=offered, stored=rebase)
+                     functions=offered, stored=rebase, validated=True)  # dumped by start, or the loop's own
 
     def finish(ctx: StepContext, state: LoopState, output: dict[str, Any]) -> None:
         step = reg.get_step(state.final_step)
@@ -163,58 +163,64 @@ def register(reg: Registry) -> None:
         state.pending = list(turn.tool_calls)
         state.reason = turn.content.strip()
         names = ", ".join(state.functions.get(c.name, c.name) for c in turn.tool_calls)
-        ctx.journal(f"The model asks for {len(turn.tool_calls)} tool call{'s' if len(turn.tool_calls) > 1 else ''}:"
-                    f" {names}.")
-        advance(ctx, state)
+        advance(ctx, state, f"The model asks for {len(turn.tool_calls)} tool "
+                            f"call{'s' if len(turn.tool_calls) > 1 else ''}: {names}.")
 
-    def advance(ctx: StepContext, state: LoopState) -> None:
-        """Make the pending calls in order until one must wait (an approval, an MCP call), then ask the model."""
+    def advance(ctx: StepContext, state: LoopState, told: str = "") -> None:
+        """Make the pending calls in order until one must wait (an approval, an MCP call), then ask the model.
+        ``told``: a journal line still to write (the model's request), written with the approval asked for, when
+        the first call asks for one (one journal line less a cycle), else on its own first."""
         limit = ctx.limits.max_tool_calls
         while state.pending:
             call = state.pending.pop(0)
             tool_id = state.functions.get(call.name)
             tool: Tool | None = reg.tools.get(tool_id) if tool_id else None
+            refused = ""
+            args: Any = {}
             if tool is None:
-                answer(ctx, state, call, call.name, {}, f"error: there is no tool {call.name!r}", error=True)
-                continue
-            try:
-                args = json.loads(call.arguments or "{}")
-            except json.JSONDecodeError as exc:
-                args = exc
-            if not isinstance(args, dict):
-                answer(ctx, state, call, tool.id, {}, "error: the arguments must be a JSON object", error=True)
-                continue
-            if state.calls >= limit:
-                answer(ctx, state, call, tool.id, args, f"not called: this task may make at most {limit} tool calls",
-                       error=True)
-                continue
-            allowed = ctx.config.mcp_servers
-            if tool.remote is not None and allowed is not None and tool.remote[0] not in allowed:
-                answer(ctx, state, call, tool.id, args, f"not called: {tool.id} is not among this swarm's tools",
-                       error=True)
-                continue
-            policy = policy_for(tool, ctx.auto_approved)
+                refused = f"error: there is no tool {call.name!r}"
+            else:
+                try:
+                    args = json.loads(call.arguments or "{}")
+                except json.JSONDecodeError as exc:
+                    args = exc
+                allowed = ctx.config.mcp_servers
+                if not isinstance(args, dict):
+                    args, refused = {}, "error: the arguments must be a JSON object"
+                elif state.calls >= limit:
+                    refused = f"not called: this task may make at most {limit} tool calls"
+                elif tool.remote is not None and allowed is not None and tool.remote[0] not in allowed:
+                    refused = f"not called: {tool.id} is not among this swarm's tools"
+            policy = "" if tool is None or refused else policy_for(tool, ctx.auto_approved)
             if policy == "deny":
-                answer(ctx, state, call, tool.id, args, f"not called: the operator's policy denies {tool.id}",
-                       error=True)
-                continue
+                refused = f"not called: the operator's policy denies {tool_id}"
             if policy == "ask":
+                assert tool is not None
                 state.current, state.asked = call, True
-                ctx.journal(f"Asking the person to approve {tool.id}({shown(args)}).")
+                ctx.journal(f"{told} Asking the person to approve {tool.id}({shown(args)}).".lstrip())
                 ctx.ask(approval_text(tool.id, args, state.reason), next_step=on_approval, context=state)
                 return
+            if told:
+                ctx.journal(told)
+                told = ""
+            if tool is None or refused:
+                answer(ctx, state, call, call.name if tool is None else tool.id, args, refused, error=True)
+                continue
             if not run(ctx, state, call, tool, args):
                 return
+        if told:
+            ctx.journal(told)
         ask_model(ctx, state)
 
-    def run(ctx: StepContext, state: LoopState, call: ToolRequest, tool: Tool, args: dict[str, Any]) -> bool:
+    def run(ctx: StepContext, state: LoopState, call: ToolRequest, tool: Tool, args: dict[str, Any],
+            said: str = "") -> bool:
         """Make the call: True when its result is in (a built-in tool), False when it is an operation of its own
-        (an MCP tool: ``tools.on_result`` goes on)."""
+        (an MCP tool: ``tools.on_result`` goes on). ``said``: the start of its journal line (the approval)."""
         state.calls += 1
         if tool.remote is not None:
             state.current = call
-            ctx.journal(f"Calling {tool.id}({shown(args)})" + (f": {short(state.reason, 200)}" if state.reason
-                                                               else "."))
+            ctx.journal(f"{said}Calling {tool.id}({shown(args)})" + (f": {short(state.reason, 200)}" if state.reason
+                                                                     else "."))
             ctx.call_tool(tool.remote[0], tool.remote[1], args, idempotent=tool.idempotent,
                           next_step=on_result, context=state)
             return False
@@ -229,8 +235,8 @@ def register(reg: Registry) -> None:
         except SwarmError as exc:  # a missing file, a bad path, too large: the model is told and may try again
             output, failed = f"error: {exc}", True
         ms = (time.perf_counter() - started) * 1000
-        ctx.journal(f"Called {tool.id}({shown(args)}): " + (short(output, 200) if failed else
-                                                           f"{len(output)} characters."))
+        ctx.journal(f"{said}Called {tool.id}({shown(args)}): " + (short(output, 200) if failed else
+                                                                 f"{len(output)} characters."))
         ctx.record_tool_call(tool.id, args, output, step=state.final_step, error=failed, ms=ms)
         answer(ctx, state, call, tool.id, args, output, error=failed, recorded=True)
         return True
@@ -285,9 +291,9 @@ def register(reg: Registry) -> None:
         args = json.loads(call.arguments or "{}")
         word, reason = deny_reason(reply.content)
         if word in APPROVE_WORDS and tool is not None:
-            ctx.say("Approved; calling it now.")
-            ctx.journal(f"The person approved {tool_id}.")
-            if not run(ctx, state, call, tool, args):
+            # the person's "yes" is the chat's record of it (no message of ours: the next thing the chat shows is
+            # the next question or the answer); the approval and the call are one journal line
+            if not run(ctx, state, call, tool, args, said=f"The person approved {tool_id}. "):
                 return
             advance(ctx, state)
             return

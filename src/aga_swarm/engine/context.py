@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -234,16 +234,18 @@ class StepRuntime:
                  context: BaseModel, facts: dict[str, Any] | None = None, take_inbox: bool = True,
                  attachments: bool | None = None, output_step: AnyStep | None = None,
                  functions: list[dict[str, Any]] | None = None,
-                 stored: Callable[[str], None] | None = None) -> None:
+                 stored: Callable[[str], None] | None = None, validated: bool = False) -> None:
         """One model call (``llm`` without tools). For a turn of a tool-using loop: ``functions`` are offered
         to the model, ``output_step``'s result model is the schema of its final answer, ``next_step`` (the
         loop's) receives a ``loop_turn`` (the calls, or that answer), and ``stored`` is called with the key of
-        the stored request before ``context`` is (the loop keeps its conversation by that reference)."""
+        the stored request before ``context`` is (the loop keeps its conversation by that reference).
+        ``validated``: ``messages`` are dicts as ``PromptMessage`` dumps them (``exclude_none``), e.g. a stored
+        request's and the loop's own turns: not validated and dumped again (a conversation grows every turn)."""
         answered = output_step or next_step
         result_model = answered.result
         if result_model is None:
             raise RuntimeError(f"step {answered.name!r} declares no result model to receive an LLM answer")
-        prompts = _PROMPTS.validate_python(messages)
+        prompts: list[PromptMessage] = [] if validated else _PROMPTS.validate_python(messages)
         told = self.take_inbox() if take_inbox else []
         if told:  # what the person said since this node's last model call: this call gets it
             prompts.append(PromptMessage(role="user", content="The person you work for told you this while you "
@@ -259,6 +261,8 @@ class StepRuntime:
             images = given.images
             facts = {**(facts or {}), "attachments": given.facts}
         dumped: list[dict[str, Any]] = _PROMPTS.dump_python(prompts, exclude_none=True)
+        if validated:
+            dumped = [*cast("list[dict[str, Any]]", messages), *dumped]  # dicts, as the caller says
         schema = _schema_json(result_model)
         if functions:
             schema += _functions_json(functions)

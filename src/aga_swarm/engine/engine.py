@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .. import tracing
 from ..llm.protocol import LLMClient
-from ..schemas import SwarmConfig, SwarmEvent
+from ..schemas import LLMSettings, SwarmConfig, SwarmEvent
 from ..sdk.registry import Registry
 from ..store import tables as t
 from ..store.blob import BlobStore, open_blob_store
@@ -80,6 +80,8 @@ class Engine:
         self.services = Services(registry=registry, blobs=self.blobs, requests=self.requests)
         self._llm_factory = llm_factory
         self._clients: dict[str, LLMClient] = {}  # by the LLM settings (configs of several owners may share one)
+        # by the identity of a config's settings (configs are cached and never changed in place), before the JSON key
+        self._client_of: dict[int, tuple[LLMSettings, LLMClient]] = {}
         self._configs: dict[str, SwarmConfig] = dict(BUILTIN_CONFIGS)
         self._owned: dict[tuple[str, str], SwarmConfig] = {}  # (owner, id) -> a stored config
         openai_cfg = _openai_config()
@@ -137,7 +139,11 @@ class Engine:
         return [c for k, c in self._configs.items() if k in BUILTIN_CONFIGS or k == "openai"]
 
     def llm_for(self, config: SwarmConfig) -> LLMClient:
-        key = config.llm.model_dump_json()
+        settings = config.llm
+        known = self._client_of.get(id(settings))
+        if known is not None and known[0] is settings:  # the same (cached) config's settings: no JSON to make
+            return known[1]
+        key = settings.model_dump_json()
         client = self._clients.get(key)
         if client is None:
             if self._llm_factory is not None:
@@ -149,12 +155,16 @@ class Engine:
             if tracing.ON:
                 client = tracing.TracedModel(client)
             self._clients[key] = client
+        if len(self._client_of) > 1_000:
+            self._client_of.clear()
+        self._client_of[id(settings)] = (settings, client)  # held: its id is not reused while it is here
         return client
 
     def forget_clients(self) -> None:
         """Drop the cached model clients: an async HTTP client works only on the event loop it first ran on,
         so a runner moving to a new loop makes new ones."""
         self._clients.clear()
+        self._client_of.clear()
 
     # ---- events ------------------------------------------------------------------------------
     def publish(self, owner_id: str, events: list[SwarmEvent]) -> None:

@@ -68,6 +68,7 @@ import json
 import re
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +105,13 @@ _SEGMENT = re.compile(r"(?:^|(?<=\s))Tool:\s+")
 
 def tool_segments(directive: str) -> list[str]:
     """The ``Tool: ...`` segments of a directive, each as a ``Tool: <id> <arguments>`` line."""
+    return list(_segments(directive))
+
+
+@lru_cache(maxsize=256)  # a tool-using loop's every turn reads the same directive's
+def _segments(directive: str) -> tuple[str, ...]:
     parts = _SEGMENT.split(directive.strip())
-    return [f"Tool: {p.strip()}" for p in parts[1:] if p.strip()]
+    return tuple(f"Tool: {p.strip()}" for p in parts[1:] if p.strip())
 
 
 def tool_arguments(directive: str, positional: Sequence[str]) -> dict[str, Any]:

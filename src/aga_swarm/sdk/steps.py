@@ -211,10 +211,12 @@ class StepContext(Protocol):
     def llm_turn(self, purpose: str, messages: list[PromptMessage] | list[dict[str, Any]], *,
                  next_step: Step[C, Any], context: C, facts: dict[str, Any] | None = None, take_inbox: bool = True,
                  attachments: bool | None = None, output_step: AnyStep | None = None,
-                 functions: list[dict[str, Any]] | None = None, stored: Callable[[str], None] | None = None) -> None:
+                 functions: list[dict[str, Any]] | None = None, stored: Callable[[str], None] | None = None,
+                 validated: bool = False) -> None:
         """One model call; for a tool-using loop's turn, ``functions`` are offered, ``output_step``'s result
         model is the schema of the final answer, and ``stored`` gets the stored request's key before ``context``
-        is stored (the loop keeps its conversation by that reference)."""
+        is stored (the loop keeps its conversation by that reference). ``validated``: ``messages`` are dicts as
+        ``PromptMessage`` dumps them (not validated again)."""
 
     def ask(self, content: str, *, next_step: Step[C, UserReply], context: C,
             attachments: Sequence[str] = ()) -> None:
