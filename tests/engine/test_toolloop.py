@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from aga_swarm.actions import register_builtins
 from aga_swarm.actions.outputs import DoOutput
@@ -18,6 +19,7 @@ from aga_swarm.llm.scripted import tool_segments
 from aga_swarm.schemas import EventType, Lifecycle, Limits, SwarmConfig, SwarmStatus
 from aga_swarm.sdk import ActionSpec, Registry, StepContext
 from aga_swarm.service import SwarmService
+from aga_swarm.store import tables as t
 
 from ..conftest import make_service
 from .helpers import continuations_set, run_answering
@@ -168,6 +170,15 @@ async def test_the_conversation_is_kept_by_reference(backend: str, tmp_path: Pat
         assert [r.split(" (")[0] for r in results] == [f"Wrote n{i}.md" for i in range(5)]
         assert svc.state(s.id).nodes["n.1"].report == f'Done: "{goal}"\n\n' + "\n\n".join(
             f"Wrote n{i}.md (6 bytes)." for i in range(5))
+        # each turn after the first is stored as a delta over the turn before (not the whole conversation again),
+        # and the developer log reads the same from the store alone as from the cache
+        with svc.db.read() as conn:
+            rows = conn.execute(select(t.llm_requests).where(t.llm_requests.c.swarm_id == s.id)).all()
+        assert sum(1 for r in rows if "$base" in str(r.body)) >= 5
+        before = svc.node_detail(s.id, "n.1").llm_calls
+        svc.engine.requests._cache.clear()
+        again = svc.node_detail(s.id, "n.1").llm_calls
+        assert again == before and [m.content for m in again[-1].messages if m.role == "tool"] == results
     finally:
         svc.close()
 

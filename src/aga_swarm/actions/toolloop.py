@@ -141,7 +141,8 @@ def register(reg: Registry) -> None:
         # the person's files (ctx.attachments()) come with every turn, as with any model call of the node
         ctx.llm_turn(state.purpose, messages, next_step=on_turn, context=state, facts=facts,
                      take_inbox=False, attachments=True, output_step=reg.get_step(state.final_step),
-                     functions=offered, stored=rebase, validated=True)  # dumped by start, or the loop's own
+                     functions=offered, stored=rebase, validated=True,  # dumped by start, or the loop's own
+                     extends=None if state.base is None else (state.base, state.base_len))
 
     def finish(ctx: StepContext, state: LoopState, output: dict[str, Any]) -> None:
         step = reg.get_step(state.final_step)

@@ -234,13 +234,16 @@ class StepRuntime:
                  context: BaseModel, facts: dict[str, Any] | None = None, take_inbox: bool = True,
                  attachments: bool | None = None, output_step: AnyStep | None = None,
                  functions: list[dict[str, Any]] | None = None,
-                 stored: Callable[[str], None] | None = None, validated: bool = False) -> None:
+                 stored: Callable[[str], None] | None = None, validated: bool = False,
+                 extends: tuple[str, int] | None = None) -> None:
         """One model call (``llm`` without tools). For a turn of a tool-using loop: ``functions`` are offered
         to the model, ``output_step``'s result model is the schema of its final answer, ``next_step`` (the
         loop's) receives a ``loop_turn`` (the calls, or that answer), and ``stored`` is called with the key of
         the stored request before ``context`` is (the loop keeps its conversation by that reference).
         ``validated``: ``messages`` are dicts as ``PromptMessage`` dumps them (``exclude_none``), e.g. a stored
-        request's and the loop's own turns: not validated and dumped again (a conversation grows every turn)."""
+        request's and the loop's own turns: not validated and dumped again (a conversation grows every turn).
+        ``extends`` (key, n): the first n messages are the stored request ``key``'s (as ``stored_request`` gave
+        them): the request is stored as a delta over that one (``store/payloads.py``)."""
         answered = output_step or next_step
         result_model = answered.result
         if result_model is None:
@@ -279,7 +282,7 @@ class StepRuntime:
             request["images"] = [a.model_dump(mode="json") for a in images]
         if functions is not None:
             request["tools"] = functions
-        key = self.tx.store_request(self.services.requests, request)  # stored once, by content
+        key = self.tx.store_request(self.services.requests, request, extends)  # stored once, by content
         if stored is not None:
             stored(key)
         held_request: dict[str, Any] = {REF: key, "purpose": purpose, "reserve": held}

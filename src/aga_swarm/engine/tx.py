@@ -406,9 +406,11 @@ class SwarmTx:
         pack = getattr(self.conn, "pack", None)
         return text if pack is None else pack.log(text)
 
-    def store_request(self, requests: RequestStore, request: dict[str, Any]) -> str:
-        """Store a model request once, by content (written with this transaction); returns its key."""
-        key, row = requests.row_for(self.owner_id, self.swarm_id, request)
+    def store_request(self, requests: RequestStore, request: dict[str, Any],
+                      extends: tuple[str, int] | None = None) -> str:
+        """Store a model request once, by content (written with this transaction; ``extends``: as a delta over a
+        stored one, ``RequestStore.row_for``); returns its key."""
+        key, row = requests.row_for(self.owner_id, self.swarm_id, request, extends)
         self._requests.append(row)
         return key
 

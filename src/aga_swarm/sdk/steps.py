@@ -212,11 +212,12 @@ class StepContext(Protocol):
                  next_step: Step[C, Any], context: C, facts: dict[str, Any] | None = None, take_inbox: bool = True,
                  attachments: bool | None = None, output_step: AnyStep | None = None,
                  functions: list[dict[str, Any]] | None = None, stored: Callable[[str], None] | None = None,
-                 validated: bool = False) -> None:
+                 validated: bool = False, extends: tuple[str, int] | None = None) -> None:
         """One model call; for a tool-using loop's turn, ``functions`` are offered, ``output_step``'s result
         model is the schema of the final answer, and ``stored`` gets the stored request's key before ``context``
         is stored (the loop keeps its conversation by that reference). ``validated``: ``messages`` are dicts as
-        ``PromptMessage`` dumps them (not validated again)."""
+        ``PromptMessage`` dumps them (not validated again); ``extends`` (key, n): its first n messages are
+        those of the stored request ``key``, which it is stored as a delta over."""
 
     def ask(self, content: str, *, next_step: Step[C, UserReply], context: C,
             attachments: Sequence[str] = ()) -> None:
