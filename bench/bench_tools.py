@@ -60,9 +60,27 @@ def tool_registry() -> Registry:
     return reg
 
 
+class ToolAga(Aga):
+    """``bench_engine.Aga`` whose serve-mode wait is the event's future itself (``run_until_complete(fut)``), not
+    ``asyncio.wait_for`` around it: a coroutine, a task and a timer a cycle that are the harness's, not the
+    engine's (LangGraph's ``invoke`` is a plain call). Nothing else differs."""
+
+    def go(self, swarm_id: str, until: Any, action: Any = None) -> int:
+        if self.mode != "serve":
+            return super().go(swarm_id, until, action)
+        before = self.svc.runner.ops_done
+        fut = self.loop.create_future()
+        self._waiters.append((until, fut))
+        if action:
+            action()
+        if not fut.done():  # a reply resumes its node in its own transaction: often done already
+            self.loop.run_until_complete(fut)
+        return self.svc.runner.ops_done - before
+
+
 def make_aga(data_dir: Path) -> Aga:
-    """``bench_engine.Aga`` (serve mode) with the echo tool registered (the built-ins' do runs the loop)."""
-    return Aga(data_dir, "serve", registry=tool_registry())
+    """``ToolAga`` (serve mode) with the echo tool registered (the built-ins' do runs the loop)."""
+    return ToolAga(data_dir, "serve", registry=tool_registry())
 
 
 def aga_cycles(aga: Aga, m: int) -> c.Sample:
