@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ..sdk import PromptMessage, Registry, StepContext, SwarmError, ToolOutcome, UserReply
 from ..sdk.steps import AnyStep
-from .tools import APPROVE_WORDS, Tool, approval_text, deny_reason, policy_for, short
+from .tools import APPROVE_WORDS, Tool, approval_text, deny_reason, loads_arguments, policy_for, short
 
 RESULT_IN_PROMPT = 16_000  # characters of a result the model sees (a longer one is saved whole in the memory space)
 
@@ -182,7 +182,7 @@ def register(reg: Registry) -> None:
                 refused = f"error: there is no tool {call.name!r}"
             else:
                 try:
-                    args = json.loads(call.arguments or "{}")
+                    args = loads_arguments(call.arguments or "{}")
                 except json.JSONDecodeError as exc:
                     args = exc
                 allowed = ctx.config.mcp_servers
@@ -289,7 +289,7 @@ def register(reg: Registry) -> None:
             return
         tool_id = state.functions.get(call.name, call.name)
         tool: Tool | None = reg.tools.get(tool_id)
-        args = json.loads(call.arguments or "{}")
+        args = loads_arguments(call.arguments or "{}")
         word, reason = deny_reason(reply.content)
         if word in APPROVE_WORDS and tool is not None:
             # the person's "yes" is the chat's record of it (no message of ours: the next thing the chat shows is

@@ -9,11 +9,13 @@ node's report and a crash never half-applies one. The node's report is the tool'
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from pydantic import BaseModel, Field, ValidationError
 
 from ..sdk import ActionSpec, ActionType, NoContext, Registry, StepContext, SwarmError, ToolOutcome, UserReply
@@ -311,9 +313,28 @@ def pending_approval(next_step: str, context: dict[str, Any]) -> str | None:
 def approval_text(tool_id: str, arguments: dict[str, Any], reason: str) -> str:
     """The question an ``ask`` policy posts in the node's chat: the tool, its arguments and why."""
     why = f"\n\nWhy: {reason}" if reason else ""
+    try:
+        shown = orjson.dumps(arguments, option=orjson.OPT_INDENT_2).decode()
+    except TypeError:  # what orjson does not write (an integer past 64 bits, say): as json does
+        shown = json.dumps(arguments, indent=2, ensure_ascii=False)
     return (f"May I call `{tool_id}` with these arguments?\n\n```json\n"
-            f"{json.dumps(arguments, indent=2, ensure_ascii=False)[:4000]}\n```{why}\n\n"
+            f"{shown[:4000]}\n```{why}\n\n"
             "Answer **yes** to approve, or **no** (with a reason, if you like) to deny.")
+
+
+def loads_arguments(text: str) -> Any:
+    """A call's arguments (JSON text) parsed as json reads them (``json.JSONDecodeError`` when it cannot), by orjson
+    when that reads them the same: not a text with 19 digits in a row (orjson reads an integer past 64 bits as a
+    float), nor one it refuses (NaN)."""
+    if _LONG_DIGITS.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
+_LONG_DIGITS = re.compile(r"\d{19}")
 
 
 def deny_reason(answer: str) -> tuple[str, str]:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .executor import Executor
 
 INLINE_RESULT_LIMIT = 16_000  # result text above this many bytes goes to the blob store
+_ARGUMENTS = json.JSONEncoder(ensure_ascii=False)  # json.dumps(..., ensure_ascii=False), without a new encoder a call
 
 
 @tracing.traced_async_operation
@@ -130,7 +131,7 @@ def record_tool_call(tx: SwarmTx, blobs: BlobStore, node_id: str, step: str, too
     seq = tx.state.seq + 1
     call_id = f"{node_id}.tool{seq}"
     node = tx.node(node_id)
-    body = {"messages": [{"role": "tool_call", "content": json.dumps(arguments, ensure_ascii=False)}],
+    body = {"messages": [{"role": "tool_call", "content": _ARGUMENTS.encode(arguments)}],
             "raw_output": result, "parsed_output": {"tool": tool, "arguments": arguments, "is_error": error}}
     encoded = sql.to_json(body)
     blob_key = None

@@ -69,6 +69,7 @@ import re
 import time
 from collections.abc import Sequence
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ from ..schemas import LLMSettings
 from .protocol import LLMError, LLMRequest, LLMResponse
 
 BUILTIN_TARGETS = ("ask_user", "plan", "do")
+_CONTENT = attrgetter("content")
 
 
 def _words(text: str) -> str:
@@ -322,7 +324,7 @@ class ScriptedModel:
             answer, calls = self._turn(request, answer)
         elif answer is None:
             answer = default_answer(request.purpose, request.facts)
-        prompt_chars = sum(len(m.content) for m in request.messages)
+        prompt_chars = sum(map(len, map(_CONTENT, request.messages)))
         if calls:
             raw = "Calling " + ", ".join(str(c["name"]) for c in calls)
             return LLMResponse(model=self.model, raw_output=raw, parsed={}, tokens_in=prompt_chars // 4 + 1,

@@ -189,6 +189,8 @@ def call_body(request_ref: str | None, messages: list[dict[str, Any]], raw: str 
 
 
 def _parses_to(raw: str) -> Any:
+    if raw.lstrip()[:1] not in _JSON_STARTS:  # e.g. a tool-using turn's "Calling ...": no exception to make
+        return _UNPARSABLE
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -196,6 +198,7 @@ def _parses_to(raw: str) -> Any:
 
 
 _UNPARSABLE = object()
+_JSON_STARTS = frozenset('{["-0123456789tfn')
 
 
 def read_call_body(body: dict[str, Any], request: dict[str, Any] | None) -> dict[str, Any]:
