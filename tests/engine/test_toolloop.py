@@ -19,6 +19,7 @@ from aga_swarm.llm.scripted import tool_segments
 from aga_swarm.schemas import EventType, Lifecycle, Limits, SwarmConfig, SwarmStatus
 from aga_swarm.sdk import ActionSpec, Registry, StepContext
 from aga_swarm.service import SwarmService
+from aga_swarm.store import packing
 from aga_swarm.store import tables as t
 
 from ..conftest import make_service
@@ -174,7 +175,7 @@ async def test_the_conversation_is_kept_by_reference(backend: str, tmp_path: Pat
         # and the developer log reads the same from the store alone as from the cache
         with svc.db.read() as conn:
             rows = conn.execute(select(t.llm_requests).where(t.llm_requests.c.swarm_id == s.id)).all()
-        assert sum(1 for r in rows if "$base" in str(r.body)) >= 5
+        assert sum(1 for r in rows if "$base" in str(packing.text(r.body))) >= 5
         before = svc.node_detail(s.id, "n.1").llm_calls
         svc.engine.requests._cache.clear()
         again = svc.node_detail(s.id, "n.1").llm_calls
