@@ -41,6 +41,9 @@ class ClaimedOp:
     row: dict[str, Any] | None = None  # an ``UNWRITTEN`` operation's row, written only if it does not end done
     reserved: bool = False  # reserved, not claimed: no claim was written (``claim`` is empty)
     idem_key: str = ""  # a reserved operation's key: with its id, what its compare-and-set matches
+    # PostgreSQL: the commit of the transaction that chained this operation, sent and not yet confirmed
+    # (``store.database.PendingCommit``); this operation's transaction confirms it before its own commit
+    after: Any = None
 
 
 class Executed(NamedTuple):
@@ -57,6 +60,12 @@ NOTHING = Executed([])
 
 class LostClaim(Exception):
     """Another worker took the operation over (lease expired); our effects are rolled back."""
+
+
+class PriorCommitFailed(Exception):
+    """The transaction that chained this operation failed at its commit (sent ahead: ``ClaimedOp.after``), so this
+    operation's transaction, built on what that one did, is rolled back too; the runner runs the earlier one's
+    leading operation again, on its own."""
 
 
 def now() -> datetime:

@@ -18,7 +18,7 @@ from ..sdk.registry import Registry
 from ..store.blob import BlobStore
 from ..store.database import Database
 from ..store.payloads import RequestStore
-from .claimed import NOTHING, ClaimedOp, Executed, LostClaim
+from .claimed import NOTHING, ClaimedOp, Executed, LostClaim, PriorCommitFailed
 from .context import Services
 from .dispatch import ConfigLookup, Dispatcher
 from .failures import record_failure
@@ -60,6 +60,8 @@ class Executor:
 
                 return await run_tool_call(self, op)
             return await self.group.commit_together(op, self.dispatcher.dispatch)
+        except PriorCommitFailed:  # the runner runs the operation before it again (``Runner._execute_and_publish``)
+            raise
         except LostClaim:
             if op.reserved:  # gone from the queue before it ran (another worker's, held by a pause, absorbed)
                 log.debug("reserved operation %s was no longer queued; not run", op.id)

@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 from .. import tracing
 from ..schemas import Continuation, OperationKind, OperationStatus, SwarmStatus
 from ..store import sql
-from ..store.database import Database, RawConnection
-from .claimed import UNWRITTEN, ClaimedOp, Executed, LostClaim, Prefetched, now
+from ..store.database import Database, PendingCommit, RawConnection
+from .claimed import UNWRITTEN, ClaimedOp, Executed, LostClaim, Prefetched, PriorCommitFailed, now
 from .dispatch import Dispatcher
 from .gcpause import gc_paused
 from .rowcache import CACHED_ROWS_PER_SWARM, RowCache
@@ -56,6 +56,7 @@ _KINDS = {kind.value: kind for kind in OperationKind}
 # which puts every ``Kind.MEMBER`` read on a slow path (~0.2 µs; ``member.value`` is a descriptor written in
 # Python, hence ``_value_``), and a fan-out reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
 _SPAWN, _LLM_CALL, _TOOL_CALL = OperationKind.SPAWN, OperationKind.LLM_CALL, OperationKind.TOOL_CALL
+_AWAITS_IO = frozenset({_LLM_CALL, _TOOL_CALL})
 
 class _GroupedFailed(Exception):
     """A grouped operation failed after ``completed`` others of its group succeeded (see ``_group``)."""
@@ -90,7 +91,8 @@ class GroupCommit:
             fn(tx, op)
             self.finish(tx, op, OperationStatus.DONE)
 
-        _, tx, chained = self._group(op.swarm_id, op.node_id, leader, claim_tail=True)
+        _, tx, chained = self._group(op.swarm_id, op.node_id, leader, claim_tail=True, after=op.after,
+                                     may_defer=True)
         return Executed(tx.events, chained, tx.grouped, tx.queued_work)
 
     def transact(self, swarm_id: str, fn: Callable[[SwarmTx], T], *,
@@ -126,7 +128,8 @@ class GroupCommit:
 
     def _group(self, swarm_id: str, node_id: str | None, leader: Callable[[SwarmTx], T], *, claim_tail: bool,
                group_limit: int | None = None, spawn_limit: int | None = None,
-               unwritten: bool = False) -> tuple[T, SwarmTx, ClaimedOp | None]:
+               unwritten: bool = False, after: PendingCommit | None = None,
+               may_defer: bool = False) -> tuple[T, SwarmTx, ClaimedOp | None]:
         """Run ``leader`` in one transaction, then, in the same transaction and ``SwarmTx``, up to
         ``group_limit`` of the operations it queued that may run there (see ``SwarmTx.enqueue``): the next
         operations of its own node (``node_id``, or the node ``leader`` names as ``tx.chain_node``) and those
@@ -135,25 +138,43 @@ class GroupCommit:
         end. If a grouped operation fails, the transaction is rolled back and the group runs again, stopping
         before it, so it runs (and fails, recorded) on its own. A crash before the commit loses the whole
         group, which then runs again from its start. The spawns of nodes created in the transaction do not
-        count in ``group_limit`` but in ``spawn_limit`` (``SPAWN_GROUP_MAX``)."""
+        count in ``group_limit`` but in ``spawn_limit`` (``SPAWN_GROUP_MAX``).
+
+        PostgreSQL, a chain (``may_defer``): when the group chains its node's next operation (one that awaits
+        no network), its ``COMMIT`` is sent and not waited for (``PendingCommit``, kept as the chained
+        operation's ``after``): the next group's steps run while the server commits this one, and the next
+        group's transaction confirms it (``after``) before its own commit, or raises ``PriorCommitFailed``.
+        Nothing this group did is reported before then (``Runner._run_one`` holds its events)."""
         limit = self.group_limit if group_limit is None else group_limit
         optimistic = self._optimistic_on(swarm_id)
         tail: ClaimedOp | None = None
         while True:
+            ctx = self.db.raw_tx()
             try:
-                with gc_paused(), self.db.raw_tx() as conn:
+                with gc_paused(), ctx as conn:
                     tx = self._grouping_tx(conn, swarm_id, limit, self._spawn_limit(limit, spawn_limit), optimistic)
                     tx.lead(node_id)
                     result = leader(tx)
                     tail = self.drain(tx, claim_tail, unwritten=unwritten)
                     tx.flush()
+                    if after is not None:  # the transaction before this one first: its outcome is this one's start
+                        self.confirm(after)
+                        after = None
+                    if (may_defer and tail is not None and tail.kind not in _AWAITS_IO and tx.pending_claims
+                            and isinstance(conn, RawConnection)):
+                        conn.defer_commit = True
             except Exception as exc:
+                if isinstance(exc, PriorCommitFailed):
+                    raise
+                if after is not None:
+                    self.confirm(after)  # PriorCommitFailed if the failure came from there
+                    after = None
                 if sql.is_lost_claim(exc):  # the leading operation's end, checked at the commit (``finish``)
                     raise LostClaim() from exc
                 if isinstance(exc, _GroupedFailed) and not sql.is_stale(exc):
                     return self._group(swarm_id, node_id, leader, claim_tail=claim_tail,
                                        group_limit=exc.completed - exc.spawns, spawn_limit=exc.spawns,
-                                       unwritten=unwritten)
+                                       unwritten=unwritten, may_defer=may_defer)
                 if not optimistic:
                     raise
                 # the swarm row changed since it was read (or the transaction failed for another reason, which
@@ -165,10 +186,29 @@ class GroupCommit:
                 optimistic = False
                 continue
             break
-        if tx.pending_claims and id(tail) in self._unwritten_claims(tx):
+        pending = getattr(ctx, "pending", None)
+        if pending is not None:
+            assert tail is not None
+            pending.payload = tx
+            tail.after = pending
+        elif tx.pending_claims and id(tail) in self._unwritten_claims(tx):
             tail = None
         self._committed(tx)
         return result, tx, tail
+
+    def confirm(self, pending: PendingCommit) -> None:
+        """Wait for a commit sent ahead (``_group``) and read what it returned (the chained operation's id);
+        ``PriorCommitFailed`` if it failed. Once done, later calls return at once."""
+        done = pending.done
+        try:
+            pending.wait()  # once done, returns at once or raises the same error again
+        except Exception as exc:
+            raise PriorCommitFailed() from exc
+        if done:
+            return
+        tx = pending.payload
+        if isinstance(tx, SwarmTx) and tx.pending_claims:
+            self._unwritten_claims(tx)  # an operation not written fails its own transaction (``finish``)
 
     def _optimistic_on(self, swarm_id: str) -> bool:
         """Whether a transaction on ``swarm_id`` reads its row without the lock (``SwarmTx``'s ``optimistic``): on
@@ -302,6 +342,14 @@ class GroupCommit:
         batch, self._together = self._together, []
         results: list[Executed] | None = None
         if len(batch) > 1:
+            for op, _, fut in batch:  # chained after a commit sent ahead (``_group``): confirmed before batching
+                if op.after is not None:
+                    try:
+                        self.confirm(op.after)
+                    except PriorCommitFailed as exc:
+                        fut.set_exception(exc)
+            batch = [item for item in batch if not item[2].done()]
+        if len(batch) > 1:
             try:
                 results = self._run_batch([(op, fn) for op, fn, _ in batch])
             except Exception:
@@ -387,7 +435,8 @@ class GroupCommit:
         node = tx.node(row["node_id"])
         op = ClaimedOp(id=claimed, swarm_id=tx.swarm_id, node_id=row["node_id"], kind=OperationKind(row["kind"]),
                        payload=row["payload"], attempts=1, claim=row["claim"],
-                       prefetched=Prefetched(tx.config_id, node.lifecycle, node.continuation))
+                       prefetched=Prefetched(tx.config_id, node.lifecycle, node.continuation),
+                       idem_key=row["idem_key"])
         if pending is not None:
             tx.pending_claims.append((op, pending))
         return op
@@ -444,7 +493,11 @@ class GroupCommit:
             # PostgreSQL: no round trip for the row count: the statement fails the transaction if the claim was
             # lost, where its results are read (at the latest by the commit; ``_group`` raises LostClaim)
             if status is OperationStatus.DONE:
-                sql.send(conn, sql.checked(sql.DELETE_DONE_OPERATION), {"id": op.id, "claim": op.claim})
+                if op.id:
+                    sql.send(conn, sql.checked(sql.DELETE_DONE_OPERATION), {"id": op.id, "claim": op.claim})
+                else:  # written claimed by a commit not yet confirmed (``_group``): its id is not known yet
+                    sql.send(conn, sql.checked(sql.DELETE_DONE_OPERATION_BY_KEY),
+                             {"sid": op.swarm_id, "key": op.idem_key, "claim": op.claim})
                 tx.ran.append(op.kind.value)
             else:
                 sql.send(conn, sql.checked(sql.FINISH_OPERATION), {"id": op.id, "claim": op.claim,

@@ -18,7 +18,7 @@ from sqlalchemy import and_, select, update
 from ..schemas import EventType, OperationKind, OperationStatus, SwarmStatus
 from ..store import sql
 from ..store import tables as t
-from .claimed import ClaimedOp, read_for_llm_call
+from .claimed import ClaimedOp, Executed, PriorCommitFailed, read_for_llm_call
 from .engine import Engine
 from .gcpause import gc_paused
 from .stats import EngineStats
@@ -267,19 +267,28 @@ class Runner:
     async def _run_one(self, op: ClaimedOp) -> None:
         key = (op.swarm_id, op.node_id)
         queued = False
+        held: tuple[ClaimedOp, Executed] | None = None
         try:
             next_op: ClaimedOp | None = op
             stats = self.engine.stats
             while next_op is not None:
                 if next_op.kind in AWAITS_IO:  # no pause across a network call; its commit pauses on its own
-                    next_op, more = await self._execute_and_publish(next_op, stats)
+                    next_op, more, held = await self._execute_and_publish(next_op, stats, held)
                 else:
                     with gc_paused():  # until the events are published and let go (``engine/gcpause.py``)
-                        next_op, more = await self._execute_and_publish(next_op, stats)
+                        next_op, more, held = await self._execute_and_publish(next_op, stats, held)
                 queued = queued or more
                 if next_op is not None:
                     await asyncio.sleep(0)  # let other nodes' tasks run between a node's operations
         finally:
+            if held is not None:  # left by a cancelled task: reported if its commit went through
+                try:
+                    after = held[1].chained.after if held[1].chained is not None else None
+                    if after is not None:
+                        self.engine.executor.group.confirm(after)
+                    self._publish(*held)
+                except Exception:
+                    log.exception("a chained group's commit could not be confirmed")
             # leave the task set *before* waking the loop, so the capacity it computes next is right
             was_full = len(self._tasks) >= self.concurrency
             task = asyncio.current_task()
@@ -291,12 +300,31 @@ class Runner:
             if queued or was_full or blocked or not self._serving:  # else a wake-up would find nothing
                 self._wake.set()
 
-    async def _execute_and_publish(self, op: ClaimedOp, stats: EngineStats) -> tuple[ClaimedOp | None, bool]:
+    async def _execute_and_publish(self, op: ClaimedOp, stats: EngineStats, held: tuple[ClaimedOp, Executed] | None
+                                   ) -> tuple[ClaimedOp | None, bool, tuple[ClaimedOp, Executed] | None]:
         """Execute ``op`` and publish its events; the operation it chained (the node's next one, claimed in the
-        same transaction) and whether it queued work for any worker."""
+        same transaction), whether it queued work for any worker, and what is held. On PostgreSQL a chain's
+        commit is sent ahead (``GroupCommit._group``): the chained operation's transaction confirms it, so its
+        events are ``held`` until then and published first; if that commit failed (``PriorCommitFailed``),
+        neither is reported and the earlier operation runs again, on its own."""
         started = time.perf_counter()
-        done = await self.engine.executor.execute(op)
+        try:
+            done = await self.engine.executor.execute(op)
+        except PriorCommitFailed:
+            if held is None:  # pragma: no cover - only an operation chained after a commit sent ahead raises it
+                raise
+            log.info("a chained group's commit failed; operation %s runs again", held[0].id)
+            return held[0], False, None
         stats.executed(op.kind.value, time.perf_counter() - started)
+        if held is not None:
+            self._publish(*held)
+        chained = done.chained
+        if chained is not None and chained.after is not None:
+            return chained, done.queued_work, (op, done)
+        self._publish(op, done)
+        return chained, done.queued_work, None
+
+    def _publish(self, op: ClaimedOp, done: Executed) -> None:
         self.ops_done += 1 + done.grouped
         events = done.events
         if events:
@@ -305,7 +333,6 @@ class Runner:
                 self.engine.publish(owner, events)
             if any(e.type is _SWARM_STATUS and e.data.get("status") in ENDED for e in events):
                 self._apply_retention(op.swarm_id)
-        return done.chained, done.queued_work
 
     def _apply_retention(self, swarm_id: str) -> None:
         """When a swarm ends, compact its history to the config's retention, if it sets one."""

@@ -70,6 +70,8 @@ class RawConnection:
         # swarm rows read without a lock, as (swarm id, last_seq read): guarded before the first write
         # (``sql.send_guards``)
         self.unguarded: list[tuple[str, int]] = []
+        # PostgreSQL: set inside the transaction to send its COMMIT without waiting for it (``PendingCommit``)
+        self.defer_commit = False
 
 
 DEFAULT_POOL_SIZE = 10
@@ -558,6 +560,13 @@ BEGIN = "BEGIN"
 COMMIT = "COMMIT"
 
 
+def send_queued(dbapi: Any, pipeline: Any) -> None:
+    """Write the statements queued in ``pipeline`` to the server, without waiting for their results."""
+    from .pgqueue import send_queued as send
+
+    send(dbapi, pipeline)
+
+
 def _rollback(raw: RawConnection) -> None:
     """Roll back a pipelined transaction: first read what is still pending (the results of statements queued
     after the one that failed only say the pipeline aborted, and the error that matters is already raised),
@@ -578,16 +587,18 @@ class _PipelinedTx:
     the next result is read, at the latest by the commit, and rolls the transaction back like any other. A class
     rather than a generator context manager, as ``_WriterTx``."""
 
-    __slots__ = ("db", "writer")
+    __slots__ = ("db", "pending", "writer")
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.writer: _PgWriter | None = None
+        self.pending: PendingCommit | None = None  # set by a commit sent with ``defer_commit``
 
     def __enter__(self) -> RawConnection:
         writer = self.writer = self.db._take_pg_writer()
         raw = writer.raw
         raw.unguarded.clear()
+        raw.defer_commit = False
         try:
             raw.queue.execute(BEGIN)  # queued: it goes out with the first statement that needs an answer
         except BaseException:
@@ -606,6 +617,10 @@ class _PipelinedTx:
                     if raw.unguarded:  # rows read without a lock by a transaction that wrote nothing
                         send_guards(raw)
                     raw.queue.execute(COMMIT)
+                    if raw.defer_commit:
+                        send_queued(dbapi, raw.pipeline)  # on its way; ``PendingCommit.wait`` reads the outcome
+                        self.pending = PendingCommit(self)
+                        return
                     raw.pipeline.sync()  # reads every pending result: an error of any statement is raised here
                 except BaseException:
                     _rollback(raw)
@@ -615,6 +630,10 @@ class _PipelinedTx:
         except BaseException:
             self._discard(writer)  # a connection in doubt is never kept nor pooled
             raise
+        self._settled(writer)
+
+    def _settled(self, writer: _PgWriter) -> None:
+        dbapi = writer.raw.dbapi
         if dbapi.closed or dbapi.info.transaction_status != 0:  # not IDLE
             self._discard(writer)
         else:
@@ -629,3 +648,44 @@ class _PipelinedTx:
                     kept.pop().discard()
                 except IndexError:
                     break
+
+
+class PendingCommit:
+    """A pipelined transaction whose ``COMMIT`` was sent without waiting (``RawConnection.defer_commit``): the
+    caller goes on with work that acknowledges nothing (the next group of a chain, ``GroupCommit``) and calls
+    ``wait`` before anything the transaction did is reported. ``wait`` reads the outcome: it returns once the
+    commit is durable, or raises the transaction's error (rolled back, the connection dropped), as a commit
+    that waited would have. Its connection stays out of use until then. ``payload``: the caller's, kept with it
+    (what to report once it is confirmed)."""
+
+    __slots__ = ("_error", "_tx", "done", "payload")
+
+    def __init__(self, tx: _PipelinedTx) -> None:
+        self._tx: _PipelinedTx | None = tx
+        self._error: BaseException | None = None
+        self.done = False
+        self.payload: Any = None
+
+    def wait(self) -> None:
+        """Until the commit is confirmed (once; later calls return or raise the same)."""
+        tx = self._tx
+        if tx is None:
+            if self._error is not None:
+                raise self._error
+            return
+        self._tx = None
+        writer = tx.writer
+        assert writer is not None
+        try:
+            try:
+                writer.raw.pipeline.sync()
+            except BaseException:
+                _rollback(writer.raw)
+                raise
+        except BaseException as exc:
+            self._error = exc
+            tx._discard(writer)
+            raise
+        finally:
+            self.done = True
+        tx._settled(writer)

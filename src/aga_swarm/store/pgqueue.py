@@ -47,3 +47,9 @@ class QueuingCursor(Cursor[Any]):
             commands = tuple(queue)
             queue.clear()
             queue.append(lambda: _send_all(commands))
+
+
+def send_queued(dbapi: Any, pipeline: Any) -> None:
+    """Write what is queued in ``pipeline`` to the socket (reading whatever results have come back meanwhile,
+    as psycopg's ``execute`` does), without waiting for the results: ``Database``'s commit sent ahead."""
+    dbapi.wait(pipeline._communicate_gen())

@@ -393,6 +393,8 @@ TAKE_RESERVED_OPERATION = Q("DELETE FROM operations WHERE id = :id AND swarm_id 
 FAIL_RESERVED_OPERATION = Q("UPDATE operations SET status = :status, error = :error, attempts = attempts + 1 "
                             "WHERE id = :id AND swarm_id = :sid AND idem_key = :key AND status = 'queued'")
 DELETE_DONE_OPERATION = Q("DELETE FROM operations WHERE id = :id AND claim = :claim AND status = 'running'")
+DELETE_DONE_OPERATION_BY_KEY = Q("DELETE FROM operations WHERE swarm_id = :sid AND idem_key = :key AND claim = :claim "
+                                 "AND status = 'running'")
 FINISH_OPERATION = Q("UPDATE operations SET status = :status, error = :error, lease_until = NULL "
                         "WHERE id = :id AND claim = :claim AND status = 'running'")
 INSERT_LLM_CALL = Q("INSERT INTO llm_calls (swarm_id, id, node_id, step, kind, model, body, blob_key, tokens_in, "
