@@ -8,13 +8,16 @@ repetition by repetition in one process. LangGraph runs as ``durability="sync"``
 work), and the same with the saver in psycopg's pipeline mode; the verdict takes the fastest. Issue 14's
 targets: AGA at least 5x faster per step and 3x per ask cycle.
 
+``--trace``: AGA only: psycopg's calls per durable step and per ask cycle (statements executed, and the waits for
+the server: syncs, fetches, statements outside pipeline mode), counted by wrapping psycopg's methods.
+
 ``--preping``: SQLAlchemy's ``pool_pre_ping=True`` sends ``SELECT 1`` on every checkout; the store pings only
 connections that sat idle in the pool (``IDLE_PING_SECONDS``). Step and ask cycle with the pre-ping on and off.
 
 The server is ``$AGA_SWARM_TEST_PG`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``).
 Prints Markdown.
 
-    python bench/bench_postgres.py [--quick] [--preping]
+    python bench/bench_postgres.py [--quick] [--preping | --trace]
 """
 
 from __future__ import annotations
@@ -99,6 +102,71 @@ def run_preping(quick: bool) -> str:
                       "", *rows, "", f"Pool checkouts (each one a `SELECT 1` round trip with pre-ping on): "
                       f"{per_step:.2f} per durable step, {per_ask:.2f} per ask cycle (whole runs, the runner's "
                       "idle polls included).", ""])
+
+
+def run_trace(quick: bool) -> str:
+    """psycopg's calls per durable step and per ask cycle, AGA only (the commit of a chain's group sent ahead is
+    counted where it is confirmed: a sync)."""
+    import time
+
+    from psycopg import Connection, Cursor
+    from psycopg._pipeline import Pipeline
+
+    chain_n, ask_m = (100, 20) if quick else (400, 60)
+    counts: dict[str, list[float]] = {}
+
+    def wrap(cls: Any, name: str, label: str) -> Any:
+        orig = getattr(cls, name)
+
+        def traced(self: Any, *a: Any, **k: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return orig(self, *a, **k)
+            finally:
+                if not (label == "execute" and getattr(self._conn, "_pipeline", None) is None):
+                    key = label
+                else:
+                    key = "execute, not pipelined (a wait)"
+                n = counts.setdefault(key, [0, 0.0])
+                n[0] += 1
+                n[1] += time.perf_counter() - started
+
+        setattr(cls, name, traced)
+        return orig
+
+    url = fresh_database()
+    aga = be.Aga(Path(tempfile.mkdtemp(prefix="aga-bench-pg-trace-")), "serve", db_url=url)
+    saved = [(Cursor, "execute", wrap(Cursor, "execute", "execute")),
+             (Cursor, "fetchall", wrap(Cursor, "fetchall", "fetch (a wait unless already read)")),
+             (Cursor, "fetchone", wrap(Cursor, "fetchone", "fetch (a wait unless already read)")),
+             (Pipeline, "sync", wrap(Pipeline, "sync", "sync (a wait)")),
+             (Connection, "commit", wrap(Connection, "commit", "commit, not pipelined (a wait)"))]
+    rows = ["| psycopg call | per durable step | per ask cycle |", "|---|---:|---:|"]
+    try:
+        be.aga_chain(aga, 5)
+        be.aga_ask(aga, 2)
+        sid = aga.start("bench_chain", {"n": chain_n})  # as bench_engine.aga_chain and aga_ask time them
+        counts.clear()
+        aga.go(sid, be.ev_done(sid))
+        step = dict(counts)
+        sid = aga.start("bench_ask", {"m": ask_m})
+        aga.go(sid, be.ev_parked(sid, "chat-n"))
+        until = be.ev_any(be.ev_parked(sid, "chat-n"), be.ev_done(sid))
+        counts.clear()
+        for _ in range(ask_m):
+            aga.reply(sid, "chat-n", until)
+        ask = dict(counts)
+    finally:
+        for cls, name, orig in saved:
+            setattr(cls, name, orig)
+        aga.close()
+        drop_database(url)
+    for key in sorted(set(step) | set(ask)):
+        s_n = step.get(key, [0, 0.0])[0] / (chain_n + 1)
+        a_n = ask.get(key, [0, 0.0])[0] / ask_m
+        rows.append(f"| {key} | {s_n:.3f} | {a_n:.2f} |")
+    return "\n".join([f"## PostgreSQL: psycopg calls ({chain_n}-step chain, {ask_m} ask cycles, as timed: the chain's "
+                      "wake-up and its Procrastinate job's claim included)", "", *rows, ""])
 
 
 # ---- AGA against LangGraph's PostgresSaver ----------------------------------------------------------------------
@@ -195,6 +263,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--preping", action="store_true", help="the pool pre-ping comparison instead")
+    ap.add_argument("--trace", action="store_true", help="psycopg's calls per step and ask cycle instead")
     ap.add_argument("--json", help="also write the raw figures to this JSON file")
     args = ap.parse_args()
     print(c.machine_section(c.versions("aga-swarm", "langgraph", "langgraph-checkpoint-postgres", "psycopg",
@@ -202,6 +271,8 @@ def main() -> int:
     print(f"\nLoad average at start: {c.load_average()}\n")
     if args.preping:
         print(run_preping(args.quick))
+    elif args.trace:
+        print(run_trace(args.quick))
     else:
         text, data = run_langgraph(args.quick)
         print(text)

@@ -92,7 +92,7 @@ class GroupCommit:
             self.finish(tx, op, OperationStatus.DONE)
 
         _, tx, chained = self._group(op.swarm_id, op.node_id, leader, claim_tail=True, after=op.after,
-                                     may_defer=True)
+                                     may_defer=op.defer)
         return Executed(tx.events, chained, tx.grouped, tx.queued_work)
 
     def transact(self, swarm_id: str, fn: Callable[[SwarmTx], T], *,

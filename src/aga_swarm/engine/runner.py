@@ -314,7 +314,9 @@ class Runner:
             if held is None:  # pragma: no cover - only an operation chained after a commit sent ahead raises it
                 raise
             log.info("a chained group's commit failed; operation %s runs again", held[0].id)
-            return held[0], False, None
+            again = held[0]
+            again.defer = False  # its commit waited for this time: a failure that recurs is handled where it occurs
+            return again, False, None
         stats.executed(op.kind.value, time.perf_counter() - started)
         if held is not None:
             self._publish(*held)
