@@ -44,7 +44,9 @@ class ClaimedOp:
     # PostgreSQL: the commit of the transaction that chained this operation, sent and not yet confirmed
     # (``store.database.PendingCommit``); this operation's transaction confirms it before its own commit
     after: Any = None
-    defer: bool = True  # whether its transaction may send its commit ahead (not when run again after one failed)
+    # whether its transaction may send its commit ahead: set by the runner, which handles ``PriorCommitFailed``
+    # (not for an operation it runs again after such a failure)
+    defer: bool = False
 
 
 class Executed(NamedTuple):

@@ -200,13 +200,16 @@ class GroupCommit:
         """Wait for a commit sent ahead (``_group``) and read what it returned (the chained operation's id);
         ``PriorCommitFailed`` if it failed. Once done, later calls return at once."""
         done = pending.done
+        tx = pending.payload
         try:
             pending.wait()  # once done, returns at once or raises the same error again
         except Exception as exc:
+            if not done and sql.is_stale(exc) and isinstance(tx, SwarmTx):  # as ``_group`` counts its own
+                self.stats.stale_retries += 1
+                self._contend(tx.swarm_id)
             raise PriorCommitFailed() from exc
         if done:
             return
-        tx = pending.payload
         if isinstance(tx, SwarmTx) and tx.pending_claims:
             self._unwritten_claims(tx)  # an operation not written fails its own transaction (``finish``)
 

@@ -268,6 +268,7 @@ class Runner:
         key = (op.swarm_id, op.node_id)
         queued = False
         held: tuple[ClaimedOp, Executed] | None = None
+        op.defer = True  # its commit may be sent ahead (``_execute_and_publish``)
         try:
             next_op: ClaimedOp | None = op
             stats = self.engine.stats
@@ -321,7 +322,11 @@ class Runner:
         if held is not None:
             self._publish(*held)
         chained = done.chained
-        if chained is not None and chained.after is not None:
+        if chained is None:
+            self._publish(op, done)
+            return None, done.queued_work, None
+        chained.defer = True
+        if chained.after is not None:
             return chained, done.queued_work, (op, done)
         self._publish(op, done)
         return chained, done.queued_work, None
