@@ -8,7 +8,9 @@ from aga_swarm.schemas import EventType, SwarmState, SwarmStatus
 from aga_swarm.sdk import Registry
 from aga_swarm.service import SwarmService
 
-VOLATILE = {"created_at", "updated_at", "awaiting_since", "ts", "token", "run_ms", "running_since"}  # wall-clock
+# wall-clock values, and positions in the history: a transaction emits one node_updated per node it changed, so
+# how operations were grouped (a pause, a crash, several workers) moves every later seq (see effect_events)
+VOLATILE = {"created_at", "updated_at", "awaiting_since", "ts", "token", "run_ms", "running_since", "seq"}
 
 # one run that emits every event type: a question (messages, chat updates), a tool call that writes memory, a
 # re-plan (usage: the confirm policy re-plans the [unconfirmed] line once), pause and resume, auto-approve
@@ -21,7 +23,7 @@ EVERY_EVENT_GOAL = "\n".join([
 
 
 def strip_volatile(value: Any) -> Any:
-    """Drop timestamps and continuation tokens so two runs of the same work compare equal."""
+    """Drop timestamps, continuation tokens and seqs so two runs of the same work compare equal."""
     if isinstance(value, dict):
         return {k: strip_volatile(v) for k, v in value.items() if k not in VOLATILE}
     if isinstance(value, list):
