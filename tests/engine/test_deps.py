@@ -50,9 +50,13 @@ _AT_WORK = {Lifecycle.RUNNING.value, Lifecycle.WAITING_LLM.value, Lifecycle.WAIT
 
 
 def _started(events: list[SwarmEvent], node_id: str) -> int:
-    """The seq at which ``node_id`` first ran a step."""
-    return next(e.seq for e in events if e.type is EventType.NODE_UPDATED and e.node_id == node_id
-                and e.data["changes"].get("lifecycle") in _AT_WORK)
+    """The seq at which ``node_id`` first ran a step (its ``node_spawned`` when that was in the transaction that
+    created it: the event carries the node as that transaction left it)."""
+    return next(e.seq for e in events
+                if (e.type is EventType.NODE_UPDATED and e.node_id == node_id
+                    and e.data["changes"].get("lifecycle") in _AT_WORK)
+                or (e.type is EventType.NODE_SPAWNED and e.data["node"]["id"] == node_id
+                    and e.data["node"]["lifecycle"] in _AT_WORK))
 
 
 async def test_a_subtask_starts_only_when_what_it_needs_has_ended(svc: SwarmService) -> None:
@@ -63,7 +67,9 @@ async def test_a_subtask_starts_only_when_what_it_needs_has_ended(svc: SwarmServ
     assert [st.nodes[f"n.{i}"].needs for i in range(1, 5)] == [[], ["n.1"], ["n.1", "n.2"], []]
     events = svc.history(s.id).events
     spawned = {e.data["node"]["id"]: e.data["node"]["lifecycle"] for e in events if e.type is EventType.NODE_SPAWNED}
-    assert spawned["n.2"] == spawned["n.3"] == "waiting_deps" and spawned["n.1"] == spawned["n.4"] == "spawned"
+    # the subtasks that need nothing started (asked the model) in the transaction that made them: their
+    # ``node_spawned`` carries them as it left them
+    assert spawned["n.2"] == spawned["n.3"] == "waiting_deps" and spawned["n.1"] == spawned["n.4"] == "waiting_llm"
     done = {n: _first_seq(events, n, Lifecycle.DONE) for n in ("n.1", "n.2", "n.3", "n.4")}
     running = {n: _started(events, n) for n in ("n.1", "n.2", "n.3", "n.4")}
     assert running["n.2"] > done["n.1"]
@@ -387,10 +393,12 @@ async def test_spawn_one_at_a_time_with_needs(backend: str, tmp_path: Path, requ
         assert n["n"].report == "n.1=-; n.2=n.1"
         assert n["n.1"].needed_by == ["n.2"] and n["n.2"].needs == ["n.1"]
         events = svc.history(sid).events
-        # n.2 is released in the transaction that ends n.1 and runs there too: a node's changes in a transaction
-        # are one event (its end state), so n.2 leaves waiting_deps done, after n.1's end
-        left = next(e.seq for e in events if e.type is EventType.NODE_UPDATED and e.node_id == "n.2")
-        assert _first_seq(events, "n.2", Lifecycle.WAITING_DEPS) < _first_seq(events, "n.1", Lifecycle.DONE) \
-            < left == _first_seq(events, "n.2", Lifecycle.DONE)
+        # both children are made, and n.2 is released when n.1 ends and runs, in one transaction: a node's changes
+        # in a transaction are one event (its end state), which for a node made in it is its ``node_spawned``
+        spawned = {e.data["node"]["id"]: e.data["node"] for e in events if e.type is EventType.NODE_SPAWNED}
+        assert spawned["n.1"]["lifecycle"] == spawned["n.2"]["lifecycle"] == "done"
+        assert spawned["n.1"]["needed_by"] == ["n.2"] and spawned["n.2"]["needs"] == ["n.1"]
+        assert spawned["n.2"]["report"] == "n.1" and spawned["n.1"]["children"] == []
+        assert not [e for e in events if e.type is EventType.NODE_UPDATED and e.node_id in ("n.1", "n.2")]
     finally:
         svc.close()

@@ -103,6 +103,7 @@ def apply_event(state: SwarmState, event: SwarmEvent) -> None:
             state.root_node_id = node.id
         state.chats[node.chat_id] = ChatSummary(id=node.chat_id, node_id=node.id, title=node.title)
         state.usage.nodes += 1
+        reserve(state.usage, node.continuation, 1)  # spawned waiting on the model (in the transaction that made it)
     elif kind is EventType.NODE_UPDATED:
         assert event.node_id is not None
         node = state.nodes[event.node_id]

@@ -137,6 +137,11 @@ class SwarmTx:
         # each such node's continuation before its first change in them: its event carries the new continuation as
         # a delta against it (``fold.continuation_delta``)
         self._node_cont_before: dict[str, Continuation | None] = {}
+        # the ``node_spawned`` events of nodes created in this transaction and not written yet: each carries its
+        # node as the transaction leaves it, filled in by ``flush`` (``update_node`` makes no other event for it)
+        self._spawn_events: dict[str, SwarmEvent] = {}
+        # ... and, once filled in by ``flush``, the JSON of a childless one's node: its row's data and its event's
+        self._spawn_texts: dict[str, str] = {}
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
         self.group_budget = 0  # how many kept-back operations the executor may run in this transaction
         self.spawn_budget = 0  # how many kept-back spawns of new nodes it may run besides (``GroupCommit.drain``)
@@ -276,11 +281,36 @@ class SwarmTx:
             self._dirty_nodes.add(parent_id)
         else:
             state.root_node_id = node.id
-        state.nodes[node.id] = node
+        node_id = node.id
+        state.nodes[node_id] = node
         chat_id = node.chat_id
-        state.chats[chat_id] = new_chat(chat_id, node.id, node.title)
+        state.chats[chat_id] = new_chat(chat_id, node_id, node.title)
         set_field(state.usage, "nodes", state.usage.nodes + 1)
-        return self.emit(_NODE_SPAWNED, node.id, {"node": node_json(node)}, applied=True)
+        self._new_nodes.add(node_id)
+        self.created_nodes.add(node_id)
+        self._new_chats.add(chat_id)
+        event = trusted_event(self.swarm_id, state.seq + 1, self.now, _NODE_SPAWNED, node_id, {})
+        set_field(state, "seq", event.seq)
+        self._usage_dirty = True
+        self.events.append(event)
+        self._spawn_events[node_id] = event  # its node is filled in by ``flush``, as the transaction leaves it
+        return event
+
+    def _spawn_written(self, node_id: str, *, flushing: bool = False) -> None:
+        """Fill in the ``node_spawned`` event of ``node_id`` (created in this transaction) with the node as it is
+        now; its later changes are ``node_updated`` events. Its children are its own spawn events' to add.
+        ``flushing``: the node is written now, so a childless one's JSON is made once, for its row and its event."""
+        event = self._spawn_events.pop(node_id)
+        node = self.state.nodes[node_id]
+        data = node_json(node)
+        if data["children"]:
+            data["children"] = []
+        elif flushing:
+            self._spawn_texts[node_id] = row_json(node)
+        event.data["node"] = data
+        chat = self.state.chats.get(node.chat_id)
+        if chat is not None and chat.title != node.title:  # the fold names the chat after the node it spawns
+            set_field(chat, "title", node.title)
 
     def update_node(self, node_id: str, **changes: Any) -> Node:
         """Change a node now; its ``node_updated`` event is emitted by ``settle``, one per node for all its changes
@@ -289,6 +319,8 @@ class SwarmTx:
         the separate ones: each change sets a whole field, and the reservation a continuation holds is released
         and taken by its old and its new value either way."""
         node = self.node(node_id)
+        if node_id in self._spawn_events:  # created in this transaction: its ``node_spawned`` carries the change
+            return self._change_new_node(node, changes)
         jsonable = jsonable_changes(changes)
         pending = self._node_changes.get(node_id)
         if pending is None:
@@ -305,6 +337,25 @@ class SwarmTx:
         set_field(node, "updated_at", self.now)
         self._dirty_nodes.add(node_id)
         if swapped and reserve(self.state.usage, node.continuation, 1):
+            self._usage_dirty = True
+        return node
+
+    def _change_new_node(self, node: Node, changes: dict[str, Any]) -> Node:
+        """``update_node`` for a node whose ``node_spawned`` event is not written yet (``_spawn_events``)."""
+        usage = self.state.usage
+        swapped = "continuation" in changes
+        if swapped and reserve(usage, node.continuation, -1):
+            self._usage_dirty = True
+        fields = node.__dict__
+        for key, value in changes.items():
+            kind = _TYPED_CHANGES.get(key)
+            if kind is not None and isinstance(value, kind):
+                fields[key] = value
+            else:  # validated, as the fold of its JSON would set it
+                setattr(node, key, jsonable_changes({key: value})[key])
+                fields = node.__dict__
+        fields["updated_at"] = self.now
+        if swapped and reserve(usage, node.continuation, 1):
             self._usage_dirty = True
         return node
 
@@ -344,6 +395,8 @@ class SwarmTx:
         node = self.state.nodes.get(node_id)
         cont = node.continuation if node is not None else None
         if cont is not None and cont.token == token:
+            if node_id in self._spawn_events:  # its spawn event holds this continuation; the next event moves on
+                self._spawn_written(node_id)
             if node_id in self._node_changes:
                 self.settle(node_id)
             else:  # cannot happen (its continuation was written by a change), but a token must never repeat
@@ -441,6 +494,10 @@ class SwarmTx:
         out = sql.Writes(conn)  # one statement on PostgreSQL; every event of this transaction has its now
         if self._node_changes:
             self.settle()
+        if self._spawn_events:
+            for node_id in list(self._spawn_events):
+                self._spawn_written(node_id, flushing=True)
+        texts = self._spawn_texts
         # SQLite with AGA_SWARM_ROW_COMPRESS_BYTES: JSON values packed (store/packing.py); else the text itself
         pack: Callable[[str], Any] = getattr(conn, "pack", None) or _same
         new_events = self.events[self._flushed_events:]
@@ -448,14 +505,15 @@ class SwarmTx:
             typed = _same if pack is _same else packing.short_type  # and event types as one-letter codes
             data: Callable[[str, str], Any] = getattr(pack, "event", packing.plain_event)
             out.rows(sql.INSERT_EVENT, [  # tuple.__new__: a NamedTuple's own __new__ is Python code
-                _row(EventRow, (sid, e.seq, now_ts, typed(e.type._value_), e.node_id,
-                                data(e.type._value_, sql.to_json(e.data))))
+                _row(EventRow, (sid, e.seq, now_ts, typed(e.type._value_), e.node_id, data(
+                    e.type._value_, sql.to_json(e.data) if e.type is not _NODE_SPAWNED or e.node_id not in texts
+                    else '{"node":' + texts[e.node_id] + "}")))
                 for e in new_events])
         nodes = self.state.nodes
         stored = self._stored_lifecycle
         if self._new_nodes:
             out.rows(sql.INSERT_NODE, [
-                _row(NodeRow, (sid, n.id, n.parent_id, n.lifecycle._value_, pack(row_json(n))))
+                _row(NodeRow, (sid, n.id, n.parent_id, n.lifecycle._value_, pack(texts.get(n.id) or row_json(n))))
                 for n in (nodes[i] for i in sorted(self._new_nodes))])
             for i in self._new_nodes:
                 stored[i] = nodes[i].lifecycle._value_
@@ -523,6 +581,7 @@ class SwarmTx:
                 tools = written["auto_approve"] = sql.to_json(st.auto_approve)
                 sql.run(conn, sql.UPDATE_SWARM_AUTO_APPROVE, {"tools": tools, "id": sid})
         out.send()
+        texts.clear()
         self._new_nodes.clear()
         self._dirty_nodes.clear()
         self._new_chats.clear()

@@ -109,6 +109,8 @@ export function applyEvent(state: SwarmState, event: SwarmEvent): void {
       }
       state.chats[node.chat_id] = newChatSummary(node.chat_id, node.id, node.title);
       state.usage.nodes += 1;
+      // a node made waiting on the model in the transaction that created it holds its reservation from the start
+      reserve(state.usage, node.continuation, 1);
       break;
     }
     case 'node_updated': {
