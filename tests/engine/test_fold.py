@@ -56,6 +56,48 @@ async def test_node_updated_carries_a_continuation_delta_and_whole_continuations
         assert fold(old_form[:seq], SwarmState(swarm_id=swarm.id)) == fold(events[:seq], SwarmState(swarm_id=swarm.id))
 
 
+async def test_a_node_created_in_a_transaction_comes_as_that_transaction_left_it(svc: SwarmService) -> None:
+    """A node's changes in the transaction that created it travel in its ``node_spawned`` (no ``node_updated`` of
+    that transaction), a model call's reservation included; the older form (``spawned``, then a ``node_updated``
+    with the changes) folds to the same state."""
+    swarm = svc.create_swarm("u1", GOAL)
+    svc.spawn(swarm.id)
+    assert await run_answering(svc, swarm.id, {"Ask": ["x", "blue"]}) is SwarmStatus.COMPLETED
+    events = svc.history(swarm.id).events
+    spawned = {e.data["node"]["id"]: e for e in events if e.type is EventType.NODE_SPAWNED}
+    started = [e for e in spawned.values() if e.data["node"]["lifecycle"] not in ("spawned", "waiting_deps")]
+    assert any(e.data["node"]["continuation"]["request"].get("reserve") for e in started
+               if e.data["node"]["continuation"])
+    assert all(e.data["node"]["children"] == [] for e in spawned.values())
+    assert not [e for e in events if e.type is EventType.NODE_UPDATED and e.node_id in spawned
+                and e.ts == spawned[e.node_id].ts]  # none in the transaction that made the node
+    old_form = []
+    for e in events:
+        node = e.data.get("node") if e.type is EventType.NODE_SPAWNED else None
+        if node is None or node["lifecycle"] in ("spawned", "waiting_deps"):
+            old_form.append(e)
+            continue
+        fresh = {**node, "lifecycle": "spawned", "continuation": None, "report": None, "failure_reason": None,
+                 "context_up": {}}
+        changes = {k: v for k, v in node.items() if fresh[k] != v}
+        old_form.append(e.model_copy(update={"data": {"node": fresh}}))
+        old_form.append(e.model_copy(update={"type": EventType.NODE_UPDATED, "node_id": node["id"],
+                                             "data": {"changes": changes}}))
+    assert fold(old_form, SwarmState(swarm_id=swarm.id)) == fold(events, SwarmState(swarm_id=swarm.id)) \
+        == svc.state(swarm.id)
+
+
+def test_a_new_chat_row_is_what_its_summary_writes() -> None:
+    """The row of a new node's chat, written without its ``ChatSummary`` (``tx._new_chat_json``), is the very text
+    of ``model_dump_json`` of that summary."""
+    from aga_swarm.engine.tx import _new_chat_json
+    from aga_swarm.schemas import ChatSummary
+
+    for title in ("leaf 1", 'a "quoted" \\ title', "ünïcødé ✓ 漢字", ""):
+        expected = ChatSummary(id="chat-n.1.2", node_id="n.1.2", title=title).model_dump_json()
+        assert _new_chat_json("chat-n.1.2", "n.1.2", title) == expected
+
+
 async def test_state_at_matches_prefix_fold_and_uses_snapshots(svc: SwarmService) -> None:
     swarm = svc.create_swarm("u1", "\n".join(f"task {i}" for i in range(50)))
     svc.spawn(swarm.id)

@@ -14,6 +14,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 from .. import tracing
@@ -123,6 +124,10 @@ class SwarmTx:
         # without that column, which leaves the (parent, lifecycle) index untouched (one page less to commit)
         self._stored_lifecycle: dict[str, str] = {}
         self._new_chats: set[str] = set()
+        # the chats of nodes created in this transaction that nothing has read yet, as (node id, title): a new
+        # node's chat is idle and empty, so its row is written from these (``_new_chat_json``) and its
+        # ``ChatSummary`` made only when asked for (``chat``; a fan-out's children are never asked)
+        self._unread_chats: dict[str, tuple[str, str]] = {}
         self._dirty_chats: set[str] = set()
         self._ops: list[dict[str, Any]] = []
         self._messages: list[MessageRow] = []
@@ -180,8 +185,10 @@ class SwarmTx:
         """What this transaction leaves for the next one on the same swarm, once it has committed: its nodes
         and chats, and the swarm row as the commit left it (when read as a plain row: ``sql.fetch``)."""
         nodes, chats = self.state.nodes, self.state.chats
-        if len(nodes) > max_nodes or len(chats) > max_nodes:
+        if len(nodes) > max_nodes or len(chats) + len(self._unread_chats) > max_nodes:
             return None
+        for chat_id in list(self._unread_chats):
+            self.chat(chat_id)
         row = self.row
         if type(row) is not SimpleNamespace:
             row = None
@@ -228,6 +235,10 @@ class SwarmTx:
 
     def chat(self, chat_id: str) -> ChatSummary:
         chat = self.state.chats.get(chat_id)
+        if chat is None and self._unread_chats:
+            unread = self._unread_chats.pop(chat_id, None)
+            if unread is not None:
+                chat = self.state.chats[chat_id] = new_chat(chat_id, *unread)
         if chat is None:
             chat = rows.load_chat(self.conn, self.swarm_id, chat_id)
             if chat is None:
@@ -284,7 +295,7 @@ class SwarmTx:
         node_id = node.id
         state.nodes[node_id] = node
         chat_id = node.chat_id
-        state.chats[chat_id] = new_chat(chat_id, node_id, node.title)
+        self._unread_chats[chat_id] = (node_id, node.title)
         set_field(state.usage, "nodes", state.usage.nodes + 1)
         self._new_nodes.add(node_id)
         self.created_nodes.add(node_id)
@@ -308,9 +319,15 @@ class SwarmTx:
         elif flushing:
             self._spawn_texts[node_id] = row_json(node)
         event.data["node"] = data
-        chat = self.state.chats.get(node.chat_id)
-        if chat is not None and chat.title != node.title:  # the fold names the chat after the node it spawns
-            set_field(chat, "title", node.title)
+        chat_id = node.chat_id
+        unread = self._unread_chats.get(chat_id)
+        if unread is not None:  # the fold names the chat after the node it spawns
+            if unread[1] != node.title:
+                self._unread_chats[chat_id] = (node_id, node.title)
+        else:
+            chat = self.state.chats.get(chat_id)
+            if chat is not None and chat.title != node.title:
+                set_field(chat, "title", node.title)
 
     def update_node(self, node_id: str, **changes: Any) -> Node:
         """Change a node now; its ``node_updated`` event is emitted by ``settle``, one per node for all its changes
@@ -535,9 +552,11 @@ class SwarmTx:
                 out.rows(sql.UPDATE_NODE_DATA, kept)
         chats = self.state.chats
         if self._new_chats:
+            unread = self._unread_chats
             out.rows(sql.INSERT_CHAT, [
-                _row(ChatRow, (sid, c.id, c.node_id, c.status._value_, pack(row_json(c))))
-                for c in (chats[i] for i in sorted(self._new_chats))])
+                _row(ChatRow, (sid, i, unread[i][0], _IDLE, pack(_new_chat_json(i, *unread[i])))) if i in unread else
+                _row(ChatRow, (sid, i, chats[i].node_id, chats[i].status._value_, pack(row_json(chats[i]))))
+                for i in sorted(self._new_chats)])
         changed = self._dirty_chats - self._new_chats
         if changed:
             out.rows(sql.UPDATE_CHAT, [
@@ -720,6 +739,16 @@ _TYPED_CHANGES: dict[str, type | tuple[type, ...]] = {
 _TYPED_CHAT_CHANGES: dict[str, type | tuple[type, ...]] = {
     "status": ChatStatus, "awaiting_since": (datetime, type(None)), "followups": int,
 }
+
+
+_IDLE = ChatStatus.IDLE.value
+
+
+def _new_chat_json(chat_id: str, node_id: str, title: str) -> str:
+    """``row_json(new_chat(chat_id, node_id, title))``, without the ``ChatSummary`` (``tests/engine/test_fold.py``
+    checks the parity)."""
+    return orjson.dumps({"id": chat_id, "node_id": node_id, "title": title, "status": _IDLE, "message_count": 0,
+                         "last_message": None, "last_role": None, "awaiting_since": None, "followups": 0}).decode()
 
 
 def _written(row: dict[str, Any]) -> dict[str, Any]:
