@@ -1,6 +1,8 @@
 """Writes src/test/fixtures/fold-history.json: a real history and state from the Python engine.
 
 Run: ../.venv/bin/python scripts/make-fold-fixture.py > src/test/fixtures/fold-history.json
+(fold-history.json is a history written before 2026-12-01, kept as the older form; the same script wrote
+fold-history-spawned.json afterwards, where a node started in its creating transaction comes in its node_spawned)
 """
 import asyncio
 import json

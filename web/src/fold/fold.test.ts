@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SwarmEvent, SwarmHistory, SwarmState } from '../api/types';
 import fixture from '../test/fixtures/fold-history.json';
+import spawnedFixture from '../test/fixtures/fold-history-spawned.json';
 import { applyEvent, codePointPrefix, emptyState, foldInPlace, round9 } from './fold';
 import { eventsApplied, foldEvents, foldReducer } from './reducer';
 import liveReducer, { eventsReceived, liveLoaded, liveLoading } from '../features/live/liveSlice';
@@ -18,6 +19,17 @@ describe('fold (port of engine/fold.py)', () => {
   it('folds the Python engine history into exactly the Python engine state', () => {
     const state = foldInPlace(emptyState(history.swarm_id), events);
     expect(plain(state)).toEqual(plain(expected));
+  });
+
+  it('folds a history whose new nodes come as the transaction that made them left them (model calls reserved)', () => {
+    // written after 2026-12-01: a node started in the transaction that created it has no node_updated of it, so
+    // its node_spawned carries its continuation and the reservation that holds (fold-history.json is the older form)
+    const newer = spawnedFixture.history as unknown as SwarmHistory;
+    const reserving = newer.events.filter((e) => e.type === 'node_spawned'
+      && (e.data.node.continuation?.request as Record<string, unknown> | undefined)?.reserve !== undefined);
+    expect(reserving.length).toBeGreaterThan(1);
+    const state = foldInPlace(emptyState(newer.swarm_id), newer.events);
+    expect(plain(state)).toEqual(plain(spawnedFixture.state as unknown as SwarmState));
   });
 
   it('covers every event type the engine emitted in the fixture', () => {
