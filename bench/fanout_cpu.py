@@ -1,8 +1,9 @@
 """Fan-out CPU per child, AGA only, for comparing engine versions on a loaded machine (issue 12).
 
 Runs the K-children fan-out of ``bench_engine.py`` (serve mode) ``--reps`` times and prints this process's CPU
-µs per child (median, min) and wall. Run two versions interleaved by pointing ``PYTHONPATH`` at each one's
-``src/`` in turn (``--rounds``: one repetition each per round), or add ``--profile`` for a cProfile of the runs
+µs per child (median, min) and wall. Run two versions interleaved by running each one's own copy of this script
+(``bench/common.py`` puts the ``src/`` beside it first on ``sys.path``, ahead of ``PYTHONPATH``: a second
+version's ``src/`` in ``PYTHONPATH`` alone is not what runs), or add ``--profile`` for a cProfile of the runs
 (``--top`` functions by own time).
 
     python bench/fanout_cpu.py --k 1000 --reps 7
