@@ -217,6 +217,12 @@ def test_history_prints_one_line_per_event(tmp_path: Path) -> None:
     assert any("\n" in (e["data"].get("changes", {}).get("report") or "") for e in events)
     lines = cli(["history", sid], tmp_path).stdout.splitlines()
     assert [int(line.split()[0]) for line in lines] == [e["seq"] for e in events]
+    # a node leaves the transaction that made it with no node_updated of it: its node_spawned line says its state
+    born = [e for e in events if e["type"] == "node_spawned" and e["data"]["node"]["lifecycle"] != "spawned"]
+    assert born  # the subtasks are spawned already waiting on their first model call
+    for e in born:
+        line = next(line for line in lines if int(line.split()[0]) == e["seq"])
+        assert f"lifecycle={e['data']['node']['lifecycle']}" in line
 
 
 def test_run_renders_markdown(tmp_path: Path) -> None:

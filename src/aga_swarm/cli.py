@@ -418,8 +418,11 @@ def _approve_tools(args: argparse.Namespace) -> int:
 
 
 def _event_line(kind: str, data: dict[str, Any]) -> str:
-    if kind == "node_spawned":
-        return f"{data['node']['action_id']}: {data['node']['title']}"
+    if kind == "node_spawned":  # a node is spawned as the transaction that made it left it: say how it was born
+        node = data["node"]
+        born = [f"lifecycle={node['lifecycle']}"] if node.get("lifecycle", "spawned") != "spawned" else []
+        born += [f"report={node['report']}"] if node.get("report") else []
+        return ", ".join([f"{node['action_id']}: {node['title']}", *born])
     if kind == "node_updated":
         ch = data["changes"]
         return ", ".join(f"{k}={v}" for k, v in ch.items() if k in ("lifecycle", "action_id", "report"))
