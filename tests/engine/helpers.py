@@ -85,15 +85,21 @@ def keep_done_operations(monkeypatch: Any) -> None:
 
 
 def continuations_set(events: list[Any], swarm_id: str) -> list[tuple[Any, dict[str, Any]]]:
-    """Each ``node_updated`` of a whole history that gives its node a continuation, with that continuation's JSON
-    as the fold makes it (the event carries only what changed: ``continuation_delta``)."""
+    """Each event of a whole history that gives its node a continuation, with that continuation's JSON as the fold
+    makes it: a ``node_updated`` (which carries only what changed: ``continuation_delta``), or the ``node_spawned``
+    of a node that left the transaction making it with a continuation (it has no ``node_updated`` there)."""
     from aga_swarm.engine.fold import apply_event
 
     state, out = SwarmState(swarm_id=swarm_id), []
     for e in events:
         apply_event(state, e)
         if e.type is EventType.NODE_UPDATED:
-            cont = state.nodes[str(e.node_id)].continuation
-            if cont is not None and ("continuation_delta" in e.data["changes"] or "continuation" in e.data["changes"]):
-                out.append((e, cont.model_dump(mode="json")))
+            changed = "continuation_delta" in e.data["changes"] or "continuation" in e.data["changes"]
+        elif e.type is EventType.NODE_SPAWNED:
+            changed = e.data["node"].get("continuation") is not None
+        else:
+            continue
+        cont = state.nodes[str(e.node_id)].continuation
+        if cont is not None and changed:
+            out.append((e, cont.model_dump(mode="json")))
     return out
