@@ -218,8 +218,7 @@ def register(reg: Registry) -> None:
     def on_approval(ctx: StepContext, data: ToolCallCtx, result: UserReply) -> None:
         word, reason = deny_reason(result.content)
         tool_id = f"{data.server}.{data.name}"
-        if word in APPROVE_WORDS:
-            ctx.say("Approved; calling it now.")
+        if word in APPROVE_WORDS:  # the person's yes is the chat's record, as in the tool loop (actions/toolloop.py)
             ctx.close_chat()
             ctx.journal(f"The person approved {tool_id}.")
             ctx.call_tool(data.server, data.name, data.arguments, idempotent=data.idempotent,
