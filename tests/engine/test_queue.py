@@ -151,6 +151,21 @@ async def test_a_reserved_operation_is_held_by_a_pause_and_runs_once(tmp_path: P
     svc.close()
 
 
+async def test_the_runner_counts_an_operation_it_did_not_finish_as_none(svc: SwarmService) -> None:
+    """``Runner.ops_done`` (a worker's "operations run") counts what committed: an operation another worker already
+    ran (its claim lost, its reserved row gone) or a pause held ends in ``NOTHING`` and is not counted."""
+    s = svc.create_swarm("u1", "Write a poem")
+    svc.spawn(s.id)
+    op = svc.runner.claim(1, s.id)[0]
+    await svc.runner._run_one(op)  # the root's spawn, and the chain it commits with
+    ran = svc.runner.ops_done
+    assert ran == sum(svc.engine.stats.ops_done.values()) + sum(svc.engine.stats.ops_failed.values()) > 1
+    await svc.runner._run_one(op)  # the same operation again, as a second worker that picked it would
+    assert svc.runner.ops_done == ran
+    assert await run_answering(svc, s.id) is SwarmStatus.COMPLETED
+    svc.close()
+
+
 def _statuses(svc: SwarmService, sid: str) -> list[str]:
     with svc.db.read() as conn:
         return [r.status for r in conn.execute(select(t.operations.c.status).where(t.operations.c.swarm_id == sid))]

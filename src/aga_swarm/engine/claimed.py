@@ -56,9 +56,12 @@ class Executed(NamedTuple):
     chained: ClaimedOp | None = None  # the node's next operation, already claimed in the same transaction
     grouped: int = 0  # operations run after this one in its transaction (group commit)
     queued_work: bool = False  # it wrote queued operations (for any worker)
+    # the operation ended (done or failed) in what committed: not when another worker ran it, a pause held it,
+    # its claim was lost or a transient failure queued it again (``NOTHING``), which ``Runner.ops_done`` skips
+    finished: bool = True
 
 
-NOTHING = Executed([])
+NOTHING = Executed([], finished=False)
 
 
 class LostClaim(Exception):

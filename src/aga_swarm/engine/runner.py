@@ -87,7 +87,7 @@ class Runner:
         self._blocked_nodes: set[tuple[str, str]] = set()  # nodes with queued work waiting on a running task
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = _Wake()
-        self.ops_done = 0
+        self.ops_done = 0  # operations this process finished (done or failed), with those grouped with them
         self.loop: asyncio.AbstractEventLoop | None = None  # the loop the runner runs on, once it runs
         self._serving = False
 
@@ -332,7 +332,8 @@ class Runner:
         return chained, done.queued_work, None
 
     def _publish(self, op: ClaimedOp, done: Executed) -> None:
-        self.ops_done += 1 + done.grouped
+        if done.finished:  # an operation run again elsewhere, held or retried later is not counted (``NOTHING``)
+            self.ops_done += 1 + done.grouped
         events = done.events
         if events:
             owner = self._owner(op.swarm_id)
