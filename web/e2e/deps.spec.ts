@@ -43,6 +43,15 @@ test('a subtask that needs another waits for it, a dashed dependency edge links 
   // the question is open: the haiku waits for it, and the tree draws the edge between them
   await expect.poll(() => page.evaluate(() => window.__treeDebug?.dependencyEdges() ?? []), { timeout: 20_000 }).toEqual([['n.1', 'n.2']]);
   await expect(page.getByTestId('legend-dependency')).toContainText('Needs');
+  // the legend starts open over the canvas's lower left: no glyph of a small tree is behind it (the view put the
+  // tree's middle at the canvas's middle, and the children's glyphs under the legend's top edge)
+  const legend = (await page.getByLabel('Legend', { exact: true }).boundingBox())!;
+  for (const id of ['n', 'n.1', 'n.2']) {
+    const p = (await page.evaluate((id) => window.__treeDebug!.nodePosition(id), id))!;
+    const glyph = 16; // px around the centre
+    const behind = p.x + glyph > legend.x && p.x - glyph < legend.x + legend.width && p.y + glyph > legend.y && p.y - glyph < legend.y + legend.height;
+    expect(behind, `${id} at ${p.x},${p.y} is behind the legend ${JSON.stringify(legend)}`).toBe(false);
+  }
   const waitingColour = await page.evaluate(() => {
     const d = window.__treeDebug!;
     const p = d.nodePosition('n.2')!;

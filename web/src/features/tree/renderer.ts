@@ -104,10 +104,12 @@ export class TreeRenderer {
     const b = this.layout.bounds();
     const pad = 32;
     const scale = clamp(fitScale(b, this.width, this.height, pad, maxScale), MIN_SCALE, MAX_SCALE);
+    // the root near the top, as trees are read: a small tree centred in the view sat behind the legend, which
+    // opens over the canvas's lower left
     this.camera = {
       scale,
       ox: this.width / 2 - ((b.x0 + b.x1) / 2) * scale,
-      oy: Math.max(pad + NODE_R * scale, this.height / 2 - ((b.y0 + b.y1) / 2) * scale),
+      oy: pad - b.y0 * scale,
     };
     this.requestDraw();
   }
