@@ -30,6 +30,21 @@ def test_a_packed_value_reads_back_byte_for_byte(value: str) -> None:
     assert packing.text(value) is value  # plain text passes through
 
 
+def test_a_new_nodes_row_and_spawn_event_share_one_compression_and_read_back_whole() -> None:
+    from aga_swarm.store import sql
+
+    node = orjson.dumps({"id": "n.7", "directive": "leaf 7 é", "children": [], "context_down": {}} | {
+        f"f{i}": None for i in range(20)}).decode()
+    row, event = packing.Packer(10).spawned(node)
+    assert isinstance(row, bytes) and isinstance(event, bytes) and row[1:] == event[1:]  # the same bytes
+    assert row[:1] == bytes([packing.V1]) and event[:1] == bytes([packing.V1_NODE])
+    assert packing.is_packed(row) and packing.is_packed(event)
+    assert packing.unpack(row) == node.encode() and packing.unpack(event) == ('{"node":' + node + "}").encode()
+    assert packing.loads(event) == sql.from_json(event) == {"node": orjson.loads(node)}
+    assert packing.Packer(len(node) + 1).spawned(node) == (node, '{"node":' + node + "}")  # short: plain text
+    assert packing.plain_spawned(node) == packing.Packer(0).spawned(node)
+
+
 def test_every_event_type_has_a_code_that_reads_back() -> None:
     from aga_swarm.schemas import EventType
 

@@ -517,20 +517,26 @@ class SwarmTx:
         texts = self._spawn_texts
         # SQLite with AGA_SWARM_ROW_COMPRESS_BYTES: JSON values packed (store/packing.py); else the text itself
         pack: Callable[[str], Any] = getattr(conn, "pack", None) or _same
+        # a childless new node's row value and its node_spawned event's, from its JSON, packed once for both
+        spawned: dict[str, tuple[Any, Any]] = {}
+        if texts:
+            both = getattr(pack, "spawned", packing.plain_spawned)
+            spawned = {node_id: both(text) for node_id, text in texts.items()}
         new_events = self.events[self._flushed_events:]
         if new_events:
             typed = _same if pack is _same else packing.short_type  # and event types as one-letter codes
             data: Callable[[str, str], Any] = getattr(pack, "event", packing.plain_event)
             out.rows(sql.INSERT_EVENT, [  # tuple.__new__: a NamedTuple's own __new__ is Python code
-                _row(EventRow, (sid, e.seq, now_ts, typed(e.type._value_), e.node_id, data(
-                    e.type._value_, sql.to_json(e.data) if e.type is not _NODE_SPAWNED or e.node_id not in texts
-                    else '{"node":' + texts[e.node_id] + "}")))
+                _row(EventRow, (sid, e.seq, now_ts, typed(e.type._value_), e.node_id,
+                                data(e.type._value_, sql.to_json(e.data))
+                                if e.type is not _NODE_SPAWNED or e.node_id not in spawned else spawned[e.node_id][1]))
                 for e in new_events])
         nodes = self.state.nodes
         stored = self._stored_lifecycle
         if self._new_nodes:
             out.rows(sql.INSERT_NODE, [
-                _row(NodeRow, (sid, n.id, n.parent_id, n.lifecycle._value_, pack(texts.get(n.id) or row_json(n))))
+                _row(NodeRow, (sid, n.id, n.parent_id, n.lifecycle._value_,
+                               spawned[n.id][0] if n.id in spawned else pack(row_json(n))))
                 for n in (nodes[i] for i in sorted(self._new_nodes))])
             for i in self._new_nodes:
                 stored[i] = nodes[i].lifecycle._value_

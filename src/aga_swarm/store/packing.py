@@ -6,7 +6,9 @@ BLOB: one version byte, then the value's exact JSON text compressed by zstd agai
 engine's own JSON vocabulary (``packdict``). Each value is compressed on its own, so any row reads back alone, and
 reading gives the same text byte for byte: history, the slider and the developer log see exactly what was
 written. A value under N characters, a row written before the setting, and every value on PostgreSQL (its
-columns are ``json``) stay plain JSON text; readers take both (``loads``, ``text``).
+columns are ``json``) stay plain JSON text; readers take both (``loads``, ``text``). A new node's ``node_spawned``
+event, whose value is ``{"node": <its row's JSON>}``, stores its row's compressed bytes under a byte of its own
+(``V1_NODE``), so the two are compressed once (``Packer.spawned``); it reads back as the whole event's text.
 
 With the setting on, an event's type is written as a one-letter code too (``short_type``: 11 bytes an event;
 ``long_type`` reads both).
@@ -35,6 +37,11 @@ COMPRESS_BYTES_ENV = "AGA_SWARM_ROW_COMPRESS_BYTES"
 DEFAULT_COMPRESS_BYTES = 200  # values shorter than this stay plain text (see above); 0 turns packing off
 V1 = 1  # the first byte of a value packed with DICT_V1 (JSON text never starts with it)
 _V1_BYTE = bytes([V1])
+# the first byte of a ``node_spawned`` event's value that shares its node row's packed bytes: it reads as
+# ``{"node":`` + the V1 value's text + ``}`` (``Packer.spawned``: a new node's JSON compressed once, not twice)
+V1_NODE = 2
+_V1_NODE_BYTE = bytes([V1_NODE])
+_PACKED_BYTES = frozenset({_V1_BYTE, _V1_NODE_BYTE})
 
 _dict = zstandard.ZstdCompressionDict(DICT_V1, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 # level -1 (zstd's fast strategy): half level 3's CPU on a 700-character node row (1.8 against 3.9 µs at load 9), 15%
@@ -65,14 +72,17 @@ def pack(text: str) -> bytes:
 
 
 def is_packed(value: Any) -> bool:
-    return isinstance(value, bytes) and value[:1] == _V1_BYTE
+    return isinstance(value, bytes) and value[:1] in _PACKED_BYTES
 
 
 def unpack(value: bytes) -> bytes:
     """The JSON text (UTF-8) of a packed value."""
-    if value[:1] != _V1_BYTE:
-        raise ValueError(f"not a packed JSON value (first byte {value[:1]!r})")
-    return _decompressor().decompress(value[1:])
+    first = value[:1]
+    if first == _V1_BYTE:
+        return _decompressor().decompress(value[1:])
+    if first == _V1_NODE_BYTE:
+        return b'{"node":' + _decompressor().decompress(value[1:]) + b"}"
+    raise ValueError(f"not a packed JSON value (first byte {first!r})")
 
 
 def text(value: Any) -> Any:
@@ -114,6 +124,15 @@ class Packer:
             return pack(text)
         return text
 
+    def spawned(self, node_text: str) -> tuple[str | bytes, str | bytes]:
+        """A new node's row value and its ``node_spawned`` event's (``{"node": <the row's JSON>}``), from the node's
+        JSON: compressed once, the event's value the row's bytes under the ``V1_NODE`` byte (a fan-out writes
+        both for every child). Plain text, both, under ``min_bytes``."""
+        if self.min_bytes and len(node_text) >= self.min_bytes:
+            body = _compressor().compress(node_text.encode())
+            return _V1_BYTE + body, _V1_NODE_BYTE + body
+        return node_text, '{"node":' + node_text + "}"
+
     def event(self, kind: str, text: str) -> str | bytes:
         """An event's data, of type ``kind`` (its name)."""
         if self.min_bytes and (len(text) >= self.min_bytes
@@ -125,6 +144,11 @@ class Packer:
 def plain_event(kind: str, text: str) -> str:
     """``Packer.event`` where nothing is packed (PostgreSQL, or packing off)."""
     return text
+
+
+def plain_spawned(node_text: str) -> tuple[str, str]:
+    """``Packer.spawned`` where nothing is packed (PostgreSQL, or packing off)."""
+    return node_text, '{"node":' + node_text + "}"
 
 
 # FROZEN, as the dictionary: stored rows hold these codes. A type added later is written in full until it gets a

@@ -34,7 +34,7 @@ from .codec import (
     SwarmUpdateRow,
 )
 
-PACKED = bytes([packing.V1])  # the first byte of a packed JSON value
+PACKED_BYTES = frozenset({bytes([packing.V1]), bytes([packing.V1_NODE])})  # first bytes of packed JSON values
 _PARAM = re.compile(r"(?<!:):(\w+)")
 
 
@@ -440,7 +440,7 @@ def to_json(value: Any) -> str:
 
 def from_json(value: Any) -> Any:
     """JSON columns come back as text (or packed, ``packing``) on SQLite and already decoded on PostgreSQL."""
-    if isinstance(value, bytes) and value[:1] == PACKED:
+    if isinstance(value, bytes) and value[:1] in PACKED_BYTES:
         return orjson.loads(packing.unpack(value))
     return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
