@@ -247,15 +247,10 @@ class GroupCommit:
         transaction on this swarm left, if still current. ``optimistic`` (PostgreSQL): the swarm row is not
         locked until the first write, and is not even read when that transaction left it (the commit checks
         it is still current: ``SwarmTx``)."""
-        if optimistic:
-            cached = self.rows.take(swarm_id)
-            row = cached.row if cached is not None else None
-            tx = SwarmTx(conn, swarm_id, now(), optimistic=True, row=row)
-            if cached is not None and cached.seq != tx.state.seq:
-                cached = None
-        else:
-            tx = SwarmTx(conn, swarm_id, now())
-            cached = self.rows.take(swarm_id, tx.state.seq)
+        cached = self.rows.take(swarm_id)
+        tx = SwarmTx(conn, swarm_id, now(), optimistic=optimistic, cached=cached)
+        if cached is not None and cached.seq != tx.state.seq:
+            cached = None
         tx.grouping = True
         tx.group_budget = budget
         tx.spawn_budget = spawn_budget

@@ -19,15 +19,20 @@ class CachedRows:
     transaction. The objects pass from one transaction to the next (never shared by two at once): a
     transaction that takes them and rolls back simply does not hand them on. ``row``: the swarm row as that
     commit left it (None when not kept), which a PostgreSQL transaction starts from without reading it
-    (``SwarmTx``'s ``optimistic``: its commit checks that ``last_seq`` is still ``seq``)."""
+    (``SwarmTx``'s ``optimistic``: its commit checks that ``last_seq`` is still ``seq``). ``stamp`` (SQLite): what
+    says that nothing wrote to the database since that commit (``SwarmTx`` then starts from ``row`` without reading
+    it: ``engine/swarmrow.py``); ``usage``: the row's usage column as that transaction's state left it, parsed."""
 
-    __slots__ = ("chats", "nodes", "row", "seq")
+    __slots__ = ("chats", "nodes", "row", "seq", "stamp", "usage")
 
-    def __init__(self, seq: int, nodes: dict[str, Node], chats: dict[str, ChatSummary], row: Any = None) -> None:
+    def __init__(self, seq: int, nodes: dict[str, Node], chats: dict[str, ChatSummary], row: Any = None,
+                 stamp: Any = None, usage: Any = None) -> None:
         self.seq = seq
         self.nodes = nodes
         self.chats = chats
         self.row = row
+        self.stamp = stamp
+        self.usage = usage
 
 
 class RowCache:

@@ -63,7 +63,7 @@ from ..store.codec import (
 )
 from ..store.database import RawConnection
 from ..store.payloads import RequestStore
-from . import keys
+from . import keys, swarmrow
 from .errors import ChatNotFound, NodeNotFound, SwarmNotFound
 from .fold import (
     USAGE_EVENTS,
@@ -90,19 +90,24 @@ def claim_token() -> str:
 
 class SwarmTx:
     def __init__(self, conn: Connection | RawConnection, swarm_id: str, now: datetime, *, optimistic: bool = False,
-                 row: Any = None) -> None:
+                 cached: CachedRows | None = None) -> None:
         """The swarm row is read and locked (``FOR UPDATE`` on PostgreSQL; SQLite's transactions hold its one
-        write lock). ``optimistic`` (a ``RawConnection`` on PostgreSQL): read without a lock, or taken as
-        ``row`` (the row as this process's last commit on the swarm left it, ``RowCache``), and locked and
-        checked before the first write (``sql.send_guards``): a row that changed meanwhile fails the
+        write lock). ``cached``: what this process's last commit on the swarm left (``RowCache``). SQLite: its
+        row is taken as it is, unread, when nothing was written to the database since (``engine/swarmrow.py``).
+        ``optimistic`` (a ``RawConnection`` on PostgreSQL): read without a lock, or taken as ``cached.row``, and
+        locked and checked before the first write (``sql.send_guards``): a row that changed meanwhile fails the
         transaction, which the caller then runs again (``GroupCommit._group``)."""
         unguarded = getattr(conn, "unguarded", None) if optimistic and conn.dialect.name == "postgresql" else None
-        if unguarded is None:
+        row = cached.row if cached is not None else None
+        # SQLite (the writer's connection): read under the write lock, noted with this transaction's writes
+        self._data_version = version = swarmrow.data_version(conn) if unguarded is None else None
+        if unguarded is None and (row is None or not swarmrow.unchanged(conn, version, cached.stamp)):  # type: ignore[union-attr]
             row = rows.load_swarm_row(conn, swarm_id, for_update=True)
         elif row is None:
             row = rows.load_swarm_row(conn, swarm_id)
         if row is None:
             raise SwarmNotFound(swarm_id)
+        self._stamp: swarmrow.Stamp | None = None
         if unguarded is not None:
             unguarded.append((swarm_id, row.last_seq))
         self.conn = conn
@@ -116,7 +121,9 @@ class SwarmTx:
         self.state = trusted(SwarmState, {
             "swarm_id": swarm_id, "seq": row.last_seq, "status": SwarmStatus(row.status),
             "failure_reason": row.failure_reason, "root_node_id": row.root_node_id, "nodes": {}, "chats": {},
-            "usage": rows.usage_from_row(row), "memory": {}, "auto_approve": rows.auto_approve_from_row(row)})
+            "usage": cached.usage.model_copy() if cached is not None and cached.usage is not None
+            and row is cached.row else rows.usage_from_row(row),
+            "memory": {}, "auto_approve": rows.auto_approve_from_row(row)})
         self.events: list[SwarmEvent] = []
         self._new_nodes: set[str] = set()
         self._dirty_nodes: set[str] = set()
@@ -194,7 +201,8 @@ class SwarmTx:
             row = None
         elif self._row_written:
             row = SimpleNamespace(**{**vars(row), **self._row_written})
-        return CachedRows(self.state.seq, dict(nodes), dict(chats), row)
+        return CachedRows(self.state.seq, dict(nodes), dict(chats), row, self._stamp,
+                          self.state.usage if row is not None else None)
 
     @property
     def swarm(self) -> Swarm:
@@ -616,6 +624,8 @@ class SwarmTx:
         self._journal.clear()
         self._memory_rows.clear()
         self._requests.clear()
+        if self._data_version is not None:  # after the last write: what the next transaction compares
+            self._stamp = swarmrow.stamp(conn, self._data_version)
 
     def lead(self, node_id: str | None) -> None:
         """Start a leading operation (or change) in this ``SwarmTx``, one of several in a batch
