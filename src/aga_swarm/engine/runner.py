@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 import uuid
 from typing import Any
@@ -89,6 +90,7 @@ class Runner:
         self._wake = _Wake()
         self.ops_done = 0  # operations this process finished (done or failed), with those grouped with them
         self.loop: asyncio.AbstractEventLoop | None = None  # the loop the runner runs on, once it runs
+        self._loop_thread = 0  # the thread that runs it (``_bind_loop``)
         self._serving = False
 
     def count_done(self, count: int) -> None:
@@ -111,7 +113,9 @@ class Runner:
             self._on_loop(self._launch, [op])
 
     def _on_loop(self, fn: Any, *args: Any) -> None:
-        """Call ``fn`` on the runner's loop: now when already on it (or before it runs), else thread-safely."""
+        """Call ``fn`` on the runner's loop: now when already on it (or before it runs); from the loop's own
+        thread while it is not running (a script or a notebook between ``run_until_complete`` calls), at its next
+        turn without waking it (nothing waits in its selector: the thread is here); else thread-safely."""
         loop = self.loop
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
@@ -119,7 +123,11 @@ class Runner:
             running = None
         if loop is None or running is loop:
             fn(*args)
-        elif not loop.is_closed():
+        elif loop.is_closed():
+            return
+        elif running is None and self._loop_thread == threading.get_ident() and not loop.is_running():
+            loop.call_soon(fn, *args)
+        else:
             loop.call_soon_threadsafe(fn, *args)
 
     def _bind_loop(self) -> None:
@@ -128,6 +136,7 @@ class Runner:
         loop gets new ones. A runner runs on one loop at a time, so the old loop's tasks are over (their
         operations, if cut off, are recovered like a dead worker's)."""
         loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         if self.loop is loop:
             return
         if self.loop is not None:
