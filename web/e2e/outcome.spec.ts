@@ -75,3 +75,22 @@ test('the list and the header show the outcome of completed and failed swarms, a
     await expect(asking.getByTestId('waiting-count')).toHaveText('1 question waits on you', { timeout: 5_000 });
   });
 });
+
+test('a long outcome stays one line in the header, cut with an ellipsis: the swarm page does not scroll sideways', async ({ page }) => {
+  await signUp(page, uniqueName('wide'), PASSWORD);
+  const long = 'Write a very long note about everything there is to know about the sea, the sky and the mountains';
+  const card = await createAndSpawn(page, 'Long report', `${long}\n${long.replace('sea', 'rivers')}`);
+  await card.getByRole('link', { name: 'Open tree of Long report' }).click();
+  const outcome = page.locator('.swarm-head').getByTestId('swarm-outcome');
+  await expect(outcome).toContainText('Outcome: Done:', { timeout: 60_000 });
+  const widths = await page.evaluate(() => {
+    const main = document.querySelector('main')!;
+    const head = document.querySelector('.swarm-head')!.getBoundingClientRect();
+    const summary = document.querySelector('.swarm-outcome summary')!;
+    return { main: [main.scrollWidth, main.clientWidth], head: head.right, summary: summary.getBoundingClientRect().right,
+      clipped: summary.scrollWidth > summary.clientWidth };
+  });
+  expect(widths.main[0], 'the swarm page scrolls sideways').toBeLessThanOrEqual(widths.main[1]!);
+  expect(widths.summary).toBeLessThanOrEqual(widths.head);
+  expect(widths.clipped).toBe(true); // the line is longer than the header: cut (with an ellipsis), not wrapped
+});
