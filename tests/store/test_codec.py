@@ -12,6 +12,7 @@ from aga_swarm.store.codec import (
     jsonable_changes,
     new_continuation,
     set_fields,
+    trusted,
     trusted_event,
     trusted_with_defaults,
 )
@@ -79,6 +80,11 @@ def test_engine_built_nodes_and_chats_equal_validated_ones() -> None:
     one, two = (trusted_with_defaults(Node, dict(args)) for _ in range(2))
     one.children.append("n.1.1")
     assert two.children == []  # each gets its own mutable defaults
+    # a child's outcome gives every field (``StepRuntime.children_outcomes`` builds it with ``trusted``)
+    outcome = cases[2][1]
+    assert list(outcome) == list(ChildOutcome.model_fields)
+    built = trusted(ChildOutcome, dict(outcome))
+    assert built == ChildOutcome(**outcome) and built.model_fields_set == ChildOutcome(**outcome).model_fields_set
 
 
 def test_every_positional_statement_names_its_row_and_a_wrong_row_is_refused() -> None:
@@ -152,7 +158,7 @@ def test_row_json_writes_what_pydantic_writes() -> None:
     from datetime import UTC, datetime, timedelta, timezone
 
     from aga_swarm.schemas import ActionType, Attachment, ChatStatus, ChatSummary, ContinuationKind, Lifecycle, Node
-    from aga_swarm.store.codec import new_chat, new_node, row_json
+    from aga_swarm.store.codec import new_chat, new_node, node_json_and_text, row_json
 
     now = datetime.now(UTC)
     args = {"id": "n.1", "swarm_id": "s1", "parent_id": "n", "depth": 1, "action_id": "do",
@@ -168,8 +174,10 @@ def test_row_json_writes_what_pydantic_writes() -> None:
                    "children": ["n.1.1"], "continuation": cont, "attachments": [att], "inbox": ["hi"],
                    "report": "done\nwell", "replans": 2, "attempt": 3, "lifecycle": Lifecycle.WAITING_LLM,
                    "updated_at": now + timedelta(seconds=1)})
-    for node in (fresh, busy, Node.model_validate_json(busy.model_dump_json())):
+    for node in (fresh, busy, Node.model_validate_json(busy.model_dump_json()),
+                 new_node(**{**args, "created_at": now.replace(microsecond=0)})):  # type: ignore[arg-type]
         assert row_json(node) == node.model_dump_json()
+        assert node_json_and_text(node) == (node.model_dump(mode="json"), node.model_dump_json())
     waiting = ChatSummary(id="chat-n.1", node_id="n.1", title="Write", status=ChatStatus.AWAITING_USER,
                           message_count=2, last_message="Why?", awaiting_since=now.replace(microsecond=0))
     for chat in (new_chat("chat-n.1", "n.1", "Write"), waiting, waiting.model_copy(update={"awaiting_since": now})):

@@ -38,7 +38,7 @@ from ..sdk.types import (
     UserReply,
     files_of,
 )
-from ..store.codec import new_continuation, new_node, trusted_with_defaults
+from ..store.codec import new_continuation, new_node, trusted
 from ..store.payloads import REF
 from . import keys
 from . import limits as lim_checks
@@ -114,7 +114,7 @@ class StepRuntime:
         return received(reversed(chain))
 
     def children_outcomes(self) -> list[ChildOutcome]:
-        return [trusted_with_defaults(ChildOutcome, {  # typed values from the nodes: nothing to validate
+        return [trusted(ChildOutcome, {  # typed values from the nodes, every field: nothing to validate
             "id": c.id, "directive": c.directive, "action_id": c.action_id, "lifecycle": c.lifecycle,
             "report": c.report, "failure_reason": c.failure_reason, "context_up": c.context_up})
             for c in self.tx.children(self.node)]

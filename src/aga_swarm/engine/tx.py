@@ -55,6 +55,7 @@ from ..store.codec import (
     jsonable_changes,
     new_chat,
     node_json,
+    node_json_and_text,
     row_json,
     set_field,
     set_fields,
@@ -321,11 +322,12 @@ class SwarmTx:
         ``flushing``: the node is written now, so a childless one's JSON is made once, for its row and its event."""
         event = self._spawn_events.pop(node_id)
         node = self.state.nodes[node_id]
-        data = node_json(node)
-        if data["children"]:
-            data["children"] = []
-        elif flushing:
-            self._spawn_texts[node_id] = row_json(node)
+        if flushing and not node.children:
+            data, self._spawn_texts[node_id] = node_json_and_text(node)
+        else:
+            data = node_json(node)
+            if data["children"]:
+                data["children"] = []
         event.data["node"] = data
         chat_id = node.chat_id
         unread = self._unread_chats.get(chat_id)
