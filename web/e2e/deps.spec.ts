@@ -1,7 +1,7 @@
 // Dependency edges in the tree: the haiku subtask needs the question, so it waits (waiting_deps, its own colour)
 // until the person answers, a dashed edge links the two siblings on the canvas, and the slider shows it again.
 import type { Page } from '@playwright/test';
-import { expect, lifecycleOf, signUp, test, uniqueName } from './fixtures';
+import { behindLegend, expect, lifecycleOf, signUp, test, uniqueName } from './fixtures';
 
 const GOAL = 'Ask the user for their favourite colour\nWrite a haiku about it';
 
@@ -45,13 +45,7 @@ test('a subtask that needs another waits for it, a dashed dependency edge links 
   await expect(page.getByTestId('legend-dependency')).toContainText('Needs');
   // the legend starts open over the canvas's lower left: no glyph of a small tree is behind it (the view put the
   // tree's middle at the canvas's middle, and the children's glyphs under the legend's top edge)
-  const legend = (await page.getByLabel('Legend', { exact: true }).boundingBox())!;
-  for (const id of ['n', 'n.1', 'n.2']) {
-    const p = (await page.evaluate((id) => window.__treeDebug!.nodePosition(id), id))!;
-    const glyph = 16; // px around the centre
-    const behind = p.x + glyph > legend.x && p.x - glyph < legend.x + legend.width && p.y + glyph > legend.y && p.y - glyph < legend.y + legend.height;
-    expect(behind, `${id} at ${p.x},${p.y} is behind the legend ${JSON.stringify(legend)}`).toBe(false);
-  }
+  expect(await behindLegend(page, ['n', 'n.1', 'n.2'])).toEqual([]);
   const waitingColour = await page.evaluate(() => {
     const d = window.__treeDebug!;
     const p = d.nodePosition('n.2')!;

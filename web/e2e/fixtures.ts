@@ -69,3 +69,17 @@ export function lifecycleOf(page: Page, id: string): Promise<string | null> {
     return L && i !== undefined ? L.refs[i]!.lifecycle : null;
   }, id);
 }
+
+/** The ids among `ids` whose glyph (a 16 px square around its centre) the open legend covers. */
+export async function behindLegend(page: Page, ids: string[]): Promise<string[]> {
+  const legend = await page.getByLabel('Legend', { exact: true }).boundingBox();
+  if (!legend) return [];
+  const out: string[] = [];
+  for (const id of ids) {
+    const p = await page.evaluate((id) => window.__treeDebug!.nodePosition(id), id);
+    if (!p) continue;
+    const g = 16;
+    if (p.x + g > legend.x && p.x - g < legend.x + legend.width && p.y + g > legend.y && p.y - g < legend.y + legend.height) out.push(id);
+  }
+  return out;
+}

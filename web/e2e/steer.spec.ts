@@ -1,7 +1,7 @@
 // Steering from the pages: cancel and retry a node from the tree's node panel, and tell a node that has not asked
 // something from its chat; what it was told reaches its model call (the scripted report quotes it).
 import type { Page } from '@playwright/test';
-import { expect, lifecycleOf, signUp, test, uniqueName } from './fixtures';
+import { behindLegend, expect, lifecycleOf, signUp, test, uniqueName } from './fixtures';
 
 const GOAL = 'Ask the user for their favourite colour\nWrite a haiku about it';
 
@@ -107,6 +107,10 @@ test('retrying a swarm that a limit stopped shows why it is refused, and changes
   await card.getByRole('button', { name: 'Spawn' }).click();
   await card.getByRole('link', { name: 'Open tree of Deep chain' }).click();
   await expect(page.locator('.swarm-head .failure')).toContainText('depth limit 8 reached at node n.1.1.1.1.1.1.1', { timeout: 30_000 });
+  // the whole chain is in view at Fit, above the open legend: the node that hit the limit was behind it
+  const chain = Array.from({ length: 8 }, (_, i) => ['n', ...Array<string>(i).fill('1')].join('.'));
+  await expect.poll(() => page.evaluate(() => window.__treeDebug?.nodeCount() ?? 0)).toBe(8);
+  await expect.poll(() => behindLegend(page, chain)).toEqual([]);
   await selectNode(page, 'n');
   const panel = page.getByTestId('node-panel');
   await panel.getByRole('button', { name: 'Retry node' }).click();

@@ -1,11 +1,12 @@
+import type { Ref } from 'react';
 import { ACTION_TYPES, LIFECYCLES } from '../../api/types';
 import { DEPENDENCY_EDGE } from './dependencies';
 import { TREE_EDGE } from './edges';
 import { ACTION_LABELS, LIFECYCLE_COLOURS, LIFECYCLE_LABELS, symbolSvgPath } from './glyphs';
 
-export default function Legend() {
+export default function Legend({ boxRef }: { boxRef?: Ref<HTMLDivElement> }) {
   return (
-    <div className="legend" aria-label="Legend">
+    <div className="legend" aria-label="Legend" ref={boxRef}>
       <div>
         <h3>Colour: lifecycle</h3>
         <ul>

@@ -49,6 +49,8 @@ interface Props {
   label: string;
   handleRef?: Ref<TreeCanvasHandle>;
   onFrame?: (ms: number) => void;
+  /** The box an overlay covers at the canvas's lower left (the open legend), in CSS px: Fit keeps out of it. */
+  overlay?: { width: number; height: number };
 }
 
 /** One line about node i, for the tooltip and for screen readers. */
@@ -73,7 +75,7 @@ interface Tip {
  * for a tooltip. With the canvas focused: arrow keys move between nodes (up: parent, down: first child,
  * left/right: siblings), Enter collapses or expands, Shift+arrows pan, + and - zoom, 0 fits.
  */
-export default function TreeCanvas({ state, selectedId, highlightId, onSelect, collapsed, onToggleCollapse, label, handleRef, onFrame }: Props) {
+export default function TreeCanvas({ state, selectedId, highlightId, onSelect, collapsed, onToggleCollapse, label, handleRef, onFrame, overlay }: Props) {
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const rendererRef = useRef<TreeRenderer | null>(null);
@@ -307,6 +309,17 @@ export default function TreeCanvas({ state, selectedId, highlightId, onSelect, c
       rendererRef.current = null;
     };
   }, []);
+
+  // An overlay opened, closed or resized over the canvas's lower left (the legend): refit while the view is the
+  // fitted one.
+  const overlayWidth = overlay?.width ?? 0;
+  const overlayHeight = overlay?.height ?? 0;
+  useEffect(() => {
+    const r = rendererRef.current;
+    if (!r) return;
+    r.overlay = { width: overlayWidth, height: overlayHeight };
+    if (autoFit.current) r.fit();
+  }, [overlayWidth, overlayHeight]);
 
   // Follow the state and the collapsed set: incremental index, redraw, keep fitting until the user moves
   // the view.

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import type { SwarmState } from '../../api/types';
 import { LIFECYCLES } from '../../api/types';
@@ -59,6 +59,28 @@ export default function TreePage() {
   const canvas = useRef<TreeCanvasHandle>(null);
   // The legend starts open, except on small screens where it would cover the tree.
   const [showLegend, setShowLegend] = useState(() => !window.matchMedia?.('(max-width: 760px)').matches);
+  // the box the open legend covers at the canvas's lower left (with its margins), kept free by Fit
+  const legendBox = useRef<HTMLDivElement>(null);
+  const [legendSpace, setLegendSpace] = useState({ width: 0, height: 0 });
+  useLayoutEffect(() => {
+    const box = legendBox.current;
+    if (!showLegend || !box) {
+      setLegendSpace({ width: 0, height: 0 });
+      return;
+    }
+    const measure = () => {
+      const stage = box.offsetParent?.getBoundingClientRect();
+      const rect = box.getBoundingClientRect();
+      if (!stage) return;
+      const width = Math.max(0, Math.round(rect.right - stage.left + 8));
+      const height = Math.max(0, Math.round(stage.bottom - rect.top + 8));
+      setLegendSpace((was) => (was.width === width && was.height === height ? was : { width, height }));
+    };
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(box);
+    return () => ro.disconnect();
+  }, [showLegend]);
   const summary = useThrottledSummary(view);
   const nodeCount = view ? Object.keys(view.nodes).length : 0;
   // Collapsed subtrees (node ids), per swarm.
@@ -127,6 +149,7 @@ export default function TreePage() {
           ) : null}
           <TreeCanvas
             handleRef={canvas}
+            overlay={legendSpace}
             state={view}
             selectedId={nodeParam}
             highlightId={nodeParam}
@@ -135,7 +158,7 @@ export default function TreePage() {
             onToggleCollapse={toggleCollapse}
             label={`Tree of ${plural(nodeCount, 'node')}. Arrow keys move between nodes (up: parent, down: first child, left and right: siblings), Enter collapses or expands a subtree, Shift and arrows pan, plus and minus zoom, 0 fits. Drag to pan, scroll to zoom, click a glyph to see its details, double-click to collapse.`}
           />
-          {showLegend ? <Legend /> : null}
+          {showLegend ? <Legend boxRef={legendBox} /> : null}
         </div>
         <aside className="tree-side" aria-label={selectedNode ? 'Node details' : 'Chats at this point'}>
           {nodeParam && view && !selectedNode ? (

@@ -48,6 +48,9 @@ export class TreeRenderer {
   camera: Camera = { scale: 1, ox: 0, oy: 0 };
   width = 0;
   height = 0;
+  /** The box an overlay covers at the view's lower left (the open legend, with its margin), in CSS px: ``fit``
+   * keeps the tree out of it when that costs little. */
+  overlay = { width: 0, height: 0 };
   dpr = 1;
   selected = -1;
   highlighted = -1;
@@ -103,14 +106,23 @@ export class TreeRenderer {
   fit(maxScale = 1.5): void {
     const b = this.layout.bounds();
     const pad = 32;
-    const scale = clamp(fitScale(b, this.width, this.height, pad, maxScale), MIN_SCALE, MAX_SCALE);
-    // the root near the top, as trees are read: a small tree centred in the view sat behind the legend, which
-    // opens over the canvas's lower left
-    this.camera = {
-      scale,
-      ox: this.width / 2 - ((b.x0 + b.x1) / 2) * scale,
-      oy: pad - b.y0 * scale,
-    };
+    const { width: W, height: H } = this;
+    const cx = (b.x0 + b.x1) / 2;
+    // the root near the top, as trees are read, and centred across the view
+    const place = (scale: number, left = 0) => ({ scale, ox: (left + W) / 2 - cx * scale, oy: pad - b.y0 * scale });
+    const whole = place(clamp(fitScale(b, W, H, pad, maxScale), MIN_SCALE, MAX_SCALE));
+    this.camera = whole;
+    const o = this.overlay;
+    const covered = (c: { scale: number; ox: number; oy: number }) =>
+      o.width > 0 && c.ox + b.x0 * c.scale < o.width && c.oy + b.y1 * c.scale > H - o.height;
+    if (covered(whole)) {
+      // out of the overlay's way (the legend over the lower left): beside it or above it, whichever draws the
+      // tree larger, unless that is much smaller than the whole view (a big tree: the legend can be closed)
+      const beside = place(clamp(fitScale(b, W - o.width, H, pad, maxScale), MIN_SCALE, MAX_SCALE), o.width);
+      const above = place(clamp(fitScale(b, W, H - o.height, pad, maxScale), MIN_SCALE, MAX_SCALE));
+      const best = [beside, above].filter((c) => !covered(c)).sort((p, q) => q.scale - p.scale)[0];
+      if (best && best.scale >= 0.8 * whole.scale) this.camera = best;
+    }
     this.requestDraw();
   }
 
