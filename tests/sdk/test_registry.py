@@ -85,7 +85,10 @@ async def test_a_stored_continuation_resumes_by_name_on_a_new_registry(tmp_path:
         stored = cont.model_dump(mode="json")
         assert {k: stored[k] for k in ("node_id", "kind", "next_step", "context")} == {
             "node_id": "n", "kind": "user", "next_step": "greet.on_name", "context": {"greeting": "Hello"}}
-        assert stored["request"]["message"] == "Your name?" and stored["request"]["posted"] is True
+        # the question posted, the continuation keeps the message's id, not its text (the chat holds it)
+        assert stored["request"]["posted"] is True and "message" not in stored["request"]
+        asked = svc.messages(s.id, "chat-n")
+        assert stored["request"]["message_id"] == asked[-1].id and asked[-1].content == "Your name?"
     finally:
         svc.close()
 

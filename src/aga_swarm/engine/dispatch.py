@@ -113,8 +113,13 @@ class Dispatcher:
         msg = tx.post_message(node.chat_id, MessageRole.AGENT, str(cont.request["message"]), attachments=cited)
         chat = tx.chat(node.chat_id)
         tx.update_chat(chat.id, status=ChatStatus.AWAITING_USER, awaiting_since=tx.now)
-        posted = new_continuation(cont.node_id, cont.kind, {**cont.request, "posted": True, "message_id": msg.id},
-                                  cont.context, cont.next_step, cont.token, cont.created_at)
+        # once posted, the question is the chat's message: the continuation keeps its id, not its text again (a
+        # tool approval's text, its arguments and the model's reason, would go once more in the node's row and in
+        # its node_updated event)
+        request = {k: v for k, v in cont.request.items() if k != "message"}
+        request["posted"], request["message_id"] = True, msg.id
+        posted = new_continuation(cont.node_id, cont.kind, request, cont.context, cont.next_step, cont.token,
+                                  cont.created_at)
         tx.update_node(node.id, lifecycle=Lifecycle.WAITING_USER, continuation=posted)
 
     def _terminate(self, tx: SwarmTx, parent: Node, payload: dict[str, Any]) -> None:
