@@ -41,6 +41,25 @@ def test_tool_segments_and_function_names() -> None:
     assert function_name("fs.read text/file") == "fs__read_text_file"
 
 
+def test_the_loop_state_dumps_itself_as_pydantic_does() -> None:
+    """``LoopState.json_context`` (what the continuation stores every turn) is ``model_dump(mode="json")``, keys in
+    the same order, and shares no dict or list of the loop's own with the state it came from."""
+    call = {"id": "call_1", "name": "memory__read", "arguments": '{"path": "a.md"}'}
+    state = LoopState.model_validate({
+        "purpose": "do.execute", "base": "k1", "base_len": 3, "functions": {"memory__read": "memory.read"},
+        "messages": [{"role": "assistant", "content": "", "tool_calls": [call]},
+                     {"role": "tool", "tool_call_id": "call_1", "content": "x"}],
+        "final_step": "do.on_result", "final_context": {"guidance": "g", "n": [1, 2]}, "facts": {"told": ["hi"]},
+        "pending": [call, {**call, "id": "call_2"}], "current": call, "reason": "why", "calls": 2, "asked": True,
+        "save_results": True})
+    for s in (state, LoopState(purpose="p", messages=[], final_step="f")):
+        dumped = s.json_context()
+        assert dumped == s.model_dump(mode="json") and list(dumped) == list(s.model_dump(mode="json"))
+    dumped = state.json_context()
+    dumped["messages"].append({}), dumped["pending"].clear(), dumped["facts"].clear()
+    assert len(state.messages) == 2 and len(state.pending) == 2 and state.facts == {"told": ["hi"]}
+
+
 async def test_do_calls_the_memory_tools_through_function_calling(
         backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     svc = _service(backend, tmp_path, request)

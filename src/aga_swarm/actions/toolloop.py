@@ -75,6 +75,19 @@ class LoopState(BaseModel):
     asked: bool = False
     save_results: bool = False
 
+    def json_context(self) -> dict[str, Any]:
+        """``model_dump(mode="json")``, written out (the continuation stores it at every turn, and pydantic walks
+        each ``Any`` value of the conversation to dump it: ~10 µs against ~2): every value is JSON already, the
+        loop's own dicts and lists are copied one level down, the messages themselves are shared (never changed
+        once made)."""
+        current = self.current
+        return {"purpose": self.purpose, "messages": list(self.messages), "base": self.base, "base_len": self.base_len,
+                "functions": dict(self.functions), "final_step": self.final_step,
+                "final_context": dict(self.final_context), "facts": dict(self.facts),
+                "pending": [dict(p.__dict__) for p in self.pending],
+                "current": None if current is None else dict(current.__dict__), "reason": self.reason,
+                "calls": self.calls, "asked": self.asked, "save_results": self.save_results}
+
 
 def function_name(tool_id: str) -> str:
     """A tool's id as a function name the providers accept (``^[A-Za-z0-9_-]{1,64}$``): ``memory.write`` ->
