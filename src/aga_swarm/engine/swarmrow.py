@@ -17,6 +17,16 @@ from __future__ import annotations
 import os
 from typing import Any, NamedTuple
 
+_pid = os.getpid()  # this process's (``os.getpid`` is a system call); a forked child sets its own
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
 
 class Stamp(NamedTuple):
     conn: Any  # the ``RawConnection`` the transaction ran on
@@ -38,11 +48,11 @@ def stamp(conn: Any, version: int | None) -> Stamp | None:
     """What this transaction leaves, called after its last write (``version``: ``data_version`` at its start)."""
     if version is None:
         return None
-    return Stamp(conn, os.getpid(), version, conn.dbapi.total_changes)
+    return Stamp(conn, _pid, version, conn.dbapi.total_changes)
 
 
 def unchanged(conn: Any, version: int | None, since: Stamp | None) -> bool:
     """Whether nothing was written to the database since the transaction that left ``since`` committed, for a
     transaction on ``conn`` that read ``version`` under the write lock."""
     return (since is not None and version is not None and since.conn is conn and since.data_version == version
-            and since.total_changes == conn.dbapi.total_changes and since.pid == os.getpid())
+            and since.total_changes == conn.dbapi.total_changes and since.pid == _pid)

@@ -122,7 +122,8 @@ class SwarmTx:
         self.state = trusted(SwarmState, {
             "swarm_id": swarm_id, "seq": row.last_seq, "status": SwarmStatus(row.status),
             "failure_reason": row.failure_reason, "root_node_id": row.root_node_id, "nodes": {}, "chats": {},
-            "usage": cached.usage.model_copy() if cached is not None and cached.usage is not None
+            # the usage that commit left, copied (its fields are plain values): the transaction changes it in place
+            "usage": trusted(Usage, dict(cached.usage.__dict__)) if cached is not None and cached.usage is not None
             and row is cached.row else rows.usage_from_row(row),
             "memory": {}, "auto_approve": rows.auto_approve_from_row(row)})
         self.events: list[SwarmEvent] = []
