@@ -39,6 +39,7 @@ from .claimed import NOTHING, UNWRITTEN, ClaimedOp, Executed, LostClaim, Prefetc
 from .dispatch import ConfigLookup
 from .errors import MalformedContinuation
 from .grouping import GroupCommit
+from .llmrequest import Requests
 from .rowcache import RowCache
 from .stats import ModelCallRecord
 from .tx import SwarmTx
@@ -106,6 +107,7 @@ class ModelCalls:
         self.blobs = blobs
         self.rows = rows
         self.group = group
+        self.prompts = Requests()  # each stored message validated once (a loop's turns repeat the conversation)
 
     def prefetch(self, op: ClaimedOp) -> Prefetched | None:
         """What the call needs to start: read when it was claimed, else now."""
@@ -129,8 +131,8 @@ class ModelCalls:
         if step.result is None:
             raise MalformedContinuation(f"step {step.name!r} has no result model")
         ref = cont.request.get(payloads.REF)
-        request = LLMRequest.model_validate(cont.request["llm"] if ref is None else  # "llm": before migration 0008
-                                            self.requests.fetch(self.db, op.swarm_id, ref))
+        request = (LLMRequest.model_validate(cont.request["llm"]) if ref is None else  # "llm": before migration 0008
+                   self.prompts.request(self.requests.fetch(self.db, op.swarm_id, ref)))
         owner = self.rows.owner_and_config(op.swarm_id)
         if owner is None:
             return self.group.in_tx(op, _moot)  # the swarm was deleted meanwhile
