@@ -111,6 +111,7 @@ messages = Table(
     Column("reply_to", ID, nullable=True),
     Column("attachments", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
+    sqlite_with_rowid=False,  # (swarm, chat, index) is the row's place: no second b-tree (migration 0013)
 )
 
 events = Table(
