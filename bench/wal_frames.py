@@ -63,7 +63,10 @@ def hold_checkpoints(aga: Aga) -> None:
         raw.dbapi.execute("PRAGMA wal_autocheckpoint=0")
 
 
-def run(workload: str, units: int, base: Path) -> tuple[list[tuple[int, int]], dict[int, str], int, c.Sample, int]:
+Run = tuple[list[tuple[int, int]], dict[int, str], int, c.Sample, int]  # frames, page owners, page size, time, bytes
+
+
+def run(workload: str, units: int, swarms: int, base: Path) -> Run:
     if workload == "tool":
         if units > 17:
             raise SystemExit("--units: at most 17 tool cycles (a loop makes about 20 calls)")
@@ -72,20 +75,24 @@ def run(workload: str, units: int, base: Path) -> tuple[list[tuple[int, int]], d
 
         aga = make_aga(base / "aga")
         aga_cycles(aga, 3)
-        # a loop of units + 2 calls whose first call is asked before the count starts (as aga_cycles, untimed)
+        # loops of units + 2 calls whose first call is asked before the count starts (as aga_cycles, untimed)
         goal = "Echo them " + " ".join(f"Tool: bench.echo word{i}" for i in range(units + 2))
-        s = aga.svc.create_swarm("bench", goal)
-        parked = ev_parked(s.id, "chat-n.1")
-        aga.go(s.id, parked, lambda: aga.svc.spawn(s.id))
-        until = ev_any(parked, ev_done(s.id))
-        aga.reply(s.id, "chat-n.1", until)
+        loops = []
+        for _ in range(swarms):
+            s = aga.svc.create_swarm("bench", goal)
+            parked = ev_parked(s.id, "chat-n.1")
+            aga.go(s.id, parked, lambda sid=s.id: aga.svc.spawn(sid))
+            until = ev_any(parked, ev_done(s.id))
+            aga.reply(s.id, "chat-n.1", until)
+            loops.append((s.id, until))
         hold_checkpoints(aga)
 
-        def tool_cycles() -> c.Sample:
+        def tool_cycles() -> c.Sample:  # the swarms' cycles taken in turn: their rows interleave as a server's do
             with c.Timer() as tm:
                 for _ in range(units):
-                    aga.reply(s.id, "chat-n.1", until)
-            return c.Sample(tm.wall, tm.cpu, units)
+                    for sid, until in loops:
+                        aga.reply(sid, "chat-n.1", until)
+            return c.Sample(tm.wall, tm.cpu, units * swarms)
 
         timed: Any = tool_cycles
     else:
@@ -111,19 +118,21 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workload", choices=("tool", "ask", "step", "fan"), default="tool")
     ap.add_argument("--units", type=int, default=16)
+    ap.add_argument("--swarms", type=int, default=1, help="tool: this many loops, their cycles taken in turn")
     ap.add_argument("--tmp", default=None)
     args = ap.parse_args(argv)
+    n_units = args.units * (args.swarms if args.workload == "tool" else 1)
     with tempfile.TemporaryDirectory(dir=args.tmp, prefix="wal-frames-") as tmp:
-        frames, owners, page_size, sample, nbytes = run(args.workload, args.units, Path(tmp))
+        frames, owners, page_size, sample, nbytes = run(args.workload, args.units, args.swarms, Path(tmp))
     commits = sum(1 for _, size in frames if size)
     by_tree: collections.Counter[str] = collections.Counter(owners.get(p, "(new)") for p, _ in frames)
-    print(f"# WAL frames: {args.workload}, {args.units} units, page size {page_size}\n")
+    print(f"# WAL frames: {args.workload}, {n_units} units ({args.swarms} swarms), page size {page_size}\n")
     print(f"- {len(frames)} frames ({nbytes:,} B of WAL) in {commits} commits: "
-          f"{len(frames) / max(commits, 1):.1f} frames a commit, {len(frames) / args.units:.1f} a unit, "
-          f"{commits / args.units:.2f} commits a unit")
-    print(f"- timed part: {sample.wall / args.units * 1e6:,.0f} µs wall, {sample.cpu / args.units * 1e6:,.0f} µs "
+          f"{len(frames) / max(commits, 1):.1f} frames a commit, {len(frames) / n_units:.1f} a unit, "
+          f"{commits / n_units:.2f} commits a unit")
+    print(f"- timed part: {sample.wall / n_units * 1e6:,.0f} µs wall, {sample.cpu / n_units * 1e6:,.0f} µs "
           "CPU a unit (checkpoints held off)\n")
-    rows = [(name, f"{n / args.units:.2f}") for name, n in by_tree.most_common()]
+    rows = [(name, f"{n / n_units:.2f}") for name, n in by_tree.most_common()]
     print(c.md_table(["b-tree", "frames a unit"], rows))
     print("\nThe last commits, their frames' b-trees:\n")
     commit: list[str] = []

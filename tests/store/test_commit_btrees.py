@@ -1,5 +1,6 @@
 """Migrations that make a commit write fewer b-tree pages (bench/wal_frames.py counts them): 0013, the messages
-table WITHOUT ROWID on SQLite. A store upgraded from before reads the same and keeps working; both ways."""
+table WITHOUT ROWID on SQLite; 0014, the nodes' parent index on whether a node is live rather than its lifecycle. A
+store upgraded from before reads the same and keeps working; both ways."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from aga_swarm.schemas import SwarmStatus
 from aga_swarm.service import SwarmService
 from aga_swarm.service.composition import open_engine
+from aga_swarm.store import sql
 from aga_swarm.store.database import HEAD_REVISION
 from tests.engine.helpers import run_answering
 from tests.migrations import alembic_on
@@ -69,3 +71,62 @@ async def test_messages_read_the_same_across_0013(tmp_path: Path, empty_pg_url: 
             assert any(m.content == "green" for ms in _messages(svc, s2.id).values() for m in ms)
         finally:
             svc.close()
+
+
+def _liveness(url: str) -> dict[tuple[str, str], tuple[str, int]]:
+    engine, _ = alembic_on(url)
+    try:
+        with engine.connect() as conn:
+            return {(r.swarm_id, r.id): (r.lifecycle, r.live)
+                    for r in conn.execute(text("SELECT swarm_id, id, lifecycle, live FROM nodes"))}
+    finally:
+        engine.dispose()
+
+
+def _agrees(nodes: dict[tuple[str, str], tuple[str, int]]) -> bool:
+    return all(live == int(lifecycle in sql.LIVE_LIFECYCLES) for lifecycle, live in nodes.values())
+
+
+async def test_the_parent_index_holds_liveness_across_0014(tmp_path: Path, empty_pg_url: str) -> None:
+    for i, url in enumerate((f"sqlite:///{tmp_path / 'n14.db'}", empty_pg_url)):
+        blobs = str(tmp_path / f"blobs{i}")
+        svc = SwarmService(open_engine(db_url=url, blob_url=blobs))
+        done = svc.create_swarm("u1", GOAL)
+        svc.spawn(done.id)
+        assert await run_answering(svc, done.id, {"": ["blue"]}) is SwarmStatus.COMPLETED
+        asking = svc.create_swarm("u1", GOAL)  # parked on its question: live nodes beside ended ones
+        svc.spawn(asking.id)
+        await svc.run_until_idle(asking.id, timeout=60)
+        assert svc.waiting_chats(asking.id)
+        svc.close()
+        nodes = _liveness(url)
+        assert _agrees(nodes)  # the engine's flush keeps ``live`` true to the lifecycle
+        assert {live for _, live in nodes.values()} == {0, 1}
+
+        engine, cfg = alembic_on(url)
+        command.downgrade(cfg, "0013")
+        with engine.connect() as conn:
+            cols = {c["name"] for c in inspect(conn).get_columns("nodes")}
+            index = {ix["name"]: ix["column_names"] for ix in inspect(conn).get_indexes("nodes")}
+        assert "live" not in cols and index["ix_nodes_parent"] == ["swarm_id", "parent_id", "lifecycle"]
+        command.upgrade(cfg, "0014")
+        with engine.connect() as conn:
+            index = {ix["name"]: ix["column_names"] for ix in inspect(conn).get_indexes("nodes")}
+            if i == 0:  # one seek of the index finds a live child (and reads no row)
+                plan = " ".join(str(r[-1]) for r in conn.execute(text(
+                    "EXPLAIN QUERY PLAN " + sql.ANY_LIVE_CHILD.sqlite.replace(":sid", "'s'").replace(":pid", "'n'"))))
+                assert "COVERING INDEX ix_nodes_parent" in plan, plan
+        engine.dispose()
+        assert index["ix_nodes_parent"] == ["swarm_id", "parent_id", "live"]
+        assert _liveness(url) == nodes  # filled from the lifecycles by the upgrade
+
+        svc = SwarmService(open_engine(db_url=url, blob_url=blobs))
+        try:
+            assert svc.db.current_revision() == HEAD_REVISION
+            chat = svc.waiting_chats(asking.id)[0].id
+            svc.post_reply(asking.id, chat, "green")  # its nodes end after the upgrade
+            assert await run_answering(svc, asking.id, {"": ["green"]}) is SwarmStatus.COMPLETED
+        finally:
+            svc.close()
+        after = _liveness(url)
+        assert _agrees(after) and {live for key, (_, live) in after.items() if key[0] == asking.id} == {0}

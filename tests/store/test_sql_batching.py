@@ -33,14 +33,14 @@ def _write(db: Database, *, one_statement: bool = False) -> None:
         run_rows(conn, sql.INSERT_EVENT, [EventRow("s1", i, 1.5 * i, "journal", None if i % 2 else "n",
                                                    f'{{"i": {i}, "text": "quote \\" and \\\\ and \'"}}')
                                           for i in range(1, 5)])
-        run_rows(conn, sql.INSERT_NODE, [NodeRow("s1", n, None if n == "n" else "n", "running", f'{{"id": "{n}"}}')
+        run_rows(conn, sql.INSERT_NODE, [NodeRow("s1", n, None if n == "n" else "n", "running", 1, f'{{"id": "{n}"}}')
                                          for n in ("n", "n.1", "n.2")])
         if one_statement:  # the parts of one statement must write distinct rows: the updates come in a second one
             assert out.parts is None if db.is_sqlite else len(out.parts or ()) == 2
             out.send()
-        run_rows(conn, sql.UPDATE_NODE, [NodeUpdateRow("done", f'{{"id": "{n}", "v": 2}}', "s1", n)
+        run_rows(conn, sql.UPDATE_NODE, [NodeUpdateRow("done", 0, f'{{"id": "{n}", "v": 2}}', "s1", n)
                                          for n in ("n.1", "n.2")])
-        run_rows(conn, sql.UPDATE_NODE_DATA, [NodeDataRow('{"id": "n", "v": 3}', "s1", "n")])
+        run_rows(conn, sql.UPDATE_NODE_DATA, [NodeDataRow("waiting_user", '{"id": "n", "v": 3}', "s1", "n")])
         run_rows(conn, sql.INSERT_MESSAGE, [MessageRow("s1", f"c.m{i}", "c", i, "user", f"text {i} ✓",
                                                        None, "[]", 2.0) for i in range(3)])
         run_rows(conn, sql.INSERT_LLM_REQUEST, [RequestRow("s1", "k1", '{"a": 1}', None),
@@ -54,7 +54,7 @@ def _write(db: Database, *, one_statement: bool = False) -> None:
 def _read(db: Database) -> dict[str, list[tuple[object, ...]]]:
     queries = {
         "events": "SELECT seq, ts, type, node_id, data FROM events ORDER BY seq",
-        "nodes": "SELECT id, parent_id, lifecycle, data FROM nodes ORDER BY id",
+        "nodes": "SELECT id, parent_id, lifecycle, live, data FROM nodes ORDER BY id",
         "messages": "SELECT id, chat_id, idx, role, content, reply_to, attachments, created_at FROM messages "
                     "ORDER BY idx",
         "llm_requests": "SELECT key, body, blob_key FROM llm_requests ORDER BY key",
@@ -78,7 +78,7 @@ def test_many_rows_as_one_statement_write_what_sqlite_writes_row_by_row(tmp_path
         on_sqlite, on_pg = _read(lite), _read(pg)
         assert on_pg == on_sqlite
         assert len(on_pg["events"]) == 4 and len(on_pg["llm_requests"]) == 2
-        assert [r[2] for r in on_pg["nodes"]] == ["running", "done", "done"]
+        assert [r[2:4] for r in on_pg["nodes"]] == [("waiting_user", 1), ("done", 0), ("done", 0)]
     finally:
         lite.dispose()
         pg.dispose()

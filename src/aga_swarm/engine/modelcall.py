@@ -228,11 +228,12 @@ class ModelCalls:
 
 
 _LOST_MODEL_CALLS = ("SELECT n.swarm_id, n.id, n.data, s.status FROM swarms AS s CROSS JOIN nodes AS n{indexed} "
-                     "WHERE n.swarm_id = s.id AND s.status IN ('running', 'paused') AND n.lifecycle = 'waiting_llm' "
+                     "WHERE n.swarm_id = s.id AND s.status IN ('running', 'paused') AND n.live = 1 "
+                     "AND n.lifecycle = 'waiting_llm' "
                      "AND NOT EXISTS (SELECT 1 FROM operations AS o WHERE o.swarm_id = n.swarm_id AND o.node_id = n.id "
                      "AND o.status IN ('queued', 'held', 'running'))")
-# SQLite: the swarms that run (or are paused) first, then each one's nodes by the (swarm, parent, lifecycle) index,
-# whose lifecycle column is read without the row; PostgreSQL plans it from its statistics
+# SQLite: the swarms that run (or are paused) first, then each one's live nodes by the (swarm, parent, live) index
+# (the rows of live nodes only are read for their lifecycle); PostgreSQL plans it from its statistics
 LOST_MODEL_CALLS = {"sqlite": sql.Q(_LOST_MODEL_CALLS.format(indexed=" INDEXED BY ix_nodes_parent")),
                     "postgresql": sql.Q(_LOST_MODEL_CALLS.format(indexed=""))}
 

@@ -129,8 +129,8 @@ class SwarmTx:
         self.events: list[SwarmEvent] = []
         self._new_nodes: set[str] = set()
         self._dirty_nodes: set[str] = set()
-        # each loaded node's lifecycle as its row holds it: a row whose lifecycle ends where it began is written
-        # without that column, which leaves the (parent, lifecycle) index untouched (one page less to commit)
+        # each loaded node's lifecycle as its row holds it: a row as live (or ended) as it was is written without
+        # its ``live`` column, which leaves the (parent, live) index untouched (one page less to commit)
         self._stored_lifecycle: dict[str, str] = {}
         self._new_chats: set[str] = set()
         # the chats of nodes created in this transaction that nothing has read yet, as (node id, title): a new
@@ -546,7 +546,7 @@ class SwarmTx:
         stored = self._stored_lifecycle
         if self._new_nodes:
             out.rows(sql.INSERT_NODE, [
-                _row(NodeRow, (sid, n.id, n.parent_id, n.lifecycle._value_,
+                _row(NodeRow, (sid, n.id, n.parent_id, n.lifecycle._value_, int(n.lifecycle._value_ in _LIVE),
                                spawned[n.id][0] if n.id in spawned else pack(row_json(n))))
                 for n in (nodes[i] for i in sorted(self._new_nodes))])
             for i in self._new_nodes:
@@ -558,11 +558,13 @@ class SwarmTx:
             for i in sorted(changed):
                 n = nodes[i]
                 lifecycle = n.lifecycle._value_
-                if stored.get(i) == lifecycle:
-                    kept.append(NodeDataRow(pack(row_json(n)), sid, i))
+                live = lifecycle in _LIVE
+                was = stored.get(i)
+                if was is not None and (was in _LIVE) == live:  # the parent index's entry stays as it is
+                    kept.append(NodeDataRow(lifecycle, pack(row_json(n)), sid, i))
                 else:
-                    moved.append(NodeUpdateRow(lifecycle, pack(row_json(n)), sid, i))
-                    stored[i] = lifecycle
+                    moved.append(NodeUpdateRow(lifecycle, int(live), pack(row_json(n)), sid, i))
+                stored[i] = lifecycle
             if moved:
                 out.rows(sql.UPDATE_NODE, moved)
             if kept:

@@ -36,19 +36,24 @@ class NodeRow(NamedTuple):
     id: str
     parent_id: str | None
     lifecycle: str
+    live: int  # 1 until the node has ended (``sql.LIVE_LIFECYCLES``): the parent index's column (migration 0014)
     data: str
 
 
 class NodeUpdateRow(NamedTuple):
+    """A node row that started or stopped being live: its ``live`` column moves in the parent index."""
+
     lifecycle: str
+    live: int
     data: str
     swarm_id: str
     id: str
 
 
 class NodeDataRow(NamedTuple):
-    """A node row whose lifecycle ends where it began: written without that column (its index untouched)."""
+    """A node row as live (or not) as it was: written without ``live`` (the parent index untouched)."""
 
+    lifecycle: str
     data: str
     swarm_id: str
     id: str

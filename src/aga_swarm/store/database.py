@@ -21,7 +21,7 @@ from .sql import send_guards
 from .tables import metadata
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0013"  # newest Alembic revision; a test checks it matches the migrations directory
+HEAD_REVISION = "0014"  # newest Alembic revision; a test checks it matches the migrations directory
 MIGRATION_LOCK_KEY = 0x4147415F4D494752  # PostgreSQL advisory lock id for migrations ("AGA_MIGR")
 
 

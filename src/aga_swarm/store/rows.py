@@ -19,7 +19,7 @@ from ..schemas import (
     Usage,
 )
 from . import packing
-from .sql import CHAT, NODE, fetch_one, from_json, swarm_row
+from .sql import CHAT, LIVE_LIFECYCLES, NODE, fetch_one, from_json, swarm_row
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -59,8 +59,8 @@ def auto_approve_from_row(row: Row[Any]) -> list[str]:
 
 
 def node_row(swarm_id: str, node: Node) -> dict[str, Any]:
-    return {"swarm_id": swarm_id, "id": node.id, "parent_id": node.parent_id,
-            "lifecycle": node.lifecycle.value, "data": node.model_dump(mode="json")}
+    return {"swarm_id": swarm_id, "id": node.id, "parent_id": node.parent_id, "lifecycle": node.lifecycle.value,
+            "live": int(node.lifecycle.value in LIVE_LIFECYCLES), "data": node.model_dump(mode="json")}
 
 
 def chat_from_row(row: Row[Any]) -> ChatSummary:

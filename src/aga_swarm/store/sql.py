@@ -334,12 +334,12 @@ SWARM = Q("SELECT * FROM swarms WHERE id = :id")
 SWARM_FOR_UPDATE = Q("SELECT * FROM swarms WHERE id = :id FOR UPDATE")
 NODE = Q("SELECT data FROM nodes WHERE swarm_id = :sid AND id = :id")
 CHILD_NODES = Q("SELECT id, data FROM nodes WHERE swarm_id = :sid AND parent_id = :pid")
-# one index seek per live lifecycle, stopping at the first hit: "NOT IN (terminal ones)" read every ended
-# child's index entry, so children ending one at a time (a chain of dependencies) cost O(K) each
+# a node is live (its row's ``live`` = 1) in these lifecycles; the parent index is (swarm, parent, live)
+# (migration 0014), so one index seek finds a live child: children ending one at a time (a chain of dependencies)
+# cost O(1) each, and a lifecycle change between two live ones (running, waiting_user) leaves the index alone
 LIVE_LIFECYCLES = ("spawned", "waiting_deps", "running", "waiting_llm", "waiting_user", "waiting_children")
-ANY_LIVE_CHILD = Q("SELECT 1 AS live FROM nodes WHERE swarm_id = :sid AND parent_id = :pid AND lifecycle IN ("
-                   + ", ".join(f"'{lc}'" for lc in LIVE_LIFECYCLES) + ") LIMIT 1")
-LIVE_NODES = Q("SELECT id FROM nodes WHERE swarm_id = :sid AND lifecycle NOT IN ('done', 'failed', 'cancelled')")
+ANY_LIVE_CHILD = Q("SELECT 1 AS live FROM nodes WHERE swarm_id = :sid AND parent_id = :pid AND live = 1 LIMIT 1")
+LIVE_NODES = Q("SELECT id FROM nodes WHERE swarm_id = :sid AND live = 1")
 NODE_FOR_LLM_CALL = Q("SELECT s.config_id, n.data FROM nodes n JOIN swarms s ON s.id = n.swarm_id "
                       "WHERE n.swarm_id = :sid AND n.id = :id")
 CHAT = Q("SELECT data FROM chats WHERE swarm_id = :sid AND id = :id")
@@ -347,11 +347,13 @@ CHAT = Q("SELECT data FROM chats WHERE swarm_id = :sid AND id = :id")
 INSERT_EVENT = Q("INSERT INTO events (swarm_id, seq, ts, type, node_id, data) "
                  "VALUES (:swarm_id, :seq, :ts, :type, :node_id, :data)"
                  ).positional(EventRow).many_rows(t.events)
-INSERT_NODE = Q("INSERT INTO nodes (swarm_id, id, parent_id, lifecycle, data) "
-                "VALUES (:swarm_id, :id, :parent_id, :lifecycle, :data)").positional(NodeRow).many_rows(t.nodes)
-UPDATE_NODE = Q("UPDATE nodes SET lifecycle = :lifecycle, data = :data WHERE swarm_id = :swarm_id AND id = :id"
-                ).positional(NodeUpdateRow).many_rows(t.nodes)
-UPDATE_NODE_DATA = Q("UPDATE nodes SET data = :data WHERE swarm_id = :swarm_id AND id = :id"
+INSERT_NODE = Q("INSERT INTO nodes (swarm_id, id, parent_id, lifecycle, live, data) "
+                "VALUES (:swarm_id, :id, :parent_id, :lifecycle, :live, :data)").positional(NodeRow).many_rows(t.nodes)
+UPDATE_NODE = Q("UPDATE nodes SET lifecycle = :lifecycle, live = :live, data = :data "
+                "WHERE swarm_id = :swarm_id AND id = :id").positional(NodeUpdateRow).many_rows(t.nodes)
+# ``live`` not in the SET list: SQLite then leaves the parent index alone (it rewrites an index entry whenever the
+# statement assigns one of the index's columns, changed or not)
+UPDATE_NODE_DATA = Q("UPDATE nodes SET lifecycle = :lifecycle, data = :data WHERE swarm_id = :swarm_id AND id = :id"
                      ).positional(NodeDataRow).many_rows(t.nodes)
 INSERT_CHAT = Q("INSERT INTO chats (swarm_id, id, node_id, status, data) "
                 "VALUES (:swarm_id, :id, :node_id, :status, :data)").positional(ChatRow).many_rows(t.chats)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -85,7 +86,10 @@ nodes = Table(
     Column("parent_id", ID, nullable=True),
     Column("lifecycle", String(20), nullable=False),
     Column("data", JSON, nullable=False),
-    Index("ix_nodes_parent", "swarm_id", "parent_id", "lifecycle"),
+    # 1 until the node has ended (``sql.LIVE_LIFECYCLES``): indexed instead of the lifecycle, so a change between two
+    # live lifecycles (running, waiting_user: every ask or tool cycle) leaves the index alone (migration 0014)
+    Column("live", SmallInteger, nullable=False, server_default="1"),
+    Index("ix_nodes_parent", "swarm_id", "parent_id", "live"),
 )
 
 chats = Table(
