@@ -523,10 +523,12 @@ class _PgWriter:
             fairy.invalidate()
             fairy.close()
             raise
-        from .pgqueue import QueuingCursor
+        global pgqueue
+        from . import pgqueue as module
 
+        pgqueue = module
         self.raw = RawConnection(dbapi, "postgresql", pipeline)
-        self.raw.queue = QueuingCursor(dbapi)
+        self.raw.queue = module.QueuingCursor(dbapi)
         self.idle_since = 0.0
 
     def release(self) -> None:
@@ -556,15 +558,10 @@ class _PgWriter:
         self.fairy.close()
 
 
-BEGIN = "BEGIN"
-COMMIT = "COMMIT"
-
-
-def send_queued(dbapi: Any, pipeline: Any) -> None:
-    """Write the statements queued in ``pipeline`` to the server, without waiting for their results."""
-    from .pgqueue import send_queued as send
-
-    send(dbapi, pipeline)
+# ``store/pgqueue.py``, imported with the first PostgreSQL writer connection (psycopg is an optional dependency)
+pgqueue: Any = None
+BEGIN = b"BEGIN"
+COMMIT = b"COMMIT"
 
 
 def _rollback(raw: RawConnection) -> None:
@@ -572,7 +569,7 @@ def _rollback(raw: RawConnection) -> None:
     after the one that failed only say the pipeline aborted, and the error that matters is already raised),
     then ``ROLLBACK`` if a transaction is still open (psycopg's ``rollback`` checks, autocommit or not)."""
     try:
-        raw.pipeline.sync()
+        pgqueue.sync(raw.dbapi, raw.pipeline)
     except Exception:
         if raw.dbapi.closed:
             raise
@@ -600,7 +597,7 @@ class _PipelinedTx:
         raw.unguarded.clear()
         raw.defer_commit = False
         try:
-            raw.queue.execute(BEGIN)  # queued: it goes out with the first statement that needs an answer
+            pgqueue.queue_plain(raw.pipeline, BEGIN)  # it goes out with the first statement that needs an answer
         except BaseException:
             self._discard(writer)
             raise
@@ -616,12 +613,14 @@ class _PipelinedTx:
                 try:
                     if raw.unguarded:  # rows read without a lock by a transaction that wrote nothing
                         send_guards(raw)
-                    raw.queue.execute(COMMIT)
+                    pgqueue.queue_plain(raw.pipeline, COMMIT)
                     if raw.defer_commit:
-                        send_queued(dbapi, raw.pipeline)  # on its way; ``PendingCommit.wait`` reads the outcome
+                        # on its way with its sync: ``PendingCommit.wait`` reads the outcome, by then in this
+                        # process's socket (no round trip) unless the server is still at it
+                        pgqueue.send_queued(dbapi, raw.pipeline, sync=True)
                         self.pending = PendingCommit(self)
                         return
-                    raw.pipeline.sync()  # reads every pending result: an error of any statement is raised here
+                    pgqueue.sync(dbapi, raw.pipeline)  # reads every pending result: any statement's error is raised
                 except BaseException:
                     _rollback(raw)
                     raise
@@ -678,7 +677,7 @@ class PendingCommit:
         assert writer is not None
         try:
             try:
-                writer.raw.pipeline.sync()
+                pgqueue.read_sent(writer.raw.dbapi, writer.raw.pipeline)
             except BaseException:
                 _rollback(writer.raw)
                 raise

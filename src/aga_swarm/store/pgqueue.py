@@ -8,17 +8,23 @@ statement whose result is read (``fetch``), or with the commit's sync: one write
 for the whole transaction. Errors are unchanged: a queued statement's error is raised where the results are
 read, as before (``docs/postgres.md``).
 
-This reaches into psycopg's pipeline (its command queue, and the generator ``Cursor.execute`` runs): the
-version is pinned (``requirements.lock``), and ``tests/store/test_sql_batching.py`` runs these paths against
-the server.
+``BEGIN`` and ``COMMIT`` are queued below psycopg's cursor (``queue_plain``): a statement without parameters
+whose result is only checked for an error needs none of a cursor's work (5-15 µs each). A commit sent ahead
+goes out with its sync (``send_queued(sync=True)``), so the server flushes its results at once and reading them
+later (``read_sent``) waits for no round trip.
+
+This reaches into psycopg's pipeline (its command and result queues, and the generators ``Cursor.execute`` and
+``Pipeline.sync`` run): the version is pinned (``requirements.lock``), and ``tests/store/test_sql_batching.py``
+and ``tests/store/test_pgqueue.py`` run these paths against the server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from functools import partial
 from typing import Any
 
-from psycopg import Cursor
+from psycopg import Cursor, generators
 
 
 def _send_all(commands: tuple[Callable[[], Any], ...]) -> None:
@@ -49,7 +55,37 @@ class QueuingCursor(Cursor[Any]):
             queue.append(lambda: _send_all(commands))
 
 
-def send_queued(dbapi: Any, pipeline: Any) -> None:
-    """Write what is queued in ``pipeline`` to the socket (reading whatever results have come back meanwhile,
-    as psycopg's ``execute`` does), without waiting for the results: ``Database``'s commit sent ahead."""
-    dbapi.wait(pipeline._communicate_gen())
+def queue_plain(pipeline: Any, statement: bytes) -> None:
+    """Queue ``statement`` (no parameters, no rows: ``BEGIN``, ``COMMIT``) in ``pipeline`` without a cursor: its
+    result is checked for an error where the results are read, as psycopg checks its own commands'."""
+    pipeline.command_queue.append(partial(pipeline.pgconn.send_query_params, statement, None))
+    pipeline.result_queue.append(None)
+
+
+def _write_gen(pipeline: Any) -> Generator[Any, Any, None]:
+    queue = pipeline.command_queue
+    while queue:
+        queue.popleft()()  # into libpq's buffer
+    yield from generators.send(pipeline.pgconn)  # to the socket, without waiting for any result
+
+
+def send_queued(dbapi: Any, pipeline: Any, *, sync: bool = False) -> None:
+    """Write what is queued in ``pipeline`` to the server in one go, without waiting for the results; with
+    ``sync``, end it with a sync, after which the server sends every result at once (``read_sent``)."""
+    if sync:
+        pipeline._enqueue_sync()
+    with dbapi.lock:
+        dbapi.wait(_write_gen(pipeline))
+
+
+def read_sent(dbapi: Any, pipeline: Any) -> None:
+    """Read the results of what ``send_queued(sync=True)`` sent (and process them, as psycopg does: rows to their
+    cursors), raising the first error among them, as ``Pipeline.sync`` does."""
+    with dbapi.lock:
+        dbapi.wait(pipeline._fetch_gen(flush=False))
+
+
+def sync(dbapi: Any, pipeline: Any) -> None:
+    """``Pipeline.sync``, with what is queued written in one go (psycopg writes one queued command per turn)."""
+    send_queued(dbapi, pipeline, sync=True)
+    read_sent(dbapi, pipeline)
