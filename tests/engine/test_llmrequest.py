@@ -25,3 +25,13 @@ def test_messages_seen_before_are_reused_and_the_request_is_the_same() -> None:
     assert again.messages[0] is not one.messages[0] and again.messages[0] == one.messages[0]
     with pytest.raises(ValidationError):
         made.request({**turn1, "messages": [{"role": "user"}]})
+
+
+def test_the_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aga_swarm.engine import llmrequest
+
+    monkeypatch.setattr(llmrequest, "MAX_KEPT_CHARS", 100)
+    made = Requests()
+    big = [{"role": "user", "content": "x" * 60} for _ in range(5)]
+    made.request({"purpose": "p", "messages": big, "output_schema": {}})
+    assert len(made._messages) <= 2 and made._chars <= 120

@@ -15,7 +15,8 @@ from typing import Any
 from ..llm.protocol import LLMRequest
 from ..schemas import PromptMessage
 
-MAX_KEPT = 8192  # messages kept; past it the memo starts again (a loop's next turn then validates its whole prompt)
+MAX_KEPT = 4096  # messages kept; past it, or past MAX_KEPT_CHARS of their text, the memo starts again (a loop's
+MAX_KEPT_CHARS = 8_000_000  # next turn then validates its whole prompt): what it holds stays bounded
 
 
 class Requests:
@@ -23,6 +24,7 @@ class Requests:
 
     def __init__(self) -> None:
         self._messages: dict[int, tuple[dict[str, Any], PromptMessage]] = {}
+        self._chars = 0
 
     def request(self, stored: dict[str, Any]) -> LLMRequest:
         kept = self._messages
@@ -33,8 +35,10 @@ class Requests:
                 messages.append(hit[1])
                 continue
             made = PromptMessage.model_validate(m)
-            if len(kept) >= MAX_KEPT:
+            if len(kept) >= MAX_KEPT or self._chars > MAX_KEPT_CHARS:
                 kept.clear()
+                self._chars = 0
             kept[id(m)] = (m, made)
+            self._chars += len(made.content)
             messages.append(made)
         return LLMRequest.model_validate({**stored, "messages": messages})  # instances: taken as they are
