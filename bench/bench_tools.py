@@ -7,7 +7,9 @@ the model is asked again -> it asks for the next call -> the approval request is
 
 - AGA: ``do``'s tool-using loop (``actions/toolloop.py``) with the scripted model, whose turns call a built-in
   tool ``bench.echo`` (policy ``ask``) once per ``Tool:`` segment of the task; a cycle is ``post_reply("yes")``
-  until the next approval question is posted (serve mode, as a server runs it).
+  until the next approval question is posted (serve mode, as a server runs it: the replies are made
+  from a task on the runner's loop, as ``ServerContext.write`` makes them on SQLite; ``--loop-per-reply`` makes
+  each from outside the loop, which then runs until its event, as this bench did before).
 - LangGraph: an agent node (a fake model returning an ``AIMessage`` with one tool call), an approval node that
   calls ``interrupt()``, and the prebuilt ``ToolNode``; state ``messages`` with ``add_messages``; a cycle is
   ``invoke(Command(resume="yes"))`` until the next interrupt; SqliteSaver with durability ``sync`` (every
@@ -77,6 +79,23 @@ class ToolAga(Aga):
             self.loop.run_until_complete(fut)
         return self.svc.runner.ops_done - before
 
+    def replies(self, swarm_id: str, chat_id: str, until: Any, m: int) -> None:
+        """``m`` replies, each once the previous one's ``until`` event is out, from a task on the runner's loop:
+        where a server makes them on SQLite (``ServerContext.write`` runs ``post_reply`` on the runner's loop), so
+        the model call the reply hands over starts on that loop with no wake-up, and the loop is not started and
+        stopped around each reply (the harness's cost, which ``invoke`` has no counterpart of)."""
+        async def all_replies() -> None:
+            for _ in range(m):
+                fut = self.loop.create_future()
+                self._waiters.append((until, fut))
+                self.svc.post_reply(swarm_id, chat_id, "yes")
+                await fut
+
+        self.loop.run_until_complete(all_replies())
+
+
+LOOP_PER_REPLY = False  # ``--loop-per-reply``: each reply made from outside the loop, which then runs until its event
+
 
 def make_aga(data_dir: Path) -> Aga:
     """``ToolAga`` (serve mode) with the echo tool registered (the built-ins' do runs the loop)."""
@@ -92,6 +111,9 @@ def aga_cycles(aga: Aga, m: int) -> c.Sample:
     until = ev_any(parked, ev_done(s.id))
 
     def cycles() -> None:
+        if isinstance(aga, ToolAga) and not LOOP_PER_REPLY:
+            aga.replies(s.id, chat, until, m)
+            return
         for _ in range(m):
             aga.reply(s.id, chat, until)
 
@@ -177,7 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tmp", default=None)
     ap.add_argument("--python-gc", action="store_true",
                     help="keep Python's garbage-collector defaults (not the server's, which both systems get)")
+    ap.add_argument("--loop-per-reply", action="store_true",
+                    help="AGA: post each reply from outside the event loop and run the loop until its event (the "
+                         "harness before the fifth pass), instead of all replies from a task on the runner's loop")
     args = ap.parse_args(argv)
+    global LOOP_PER_REPLY
+    LOOP_PER_REPLY = args.loop_per_reply
     m, reps = (5, 2) if args.quick else (20, 5)
     print("# Tool calls with approval: AGA Swarm vs LangGraph ToolNode + interrupt()\n")
     print(c.machine_section({**{k: v for k, v in c.versions("aga-swarm", "langgraph", "langgraph-prebuilt",
