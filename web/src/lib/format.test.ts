@@ -9,5 +9,6 @@ describe('formatCost (the swarm header)', () => {
     expect(formatCost(0.0042)).toBe('$0.0042');
     expect(formatCost(0.00005)).toBe('$0.0001');
     expect(formatCost(0.00000015)).toBe('<$0.0001'); // one gpt-4o-mini token: spent, so not "$0.0000"
+    expect(formatCost(0.009996)).toBe('$0.01'); // a cent once rounded: cents, not "$0.0100"
   });
 });

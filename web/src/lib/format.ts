@@ -13,7 +13,8 @@ export function formatTime(iso: string | null | undefined): string {
 export function formatCost(usd: number): string {
   if (!usd) return '$0';
   if (usd < 0.00005) return '<$0.0001';
-  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+  const four = usd.toFixed(4);
+  return Number(four) < 0.01 ? `$${four}` : `$${usd.toFixed(2)}`; // 0.009996 is a cent, not "$0.0100"
 }
 
 export function formatMs(ms: number): string {
