@@ -40,6 +40,7 @@ from .dispatch import ConfigLookup
 from .errors import MalformedContinuation
 from .grouping import GroupCommit
 from .llmrequest import Requests
+from .logrows import INSERT_LLM_CALL, LlmCallRow
 from .rowcache import RowCache
 from .stats import ModelCallRecord
 from .tx import SwarmTx
@@ -80,12 +81,9 @@ def record_llm_call(tx: SwarmTx, requests: RequestStore, node: Node, step: str, 
         blob_key = payloads.body_blob_key(tx.owner_id, tx.swarm_id, call_id)
         requests.blobs.put(blob_key, encoded.encode())
     stored = tx.packed(encoded) if blob_key is None else None  # inline: packed when the operator asks
-    sql.send(tx.conn, sql.INSERT_LLM_CALL, {
-        "swarm_id": tx.swarm_id, "id": call_id, "node_id": node.id, "step": step, "kind": kind.value,
-        "model": model, "body": stored, "blob_key": blob_key, "tokens_in": tokens_in,
-        "tokens_out": tokens_out, "latency_ms": latency_ms, "cost_usd": cost_usd, "attempts": attempts,
-        "error": error, "created_at": tx.now.timestamp(), "seq": tx.state.seq + 1,  # the event's, below
-        "attempt": node.attempt, "replan": node.replans})
+    sql.run_rows(tx.conn, INSERT_LLM_CALL, [LlmCallRow(  # seq: the event's, below
+        tx.swarm_id, call_id, node.id, step, kind.value, model, stored, blob_key, tokens_in, tokens_out, latency_ms,
+        cost_usd, attempts, error, tx.now_ts, tx.state.seq + 1, node.attempt, node.replans)])
     if kind is LogEntryKind.MODEL_CALL:
         tx.model_calls.append(ModelCallRecord(model, tokens_in, tokens_out, cost_usd, latency_ms / 1000,
                                               error is not None))

@@ -32,12 +32,14 @@ from ..store.blob import scoped_key
 from ..store.codec import new_continuation
 from . import keys, memory
 from .claimed import ClaimedOp, Executed, now
+from .logrows import INSERT_LLM_CALL, LlmCallRow
 from .tx import SwarmTx
 
 if TYPE_CHECKING:
     from ..store.blob import BlobStore
     from .executor import Executor
 
+_TOOL_CALL = LogEntryKind.TOOL_CALL.value
 INLINE_RESULT_LIMIT = 16_000  # result text above this many bytes goes to the blob store
 _ARGUMENTS = json.JSONEncoder(ensure_ascii=False)  # json.dumps(..., ensure_ascii=False), without a new encoder a call
 
@@ -139,12 +141,9 @@ def record_tool_call(tx: SwarmTx, blobs: BlobStore, node_id: str, step: str, too
         blob_key = scoped_key(tx.owner_id, tx.swarm_id, "llm", f"{call_id}.json")
         blobs.put(blob_key, encoded.encode())
     stored = tx.packed(encoded) if blob_key is None else None  # inline: packed when the operator asks
-    sql.send(tx.conn, sql.INSERT_LLM_CALL, {
-        "swarm_id": tx.swarm_id, "id": call_id, "node_id": node_id, "step": step,
-        "kind": LogEntryKind.TOOL_CALL.value, "model": f"tool:{tool}",
-        "body": stored, "blob_key": blob_key, "tokens_in": 0, "tokens_out": 0,
-        "latency_ms": ms, "cost_usd": 0.0, "attempts": 1, "error": result[:2000] if error else None,
-        "created_at": tx.now.timestamp(), "seq": seq, "attempt": node.attempt, "replan": node.replans})
+    sql.run_rows(tx.conn, INSERT_LLM_CALL, [LlmCallRow(
+        tx.swarm_id, call_id, node_id, step, _TOOL_CALL, f"tool:{tool}", stored, blob_key, 0, 0, ms, 0.0, 1,
+        result[:2000] if error else None, tx.now_ts, seq, node.attempt, node.replans)])
     tx.emit(EventType.TOOL_CALL, node_id, {"id": call_id, "step": step, "tool": tool, "latency_ms": round(ms, 3),
                                            "bytes": len(result.encode()), "error": error})
 
