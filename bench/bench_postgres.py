@@ -141,6 +141,15 @@ def run_trace(quick: bool) -> str:
              (Cursor, "fetchone", wrap(Cursor, "fetchone", "fetch (a wait unless already read)")),
              (Pipeline, "sync", wrap(Pipeline, "sync", "sync (a wait)")),
              (Connection, "commit", wrap(Connection, "commit", "commit, not pipelined (a wait)"))]
+    try:  # the store's own sync, and its reading of a commit sent ahead with its sync (store/pgqueue.py)
+        from aga_swarm.store import pgqueue
+    except ImportError:  # pragma: no cover - an older tree
+        pgqueue = None
+    if pgqueue is not None and hasattr(pgqueue, "read_sent"):
+        saved += [(pgqueue, "read_sent", wrap_function(pgqueue, "read_sent", "results read (a wait unless sent "
+                                                       "ahead)", counts)),
+                  (pgqueue, "queue_plain", wrap_function(pgqueue, "queue_plain", "BEGIN / COMMIT (queued, no "
+                                                         "cursor)", counts))]
     rows = ["| psycopg call | per durable step | per ask cycle |", "|---|---:|---:|"]
     try:
         be.aga_chain(aga, 5)
@@ -167,6 +176,25 @@ def run_trace(quick: bool) -> str:
         rows.append(f"| {key} | {s_n:.3f} | {a_n:.2f} |")
     return "\n".join([f"## PostgreSQL: psycopg calls ({chain_n}-step chain, {ask_m} ask cycles, as timed: the chain's "
                       "wake-up and its Procrastinate job's claim included)", "", *rows, ""])
+
+
+def wrap_function(module: Any, name: str, label: str, counts: dict[str, list[float]]) -> Any:
+    """Count the calls of ``module.name`` as ``label`` (``run_trace``); the original, to put back."""
+    import time
+
+    orig = getattr(module, name)
+
+    def traced(*a: Any, **k: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return orig(*a, **k)
+        finally:
+            n = counts.setdefault(label, [0, 0.0])
+            n[0] += 1
+            n[1] += time.perf_counter() - started
+
+    setattr(module, name, traced)
+    return orig
 
 
 # ---- AGA against LangGraph's PostgresSaver ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DisconnectionError
 from . import packing
 from .checkpointer import WalCheckpointer
 from .errors import SetupError
-from .sql import send_guards
+from .sql import Held, send_guards
 from .tables import metadata
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -72,6 +72,8 @@ class RawConnection:
         self.unguarded: list[tuple[str, int]] = []
         # PostgreSQL: set inside the transaction to send its COMMIT without waiting for it (``PendingCommit``)
         self.defer_commit = False
+        # PostgreSQL, pipelined: statements held to go out as parts of the next write statement (``sql.Held``)
+        self.held: Held | None = Held(self) if pipeline is not None else None
 
 
 DEFAULT_POOL_SIZE = 10
@@ -527,8 +529,11 @@ class _PgWriter:
         from . import pgqueue as module
 
         pgqueue = module
-        self.raw = RawConnection(dbapi, "postgresql", pipeline)
-        self.raw.queue = module.QueuingCursor(dbapi)
+        raw = self.raw = RawConnection(dbapi, "postgresql", pipeline)
+        raw.queue = module.QueuingCursor(dbapi)
+        raw.cursor.close()
+        raw.cursor = module.EmittingCursor(dbapi)  # what the transaction holds goes out before a statement on it
+        raw.cursor.held = raw.held
         self.idle_since = 0.0
 
     def release(self) -> None:
@@ -596,6 +601,9 @@ class _PipelinedTx:
         raw = writer.raw
         raw.unguarded.clear()
         raw.defer_commit = False
+        held = raw.held
+        assert held is not None
+        held.clear()  # what a failed transaction left
         try:
             pgqueue.queue_plain(raw.pipeline, BEGIN)  # it goes out with the first statement that needs an answer
         except BaseException:
@@ -613,6 +621,9 @@ class _PipelinedTx:
                 try:
                     if raw.unguarded:  # rows read without a lock by a transaction that wrote nothing
                         send_guards(raw)
+                    held = raw.held
+                    assert held is not None
+                    held.emit()
                     pgqueue.queue_plain(raw.pipeline, COMMIT)
                     if raw.defer_commit:
                         # on its way with its sync: ``PendingCommit.wait`` reads the outcome, by then in this

@@ -55,6 +55,26 @@ class QueuingCursor(Cursor[Any]):
             queue.append(lambda: _send_all(commands))
 
 
+class EmittingCursor(Cursor[Any]):
+    """The cursor of a pipelined transaction for the statements whose results it reads (``RawConnection.cursor``):
+    what the transaction holds to send as parts of its next write statement (``sql.Held``) goes out first, so a
+    statement run on it directly sees every write before it, as if each had been sent at once."""
+
+    held: Any = None  # ``sql.Held`` of the transaction's connection
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        held = self.held
+        if held is not None and held.ctes:
+            held.emit()
+        return super().execute(query, params, **kwargs)
+
+    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
+        held = self.held
+        if held is not None and held.ctes:
+            held.emit()
+        super().executemany(query, params_seq, **kwargs)
+
+
 def queue_plain(pipeline: Any, statement: bytes) -> None:
     """Queue ``statement`` (no parameters, no rows: ``BEGIN``, ``COMMIT``) in ``pipeline`` without a cursor: its
     result is checked for an error where the results are read, as psycopg checks its own commands'."""

@@ -57,6 +57,7 @@ class Q:
             sep and head.startswith("INSERT") and tail.startswith("(") and tail.endswith(")")
             and tail.count("(") == 1) else None
         self._multi_texts: dict[int, str] = {}
+        self.checks: Q | None = None  # a ``checked`` statement's own statement
 
     def multi_row_text(self, rows: int) -> str:
         """This ``INSERT`` for ``rows`` rows in one statement (SQLite, ``?`` parameters)."""
@@ -136,6 +137,7 @@ def run(conn: Any, q: Q, params: dict[str, Any] | None = None) -> int:
         send_guards(conn)
     pipeline = getattr(conn, "pipeline", None)
     if pipeline is not None:
+        conn.held.emit()
         cur = conn.queue
         cur.execute(q.pg, params or {})
         pipeline.sync()
@@ -150,6 +152,12 @@ def send(conn: Any, q: Q, params: dict[str, Any] | None = None) -> None:
     result read, at the latest at the commit)."""
     if getattr(conn, "unguarded", None):
         send_guards(conn)
+    held = getattr(conn, "held", None)
+    if held is not None:
+        if q.checks is not None:  # held, to go out within the next write statement
+            held.check(q.checks, params or {})
+            return
+        held.emit()
     queue = getattr(conn, "queue", None)
     (queue or _cursor(conn)).execute(q.text_for(conn), params or {})
 
@@ -157,6 +165,9 @@ def send(conn: Any, q: Q, params: dict[str, Any] | None = None) -> None:
 def run_many(conn: Any, q: Q, params: list[dict[str, Any]]) -> None:
     if getattr(conn, "unguarded", None):
         send_guards(conn)
+    held = getattr(conn, "held", None)
+    if held is not None:
+        held.emit()
     cur = _cursor(conn)
     if len(params) == 1:
         cur.execute(q.text_for(conn), params[0])
@@ -168,6 +179,9 @@ def run_rows(conn: Any, q: Q, rows: Sequence[tuple[Any, ...]]) -> None:
     """Execute for each tuple, its values in the order ``q.positional`` declared."""
     if getattr(conn, "unguarded", None):
         send_guards(conn)
+    held = getattr(conn, "held", None)
+    if held is not None:
+        held.emit()
     cur = _cursor(conn)
     if len(rows) == 1:
         (getattr(conn, "queue", None) or cur).execute(q.positional_text_for(conn), rows[0])
@@ -235,16 +249,134 @@ class Writes:
         conn = self.conn
         if conn.unguarded:
             send_guards(conn)
-        last = len(parts) - 1
-        text = parts[0] if not last else \
-            "WITH " + ", ".join(f"w{i} AS ({part})" for i, part in enumerate(parts[:last])) + " " + parts[last]
-        conn.queue.execute(text, self.params)
+        held: Held = conn.held
+        if held.ctes:  # the guards and the rest held: one statement with them
+            held.writes(parts, self.params)
+        else:
+            held.emit()
+            last = len(parts) - 1
+            text = parts[0] if not last else \
+                "WITH " + ", ".join(f"w{i} AS ({part})" for i, part in enumerate(parts[:last])) + " " + parts[last]
+            conn.queue.execute(text, self.params)
         self.parts = []
         self.params = []
 
 
+class Held:
+    """What a pipelined PostgreSQL transaction (``RawConnection.held``) has yet to send and may send as parts of
+    one statement: the guards of the swarm rows it read without a lock (``send_guards``), the ends of claimed
+    operations (``checked`` statements sent), the chained operation's insert whose id is read after the commit
+    (``send_returning``), then the flush's writes (``Writes``). They go out as ``WITH g0 AS (guard), c0 AS (...
+    RETURNING 1), r0 AS (INSERT ... RETURNING id), w0 AS (...), ... SELECT <guards' and checks' results>, <ids>``:
+    one statement for psycopg to convert and send and for the server to parse and run, instead of four to six
+    (the guard, an operation's end, the chained operation and the writes of a chain's group).
+
+    Order and visibility are those of the statements one after the other: the select list runs first and left to
+    right, the guards (each takes its row's lock, and fails the statement if the row changed), then the checks
+    (each fails it unless its statement changed one row), then the inserts whose id is read; the writes (``w``
+    parts, whose rows no other part touches) run after the select list (PostgreSQL runs data-modifying ``WITH``
+    parts nobody reads once the main query is done). Everything held goes out before any other statement of the
+    transaction (``emit``: every function here that executes on it calls it first) and before its commit."""
+
+    __slots__ = ("conn", "ctes", "params", "returning", "returns", "selects")
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.ctes: list[str] = []
+        self.params: list[Any] = []
+        self.selects: list[str] = []  # what the statement's select list checks, in order (guards first)
+        self.returns: list[str] = []  # the ids read after the commit (``send_returning``)
+        self.returning: _Returned | None = None  # their row, once the statement is sent
+
+    def clear(self) -> None:
+        self.ctes.clear()
+        self.params.clear()
+        self.selects.clear()
+        self.returns.clear()
+        self.returning = None
+
+    def guard(self, swarm_id: str, seq: int) -> None:
+        name = f"g{len(self.ctes)}"
+        self.ctes.append(f"{name} AS ({GUARD_SWARM._pg_pos})")
+        self.params += (swarm_id, seq)
+        self.selects.append(f"(SELECT ok FROM {name})")
+
+    def check(self, q: Q, params: dict[str, Any]) -> None:
+        """``checked(q)`` sent with ``params``: ``q`` must change one row."""
+        name = f"c{len(self.ctes)}"
+        self.ctes.append(f"{name} AS ({q._pg_pos} RETURNING 1)")
+        self.params += [params[n] for n in q.names]
+        self.selects.append(f"CASE WHEN (SELECT count(*) FROM {name}) = 1 THEN 1 ELSE ('{LOST_MARK}: ' || "
+                            f"(SELECT count(*) FROM {name}))::int END")
+
+    def insert_returning(self, q: Q, params: dict[str, Any]) -> tuple[_Returned, int]:
+        """``q`` (``INSERT ... RETURNING id``) held; its id (or None) is read, after the commit, from what this
+        returns (``returned``)."""
+        name = f"r{len(self.ctes)}"
+        self.ctes.append(f"{name} AS ({q._pg_pos})")
+        self.params += [params[n] for n in q.names]
+        self.returns.append(f"(SELECT id FROM {name})")
+        if self.returning is None:
+            self.returning = _Returned()
+        return self.returning.column(len(self.returns) - 1)
+
+    def writes(self, parts: list[str], params: list[Any]) -> None:
+        """A flush's writes (``Writes``), with what is held, as one statement."""
+        first = len(self.ctes)
+        self.ctes += [f"w{first + i} AS ({part})" for i, part in enumerate(parts)]
+        self.params += params
+        self.emit()
+
+    def emit(self) -> None:
+        """Send what is held (queued, as every write: ``pgqueue``), as one statement."""
+        if not self.ctes:
+            return
+        conn = self.conn
+        text = "WITH " + ", ".join(self.ctes) + " SELECT " + ", ".join(self.selects + self.returns or ["1"])
+        returning = self.returning
+        if returning is not None:
+            cur = returning.cursor = type(conn.queue)(conn.dbapi)  # read after the commit
+            returning.offset = len(self.selects)
+        else:
+            cur = conn.queue
+        cur.execute(text, self.params)
+        self.ctes = []
+        self.params = []
+        self.selects = []
+        self.returns = []
+        self.returning = None
+
+
+class _Returned:
+    """The row of a held statement's ids (``Held.insert_returning``), read once, after the commit."""
+
+    __slots__ = ("cursor", "offset", "row")
+
+    def __init__(self) -> None:
+        self.cursor: Any = None
+        self.offset = 0
+        self.row: Any = None
+
+    def column(self, index: int) -> tuple[_Returned, int]:
+        return (self, index)
+
+    def value(self, index: int) -> Any:
+        cur = self.cursor
+        if cur is not None:
+            self.cursor = None
+            try:
+                self.row = cur.fetchone()
+            finally:
+                cur.close()
+        row = self.row
+        return None if row is None else row[self.offset + index]
+
+
 def fetch(conn: Any, q: Q, params: dict[str, Any] | None = None) -> list[Any]:
     """Rows as objects with attribute access by column name."""
+    held = getattr(conn, "held", None)
+    if held is not None:
+        held.emit()
     cur = _cursor(conn)
     cur.execute(q.text_for(conn), params or {})
     found = cur.fetchall()  # first: in pipeline mode the description arrives with the rows
@@ -270,13 +402,14 @@ def send_returning(conn: Any, q: Q, params: dict[str, Any]) -> Any:
     read it with ``returned`` once the transaction has committed (the commit's sync brings every result)."""
     if conn.unguarded:
         send_guards(conn)
-    cur = type(conn.queue)(conn.dbapi)  # queued too, where the connection queues (``pgqueue``)
-    cur.execute(q.pg, params)
-    return cur
+    return conn.held.insert_returning(q, params)
 
 
 def returned(cur: Any) -> Any:
     """The row a ``send_returning`` statement returned (None if none), with attribute access; closes its cursor."""
+    if type(cur) is tuple:  # held (``Held.insert_returning``): its id
+        found_id = cur[0].value(cur[1])
+        return None if found_id is None else SimpleNamespace(id=found_id)
     try:
         found = cur.fetchone()
         if found is None:
@@ -304,10 +437,15 @@ def send_guards(conn: Any) -> None:
     that changed fails the transaction (``is_stale``), and the engine runs it again. The lock is then held only
     while the writes go out, not while the steps' Python runs (issue 14)."""
     pending = conn.unguarded
-    cur = conn.queue
-    text = GUARD_SWARM.pg
-    for swarm_id, seq in pending:
-        cur.execute(text, {"id": swarm_id, "seq": seq})
+    held = getattr(conn, "held", None)
+    if held is not None:  # to go out within the next write statement (``Held``)
+        for swarm_id, seq in pending:
+            held.guard(swarm_id, seq)
+    else:
+        cur = conn.queue
+        text = GUARD_SWARM.pg
+        for swarm_id, seq in pending:
+            cur.execute(text, {"id": swarm_id, "seq": seq})
     pending.clear()
 
 
@@ -466,4 +604,5 @@ def checked(q: Q) -> Q:
     if found is None or found[0] is not q:
         found = _CHECKED[id(q)] = (q, Q(f"WITH d AS ({q.sqlite} RETURNING 1) SELECT CASE WHEN (SELECT count(*) FROM d) "
                                        f"= 1 THEN 1 ELSE ('{LOST_MARK}: ' || (SELECT count(*) FROM d))::int END AS ok"))
+        found[1].checks = q  # held as a part of the next write statement (``Held.check``)
     return found[1]
