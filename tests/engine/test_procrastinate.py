@@ -331,3 +331,15 @@ def test_procrastinate_admin_tools_work_on_the_store(svc: SwarmService) -> None:
                            capture_output=True, text=True, timeout=120)
     assert shell.returncode == 0, shell.stderr
     assert f"#{job.id} aga_swarm.operation on aga_swarm - [todo]" in shell.stdout
+
+
+async def test_only_a_workers_own_connections_commit_without_waiting_for_the_flush(svc: SwarmService) -> None:
+    """A worker's job bookkeeping (fetch, finish, heartbeat) need not wait for the WAL flush (``make_app``); the
+    app for the admin tools, which may defer jobs, keeps the server's setting."""
+    from aga_swarm.engine.jobs import make_app
+
+    for worker, expected in ((True, "off"), (False, "on")):
+        app = make_app(svc.db.url, worker=worker)
+        async with app.open_async():
+            row = await app.connector.execute_query_one_async("SHOW synchronous_commit")
+        assert row["synchronous_commit"] == expected

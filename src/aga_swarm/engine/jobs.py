@@ -57,12 +57,18 @@ def conninfo(db_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def make_app(db_url: str | None, *, pool_size: int = 4) -> procrastinate.App:
-    """The Procrastinate app of a store: its connector and the one task, ``aga_swarm.operation``."""
+def make_app(db_url: str | None, *, pool_size: int = 4, worker: bool = False) -> procrastinate.App:
+    """The Procrastinate app of a store: its connector and the one task, ``aga_swarm.operation``. ``worker``: a
+    worker's own app, whose connections commit without waiting for the WAL flush (``synchronous_commit=off``):
+    what they write is the jobs' bookkeeping (fetched, finished, heartbeats, retries), which a server crash may
+    lose without harm: a job is a wake-up for its node, run again if its fetch is lost, finding nothing if its
+    end is; the operation rows, written by the engine's own transactions, are the queue's truth. A chain's
+    first step then waits for no WAL flush of its job's fetch."""
     import procrastinate
 
     info = conninfo(db_url) if db_url else ""
-    connector = procrastinate.PsycopgConnector(conninfo=info, min_size=1, max_size=max(2, pool_size))
+    options: dict[str, Any] = {"kwargs": {"options": "-c synchronous_commit=off"}} if worker else {}
+    connector = procrastinate.PsycopgConnector(conninfo=info, min_size=1, max_size=max(2, pool_size), **options)
     app = procrastinate.App(connector=connector)
 
     @app.task(name=TASK, queue=QUEUE, pass_context=True)
@@ -394,7 +400,7 @@ class JobDispatcher:
 
     async def serve(self, stop: asyncio.Event) -> None:
         runner = self.runner
-        app = make_app(self.engine.db.url, pool_size=min(runner.concurrency, 8) + 2)
+        app = make_app(self.engine.db.url, pool_size=min(runner.concurrency, 8) + 2, worker=True)
         heartbeat = max(0.1, self.stall_seconds / 3)
         async with app.open_async():
             self.worker = announcing_worker(app, queues=[QUEUE], name=f"aga-swarm-{os.getpid()}",
