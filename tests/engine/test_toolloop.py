@@ -237,3 +237,13 @@ async def test_what_the_person_tells_a_looping_node_stays_with_it(
         assert told and told == list(range(told[0], len(turns))) and told[0] < len(turns) - 1
     finally:
         svc.close()
+
+
+def test_tool_arguments_are_written_as_json_dumps_writes_them() -> None:
+    """The developer log's record of a call keeps its arguments as ``json.dumps(..., ensure_ascii=False)`` text."""
+    import json
+
+    from aga_swarm.engine.toolcall import _encode_arguments
+
+    for value in ({"text": "word5"}, {"a": [1, 2.5, None, True], "é": 'ü"\n', "n": {"x": float("inf")}}, {}):
+        assert _encode_arguments(value) == json.dumps(value, ensure_ascii=False)

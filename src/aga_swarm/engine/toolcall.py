@@ -42,6 +42,16 @@ if TYPE_CHECKING:
 _TOOL_CALL = LogEntryKind.TOOL_CALL.value
 INLINE_RESULT_LIMIT = 16_000  # result text above this many bytes goes to the blob store
 _ARGUMENTS = json.JSONEncoder(ensure_ascii=False)  # json.dumps(..., ensure_ascii=False), without a new encoder a call
+# ... nor a new C encoder a call (``JSONEncoder.encode`` makes one each time: 7.6 µs against 2.1 for a one-key dict):
+# the same text (arguments parsed from JSON have no cycles to check for, hence no markers)
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_ARGUMENTS_C = None if _C_ENCODER is None else _C_ENCODER(
+    None, _ARGUMENTS.default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
+
+
+def _encode_arguments(value: dict[str, Any]) -> str:
+    """``json.dumps(value, ensure_ascii=False)``."""
+    return _ARGUMENTS.encode(value) if _ARGUMENTS_C is None else "".join(_ARGUMENTS_C(value, 0))
 
 
 @tracing.traced_async_operation
@@ -133,7 +143,7 @@ def record_tool_call(tx: SwarmTx, blobs: BlobStore, node_id: str, step: str, too
     seq = tx.state.seq + 1
     call_id = f"{node_id}.tool{seq}"
     node = tx.node(node_id)
-    body = {"messages": [{"role": "tool_call", "content": _ARGUMENTS.encode(arguments)}],
+    body = {"messages": [{"role": "tool_call", "content": _encode_arguments(arguments)}],
             "raw_output": result, "parsed_output": {"tool": tool, "arguments": arguments, "is_error": error}}
     encoded = sql.to_json(body)
     blob_key = None
