@@ -46,13 +46,37 @@ def populate(svc: SwarmService, swarms: int) -> dict[str, Any]:
                                  "LIMIT 1")).one()
         chat = conn.execute(text("SELECT swarm_id, id FROM chats WHERE swarm_id = :s LIMIT 1"),
                             {"s": node.swarm_id}).one()
-        op = conn.execute(text("SELECT id, swarm_id, node_id FROM operations WHERE status = 'queued' LIMIT 1")).one()
+        op = conn.execute(text("SELECT id, swarm_id, node_id, idem_key FROM operations WHERE status = 'queued' "
+                               "LIMIT 1")).one()
+        seq = conn.execute(text("SELECT last_seq FROM swarms WHERE id = :s"), {"s": op.swarm_id}).scalar()
         token = conn.execute(text("SELECT token_hash FROM sessions LIMIT 1")).scalar()
     return {"sid": node.swarm_id, "nid": node.id, "pid": node.parent_id, "chat": chat.id, "op": op,
-            "paused": paused.id, "running": running.id, "token": token}
+            "paused": paused.id, "running": running.id, "token": token, "seq": seq}
 
 
-def hot_queries(p: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+def held_group(p: dict[str, Any]) -> tuple[str, Any]:
+    """A chain group's one statement as ``sql.Held`` builds it (the swarm's last_seq as read, the reserved operation
+    taken from the queue, the next operation written claimed, two events and the swarm row)."""
+    from aga_swarm.store.codec import EventRow, SwarmSeqRow
+
+    op, sid = p["op"], p["op"].swarm_id
+    held = sql.Held(None)
+    held.guard(sid, p["seq"])
+    held.check(sql.TAKE_RESERVED_OPERATION, {"id": op.id, "sid": sid, "key": op.idem_key})
+    held.insert_returning(sql.INSERT_OPERATION_RETURNING, {
+        "swarm_id": sid, "node_id": op.node_id, "kind": "step", "status": "running", "payload": "{}",
+        "attempts": 1, "idem_key": "explain", "not_before": 0, "claim": "x", "lease_until": None, "created_at": 0})
+    out = sql.Writes(None)
+    out.parts = []
+    out.rows(sql.INSERT_EVENT, [EventRow(sid, 10_000_000 + i, 0.0, "journal", None, "{}") for i in (1, 2)])
+    out.rows(sql.UPDATE_SWARM_SEQ, [SwarmSeqRow(p["seq"], "running", None, None, 0.0, sid)])
+    first = len(held.ctes)
+    held.ctes += [f"w{first + i} AS ({part})" for i, part in enumerate(out.parts)]
+    held.params += out.params
+    return held.statement(), list(held.params)
+
+
+def hot_queries(p: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """(what it does, SQL in psycopg's style, parameters)."""
     pg = lambda q: q.pg  # noqa: E731
     return [
@@ -63,13 +87,15 @@ def hot_queries(p: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
          {"id": p["op"].id, "claim": "x", "attempts": 1, "lease_until": 0.0}),
         ("Step: the swarm row, locked", pg(sql.SWARM_FOR_UPDATE), {"id": p["sid"]}),
         ("Step: one node", pg(sql.NODE), {"sid": p["sid"], "id": p["nid"]}),
-        ("Step: live children of a node", pg(sql.LIVE_CHILDREN), {"sid": p["sid"], "pid": p["pid"]}),
+        ("Step: a live child of a node", pg(sql.ANY_LIVE_CHILD), {"sid": p["sid"], "pid": p["pid"]}),
         ("Step: a node's queued operations", pg(sql.NODE_HAS_QUEUED), {"sid": p["sid"], "nid": p["nid"]}),
         ("Step: a chat", pg(sql.CHAT), {"sid": p["sid"], "id": p["chat"]}),
         ("Step: append an event", pg(sql.INSERT_EVENT),
          {"swarm_id": p["sid"], "seq": 10_000_000, "ts": 0.0, "type": "journal", "node_id": None, "data": "{}"}),
         ("Step: finish an operation", pg(sql.FINISH_OPERATION),
          {"id": p["op"].id, "claim": "x", "status": "done", "error": None}),
+        ("Chain group: the guard, the leading operation's end, the next operation and the writes, one statement "
+         "(`sql.Held`)", *held_group(p)),
         ("Pause: hold a swarm's queued operations", pg(sql.HOLD_QUEUED), {"sid": p["running"]}),
         ("Resume: release them", pg(sql.RELEASE_HELD), {"sid": p["paused"]}),
         ("History: events after a seq (socket catch-up, the slider)",
@@ -84,7 +110,7 @@ def hot_queries(p: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def explain(url: str, queries: list[tuple[str, str, dict[str, Any]]]) -> str:
+def explain(url: str, queries: list[tuple[str, str, Any]]) -> str:
     import psycopg
 
     out: list[str] = []

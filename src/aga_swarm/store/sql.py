@@ -327,12 +327,16 @@ class Held:
         self.params += params
         self.emit()
 
+    def statement(self) -> str:
+        """What is held as one statement (its parameters: ``params``)."""
+        return "WITH " + ", ".join(self.ctes) + " SELECT " + ", ".join(self.selects + self.returns or ["1"])
+
     def emit(self) -> None:
         """Send what is held (queued, as every write: ``pgqueue``), as one statement."""
         if not self.ctes:
             return
         conn = self.conn
-        text = "WITH " + ", ".join(self.ctes) + " SELECT " + ", ".join(self.selects + self.returns or ["1"])
+        text = self.statement()
         returning = self.returning
         if returning is not None:
             cur = returning.cursor = type(conn.queue)(conn.dbapi)  # read after the commit
