@@ -341,6 +341,8 @@ class StepRuntime:
         """Create a child running ``action_id``. ``needs``: ids of this node's children (already spawned) whose
         results the new child needs; it waits (``waiting_deps``) until they are all done, and is cancelled if
         one of them fails or is cancelled. Returns the child's id."""
+        if not needs and title is None and not context_down and type(directive) is str:
+            return self._spawn_plain(directive, action_id)
         needs = list(dict.fromkeys(needs))
         if needs:
             parent = self.node
@@ -381,6 +383,24 @@ class StepRuntime:
         child_id = f"{parent.id}.{len(parent.children) + 1}"
         spawn_node(self.tx, child_id, parent.id, parent.depth + 1, action, directive, title, context_down,
                    needs=needs, needed_by=needed_by)
+        return child_id
+
+    def _spawn_plain(self, directive: str, action_id: str) -> str:
+        """``_spawn`` of a child with no title, context or needs (``spawn_node``'s case without them, spelt out: a
+        fan-out makes such children by the thousand)."""
+        tx = self.tx
+        parent = tx.node(self.node_id)
+        parent_id = parent.id
+        lim_checks.check_spawn(tx.state, self.config.limits, parent_id, parent.depth)
+        action = self.services.registry.get_action(action_id)
+        child_id = f"{parent_id}.{len(parent.children) + 1}"
+        now = tx.now
+        tx.spawned(new_node(
+            id=child_id, swarm_id=tx.swarm_id, parent_id=parent_id, depth=parent.depth + 1, action_id=action.id,
+            action_type=action.action_type, directive=directive, title=_title(directive),
+            termination_policy=action.termination_policy, context_down={}, needs=[], needed_by=[], lifecycle=_SPAWNED,
+            failure_reason=None, chat_id="chat-" + child_id, created_at=now, updated_at=now))
+        tx.enqueue(_SPAWN, child_id, keys.spawn_key(child_id))
         return child_id
 
     def wait_children(self, next_step: Step[Any, ChildrenResult], context: BaseModel) -> None:

@@ -20,6 +20,7 @@ from ..schemas import (
     TerminationPolicy,
 )
 from ..sdk.registry import Registry
+from ..sdk.steps import AnyStep
 from ..sdk.types import ChildrenResult, NoContext
 from ..store import sql
 from ..store.codec import new_continuation, trusted_with_defaults
@@ -64,7 +65,7 @@ class Dispatcher:
             step = self.registry.get_step(action.entry_step)
             down = node.context_down
             data = _NO_CONTEXT if not down and step.context is NoContext else step.load_context(down)
-            self.run_step(tx, node.id, step.name, data, None)
+            self._run_step(tx, node, step, data, None)
         elif kind in (OperationKind.STEP, OperationKind.USER_REPLY):
             cont = node.continuation
             if cont is None or cont.token != payload.get("token") or cont.kind is not ContinuationKind.STEP:
@@ -84,12 +85,17 @@ class Dispatcher:
     def run_step(self, tx: SwarmTx, node_id: str, step_name: str, data: Any, result: Any) -> None:
         """Run a registered step on ``node_id`` and apply what it did to the node; a limit it reaches is final
         for the swarm (``lifecycle.breach``)."""
-        step = self.registry.get_step(step_name)
+        self._run_step(tx, tx.node(node_id), self.registry.get_step(step_name), data, result)
+
+    def _run_step(self, tx: SwarmTx, node: Node, step: AnyStep, data: Any, result: Any) -> None:
+        """``run_step`` with the node and the step at hand (a spawn's: a fan-out runs thousands)."""
+        node_id = node.id
         config = self.config_for(tx.config_id, tx.owner_id)
-        ctx = StepRuntime(tx, node_id, step_name, config, self.services)
-        if tx.node(node_id).lifecycle is not _RUNNING:
-            ctx.changes["lifecycle"] = _RUNNING
-        ctx.changes["continuation"] = None
+        ctx = StepRuntime(tx, node_id, step.name, config, self.services)
+        changes = ctx.changes
+        if node.lifecycle is not _RUNNING:
+            changes["lifecycle"] = _RUNNING
+        changes["continuation"] = None
         try:
             check_time(tx.state, config.limits, node_id, tx.now)
             step.fn(ctx, data, result)
@@ -97,9 +103,8 @@ class Dispatcher:
             rules.breach(tx, node_id, str(exc))
             return
         if not ctx.continued:
-            raise RuntimeError(f"step {step_name!r} returned without continuing, completing or failing the node")
-        tx.update_node(node_id, **ctx.changes)
-        node = tx.node(node_id)
+            raise RuntimeError(f"step {step.name!r} returned without continuing, completing or failing the node")
+        node = tx.update_node(node_id, **ctx.changes)
         if node.lifecycle in TERMINAL_LIFECYCLES:
             rules.after_terminal(tx, node)
 
