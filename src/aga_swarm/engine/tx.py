@@ -11,6 +11,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any
 
@@ -154,8 +155,6 @@ class SwarmTx:
         # the ``node_spawned`` events of nodes created in this transaction and not written yet: each carries its
         # node as the transaction leaves it, filled in by ``flush`` (``update_node`` makes no other event for it)
         self._spawn_events: dict[str, SwarmEvent] = {}
-        # ... and, once filled in by ``flush``, the JSON of a childless one's node: its row's data and its event's
-        self._spawn_texts: dict[str, str] = {}
         self.grouping = False  # set by the executor, which then runs the operations kept back (``take_inline``)
         self.group_budget = 0  # how many kept-back operations the executor may run in this transaction
         self.spawn_budget = 0  # how many kept-back spawns of new nodes it may run besides (``GroupCommit.drain``)
@@ -317,14 +316,16 @@ class SwarmTx:
         self._spawn_events[node_id] = event  # its node is filled in by ``flush``, as the transaction leaves it
         return event
 
-    def _spawn_written(self, node_id: str, *, flushing: bool = False) -> None:
+    def _spawn_written(self, node_id: str, *, flushing: bool = False) -> str | None:
         """Fill in the ``node_spawned`` event of ``node_id`` (created in this transaction) with the node as it is
         now; its later changes are ``node_updated`` events. Its children are its own spawn events' to add.
-        ``flushing``: the node is written now, so a childless one's JSON is made once, for its row and its event."""
+        ``flushing``: the node is written now, so a childless one's JSON is made once, for its row and its event,
+        and returned (else None)."""
         event = self._spawn_events.pop(node_id)
         node = self.state.nodes[node_id]
+        text = None
         if flushing and not node.children:
-            data, self._spawn_texts[node_id] = node_json_and_text(node)
+            data, text = node_json_and_text(node)
         else:
             data = node_json(node)
             if data["children"]:
@@ -339,6 +340,7 @@ class SwarmTx:
             chat = self.state.chats.get(chat_id)
             if chat is not None and chat.title != node.title:
                 set_field(chat, "title", node.title)
+        return text
 
     def update_node(self, node_id: str, **changes: Any) -> Node:
         """Change a node now; its ``node_updated`` event is emitted by ``settle``, one per node for all its changes
@@ -522,35 +524,45 @@ class SwarmTx:
         out = sql.Writes(conn)  # one statement on PostgreSQL; every event of this transaction has its now
         if self._node_changes:
             self.settle()
-        if self._spawn_events:
-            for node_id in list(self._spawn_events):
-                self._spawn_written(node_id, flushing=True)
-        texts = self._spawn_texts
         # SQLite with AGA_SWARM_ROW_COMPRESS_BYTES: JSON values packed (store/packing.py); else the text itself
         pack: Callable[[str], Any] = getattr(conn, "pack", None) or _same
-        # a childless new node's row value and its node_spawned event's, from its JSON, packed once for both
-        spawned: dict[str, tuple[Any, Any]] = {}
-        if texts:
+        nodes = self.state.nodes
+        stored = self._stored_lifecycle
+        node_rows: list[NodeRow] = []  # of the nodes created in this transaction
+        spawned: dict[str, Any] = {}  # a childless new node's node_spawned event's value: its row's, packed once
+        if self._spawn_events:
             both = getattr(pack, "spawned", packing.plain_spawned)
-            spawned = {node_id: both(text) for node_id, text in texts.items()}
+            for node_id in list(self._spawn_events):
+                text = self._spawn_written(node_id, flushing=True)
+                if text is not None:
+                    n = nodes[node_id]
+                    value, spawned[node_id] = both(text)
+                    lifecycle = stored[node_id] = n.lifecycle._value_
+                    node_rows.append(_row(NodeRow, (sid, node_id, n.parent_id, lifecycle, int(lifecycle in _LIVE),
+                                                    value)))
         new_events = self.events[self._flushed_events:]
         if new_events:
             typed = _same if pack is _same else packing.short_type  # and event types as one-letter codes
             data: Callable[[str, str], Any] = getattr(pack, "event", packing.plain_event)
-            out.rows(sql.INSERT_EVENT, [  # tuple.__new__: a NamedTuple's own __new__ is Python code
-                _row(EventRow, (sid, e.seq, now_ts, typed(e.type._value_), e.node_id,
-                                data(e.type._value_, sql.to_json(e.data))
-                                if e.type is not _NODE_SPAWNED or e.node_id not in spawned else spawned[e.node_id][1]))
-                for e in new_events])
-        nodes = self.state.nodes
-        stored = self._stored_lifecycle
+            event_rows: list[EventRow] = []
+            for e in new_events:
+                f = e.__dict__  # (a pydantic model's attributes are read on a slow path)
+                kind, node_id = f["type"], f["node_id"]
+                value = spawned.get(node_id) if kind is _NODE_SPAWNED else None
+                if value is None:
+                    value = data(kind._value_, sql.to_json(f["data"]))
+                # tuple.__new__: a NamedTuple's own __new__ is Python code
+                event_rows.append(_row(EventRow, (sid, f["seq"], now_ts, typed(kind._value_), node_id, value)))
+            out.rows(sql.INSERT_EVENT, event_rows)
         if self._new_nodes:
-            out.rows(sql.INSERT_NODE, [
-                _row(NodeRow, (sid, n.id, n.parent_id, n.lifecycle._value_, int(n.lifecycle._value_ in _LIVE),
-                               spawned[n.id][0] if n.id in spawned else pack(row_json(n))))
-                for n in (nodes[i] for i in sorted(self._new_nodes))])
             for i in self._new_nodes:
-                stored[i] = nodes[i].lifecycle._value_
+                if i not in spawned:  # a new node with children (or created by ``emit``)
+                    n = nodes[i]
+                    lifecycle = stored[i] = n.lifecycle._value_
+                    node_rows.append(_row(NodeRow, (sid, i, n.parent_id, lifecycle, int(lifecycle in _LIVE),
+                                                    pack(row_json(n)))))
+            node_rows.sort(key=_row_id)  # in id order, as the index
+            out.rows(sql.INSERT_NODE, node_rows)
         changed = self._dirty_nodes - self._new_nodes
         if changed:
             moved: list[NodeUpdateRow] = []
@@ -619,7 +631,6 @@ class SwarmTx:
                 tools = written["auto_approve"] = sql.to_json(st.auto_approve)
                 sql.run(conn, sql.UPDATE_SWARM_AUTO_APPROVE, {"tools": tools, "id": sid})
         out.send()
-        texts.clear()
         self._new_nodes.clear()
         self._dirty_nodes.clear()
         self._new_chats.clear()
@@ -743,6 +754,7 @@ def _same(text: str) -> str:
 
 
 _row = tuple.__new__  # a row NamedTuple from a tuple, without its Python-level __new__ (a fan-out writes ~4 per child)
+_row_id = itemgetter(1)  # a node row's id
 _SWARM_RUNNING = SwarmStatus.RUNNING
 _NODE_SPAWNED, _NODE_UPDATED = EventType.NODE_SPAWNED, EventType.NODE_UPDATED
 _AUTO_APPROVE = EventType.AUTO_APPROVE
