@@ -400,7 +400,7 @@ class StepRuntime:
             action_type=action.action_type, directive=directive, title=_title(directive),
             termination_policy=action.termination_policy, context_down={}, needs=[], needed_by=[], lifecycle=_SPAWNED,
             failure_reason=None, chat_id="chat-" + child_id, created_at=now, updated_at=now))
-        tx.enqueue(_SPAWN, child_id, keys.spawn_key(child_id))
+        tx.enqueue_spawn(child_id)
         return child_id
 
     def wait_children(self, next_step: Step[Any, ChildrenResult], context: BaseModel) -> None:
@@ -461,7 +461,7 @@ class StepRuntime:
 # Enum members read on the hot path, as module constants: on Python 3.11 ``EnumType`` defines ``__getattr__``,
 # which puts every ``Kind.MEMBER`` read on a slow path (~0.2 µs; ``member.value`` is a descriptor written in
 # Python, hence ``_value_``), and a fan-out reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
-_SPAWNED, _DONE, _SPAWN = Lifecycle.SPAWNED, Lifecycle.DONE, OperationKind.SPAWN
+_SPAWNED, _DONE = Lifecycle.SPAWNED, Lifecycle.DONE
 
 def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, action: ActionSpec,
                directive: str, title: str | None, context_down: dict[str, Any], *,
@@ -485,7 +485,7 @@ def spawn_node(tx: SwarmTx, node_id: str, parent_id: str | None, depth: int, act
                     failure_reason=reason, chat_id=f"chat-{node_id}", created_at=tx.now, updated_at=tx.now)
     tx.spawned(node)
     if lifecycle is _SPAWNED:
-        tx.enqueue(_SPAWN, node_id, keys.spawn_key(node_id))
+        tx.enqueue_spawn(node_id)
 
 
 _PROMPTS = TypeAdapter(list[PromptMessage])  # a conversation validated and dumped in one call each, not per message

@@ -282,10 +282,14 @@ class GroupCommit:
         run = self.dispatcher.run
         in_time = True
         while (row := tx.take_inline()) is not None:
-            kind = _KINDS[row["kind"]]
-            if kind is _TOOL_CALL:  # runs outside any transaction, by a runner
-                tx.enqueue_row(row)
-                continue
+            payload: dict[str, Any]
+            if isinstance(row, str):  # a new node's spawn, kept back as its id (``SwarmTx.enqueue_spawn``)
+                node_id, kind, payload = row, _SPAWN, {}
+            else:
+                node_id, kind, payload = row["node_id"], _KINDS[row["kind"]], row["payload"]
+                if kind is _TOOL_CALL:  # runs outside any transaction, by a runner
+                    tx.enqueue_row(row)
+                    continue
             free = kind is _SPAWN and tx.spawns_grouped < tx.spawn_budget
             if free:
                 if tx.spawns_grouped % SPAWN_CLOCK_EVERY == 0:
@@ -294,17 +298,19 @@ class GroupCommit:
                     in_time = time.thread_time() < tx.spawn_deadline
                 free = in_time
             if kind is _LLM_CALL or not (free or tx.grouped - tx.spawns_grouped < tx.group_budget):
-                if claim_tail and tail is None and row["node_id"] == tx.chain_node:
+                if isinstance(row, str):
+                    row = tx.spawn_row(row)
+                if claim_tail and tail is None and node_id == tx.chain_node:
                     tail = self._unwritten(tx, row) if unwritten and kind is _LLM_CALL else self._claimed_row(tx, row)
                 else:
                     tx.enqueue_row(row)
                 continue
             try:
                 if tracing.ON:  # a span of its own, as a claimed operation gets
-                    self.dispatcher.dispatch(tx, ClaimedOp(id=0, swarm_id=tx.swarm_id, node_id=row["node_id"],
-                                                           kind=kind, payload=row["payload"], attempts=1, claim=""))
+                    self.dispatcher.dispatch(tx, ClaimedOp(id=0, swarm_id=tx.swarm_id, node_id=node_id,
+                                                           kind=kind, payload=payload, attempts=1, claim=""))
                 else:
-                    run(tx, row["node_id"], kind, row["payload"])
+                    run(tx, node_id, kind, payload)
             except Exception as exc:
                 raise _GroupedFailed(tx.grouped, tx.spawns_grouped) from exc
             tx.grouped += 1

@@ -162,7 +162,8 @@ class SwarmTx:
         self.chain_node: str | None = None  # the node whose operation leads the transaction (see ``enqueue``)
         self.created_nodes: set[str] = set()
         self.released_nodes: set[str] = set()  # left waiting_deps in this transaction (see ``may_run_inline``)
-        self.inline: deque[dict[str, Any]] = deque()  # operations kept back to run in this transaction, oldest first
+        # operations kept back to run in this transaction, oldest first (a str: a new node's spawn, ``enqueue_spawn``)
+        self.inline: deque[dict[str, Any] | str] = deque()
         # parents under the ``all`` policy with a child-ended notice kept back in ``inline`` and not run yet
         # (``notify_parent``); clearing it is always safe (it only means a notice more)
         self._pending_notices: set[str] = set()
@@ -516,6 +517,21 @@ class SwarmTx:
         if running:
             self._queued_for.add(node_id)
 
+    def enqueue_spawn(self, node_id: str) -> None:
+        """``enqueue`` the ``spawn`` operation of ``node_id``, a node just created in this transaction: when it runs
+        here it is kept back as the node's id alone (a fan-out keeps back thousands), its row made only if it is
+        written after all (``spawn_row``)."""
+        if self.grouping and not tracing.ON and self.state.status is _SWARM_RUNNING:
+            self.inline.append(node_id)  # may_run_inline: a node created in this transaction
+        else:
+            self.enqueue(_SPAWN_KIND, node_id, keys.spawn_key(node_id))
+
+    def spawn_row(self, node_id: str) -> dict[str, Any]:
+        """The row of a spawn kept back as its node's id (``enqueue_spawn``), as ``enqueue`` makes it."""
+        return {"swarm_id": self.swarm_id, "node_id": node_id, "kind": _SPAWN_KIND._value_, "status": _QUEUED,
+                "payload": {}, "attempts": 0, "idem_key": keys.spawn_key(node_id), "not_before": 0.0, "claim": None,
+                "lease_until": None, "created_at": self.now_ts}
+
     # ---- commit --------------------------------------------------------------------------------
     def flush(self, *, swarm_row: bool = True) -> None:
         """Write what changed since the last flush (the transaction commits later, all at once); the swarm
@@ -679,18 +695,19 @@ class SwarmTx:
         queued when that was first asked (``may_run_inline``), and the transaction wrote none for it since."""
         return node_id == self.chain_node and self._older_queued is False and node_id not in self._queued_for
 
-    def take_inline(self) -> dict[str, Any] | None:
-        """The oldest operation kept back by ``enqueue`` (never written), or None."""
+    def take_inline(self) -> dict[str, Any] | str | None:
+        """The oldest operation kept back by ``enqueue`` (never written), or None; a str is the spawn of that node
+        (``enqueue_spawn``)."""
         if not self.inline:
             return None
         row = self.inline.popleft()
-        if row["kind"] == _TERMINATE:
+        if not isinstance(row, str) and row["kind"] == _TERMINATE:
             self._pending_notices.discard(row["node_id"])
         return row
 
     def absorb_inline(self, kind: OperationKind, node_id: str) -> None:
         """Drop kept-back operations of ``kind`` for ``node_id`` (see ``sql.ABSORB_TERMINATES``)."""
-        self.inline = deque(r for r in self.inline if not (r["kind"] == kind.value and r["node_id"] == node_id))
+        self.inline = deque(r for r in self.inline if _inline_of(r) != (kind._value_, node_id))
         if kind is OperationKind.TERMINATE:
             self._pending_notices.discard(node_id)
 
@@ -699,7 +716,7 @@ class SwarmTx:
         if node_ids is None:
             self.inline.clear()
         else:
-            self.inline = deque(r for r in self.inline if r["node_id"] not in node_ids)
+            self.inline = deque(r for r in self.inline if _inline_of(r)[1] not in node_ids)
         self._pending_notices.clear()
 
     def notify_parent(self, child: Node) -> None:
@@ -714,7 +731,7 @@ class SwarmTx:
         self.enqueue(OperationKind.TERMINATE, parent_id, keys.attempt_key("terminate", child),
                      {"child_id": child.id})
         inline = self.inline
-        if (inline and inline[-1]["node_id"] == parent_id and inline[-1]["kind"] == _TERMINATE
+        if (inline and _inline_of(inline[-1]) == (_TERMINATE, parent_id)
                 and self.node(parent_id).termination_policy == TerminationPolicy.ALL):
             self._pending_notices.add(parent_id)
 
@@ -749,6 +766,14 @@ class SwarmTx:
 # Python, hence ``_value_``), and a fan-out reads a dozen per child (bench/RESULTS.md, "Fan-out, third pass").
 _TERMINATE = OperationKind.TERMINATE.value
 _QUEUED, _HELD = OperationStatus.QUEUED.value, OperationStatus.HELD.value
+_SPAWN_KIND = OperationKind.SPAWN
+
+
+def _inline_of(row: dict[str, Any] | str) -> tuple[str, str]:
+    """A kept-back operation's kind and node (``SwarmTx.inline``)."""
+    return (_SPAWN_KIND._value_, row) if isinstance(row, str) else (row["kind"], row["node_id"])
+
+
 def _same(text: str) -> str:
     return text
 
