@@ -127,6 +127,11 @@ class SwarmSeqRow(NamedTuple):
 
 # ---- models built without validation ----------------------------------------------------------------------
 M = TypeVar("M", bound=BaseModel)
+# a model's slots set by their descriptors' ``__set__``: what ``object.__setattr__(obj, name, value)`` ends in, without
+# its lookup of the name on the type (a fan-out builds a few models per child)
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def trusted(cls: type[M], fields: dict[str, Any]) -> M:
@@ -136,9 +141,9 @@ def trusted(cls: type[M], fields: dict[str, Any]) -> M:
     rest of the step."""
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", fields)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    _set_fields_set(obj, set(fields))
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
@@ -158,9 +163,9 @@ def trusted_with_defaults(cls: type[M], fields: dict[str, Any]) -> M:
             ordered[name] = copy(default) if type(default) in _MUTABLE else default
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", ordered)
-    object.__setattr__(obj, "__pydantic_fields_set__", given)
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    _set_fields_set(obj, given)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
@@ -193,9 +198,9 @@ def new_node(*, id: str, swarm_id: str, parent_id: str | None, depth: int, actio
         "report": None, "failure_reason": failure_reason, "context_down": context_down, "context_up": {},
         "chat_id": chat_id, "replans": 0, "attempt": 1, "inbox": [], "attachments": [], "continuation": None,
         "created_at": created_at, "updated_at": updated_at})
-    object.__setattr__(node, "__pydantic_fields_set__", set(_NEW_NODE_GIVEN))
-    object.__setattr__(node, "__pydantic_extra__", None)
-    object.__setattr__(node, "__pydantic_private__", None)
+    _set_fields_set(node, set(_NEW_NODE_GIVEN))
+    _set_extra(node, None)
+    _set_private(node, None)
     return node
 
 
@@ -208,9 +213,9 @@ def new_chat(chat_id: str, node_id: str, title: str) -> ChatSummary:
     object.__setattr__(chat, "__dict__", {
         "id": chat_id, "node_id": node_id, "title": title, "status": ChatStatus.IDLE, "message_count": 0,
         "last_message": None, "last_role": None, "awaiting_since": None, "followups": 0})
-    object.__setattr__(chat, "__pydantic_fields_set__", set(_NEW_CHAT_GIVEN))
-    object.__setattr__(chat, "__pydantic_extra__", None)
-    object.__setattr__(chat, "__pydantic_private__", None)
+    _set_fields_set(chat, set(_NEW_CHAT_GIVEN))
+    _set_extra(chat, None)
+    _set_private(chat, None)
     return chat
 
 
