@@ -97,7 +97,9 @@ class Dispatcher:
             changes["lifecycle"] = _RUNNING
         changes["continuation"] = None
         try:
-            check_time(tx.state, config.limits, node_id, tx.now)
+            limits = config.limits
+            if limits.max_seconds is not None:
+                check_time(tx.state, limits, node_id, tx.now)
             step.fn(ctx, data, result)
         except LimitExceeded as exc:  # final for the swarm: never reviewed or re-planned
             rules.breach(tx, node_id, str(exc))

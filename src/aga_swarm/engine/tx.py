@@ -294,19 +294,19 @@ class SwarmTx:
         fan-out's children are made here by the thousand; ``tests/engine/test_fold.py`` checks the
         outcome equals the fold's)."""
         state = self.state
-        parent_id = node.parent_id
+        fields = node.__dict__  # (a pydantic model's attributes are read on a slow path)
+        node_id, parent_id, chat_id = fields["id"], fields["parent_id"], fields["chat_id"]
         if parent_id is not None:
             if parent_id in self._node_changes:  # as in ``emit``
                 self.settle(parent_id)
-            self.node(parent_id).children.append(node.id)
+            self.node(parent_id).children.append(node_id)
             self._dirty_nodes.add(parent_id)
         else:
-            state.root_node_id = node.id
-        node_id = node.id
+            state.root_node_id = node_id
         state.nodes[node_id] = node
-        chat_id = node.chat_id
-        self._unread_chats[chat_id] = (node_id, node.title)
-        set_field(state.usage, "nodes", state.usage.nodes + 1)
+        self._unread_chats[chat_id] = (node_id, fields["title"])
+        usage = state.usage.__dict__
+        usage["nodes"] += 1  # an int, as declared
         self._new_nodes.add(node_id)
         self.created_nodes.add(node_id)
         self._new_chats.add(chat_id)
@@ -374,10 +374,10 @@ class SwarmTx:
     def _change_new_node(self, node: Node, changes: dict[str, Any]) -> Node:
         """``update_node`` for a node whose ``node_spawned`` event is not written yet (``_spawn_events``)."""
         usage = self.state.usage
-        swapped = "continuation" in changes
-        if swapped and reserve(usage, node.continuation, -1):
-            self._usage_dirty = True
         fields = node.__dict__
+        swapped = "continuation" in changes
+        if swapped and fields["continuation"] is not None and reserve(usage, fields["continuation"], -1):
+            self._usage_dirty = True
         for key, value in changes.items():
             kind = _TYPED_CHANGES.get(key)
             if kind is not None and isinstance(value, kind):
@@ -386,7 +386,7 @@ class SwarmTx:
                 setattr(node, key, jsonable_changes({key: value})[key])
                 fields = node.__dict__
         fields["updated_at"] = self.now
-        if swapped and reserve(usage, node.continuation, 1):
+        if swapped and node.__dict__["continuation"] is not None and reserve(usage, node.continuation, 1):
             self._usage_dirty = True
         return node
 
