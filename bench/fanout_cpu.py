@@ -8,6 +8,11 @@ version's ``src/`` in ``PYTHONPATH`` alone is not what runs), or add ``--profile
 
     python bench/fanout_cpu.py --k 1000 --reps 7
     python bench/fanout_cpu.py --k 1000 --reps 3 --profile --top 40
+    python bench/fanout_cpu.py --k 1000 --reps 3 --against ../other-worktree --rounds 6
+
+``--against DIR`` compares two versions: ``--rounds`` pairs of processes, this checkout's and ``DIR``'s own copy of this
+script (its ``src/``), alternating which goes first, then the medians (min) of all repetitions of each, A being
+``DIR``'s.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 import os
 import pstats
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -35,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--json", action="store_true", help="print one JSON line (cpu and wall µs per child, lists)")
+    ap.add_argument("--against", type=Path, help="another checkout to compare with, process by process")
+    ap.add_argument("--rounds", type=int, default=6, help="with --against: pairs of processes")
     args = ap.parse_args(argv)
+    if args.against is not None:
+        return _compare(args)
     with tempfile.TemporaryDirectory(prefix="aga-fan-cpu-") as base:
         aga = be.Aga(Path(base) / "aga", "serve")
         be.aga_fan(aga, 3)
@@ -63,6 +73,27 @@ def main(argv: list[str] | None = None) -> int:
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(args.top)
         print(buf.getvalue())
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """Alternate processes of ``args.against``'s copy of this script (A) and this one (B); medians of all runs."""
+    mine = Path(__file__).resolve()
+    theirs = args.against.resolve() / "bench" / mine.name
+    cpu: dict[str, list[float]] = {"A": [], "B": []}
+    loads: list[float] = []
+    for r in range(args.rounds):
+        pair = [("A", theirs), ("B", mine)]
+        for name, script in pair if r % 2 == 0 else pair[::-1]:
+            out = subprocess.run([sys.executable, str(script), "--k", str(args.k), "--reps", str(args.reps), "--json"],
+                                 capture_output=True, text=True, check=True).stdout
+            got = json.loads(out.strip().splitlines()[-1])
+            cpu[name] += got["cpu"]
+            loads.append(got["load"])
+    a, b = statistics.median(cpu["A"]), statistics.median(cpu["B"])
+    print(f"K={args.k}: CPU µs per child, A ({args.against}) {a:.1f} (min {min(cpu['A']):.1f}), B (this) {b:.1f} "
+          f"(min {min(cpu['B']):.1f}), B / A {b / a:.3f}; {len(cpu['A'])} + {len(cpu['B'])} repetitions; "
+          f"load {min(loads):.1f}-{max(loads):.1f}")
     return 0
 
 
