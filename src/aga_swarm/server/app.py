@@ -16,6 +16,7 @@ from fastapi import FastAPI, Response
 from fastapi.concurrency import run_in_threadpool
 
 from .. import tracing
+from ..engine.gcpause import bound_young_collections
 from ..schemas import SwarmEvent
 from ..sdk import Registry
 from ..service import SwarmService
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
             worker.start()
         frozen = await run_in_threadpool(freeze_startup_objects) if settings.gc_freeze else 0
         gc_before = set_thresholds(settings.gc_thresholds)
+        bound_young_collections(settings.gc_thresholds[0])  # the runner's GC pauses keep these young collections
         log.info("server started", extra={"recovered_operations": recovered, "workers": settings.run_workers,
                                           "redis": bool(settings.redis_url), "gc_frozen_objects": frozen})
         try:
@@ -184,6 +186,7 @@ def create_app(settings: Settings | None = None, service: SwarmService | None = 
             if gc_timer is not None:
                 gc_timer.remove()
             set_thresholds(gc_before)
+            bound_young_collections(None)
             await realtime.stop()
             service.engine.listeners.remove(realtime.on_events)
             ctx.close()
