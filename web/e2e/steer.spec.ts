@@ -113,6 +113,7 @@ test('retrying a swarm that a limit stopped shows why it is refused, and changes
   await expect.poll(() => behindLegend(page, chain)).toEqual([]);
   await selectNode(page, 'n');
   const panel = page.getByTestId('node-panel');
+  await expect(panel).toContainText('No report: it ended without one.'); // not "yet": nothing more will come
   await panel.getByRole('button', { name: 'Retry node' }).click();
   const alert = panel.getByRole('alert');
   await expect(alert).toContainText('the swarm stopped on its depth limit 8');

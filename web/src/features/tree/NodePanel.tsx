@@ -11,6 +11,8 @@ import { formatTime } from '../../lib/format';
 import { ACTION_LABELS, LIFECYCLE_LABELS } from './glyphs';
 import LLMCallView from '../logs/LLMCallView';
 
+const ENDED = new Set(['done', 'failed', 'cancelled']);
+
 // the built-in termination policies (engine/policies.py); any other name is a custom action's own
 const POLICY_LABELS: Record<string, string> = {
   all: 'all: review every report',
@@ -93,7 +95,11 @@ export default function NodePanel({ swarmId, node, at, collapsed, onToggleCollap
         </>
       ) : null}
       <h3>Report</h3>
-      {node.report ? <Markdown>{node.report}</Markdown> : <p className="hint">No report yet.</p>}
+      {node.report ? (
+        <Markdown>{node.report}</Markdown>
+      ) : (
+        <p className="hint">{ENDED.has(node.lifecycle) ? 'No report: it ended without one.' : 'No report yet.'}</p>
+      )}
       {q.isLoading ? (
         <Loading label="Loading the developer log…" />
       ) : q.error || !q.data ? (
