@@ -70,10 +70,9 @@ def held_group(p: dict[str, Any]) -> tuple[str, Any]:
     out.parts = []
     out.rows(sql.INSERT_EVENT, [EventRow(sid, 10_000_000 + i, 0.0, "journal", None, "{}") for i in (1, 2)])
     out.rows(sql.UPDATE_SWARM_SEQ, [SwarmSeqRow(p["seq"], "running", None, None, 0.0, sid)])
-    first = len(held.ctes)
-    held.ctes += [f"w{first + i} AS ({part})" for i, part in enumerate(out.parts)]
+    held.ctes += [f"w{len(held.ctes) + i + 1} AS ({part})" for i, part in enumerate(out.parts)]
     held.params += out.params
-    return held.statement(), list(held.params)
+    return held.statement(), held.guards[1] + held.params
 
 
 def hot_queries(p: dict[str, Any]) -> list[tuple[str, str, Any]]:

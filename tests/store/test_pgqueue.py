@@ -117,7 +117,7 @@ def test_what_is_held_goes_out_before_any_other_statement(db: Database) -> None:
     op_id = _op(db, "k1")
     with db.raw_tx() as conn:
         sql.send(conn, sql.checked(sql.DELETE_DONE_OPERATION), {"id": op_id, "claim": "c1"})
-        assert conn.held is not None and conn.held.ctes  # held, not sent
+        assert conn.held is not None and conn.held.n  # held, not sent
         # a read sees it, as if it had been sent at once: by ``sql.fetch`` and on the cursor directly
         assert sql.fetch_one(conn, sql.Q("SELECT count(*) AS n FROM operations")).n == 0
     op_id = _op(db, "k2")
@@ -149,3 +149,36 @@ def test_a_commit_sent_ahead_is_read_without_a_round_trip(db: Database, monkeypa
     assert found is not None and found.id > op_id
     with db.raw_tx() as conn:  # the connection went back for the next transaction
         assert sql.fetch_one(conn, sql.Q("SELECT last_seq AS n FROM swarms")).n == 2
+
+
+def test_a_guard_sent_before_a_read_waits_and_what_follows_sees_that_commit(db: Database) -> None:
+    """Held statements that go out early (a read comes first) are sent as they were before being held: the guard,
+    which may wait for the swarm row's lock, then the rest in a statement of its own, whose snapshot comes after
+    that wait. Here the previous group's transaction, committing meanwhile, wrote the operation this one ends
+    (a chain's commit sent ahead: its id not known yet, ended by key); one statement would not see it."""
+    import threading
+    import time
+
+    other = psycopg.connect(db.url.replace("postgresql+psycopg://", "postgresql://"))
+    other.execute("UPDATE swarms SET last_seq = 1 WHERE id = 's1'")  # the previous group: the row's lock ...
+    other.execute(OP, ["k9"])  # ... and the chained operation it wrote claimed, not committed yet
+    errors: list[BaseException] = []
+
+    def next_group() -> None:
+        try:
+            with db.raw_tx() as conn:
+                conn.unguarded.append(("s1", 1))  # the row as the previous group left it (this process's cache)
+                sql.send(conn, sql.checked(sql.DELETE_DONE_OPERATION_BY_KEY), {"sid": "s1", "key": "k9",
+                                                                                "claim": "c1"})
+                sql.fetch(conn, sql.Q("SELECT 1 AS one"))  # a read: what is held goes out now, and waits
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=next_group)
+    thread.start()
+    time.sleep(0.5)  # the guard waits for the row's lock meanwhile
+    other.commit()
+    thread.join(30)
+    other.close()
+    assert not thread.is_alive() and errors == []
+    assert _count(db, "SELECT count(*) AS n FROM operations") == 0

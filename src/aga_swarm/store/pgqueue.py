@@ -64,13 +64,13 @@ class EmittingCursor(Cursor[Any]):
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         held = self.held
-        if held is not None and held.ctes:
+        if held is not None and held.n:
             held.emit()
         return super().execute(query, params, **kwargs)
 
     def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
         held = self.held
-        if held is not None and held.ctes:
+        if held is not None and held.n:
             held.emit()
         super().executemany(query, params_seq, **kwargs)
 

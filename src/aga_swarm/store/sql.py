@@ -250,7 +250,7 @@ class Writes:
         if conn.unguarded:
             send_guards(conn)
         held: Held = conn.held
-        if held.ctes:  # the guards and the rest held: one statement with them
+        if held.ctes or held.guards[0]:  # the guards and the rest held: one statement with them
             held.writes(parts, self.params)
         else:
             held.emit()
@@ -278,32 +278,42 @@ class Held:
     parts nobody reads once the main query is done). Everything held goes out before any other statement of the
     transaction (``emit``: every function here that executes on it calls it first) and before its commit."""
 
-    __slots__ = ("conn", "ctes", "params", "returning", "returns", "selects")
+    __slots__ = ("conn", "ctes", "guards", "n", "params", "returning", "returns", "selects")
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
+        self.n = 0  # parts named so far
+        # the guards apart (``emit``): (their parts, their parameters, their results to select)
+        self.guards: tuple[list[str], list[Any], list[str]] = ([], [], [])
         self.ctes: list[str] = []
         self.params: list[Any] = []
-        self.selects: list[str] = []  # what the statement's select list checks, in order (guards first)
+        self.selects: list[str] = []  # what the statement's select list checks, in order
         self.returns: list[str] = []  # the ids read after the commit (``send_returning``)
         self.returning: _Returned | None = None  # their row, once the statement is sent
 
     def clear(self) -> None:
-        self.ctes.clear()
-        self.params.clear()
-        self.selects.clear()
-        self.returns.clear()
+        self.n = 0
+        self.guards = ([], [], [])
+        self.ctes = []
+        self.params = []
+        self.selects = []
+        self.returns = []
         self.returning = None
 
+    def _name(self, kind: str) -> str:
+        self.n += 1
+        return f"{kind}{self.n - 1}"
+
     def guard(self, swarm_id: str, seq: int) -> None:
-        name = f"g{len(self.ctes)}"
-        self.ctes.append(f"{name} AS ({GUARD_SWARM._pg_pos})")
-        self.params += (swarm_id, seq)
-        self.selects.append(f"(SELECT ok FROM {name})")
+        name = self._name("g")
+        ctes, params, selects = self.guards
+        ctes.append(f"{name} AS ({GUARD_SWARM._pg_pos})")
+        params += (swarm_id, seq)
+        selects.append(f"(SELECT ok FROM {name})")
 
     def check(self, q: Q, params: dict[str, Any]) -> None:
         """``checked(q)`` sent with ``params``: ``q`` must change one row."""
-        name = f"c{len(self.ctes)}"
+        name = self._name("c")
         self.ctes.append(f"{name} AS ({q._pg_pos} RETURNING 1)")
         self.params += [params[n] for n in q.names]
         self.selects.append(f"CASE WHEN (SELECT count(*) FROM {name}) = 1 THEN 1 ELSE ('{LOST_MARK}: ' || "
@@ -312,7 +322,7 @@ class Held:
     def insert_returning(self, q: Q, params: dict[str, Any]) -> tuple[_Returned, int]:
         """``q`` (``INSERT ... RETURNING id``) held; its id (or None) is read, after the commit, from what this
         returns (``returned``)."""
-        name = f"r{len(self.ctes)}"
+        name = self._name("r")
         self.ctes.append(f"{name} AS ({q._pg_pos})")
         self.params += [params[n] for n in q.names]
         self.returns.append(f"(SELECT id FROM {name})")
@@ -322,33 +332,41 @@ class Held:
 
     def writes(self, parts: list[str], params: list[Any]) -> None:
         """A flush's writes (``Writes``), with what is held, as one statement."""
-        first = len(self.ctes)
-        self.ctes += [f"w{first + i} AS ({part})" for i, part in enumerate(parts)]
+        self.ctes += [f"{self._name('w')} AS ({part})" for part in parts]
         self.params += params
-        self.emit()
+        self.emit(merge=True)
 
-    def statement(self) -> str:
-        """What is held as one statement (its parameters: ``params``)."""
-        return "WITH " + ", ".join(self.ctes) + " SELECT " + ", ".join(self.selects + self.returns or ["1"])
+    def statement(self, *, guards: bool = True, rest: bool = True) -> str:
+        """What is held as one statement (its parameters: the guards' then ``params``)."""
+        ctes = (self.guards[0] if guards else []) + (self.ctes if rest else [])
+        selects = (self.guards[2] if guards else []) + (self.selects + self.returns if rest else [])
+        return "WITH " + ", ".join(ctes) + " SELECT " + ", ".join(selects or ["1"])
 
-    def emit(self) -> None:
-        """Send what is held (queued, as every write: ``pgqueue``), as one statement."""
-        if not self.ctes:
+    def emit(self, *, merge: bool = False) -> None:
+        """Send what is held (queued, as every write: ``pgqueue``). With ``merge`` (a flush's writes, which go out
+        with the commit, after the commit sent ahead before it is confirmed: ``GroupCommit._group``) as one
+        statement; else (a read or another statement comes first, and goes out at once) the guards as one
+        statement and the rest as another, as they were sent before they were held: a guard may wait for the
+        lock of a transaction committing meanwhile (this process's commit sent ahead), and the statements after
+        it must see what that one committed, which a part of the guard's own statement would not (one statement,
+        one snapshot, taken before the wait)."""
+        guard_ctes, guard_params, _ = self.guards
+        if not guard_ctes and not self.ctes:
             return
         conn = self.conn
-        text = self.statement()
+        queue = conn.queue
+        if guard_ctes and not merge and self.ctes:
+            queue.execute(self.statement(rest=False), guard_params)
+            guard_ctes, guard_params = [], []
+        text = self.statement(guards=bool(guard_ctes))
         returning = self.returning
         if returning is not None:
-            cur = returning.cursor = type(conn.queue)(conn.dbapi)  # read after the commit
-            returning.offset = len(self.selects)
+            cur = returning.cursor = type(queue)(conn.dbapi)  # read after the commit
+            returning.offset = len(self.guards[2]) * bool(guard_ctes) + len(self.selects)
         else:
-            cur = conn.queue
-        cur.execute(text, self.params)
-        self.ctes = []
-        self.params = []
-        self.selects = []
-        self.returns = []
-        self.returning = None
+            cur = queue
+        cur.execute(text, guard_params + self.params)
+        self.clear()
 
 
 class _Returned:
