@@ -29,7 +29,6 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -204,12 +203,12 @@ class Aga:
     def start(self, action_id: str, context_down: dict[str, Any]) -> str:
         """A running swarm whose root node runs ``action_id`` (as the API's spawn() does for 'plan')."""
         s = self.svc.create_swarm("bench", f"benchmark {action_id}")
-        with self.svc.db.tx() as conn:
-            tx = SwarmTx(conn, s.id, datetime.now(UTC))
+
+        def do(tx: SwarmTx) -> None:
             tx.set_status(SwarmStatus.RUNNING)
             spawn_node(tx, "n", None, 0, self.reg.get_action(action_id), s.goal, s.name, context_down)
-            tx.flush()
-        self.svc.runner.notify()  # as SwarmService.spawn() does after its transaction
+
+        self.svc._write(s.id, None, do)  # SwarmService.spawn()'s transaction, publishing and notice
         return s.id
 
     def go(self, swarm_id: str, until: Pred, action: Callable[[], Any] | None = None) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 from aga_swarm.engine.tx import SwarmTx
 from aga_swarm.schemas import EventType, SwarmStatus
 from aga_swarm.service import SwarmService
-from aga_swarm.store import sql
+from aga_swarm.store import rows, sql
 
 from ..conftest import make_service
 
@@ -63,5 +63,27 @@ def test_the_kept_swarm_row_is_reused_until_something_else_writes(tmp_path: Path
         assert status is SwarmStatus.DRAFT
         status, row, kept = _status_and_row(svc, s.id)
         assert status is SwarmStatus.DRAFT and row is kept  # and reused again after that
+    finally:
+        svc.close()
+
+
+def test_a_service_write_leaves_its_row_for_the_next_transaction(tmp_path: Path, request) -> None:  # type: ignore[no-untyped-def]
+    """The service's transactions (a spawn, a pause) run on the writer's connection and keep what they left, so
+    the runner's next transaction on the swarm starts from it; a write by another connection is still seen."""
+    svc = make_service("sqlite", tmp_path, request)
+    try:
+        s = svc.create_swarm("u1", "a goal")
+        svc.set_auto_approve(s.id, True, "memory.write")
+        status, row, kept = _status_and_row(svc, s.id)
+        assert status is SwarmStatus.DRAFT and kept is not None and row is kept
+        assert rows.auto_approve_from_row(kept) == ["memory.write"]  # the service's write is in the kept row
+
+        svc.set_auto_approve(s.id, False, "memory.write")
+        other = sqlite3.connect(tmp_path / "swarm.db")
+        other.execute("UPDATE swarms SET status = 'paused' WHERE id = ?", (s.id,))
+        other.commit()
+        other.close()
+        status, row, kept = _status_and_row(svc, s.id)
+        assert status is SwarmStatus.PAUSED and kept is not None and row is not kept
     finally:
         svc.close()
