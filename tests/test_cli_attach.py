@@ -47,7 +47,7 @@ def test_tell_attaches_files_and_refuses_bad_ones_in_one_line(tmp_path: Path) ->
     big.write_bytes(b"x" * (10 * 1024 * 1024 + 1))
     for args, needle in ((["tell", sid, "n.2", "hi", "--attach", str(tmp_path / "nope.txt")], "cannot attach"),
                          (["tell", sid, "n.2", "hi", "--attach", str(page)], "not accepted"),
-                         (["tell", sid, "n.2", "hi", "--attach", str(big)], "bytes a file")):
+                         (["tell", sid, "n.2", "hi", "--attach", str(big)], "is 10.1 MB; the limit is 10 MB a file")):
         bad = cli(args, data)
         assert bad.returncode == 1 and needle in bad.stderr and "Traceback" not in bad.stderr, (args, bad.stderr)
         assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr

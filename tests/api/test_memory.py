@@ -19,8 +19,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
 
 @pytest.fixture(scope="module")
 def small_server(api_backend: ApiBackend) -> Iterator[Server]:
-    """A server with tiny upload limits (1000 bytes a file, 4096 a request) and no PDFs."""
-    srv = api_backend.start("uploads", {"AGA_SWARM_UPLOAD_MAX_FILE_BYTES": "1000",
+    """A server with tiny upload limits (1 KB a file, 4 KB a request) and no PDFs."""
+    srv = api_backend.start("uploads", {"AGA_SWARM_UPLOAD_MAX_FILE_BYTES": "1024",
                                              "AGA_SWARM_UPLOAD_MAX_REQUEST_BYTES": "4096",
                                              "AGA_SWARM_UPLOAD_TYPES": "text/plain,text/markdown,image/png"})
     yield srv
@@ -111,8 +111,8 @@ async def test_limits_and_types_leave_nothing_behind(small_server: Server) -> No
         sid = (await create_swarm(http, "files", spawn=False))["id"]
         url = f"/api/swarms/{sid}/memory"
         cases: list[tuple[dict[str, Any], int, str]] = [
-            ({"files": {"file": ("big.md", b"x" * 1001)}}, 413, "limit of 1000 bytes"),
-            ({"files": [("file", (f"f{i}.md", b"y" * 900)) for i in range(5)]}, 413, "request body too large"),
+            ({"files": {"file": ("big.md", b"x" * 1025)}}, 413, "limit of 1 KB a file"),
+            ({"files": [("file", (f"f{i}.md", b"y" * 900)) for i in range(5)]}, 413, "too large (limit 4 KB)"),
             ({"files": {"file": ("lie.png", b"plain text")}}, 415, "bytes are not"),
             ({"files": {"file": ("doc.pdf", b"%PDF-1.4 ...")}}, 415, "not accepted"),
             ({"files": {"file": ("page.txt", b"<!doctype html><script>x</script>")}}, 415, "markup"),

@@ -24,6 +24,7 @@ from ..schemas import Attachment, MemoryFile
 from ..store.blob import BlobStore, scoped_key
 from . import memory as mem
 from .errors import FileTooLarge, InvalidInput, MemoryFileNotFound
+from .sizes import human_size
 from .tx import SwarmTx
 
 DEFAULT_MAX_FILES = 10
@@ -80,7 +81,8 @@ def check_files(files: Sequence[mem.Upload], limits: AttachmentLimits, *, folder
         raise FileTooLarge(f"{len(files)} files; a message carries at most {limits.max_files}")
     total = sum(len(f.data) for f in files)
     if total > limits.max_message_bytes:
-        raise FileTooLarge(f"the files come to {total} bytes; the limit is {limits.max_message_bytes} bytes a message")
+        raise FileTooLarge(f"the files come to {human_size(total)}; the limit is {human_size(limits.max_message_bytes)}"
+                          " a message")
     out: list[Checked] = []
     taken: set[str] = set()
     for f in files:

@@ -19,6 +19,7 @@ from ..schemas import MemoryFile, MemoryHit
 from ..store import sql
 from ..store.blob import BlobStore, scoped_key
 from .errors import FileTooLarge, InvalidInput, MemoryFileNotFound, UnsupportedFileType
+from .sizes import human_size
 from .tx import SwarmTx
 
 MAX_PATH_CHARS = 500
@@ -137,7 +138,7 @@ def check_upload(name: str, declared: str | None, data: bytes, *, allowed: froze
     The type is the declared one when specific, else the name's; it must be allowed, and the bytes must show
     it (a binary type by its signature, a text type by being UTF-8 text that is not markup)."""
     if len(data) > max_bytes:
-        raise FileTooLarge(f"{name!r} is {len(data)} bytes; the limit is {max_bytes} bytes a file")
+        raise FileTooLarge(f"{name!r} is {human_size(len(data))}; the limit is {human_size(max_bytes)} a file")
     declared = (declared or "").split(";")[0].strip().lower()
     kind = declared if declared and declared != "application/octet-stream" else type_for_name(name)
     if kind not in allowed:
@@ -262,7 +263,8 @@ class MemoryAccess:
               content_type: str | None = None) -> MemoryFile:
         data = content.encode("utf-8") if isinstance(content, str) else content
         if len(data) > MAX_WRITE_BYTES:
-            raise FileTooLarge(f"a memory file is at most {MAX_WRITE_BYTES} bytes ({len(data)} given)")
+            raise FileTooLarge(f"a memory file is at most {human_size(MAX_WRITE_BYTES)}"
+                               f" ({human_size(len(data))} given)")
         return write(self.tx, self.blobs, path, data, node_id=self.node_id, title=title, content_type=content_type)
 
     def search(self, query: str, limit: int = 20) -> builtins.list[MemoryHit]:

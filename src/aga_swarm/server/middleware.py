@@ -11,6 +11,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..engine.sizes import human_size
 from .logs import access_log, log
 
 DRAIN_LIMIT = 16 * 1024 * 1024
@@ -28,7 +29,7 @@ async def _drain(receive: Receive, message: Message, already: int) -> None:
 
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"request body too large (limit {limit} bytes)")
+        super().__init__(413, f"request body too large (limit {human_size(limit)})")
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
@@ -85,7 +86,7 @@ class EdgeMiddleware:
             if length is not None and length > limit:
                 if length <= DRAIN_LIMIT:
                     await _drain(receive, {"more_body": True}, 0)
-                await _send_json(send_wrapper, 413, {"detail": f"request body too large (limit {limit} bytes)"},
+                await _send_json(send_wrapper, 413, {"detail": f"request body too large (limit {human_size(limit)})"},
                                  [(b"connection", b"close")])
                 return
             await self.app(scope, receive_wrapper, send_wrapper)

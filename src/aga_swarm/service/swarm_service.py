@@ -41,6 +41,7 @@ from ..engine.errors import (
 )
 from ..engine.rowcache import CACHED_ROWS_PER_SWARM
 from ..engine.runner import Runner
+from ..engine.sizes import human_size
 from ..engine.tx import SwarmTx
 from ..llm.prices import UnknownPrice, require_price
 from ..schemas import (
@@ -655,7 +656,8 @@ class SwarmService:
             raise InvalidInput("a path can be given only with a single file")
         total = sum(len(f.data) for f in files)
         if max_request_bytes is not None and total > max_request_bytes:
-            raise FileTooLarge(f"the files come to {total} bytes; the limit is {max_request_bytes} bytes a request")
+            raise FileTooLarge(f"the files come to {human_size(total)}; the limit is {human_size(max_request_bytes)}"
+                               " a request")
         planned = []
         for f in files:
             target = mem.clean_path(path) if path is not None else mem.upload_path(folder, f.name)

@@ -21,6 +21,7 @@ from starlette.formparsers import MultiPartException
 from ...engine.attachments import AttachmentLimits
 from ...engine.errors import FileTooLarge
 from ...engine.memory import Upload
+from ...engine.sizes import human_size
 from ..errors import field_errors, invalid
 from ..settings import Settings
 
@@ -113,7 +114,7 @@ async def read_at_most(item: UploadFile, limit: int) -> bytes:
     while chunk := await item.read(1024 * 1024):
         seen += len(chunk)
         if seen > limit:
-            raise FileTooLarge(f"{item.filename!r} is over the limit of {limit} bytes a file")
+            raise FileTooLarge(f"{item.filename!r} is over the limit of {human_size(limit)} a file")
         chunks.append(chunk)
     return b"".join(chunks)
 
