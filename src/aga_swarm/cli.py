@@ -481,13 +481,21 @@ async def _worker(args: argparse.Namespace) -> int:
             metrics.shutdown()
 
 
+def once_summary(claimed: bool, ran: int) -> str:
+    """What ``worker --once`` did, in words that stay true when its claim was lost (exit code 0 either way)."""
+    if not claimed:
+        return "nothing queued"
+    if ran == 0:
+        return "0 operations run: the one it claimed was taken by another worker or queued again to retry"
+    return f"{ran} operations run"
+
+
 async def _work(args: argparse.Namespace, svc: Any) -> int:
     import signal
 
     print("worker ready", flush=True)
     if args.once:
-        ran = await svc.runner.run_once()
-        print(f"worker once: {ran} operations run" if ran else "worker once: nothing queued", flush=True)
+        print(f"worker once: {once_summary(*await svc.runner.run_once_outcome())}", flush=True)
         return 0
     if args.until_idle:
         await svc.run_until_idle()

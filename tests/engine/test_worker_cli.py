@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -195,3 +196,32 @@ def test_queue_shows_queued_running_held_and_failed_per_swarm(shared_svc: SwarmS
     table = subprocess.run([str(BIN), "queue"], env={**env, "COLUMNS": "200"}, capture_output=True, text=True,
                            timeout=60)
     assert "waiting one" in table.stdout and "paused one" in table.stdout
+
+
+async def test_once_outcome_tells_a_lost_claim_from_an_empty_queue(shared_svc: SwarmService) -> None:
+    """The operation ``run_once`` picked is taken by another worker before it runs: claimed, none ran."""
+    svc = shared_svc
+    sid = svc.create_swarm("u1", "Plan: a; b").id
+    svc.spawn(sid)
+    claim = svc.runner.claim
+
+    def claim_then_lose(limit: int, swarm_id: str | None = None) -> list[Any]:
+        ops = claim(limit, swarm_id)
+        with svc.db.tx() as conn:  # another worker claims the same rows meanwhile
+            conn.execute(t.operations.update().where(t.operations.c.id.in_([op.id for op in ops])).values(
+                status=OperationStatus.RUNNING.value, claim="another-worker", lease_until=time.time() + 3600))
+        return ops
+
+    svc.runner.claim = claim_then_lose  # type: ignore[method-assign]
+    assert await svc.runner.run_once_outcome() == (True, 0)
+    svc.runner.claim = claim  # type: ignore[method-assign]
+    assert await svc.runner.run_once_outcome() == (False, 0)  # the lost one is running elsewhere, its lease live
+
+
+def test_once_summary_tells_a_lost_claim_from_an_empty_queue() -> None:
+    from aga_swarm.cli import once_summary
+
+    assert once_summary(False, 0) == "nothing queued"
+    assert once_summary(True, 3) == "3 operations run"
+    lost = once_summary(True, 0)
+    assert "nothing queued" not in lost and "taken by another worker" in lost

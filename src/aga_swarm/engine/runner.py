@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, select, update
 
@@ -25,6 +25,13 @@ from .gcpause import gc_paused
 from .stats import EngineStats
 
 log = logging.getLogger("aga_swarm.scheduler")
+
+
+class OnceOutcome(NamedTuple):
+    """What ``Runner.run_once_outcome`` did: whether it claimed an operation, and how many finished."""
+
+    claimed: bool
+    ran: int
 
 op_t = t.operations
 ENDED = {SwarmStatus.COMPLETED.value, SwarmStatus.FAILED.value}
@@ -400,15 +407,20 @@ class Runner:
         """Run exactly one queued operation (and the chain it commits with) and return how many operations
         ran: 0 when nothing was runnable. Expired leases are re-queued first, so a short-lived process (a
         queue-triggered function, ``aga-swarm worker --once``) also takes over a dead worker's work."""
+        return (await self.run_once_outcome()).ran
+
+    async def run_once_outcome(self) -> OnceOutcome:
+        """``run_once``, telling apart "nothing was queued" from "an operation was claimed but none finished"
+        (another worker took it over, or a transient failure queued it again)."""
         self._bind_loop()
         await asyncio.to_thread(self.recover, all_running=False)
         ops = self.claim(1)
         if not ops:
-            return 0
+            return OnceOutcome(claimed=False, ran=0)
         before = self.ops_done
         self._active_nodes.add((ops[0].swarm_id, ops[0].node_id))
         await self._run_one(ops[0])
-        return self.ops_done - before
+        return OnceOutcome(claimed=True, ran=self.ops_done - before)
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Run forever (until ``stop`` is set), re-queuing expired leases now and then. On PostgreSQL (unless
