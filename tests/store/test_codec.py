@@ -137,6 +137,10 @@ def test_new_nodes_and_chats_built_in_one_go_equal_validated_ones() -> None:
     assert fast.model_fields_set == slow.model_fields_set
     assert node_json(fast) == slow.model_dump(mode="json")
     assert list(node_json(fast)) == list(slow.model_dump(mode="json"))
+    assert list(node_json(slow)) == list(slow.model_dump(mode="json"))  # a validated node: the same order
+    data = node_json(fast)  # holds none of the node's mutable values (it goes into an event)
+    for key in ("children", "needs", "needed_by", "inbox", "attachments", "context_down", "context_up"):
+        assert data[key] is not getattr(fast, key)
     other = new_node(**args)  # type: ignore[arg-type]
     other.children.append("n.1.1")
     assert fast.children == [] and fast.context_up == {}  # each gets its own mutable defaults

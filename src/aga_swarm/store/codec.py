@@ -221,18 +221,29 @@ def new_chat(chat_id: str, node_id: str, title: str) -> ChatSummary:
 
 def node_json(node: Node) -> dict[str, Any]:
     """``node.model_dump(mode="json")``, written out for a node whose contexts and attachments are empty and
-    which has no continuation (a new node, as a fan-out makes them); any other goes to pydantic."""
+    which has no continuation (a new node, as a fan-out makes them); any other goes to pydantic. A copy of the
+    node's ``__dict__`` (every field, in declared order: pydantic's, and ``new_node``'s) with the values that
+    are not plain JSON, or are mutable, replaced: a fifth cheaper than a dict written key by key."""
     v = node.__dict__
-    if v["context_down"] or v["context_up"] or v["attachments"] or v["continuation"] is not None:
+    if (v["context_down"] or v["context_up"] or v["attachments"] or v["continuation"] is not None
+            or len(v) != _NODE_FIELD_COUNT):
         return node.model_dump(mode="json")
-    return {
-        "id": v["id"], "swarm_id": v["swarm_id"], "parent_id": v["parent_id"], "children": list(v["children"]),
-        "needs": list(v["needs"]), "needed_by": list(v["needed_by"]), "depth": v["depth"],
-        "action_id": v["action_id"], "action_type": v["action_type"]._value_, "directive": v["directive"],
-        "title": v["title"], "lifecycle": v["lifecycle"]._value_, "termination_policy": v["termination_policy"],
-        "report": v["report"], "failure_reason": v["failure_reason"], "context_down": {}, "context_up": {},
-        "chat_id": v["chat_id"], "replans": v["replans"], "attempt": v["attempt"], "inbox": list(v["inbox"]),
-        "attachments": [], "continuation": None, "created_at": iso(v["created_at"]), "updated_at": iso(v["updated_at"])}
+    data = v.copy()
+    data["children"] = list(v["children"])
+    data["needs"] = list(v["needs"])
+    data["needed_by"] = list(v["needed_by"])
+    data["action_type"] = v["action_type"]._value_
+    data["lifecycle"] = v["lifecycle"]._value_
+    data["context_down"] = {}
+    data["context_up"] = {}
+    data["inbox"] = list(v["inbox"])
+    data["attachments"] = []
+    data["created_at"] = iso(v["created_at"])
+    data["updated_at"] = iso(v["updated_at"])
+    return data
+
+
+_NODE_FIELD_COUNT = len(Node.model_fields)  # extra="forbid": a node's ``__dict__`` holds its fields, no more
 
 
 def node_json_and_text(node: Node) -> tuple[dict[str, Any], str]:
