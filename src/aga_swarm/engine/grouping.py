@@ -26,7 +26,7 @@ from ..store.database import Database, PendingCommit, RawConnection
 from .claimed import UNWRITTEN, ClaimedOp, Executed, LostClaim, Prefetched, PriorCommitFailed, now
 from .dispatch import Dispatcher
 from .gcpause import gc_paused
-from .rowcache import CACHED_ROWS_PER_SWARM, RowCache
+from .rowcache import RowCache
 from .stats import EngineStats
 from .tx import SwarmTx
 
@@ -247,15 +247,10 @@ class GroupCommit:
         transaction on this swarm left, if still current. ``optimistic`` (PostgreSQL): the swarm row is not
         locked until the first write, and is not even read when that transaction left it (the commit checks
         it is still current: ``SwarmTx``)."""
-        cached = self.rows.take(swarm_id)
-        tx = SwarmTx(conn, swarm_id, now(), optimistic=optimistic, cached=cached)
-        if cached is not None and cached.seq != tx.state.seq:
-            cached = None
+        tx = SwarmTx.from_cache(self.rows, conn, swarm_id, now(), optimistic=optimistic)
         tx.grouping = True
         tx.group_budget = budget
         tx.spawn_budget = spawn_budget
-        if cached is not None:
-            tx.adopt(cached)
         return tx
 
     def _committed(self, tx: SwarmTx) -> None:
@@ -267,8 +262,7 @@ class GroupCommit:
         for call in tx.model_calls:
             stats.model_call(call.model, tokens_in=call.tokens_in, tokens_out=call.tokens_out,
                              cost_usd=call.cost_usd, seconds=call.seconds, error=call.error)
-        self.rows.remember_owner(tx.swarm_id, tx.owner_id, tx.config_id)
-        self.rows.keep(tx.swarm_id, tx.cacheable(CACHED_ROWS_PER_SWARM))
+        tx.leave_to(self.rows)
 
     def drain(self, tx: SwarmTx, claim_tail: bool, *, unwritten: bool = False) -> ClaimedOp | None:
         """Run the operations ``tx`` kept back, oldest first, while its budget lasts (see ``_group``); each one

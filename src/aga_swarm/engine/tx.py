@@ -76,7 +76,7 @@ from .fold import (
     node_ids_touched_by,
     reserve,
 )
-from .rowcache import CachedRows
+from .rowcache import CACHED_ROWS_PER_SWARM, CachedRows, RowCache
 from .stats import ModelCallRecord
 
 CHAIN_LEASE_SECONDS = 300.0
@@ -182,6 +182,23 @@ class SwarmTx:
         self.pending_claims: list[tuple[Any, Any]] = []
 
     # ---- loading -------------------------------------------------------------------------------
+    @classmethod
+    def from_cache(cls, rows: RowCache, conn: Any, swarm_id: str, at: datetime, *,
+                   optimistic: bool = False) -> SwarmTx:
+        """A transaction that starts from what the last committed one on this swarm left in ``rows`` (its
+        swarm row, when still current, and its nodes and chats at this swarm's sequence number); ``leave_to``
+        hands on what this one leaves once it has committed."""
+        cached = rows.take(swarm_id)
+        tx = cls(conn, swarm_id, at, optimistic=optimistic, cached=cached)
+        if cached is not None and cached.seq == tx.state.seq:
+            tx.adopt(cached)
+        return tx
+
+    def leave_to(self, rows: RowCache) -> None:
+        """After the commit: keep this transaction's nodes, chats and swarm row for the next one on its swarm."""
+        rows.remember_owner(self.swarm_id, self.owner_id, self.config_id)
+        rows.keep(self.swarm_id, self.cacheable(CACHED_ROWS_PER_SWARM))
+
     def adopt(self, cached: CachedRows) -> None:
         """Take the nodes and chats a committed transaction left at this swarm's current sequence number
         (``RowCache`` keeps them), so they are not read and parsed again."""

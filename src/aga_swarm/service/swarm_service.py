@@ -39,7 +39,6 @@ from ..engine.errors import (
     NodeNotFound,
     SwarmNotFound,
 )
-from ..engine.rowcache import CACHED_ROWS_PER_SWARM
 from ..engine.runner import Runner
 from ..engine.sizes import human_size
 from ..engine.tx import SwarmTx
@@ -154,28 +153,18 @@ class SwarmService:
         """Run ``fn`` in a ``SwarmTx`` and commit. SQLite: on the writer's connection, as the runner's
         transactions are, and what it left is kept for them (``RowCache``): a commit on another (pooled)
         connection would make the writer's discard its page cache and its kept swarm rows, so the runner's
-        next claim and transaction would read cold (~0.3 ms on a spawn; ``bench/RESULTS.md``, fan-out seventh
+        next claim and transaction would read cold (about 70 µs a spawn; ``bench/RESULTS.md``, fan-out seventh
         pass). PostgreSQL: a pooled connection, as before."""
-        if not self.db.is_sqlite:
-            with self.db.tx() as conn:
-                tx = SwarmTx(conn, swarm_id, self._now())
-                if owner_id is not None and tx.owner_id != owner_id:
-                    raise SwarmNotFound(swarm_id)
-                result = fn(tx)
-                tx.flush()
-        else:
-            rows = self.engine.executor.rows
-            with self.db.raw_tx() as raw:
-                cached = rows.take(swarm_id)
-                tx = SwarmTx(raw, swarm_id, self._now(), cached=cached)
-                if owner_id is not None and tx.owner_id != owner_id:
-                    raise SwarmNotFound(swarm_id)
-                if cached is not None and cached.seq == tx.state.seq:
-                    tx.adopt(cached)
-                result = fn(tx)
-                tx.flush()
-            rows.remember_owner(tx.swarm_id, tx.owner_id, tx.config_id)
-            rows.keep(tx.swarm_id, tx.cacheable(CACHED_ROWS_PER_SWARM))
+        rows = self.engine.executor.rows if self.db.is_sqlite else None
+        with self.db.raw_tx() if rows is not None else self.db.tx() as conn:
+            tx = SwarmTx(conn, swarm_id, self._now()) if rows is None else SwarmTx.from_cache(
+                rows, conn, swarm_id, self._now())
+            if owner_id is not None and tx.owner_id != owner_id:
+                raise SwarmNotFound(swarm_id)
+            result = fn(tx)
+            tx.flush()
+        if rows is not None:
+            tx.leave_to(rows)
         self.engine.publish(tx.owner_id, tx.events)
         self.runner.notify()
         return result
